@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import {
+  DEFAULT_CONFIG,
+  LOG_LEVELS,
+  type GatewayConfig,
+  type LogLevel,
+  type PageConfig,
+} from './gateway-config';
+
+/** A configuration problem, with the path of the offending key in its message. */
+export class ConfigError extends Error {
+  constructor(readonly key: string, problem: string) {
+    super(`config: ${key}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads, substitutes and validates a JSON config file. */
+export function loadConfigFile(path: string, env: Env = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(path, `is not valid JSON (${(err as Error).message})`);
+  }
+  return parseConfig(raw, env);
+}
+
+/** Validates a parsed config object; every `${NAME}` in a string is read from `env`. */
+export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
+  const root = object(raw, '(root)');
+  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log']);
+  const d = DEFAULT_CONFIG;
+  const graph = root.graph === undefined ? {} : object(root.graph, 'graph');
+  allowKeys(graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
+  const log = root.log === undefined ? {} : object(root.log, 'log');
+  allowKeys(log, 'log', ['level']);
+
+  const config: GatewayConfig = {
+    listen: optional(root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
+    graph: {
+      baseUrl: optional(graph.baseUrl, 'graph.baseUrl', (v, k) => baseUrl(str(v, k, env), k), d.graph.baseUrl),
+      version: optional(graph.version, 'graph.version', (v, k) => version(str(v, k, env), k), d.graph.version),
+      timeoutMs: optional(graph.timeoutMs, 'graph.timeoutMs', (v, k) => int(v, k, 1, 600_000), d.graph.timeoutMs),
+      connections: optional(graph.connections, 'graph.connections', (v, k) => int(v, k, 1, 10_000), d.graph.connections),
+    },
+    pages: optional(root.pages, 'pages', (v, k) => pages(v, k, env), d.pages),
+    sandbox: optional(root.sandbox, 'sandbox', bool, d.sandbox),
+    shutdownGraceMs: optional(root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
+    log: { level: optional(log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
+  };
+  return config;
+}
+
+/** Checks a `--listen` / `GATEWAY_LISTEN` value. */
+export function listenAddress(value: string, key: string): string {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(key, `must be host:port (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function pages(value: unknown, key: string, env: Env): PageConfig[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
+  const seen = new Set<string>();
+  return value.map((item, i) => {
+    const k = `${key}[${i}]`;
+    const page = object(item, k);
+    allowKeys(page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof']);
+    const id = str(page.id, `${k}.id`, env);
+    if (!/^\d+$/.test(id)) throw new ConfigError(`${k}.id`, 'must be a numeric Page id');
+    if (seen.has(id)) throw new ConfigError(`${k}.id`, `page ${id} is configured twice`);
+    seen.add(id);
+    const accessToken = str(page.accessToken, `${k}.accessToken`, env);
+    const appSecret = page.appSecret === undefined ? undefined : str(page.appSecret, `${k}.appSecret`, env);
+    const appsecretProof = optional(page.appsecretProof, `${k}.appsecretProof`, (v, kk) => {
+      const s = str(v, kk, env);
+      if (s !== 'classic' && s !== 'timed') throw new ConfigError(kk, 'must be "classic" or "timed"');
+      return s;
+    }, 'classic' as const);
+    return { id, accessToken, appSecret, appsecretProof };
+  });
+}
+
+function baseUrl(value: string, key: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(key, `must be an absolute URL (got ${JSON.stringify(value)})`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(key, 'must be http or https');
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(key, 'must not carry a query, fragment or credentials');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function version(value: string, key: string): string {
+  if (!/^v\d+\.\d+$/.test(value)) throw new ConfigError(key, `must look like v25.0 (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function logLevel(value: string, key: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(key, `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return value as LogLevel;
+}
+
+function object(value: unknown, key: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(key, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function allowKeys(obj: Record<string, unknown>, key: string, allowed: string[]): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) {
+      throw new ConfigError(key === '(root)' ? k : `${key}.${k}`, `unknown key (known: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+function optional<T>(value: unknown, key: string, parse: (v: unknown, key: string) => T, fallback: T): T {
+  return value === undefined ? fallback : parse(value, key);
+}
+
+/** A non-empty string with `${NAME}` references replaced from the environment. */
+function str(value: unknown, key: string, env: Env): string {
+  if (typeof value !== 'string') throw new ConfigError(key, 'must be a string');
+  const out = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+    const v = env[name];
+    // The variable's name is safe to report; its value (a secret) never is.
+    if (v === undefined || v === '') throw new ConfigError(key, `environment variable ${name} is not set`);
+    return v;
+  });
+  if (out.trim() === '') throw new ConfigError(key, 'must not be empty');
+  return out;
+}
+
+function int(value: unknown, key: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(key, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function bool(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(key, 'must be true or false');
+  return value;
+}

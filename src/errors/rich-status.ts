@@ -1,0 +1,46 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Any } from '../../gen/google/protobuf/any';
+import { BadRequest, ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details';
+import { Status } from '../../gen/google/rpc/status';
+import { GraphError } from '../../gen/messenger/v1/errors';
+
+/** The trailer every gRPC rich-error library (Go, Python, Java, buf curl) decodes. */
+export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+/** One `google.rpc.Status` detail, before packing into `Any`. */
+export type Detail =
+  | { type: 'ErrorInfo'; value: ErrorInfo }
+  | { type: 'RetryInfo'; value: RetryInfo }
+  | { type: 'BadRequest'; value: BadRequest }
+  | { type: 'GraphError'; value: GraphError };
+
+function pack(detail: Detail): Any {
+  switch (detail.type) {
+    case 'ErrorInfo':
+      return { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(ErrorInfo.encode(detail.value).finish()) };
+    case 'RetryInfo':
+      return { typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value: Buffer.from(RetryInfo.encode(detail.value).finish()) };
+    case 'BadRequest':
+      return { typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(BadRequest.encode(detail.value).finish()) };
+    case 'GraphError':
+      return { typeUrl: 'type.googleapis.com/messenger.v1.GraphError', value: Buffer.from(GraphError.encode(detail.value).finish()) };
+  }
+}
+
+/** A grpc-js error carrying a `google.rpc.Status` with the given details in its trailer. */
+export function richError(code: status, message: string, details: Detail[]): ServiceError {
+  const metadata = new Metadata();
+  const encoded = Status.encode({ code, message, details: details.map(pack) }).finish();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(encoded));
+  const err = new Error(message) as ServiceError;
+  err.code = code;
+  err.details = message;
+  err.metadata = metadata;
+  return err;
+}
+
+/** A `google.protobuf.Duration` of whole or fractional seconds. */
+export function retryAfter(seconds: number): Detail {
+  const whole = Math.floor(seconds);
+  return { type: 'RetryInfo', value: { retryDelay: { seconds: String(whole), nanos: Math.round((seconds - whole) * 1e9) } } };
+}

@@ -1,0 +1,194 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import type { GraphError } from '../../gen/messenger/v1/errors';
+import type { GraphConfig } from '../config/gateway-config';
+import { parseGraphError } from './graph-error';
+import type { PageCredentials } from './page-credentials';
+
+/** Everything a Graph call can end with; mapped to gRPC by src/errors. */
+export type GraphOutcome =
+  | { kind: 'ok'; status: number; body: Record<string, unknown>; headers: IncomingHttpHeaders }
+  | { kind: 'graph-error'; status: number; error: GraphError; headers: IncomingHttpHeaders }
+  /** A non-2xx answer without a Graph error envelope (a proxy's 502 page, say). */
+  | { kind: 'http-error'; status: number; headers: IncomingHttpHeaders }
+  | { kind: 'bad-response'; status: number; detail: string }
+  /** No answer: `maybeDelivered` is false only when the request certainly never left. */
+  | { kind: 'unreachable'; detail: string; maybeDelivered: boolean }
+  | { kind: 'timeout'; timeoutMs: number; maybeDelivered: boolean }
+  | { kind: 'cancelled' };
+
+/** Bounds of one call: the caller's deadline (epoch ms) and cancellation. */
+export interface CallBounds {
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+/** A file streamed to Graph as the multipart `filedata` part. */
+export interface FilePart {
+  filename: string;
+  contentType: string;
+  /** Known size lets the request carry Content-Length instead of chunked encoding. */
+  size?: number;
+  data: AsyncIterable<Uint8Array>;
+}
+
+// Graph answers are small JSON; anything larger is broken or hostile.
+const MAX_RESPONSE_BYTES = 1 << 20;
+const TIMEOUT = Symbol('timeout');
+const CANCELLED = Symbol('cancelled');
+
+/** Graph API client: one keep-alive undici Pool per origin, token only in the Authorization header. */
+export class GraphClient {
+  private readonly pools = new Map<string, Pool>();
+  private readonly origin: string;
+  private readonly prefix: string;
+
+  constructor(private readonly config: GraphConfig) {
+    const url = new URL(config.baseUrl);
+    this.origin = url.origin;
+    this.prefix = `${url.pathname.replace(/\/+$/, '')}/${config.version}`;
+  }
+
+  /** `POST /{version}/{page}/messages` with a JSON body. */
+  sendMessage(creds: PageCredentials, body: object, bounds: CallBounds): Promise<GraphOutcome> {
+    const proof = creds.proof();
+    const payload = JSON.stringify(proof ? { ...body, ...proof } : body);
+    return this.post(`${this.prefix}/${creds.pageId}/messages`, creds, 'application/json', payload, undefined, bounds);
+  }
+
+  /** `POST /{version}/{page}/message_attachments`: a URL payload as JSON, or a streamed multipart file. */
+  uploadAttachment(creds: PageCredentials, message: object, file: FilePart | undefined, bounds: CallBounds): Promise<GraphOutcome> {
+    const path = `${this.prefix}/${creds.pageId}/message_attachments`;
+    const proof = creds.proof();
+    if (!file) {
+      const payload = JSON.stringify(proof ? { message, ...proof } : { message });
+      return this.post(path, creds, 'application/json', payload, undefined, bounds);
+    }
+    const fields: Record<string, string> = { message: JSON.stringify(message) };
+    if (proof) {
+      fields.appsecret_proof = proof.appsecret_proof;
+      if (proof.appsecret_time !== undefined) fields.appsecret_time = String(proof.appsecret_time);
+    }
+    const { boundary, body, length } = multipart(fields, file);
+    return this.post(path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds);
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
+
+  private pool(): Pool {
+    let pool = this.pools.get(this.origin);
+    if (!pool) {
+      pool = new Pool(this.origin, {
+        connections: this.config.connections,
+        keepAliveTimeout: 30_000,
+        // Our own timer bounds the whole call; these only stop a stuck socket from living forever.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      this.pools.set(this.origin, pool);
+    }
+    return pool;
+  }
+
+  private async post(
+    path: string,
+    creds: PageCredentials,
+    contentType: string,
+    body: string | Readable,
+    contentLength: number | undefined,
+    bounds: CallBounds,
+  ): Promise<GraphOutcome> {
+    const timeoutMs = Math.min(this.config.timeoutMs, bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now());
+    if (timeoutMs <= 0) return { kind: 'timeout', timeoutMs: 0, maybeDelivered: false };
+    if (bounds.signal?.aborted) return { kind: 'cancelled' };
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
+    const onCancel = () => controller.abort(CANCELLED);
+    bounds.signal?.addEventListener('abort', onCancel, { once: true });
+    const headers: Record<string, string> = { authorization: creds.authorization, 'content-type': contentType };
+    if (contentLength !== undefined) headers['content-length'] = String(contentLength);
+    let responded = false;
+    try {
+      const res = await this.pool().request({ method: 'POST', path, headers, body, signal: controller.signal });
+      responded = true;
+      const text = await readCapped(res.body);
+      if (text === undefined) return { kind: 'bad-response', status: res.statusCode, detail: `body larger than ${MAX_RESPONSE_BYTES} bytes` };
+      return classify(res.statusCode, text, res.headers);
+    } catch (err) {
+      const reason: unknown = controller.signal.reason;
+      if (reason === CANCELLED) return { kind: 'cancelled' };
+      if (reason === TIMEOUT) return { kind: 'timeout', timeoutMs, maybeDelivered: true };
+      const code = (err as { code?: string }).code ?? '';
+      const refused = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+      const detail = responded ? `connection lost while reading Graph's answer (${code || 'error'})` : describe(err, code);
+      return { kind: 'unreachable', detail, maybeDelivered: !refused };
+    } finally {
+      clearTimeout(timer);
+      bounds.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+}
+
+function classify(status: number, text: string, headers: IncomingHttpHeaders): GraphOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    if (status >= 200 && status < 300) return { kind: 'bad-response', status, detail: 'answer is not JSON' };
+    return { kind: 'http-error', status, headers };
+  }
+  const error = parseGraphError(json, status);
+  if (error) return { kind: 'graph-error', status, error, headers };
+  if (status < 200 || status >= 300) return { kind: 'http-error', status, headers };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { kind: 'bad-response', status, detail: 'answer is not a JSON object' };
+  }
+  return { kind: 'ok', status, body: json as Record<string, unknown>, headers };
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+}
+
+function describe(err: unknown, code: string): string {
+  // undici's messages name the origin, never headers: safe to report, token-free.
+  const message = err instanceof Error ? err.message : String(err);
+  return code ? `${code}: ${message}` : message;
+}
+
+function multipart(fields: Record<string, string>, file: FilePart): { boundary: string; body: AsyncIterable<Uint8Array>; length?: number } {
+  const boundary = `----messenger-gateway-${randomBytes(12).toString('hex')}`;
+  let head = '';
+  for (const [name, value] of Object.entries(fields)) {
+    head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  }
+  const filename = file.filename.replace(/["\r\n\\]/g, '_');
+  const contentType = file.contentType.replace(/[\r\n]/g, '');
+  head += `--${boundary}\r\nContent-Disposition: form-data; name="filedata"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`;
+  const headBytes = Buffer.from(head, 'utf8');
+  const tailBytes = Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8');
+  async function* body(): AsyncIterable<Uint8Array> {
+    yield headBytes;
+    yield* file.data;
+    yield tailBytes;
+  }
+  const length = file.size === undefined ? undefined : headBytes.length + file.size + tailBytes.length;
+  return { boundary, body: body(), length };
+}

@@ -1,0 +1,102 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { MessengerServiceService } from '../../gen/messenger/v1/service';
+import type { GatewayConfig } from '../config/gateway-config';
+import { GraphClient } from '../graph/graph-client';
+import { configuredPages, sandboxPages, type PageDirectory } from '../graph/page-directory';
+import type { Logger } from '../log/logger';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox-server';
+import { sendMessageHandler } from '../service/send-message';
+import { sendSenderActionHandler } from '../service/send-sender-action';
+import type { ServiceDeps } from '../service/service-deps';
+import { uploadAttachmentHandler } from '../service/upload-attachment';
+import { loadDescriptorSet } from './descriptor-set';
+import { addReflection } from './reflection';
+
+export const SERVICE_NAME = 'messenger.v1.MessengerService';
+
+/** A running gateway. */
+export interface Gateway {
+  /** The bound port (useful with `:0`). */
+  port: number;
+  /** Where the Graph requests go (the sandbox's URL in sandbox mode). */
+  graphBaseUrl: string;
+  sandbox?: Sandbox;
+  /** Stop accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/** Builds, binds and starts the gateway; health turns SERVING only once it can serve. */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  let sandbox: Sandbox | undefined;
+  let graphConfig = config.graph;
+  let pages: PageDirectory;
+  if (config.sandbox) {
+    const secrets = Object.fromEntries(config.pages.map((p) => [p.id, { accessToken: p.accessToken, appSecret: p.appSecret }]));
+    sandbox = await startSandbox({ pages: secrets });
+    graphConfig = { ...config.graph, baseUrl: sandbox.url };
+    pages = sandboxPages(config.pages);
+    logger.warn(
+      { sandbox: sandbox.url },
+      'SANDBOX MODE: sends go to the embedded fake Graph API and NOTHING IS DELIVERED to Messenger. Configure pages (and no --sandbox) to send for real.',
+    );
+  } else {
+    pages = configuredPages(config.pages);
+  }
+
+  const graph = new GraphClient(graphConfig);
+  const deps: ServiceDeps = { graph, pages, logger };
+  const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  server.addService(MessengerServiceService, {
+    sendMessage: sendMessageHandler(deps),
+    sendSenderAction: sendSenderActionHandler(deps),
+    uploadAttachment: uploadAttachmentHandler(deps),
+  });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  health.addToServer(server);
+  addReflection(server, loadDescriptorSet(), [
+    SERVICE_NAME,
+    'grpc.health.v1.Health',
+    'grpc.reflection.v1.ServerReflection',
+    'grpc.reflection.v1alpha.ServerReflection',
+  ]);
+
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(config.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    });
+  } catch (err) {
+    await graph.close();
+    await sandbox?.close();
+    throw err;
+  }
+  health.setStatus('', 'SERVING');
+  health.setStatus(SERVICE_NAME, 'SERVING');
+  logger.info({ listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id) }, 'gateway ready');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
+    stopping ??= (async () => {
+      health.setStatus('', 'NOT_SERVING');
+      health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+      logger.info({ graceMs }, 'draining: no new calls, waiting for in-flight sends');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn('grace period over: cancelling the calls still in flight');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await graph.close();
+      await sandbox?.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, shutdown };
+}

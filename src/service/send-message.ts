@@ -1,0 +1,18 @@
+import type { handleUnaryCall } from '@grpc/grpc-js';
+import type { SendMessageRequest, SendMessageResponse } from '../../gen/messenger/v1/service';
+import { fromGraphMessageResponse } from '../graph/from-graph';
+import { toGraphMessageBody } from '../graph/to-graph';
+import { validateSendMessage } from '../validate/validate-send-message';
+import type { ServiceDeps } from './service-deps';
+import { unarySend } from './unary-send';
+
+/** `SendMessage`: one message to one recipient. */
+export function sendMessageHandler(deps: ServiceDeps): handleUnaryCall<SendMessageRequest, SendMessageResponse> {
+  return unarySend(deps, {
+    method: 'SendMessage',
+    validate: validateSendMessage,
+    toGraph: toGraphMessageBody,
+    fromGraph: fromGraphMessageResponse,
+    describe: (res) => ({ messageId: res.messageId, attachmentId: res.attachmentId }),
+  });
+}

@@ -1,0 +1,17 @@
+import type { handleUnaryCall } from '@grpc/grpc-js';
+import type { SendSenderActionRequest, SendSenderActionResponse } from '../../gen/messenger/v1/service';
+import { fromGraphSenderActionResponse } from '../graph/from-graph';
+import { toGraphSenderActionBody } from '../graph/to-graph';
+import { validateSenderAction } from '../validate/validate-sender-action';
+import type { ServiceDeps } from './service-deps';
+import { unarySend } from './unary-send';
+
+/** `SendSenderAction`: seen, typing or a reaction, on the same Graph endpoint as messages. */
+export function sendSenderActionHandler(deps: ServiceDeps): handleUnaryCall<SendSenderActionRequest, SendSenderActionResponse> {
+  return unarySend(deps, {
+    method: 'SendSenderAction',
+    validate: validateSenderAction,
+    toGraph: toGraphSenderActionBody,
+    fromGraph: fromGraphSenderActionResponse,
+  });
+}

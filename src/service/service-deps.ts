@@ -1,0 +1,10 @@
+import type { GraphClient } from '../graph/graph-client';
+import type { PageDirectory } from '../graph/page-directory';
+import type { Logger } from '../log/logger';
+
+/** What the RPC handlers need: built once by the server wiring. */
+export interface ServiceDeps {
+  graph: GraphClient;
+  pages: PageDirectory;
+  logger: Logger;
+}

@@ -1,0 +1,105 @@
+import { status, type handleClientStreamingCall, type ServiceError } from '@grpc/grpc-js';
+import type { UploadAttachmentRequest, UploadAttachmentResponse } from '../../gen/messenger/v1/service';
+import { invalidRequestError } from '../errors/invalid-request-error';
+import { richError } from '../errors/rich-status';
+import { upstreamError } from '../errors/upstream-error';
+import { fromGraphUploadResponse } from '../graph/from-graph';
+import type { FilePart } from '../graph/graph-client';
+import { toGraphUploadMessage } from '../graph/to-graph';
+import type { FieldViolation } from '../validate/field-violation';
+import { validateUploadMetadata } from '../validate/validate-upload';
+import { callBounds } from './call-bounds';
+import { logSend, type SendRecord } from './send-log';
+import type { ServiceDeps } from './service-deps';
+
+/** Graph's limit for any attachment. */
+export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+/** A problem of the stream found while it is forwarded: the upload is refused, not an upstream failure. */
+class StreamViolation extends Error {
+  constructor(readonly violation: FieldViolation) {
+    super(violation.description);
+  }
+}
+
+/** `UploadAttachment`: metadata first, then the file's chunks streamed to Graph as they arrive. */
+export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamingCall<UploadAttachmentRequest, UploadAttachmentResponse> {
+  return (call, callback) => {
+    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0 };
+    const fail = (err: ServiceError, extra: Partial<SendRecord> = {}) => {
+      Object.assign(record, extra, { code: err.code });
+      logSend(deps.logger, record);
+      callback(err);
+    };
+    const refuse = (violations: FieldViolation[]) => fail(invalidRequestError('UploadAttachment stream', violations), { reason: 'INVALID_REQUEST' });
+    const stream = call[Symbol.asyncIterator]() as AsyncIterator<UploadAttachmentRequest>;
+
+    const run = async () => {
+      const first = await stream.next();
+      const part = first.done ? undefined : (first.value as UploadAttachmentRequest).part;
+      if (part?.$case !== 'metadata') {
+        refuse([{ field: 'metadata', description: 'the first request of the stream must carry metadata' }]);
+        return;
+      }
+      const meta = part.value;
+      record.page = meta.pageId;
+      const violations = validateUploadMetadata(meta, deps.pages.has);
+      if (violations.length > 0) return refuse(violations);
+      const creds = deps.pages.get(meta.pageId)!;
+      const bounds = callBounds(call);
+      try {
+        let file: FilePart | undefined;
+        let problem: StreamViolation | undefined;
+        if (meta.source?.$case === 'file') {
+          const declared = meta.source.value.size === undefined ? undefined : Number(meta.source.value.size);
+          const data = async function* (): AsyncIterable<Uint8Array> {
+            try {
+              for (let next = await stream.next(); !next.done; next = await stream.next()) {
+                const p = (next.value as UploadAttachmentRequest).part;
+                if (p?.$case !== 'chunk') throw new StreamViolation({ field: 'metadata', description: 'metadata may only be sent once, first' });
+                record.bytes! += p.value.length;
+                if (record.bytes! > MAX_UPLOAD_BYTES) throw new StreamViolation({ field: 'chunk', description: `the file is larger than ${MAX_UPLOAD_BYTES} bytes` });
+                if (declared !== undefined && record.bytes! > declared) {
+                  throw new StreamViolation({ field: 'metadata.file.size', description: `the stream is longer than the declared ${declared} bytes` });
+                }
+                if (p.value.length > 0) yield p.value;
+              }
+              if (record.bytes === 0) throw new StreamViolation({ field: 'chunk', description: 'the file is empty' });
+              if (declared !== undefined && record.bytes !== declared) {
+                throw new StreamViolation({ field: 'metadata.file.size', description: `the stream has ${record.bytes} bytes, not the declared ${declared}` });
+              }
+            } catch (err) {
+              if (err instanceof StreamViolation) problem = err;
+              throw err;
+            }
+          };
+          file = { filename: meta.source.value.filename, contentType: meta.source.value.contentType, size: declared, data: data() };
+        } else {
+          // A URL upload carries no bytes: anything after the metadata is a mistake worth reporting.
+          const extra = await stream.next();
+          if (!extra.done) return refuse([{ field: 'chunk', description: 'chunks may only follow metadata with a file source' }]);
+        }
+        const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);
+        if (problem) return refuse([problem.violation]);
+        if (outcome.kind !== 'ok') {
+          const up = upstreamError(outcome);
+          return fail(up.error, { reason: up.reason, graphCode: up.graph?.code, graphSubcode: up.graph?.errorSubcode, fbtraceId: up.graph?.fbtraceId });
+        }
+        const res = fromGraphUploadResponse(outcome.body);
+        if ('malformed' in res) {
+          const up = upstreamError({ kind: 'bad-response', status: outcome.status, detail: res.malformed });
+          return fail(up.error, { reason: up.reason });
+        }
+        record.attachmentId = res.attachmentId;
+        logSend(deps.logger, record);
+        callback(null, res);
+      } finally {
+        bounds.dispose();
+      }
+    };
+    run().catch((err: unknown) => {
+      deps.logger.error({ err, method: 'UploadAttachment' }, 'unexpected failure');
+      fail(richError(status.INTERNAL, 'internal error in the gateway', []), { reason: 'INTERNAL' });
+    });
+  };
+}
