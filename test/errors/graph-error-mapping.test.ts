@@ -1,0 +1,41 @@
+import { status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { classifyGraphError } from '../../src/errors/graph-error-mapping';
+
+// The error table of the README, row by row.
+const table: Array<[string, number, number, boolean | undefined, status, string, boolean]> = [
+  ['100 invalid parameter', 100, 0, undefined, status.INVALID_ARGUMENT, 'INVALID_PARAMETER', false],
+  ['100 with any subcode', 100, 2018014, undefined, status.INVALID_ARGUMENT, 'INVALID_PARAMETER', false],
+  ['100/2018001 no matching user', 100, 2018001, undefined, status.INVALID_ARGUMENT, 'RECIPIENT_NOT_FOUND', false],
+  ['551 person unavailable', 551, 0, undefined, status.FAILED_PRECONDITION, 'RECIPIENT_UNAVAILABLE', false],
+  ['551/1545041', 551, 1545041, undefined, status.FAILED_PRECONDITION, 'RECIPIENT_UNAVAILABLE', false],
+  ['10/2018278 outside window', 10, 2018278, undefined, status.FAILED_PRECONDITION, 'OUTSIDE_MESSAGING_WINDOW', false],
+  ['10/2018065 outside window (old)', 10, 2018065, undefined, status.FAILED_PRECONDITION, 'OUTSIDE_MESSAGING_WINDOW', false],
+  ['10 other subcode', 10, 2018108, undefined, status.PERMISSION_DENIED, 'PERMISSION_ERROR', false],
+  ['10903 cannot reply', 10903, 0, undefined, status.FAILED_PRECONDITION, 'CANNOT_REPLY_TO_ACTIVITY', false],
+  ['10900 already replied', 10900, 0, undefined, status.ALREADY_EXISTS, 'ACTIVITY_ALREADY_REPLIED', false],
+  ['10904 page messaging disabled', 10904, 0, undefined, status.FAILED_PRECONDITION, 'PAGE_MESSAGING_DISABLED', false],
+  ['2022 commerce disabled', 2022, 0, undefined, status.FAILED_PRECONDITION, 'COMMERCE_MESSAGING_DISABLED', false],
+  ['190 token invalid', 190, 463, undefined, status.FAILED_PRECONDITION, 'PAGE_ACCESS_TOKEN_INVALID', false],
+  ['200 permissions', 200, 0, undefined, status.PERMISSION_DENIED, 'PERMISSION_ERROR', false],
+  ['230 permissions', 230, 0, undefined, status.PERMISSION_DENIED, 'PERMISSION_ERROR', false],
+  ['368 abusive', 368, 0, undefined, status.PERMISSION_DENIED, 'ACTION_BLOCKED_AS_ABUSIVE', false],
+  ['613 rate limit', 613, 0, undefined, status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', true],
+  ['4 app rate limit', 4, 0, undefined, status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', true],
+  ['17 user rate limit', 17, 0, undefined, status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', true],
+  ['32 page rate limit', 32, 0, undefined, status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', true],
+  ['80001 pages BUC', 80001, 0, undefined, status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', true],
+  ['80006 messenger BUC', 80006, 0, undefined, status.RESOURCE_EXHAUSTED, 'RATE_LIMITED', true],
+  ['1200 temporary', 1200, 2018024, undefined, status.UNAVAILABLE, 'TEMPORARY_SEND_FAILURE', true],
+  ['2 service unavailable', 2, 0, undefined, status.UNAVAILABLE, 'TEMPORARY_SEND_FAILURE', true],
+  ['1 unknown', 1, 0, undefined, status.UNAVAILABLE, 'TEMPORARY_SEND_FAILURE', true],
+  ['any code with is_transient', 12345, 0, true, status.UNAVAILABLE, 'TEMPORARY_SEND_FAILURE', true],
+  ['other code', 12345, 0, undefined, status.UNKNOWN, 'GRAPH_ERROR', false],
+  ['other code, is_transient false', 2018300, 0, false, status.UNKNOWN, 'GRAPH_ERROR', false],
+];
+
+describe('classifyGraphError', () => {
+  it.each(table)('%s', (_name, code, subcode, transient, grpcCode, reason, retryable) => {
+    expect(classifyGraphError(code, subcode, transient)).toEqual({ grpcCode, reason, retryable });
+  });
+});
