@@ -24,11 +24,11 @@ describe('the seed example', () => {
       tag: MessageTag.MESSAGE_TAG_HUMAN_AGENT,
       personaId: '555000111',
       replyTo: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P',
-      threadControl: { fields: { app_id: { kind: { $case: 'stringValue', value: '263902037430900' } } } },
+      threadControl: { app_id: '263902037430900', metadata: 'handover', priority: 2 },
     });
     const back = SendMessageRequest.decode(SendMessageRequest.encode(req).finish());
     expect(back).toEqual(req);
-    expect(back.threadControl?.fields.app_id.kind).toEqual({ $case: 'stringValue', value: '263902037430900' });
+    expect(back.threadControl).toEqual({ app_id: '263902037430900', metadata: 'handover', priority: 2 });
   });
 
   it('a react sender action with its payload encodes and decodes', () => {
