@@ -213,3 +213,8 @@ export const VALID_SENDER_ACTIONS: Record<string, SendSenderActionRequest> = {
   react: sendSenderAction({ action: SenderAction.SENDER_ACTION_REACT, payload: { messageId: 'm_1', reaction: '😊' } }),
   unreact: sendSenderAction({ action: SenderAction.SENDER_ACTION_UNREACT, payload: { messageId: 'm_1' } }),
 };
+
+/** An enum value the contract does not define, as a caller building objects by hand may pass. */
+export function unknownEnum<E extends number>(n: number): E {
+  return n as E;
+}

@@ -3,7 +3,7 @@ import { MessageTag, MessagingType } from '../../gen/messenger/v1/enums';
 import type { DeepPartial } from '../../gen/messenger/v1/service';
 import type { Button } from '../../gen/messenger/v1/template';
 import { validateSendMessage } from '../../src/validate/validate-send-message';
-import { isPageConfigured, sendMessage, TEMPLATES, withMessage, withTemplate } from './requests';
+import { isPageConfigured, sendMessage, TEMPLATES, unknownEnum, withMessage, withTemplate } from './requests';
 
 const BUTTONS_PATH = 'message.attachment.template.button.buttons[0]';
 const withButton = (button: DeepPartial<Button>) =>
@@ -107,7 +107,7 @@ describe('a request with many problems', () => {
       },
       messagingType: MessagingType.MESSAGING_TYPE_RESPONSE,
       tag: MessageTag.MESSAGE_TAG_HUMAN_AGENT,
-      notificationType: 99,
+      notificationType: unknownEnum(99),
       personaId: 'x',
       replyTo: ' ',
     });

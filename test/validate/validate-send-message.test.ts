@@ -3,7 +3,7 @@ import { MediaType, MessageTag, MessagingType } from '../../gen/messenger/v1/enu
 import { QuickReply_ContentType } from '../../gen/messenger/v1/message';
 import type { SendMessageRequest } from '../../gen/messenger/v1/service';
 import { validateSendMessage } from '../../src/validate/validate-send-message';
-import { isPageConfigured, RECIPIENTS, sendMessage, VALID_MESSAGES, withMessage, withTemplate } from './requests';
+import { isPageConfigured, sendMessage, unknownEnum, VALID_MESSAGES, withMessage, withTemplate } from './requests';
 
 const validate = (req: SendMessageRequest) => validateSendMessage(req, isPageConfigured);
 const text = (value: string) => ({ content: { $case: 'text' as const, value } });
@@ -37,7 +37,7 @@ const cases: [string, SendMessageRequest, string, string | RegExp][] = [
   ['metadata of 1000 characters', withMessage({ ...text('hi'), metadata: 'm'.repeat(1000) }), 'message.metadata', 'must be fewer than 1000 characters (got 1000)'],
   ['14 quick replies', withMessage({ ...text('hi'), quickReplies: Array.from({ length: 14 }, () => ({ contentType: 2 })) }), 'message.quick_replies', 'at most 13 quick replies (got 14)'],
   ['quick reply without content_type', withMessage({ ...text('hi'), quickReplies: [{ title: 'a', payload: 'b' }] }), 'message.quick_replies[0].content_type', 'is required'],
-  ['quick reply with unknown content_type', withMessage({ ...text('hi'), quickReplies: [{ contentType: 9 }] }), 'message.quick_replies[0].content_type', 'must be a known value (got 9)'],
+  ['quick reply with unknown content_type', withMessage({ ...text('hi'), quickReplies: [{ contentType: unknownEnum(9) }] }), 'message.quick_replies[0].content_type', 'must be a known value (got 9)'],
   ['text quick reply without title', withMessage({ ...text('hi'), quickReplies: [{ contentType: 1, payload: 'P' }] }), 'message.quick_replies[0].title', /is required for CONTENT_TYPE_TEXT/],
   ['text quick reply without payload', withMessage({ ...text('hi'), quickReplies: [{ contentType: 1, title: 'T' }] }), 'message.quick_replies[0].payload', /is required for CONTENT_TYPE_TEXT/],
   ['quick reply title of 21', withMessage({ ...text('hi'), quickReplies: [{ contentType: 1, title: 't'.repeat(21), payload: 'P' }] }), 'message.quick_replies[0].title', 'must be at most 20 characters (got 21)'],
@@ -45,9 +45,9 @@ const cases: [string, SendMessageRequest, string, string | RegExp][] = [
   ['quick reply image_url not a URL', withMessage({ ...text('hi'), quickReplies: [{ contentType: 1, imageUrl: 'red.png' }] }), 'message.quick_replies[0].image_url', 'must be an absolute http(s) URL'],
   ['email quick reply with title', withMessage({ ...text('hi'), quickReplies: [{ contentType: QuickReply_ContentType.CONTENT_TYPE_USER_EMAIL, title: 'Mail' }] }), 'message.quick_replies[0].title', 'must be unset for CONTENT_TYPE_USER_EMAIL'],
   ['unknown messaging_type', withMessage(text('hi'), { messagingType: MessagingType.UNRECOGNIZED }), 'messaging_type', 'must be a known value (got -1)'],
-  ['out-of-range messaging_type', withMessage(text('hi'), { messagingType: 17 }), 'messaging_type', 'must be a known value (got 17)'],
+  ['out-of-range messaging_type', withMessage(text('hi'), { messagingType: unknownEnum(17) }), 'messaging_type', 'must be a known value (got 17)'],
   ['unknown notification_type', withMessage(text('hi'), { notificationType: -1 }), 'notification_type', 'must be a known value (got -1)'],
-  ['unknown tag', withMessage(text('hi'), { messagingType: 3, tag: 42 }), 'tag', 'must be a known value (got 42)'],
+  ['unknown tag', withMessage(text('hi'), { messagingType: 3, tag: unknownEnum(42) }), 'tag', 'must be a known value (got 42)'],
   ['MESSAGE_TAG without tag', withMessage(text('hi'), { messagingType: MessagingType.MESSAGING_TYPE_MESSAGE_TAG }), 'tag', 'is required when messaging_type is MESSAGING_TYPE_MESSAGE_TAG'],
   ['tag with RESPONSE', withMessage(text('hi'), { tag: MessageTag.MESSAGE_TAG_HUMAN_AGENT }), 'tag', 'must be unset unless messaging_type is MESSAGING_TYPE_MESSAGE_TAG'],
   ['CUSTOMER_FEEDBACK tag on text', withMessage(text('hi'), { messagingType: 3, tag: MessageTag.MESSAGE_TAG_CUSTOMER_FEEDBACK }), 'tag', /only with a customer_feedback template/],
@@ -84,7 +84,7 @@ const cases: [string, SendMessageRequest, string, string | RegExp][] = [
   ['generic element with only a title', withTemplate({ kind: { $case: 'generic', value: { elements: [{ title: 't' }] } } }), 'message.attachment.template.generic.elements[0]', /at least one of subtitle/],
   ['generic element with 4 buttons', withTemplate({ kind: { $case: 'generic', value: { elements: [{ title: 't', buttons: Array.from({ length: 4 }, () => ({ kind: { $case: 'accountUnlink' as const, value: {} } })) }] } } }), 'message.attachment.template.generic.elements[0].buttons', 'at most 3 buttons (got 4)'],
   ['generic default_action without url', withTemplate({ kind: { $case: 'generic', value: { elements: [{ title: 't', defaultAction: {} }] } } }), 'message.attachment.template.generic.elements[0].default_action.url', 'is required'],
-  ['generic unknown image_aspect_ratio', withTemplate({ kind: { $case: 'generic', value: { elements: [{ title: 't', subtitle: 's' }], imageAspectRatio: 7 } } }), 'message.attachment.template.generic.image_aspect_ratio', 'must be a known value (got 7)'],
+  ['generic unknown image_aspect_ratio', withTemplate({ kind: { $case: 'generic', value: { elements: [{ title: 't', subtitle: 's' }], imageAspectRatio: unknownEnum(7) } } }), 'message.attachment.template.generic.image_aspect_ratio', 'must be a known value (got 7)'],
   ['button template without text', withTemplate({ kind: { $case: 'button', value: { buttons: [{ kind: { $case: 'accountUnlink', value: {} } }] } } }), 'message.attachment.template.button.text', 'is required'],
   ['button template text of 641', withTemplate({ kind: { $case: 'button', value: { text: 'x'.repeat(641), buttons: [{ kind: { $case: 'accountUnlink', value: {} } }] } } }), 'message.attachment.template.button.text', 'must be at most 640 characters (got 641)'],
   ['button template without buttons', withTemplate({ kind: { $case: 'button', value: { text: 'x' } } }), 'message.attachment.template.button.buttons', 'at least 1 button is required'],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SenderAction } from '../../gen/messenger/v1/enums';
 import type { SendSenderActionRequest } from '../../gen/messenger/v1/service';
 import { validateSenderAction } from '../../src/validate/validate-sender-action';
-import { isPageConfigured, sendSenderAction, VALID_SENDER_ACTIONS } from './requests';
+import { isPageConfigured, sendSenderAction, unknownEnum, VALID_SENDER_ACTIONS } from './requests';
 
 const validate = (req: SendSenderActionRequest) => validateSenderAction(req, isPageConfigured);
 const { REACT, UNREACT, MARK_SEEN, TYPING_ON } = {
@@ -26,7 +26,7 @@ describe('validateSenderAction refuses', () => {
     ['recipient comment_id empty', sendSenderAction({ recipient: { identifier: { $case: 'commentId', value: '' } }, action: MARK_SEEN }), 'recipient.comment_id', 'is required'],
     ['action unset', sendSenderAction({}), 'action', 'is required'],
     ['action unrecognized', sendSenderAction({ action: SenderAction.UNRECOGNIZED }), 'action', 'must be a known value (got -1)'],
-    ['action out of range', sendSenderAction({ action: 6 }), 'action', 'must be a known value (got 6)'],
+    ['action out of range', sendSenderAction({ action: unknownEnum(6) }), 'action', 'must be a known value (got 6)'],
     ['react without payload', sendSenderAction({ action: REACT }), 'payload', 'is required when action is SENDER_ACTION_REACT'],
     ['react without message_id', sendSenderAction({ action: REACT, payload: { reaction: '😊' } }), 'payload.message_id', 'is required'],
     ['react without reaction', sendSenderAction({ action: REACT, payload: { messageId: 'm_1' } }), 'payload.reaction', 'is required'],
