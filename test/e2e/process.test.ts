@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
+import { textTo } from '../support/gateway-harness';
+import { healthStatus, MAIN, ROOT, spawnGateway, TSX, type GatewayProcess } from '../support/gateway-process';
+
+let proc: GatewayProcess | undefined;
+afterEach(async () => {
+  if (proc && proc.child.exitCode === null) {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+  proc = undefined;
+});
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(TSX, [MAIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function sendVia(client: MessengerServiceClient, recipient: string): Promise<SendMessageResponse> {
+  return new Promise((resolve, reject) =>
+    client.sendMessage(SendMessageRequest.fromPartial(textTo(recipient)), new Metadata(), { deadline: Date.now() + 20_000 }, (err: ServiceError | null, res?: SendMessageResponse) => (err ? reject(err) : resolve(res!))),
+  );
+}
+
+describe('the gateway process', () => {
+  it('starts from a config file with --listen, says SANDBOX loudly, and health answers SERVING', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    const config = join(dir, 'gateway.json');
+    writeFileSync(config, JSON.stringify({ graph: { version: 'v25.0' }, pages: [{ id: '1001', accessToken: '${E2E_TOKEN}' }], sandbox: true }));
+    proc = await spawnGateway(['--config', config], { E2E_TOKEN: 'EAAB-process-token' });
+    expect(await healthStatus(proc.target)).toBe('SERVING');
+    expect(await healthStatus(proc.target, 'messenger.v1.MessengerService')).toBe('SERVING');
+    expect(proc.stdout.join('\n')).toMatch(/SANDBOX MODE/);
+    expect(proc.stdout.join('\n')).not.toContain('EAAB-process-token');
+  });
+
+  it('refuses a bad config naming the key, exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    const config = join(dir, 'gateway.json');
+    writeFileSync(config, JSON.stringify({ graph: { timeoutMs: 'soon' } }));
+    const r = await run(['--config', config, '--listen', '127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('graph.timeoutMs');
+  });
+
+  it('`send` prints the response, and the decoded details of an error', async () => {
+    proc = await spawnGateway([]);
+    const ok = await run(['send', '--target', proc.target, '--page', '1001', '--to', '123', '--text', 'hi']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ recipientId: '123', messageId: expect.stringMatching(/^m_/) });
+    const bad = await run(['send', '--target', proc.target, '--page', '1001', '--to', 'error-551', '--text', 'hi']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stderr)).toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      errorInfo: { reason: 'RECIPIENT_UNAVAILABLE', domain: 'graph.facebook.com' },
+      graphError: { code: 551 },
+    });
+  });
+
+  it('SIGTERM drains: every in-flight send completes, new calls are refused, exit code 0', async () => {
+    proc = await spawnGateway([]);
+    const client = new MessengerServiceClient(proc.target, credentials.createInsecure());
+    // The sandbox answers `delay-<ms>` recipients after that many milliseconds.
+    const inflight = Array.from({ length: 20 }, (_, i) => sendVia(client, `delay-1500-${i}`));
+    await new Promise((r) => setTimeout(r, 500));
+    proc.child.kill('SIGTERM');
+    const results = await Promise.allSettled(inflight);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
+    const late = await sendVia(client, '1').then(() => undefined, (e: ServiceError) => e);
+    expect(late?.code).toBe(status.UNAVAILABLE);
+    expect(await proc.exited).toBe(0);
+    client.close();
+  });
+});

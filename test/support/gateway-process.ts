@@ -1,0 +1,64 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { credentials, makeClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+export const ROOT = join(__dirname, '../..');
+export const TSX = join(ROOT, 'node_modules/.bin/tsx');
+export const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** A free loopback port (bound then released). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** The gateway as its own process, the way `npm start` runs it. */
+export interface GatewayProcess {
+  child: ChildProcessWithoutNullStreams;
+  target: string;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** Spawns `tsx src/cli/main.ts ARGS` and waits for its "gateway ready" log line. */
+export async function spawnGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+  const port = await freePort();
+  const child = spawn(TSX, [MAIN, ...args, '--listen', `127.0.0.1:${port}`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (b: Buffer) => {
+      const lines = b.toString('utf8').split('\n').filter(Boolean);
+      stdout.push(...lines);
+      if (lines.some((l) => l.includes('"gateway ready"'))) resolve();
+    });
+    child.stderr.on('data', (b: Buffer) => stderr.push(b.toString('utf8')));
+    void exited.then((code) => reject(new Error(`gateway exited with ${code} before it was ready: ${stderr.join('')}${stdout.join('\n')}`)));
+  });
+  await ready;
+  return { child, target: `127.0.0.1:${port}`, stdout, stderr, exited };
+}
+
+const HealthClient = makeClientConstructor(healthService, 'grpc.health.v1.Health') as unknown as new (target: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & {
+  Check(req: { service: string }, cb: (err: ServiceError | null, res?: { status: string | number }) => void): void;
+};
+
+/** `grpc.health.v1.Health/Check` of a service ('' = the server). */
+export async function healthStatus(target: string, serviceName = ''): Promise<string | number> {
+  const client = new HealthClient(target, credentials.createInsecure());
+  try {
+    return await new Promise((resolve, reject) => client.Check({ service: serviceName }, (err, res) => (err ? reject(err) : resolve(res!.status))));
+  } finally {
+    client.close();
+  }
+}
