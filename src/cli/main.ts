@@ -1,3 +1,5 @@
+// First: OpenTelemetry must patch @grpc/grpc-js before anything requires it.
+import '../telemetry/preload';
 import { parseArgs } from 'node:util';
 import { send } from './send';
 import { serve } from './serve';

@@ -2,6 +2,7 @@ import { ConfigError } from '../config/load-config';
 import { resolveConfig, type ConfigOverrides } from '../config/resolve-config';
 import { createLogger } from '../log/logger';
 import { startGateway } from '../server/gateway-server';
+import { stopTelemetry } from '../telemetry/start-telemetry';
 
 /** `serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serve(overrides: ConfigOverrides): Promise<void> {
@@ -27,7 +28,7 @@ export async function serve(overrides: ConfigOverrides): Promise<void> {
     logger.info({ signal }, 'shutdown requested');
     // A second signal means "now": skip the grace period.
     process.once(signal, () => process.exit(1));
-    gateway.shutdown().then(() => process.exit(0), (err: unknown) => {
+    gateway.shutdown().then(stopTelemetry).then(() => process.exit(0), (err: unknown) => {
       logger.error({ err }, 'shutdown failed');
       process.exit(1);
     });

@@ -9,6 +9,10 @@ export interface GatewayConfig {
   /** How long SIGTERM waits for in-flight calls before cancelling them. */
   shutdownGraceMs: number;
   log: { level: LogLevel };
+  telemetry: {
+    /** Put the recipient's id or phone number on spans (personal data: off by default). */
+    recordRecipient: boolean;
+  };
 }
 
 export interface GraphConfig {
@@ -41,4 +45,5 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   sandbox: false,
   shutdownGraceMs: 10_000,
   log: { level: 'info' },
+  telemetry: { recordRecipient: false },
 };

@@ -37,12 +37,14 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
 /** Validates a parsed config object; every `${NAME}` in a string is read from `env`. */
 export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
   const root = object(raw, '(root)');
-  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log']);
+  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log', 'telemetry']);
   const d = DEFAULT_CONFIG;
   const graph = root.graph === undefined ? {} : object(root.graph, 'graph');
   allowKeys(graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
   const log = root.log === undefined ? {} : object(root.log, 'log');
   allowKeys(log, 'log', ['level']);
+  const telemetry = root.telemetry === undefined ? {} : object(root.telemetry, 'telemetry');
+  allowKeys(telemetry, 'telemetry', ['recordRecipient']);
 
   const config: GatewayConfig = {
     listen: optional(root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
@@ -56,6 +58,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig
     sandbox: optional(root.sandbox, 'sandbox', bool, d.sandbox),
     shutdownGraceMs: optional(root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
     log: { level: optional(log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
+    telemetry: { recordRecipient: optional(telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
   };
   return config;
 }

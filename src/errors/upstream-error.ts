@@ -1,7 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { GraphOutcome } from '../graph/graph-client';
-import { parseUsageHeaders } from '../graph/usage-headers';
+import { parseUsageHeaders, type UsageHeaderValues } from '../graph/usage-headers';
 import { classifyGraphError, GRAPH_CODE_DESCRIPTIONS, type GraphErrorClass } from './graph-error-mapping';
 import { retryAfter, richError, type Detail } from './rich-status';
 
@@ -66,7 +66,7 @@ export function upstreamError(outcome: GraphFailure): UpstreamError {
   }
 }
 
-function fromGraphError(graph: GraphError, cls: GraphErrorClass, headers: Record<string, string | string[] | undefined>): UpstreamError {
+function fromGraphError(graph: GraphError, cls: GraphErrorClass, headers: UsageHeaderValues): UpstreamError {
   const details: Detail[] = [
     info(cls.reason, {
       code: String(graph.code),

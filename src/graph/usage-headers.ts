@@ -10,11 +10,8 @@ export interface GraphUsage {
   regainAccessSeconds?: number;
 }
 
-export interface UsageHeaderValues {
-  'x-app-usage'?: string | string[];
-  'x-page-usage'?: string | string[];
-  'x-business-use-case-usage'?: string | string[];
-}
+/** Response headers, lower-cased as Node gives them. */
+export type UsageHeaderValues = Record<string, string | string[] | undefined>;
 
 const PERCENT_KEYS = ['call_count', 'total_cputime', 'total_time'] as const;
 // Bounds keep a hostile or broken header from producing absurd retry delays.

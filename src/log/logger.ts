@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/gateway-config';
 
@@ -11,6 +12,14 @@ const REDACT = [
 
 /** JSON logs to stdout (or the given stream, for tests). */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, base: { service: 'messenger-gateway' }, redact: { paths: REDACT, censor: '[redacted]' } };
+  const options = { level, base: { service: 'messenger-gateway' }, redact: { paths: REDACT, censor: '[redacted]' }, mixin: traceIds };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** `trace_id`/`span_id` of the active span, so a log line leads to its trace (nothing when tracing is off). */
+function traceIds(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
 }

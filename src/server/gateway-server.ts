@@ -12,6 +12,7 @@ import type { ServiceDeps } from '../service/service-deps';
 import { uploadAttachmentHandler } from '../service/upload-attachment';
 import { loadDescriptorSet } from './descriptor-set';
 import { addReflection } from './reflection';
+import { registerSecret } from '../telemetry/secret-redaction';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 
@@ -45,7 +46,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
 
   const graph = new GraphClient(graphConfig);
-  const deps: ServiceDeps = { graph, pages, logger };
+  const deps: ServiceDeps = { graph, pages, logger, recordRecipient: config.telemetry.recordRecipient };
+  for (const p of config.pages) {
+    registerSecret(p.accessToken);
+    registerSecret(p.appSecret);
+  }
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   server.addService(MessengerServiceService, {
     sendMessage: sendMessageHandler(deps),

@@ -1,33 +1,38 @@
 import { status } from '@grpc/grpc-js';
+import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { Logger } from '../log/logger';
+import { recordSend } from '../telemetry/gateway-metrics';
 
-/** The one log line of every send: what was asked, how it ended, how long it took. Never a credential. */
+/** What is known of one send when it ends: the source of its log line, span attributes and metrics. */
 export interface SendRecord {
   method: string;
   page: string;
   code: status;
   startedAt: number;
   reason?: string;
-  graphCode?: number;
-  graphSubcode?: number;
-  fbtraceId?: string;
+  graph?: GraphError;
   messageId?: string;
   attachmentId?: string;
   bytes?: number;
+  violations?: number;
 }
 
+/** The one log line of every send (never a credential), and its count in the metrics. */
 export function logSend(logger: Logger, r: SendRecord): void {
+  const code = status[r.code];
+  recordSend(r.page, r.method, code);
   const line = {
     method: r.method,
     page: r.page,
-    grpc_code: status[r.code],
+    grpc_code: code,
     reason: r.reason,
-    graph_code: r.graphCode,
-    graph_subcode: r.graphSubcode || undefined,
-    fbtrace_id: r.fbtraceId || undefined,
+    graph_code: r.graph?.code,
+    graph_subcode: r.graph?.errorSubcode || undefined,
+    fbtrace_id: r.graph?.fbtraceId || undefined,
     message_id: r.messageId,
     attachment_id: r.attachmentId,
     bytes: r.bytes,
+    violations: r.violations,
     latency_ms: Math.round((performance.now() - r.startedAt) * 100) / 100,
   };
   if (r.code === status.OK) logger.info(line, 'send');

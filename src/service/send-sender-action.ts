@@ -1,7 +1,9 @@
 import type { handleUnaryCall } from '@grpc/grpc-js';
+import { senderActionToJSON } from '../../gen/messenger/v1/enums';
 import type { SendSenderActionRequest, SendSenderActionResponse } from '../../gen/messenger/v1/service';
 import { fromGraphSenderActionResponse } from '../graph/from-graph';
 import { toGraphSenderActionBody } from '../graph/to-graph';
+import { ATTR, recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSenderAction } from '../validate/validate-sender-action';
 import type { ServiceDeps } from './service-deps';
 import { unarySend } from './unary-send';
@@ -13,5 +15,11 @@ export function sendSenderActionHandler(deps: ServiceDeps): handleUnaryCall<Send
     validate: validateSenderAction,
     toGraph: toGraphSenderActionBody,
     fromGraph: fromGraphSenderActionResponse,
+    attributes: (req, recordRecipient) => ({
+      [ATTR.PAGE_ID]: req.pageId,
+      [ATTR.SENDER_ACTION]: senderActionToJSON(req.action).replace('SENDER_ACTION_', '').toLowerCase(),
+      [ATTR.RECIPIENT_KIND]: recipientKind(req.recipient),
+      ...(recordRecipient ? { [ATTR.RECIPIENT_ID]: recipientValue(req.recipient) } : {}),
+    }),
   });
 }

@@ -7,4 +7,6 @@ export interface ServiceDeps {
   graph: GraphClient;
   pages: PageDirectory;
   logger: Logger;
+  /** Put recipient ids on spans (`telemetry.recordRecipient`). */
+  recordRecipient: boolean;
 }

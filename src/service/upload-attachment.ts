@@ -7,13 +7,12 @@ import { fromGraphUploadResponse } from '../graph/from-graph';
 import type { FilePart } from '../graph/graph-client';
 import { toGraphUploadMessage } from '../graph/to-graph';
 import type { FieldViolation } from '../validate/field-violation';
-import { validateUploadMetadata } from '../validate/validate-upload';
+import { MAX_UPLOAD_BYTES, validateUploadMetadata } from '../validate/validate-upload';
 import { callBounds } from './call-bounds';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
-
-/** Graph's limit for any attachment. */
-export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+import { annotateFailure, annotateGraphCall, annotateSuccess } from './send-telemetry';
+import { ATTR, currentSpan } from '../telemetry/send-attributes';
 
 /** A problem of the stream found while it is forwarded: the upload is refused, not an upstream failure. */
 class StreamViolation extends Error {
@@ -26,8 +25,11 @@ class StreamViolation extends Error {
 export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamingCall<UploadAttachmentRequest, UploadAttachmentResponse> {
   return (call, callback) => {
     const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0 };
+    // A streamed upload is one span (the server span), carrying its byte count.
+    const span = currentSpan();
     const fail = (err: ServiceError, extra: Partial<SendRecord> = {}) => {
       Object.assign(record, extra, { code: err.code });
+      annotateFailure(span, record, err);
       logSend(deps.logger, record);
       callback(err);
     };
@@ -43,6 +45,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       }
       const meta = part.value;
       record.page = meta.pageId;
+      span?.setAttributes({ [ATTR.PAGE_ID]: meta.pageId, 'messenger.upload.source': meta.source?.$case ?? 'none' });
       const violations = validateUploadMetadata(meta, deps.pages.has);
       if (violations.length > 0) return refuse(violations);
       const creds = deps.pages.get(meta.pageId)!;
@@ -79,11 +82,13 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
           const extra = await stream.next();
           if (!extra.done) return refuse([{ field: 'chunk', description: 'chunks may only follow metadata with a file source' }]);
         }
+        const graphStart = performance.now();
         const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);
+        annotateGraphCall(meta.pageId, graphStart, outcome);
         if (problem) return refuse([problem.violation]);
         if (outcome.kind !== 'ok') {
           const up = upstreamError(outcome);
-          return fail(up.error, { reason: up.reason, graphCode: up.graph?.code, graphSubcode: up.graph?.errorSubcode, fbtraceId: up.graph?.fbtraceId });
+          return fail(up.error, { reason: up.reason, graph: up.graph });
         }
         const res = fromGraphUploadResponse(outcome.body);
         if ('malformed' in res) {
@@ -91,6 +96,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
           return fail(up.error, { reason: up.reason });
         }
         record.attachmentId = res.attachmentId;
+        annotateSuccess(span, record);
         logSend(deps.logger, record);
         callback(null, res);
       } finally {
@@ -98,6 +104,8 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       }
     };
     run().catch((err: unknown) => {
+      // A client that cancels mid-stream makes the stream throw: that is no gateway failure.
+      if (call.cancelled) return fail(richError(status.CANCELLED, 'the upload was cancelled', []), { reason: 'CANCELLED' });
       deps.logger.error({ err, method: 'UploadAttachment' }, 'unexpected failure');
       fail(richError(status.INTERNAL, 'internal error in the gateway', []), { reason: 'INTERNAL' });
     });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaType } from '../../gen/messenger/v1/enums';
-import { UploadAttachmentRequest, type UploadAttachmentResponse } from '../../gen/messenger/v1/service';
+import { UploadAttachmentRequest, type UploadAttachmentResponse, type UploadMetadata } from '../../gen/messenger/v1/service';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 
@@ -15,12 +15,12 @@ afterAll(() => gw.close());
 function upload(parts: UploadAttachmentRequest['part'][]): Promise<UploadAttachmentResponse> {
   return new Promise((resolve, reject) => {
     const call = gw.client.uploadAttachment(new Metadata(), { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res?: UploadAttachmentResponse) => (err ? reject(err) : resolve(res!)));
-    for (const part of parts) call.write(UploadAttachmentRequest.fromPartial({ part }));
+    for (const part of parts) call.write({ part });
     call.end();
   });
 }
 
-const meta = (source: object, type = MediaType.MEDIA_TYPE_IMAGE) => ({ $case: 'metadata' as const, value: { pageId: '1001', type, source } });
+const meta = (source: UploadMetadata['source'], type = MediaType.MEDIA_TYPE_IMAGE) => ({ $case: 'metadata' as const, value: { pageId: '1001', type, source } });
 
 describe('UploadAttachment', () => {
   it('streams a file in chunks as multipart filedata and returns the attachment_id', async () => {

@@ -1,0 +1,40 @@
+import { SpanStatusCode, SpanKind } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { REDACTED, redactUrlQuery } from './secret-redaction';
+
+/**
+ * gRPC codes that mean the server failed (OpenTelemetry's gRPC server-span rule); every
+ * other non-OK code is the caller's and leaves the server span's status UNSET.
+ */
+const SERVER_ERROR_CODES = new Set([2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 12 /* UNIMPLEMENTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
+
+/**
+ * Applies the conventions instrumentations get wrong for us, while the span is still
+ * writable (`onEnding`): client-caused gRPC failures are not server errors, and `url.full`
+ * never carries a query.
+ */
+export class SpanConventionsProcessor implements SpanProcessor {
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnding(span: Span): void {
+    const code = span.attributes['rpc.grpc.status_code'];
+    if (span.kind === SpanKind.SERVER && typeof code === 'number' && code !== 0 && !SERVER_ERROR_CODES.has(code)) {
+      // setStatus() ignores UNSET by design; the SDK span's status field is public.
+      (span as unknown as { status: { code: SpanStatusCode } }).status = { code: SpanStatusCode.UNSET };
+    }
+    const url = span.attributes['url.full'];
+    if (typeof url === 'string' && url.includes('?')) span.setAttribute('url.full', redactUrlQuery(url));
+    if (span.attributes['url.query'] !== undefined) span.setAttribute('url.query', REDACTED);
+  }
+
+  onEnd(_span: ReadableSpan): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}

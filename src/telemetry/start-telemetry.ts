@@ -1,0 +1,97 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { RedactingSpanExporter } from './redacting-span-exporter';
+import { SpanConventionsProcessor } from './span-conventions-processor';
+
+type Env = Record<string, string | undefined>;
+
+/** Whether the standard OTEL_* variables ask for traces to be exported. */
+export function tracingRequested(env: Env): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true') return false;
+  const exporters = env.OTEL_TRACES_EXPORTER;
+  if (exporters !== undefined) return exporters.split(',').some((e) => e.trim() !== 'none' && e.trim() !== '');
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/** The OTLP trace exporter `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` names; each reads its endpoint from the environment. */
+function otlpExporter(env: Env): SpanExporter {
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  // Loaded lazily: each exporter pulls in its transport, and only one is used.
+  switch (protocol) {
+    case 'grpc':
+      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
+    case 'http/json':
+      return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+    case 'http/protobuf':
+      return new (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+    default:
+      throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (grpc, http/protobuf, http/json)`);
+  }
+}
+
+function exportersFromEnv(env: Env): SpanExporter[] {
+  const names = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  return names.map((name) => {
+    if (name === 'otlp') return otlpExporter(env);
+    if (name === 'console') return new ConsoleSpanExporter();
+    throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
+  });
+}
+
+export interface TelemetryOptions {
+  env?: Env;
+  /** Tests: export here, synchronously, instead of what the environment names. */
+  spanExporter?: SpanExporter;
+  /** Tests: read metrics here instead of OTEL_METRICS_EXPORTER. */
+  metricReader?: IMetricReader;
+}
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK with the gRPC and undici instrumentations. Must run before
+ * @grpc/grpc-js is first required, or the gRPC spans are silently lost.
+ */
+export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
+  if (sdk) return sdk;
+  const env = options.env ?? process.env;
+  // Every exporter is wrapped: no exported byte may carry a credential, whatever the attribute.
+  const processors: SpanProcessor[] = [new SpanConventionsProcessor()];
+  if (options.spanExporter) processors.push(new SimpleSpanProcessor(new RedactingSpanExporter(options.spanExporter)));
+  else for (const e of exportersFromEnv(env)) processors.push(new BatchSpanProcessor(new RedactingSpanExporter(e)));
+  sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
+    spanProcessors: processors,
+    ...(options.metricReader ? { metricReaders: [options.metricReader] } : {}),
+    instrumentations: [
+      new GrpcInstrumentation({
+        // Health probes and reflection would drown the sends.
+        ignoreGrpcMethods: [(name: string) => name === 'Check' || name === 'Watch' || name === 'ServerReflectionInfo'],
+      }),
+      new UndiciInstrumentation(),
+    ],
+  });
+  sdk.start();
+  return sdk;
+}
+
+/** Whether the SDK runs (so that per-send work for metrics can be skipped when it does not). */
+export function telemetryStarted(): boolean {
+  return sdk !== undefined;
+}
+
+/** Flushes and stops the SDK, if it was started (on shutdown). */
+export async function stopTelemetry(): Promise<void> {
+  const s = sdk;
+  sdk = undefined;
+  await s?.shutdown();
+}
