@@ -16,13 +16,12 @@ export function configuredPages(pages: PageConfig[]): PageDirectory {
 /** The token sent for sandbox Pages that have none configured. */
 export const SANDBOX_TOKEN = 'sandbox-token';
 
-/** Sandbox mode without configured Pages: any numeric Page id, with a placeholder token. */
+/** Sandbox mode: the configured Pages if there are any, else any numeric Page id with a placeholder token. */
 export function sandboxPages(pages: PageConfig[]): PageDirectory {
-  const configured = configuredPages(pages);
+  if (pages.length > 0) return configuredPages(pages);
   // Not cached: callers choose the ids, so a cache would grow without bound.
   const get = (id: string): PageCredentials | undefined => {
-    const known = configured.get(id);
-    if (known || !/^\d{1,20}$/.test(id)) return known;
+    if (!/^\d{1,20}$/.test(id)) return undefined;
     return pageCredentials({ id, accessToken: SANDBOX_TOKEN, appsecretProof: 'classic' });
   };
   return { has: (id) => get(id) !== undefined, get };

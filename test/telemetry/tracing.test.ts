@@ -1,0 +1,162 @@
+import { spanExporter, metricReader, metricExporter } from './setup-in-memory-tracing';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SendMessageRequest, SendMessageResponse, UploadAttachmentRequest } from '../../gen/messenger/v1/service';
+import { MediaType } from '../../gen/messenger/v1/enums';
+import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+
+const TOKEN = 'EAAB-tracing-secret-token-42';
+const SECRET = 'tracing-app-secret';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT_SPAN_ID = '00f067aa0ba902b7';
+
+let gw: TestGateway;
+let raw: Client;
+beforeAll(async () => {
+  gw = await startTestGateway({ pages: [{ id: '1001', accessToken: TOKEN, appSecret: SECRET, appsecretProof: 'classic' }] });
+  raw = new Client(gw.target, credentials.createInsecure());
+});
+afterAll(async () => {
+  raw.close();
+  await gw.close();
+});
+beforeEach(() => spanExporter.reset());
+
+function send(req: Parameters<typeof SendMessageRequest.fromPartial>[0], traceparent = `00-${TRACE_ID}-${PARENT_SPAN_ID}-01`): Promise<ServiceError | SendMessageResponse> {
+  const md = new Metadata();
+  md.set('traceparent', traceparent);
+  md.set('baggage', 'tenant=acme');
+  // Tracing suppressed on the calling side: the call is made like an uninstrumented
+  // caller in another process, so the server sees exactly this traceparent.
+  return new Promise((resolve) => context.with(suppressTracing(context.active()), () => {
+    raw.makeUnaryRequest(
+      '/messenger.v1.MessengerService/SendMessage',
+      (r: SendMessageRequest) => Buffer.from(SendMessageRequest.encode(r).finish()),
+      (b: Buffer) => SendMessageResponse.decode(b),
+      SendMessageRequest.fromPartial(req),
+      md,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => resolve(err ?? res!),
+    );
+  }));
+}
+
+async function spans(): Promise<{ server: ReadableSpan; client?: ReadableSpan; all: ReadableSpan[] }> {
+  // Spans end right after the callback: give the event loop a turn.
+  for (let i = 0; i < 50 && !spanExporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 10));
+  const all = spanExporter.getFinishedSpans();
+  const server = all.find((s) => s.kind === SpanKind.SERVER && s.name.includes('MessengerService'));
+  if (!server) throw new Error(`no server span among ${all.map((s) => s.name).join(', ')}`);
+  const client = all.find((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === server.spanContext().spanId);
+  return { server, client, all };
+}
+
+describe('tracing a send', () => {
+  it("the server span is the child of the caller's traceparent, the Graph call a child client span", async () => {
+    const res = await send(textTo('24681357'));
+    expect(res).toMatchObject({ messageId: expect.stringMatching(/^m_/) });
+    const { server, client } = await spans();
+    expect(server.spanContext().traceId).toBe(TRACE_ID);
+    expect(server.parentSpanContext?.spanId).toBe(PARENT_SPAN_ID);
+    expect(server.name).toBe('grpc.messenger.v1.MessengerService/SendMessage');
+    expect(server.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.service': 'messenger.v1.MessengerService',
+      'rpc.method': 'SendMessage',
+      'rpc.grpc.status_code': 0,
+      'messenger.page.id': '1001',
+      'messenger.messaging_type': 'RESPONSE',
+      'messenger.recipient.kind': 'id',
+      'messenger.message.id': (res as SendMessageResponse).messageId,
+    });
+    expect(server.attributes['messenger.recipient.id']).toBeUndefined();
+    expect(client).toBeDefined();
+    expect(client!.spanContext().traceId).toBe(TRACE_ID);
+    expect(client!.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+    });
+    expect(String(client!.attributes['url.full'])).toMatch(/\/v25\.0\/1001\/messages$/);
+  });
+
+  it('a Graph error is an event with code, subcode and fbtrace_id; FAILED_PRECONDITION is not a server error', async () => {
+    const err = (await send(textTo('error-551-1545041'))) as ServiceError;
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    const { server } = await spans();
+    expect(server.status.code).toBe(SpanStatusCode.UNSET);
+    expect(server.attributes).toMatchObject({
+      'rpc.grpc.status_code': status.FAILED_PRECONDITION,
+      'messenger.error.reason': 'RECIPIENT_UNAVAILABLE',
+      'messenger.graph.error.code': 551,
+      'messenger.graph.error.subcode': 1545041,
+    });
+    const event = server.events.find((e) => e.name === 'messenger.graph.error');
+    expect(event?.attributes).toMatchObject({ 'messenger.graph.error.code': 551, 'messenger.graph.error.subcode': 1545041 });
+    expect(String(event?.attributes?.['messenger.graph.error.fbtrace_id'])).toMatch(/\S+/);
+  });
+
+  it('UNAVAILABLE is a server error with the retry hint', async () => {
+    const err = (await send(textTo('error-1200'))) as ServiceError;
+    expect(err.code).toBe(status.UNAVAILABLE);
+    const { server } = await spans();
+    expect(server.status.code).toBe(SpanStatusCode.ERROR);
+    expect(server.attributes['messenger.retry.delay_s']).toBe(1);
+  });
+
+  it('a validation failure is the caller\'s, with its violation count', async () => {
+    const err = (await send({ pageId: '1001' })) as ServiceError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    const { server, all } = await spans();
+    expect(server.status.code).toBe(SpanStatusCode.UNSET);
+    expect(server.attributes['messenger.validation.violations']).toBeGreaterThanOrEqual(2);
+    expect(all.filter((s) => s.kind === SpanKind.CLIENT)).toHaveLength(0);
+  });
+
+  it('a streamed upload is one server span with its byte count', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const call = gw.client.uploadAttachment((err) => (err ? reject(err) : resolve()));
+      call.write(UploadAttachmentRequest.fromPartial({ part: { $case: 'metadata', value: { pageId: '1001', type: MediaType.MEDIA_TYPE_FILE, source: { $case: 'file', value: { filename: 'a.pdf', contentType: 'application/pdf' } } } } }));
+      call.write({ part: { $case: 'chunk', value: Buffer.alloc(70_000, 1) } });
+      call.write({ part: { $case: 'chunk', value: Buffer.alloc(30_000, 2) } });
+      call.end();
+    });
+    for (let i = 0; i < 50 && !spanExporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 10));
+    const uploads = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/UploadAttachment'));
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0].attributes).toMatchObject({ 'messenger.upload.bytes': 100_000, 'messenger.attachment.id': expect.stringMatching(/^\d+$/) });
+  });
+
+  it('metrics count sends by page, method and code, and time the Graph calls', async () => {
+    await send(textTo('1'));
+    await metricReader.forceFlush();
+    const names = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.descriptor.name)));
+    expect(names).toEqual(expect.arrayContaining(['messenger.gateway.sends', 'messenger.graph.request.duration', 'messenger.graph.usage']));
+    const sends = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).find((m) => m.descriptor.name === 'messenger.gateway.sends')!;
+    expect(sends.dataPoints.some((p) => p.attributes['messenger.page.id'] === '1001' && p.attributes['rpc.method'] === 'SendMessage' && p.attributes['rpc.grpc.status_code'] === 'OK')).toBe(true);
+  });
+
+  it('log lines carry trace_id and span_id', async () => {
+    await send(textTo('2'));
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).reverse().find((l) => l.msg === 'send');
+    expect(line?.trace_id).toBe(TRACE_ID);
+    expect(line?.span_id).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('no span, attribute, event or log line ever carries the token, the app secret or the proof', async () => {
+    spanExporter.reset();
+    for (const r of ['1', 'error-190', 'error-613', 'error-100-2018001', 'error-http-500', 'error-malformed']) await send(textTo(r));
+    await send({ pageId: '1001', recipient: { identifier: { $case: 'id', value: TOKEN } }, message: { content: { $case: 'text', value: `my token is ${TOKEN}` } } });
+    await spans();
+    const exported = JSON.stringify(spanExporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, links: s.links })));
+    expect(spanExporter.getFinishedSpans().length).toBeGreaterThan(7);
+    const proof = (await import('node:crypto')).createHmac('sha256', SECRET).update(TOKEN).digest('hex');
+    for (const secret of [TOKEN, SECRET, proof]) {
+      expect(exported).not.toContain(secret);
+      expect(gw.logs.join('\n')).not.toContain(secret);
+    }
+  });
+});
