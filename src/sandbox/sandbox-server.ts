@@ -1,0 +1,268 @@
+/**
+ * The sandbox: a fake Graph API that is a real HTTP server speaking the Messenger Send API.
+ * The gateway runs on it in sandbox mode, and tests point their Graph clients at it.
+ *
+ * Paths (any `vN.N` prefix or none; `{page}` is numeric or `me`):
+ *   POST /{page}/messages             send a message or a sender action
+ *   POST /{page}/message_attachments  upload an attachment (URL as JSON, or multipart `filedata`)
+ * Anything else answers 404 with a Graph error (code 100, subcode 33, "Unknown path components").
+ *
+ * Bodies: JSON, form-urlencoded (object params as JSON strings) or multipart/form-data
+ * (`recipient`/`message` as JSON strings plus a `filedata` part, streamed and only counted).
+ * Query params count as body params, as on Graph.
+ *
+ * Auth as on Graph: token from `Authorization: Bearer <token>` or `access_token`; when the
+ * Page is configured with `accessToken` it must match, with `appSecret` an `appsecret_proof`
+ * (classic, or time-stamped with `appsecret_time` within 5 minutes) is required.
+ *
+ * Validation: {@link validateGraphSend} / {@link validateGraphUpload} (graph-validator.ts).
+ *
+ * Magic recipient values (any recipient identifier; for uploads the file name or the URL's
+ * last path segment, extension dropped), applied after auth and validation pass:
+ *   error-<code>[-<subcode>]  that Graph error with Graph's wording, type OAuthException, random
+ *                             fbtrace_id, HTTP 400 (500 for codes 1, 2, 1200; is_transient for 1, 2);
+ *                             rate-limit codes (4, 17, 32, 341, 613, 80001, 80002, 80006) also send
+ *                             X-App-Usage, X-Page-Usage and X-Business-Use-Case-Usage at 100%
+ *                             with estimated_time_to_regain_access 1 (minute)
+ *   error-http-<status>       that HTTP status (200-599) with an HTML body and no Graph error
+ *   error-malformed           200 with a body that is not valid JSON
+ *   error-hang                no answer until the client goes away or close() is called
+ *   delay-<ms>[-<rest>]       answers after <ms> ms (at most 10 min); <rest> may be magic too
+ *                             (`delay-500-error-613`), else it only makes the value unique
+ *
+ * Every request, refused ones included, is appended to `received` (the last 10,000 are kept).
+ * `received` holds what clients sent, credentials included; the sandbox itself logs nothing.
+ */
+
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { envelope, errorStatus, graphError, invalidParam, RATE_LIMIT_CODES, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
+import { recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
+import { isObject } from './json-checks';
+import { parseMagic, uploadMagic, type Magic } from './magic-recipients';
+import { decodeParams, readRequestBody } from './read-request-body';
+import { checkAuth, extractToken, type PageSecrets } from './sandbox-auth';
+import { isKnownNode, parseRoute, type Route } from './sandbox-routes';
+import { sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
+import { UsageMeter } from './usage-headers';
+
+export type { PageSecrets } from './sandbox-auth';
+
+/** How to start a sandbox. */
+export interface SandboxOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Per-Page credentials to enforce; Pages not listed accept any token. */
+  pages?: Record<string, PageSecrets>;
+  /** How many requests `received` keeps (default {@link MAX_RECEIVED}). */
+  maxReceived?: number;
+}
+
+/** One request as the sandbox received it. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body, or the form/multipart fields with JSON-string objects parsed. */
+  body: Record<string, unknown> | undefined;
+  file?: { field: string; filename: string; contentType: string; size: number };
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** e.g. `http://127.0.0.1:PORT`, without a trailing slash. */
+  url: string;
+  port: number;
+  /** Every request received, oldest first (the last `maxReceived`, default {@link MAX_RECEIVED}). */
+  received: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+/** How many requests `received` keeps, so a long-running sandbox does not grow without end. */
+export const MAX_RECEIVED = 10_000;
+
+type Answer =
+  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'raw'; status: number; contentType: string; text: string };
+
+/** Starts a sandbox and resolves once it listens. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const pages = options.pages ?? {};
+  const received: ReceivedRequest[] = [];
+  const usage = new UsageMeter();
+  const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
+
+  const server = createServer((req, res) => {
+    handle(req, res, { pages, received, usage, maxReceived }).catch((err: unknown) => {
+      // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
+      // code, never request data, so this cannot leak a token.
+      process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive and hanging requests would otherwise hold close() open forever.
+      server.closeAllConnections();
+    });
+    return closing;
+  };
+  return { url: `http://${urlHost}:${port}`, port, received, close };
+}
+
+interface Context {
+  pages: Record<string, PageSecrets>;
+  received: ReceivedRequest[];
+  usage: UsageMeter;
+  maxReceived: number;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sandbox');
+  const query = Object.fromEntries(url.searchParams);
+  const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
+  // Recorded before anything can fail, so refused and hanging requests show up too.
+  remember(ctx.received, record, ctx.maxReceived);
+
+  const route = parseRoute(url.pathname);
+  if (!route) {
+    req.resume();
+    const error = invalidParam(`Unknown path components: ${url.pathname}`, 33);
+    return answer(res, { kind: 'json', status: 404, body: envelope(error), headers: ctx.usage.normal('0') });
+  }
+  if (record.method !== 'POST' || !isKnownNode(route.pageId)) {
+    req.resume();
+    const error = invalidParam(
+      `Unsupported ${record.method.toLowerCase()} request. Object with ID '${route.pageId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      33,
+    );
+    return answer(res, { kind: 'json', status: 400, body: envelope(error), headers: ctx.usage.normal('0') });
+  }
+
+  const parsed = await readRequestBody(req);
+  if (parsed.kind === 'aborted') return;
+  if (parsed.kind === 'ok') {
+    record.body = parsed.body;
+    if (parsed.file) record.file = { ...parsed.file };
+  }
+  const params = { ...decodeParams(url.searchParams), ...(parsed.kind === 'ok' ? parsed.body : undefined) };
+  const token = extractToken(req.headers, params);
+  const { pageId, secrets } = resolvePage(route, token, ctx.pages);
+  const headers = ctx.usage.normal(pageId);
+  const refuse = (error: GraphErrorFields | GraphErrorBody): Promise<void> =>
+    answer(res, { kind: 'json', status: 400, body: 'error' in error ? error : envelope(error), headers });
+
+  if (parsed.kind === 'invalid') return refuse(parsed.error);
+  const authError = checkAuth(token, params, secrets, Math.floor(Date.now() / 1000));
+  if (authError) return refuse(authError);
+
+  const file = parsed.file && { contentType: parsed.file.contentType, size: parsed.file.size };
+  const invalid = route.edge === 'messages' ? validateGraphSend(params, file) : validateGraphUpload(params, file);
+  if (invalid) return refuse(invalid);
+
+  const ok: Answer = {
+    kind: 'json',
+    status: 200,
+    body: route.edge === 'messages' ? sendSuccess(params) : uploadSuccess(),
+    headers,
+  };
+  const magic = route.edge === 'messages' ? recipientMagic(params.recipient) : uploadMagic(parsed.file?.filename ?? uploadUrl(params));
+  return perform(res, magic, ok, pageId, ctx.usage);
+}
+
+/** Carries out what a magic value asks for, or sends the normal answer. */
+async function perform(res: ServerResponse, magic: Magic | undefined, ok: Answer, pageId: string, usage: UsageMeter): Promise<void> {
+  switch (magic?.kind) {
+    case undefined:
+      return answer(res, ok);
+    case 'graph-error': {
+      const error = graphError(magic.code, magic.subcode);
+      const headers = RATE_LIMIT_CODES.has(magic.code) ? usage.exhausted(pageId) : usage.normal(pageId);
+      return answer(res, { kind: 'json', status: errorStatus(magic.code), body: error.body, headers });
+    }
+    case 'http-status': {
+      const reason = STATUS_CODES[magic.status] ?? 'Error';
+      const text = `<!DOCTYPE html>\n<html><head><title>${magic.status} ${reason}</title></head><body><h1>${magic.status} ${reason}</h1></body></html>\n`;
+      return answer(res, { kind: 'raw', status: magic.status, contentType: 'text/html; charset=utf-8', text });
+    }
+    case 'malformed':
+      return answer(res, { kind: 'raw', status: 200, contentType: 'application/json; charset=UTF-8', text: '{"recipient_id":"1","message_id":"m_' });
+    case 'hang':
+      // Never answered: the socket closes when the client gives up or close() runs.
+      return;
+    case 'delay':
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, magic.ms);
+        // A client that gave up needs no answer; free the timer instead of waiting it out.
+        res.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (res.destroyed || res.writableEnded) return;
+      return perform(res, magic.then, ok, pageId, usage);
+  }
+}
+
+function answer(res: ServerResponse, a: Answer): Promise<void> {
+  if (res.destroyed || res.headersSent) return Promise.resolve();
+  if (a.kind === 'raw' && (a.status === 204 || a.status === 304)) {
+    // These statuses cannot carry a body.
+    res.writeHead(a.status).end();
+  } else if (a.kind === 'raw') {
+    res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.text) });
+    res.end(a.text);
+  } else {
+    const text = JSON.stringify(a.body);
+    res.writeHead(a.status, { ...a.headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+  return Promise.resolve();
+}
+
+/** The Page a call acts for: the one named, or for `me` the configured Page owning the token. */
+function resolvePage(route: Route, token: string | undefined, pages: Record<string, PageSecrets>): { pageId: string; secrets?: PageSecrets } {
+  if (route.pageId !== 'me') return { pageId: route.pageId, secrets: pages[route.pageId] };
+  if (token === undefined) return { pageId: '0' };
+  for (const [id, secrets] of Object.entries(pages)) {
+    if (secrets.accessToken === token) return { pageId: id, secrets };
+  }
+  // An unknown token stands for some Page: give it a stable id without revealing the token.
+  return { pageId: stableNumericId(`token:${token}`) };
+}
+
+function recipientMagic(recipient: unknown): Magic | undefined {
+  if (!isObject(recipient)) return undefined;
+  const key = recipientKey(recipient);
+  const value = key === undefined ? undefined : recipient[key];
+  return typeof value === 'string' ? parseMagic(value) : undefined;
+}
+
+function uploadUrl(params: Record<string, unknown>): string | undefined {
+  const message = params.message;
+  if (!isObject(message) || !isObject(message.attachment) || !isObject(message.attachment.payload)) return undefined;
+  const url = message.attachment.payload.url;
+  return typeof url === 'string' ? url : undefined;
+}
+
+function remember(received: ReceivedRequest[], record: ReceivedRequest, max: number): void {
+  received.push(record);
+  // Trimmed in place: tests hold a reference to this very array.
+  if (received.length > max) received.splice(0, received.length - max);
+}

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
+
+const ROOT = join(__dirname, '../..');
+
+describe('sandbox CLI', () => {
+  it('prints its URL as one JSON line, serves, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      const [first] = (await once(lines, 'line')) as [string];
+      const log = JSON.parse(first) as { url: string };
+      expect(log.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+      const res = await request(`${log.url}/v25.0/1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+        body: JSON.stringify({ recipient: { id: '1' }, message: { text: 'hi' } }),
+      });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
