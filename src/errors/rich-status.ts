@@ -6,6 +6,8 @@ import { GraphError } from '../../gen/messenger/v1/errors';
 
 /** The trailer every gRPC rich-error library (Go, Python, Java, buf curl) decodes. */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+/** The retry delay, in milliseconds, for gRPC clients' built-in retry policies. */
+export const RETRY_PUSHBACK_KEY = 'grpc-retry-pushback-ms';
 
 /** One `google.rpc.Status` detail, before packing into `Any`. */
 export type Detail =
@@ -32,6 +34,9 @@ export function richError(code: status, message: string, details: Detail[]): Ser
   const metadata = new Metadata();
   const encoded = Status.encode({ code, message, details: details.map(pack) }).finish();
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(encoded));
+  // gRPC's own retry (a service config's retryPolicy) cannot read RetryInfo; this trailer it honours.
+  const retry = details.find((d): d is Extract<Detail, { type: 'RetryInfo' }> => d.type === 'RetryInfo')?.value.retryDelay;
+  if (retry) metadata.set(RETRY_PUSHBACK_KEY, String(Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6)));
   const err = new Error(message) as ServiceError;
   err.code = code;
   err.details = message;

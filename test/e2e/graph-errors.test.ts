@@ -56,6 +56,9 @@ describe('Graph errors become rich gRPC statuses', () => {
     expect(err.details).toMatch(new RegExp(`^Graph error ${graphCode}${subcode ? `/${subcode}` : ''}: \\S`));
     expect(err.details).not.toMatch(/\(#\d+\)/);
     expect(d.retryInfo !== undefined).toBe(retry);
+    // The same delay for gRPC's built-in retry, which cannot read RetryInfo.
+    const pushback = err.metadata.get('grpc-retry-pushback-ms')[0];
+    expect(pushback === undefined ? undefined : Number(pushback)).toBe(retry ? Number(d.retryInfo!.retryDelay!.seconds) * 1000 + Math.round(d.retryInfo!.retryDelay!.nanos / 1e6) : undefined);
   });
 
   it("551's message is Graph's, human-readable", async () => {
