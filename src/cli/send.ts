@@ -1,6 +1,6 @@
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { MessagingType, SenderAction, messagingTypeFromJSON, senderActionFromJSON } from '../../gen/messenger/v1/enums';
-import { MessengerServiceClient } from '../../gen/messenger/v1/service';
+import { MessengerServiceClient, SendMessageRequest, SendSenderActionRequest } from '../../gen/messenger/v1/service';
 import { decodeStatusDetails } from '../errors/decode-status-details';
 
 export interface SendOptions {
@@ -24,21 +24,12 @@ export async function send(o: SendOptions): Promise<number> {
       if (o.action !== undefined) {
         const action = senderActionFromJSON(`SENDER_ACTION_${o.action.toUpperCase()}`);
         if (action === SenderAction.UNRECOGNIZED) throw new Error(`unknown --action ${o.action} (mark_seen, typing_on, typing_off)`);
-        client.sendSenderAction({ pageId: o.page, recipient, action, payload: undefined, personaId: '' }, new Metadata(), { deadline }, done);
+        client.sendSenderAction(SendSenderActionRequest.fromPartial({ pageId: o.page, recipient, action }), new Metadata(), { deadline }, done);
       } else {
         const messagingType = messagingTypeFromJSON(`MESSAGING_TYPE_${o.messagingType.toUpperCase()}`);
         if (messagingType === MessagingType.UNRECOGNIZED) throw new Error(`unknown --messaging-type ${o.messagingType}`);
         client.sendMessage(
-          {
-            pageId: o.page,
-            recipient,
-            message: { content: { $case: 'text', value: o.text ?? '' }, quickReplies: [], metadata: '' },
-            messagingType,
-            notificationType: 0,
-            tag: 0,
-            personaId: '',
-            replyTo: '',
-          },
+          SendMessageRequest.fromPartial({ pageId: o.page, recipient, message: { content: { $case: 'text', value: o.text ?? '' } }, messagingType }),
           new Metadata(),
           { deadline },
           done,

@@ -32,6 +32,7 @@ beforeAll(async () => {
     sendMessage: (_call, callback) => callback(null, { recipientId: '1', messageId: 'm_1' }),
     sendSenderAction: unimplemented,
     uploadAttachment: unimplemented,
+    sendMessages: (call) => call.emit('error', { code: status.UNIMPLEMENTED }),
   };
   server.addService(MessengerServiceService, messenger);
   new HealthImplementation({ '': 'SERVING' }).addToServer(server);
@@ -66,6 +67,7 @@ describe('reflection driven by buf curl (no schema)', () => {
       'grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
       'grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo',
       'messenger.v1.MessengerService/SendMessage',
+      'messenger.v1.MessengerService/SendMessages',
       'messenger.v1.MessengerService/SendSenderAction',
       'messenger.v1.MessengerService/UploadAttachment',
     ]);

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
   type ClientWritableStream,
+  type handleBidiStreamingCall,
   type handleClientStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -21,6 +23,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Struct } from "../../google/protobuf/struct";
+import { Status } from "../../google/rpc/status";
 import {
   MediaType,
   mediaTypeFromJSON,
@@ -81,7 +84,19 @@ export interface SendMessageRequest {
    */
   replyTo: string;
   /** `thread_control`: passed to Graph unchanged (Graph documents no schema). */
-  threadControl?: { [key: string]: any } | undefined;
+  threadControl?:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * Makes retries safe: within the gateway's idempotency window (24 h by default) a
+   * repeat with the same key and the same request (for the same Page) returns the first
+   * call's response or error without calling Graph again (response metadata
+   * `messenger-idempotent-replay: true`); a repeat while the first is in flight waits for
+   * it. The same key with a different request fails with FAILED_PRECONDITION, reason
+   * IDEMPOTENCY_KEY_REUSED. At most 256 characters. The `idempotency-key` request
+   * metadata is an alias, used when this field is empty. Not sent to Graph.
+   */
+  idempotencyKey: string;
 }
 
 /** What Graph answered to a sent message. */
@@ -124,6 +139,8 @@ export interface SendSenderActionRequest {
     | undefined;
   /** `persona_id`: a Page persona, only with typing actions. */
   personaId: string;
+  /** As SendMessageRequest.idempotency_key. Not sent to Graph. */
+  idempotencyKey: string;
 }
 
 /** The `payload` of a react or unreact sender action. */
@@ -195,6 +212,37 @@ export interface UploadAttachmentResponse {
   attachmentId: string;
 }
 
+/** One message of a SendMessages stream. */
+export interface SendMessagesRequest {
+  /**
+   * The caller's id for this message, echoed on its result. Required, unique among the
+   * stream's messages still in flight.
+   */
+  requestId: string;
+  /** The message, as for SendMessage (its `idempotency_key` works the same way). */
+  message?: SendMessageRequest | undefined;
+}
+
+/** The result of one message of a SendMessages stream. */
+export interface SendMessagesResponse {
+  /** The `request_id` of the message this result is for. */
+  requestId: string;
+  /** How it ended. Always set. */
+  result?:
+    | //
+    /** What Graph answered. */
+    { $case: "response"; value: SendMessageResponse }
+    | //
+    /**
+     * Why it failed: the same code, message and details (ErrorInfo, GraphError,
+     * RetryInfo, BadRequest) as SendMessage would have returned.
+     */
+    { $case: "error"; value: Status }
+    | undefined;
+  /** Whether this result is a replay of an earlier send with the same idempotency key. */
+  replayed: boolean;
+}
+
 function createBaseSendMessageRequest(): SendMessageRequest {
   return {
     pageId: "",
@@ -206,6 +254,7 @@ function createBaseSendMessageRequest(): SendMessageRequest {
     personaId: "",
     replyTo: "",
     threadControl: undefined,
+    idempotencyKey: "",
   };
 }
 
@@ -237,6 +286,9 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     }
     if (message.threadControl !== undefined) {
       Struct.encode(Struct.wrap(message.threadControl), writer.uint32(74).fork()).join();
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(82).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -326,6 +378,14 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
             message.threadControl = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -373,6 +433,11 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
         : isObject(object.thread_control)
         ? object.thread_control
         : undefined,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -405,6 +470,9 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     if (message.threadControl !== undefined) {
       obj.threadControl = message.threadControl;
     }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -426,6 +494,7 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     message.personaId = object.personaId ?? "";
     message.replyTo = object.replyTo ?? "";
     message.threadControl = object.threadControl ?? undefined;
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
@@ -584,7 +653,7 @@ export const SendMessageResponse: MessageFns<SendMessageResponse> = {
 };
 
 function createBaseSendSenderActionRequest(): SendSenderActionRequest {
-  return { pageId: "", recipient: undefined, action: 0, payload: undefined, personaId: "" };
+  return { pageId: "", recipient: undefined, action: 0, payload: undefined, personaId: "", idempotencyKey: "" };
 }
 
 export const SendSenderActionRequest: MessageFns<SendSenderActionRequest> = {
@@ -603,6 +672,9 @@ export const SendSenderActionRequest: MessageFns<SendSenderActionRequest> = {
     }
     if (message.personaId !== "") {
       writer.uint32(42).string(message.personaId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(50).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -660,6 +732,14 @@ export const SendSenderActionRequest: MessageFns<SendSenderActionRequest> = {
             message.personaId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -687,6 +767,11 @@ export const SendSenderActionRequest: MessageFns<SendSenderActionRequest> = {
         : isSet(object.persona_id)
         ? globalThis.String(object.persona_id)
         : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -707,6 +792,9 @@ export const SendSenderActionRequest: MessageFns<SendSenderActionRequest> = {
     if (message.personaId !== "") {
       obj.personaId = message.personaId;
     }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -724,6 +812,7 @@ export const SendSenderActionRequest: MessageFns<SendSenderActionRequest> = {
       ? ReactionPayload.fromPartial(object.payload)
       : undefined;
     message.personaId = object.personaId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
@@ -1306,6 +1395,234 @@ export const UploadAttachmentResponse: MessageFns<UploadAttachmentResponse> = {
   },
 };
 
+function createBaseSendMessagesRequest(): SendMessagesRequest {
+  return { requestId: "", message: undefined };
+}
+
+export const SendMessagesRequest: MessageFns<SendMessagesRequest> = {
+  encode(message: SendMessagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.message !== undefined) {
+      SendMessageRequest.encode(message.message, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendMessagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendMessagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = SendMessageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendMessagesRequest {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      message: isSet(object.message) ? SendMessageRequest.fromJSON(object.message) : undefined,
+    };
+  },
+
+  toJSON(message: SendMessagesRequest): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.message !== undefined) {
+      obj.message = SendMessageRequest.toJSON(message.message);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendMessagesRequest>): SendMessagesRequest {
+    return SendMessagesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendMessagesRequest>): SendMessagesRequest {
+    const message = createBaseSendMessagesRequest();
+    message.requestId = object.requestId ?? "";
+    message.message = (object.message !== undefined && object.message !== null)
+      ? SendMessageRequest.fromPartial(object.message)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSendMessagesResponse(): SendMessagesResponse {
+  return { requestId: "", result: undefined, replayed: false };
+}
+
+export const SendMessagesResponse: MessageFns<SendMessagesResponse> = {
+  encode(message: SendMessagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    switch (message.result?.$case) {
+      case "response":
+        SendMessageResponse.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+      case "error":
+        Status.encode(message.result.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    if (message.replayed !== false) {
+      writer.uint32(32).bool(message.replayed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendMessagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendMessagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "response", value: SendMessageResponse.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.result = { $case: "error", value: Status.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendMessagesResponse {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      result: isSet(object.response)
+        ? { $case: "response", value: SendMessageResponse.fromJSON(object.response) }
+        : isSet(object.error)
+        ? { $case: "error", value: Status.fromJSON(object.error) }
+        : undefined,
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+    };
+  },
+
+  toJSON(message: SendMessagesResponse): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.result?.$case === "response") {
+      obj.response = SendMessageResponse.toJSON(message.result.value);
+    } else if (message.result?.$case === "error") {
+      obj.error = Status.toJSON(message.result.value);
+    }
+    if (message.replayed !== false) {
+      obj.replayed = message.replayed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendMessagesResponse>): SendMessagesResponse {
+    return SendMessagesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendMessagesResponse>): SendMessagesResponse {
+    const message = createBaseSendMessagesResponse();
+    message.requestId = object.requestId ?? "";
+    switch (object.result?.$case) {
+      case "response": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "response", value: SendMessageResponse.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "error": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "error", value: Status.fromPartial(object.result.value) };
+        }
+        break;
+      }
+    }
+    message.replayed = object.replayed ?? false;
+    return message;
+  },
+};
+
 /**
  * Sends Facebook Messenger messages through the Graph API Send API
  * (`POST /{page-id}/messages`) on behalf of the Pages configured in the gateway.
@@ -1361,6 +1678,23 @@ export const MessengerServiceService = {
       Buffer.from(UploadAttachmentResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UploadAttachmentResponse => UploadAttachmentResponse.decode(value),
   },
+  /**
+   * Sends many messages over one stream. Results stream back as they complete (not in
+   * request order), each with its `request_id`. Messages to the same recipient of the
+   * same Page are sent in the order they were received; others run concurrently, up to
+   * the gateway's bound. HTTP/2 flow control is the backpressure: the gateway stops
+   * reading while the bound is reached. A failed message does not end the stream.
+   */
+  sendMessages: {
+    path: "/messenger.v1.MessengerService/SendMessages" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: SendMessagesRequest): Buffer => Buffer.from(SendMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendMessagesRequest => SendMessagesRequest.decode(value),
+    responseSerialize: (value: SendMessagesResponse): Buffer =>
+      Buffer.from(SendMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SendMessagesResponse => SendMessagesResponse.decode(value),
+  },
 } as const;
 
 export interface MessengerServiceServer extends UntypedServiceImplementation {
@@ -1378,6 +1712,14 @@ export interface MessengerServiceServer extends UntypedServiceImplementation {
    * for a file upload the following requests carry the bytes in order.
    */
   uploadAttachment: handleClientStreamingCall<UploadAttachmentRequest, UploadAttachmentResponse>;
+  /**
+   * Sends many messages over one stream. Results stream back as they complete (not in
+   * request order), each with its `request_id`. Messages to the same recipient of the
+   * same Page are sent in the order they were received; others run concurrently, up to
+   * the gateway's bound. HTTP/2 flow control is the backpressure: the gateway stops
+   * reading while the bound is reached. A failed message does not end the stream.
+   */
+  sendMessages: handleBidiStreamingCall<SendMessagesRequest, SendMessagesResponse>;
 }
 
 export interface MessengerServiceClient extends Client {
@@ -1438,6 +1780,19 @@ export interface MessengerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UploadAttachmentResponse) => void,
   ): ClientWritableStream<UploadAttachmentRequest>;
+  /**
+   * Sends many messages over one stream. Results stream back as they complete (not in
+   * request order), each with its `request_id`. Messages to the same recipient of the
+   * same Page are sent in the order they were received; others run concurrently, up to
+   * the gateway's bound. HTTP/2 flow control is the backpressure: the gateway stops
+   * reading while the bound is reached. A failed message does not end the stream.
+   */
+  sendMessages(): ClientDuplexStream<SendMessagesRequest, SendMessagesResponse>;
+  sendMessages(options: Partial<CallOptions>): ClientDuplexStream<SendMessagesRequest, SendMessagesResponse>;
+  sendMessages(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<SendMessagesRequest, SendMessagesResponse>;
 }
 
 export const MessengerServiceClient = makeGenericClientConstructor(

@@ -1,0 +1,81 @@
+/**
+ * The contracts of safe delivery: idempotency stores, page rate limiters and the retry
+ * policy. Implementations: memory (embedded default) and Redis (many replicas).
+ */
+
+/** What a finished send left behind, replayed to later calls with the same key. */
+export type StoredOutcome =
+  /** The encoded response message (SendMessageResponse or SendSenderActionResponse), base64. */
+  | { kind: 'response'; bytes: string }
+  /** The gRPC error: code, message, and the `grpc-status-details-bin` bytes, base64. */
+  | { kind: 'error'; code: number; message: string; details: string };
+
+export type ClaimResult =
+  /** This call owns the key: it must send, then `complete` (or `release` if nothing was sent). */
+  | { kind: 'claimed' }
+  /** A finished send with the same key and request: replay it. */
+  | { kind: 'done'; outcome: StoredOutcome }
+  /** Another call with the same key and request is sending now: `wait` for it. */
+  | { kind: 'in-flight' }
+  /** The key was used for a different request. */
+  | { kind: 'mismatch' };
+
+export type WaitResult =
+  | { kind: 'done'; outcome: StoredOutcome }
+  /** The owner released the key without sending (or its claim expired): claim again. */
+  | { kind: 'released' }
+  | { kind: 'mismatch' }
+  /** The deadline passed (or the signal aborted) while the other call was still in flight. */
+  | { kind: 'timeout' };
+
+/** Where idempotency keys live. `key` is already scoped (page and caller key); all operations are atomic. */
+export interface IdempotencyStore {
+  claim(key: string, fingerprint: string): Promise<ClaimResult>;
+  complete(key: string, fingerprint: string, outcome: StoredOutcome): Promise<void>;
+  release(key: string, fingerprint: string): Promise<void>;
+  wait(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult>;
+  close(): Promise<void>;
+}
+
+export interface IdempotencyOptions {
+  /** How long a finished outcome is replayed (default 24 h). */
+  windowMs: number;
+  /** How long an in-flight claim holds before another call may take over (a crashed owner). */
+  claimTtlMs: number;
+  /** Memory store only: at most this many keys, least recently used evicted first. */
+  maxKeys: number;
+}
+
+/** Which of a page's buckets a send draws from: Meta limits audio and video much lower. */
+export type RateClass = 'default' | 'media';
+
+export type AcquireResult =
+  | { ok: true }
+  /** No token within the wait bound (queue full, deadline, or the page is paused): retry after this long. */
+  | { ok: false; retryAfterMs: number; reason: 'QUEUE_FULL' | 'WAIT_EXCEEDED' | 'PAGE_PAUSED' };
+
+/** Per-page token buckets with a bounded wait queue, and pauses when Graph says so. */
+export interface PageRateLimiter {
+  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: AbortSignal): Promise<AcquireResult>;
+  /** Stop sending for this page until `untilEpochMs` (usage headers past the threshold, or a rate-limit error). */
+  pause(pageId: string, untilEpochMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RateLimitOptions {
+  /** Tokens per second per page for text, templates, reactions, sender actions (Meta: ~300/s). */
+  defaultPerSecond: number;
+  /** Tokens per second per page for audio and video (Meta: 10/s). */
+  mediaPerSecond: number;
+  /** Longest a send waits for a token (also bounded by its deadline). */
+  maxWaitMs: number;
+  /** Most sends waiting per page and class; beyond it RESOURCE_EXHAUSTED at once. */
+  maxQueue: number;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
