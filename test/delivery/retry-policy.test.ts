@@ -126,7 +126,7 @@ describe('pauseUntil', () => {
     expect(pauseUntil({ ...ok, headers: { 'x-app-usage': '{"call_count":95}' } }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
     expect(pauseUntil({ ...ok, headers: { 'x-page-usage': '{"total_time":90}' } }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
     expect(pauseUntil({ ...ok, headers: buc(3, 99) }, now, 90)).toBe(now + 180_000);
-    expect(pauseUntil({ ...graphError(100), headers: buc(0, 99) }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
+    expect(pauseUntil(graphError(100, undefined, buc(0, 99)), now, 90)).toBe(now + DEFAULT_PAUSE_MS);
   });
 
   it('does not pause below the threshold or without headers', () => {

@@ -1,0 +1,138 @@
+import type { Redis } from 'ioredis';
+import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
+import { RedisScript } from './redis-script';
+import { storeCall } from './store-unavailable-error';
+
+/** Where keys live and how waiting polls; the connection itself is the caller's. */
+export interface RedisIdempotencyOptions extends IdempotencyOptions {
+  /** Prefix of every key (default `mgw:idem:`), so several gateways or apps can share one Redis. */
+  keyPrefix?: string;
+  /** First and largest poll interval of `wait` (defaults 10 ms and 100 ms). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  /** Whether `close` also quits the connection (default false: the owner closes it). */
+  ownsConnection?: boolean;
+}
+
+// Each key is a hash: s = 'p' (pending, PX claimTtlMs) or 'd' (done, PX windowMs), fp, o = outcome JSON.
+// The scripts make every read-then-write one atomic step, so two replicas never both get 'claimed'.
+
+const CLAIM = new RedisScript(`
+local cur = redis.call('HMGET', KEYS[1], 's', 'fp', 'o')
+if not cur[1] then
+  redis.call('HSET', KEYS[1], 's', 'p', 'fp', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'claimed'}
+end
+if cur[2] ~= ARGV[1] then return {'mismatch'} end
+if cur[1] == 'd' then return {'done', cur[3]} end
+return {'in-flight'}
+`);
+
+// Recorded even when the claim expired meanwhile (the send happened, a repeat must replay it),
+// but never over a different request that took the key after the expiry.
+const COMPLETE = new RedisScript(`
+local fp = redis.call('HGET', KEYS[1], 'fp')
+if fp and fp ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 's', 'd', 'fp', ARGV[1], 'o', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`);
+
+const RELEASE = new RedisScript(`
+local cur = redis.call('HMGET', KEYS[1], 's', 'fp')
+if cur[1] == 'p' and cur[2] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/**
+ * The idempotency store shared by gateway replicas: state lives in Redis (so replays also survive a
+ * restart), expiry is Redis's own PX, and claims are Lua scripts. Redis failures reject with
+ * StoreUnavailableError. `wait` polls with a growing interval: simpler than pub/sub, and bounded by
+ * the deadline, the abort signal and `close`.
+ */
+export class RedisIdempotencyStore implements IdempotencyStore {
+  private readonly prefix: string;
+  private readonly sleeps = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RedisIdempotencyOptions,
+  ) {
+    this.prefix = options.keyPrefix ?? 'mgw:idem:';
+  }
+
+  async claim(key: string, fingerprint: string): Promise<ClaimResult> {
+    return storeCall('claim', async () => {
+      const reply = await CLAIM.run(this.redis, [this.prefix + key], [fingerprint, this.options.claimTtlMs]);
+      const [kind, outcome] = reply as [string, string | undefined];
+      if (kind === 'claimed' || kind === 'in-flight' || kind === 'mismatch') return { kind };
+      return { kind: 'done', outcome: decodeOutcome(outcome) };
+    });
+  }
+
+  async complete(key: string, fingerprint: string, outcome: StoredOutcome): Promise<void> {
+    await storeCall('complete', () =>
+      COMPLETE.run(this.redis, [this.prefix + key], [fingerprint, JSON.stringify(outcome), this.options.windowMs]),
+    );
+  }
+
+  async release(key: string, fingerprint: string): Promise<void> {
+    await storeCall('release', () => RELEASE.run(this.redis, [this.prefix + key], [fingerprint]));
+  }
+
+  wait(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult> {
+    return storeCall('wait', () => this.poll(key, fingerprint, deadline, signal));
+  }
+
+  private async poll(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult> {
+    let interval = this.options.pollMinMs ?? 10;
+    const maxInterval = this.options.pollMaxMs ?? 100;
+    for (;;) {
+      const [state, fp, outcome] = await this.redis.hmget(this.prefix + key, 's', 'fp', 'o');
+      if (state === null) return { kind: 'released' };
+      if (fp !== fingerprint) return { kind: 'mismatch' };
+      if (state === 'd') return { kind: 'done', outcome: decodeOutcome(outcome ?? undefined) };
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted || this.closed) return { kind: 'timeout' };
+      await this.sleep(Math.min(interval, left), signal);
+      interval = Math.min(maxInterval, interval * 2);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of [...this.sleeps]) wake();
+    if (this.options.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Sleeps `ms`, waking early on abort or close; its timer never outlives it. */
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
+        this.sleeps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal?.addEventListener('abort', wake, { once: true });
+      this.sleeps.add(wake);
+    });
+  }
+}
+
+function decodeOutcome(json: string | undefined): StoredOutcome {
+  // Written only by COMPLETE from a StoredOutcome; a corrupt value is a store failure, not a replay.
+  const value: unknown = json === undefined ? undefined : JSON.parse(json);
+  if (isOutcome(value)) return value;
+  throw new Error('stored outcome is malformed');
+}
+
+function isOutcome(value: unknown): value is StoredOutcome {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (v.kind === 'response') return typeof v.bytes === 'string';
+  return v.kind === 'error' && typeof v.code === 'number' && typeof v.message === 'string' && typeof v.details === 'string';
+}

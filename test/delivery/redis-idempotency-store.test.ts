@@ -1,0 +1,100 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis } from '../../src/delivery/redis-connection';
+import { RedisIdempotencyStore } from '../../src/delivery/redis-idempotency-store';
+import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
+import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { idempotencySuite, OPTIONS, RESPONSE } from './idempotency-suite';
+
+const available = redisServerAvailable();
+
+describe.skipIf(!available)('RedisIdempotencyStore', () => {
+  let server: RedisServer;
+  const connections: Redis[] = [];
+  const connection = async () => {
+    const redis = await connectRedis(server.url);
+    connections.push(redis);
+    return redis;
+  };
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+    await server?.stop();
+  });
+
+  idempotencySuite('redis', async (options) => new RedisIdempotencyStore(await connectRedis(server.url), { ...options, ownsConnection: true }));
+
+  it('20 concurrent claims from two connections (two replicas): exactly one claimed', async () => {
+    const a = new RedisIdempotencyStore(await connection(), OPTIONS);
+    const b = new RedisIdempotencyStore(await connection(), OPTIONS);
+    for (let round = 0; round < 5; round++) {
+      const key = `race-${Date.now()}-${round}`;
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).claim(key, 'fp')));
+      expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'in-flight')).toHaveLength(19);
+    }
+  });
+
+  it('a waiter on one replica sees the completion made on another', async () => {
+    const a = new RedisIdempotencyStore(await connection(), OPTIONS);
+    const b = new RedisIdempotencyStore(await connection(), OPTIONS);
+    const key = `cross-${Date.now()}`;
+    await a.claim(key, 'fp');
+    const waiting = b.wait(key, 'fp', Date.now() + 5_000);
+    setTimeout(() => void a.complete(key, 'fp', RESPONSE), 50);
+    expect(await waiting).toEqual({ kind: 'done', outcome: RESPONSE });
+  });
+
+  it('replays survive a restart of the gateway (a new store and connection)', async () => {
+    const key = `restart-${Date.now()}`;
+    const first = new RedisIdempotencyStore(await connectRedis(server.url), { ...OPTIONS, ownsConnection: true });
+    await first.claim(key, 'fp');
+    await first.complete(key, 'fp', RESPONSE);
+    await first.close();
+    const second = new RedisIdempotencyStore(await connection(), OPTIONS);
+    expect(await second.claim(key, 'fp')).toEqual({ kind: 'done', outcome: RESPONSE });
+  });
+
+  it('prefixes keys and sets their TTL in Redis', async () => {
+    const redis = await connection();
+    const store = new RedisIdempotencyStore(redis, { ...OPTIONS, keyPrefix: 'test:p:' });
+    const key = `ttl-${Date.now()}`;
+    await store.claim(key, 'fp');
+    const claimTtl = await redis.pttl(`test:p:${key}`);
+    expect(claimTtl).toBeGreaterThan(OPTIONS.claimTtlMs - 1_000);
+    expect(claimTtl).toBeLessThanOrEqual(OPTIONS.claimTtlMs);
+    await store.complete(key, 'fp', RESPONSE);
+    expect(await redis.pttl(`test:p:${key}`)).toBeGreaterThan(OPTIONS.claimTtlMs);
+  });
+
+  it('closing the store stops a poll in progress', async () => {
+    const store = new RedisIdempotencyStore(await connection(), OPTIONS);
+    const key = `close-${Date.now()}`;
+    await store.claim(key, 'fp');
+    const started = Date.now();
+    const waiting = store.wait(key, 'fp', Date.now() + 10_000);
+    setTimeout(() => void store.close(), 50);
+    expect(await waiting).toEqual({ kind: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('fails fast with StoreUnavailableError when Redis is gone', async () => {
+    const lonely = await startRedisServer();
+    const redis = await connectRedis(lonely.url);
+    const store = new RedisIdempotencyStore(redis, OPTIONS);
+    await lonely.stop();
+    const started = Date.now();
+    await expect(store.claim('k', 'fp')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    redis.disconnect();
+  });
+
+  it('connectRedis rejects within its timeout when nothing listens', async () => {
+    const started = Date.now();
+    await expect(connectRedis('redis://127.0.0.1:1', { connectTimeoutMs: 500 })).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+/** A throwaway redis-server on a free loopback port, for one test file. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** Kills the server (SIGTERM, then SIGKILL) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+const INSTALL_HINT = 'install it with `apt-get install redis-server` (or set REDIS_SERVER_BIN)';
+
+/** The redis-server binary: $REDIS_SERVER_BIN, /usr/bin/redis-server, or one on PATH. */
+export function findRedisServer(): string | undefined {
+  const candidates = [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server',
+    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'redis-server'))];
+  return candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
+}
+
+/**
+ * Whether Redis tests can run here. Without redis-server they are skipped with a message, except on CI
+ * (`CI` set), where a missing server is a broken setup and this throws so the test file fails.
+ */
+export function redisServerAvailable(): boolean {
+  if (findRedisServer()) return true;
+  const message = `redis-server not found: ${INSTALL_HINT}`;
+  if (process.env.CI) throw new Error(`${message}; CI must run the Redis tests`);
+  console.warn(`Skipping Redis tests: ${message}`);
+  return false;
+}
+
+/** Starts redis-server without persistence on 127.0.0.1 and a free port; resolves once PING answers. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const bin = findRedisServer();
+  if (!bin) throw new Error(`redis-server not found: ${INSTALL_HINT}`);
+  // A port taken between probing and binding makes the server exit: try a few ports.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      await waitForPing(port, child, 5_000);
+      return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+    } catch (err) {
+      await stopChild(child);
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPing(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr.trim()}`);
+    if (await ping(port)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`redis-server did not answer PING on port ${port} within ${timeoutMs} ms`);
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let answer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
