@@ -1,0 +1,440 @@
+/**
+ * `npm run bench`: starts a fake Graph, an OTLP receiver, a noop gRPC server and two gateways
+ * (tracing off / on), drives them (h2load if installed, else grpc-js client processes), stops
+ * everything, prints a table and writes bench/results/latest.json + latest.md.
+ *
+ *   tsx bench/run.ts [--smoke] [--runs N] [--load auto|h2load|grpc-js] [--log-level warn|info]
+ *                    [--graph-latency-ms MS] [--cpu-prof] [--out FILE.json] [--md FILE.md]
+ *
+ * Every figure is the median over --runs rounds; every ratio is computed inside one round,
+ * then the median is taken. See bench/README.md.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { SendMessageResponse } from '../gen/messenger/v1/service';
+import { h2load, h2loadAvailable } from './lib/h2load';
+import { closeSync, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, waitForPort, withTimeout } from './lib/processes';
+import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
+import { median, percentile, round, sortNumeric } from './lib/stats';
+
+const { values: argv } = parseArgs({
+  options: {
+    smoke: { type: 'boolean' },
+    runs: { type: 'string' },
+    load: { type: 'string' },
+    'log-level': { type: 'string' },
+    'graph-latency-ms': { type: 'string' },
+    'cpu-prof': { type: 'boolean' },
+    out: { type: 'string' },
+    md: { type: 'string' },
+  },
+});
+const SMOKE = Boolean(argv.smoke);
+const ROUNDS = Number(argv.runs ?? (SMOKE ? 1 : 3));
+const LOG_LEVEL = argv['log-level'] ?? 'warn';
+const GRAPH_LATENCY_MS = Number(argv['graph-latency-ms'] ?? 0);
+const OUT = argv.out ?? join(ROOT, 'bench/results', SMOKE ? 'smoke.json' : 'latest.json');
+const MD = argv.md ?? OUT.replace(/\.json$/, '.md');
+const C = 100;
+const N = SMOKE
+  ? { c100: 400, c1: 100, warm: 200, leakWarm: 400, leakChunk: 200, leakChunks: 3, workerWarm: 20 }
+  : { c100: 20_000, c1: 2_000, warm: 5_000, leakWarm: 20_000, leakChunk: 20_000, leakChunks: 10, workerWarm: 300 };
+const RUN_TIMEOUT_MS = SMOKE ? 30_000 : 180_000;
+const started = Date.now();
+const GLOBAL_TIMEOUT_MS = SMOKE ? 170_000 : 900_000;
+
+const loadArg = argv.load ?? 'auto';
+if (!['auto', 'h2load', 'grpc-js'].includes(loadArg)) throw new Error(`--load ${loadArg}: auto, h2load or grpc-js`);
+const H2 = loadArg === 'grpc-js' ? false : h2loadAvailable();
+if (loadArg === 'h2load' && !H2) throw new Error('--load h2load: h2load is not installed (bash bench/install.sh)');
+const GRPC_WORKERS = 4;
+
+const RUNS = ['noop', 'http', 'gateway', 'gateway+tracing', 'sdk'] as const;
+type RunName = (typeof RUNS)[number];
+interface Measure { sendsPerSec: number; p50c1Ms: number; p99c1Ms: number; p50c100Ms: number; p99c100Ms: number }
+interface Round {
+  runs: Record<RunName, Measure>;
+  h2loadC1?: Record<'noop' | 'gateway' | 'gateway+tracing' | 'graph-direct', { p50Ms: number; p99Ms: number }>;
+  compositionLimit: number;
+  ratios: { gatewayOverComposition: number; tracingOverGateway: number; gatewayOverSdk: number };
+  addedP50C1Ms: number;
+  addedP50C1HopMs?: number;
+}
+
+const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}\n`);
+function checkTime(): void {
+  if (Date.now() - started > GLOBAL_TIMEOUT_MS) throw new Error(`benchmark exceeded ${GLOBAL_TIMEOUT_MS / 1000} s`);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ms = (us: number) => us / 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+interface LoadResult { sendsPerSec: number; p50Ms: number; p99Ms: number; ok: number }
+
+/** N Node load-worker processes (bench/load-worker.ts) started together after their warm-up. */
+async function nodeLoad(mode: 'http' | 'grpc' | 'sdk', target: string, count: number, concurrency: number, workers: number, latencies = true): Promise<LoadResult> {
+  checkTime();
+  const kids: Array<{ child: ChildProcess; lines: ReturnType<typeof jsonLines> }> = [];
+  try {
+    for (let w = 0; w < workers; w++) {
+      const n = Math.floor(count / workers) + (w < count % workers ? 1 : 0);
+      const c = Math.max(1, Math.floor(concurrency / workers) + (w < concurrency % workers ? 1 : 0));
+      const args = ['--mode', mode, '--target', target, '--count', String(n), '--concurrency', String(c), '--warmup', String(N.workerWarm), '--timeout-ms', String(RUN_TIMEOUT_MS)];
+      if (!latencies) args.push('--no-latencies');
+      const child = spawnTs('bench/load-worker.ts', args);
+      kids.push({ child, lines: jsonLines(child) });
+    }
+    await Promise.all(kids.map((k) => k.lines.next((o) => (o.ready ? true : undefined), 60_000, `${mode} worker ready`)));
+    const results = kids.map((k) =>
+      k.lines.next((o) => (o.result ? (o as unknown as { ok: number; errors: number; firstError?: string; start: number; end: number; latenciesUs?: number[] }) : undefined), RUN_TIMEOUT_MS + 10_000, `${mode} worker result`),
+    );
+    for (const k of kids) k.child.stdin!.write('go\n');
+    const rs = await Promise.all(results);
+    const ok = rs.reduce((a, r) => a + r.ok, 0);
+    const errors = rs.reduce((a, r) => a + r.errors, 0);
+    if (errors > 0 || ok !== count) throw new Error(`${mode} load to ${target}: ${ok}/${count} ok, ${errors} errors (${rs.find((r) => r.firstError)?.firstError})`);
+    const wall = Math.max(...rs.map((r) => r.end)) - Math.min(...rs.map((r) => r.start));
+    const lat = latencies ? sortNumeric(rs.flatMap((r) => r.latenciesUs ?? [])) : new Float64Array();
+    return { sendsPerSec: ok / (wall / 1000), p50Ms: ms(percentile(lat, 50)), p99Ms: ms(percentile(lat, 99)), ok };
+  } finally {
+    await Promise.all(kids.map((k) => stop(k.child, 2000)));
+  }
+}
+
+let tmp = '';
+let frameFile = '';
+let graphBodyFile = '';
+const RESPONSE_FRAME_BYTES = 5 + SendMessageResponse.encode({ recipientId: '1254477777772919', messageId: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P' }).finish().length;
+
+/** gRPC unary load at a concurrency: h2load (one thread, 4 connections x 25 streams at c=100), else grpc-js workers. */
+async function grpcLoad(port: number, count: number, concurrency: number, latencies = true): Promise<LoadResult & { tool: string }> {
+  checkTime();
+  if (!H2) return { ...(await nodeLoad('grpc', `127.0.0.1:${port}`, count, concurrency, concurrency === 1 ? 1 : GRPC_WORKERS, latencies)), tool: `grpc-js x${concurrency === 1 ? 1 : GRPC_WORKERS}` };
+  const clients = concurrency === 1 ? 1 : 4;
+  const r = await h2load({
+    url: `http://127.0.0.1:${port}/messenger.v1.MessengerService/SendMessage`,
+    count,
+    clients,
+    streams: Math.ceil(concurrency / clients),
+    bodyFile: frameFile,
+    headers: ['content-type: application/grpc', 'te: trailers'],
+    logFile: join(tmp, `h2load-${port}.log`),
+    timeoutMs: RUN_TIMEOUT_MS,
+  });
+  // h2load counts HTTP 200 as success; a gRPC error is a 200 without a DATA frame, so every answer must carry exactly one response message.
+  if (r.succeeded !== count || r.failed !== 0 || r.dataBytes !== count * RESPONSE_FRAME_BYTES) {
+    throw new Error(`h2load to :${port}: ${r.succeeded}/${count} succeeded, ${r.failed} failed, ${r.dataBytes} data bytes (expected ${count * RESPONSE_FRAME_BYTES}): not every call answered OK\n${r.raw}`);
+  }
+  return { sendsPerSec: r.reqPerSec, p50Ms: ms(percentile(r.latenciesUs, 50)), p99Ms: ms(percentile(r.latenciesUs, 99)), ok: count, tool: 'h2load' };
+}
+
+async function graphSends(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/stats`);
+  return ((await res.json()) as { sends: number }).sends;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes under test
+
+interface Gateway { child: ChildProcess; port: number; name: string; peakSampledMb: number; hwmMb: number; sends: number }
+
+async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv): Promise<Gateway> {
+  const config = join(tmp, `${name}.json`);
+  writeFileSync(config, JSON.stringify({ pages: [{ id: PAGE_ID, accessToken: TOKEN }], graph: { baseUrl: `http://127.0.0.1:${graphPort}`, version: GRAPH_VERSION }, log: { level: LOG_LEVEL } }));
+  const port = await freePort();
+  const logPath = join(tmp, `${name}.log`);
+  const out = openLog(logPath);
+  const nodeArgs: string[] = [];
+  if (argv['cpu-prof']) {
+    const dir = join(ROOT, 'bench/results/profiles');
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name.replace(/\W/g, '-')}-${Date.now()}.cpuprofile`);
+  }
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const child = spawnTs('src/cli/main.ts', ['--config', config, '--listen', `127.0.0.1:${port}`], { env: { ...base, ...env }, nodeArgs, stdio: ['ignore', out, out] });
+  closeSync(out);
+  await waitForPort(port, child, 30_000);
+  return { child, port, name, peakSampledMb: 0, hwmMb: 0, sends: 0 };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function rssSample(pid: number, samples: number, gapMs: number): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    xs.push(rssOf(pid)?.rssMb ?? NaN);
+    if (i < samples - 1) await sleep(gapMs);
+  }
+  return median(xs);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function machine() {
+  const h2v = H2 ? spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] : null;
+  return { hostname: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGb: round(totalmem() / 2 ** 30, 1), kernel: release(), node: process.version, h2load: h2v };
+}
+
+async function main(): Promise<void> {
+  tmp = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+  frameFile = join(tmp, 'send.frame');
+  writeFileSync(frameFile, grpcFrame());
+  graphBodyFile = join(tmp, 'graph-body.json');
+  writeFileSync(graphBodyFile, JSON.stringify(graphBody()));
+  const loadNote = H2
+    ? 'gRPC load: h2load (pre-encoded frames, 1 thread, 4 connections x 25 streams at c=100)'
+    : `gRPC load: FALLBACK to ${GRPC_WORKERS} grpc-js client processes (h2load not found: bash bench/install.sh); a grpc-js client tops out near 5-6k calls/s here, so noop/gateway figures are capped by the client`;
+  log(`${SMOKE ? 'SMOKE' : 'full'} benchmark, ${ROUNDS} round(s), log level ${LOG_LEVEL}, Graph latency ${GRAPH_LATENCY_MS} ms`);
+  log(loadNote);
+
+  const graph = await startServer('bench/servers/fake-graph.ts', ['--latency-ms', String(GRAPH_LATENCY_MS)]);
+  const otlp = await startServer('bench/servers/otlp-receiver.ts', []);
+  const noop = await startServer('bench/servers/noop-server.ts', []);
+  const gw = await startGateway('gateway', graph.port, {});
+  const gwt = await startGateway('gateway-tracing', graph.port, {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_SERVICE_NAME: 'messenger-gateway-bench',
+  });
+  const gateways = [gw, gwt];
+  const sampler = setInterval(() => {
+    for (const g of gateways) {
+      const r = rssOf(g.child.pid!);
+      if (r) g.peakSampledMb = Math.max(g.peakSampledMb, r.rssMb);
+    }
+  }, 200);
+  sampler.unref();
+  const graphTarget = `127.0.0.1:${graph.port}`;
+  const graphDirect = async (count: number, concurrency: number) => nodeLoad('http', graphTarget, count, concurrency, 1);
+
+  /** A gateway run: counts the sends and checks that each reached the fake Graph exactly once. */
+  async function throughGateway(g: Gateway, count: number, concurrency: number, latencies = true) {
+    const before = await graphSends(graph.port);
+    const r = await grpcLoad(g.port, count, concurrency, latencies);
+    const after = await graphSends(graph.port);
+    g.sends += count;
+    const warmups = H2 ? 0 : (concurrency === 1 ? 1 : GRPC_WORKERS) * N.workerWarm;
+    if (after - before !== count + warmups) throw new Error(`${g.name}: ${count} calls answered but the fake Graph saw ${after - before - warmups}`);
+    return r;
+  }
+
+  log(`warm-up: ${N.warm} sends to each server`);
+  await grpcLoad(noop.port, N.warm, C);
+  await throughGateway(gw, N.warm, C);
+  await throughGateway(gwt, N.warm, C);
+  await graphDirect(N.warm, C);
+
+  const rounds: Round[] = [];
+  const tools: Record<string, string> = {};
+  for (let i = 0; i < ROUNDS; i++) {
+    log(`round ${i + 1}/${ROUNDS}: c=${C}, ${N.c100} sends per run`);
+    const t100: Record<string, LoadResult> = {};
+    const noop100 = await grpcLoad(noop.port, N.c100, C);
+    t100.noop = noop100;
+    t100.http = await graphDirect(N.c100, C);
+    const gw100 = await throughGateway(gw, N.c100, C);
+    t100.gateway = gw100;
+    t100['gateway+tracing'] = await throughGateway(gwt, N.c100, C);
+    t100.sdk = await nodeLoad('sdk', graphTarget, N.c100, C, 1);
+    tools.c100 = `${noop100.tool} for noop/gateway/gateway+tracing; one Node process (undici / messaging-api-messenger, 100 async loops) for http/sdk`;
+
+    log(`round ${i + 1}/${ROUNDS}: c=1, ${N.c1} sends per run`);
+    const t1: Record<string, LoadResult> = {};
+    t1.noop = await nodeLoad('grpc', `127.0.0.1:${noop.port}`, N.c1, 1, 1);
+    t1.http = await graphDirect(N.c1, 1);
+    const before = await graphSends(graph.port);
+    t1.gateway = await nodeLoad('grpc', `127.0.0.1:${gw.port}`, N.c1, 1, 1);
+    t1['gateway+tracing'] = await nodeLoad('grpc', `127.0.0.1:${gwt.port}`, N.c1, 1, 1);
+    if ((await graphSends(graph.port)) - before !== 2 * (N.c1 + N.workerWarm)) throw new Error('c=1 gateway sends did not all reach the fake Graph');
+    gw.sends += N.c1 + N.workerWarm;
+    gwt.sends += N.c1 + N.workerWarm;
+    t1.sdk = await nodeLoad('sdk', graphTarget, N.c1, 1, 1);
+    tools.c1 = 'one Node process, one call at a time, client-side time around each call: grpc-js client (noop/gateway/gateway+tracing), undici (http), messaging-api-messenger (sdk)';
+
+    let h2c1: Round['h2loadC1'];
+    if (H2) {
+      const hn = await grpcLoad(noop.port, N.c1, 1);
+      const hg = await throughGateway(gw, N.c1, 1);
+      const ht = await throughGateway(gwt, N.c1, 1);
+      const hd = await h2load({
+        url: `http://${graphTarget}/${GRAPH_VERSION}/${PAGE_ID}/messages`, count: N.c1, clients: 1, streams: 1, bodyFile: graphBodyFile, h1: true,
+        headers: ['content-type: application/json', `authorization: Bearer ${TOKEN}`], logFile: join(tmp, 'h2load-graph.log'), timeoutMs: RUN_TIMEOUT_MS,
+      });
+      if (hd.succeeded !== N.c1) throw new Error(`h2load --h1 to the fake Graph: ${hd.succeeded}/${N.c1}`);
+      const pp = (r: { p50Ms: number; p99Ms: number }) => ({ p50Ms: r.p50Ms, p99Ms: r.p99Ms });
+      h2c1 = { noop: pp(hn), gateway: pp(hg), 'gateway+tracing': pp(ht), 'graph-direct': { p50Ms: ms(percentile(hd.latenciesUs, 50)), p99Ms: ms(percentile(hd.latenciesUs, 99)) } };
+    }
+
+    const runs = {} as Record<RunName, Measure>;
+    for (const r of RUNS) runs[r] = { sendsPerSec: t100[r].sendsPerSec, p50c1Ms: t1[r].p50Ms, p99c1Ms: t1[r].p99Ms, p50c100Ms: t100[r].p50Ms, p99c100Ms: t100[r].p99Ms };
+    const composition = 1 / (1 / runs.noop.sendsPerSec + 1 / runs.http.sendsPerSec);
+    rounds.push({
+      runs,
+      h2loadC1: h2c1,
+      compositionLimit: composition,
+      ratios: {
+        gatewayOverComposition: runs.gateway.sendsPerSec / composition,
+        tracingOverGateway: runs['gateway+tracing'].sendsPerSec / runs.gateway.sendsPerSec,
+        gatewayOverSdk: runs.gateway.sendsPerSec / runs.sdk.sendsPerSec,
+      },
+      addedP50C1Ms: runs.gateway.p50c1Ms - runs.http.p50c1Ms,
+      addedP50C1HopMs: h2c1 ? h2c1.gateway.p50Ms - h2c1['graph-direct'].p50Ms : undefined,
+    });
+    const r = rounds[rounds.length - 1];
+    log(`round ${i + 1}: gateway ${Math.round(runs.gateway.sendsPerSec)}/s, composition ${Math.round(composition)}/s (${r.ratios.gatewayOverComposition.toFixed(2)}), tracing ${r.ratios.tracingOverGateway.toFixed(2)}, vs sdk ${r.ratios.gatewayOverSdk.toFixed(2)}`);
+  }
+
+  // Leak check: RSS after warm-up vs after LEAK sends, sampled after each chunk (several samples each, median).
+  const leakSends = N.leakChunk * N.leakChunks;
+  log(`leak check: ${N.leakWarm} warm-up sends, then ${leakSends} sends in ${N.leakChunks} chunks (gateway, tracing off)`);
+  await throughGateway(gw, N.leakWarm, C, false);
+  await sleep(SMOKE ? 200 : 1000);
+  const baselineMb = await rssSample(gw.child.pid!, 5, SMOKE ? 50 : 200);
+  const chunkMb: number[] = [];
+  for (let k = 0; k < N.leakChunks; k++) {
+    await throughGateway(gw, N.leakChunk, C, false);
+    chunkMb.push(await rssSample(gw.child.pid!, 3, SMOKE ? 50 : 200));
+  }
+  const third = Math.max(1, Math.floor(chunkMb.length / 3));
+  // The floor (minimum) of each third: RSS saw-tooths with the GC by tens of MB; a leak raises the floor.
+  const firstThird = Math.min(...chunkMb.slice(0, third));
+  const lastThird = Math.min(...chunkMb.slice(-third));
+  const finalMb = chunkMb[chunkMb.length - 1];
+  const trendMb = lastThird - firstThird;
+  const noiseMb = Math.max(8, 0.05 * baselineMb);
+  const leak = {
+    sends: leakSends,
+    baselineMb: round(baselineMb, 1),
+    finalMb: round(finalMb, 1),
+    growthMb: round(finalMb - baselineMb, 1),
+    growthPct: round((100 * (finalMb - baselineMb)) / baselineMb, 1),
+    trendMb: round(trendMb, 1),
+    noiseMb: round(noiseMb, 1),
+    perChunkMb: chunkMb.map((x) => round(x, 1)),
+    verdict: trendMb <= noiseMb ? 'no growth beyond noise' : 'GROWS',
+  };
+
+  for (const g of gateways) g.hwmMb = rssOf(g.child.pid!)?.hwmMb ?? NaN;
+  clearInterval(sampler);
+  // Graceful stop: flushes the tracing gateway's spans and writes --cpu-prof profiles.
+  await Promise.all(gateways.map((g) => stop(g.child, 10_000)));
+  const otlpStats = (await (await fetch(`http://127.0.0.1:${otlp.port}/stats`)).json()) as { traceRequests: number; metricRequests: number; spans: number; bytes: number };
+  await Promise.all([graph, otlp, noop].map((s) => stop(s.child)));
+  rmSync(tmp, { recursive: true, force: true });
+
+  // Medians.
+  const med = (f: (r: Round) => number | undefined) => round(median(rounds.map((r) => f(r) ?? NaN)), 4);
+  const runs = Object.fromEntries(
+    RUNS.map((name) => [name, {
+      sendsPerSec: Math.round(median(rounds.map((r) => r.runs[name].sendsPerSec))),
+      p50c1Ms: med((r) => r.runs[name].p50c1Ms), p99c1Ms: med((r) => r.runs[name].p99c1Ms),
+      p50c100Ms: med((r) => r.runs[name].p50c100Ms), p99c100Ms: med((r) => r.runs[name].p99c100Ms),
+    }]),
+  ) as Record<RunName, Measure>;
+  const ratios = {
+    gatewayOverComposition: med((r) => r.ratios.gatewayOverComposition),
+    tracingOverGateway: med((r) => r.ratios.tracingOverGateway),
+    gatewayOverSdk: med((r) => r.ratios.gatewayOverSdk),
+  };
+  const figures = {
+    compositionLimitPerSec: Math.round(median(rounds.map((r) => r.compositionLimit))),
+    addedP50C1Ms: med((r) => r.addedP50C1Ms),
+    peakRssMb: { gateway: round(gw.hwmMb, 1), 'gateway+tracing': round(gwt.hwmMb, 1) },
+    rssGrowth: leak,
+  };
+  const targets = {
+    'gateway / composition limit >= 0.85': ratios.gatewayOverComposition >= 0.85,
+    'gateway+tracing / gateway >= 0.80': ratios.tracingOverGateway >= 0.8,
+    'gateway / sdk >= 1.0': ratios.gatewayOverSdk >= 1.0,
+    'added p50 at c=1 <= 0.3 ms': figures.addedP50C1Ms <= 0.3,
+    'no RSS growth beyond noise': leak.verdict !== 'GROWS',
+  };
+  const extra = {
+    h2loadC1: H2
+      ? Object.fromEntries((['noop', 'gateway', 'gateway+tracing', 'graph-direct'] as const).map((k) => [k, { p50Ms: med((r) => r.h2loadC1?.[k].p50Ms), p99Ms: med((r) => r.h2loadC1?.[k].p99Ms) }]))
+      : null,
+    addedP50C1HopMs: H2 ? med((r) => r.addedP50C1HopMs) : null,
+    peakRssSampledMb: { gateway: round(gw.peakSampledMb, 1), 'gateway+tracing': round(gwt.peakSampledMb, 1) },
+    gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
+    otlp: { ...otlpStats, spansPerSend: round(otlpStats.spans / gwt.sends, 3) },
+  };
+  const result = {
+    kind: SMOKE ? 'smoke' : 'full',
+    date: new Date().toISOString(),
+    durationSec: round((Date.now() - started) / 1000, 1),
+    machine: machine(),
+    settings: { rounds: ROUNDS, concurrency: C, sendsPerRun: { c100: N.c100, c1: N.c1 }, logLevel: LOG_LEVEL, graphLatencyMs: GRAPH_LATENCY_MS, cpuProf: Boolean(argv['cpu-prof']) },
+    load: { generator: H2 ? 'h2load' : 'grpc-js-fallback', note: loadNote, c100: tools.c100, c1: tools.c1 },
+    runs,
+    ratios,
+    figures,
+    targets,
+    extra,
+    rounds,
+  };
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  const md = markdown(result);
+  writeFileSync(MD, md);
+  process.stdout.write(`${md}\n`);
+  process.stdout.write(`results: ${OUT}\n`);
+}
+
+function markdown(r: {
+  kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
+  load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
+  figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; noiseMb: number; verdict: string } };
+  targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; otlp: { spans: number; spansPerSend: number } };
+}): string {
+  const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const lines: string[] = [];
+  lines.push(`## Benchmark (${r.kind}) — ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+  lines.push(`Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memGb} GB, Linux ${r.machine.kernel}, Node ${r.machine.node}${r.machine.h2load ? `, ${r.machine.h2load}` : ''}.`);
+  lines.push(`Medians of ${r.settings.rounds} round(s); ${r.settings.sendsPerRun.c100} sends per c=100 run, ${r.settings.sendsPerRun.c1} per c=1 run; gateway log level ${r.settings.logLevel}; fake Graph latency ${r.settings.graphLatencyMs} ms; ${r.durationSec} s in all.`, '');
+  lines.push('| run | sends/s c=100 | p50 c=1 (ms) | p99 c=1 (ms) | p50 c=100 (ms) | p99 c=100 (ms) |', '|---|---:|---:|---:|---:|---:|');
+  for (const name of RUNS) {
+    const m = r.runs[name];
+    lines.push(`| ${name} | ${m.sendsPerSec} | ${f(m.p50c1Ms)} | ${f(m.p99c1Ms)} | ${f(m.p50c100Ms)} | ${f(m.p99c100Ms)} |`);
+  }
+  lines.push('');
+  const ok = (b: boolean) => (b ? 'met' : '**NOT met**');
+  const t = r.targets;
+  lines.push('| figure | value | target |', '|---|---:|---|');
+  lines.push(`| composition limit 1/(1/noop + 1/http) | ${r.figures.compositionLimitPerSec}/s | |`);
+  lines.push(`| gateway / composition limit | ${f(r.ratios.gatewayOverComposition, 2)} | >= 0.85 ${ok(t['gateway / composition limit >= 0.85'])} |`);
+  lines.push(`| gateway+tracing / gateway | ${f(r.ratios.tracingOverGateway, 2)} | >= 0.80 ${ok(t['gateway+tracing / gateway >= 0.80'])} |`);
+  lines.push(`| gateway / sdk | ${f(r.ratios.gatewayOverSdk, 2)} | >= 1.0 ${ok(t['gateway / sdk >= 1.0'])} |`);
+  lines.push(`| added p50 at c=1 (gateway via grpc-js client − http via undici) | ${f(r.figures.addedP50C1Ms)} ms | <= 0.3 ms ${ok(t['added p50 at c=1 <= 0.3 ms'])} |`);
+  if (r.extra.addedP50C1HopMs !== null) lines.push(`| added p50 at c=1, gateway hop only (h2load gRPC − h2load HTTP/1.1 to the fake Graph) | ${f(r.extra.addedP50C1HopMs)} ms | (information) |`);
+  lines.push(`| peak RSS (VmHWM) gateway / gateway+tracing | ${f(r.figures.peakRssMb.gateway, 1)} / ${f(r.figures.peakRssMb['gateway+tracing'], 1)} MB | |`);
+  const g = r.figures.rssGrowth;
+  lines.push(`| RSS over ${g.sends} sends after warm-up | ${f(g.baselineMb, 1)} -> ${f(g.finalMb, 1)} MB (${g.growthMb >= 0 ? '+' : ''}${f(g.growthMb, 1)} MB, ${f(g.growthPct, 1)} %); floor first->last third ${f(g.trendMb, 1)} MB (noise ${f(g.noiseMb, 1)} MB) | ${g.verdict === 'GROWS' ? '**GROWS**' : 'no growth beyond noise: met'} |`);
+  lines.push(`| spans exported to the OTLP receiver | ${r.extra.otlp.spans} (${f(r.extra.otlp.spansPerSend, 2)} per send) | |`);
+  lines.push('');
+  lines.push(`Measured by: ${r.load.note}. c=100 figures: ${r.load.c100}. c=1 figures: ${r.load.c1}.`);
+  if (r.extra.h2loadC1) {
+    const h = r.extra.h2loadC1;
+    lines.push(`h2load at c=1 (p50/p99 ms): noop ${f(h.noop.p50Ms)}/${f(h.noop.p99Ms)}, gateway ${f(h.gateway.p50Ms)}/${f(h.gateway.p99Ms)}, gateway+tracing ${f(h['gateway+tracing'].p50Ms)}/${f(h['gateway+tracing'].p99Ms)}, fake Graph direct over HTTP/1.1 ${f(h['graph-direct'].p50Ms)}/${f(h['graph-direct'].p99Ms)}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+withTimeout(main(), GLOBAL_TIMEOUT_MS + 60_000, 'benchmark').then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: FAILED: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
