@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 
-/** Connection tuning; the defaults make a dead Redis fail calls within about a second. */
+/** Connection tuning; the defaults make a dead Redis fail calls within about two seconds. */
 export interface RedisConnectionOptions {
   /** Longest one connection attempt may take (default 2 s). */
   connectTimeoutMs?: number;
-  /** Longest one command may wait for its reply (default 1 s). */
+  /** Longest one command may wait for its reply (default 2 s). */
   commandTimeoutMs?: number;
   /** Errors of the background connection (reconnects); ioredis logs them to stderr when nobody listens. */
   onError?: (err: Error) => void;
@@ -23,7 +23,7 @@ export async function connectRedis(url: string, options: RedisConnectionOptions 
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 2_000,
-    commandTimeout: options.commandTimeoutMs ?? 1_000,
+    commandTimeout: options.commandTimeoutMs ?? 2_000,
     maxRetriesPerRequest: 1,
     // Reconnect forever in the background, but never faster than every 100 ms nor slower than 2 s.
     retryStrategy: (times) => Math.min(100 * times, 2_000),

@@ -85,16 +85,28 @@ export class RedisRateLimiter implements PageRateLimiter {
     this.prefix = options.keyPrefix ?? 'mgw:rate:';
   }
 
-  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: AbortSignal): Promise<AcquireResult> {
-    if (this.closed || signal?.aborted) return Promise.resolve(GAVE_UP);
+  async acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: AbortSignal): Promise<AcquireResult> {
+    if (this.closed || signal?.aborted) return GAVE_UP;
+    const bound = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Infinity);
+    if (!this.queues.get(queueKey(pageId, cls))?.waiters.length) {
+      // Nobody here waits: ask Redis straight away (concurrently with other such callers), and queue
+      // only when no token is left. The queue then holds just the callers that really wait.
+      const [code, ms] = await this.take(pageId, cls);
+      if (code === 1) return { ok: true };
+      if (code === -1) return { ok: false, retryAfterMs: ms, reason: 'PAGE_PAUSED' };
+      if (Date.now() + ms > bound) return { ok: false, retryAfterMs: ms, reason: 'WAIT_EXCEEDED' };
+      if (this.closed || signal?.aborted) return GAVE_UP;
+    }
+    // Created only for callers that wait (and dropped when the queue empties): no growth per page seen.
     const queue = this.queue(pageId, cls);
-    const now = Date.now();
     // This replica's callers ahead of us alone need this long; other replicas only add to it.
-    const aheadMs = Math.ceil((queue.waiters.length * 1000) / queue.rate);
-    if (queue.waiters.length >= this.options.maxQueue) return Promise.resolve({ ok: false, retryAfterMs: aheadMs, reason: 'QUEUE_FULL' });
-    const bound = Math.min(now + this.options.maxWaitMs, deadline ?? Infinity);
-    if (queue.waiters.length > 0 && now + aheadMs > bound) return Promise.resolve({ ok: false, retryAfterMs: aheadMs, reason: 'WAIT_EXCEEDED' });
+    const aheadMs = Math.ceil(((queue.waiters.length + 1) * 1000) / queue.rate);
+    if (queue.waiters.length >= this.options.maxQueue) return { ok: false, retryAfterMs: aheadMs, reason: 'QUEUE_FULL' };
+    if (queue.waiters.length > 0 && Date.now() + aheadMs > bound) return { ok: false, retryAfterMs: aheadMs, reason: 'WAIT_EXCEEDED' };
+    return this.enqueue(queue, bound, signal);
+  }
 
+  private enqueue(queue: LocalQueue, bound: number, signal?: AbortSignal): Promise<AcquireResult> {
     return new Promise<AcquireResult>((resolve, reject) => {
       const onAbort = () => {
         const i = queue.waiters.indexOf(waiter);
@@ -112,6 +124,20 @@ export class RedisRateLimiter implements PageRateLimiter {
       queue.waiters.push(waiter);
       if (!queue.pumping) void this.pump(queue);
     });
+  }
+
+  /** One TAKE against the page's shared bucket: [1, 0] granted, [0, ms] next token, [-1, ms] paused. */
+  private async take(pageId: string, cls: RateClass): Promise<[number, number]> {
+    const rate = this.rate(cls);
+    const capacity = Math.max(1, rate);
+    // Once full again a bucket equals a fresh one; a second of slack keeps it from expiring mid-use.
+    const ttlMs = Math.ceil((capacity * 1000) / rate) + 1_000;
+    const keys = [this.bucketKey(pageId, cls), this.pauseKey(pageId)];
+    try {
+      return (await TAKE.run(this.redis, keys, [rate, capacity, ttlMs])) as [number, number];
+    } catch (err) {
+      throw new StoreUnavailableError('rate limit', err);
+    }
   }
 
   async pause(pageId: string, untilEpochMs: number): Promise<void> {
@@ -139,19 +165,19 @@ export class RedisRateLimiter implements PageRateLimiter {
     const key = queueKey(pageId, cls);
     let queue = this.queues.get(key);
     if (!queue) {
-      const rate = cls === 'media' ? this.options.mediaPerSecond : this.options.defaultPerSecond;
-      queue = { pageId, cls, rate, waiters: [], pumping: false };
+      queue = { pageId, cls, rate: this.rate(cls), waiters: [], pumping: false };
       this.queues.set(key, queue);
     }
     return queue;
   }
 
+  private rate(cls: RateClass): number {
+    return cls === 'media' ? this.options.mediaPerSecond : this.options.defaultPerSecond;
+  }
+
   /** Serves the queue head by head until it is empty; one pump (and at most one timer) per queue. */
   private async pump(queue: LocalQueue): Promise<void> {
     queue.pumping = true;
-    const capacity = Math.max(1, queue.rate);
-    const ttlMs = Math.ceil((capacity * 1000) / queue.rate) + 1_000;
-    const keys = [this.bucketKey(queue.pageId, queue.cls), this.pauseKey(queue.pageId)];
     try {
       while (queue.waiters.length > 0 && !this.closed) {
         if (Date.now() > queue.waiters[0]!.bound) {
@@ -160,10 +186,9 @@ export class RedisRateLimiter implements PageRateLimiter {
         }
         let reply: [number, number];
         try {
-          reply = (await TAKE.run(this.redis, keys, [queue.rate, capacity, ttlMs])) as [number, number];
+          reply = await this.take(queue.pageId, queue.cls);
         } catch (err) {
-          const failure = new StoreUnavailableError('rate limit', err);
-          for (const waiter of queue.waiters.splice(0)) waiter.reject(failure);
+          for (const waiter of queue.waiters.splice(0)) waiter.reject(err as Error);
           break;
         }
         const [code, ms] = reply;
