@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryIdempotencyStore } from '../../src/delivery/memory-idempotency-store';
 import { idempotencySuite, OPTIONS, RESPONSE } from './idempotency-suite';
 
@@ -61,6 +61,25 @@ describe('MemoryIdempotencyStore specifics', () => {
     expect(s.size).toBe(100);
     expect(await s.claim('k4999', 'fp')).toEqual({ kind: 'done', outcome: RESPONSE });
     expect(await s.claim('k0', 'fp')).toEqual({ kind: 'claimed' });
+  });
+
+  it('clears the timer of every finished wait', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const s = new MemoryIdempotencyStore(OPTIONS);
+      await s.claim('k', 'fp');
+      const controller = new AbortController();
+      const waits = [s.wait('k', 'fp', Date.now() + 60_000), s.wait('k', 'fp', Date.now() + 60_000, controller.signal)];
+      expect(vi.getTimerCount()).toBe(2);
+      controller.abort();
+      expect(await waits[1]).toEqual({ kind: 'timeout' });
+      expect(vi.getTimerCount()).toBe(1);
+      await s.complete('k', 'fp', RESPONSE);
+      expect(await waits[0]).toEqual({ kind: 'done', outcome: RESPONSE });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('close ends pending waits and leaves no timers behind', async () => {

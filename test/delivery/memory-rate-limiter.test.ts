@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryRateLimiter } from '../../src/delivery/memory-rate-limiter';
 import { LIMITS, rateLimiterSuite } from './rate-limiter-suite';
 
@@ -36,6 +36,29 @@ describe('MemoryRateLimiter specifics', () => {
     expect(await l.acquire('p', 'media', undefined)).toEqual({ ok: true });
     expect((await l.acquire('p', 'media', Date.now() + 100)).ok).toBe(false);
     await l.close();
+  });
+
+  it('arms one timer per bucket however many wait, and none once the queue is empty', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const l = new MemoryRateLimiter({ ...LIMITS, defaultPerSecond: 10 });
+      for (let i = 0; i < 10; i++) await l.acquire('p', 'default', undefined);
+      const waiting = Array.from({ length: 20 }, () => l.acquire('p', 'default', undefined));
+      expect(vi.getTimerCount()).toBe(1);
+      for (let i = 0; i < 10; i++) await l.acquire('q', 'default', undefined);
+      const controller = new AbortController();
+      const aborted = l.acquire('q', 'default', undefined, controller.signal);
+      expect(vi.getTimerCount()).toBe(2);
+      controller.abort();
+      expect((await aborted).ok).toBe(false);
+      expect(vi.getTimerCount()).toBe(1); // q's queue emptied: its timer is gone
+      await vi.advanceTimersByTimeAsync(2_100);
+      expect(await Promise.all(waiting)).toEqual(Array.from({ length: 20 }, () => ({ ok: true })));
+      expect(vi.getTimerCount()).toBe(0);
+      await l.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses non-positive rates', () => {

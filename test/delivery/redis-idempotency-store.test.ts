@@ -70,6 +70,13 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
     expect(await redis.pttl(`test:p:${key}`)).toBeGreaterThan(OPTIONS.claimTtlMs);
   });
 
+  it('reloads its scripts after Redis forgets them (SCRIPT FLUSH, a restarted server)', async () => {
+    const redis = await connection();
+    const store = new RedisIdempotencyStore(redis, OPTIONS);
+    await redis.script('FLUSH');
+    expect(await store.claim(`flush-${Date.now()}`, 'fp')).toEqual({ kind: 'claimed' });
+  });
+
   it('closing the store stops a poll in progress', async () => {
     const store = new RedisIdempotencyStore(await connection(), OPTIONS);
     const key = `close-${Date.now()}`;
