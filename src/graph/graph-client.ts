@@ -36,8 +36,19 @@ export interface FilePart {
 
 // Graph answers are small JSON; anything larger is broken or hostile.
 const MAX_RESPONSE_BYTES = 1 << 20;
-const TIMEOUT = Symbol('timeout');
-const CANCELLED = Symbol('cancelled');
+/**
+ * Why the gateway aborted a Graph request. An Error, not a Symbol: undici hands the reason to
+ * its diagnostics channel, and instrumentations call recordException() on it, which throws on
+ * a Symbol ("Cannot convert a Symbol value to a string") and crashed the process.
+ */
+class UpstreamAbort extends Error {
+  override name = 'AbortError';
+  constructor(readonly why: 'timeout' | 'cancelled') {
+    super(why === 'timeout' ? 'the Graph call timed out' : 'the gRPC call was cancelled');
+  }
+}
+const TIMEOUT = new UpstreamAbort('timeout');
+const CANCELLED = new UpstreamAbort('cancelled');
 
 /** Graph API client: one keep-alive undici Pool per origin, token only in the Authorization header. */
 export class GraphClient {

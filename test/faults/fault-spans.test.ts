@@ -53,7 +53,7 @@ async function spans(): Promise<{ server: ReadableSpan; upstream: ReadableSpan[]
  * Error subclass named 'AbortError' carrying timeout/cancelled) and compare with instanceof.
  * These cases stay skipped until then: flip this to false to run them.
  */
-const KNOWN_BUG_SYMBOL_ABORT_REASON = true;
+const KNOWN_BUG_SYMBOL_ABORT_REASON = false;
 
 interface Case {
   name: string;
