@@ -145,7 +145,7 @@ function checkUtilityTemplate(template: unknown): Check {
   return requireString(template.name, `${name}[name]`) ??
     requireObject(language, `${name}[language]`) ??
     (isObject(language) ? requireString(language.code, `${name}[language][code]`) : undefined) ??
-    optionalArray(template.components, `${name}[components]`, 0, 20) ??
+    optionalArray(template.components, `${name}[components]`, 0, Number.MAX_SAFE_INTEGER) ??
     each(template.components, `${name}[components]`, checkComponent);
 }
 
@@ -154,7 +154,7 @@ function checkComponent(component: unknown, name: string): Check {
   if (shape || !isObject(component)) return shape;
   if (component.type === undefined) return missing(`${name}[type]`);
   return oneOf(component.type, `${name}[type]`, ['header', 'body', 'title', 'buttons'], true) ??
-    optionalArray(component.parameters, `${name}[parameters]`, 0, 100) ??
+    optionalArray(component.parameters, `${name}[parameters]`, 0, Number.MAX_SAFE_INTEGER) ??
     each(component.parameters, `${name}[parameters]`, checkParameter);
 }
 

@@ -152,7 +152,7 @@ function checkReceipt(p: Record<string, unknown>, name: string): Check {
     optionalArray(p.elements, `${name}[elements]`, 0, 100) ??
     each(p.elements, `${name}[elements]`, (e, n) => requireObject(e, n) ??
       (isObject(e) ? requireString(e.title, `${n}[title]`) ?? requireAmount(e.price, `${n}[price]`) ?? optionalAmount(e.quantity, `${n}[quantity]`) : undefined)) ??
-    optionalArray(p.adjustments, `${name}[adjustments]`, 0, 100) ??
+    optionalArray(p.adjustments, `${name}[adjustments]`, 0, Number.MAX_SAFE_INTEGER) ??
     each(p.adjustments, `${name}[adjustments]`, (a, n) => requireObject(a, n) ??
       (isObject(a) ? requireString(a.name, `${n}[name]`) ?? requireAmount(a.amount, `${n}[amount]`) : undefined));
   if (problem) return problem;

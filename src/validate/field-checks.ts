@@ -37,8 +37,10 @@ export function checkRequiredMax(out: ViolationList, field: string, value: strin
   if (checkRequired(out, field, value)) checkMaxChars(out, field, value, max);
 }
 
-/** Whether `s` parses as an absolute http: or https: URL. */
+/** Whether `s` is, as written, an absolute http: or https: URL (sent unchanged, so no repairs by the URL parser). */
 export function isHttpUrl(s: string, httpsOnly = false): boolean {
+  // new URL() silently fixes "https:example.com" and surrounding spaces; Graph gets the original string.
+  if (!/^https?:\/\/[^\s/?#]/i.test(s) || /\s/.test(s)) return false;
   let protocol: string;
   try {
     protocol = new URL(s).protocol;

@@ -18,7 +18,8 @@ export function checkReceiptTemplate(out: ViolationList, field: string, t: Recei
   checkRequired(out, `${field}.order_number`, t.orderNumber);
   checkCurrency(out, `${field}.currency`, t.currency, true);
   checkRequired(out, `${field}.payment_method`, t.paymentMethod);
-  if (t.timestamp !== '' && !isNumericId(t.timestamp)) {
+  // 15 digits reach year 31 million: anything longer is not a timestamp (and overflows a number).
+  if (t.timestamp !== '' && (!isNumericId(t.timestamp) || t.timestamp.length > 15)) {
     out.add(`${field}.timestamp`, 'must be seconds since the epoch, digits only');
   }
   checkUrl(out, `${field}.order_url`, t.orderUrl);
