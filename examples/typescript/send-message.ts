@@ -8,7 +8,7 @@ import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { parseArgs } from 'node:util';
 import { MessagingType, SenderAction } from '../../gen/messenger/v1/enums';
 import { GraphErrorCode } from '../../gen/messenger/v1/errors';
-import { MessengerServiceClient } from '../../gen/messenger/v1/service';
+import { MessengerServiceClient, SendMessageRequest, SendSenderActionRequest } from '../../gen/messenger/v1/service';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 
 const { values: args } = parseArgs({
@@ -81,26 +81,21 @@ function printError(rpc: string, err: ServiceError): void {
 async function main(): Promise<number> {
   let rpc = 'SendSenderAction';
   try {
-    const action = await call(client.sendSenderAction, {
+    const action = await call(client.sendSenderAction, SendSenderActionRequest.fromPartial({
       pageId: args.page!,
       recipient,
       action: SenderAction.SENDER_ACTION_TYPING_ON,
-      payload: undefined,
-      personaId: '',
-    });
+    }));
     console.log(`SendSenderAction ok: action=TYPING_ON recipient_id=${action.recipientId}`);
 
     rpc = 'SendMessage';
-    const sent = await call(client.sendMessage, {
+    // fromPartial fills every field the example does not set (new fields included) with its default.
+    const sent = await call(client.sendMessage, SendMessageRequest.fromPartial({
       pageId: args.page!,
       recipient,
-      message: { content: { $case: 'text', value: args.text! }, quickReplies: [], metadata: '' },
+      message: { content: { $case: 'text', value: args.text! } },
       messagingType: MessagingType.MESSAGING_TYPE_RESPONSE,
-      notificationType: 0,
-      tag: 0,
-      personaId: '',
-      replyTo: '',
-    });
+    }));
     console.log(`SendMessage ok: recipient_id=${sent.recipientId} message_id=${sent.messageId}`);
     return 0;
   } catch (err) {

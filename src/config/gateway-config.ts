@@ -1,3 +1,5 @@
+import type { IdempotencyOptions, RateLimitOptions, RetryOptions } from '../delivery/delivery-types';
+
 /** The gateway's configuration after defaults and `${ENV}` substitution. */
 export interface GatewayConfig {
   /** `host:port` the gRPC server binds. */
@@ -13,6 +15,21 @@ export interface GatewayConfig {
     /** Put the recipient's id or phone number on spans (personal data: off by default). */
     recordRecipient: boolean;
   };
+  delivery: DeliveryConfig;
+  /** Shared state for several replicas; without it, state is in memory (one replica). */
+  store: { redis?: { url: string; keyPrefix: string } };
+}
+
+/** Idempotency, retries, page rate limits and bulk streams (see README "Safe delivery"). */
+export interface DeliveryConfig {
+  idempotency: IdempotencyOptions;
+  retry: RetryOptions;
+  rateLimit: RateLimitOptions & {
+    /** Pause a page when a Graph usage header reaches this percentage. */
+    pauseAtPercent: number;
+  };
+  /** Most messages of one SendMessages stream in flight at once. */
+  bulkConcurrency: number;
 }
 
 export interface GraphConfig {
@@ -46,4 +63,11 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   shutdownGraceMs: 10_000,
   log: { level: 'info' },
   telemetry: { recordRecipient: false },
+  delivery: {
+    idempotency: { windowMs: 24 * 3600_000, claimTtlMs: 120_000, maxKeys: 100_000 },
+    retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 },
+    rateLimit: { defaultPerSecond: 300, mediaPerSecond: 10, maxWaitMs: 2_000, maxQueue: 1_000, pauseAtPercent: 95 },
+    bulkConcurrency: 32,
+  },
+  store: {},
 };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   DEFAULT_CONFIG,
   LOG_LEVELS,
+  type DeliveryConfig,
   type GatewayConfig,
   type LogLevel,
   type PageConfig,
@@ -37,7 +38,7 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
 /** Validates a parsed config object; every `${NAME}` in a string is read from `env`. */
 export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
   const root = object(raw, '(root)');
-  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log', 'telemetry']);
+  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store']);
   const d = DEFAULT_CONFIG;
   const graph = root.graph === undefined ? {} : object(root.graph, 'graph');
   allowKeys(graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
@@ -59,6 +60,8 @@ export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig
     shutdownGraceMs: optional(root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
     log: { level: optional(log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
     telemetry: { recordRecipient: optional(telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
+    delivery: delivery(root.delivery),
+    store: store(root.store, env),
   };
   return config;
 }
@@ -90,6 +93,54 @@ function pages(value: unknown, key: string, env: Env): PageConfig[] {
     }, 'classic' as const);
     return { id, accessToken, appSecret, appsecretProof };
   });
+}
+
+function delivery(value: unknown): DeliveryConfig {
+  const d = DEFAULT_CONFIG.delivery;
+  if (value === undefined) return structuredClone(d);
+  const o = object(value, 'delivery');
+  allowKeys(o, 'delivery', ['idempotency', 'retry', 'rateLimit', 'bulkConcurrency']);
+  const idem = o.idempotency === undefined ? {} : object(o.idempotency, 'delivery.idempotency');
+  allowKeys(idem, 'delivery.idempotency', ['windowMs', 'claimTtlMs', 'maxKeys']);
+  const retry = o.retry === undefined ? {} : object(o.retry, 'delivery.retry');
+  allowKeys(retry, 'delivery.retry', ['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
+  const rl = o.rateLimit === undefined ? {} : object(o.rateLimit, 'delivery.rateLimit');
+  allowKeys(rl, 'delivery.rateLimit', ['defaultPerSecond', 'mediaPerSecond', 'maxWaitMs', 'maxQueue', 'pauseAtPercent']);
+  const n = (obj: Record<string, unknown>, key: string, path: string, min: number, max: number, fallback: number) =>
+    optional(obj[key], `${path}.${key}`, (v, k) => int(v, k, min, max), fallback);
+  return {
+    idempotency: {
+      windowMs: n(idem, 'windowMs', 'delivery.idempotency', 1_000, 30 * 24 * 3600_000, d.idempotency.windowMs),
+      claimTtlMs: n(idem, 'claimTtlMs', 'delivery.idempotency', 1_000, 3600_000, d.idempotency.claimTtlMs),
+      maxKeys: n(idem, 'maxKeys', 'delivery.idempotency', 1, 10_000_000, d.idempotency.maxKeys),
+    },
+    retry: {
+      maxAttempts: n(retry, 'maxAttempts', 'delivery.retry', 1, 10, d.retry.maxAttempts),
+      baseDelayMs: n(retry, 'baseDelayMs', 'delivery.retry', 1, 60_000, d.retry.baseDelayMs),
+      maxDelayMs: n(retry, 'maxDelayMs', 'delivery.retry', 1, 600_000, d.retry.maxDelayMs),
+    },
+    rateLimit: {
+      defaultPerSecond: n(rl, 'defaultPerSecond', 'delivery.rateLimit', 1, 100_000, d.rateLimit.defaultPerSecond),
+      mediaPerSecond: n(rl, 'mediaPerSecond', 'delivery.rateLimit', 1, 100_000, d.rateLimit.mediaPerSecond),
+      maxWaitMs: n(rl, 'maxWaitMs', 'delivery.rateLimit', 0, 600_000, d.rateLimit.maxWaitMs),
+      maxQueue: n(rl, 'maxQueue', 'delivery.rateLimit', 0, 1_000_000, d.rateLimit.maxQueue),
+      pauseAtPercent: n(rl, 'pauseAtPercent', 'delivery.rateLimit', 1, 100, d.rateLimit.pauseAtPercent),
+    },
+    bulkConcurrency: n(o, 'bulkConcurrency', 'delivery', 1, 10_000, d.bulkConcurrency),
+  };
+}
+
+function store(value: unknown, env: Env): GatewayConfig['store'] {
+  if (value === undefined) return {};
+  const o = object(value, 'store');
+  allowKeys(o, 'store', ['redis']);
+  if (o.redis === undefined) return {};
+  const r = object(o.redis, 'store.redis');
+  allowKeys(r, 'store.redis', ['url', 'keyPrefix']);
+  const url = str(r.url, 'store.redis.url', env);
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
+  const keyPrefix = optional(r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');
+  return { redis: { url, keyPrefix } };
 }
 
 function baseUrl(value: string, key: string): string {

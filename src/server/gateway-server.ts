@@ -10,6 +10,8 @@ import { sendMessageHandler } from '../service/send-message';
 import { sendSenderActionHandler } from '../service/send-sender-action';
 import type { ServiceDeps } from '../service/service-deps';
 import { uploadAttachmentHandler } from '../service/upload-attachment';
+import { sendMessagesHandler } from '../service/send-messages';
+import { createDeliveryStores, type DeliveryStores } from '../delivery/create-delivery';
 import { loadDescriptorSet } from './descriptor-set';
 import { addReflection } from './reflection';
 import { registerSecret } from '../telemetry/secret-redaction';
@@ -46,16 +48,40 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
 
   const graph = new GraphClient(graphConfig);
-  const deps: ServiceDeps = { graph, pages, logger, recordRecipient: config.telemetry.recordRecipient };
+  let delivery: DeliveryStores;
+  try {
+    delivery = await createDeliveryStores({
+      redisUrl: config.store.redis?.url,
+      keyPrefix: config.store.redis?.keyPrefix,
+      idempotency: config.delivery.idempotency,
+      rateLimit: config.delivery.rateLimit,
+    });
+  } catch (err) {
+    await graph.close();
+    await sandbox?.close();
+    throw err;
+  }
+  const deps: ServiceDeps = {
+    graph,
+    pages,
+    logger,
+    recordRecipient: config.telemetry.recordRecipient,
+    idempotency: delivery.idempotency,
+    rateLimiter: delivery.rateLimiter,
+    delivery: config.delivery,
+    graphTimeoutMs: graphConfig.timeoutMs,
+  };
   for (const p of config.pages) {
     registerSecret(p.accessToken);
     registerSecret(p.appSecret);
   }
+  if (config.store.redis) registerSecret(new URL(config.store.redis.url).password || undefined);
   const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   server.addService(MessengerServiceService, {
     sendMessage: sendMessageHandler(deps),
     sendSenderAction: sendSenderActionHandler(deps),
     uploadAttachment: uploadAttachmentHandler(deps),
+    sendMessages: sendMessagesHandler(deps),
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
@@ -72,13 +98,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       server.bindAsync(config.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
   } catch (err) {
+    await delivery.close();
     await graph.close();
     await sandbox?.close();
     throw err;
   }
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');
-  logger.info({ listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id) }, 'gateway ready');
+  logger.info(
+    { listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id), store: config.store.redis ? 'redis' : 'memory' },
+    'gateway ready',
+  );
 
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
@@ -98,6 +128,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         });
       });
       await graph.close();
+      await delivery.close();
       await sandbox?.close();
       logger.info('stopped');
     })();

@@ -15,6 +15,12 @@ export interface SendRecord {
   attachmentId?: string;
   bytes?: number;
   violations?: number;
+  /** Graph certainly never received the request (so an idempotency claim may be released). */
+  nothingSent?: boolean;
+  /** Retries made after the first attempt. */
+  resends?: number;
+  /** Answered from the idempotency store. */
+  replayed?: boolean;
 }
 
 /** The one log line of every send (never a credential), and its count in the metrics. */
@@ -33,6 +39,8 @@ export function logSend(logger: Logger, r: SendRecord): void {
     attachment_id: r.attachmentId,
     bytes: r.bytes,
     violations: r.violations,
+    resends: r.resends,
+    replayed: r.replayed,
     latency_ms: Math.round((performance.now() - r.startedAt) * 100) / 100,
   };
   if (r.code === status.OK) logger.info(line, 'send');

@@ -1,6 +1,6 @@
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import { senderActionToJSON } from '../../gen/messenger/v1/enums';
-import type { SendSenderActionRequest, SendSenderActionResponse } from '../../gen/messenger/v1/service';
+import { SendSenderActionRequest, SendSenderActionResponse } from '../../gen/messenger/v1/service';
 import { fromGraphSenderActionResponse } from '../graph/from-graph';
 import { toGraphSenderActionBody } from '../graph/to-graph';
 import { ATTR, recipientKind, recipientValue } from '../telemetry/send-attributes';
@@ -15,6 +15,9 @@ export function sendSenderActionHandler(deps: ServiceDeps): handleUnaryCall<Send
     validate: validateSenderAction,
     toGraph: toGraphSenderActionBody,
     fromGraph: fromGraphSenderActionResponse,
+    rateClass: () => 'default',
+    requestCodec: SendSenderActionRequest,
+    responseCodec: SendSenderActionResponse,
     attributes: (req, recordRecipient) => ({
       [ATTR.PAGE_ID]: req.pageId,
       [ATTR.SENDER_ACTION]: senderActionToJSON(req.action).replace('SENDER_ACTION_', '').toLowerCase(),

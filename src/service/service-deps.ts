@@ -1,3 +1,5 @@
+import type { DeliveryConfig } from '../config/gateway-config';
+import type { IdempotencyStore, PageRateLimiter } from '../delivery/delivery-types';
 import type { GraphClient } from '../graph/graph-client';
 import type { PageDirectory } from '../graph/page-directory';
 import type { Logger } from '../log/logger';
@@ -9,4 +11,9 @@ export interface ServiceDeps {
   logger: Logger;
   /** Put recipient ids on spans (`telemetry.recordRecipient`). */
   recordRecipient: boolean;
+  idempotency: IdempotencyStore;
+  rateLimiter: PageRateLimiter;
+  delivery: DeliveryConfig;
+  /** `graph.timeoutMs`: the budget of a send that has no caller deadline. */
+  graphTimeoutMs: number;
 }

@@ -1,77 +1,55 @@
-import { status, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import type { Attributes } from '@opentelemetry/api';
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import { richError } from '../errors/rich-status';
-import { invalidRequestError } from '../errors/invalid-request-error';
-import { upstreamError } from '../errors/upstream-error';
-import type { Malformed } from '../graph/from-graph';
-import type { FieldViolation } from '../validate/field-violation';
 import { callBounds } from './call-bounds';
+import { deliver, IDEMPOTENCY_KEY_HEADER, REPLAY_METADATA_KEY, type SendSpec } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
-import { annotateFailure, annotateGraphCall, annotateSuccess } from './send-telemetry';
+import { annotateFailure, annotateSuccess } from './send-telemetry';
 import { currentSpan } from '../telemetry/send-attributes';
 
-/** How one unary RPC is validated, translated and mapped back. */
-export interface UnarySendSpec<Req extends { pageId: string }, Res> {
-  method: string;
-  validate(req: Req, isPageConfigured: (pageId: string) => boolean): FieldViolation[];
-  toGraph(req: Req): object;
-  fromGraph(body: Record<string, unknown>): Res | Malformed;
-  /** Facts of a success worth a log field and span attribute (message id, ...). */
-  describe?(res: Res): Pick<SendRecord, 'messageId' | 'attachmentId'>;
-  /** Span attributes of the request (messaging type, recipient kind, ...); never a credential. */
-  attributes(req: Req, recordRecipient: boolean): Attributes;
+/** The idempotency key of a call: the field, else the `idempotency-key` metadata alias. */
+export function idempotencyKeyOf(fieldValue: string, metadata: Metadata): string {
+  if (fieldValue) return fieldValue;
+  const alias = metadata.get(IDEMPOTENCY_KEY_HEADER)[0];
+  return typeof alias === 'string' ? alias : '';
 }
 
-/** The request path of a unary send: validate -> translate -> Graph -> map the answer. */
-export function unarySend<Req extends { pageId: string }, Res extends object>(
+/** A unary RPC handler around `deliver`, with its log line, span facts and replay marker. */
+export function unarySend<Req extends { pageId: string; idempotencyKey: string }, Res extends object>(
   deps: ServiceDeps,
-  spec: UnarySendSpec<Req, Res>,
+  spec: SendSpec<Req, Res>,
 ): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
+  return (call: ServerUnaryCall<Req, Res>, callback) => {
     const req = call.request;
     const record: SendRecord = { method: spec.method, page: req.pageId, code: status.OK, startedAt: performance.now() };
     const span = currentSpan();
     span?.setAttributes(spec.attributes(req, deps.recordRecipient));
-    const fail = (err: ServiceError, extra: Partial<SendRecord> = {}) => {
-      Object.assign(record, extra, { code: err.code });
-      annotateFailure(span, record, err);
-      logSend(deps.logger, record);
-      callback(err);
-    };
-
-    const violations = spec.validate(req, deps.pages.has);
-    if (violations.length > 0) {
-      fail(invalidRequestError(`${spec.method} request`, violations), { reason: 'INVALID_REQUEST', violations: violations.length });
-      return;
-    }
-    // validate() refused unknown pages, so the credentials exist.
-    const creds = deps.pages.get(req.pageId)!;
     const bounds = callBounds(call);
-    const graphStart = performance.now();
-    deps.graph
-      .sendMessage(creds, spec.toGraph(req), bounds)
-      .then((outcome) => {
-        annotateGraphCall(req.pageId, graphStart, outcome);
-        if (outcome.kind !== 'ok') {
-          const up = upstreamError(outcome);
-          fail(up.error, { reason: up.reason, graph: up.graph });
+    deliver(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span)
+      .then((result) => {
+        const trailer = new Metadata();
+        if (result.replayed) {
+          trailer.set(REPLAY_METADATA_KEY, 'true');
+          span?.setAttribute('messenger.idempotency.replayed', true);
+        }
+        if (result.ok) {
+          annotateSuccess(span, record);
+          logSend(deps.logger, record);
+          callback(null, result.response, trailer);
           return;
         }
-        const res = spec.fromGraph(outcome.body);
-        if ('malformed' in res) {
-          const up = upstreamError({ kind: 'bad-response', status: outcome.status, detail: res.malformed });
-          fail(up.error, { reason: up.reason });
-          return;
-        }
-        Object.assign(record, spec.describe?.(res));
-        annotateSuccess(span, record);
+        record.code = result.error.code;
+        annotateFailure(span, record, result.error);
         logSend(deps.logger, record);
-        callback(null, res);
+        if (result.replayed) result.error.metadata.merge(trailer);
+        callback(result.error);
       })
       .catch((err: unknown) => {
         deps.logger.error({ err, method: spec.method }, 'unexpected failure');
-        fail(richError(status.INTERNAL, 'internal error in the gateway', []), { reason: 'INTERNAL' });
+        record.code = status.INTERNAL;
+        record.reason = 'INTERNAL';
+        logSend(deps.logger, record);
+        callback(richError(status.INTERNAL, 'internal error in the gateway', []));
       })
       .finally(() => bounds.dispose());
   };

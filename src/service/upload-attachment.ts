@@ -2,6 +2,8 @@ import { status, type handleClientStreamingCall, type ServiceError } from '@grpc
 import type { UploadAttachmentRequest, UploadAttachmentResponse } from '../../gen/messenger/v1/service';
 import { invalidRequestError } from '../errors/invalid-request-error';
 import { richError } from '../errors/rich-status';
+import { gatewayError } from '../errors/gateway-error';
+import { MediaType } from '../../gen/messenger/v1/enums';
 import { upstreamError } from '../errors/upstream-error';
 import { fromGraphUploadResponse } from '../graph/from-graph';
 import type { FilePart } from '../graph/graph-client';
@@ -81,6 +83,12 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
           // A URL upload carries no bytes: anything after the metadata is a mistake worth reporting.
           const extra = await stream.next();
           if (!extra.done) return refuse([{ field: 'chunk', description: 'chunks may only follow metadata with a file source' }]);
+        }
+        // Uploads count against the page's rate like sends; audio and video against the media bucket.
+        const cls = meta.type === MediaType.MEDIA_TYPE_AUDIO || meta.type === MediaType.MEDIA_TYPE_VIDEO ? 'media' : 'default';
+        const token = await deps.rateLimiter.acquire(meta.pageId, cls, bounds.deadline, bounds.signal);
+        if (!token.ok) {
+          return fail(gatewayError(status.RESOURCE_EXHAUSTED, 'PAGE_RATE_LIMITED', `page ${meta.pageId} is over its send rate (${token.reason}); nothing was sent`, token.retryAfterMs, { cause: token.reason }), { reason: 'PAGE_RATE_LIMITED' });
         }
         const graphStart = performance.now();
         const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);

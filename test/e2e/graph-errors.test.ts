@@ -38,8 +38,9 @@ beforeAll(async () => {
 afterAll(() => gw.close());
 
 describe('Graph errors become rich gRPC statuses', () => {
-  it.each(rows)('%s -> %s %s', async (recipient, code, reason, retry) => {
-    const err = await grpcError(gw.send(textTo(recipient)));
+  it.each(rows.map((row, i) => [...row, String(2000 + i)] as const))('%s -> %s %s', async (recipient, code, reason, retry, page) => {
+    // One page per row: a rate-limit answer pauses its page, which must not leak into other rows.
+    const err = await grpcError(gw.send(textTo(recipient, 'hello', page)));
     expect(err.code).toBe(code);
     const d = decodeStatusDetails(err.metadata);
     expect(d.status?.code).toBe(code);
@@ -67,7 +68,7 @@ describe('Graph errors become rich gRPC statuses', () => {
   });
 
   it("613's RetryInfo comes from estimated_time_to_regain_access", async () => {
-    const err = await grpcError(gw.send(textTo('error-613')));
+    const err = await grpcError(gw.send(textTo('error-613', 'hello', '3001')));
     const d = decodeStatusDetails(err.metadata);
     const header = gw.sandbox!.received.at(-1);
     expect(header).toBeDefined();

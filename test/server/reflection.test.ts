@@ -173,7 +173,9 @@ describe('reflection driven by a grpc-js client', () => {
       expect(names[0]).toBe('messenger/v1/service.proto');
       expect(new Set(names).size).toBe(names.length);
       expect([...names].sort()).toEqual([
+        'google/protobuf/any.proto',
         'google/protobuf/struct.proto',
+        'google/rpc/status.proto',
         'messenger/v1/enums.proto',
         'messenger/v1/message.proto',
         'messenger/v1/recipient.proto',

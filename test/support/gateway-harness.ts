@@ -23,6 +23,8 @@ export interface TestGateway {
   logs: string[];
   target: string;
   send(req: DeepPartial<SendMessageRequest>, opts?: { deadlineMs?: number; metadata?: Metadata }): Promise<SendMessageResponse>;
+  /** Like send, with the call's trailing metadata (the replay marker lives there). */
+  sendWithTrailer(req: DeepPartial<SendMessageRequest>, opts?: { deadlineMs?: number; metadata?: Metadata }): Promise<{ res?: SendMessageResponse; err?: ServiceError; trailer?: Metadata }>;
   action(req: DeepPartial<SendSenderActionRequest>, opts?: { deadlineMs?: number }): Promise<SendSenderActionResponse>;
   close(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface HarnessOptions {
   sandbox?: boolean;
   graph?: Partial<GatewayConfig['graph']>;
   shutdownGraceMs?: number;
+  delivery?: Partial<GatewayConfig['delivery']>;
+  store?: GatewayConfig['store'];
 }
 
 /** Starts a gateway (sandbox mode unless told otherwise) on 127.0.0.1:0. */
@@ -51,6 +55,8 @@ export async function startTestGateway(opts: HarnessOptions = {}): Promise<TestG
     sandbox: opts.sandbox ?? true,
     graph: { ...DEFAULT_CONFIG.graph, ...opts.graph },
     shutdownGraceMs: opts.shutdownGraceMs ?? 2000,
+    delivery: { ...DEFAULT_CONFIG.delivery, ...opts.delivery },
+    store: opts.store ?? {},
     log: { level: 'debug' },
   };
   const gateway = await startGateway(config, createLogger('debug', sink));
@@ -66,6 +72,21 @@ export async function startTestGateway(opts: HarnessOptions = {}): Promise<TestG
     send: (req, o = {}) =>
       new Promise((resolve, reject) => {
         client.sendMessage(SendMessageRequest.fromPartial(req), o.metadata ?? new Metadata(), deadline(o.deadlineMs), (err: ServiceError | null, res?: SendMessageResponse) => (err ? reject(err) : resolve(res!)));
+      }),
+    sendWithTrailer: (req, o = {}) =>
+      new Promise((resolve) => {
+        // The callback and the 'status' event (which carries the trailer) come in either order.
+        let outcome: { res?: SendMessageResponse; err?: ServiceError } | undefined;
+        let trailer: Metadata | undefined;
+        const done = () => outcome && trailer && resolve({ ...outcome, trailer });
+        const call = client.sendMessage(SendMessageRequest.fromPartial(req), o.metadata ?? new Metadata(), deadline(o.deadlineMs), (err: ServiceError | null, res?: SendMessageResponse) => {
+          outcome = err ? { err } : { res };
+          done();
+        });
+        call.on('status', (s) => {
+          trailer = s.metadata;
+          done();
+        });
       }),
     action: (req, o = {}) =>
       new Promise((resolve, reject) => {

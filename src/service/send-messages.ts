@@ -1,0 +1,127 @@
+import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { SendMessageRequest, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
+import { Status } from '../../gen/google/rpc/status';
+import { decodeStatusDetails } from '../errors/decode-status-details';
+import { invalidRequestError } from '../errors/invalid-request-error';
+import { callBounds } from './call-bounds';
+import { sendMessageSpec } from './send-message';
+import { deliver, type SendResult } from './send-pipeline';
+import { logSend, type SendRecord } from './send-log';
+import type { ServiceDeps } from './service-deps';
+import { idempotencyKeyOf } from './unary-send';
+
+// A rate-limited message of a bulk stream is not failed: the stream waits (Graph's
+// estimate, or the page limiter's) and sends it again, this many times at most.
+const MAX_RATE_LIMIT_WAITS = 5;
+const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+
+/**
+ * `SendMessages`: many messages over one stream, results as they complete. Messages to the
+ * same recipient of the same page go one after the other in arrival order; at most
+ * `delivery.bulkConcurrency` are accepted and not yet answered, and the stream is not read
+ * beyond that (HTTP/2 flow control pushes back on the caller).
+ */
+export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<SendMessagesRequest, SendMessagesResponse> {
+  return (call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>) => {
+    const bounds = callBounds(call);
+    const lanes = new Map<string, Promise<void>>();
+    const inFlightIds = new Set<string>();
+    let accepted = 0;
+    let inputEnded = false;
+    const limit = deps.delivery.bulkConcurrency;
+
+    const finishIfDone = () => {
+      if (inputEnded && accepted === 0) {
+        bounds.dispose();
+        call.end();
+      }
+    };
+
+    call.on('data', (item: SendMessagesRequest) => {
+      accepted++;
+      if (accepted >= limit) call.pause();
+      const lane = laneOf(item);
+      const previous = lanes.get(lane) ?? Promise.resolve();
+      const run = previous
+        .then(() => sendOne(deps, item, inFlightIds, bounds, call))
+        .then((res) => {
+          if (!call.cancelled) call.write(res);
+        })
+        .catch((err: unknown) => deps.logger.error({ err }, 'bulk send failed unexpectedly'))
+        .finally(() => {
+          if (lanes.get(lane) === run) lanes.delete(lane);
+          accepted--;
+          if (accepted < limit && call.isPaused()) call.resume();
+          finishIfDone();
+        });
+      lanes.set(lane, run);
+    });
+    call.on('end', () => {
+      inputEnded = true;
+      finishIfDone();
+    });
+    call.on('error', () => bounds.dispose());
+  };
+}
+
+/** Messages of one lane are sent strictly one after the other. */
+function laneOf(item: SendMessagesRequest): string {
+  const m = item.message;
+  const id = m?.recipient?.identifier;
+  if (!m || !id) return `invalid:${item.requestId}`;
+  const value = id.$case === 'phoneNumber' ? id.value.phoneNumber : id.value;
+  return `${m.pageId}\u0000${id.$case}\u0000${value}`;
+}
+
+async function sendOne(
+  deps: ServiceDeps,
+  item: SendMessagesRequest,
+  inFlightIds: Set<string>,
+  bounds: ReturnType<typeof callBounds>,
+  call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>,
+): Promise<SendMessagesResponse> {
+  const req = item.message ?? SendMessageRequest.fromPartial({});
+  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now() };
+  let result: SendResult<import('../../gen/messenger/v1/service').SendMessageResponse>;
+  if (!item.requestId || inFlightIds.has(item.requestId)) {
+    const violation = item.requestId
+      ? { field: 'request_id', description: `${item.requestId} is already in flight on this stream` }
+      : { field: 'request_id', description: 'is required' };
+    record.reason = 'INVALID_REQUEST';
+    result = { ok: false, replayed: false, error: invalidRequestError('SendMessages item', [violation]) };
+  } else {
+    inFlightIds.add(item.requestId);
+    try {
+      const key = idempotencyKeyOf(req.idempotencyKey, call.metadata);
+      for (let waits = 0; ; waits++) {
+        result = await deliver(deps, sendMessageSpec, req, key, bounds, record, undefined);
+        const wait = result.ok ? undefined : rateLimitWait(result.error);
+        if (wait === undefined || waits >= MAX_RATE_LIMIT_WAITS || call.cancelled) break;
+        if (bounds.deadline !== undefined && Date.now() + wait >= bounds.deadline) break;
+        await new Promise((r) => setTimeout(r, wait));
+        record.reason = undefined;
+      }
+    } finally {
+      inFlightIds.delete(item.requestId);
+    }
+  }
+  record.code = result.ok ? status.OK : result.error.code;
+  logSend(deps.logger, record);
+  if (result.ok) return { requestId: item.requestId, result: { $case: 'response', value: result.response }, replayed: result.replayed };
+  return { requestId: item.requestId, result: { $case: 'error', value: toStatus(result.error) }, replayed: result.replayed };
+}
+
+/** How long to wait before sending a rate-limited message again; undefined for other errors. */
+function rateLimitWait(error: ServiceError): number | undefined {
+  if (error.code !== status.RESOURCE_EXHAUSTED) return undefined;
+  const d = decodeStatusDetails(error.metadata);
+  const reason = d.errorInfo?.reason;
+  if (reason !== 'RATE_LIMITED' && reason !== 'PAGE_RATE_LIMITED') return undefined;
+  const delay = d.retryInfo?.retryDelay;
+  const ms = delay ? Number(delay.seconds) * 1000 + delay.nanos / 1e6 : 1000;
+  return Math.min(Math.max(ms, 1), MAX_RATE_LIMIT_WAIT_MS);
+}
+
+function toStatus(error: ServiceError): Status {
+  return decodeStatusDetails(error.metadata).status ?? { code: error.code, message: error.details, details: [] };
+}

@@ -1,0 +1,69 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { parseConfig } from '../../src/config/load-config';
+import { freePort, healthStatus, ROOT } from '../support/gateway-process';
+
+const K8S = join(ROOT, 'deploy/kubernetes');
+type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string>; stringData?: Record<string, string> };
+const docs: Doc[] = readdirSync(K8S).filter((f) => f.endsWith('.yaml')).flatMap((f) => {
+  const parsed = parseAllDocuments(readFileSync(join(K8S, f), 'utf8'));
+  for (const d of parsed) if (d.errors.length) throw new Error(`${f}: ${d.errors.map((e) => e.message).join('; ')}`);
+  return parsed.map((d) => d.toJS() as Doc);
+});
+const byKind = (kind: string) => docs.find((d) => d.kind === kind)!;
+
+describe('deploy/', () => {
+  it('every manifest is valid YAML with apiVersion, kind and name', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Secret', 'Service']);
+    for (const d of docs) {
+      expect(d.apiVersion).toMatch(/^(v1|apps\/v1|autoscaling\/v2)$/);
+      expect(d.metadata.name).toBe('messenger-gateway');
+    }
+  });
+
+  it('the Deployment probes the gRPC health service, runs as non-root, and outlives the drain', () => {
+    const spec = byKind('Deployment').spec as { template: { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>> } } };
+    const pod = spec.template.spec;
+    const c = pod.containers[0] as { readinessProbe: { grpc: { port: number; service: string } }; livenessProbe: { grpc: { port: number } }; ports: Array<{ containerPort: number }> };
+    expect(c.readinessProbe.grpc).toEqual({ port: 50051, service: 'messenger.v1.MessengerService' });
+    expect(c.livenessProbe.grpc.port).toBe(50051);
+    expect(c.ports[0].containerPort).toBe(50051);
+    expect((pod.securityContext as { runAsNonRoot: boolean }).runAsNonRoot).toBe(true);
+    const config = JSON.parse(byKind('ConfigMap').data!['gateway.json']) as { shutdownGraceMs: number };
+    expect(Number(pod.terminationGracePeriodSeconds) * 1000).toBeGreaterThan(config.shutdownGraceMs);
+  });
+
+  it("the ConfigMap's gateway.json is a valid config once the Secret's variables are set", () => {
+    const env = byKind('Secret').stringData!;
+    const config = parseConfig(JSON.parse(byKind('ConfigMap').data!['gateway.json']), env);
+    expect(config.store.redis?.url).toMatch(/^redis:\/\//);
+    expect(config.pages[0].accessToken).toBe(env.PAGE_1001_TOKEN);
+  });
+
+  it('the Docker image layout starts: built dist/ with the preload, and gen/messenger.binpb', async () => {
+    execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
+    const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    const entry = /ENTRYPOINT \[(.*)\]/.exec(dockerfile)![1].split(',').map((s) => JSON.parse(s.trim()) as string);
+    for (const file of entry.filter((a) => a.endsWith('.js'))) expect(existsSync(join(ROOT, file))).toBe(true);
+    const port = await freePort();
+    const child = spawn(entry[0], [...entry.slice(1), 'serve', '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: 'pipe' });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('gateway ready')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(await healthStatus(`127.0.0.1:${port}`)).toBe('SERVING');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 120_000);
+});
