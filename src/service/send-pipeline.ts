@@ -3,6 +3,7 @@ import type { Attributes, Span } from '@opentelemetry/api';
 import { requestFingerprint, scopedKey } from '../delivery/request-fingerprint';
 import { pauseUntil, RETRY_DEADLINE_MARGIN_MS, retryDelayMs } from '../delivery/retry-policy';
 import type { RateClass, StoredOutcome } from '../delivery/delivery-types';
+import { StoreUnavailableError } from '../delivery/store-unavailable-error';
 import { gatewayError } from '../errors/gateway-error';
 import { invalidRequestError } from '../errors/invalid-request-error';
 import { STATUS_DETAILS_KEY } from '../errors/rich-status';
@@ -69,42 +70,57 @@ export async function deliver<Req extends { pageId: string; idempotencyKey: stri
     record.violations = violations.length;
     return { ok: false, error: invalidRequestError(`${spec.method} request`, violations), replayed: false };
   }
-  if (!callerKey) return send(deps, spec, req, bounds, record, span);
+  try {
+    if (!callerKey) return await send(deps, spec, req, bounds, record, span);
+    return await deliverOnce(deps, spec, req, callerKey, record, span, bounds);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    deps.logger.error({ err: err.message, method: spec.method }, 'delivery store unavailable');
+    record.reason = 'STORE_UNAVAILABLE';
+    // A send that already went out was recorded by Graph; this answer only says the gateway
+    // could not confirm or record it, which a retry with the same key will sort out.
+    return { ok: false, replayed: false, error: gatewayError(status.UNAVAILABLE, 'STORE_UNAVAILABLE', 'the delivery store (Redis) is unreachable; retry with the same idempotency key', 1000) };
+  }
+}
 
+/** The idempotent path: claim the key, then replay, wait, refuse, or send and record. */
+async function deliverOnce<Req extends { pageId: string; idempotencyKey: string }, Res>(
+  deps: ServiceDeps,
+  spec: SendSpec<Req, Res>,
+  req: Req,
+  callerKey: string,
+  record: SendRecord,
+  span: Span | undefined,
+  bounds: CallBounds,
+): Promise<SendResult<Res>> {
   const key = scopedKey(req.pageId, callerKey);
   // The fingerprint ignores the key itself: "the same request" is everything else.
   const fingerprint = requestFingerprint(spec.method, spec.requestCodec.encode({ ...req, idempotencyKey: '' }).finish());
   span?.setAttribute('messenger.idempotency.key_present', true);
   const store = deps.idempotency;
-  try {
-    for (let round = 0; round < 3; round++) {
-      const claim = await store.claim(key, fingerprint);
-      if (claim.kind === 'done') return replay(spec, claim.outcome, record);
-      if (claim.kind === 'mismatch') return keyReused(record);
-      if (claim.kind === 'in-flight') {
-        const waited = await store.wait(key, fingerprint, bounds.deadline ?? Date.now() + deps.graphTimeoutMs, bounds.signal);
-        if (waited.kind === 'done') return replay(spec, waited.outcome, record);
-        if (waited.kind === 'mismatch') return keyReused(record);
-        if (waited.kind === 'timeout') {
-          record.reason = 'IDEMPOTENT_SEND_IN_FLIGHT';
-          return { ok: false, replayed: false, error: gatewayError(status.ABORTED, 'IDEMPOTENT_SEND_IN_FLIGHT', 'a send with this idempotency key is still in flight; retry with the same key to get its result', 1000) };
-        }
-        continue; // released: the first call sent nothing, so this one may
+  for (let round = 0; round < 3; round++) {
+    const claim = await store.claim(key, fingerprint);
+    if (claim.kind === 'done') return replay(spec, claim.outcome, record);
+    if (claim.kind === 'mismatch') return keyReused(record);
+    if (claim.kind === 'in-flight') {
+      const waited = await store.wait(key, fingerprint, bounds.deadline ?? Date.now() + deps.graphTimeoutMs, bounds.signal);
+      if (waited.kind === 'done') return replay(spec, waited.outcome, record);
+      if (waited.kind === 'mismatch') return keyReused(record);
+      if (waited.kind === 'timeout') {
+        record.reason = 'IDEMPOTENT_SEND_IN_FLIGHT';
+        return { ok: false, replayed: false, error: gatewayError(status.ABORTED, 'IDEMPOTENT_SEND_IN_FLIGHT', 'a send with this idempotency key is still in flight; retry with the same key to get its result', 1000) };
       }
-      // Claimed. The send must finish whatever the caller does, so that its outcome can be
-      // stored and replayed: the caller's deadline and cancellation no longer bound Graph.
-      const result = await send(deps, spec, req, {}, record, span);
-      if (record.nothingSent) await store.release(key, fingerprint);
-      else await store.complete(key, fingerprint, stored(spec, result));
-      return result;
+      continue; // released: the first call sent nothing, so this one may
     }
-    record.reason = 'IDEMPOTENT_SEND_IN_FLIGHT';
-    return { ok: false, replayed: false, error: gatewayError(status.ABORTED, 'IDEMPOTENT_SEND_IN_FLIGHT', 'the idempotency key kept changing hands; retry with the same key', 1000) };
-  } catch (err) {
-    deps.logger.error({ err, method: spec.method }, 'idempotency store failed');
-    record.reason = 'IDEMPOTENCY_STORE_UNAVAILABLE';
-    return { ok: false, replayed: false, error: gatewayError(status.UNAVAILABLE, 'IDEMPOTENCY_STORE_UNAVAILABLE', 'the idempotency store is unreachable; nothing was sent', 1000) };
+    // Claimed. The send must finish whatever the caller does, so that its outcome can be
+    // stored and replayed: the caller's deadline and cancellation no longer bound Graph.
+    const result = await send(deps, spec, req, {}, record, span);
+    if (record.nothingSent) await store.release(key, fingerprint);
+    else await store.complete(key, fingerprint, stored(spec, result));
+    return result;
   }
+  record.reason = 'IDEMPOTENT_SEND_IN_FLIGHT';
+  return { ok: false, replayed: false, error: gatewayError(status.ABORTED, 'IDEMPOTENT_SEND_IN_FLIGHT', 'the idempotency key kept changing hands; retry with the same key', 1000) };
 }
 
 /** Rate limit, Graph call and safe retries; `record.nothingSent` says whether Graph can have received it. */

@@ -5,7 +5,9 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { startCountingGraph, okBody, type CountingGraph } from '../support/counting-graph';
-import { textTo } from '../support/gateway-harness';
+import { status } from '@grpc/grpc-js';
+import { decodeStatusDetails } from '../../src/errors/decode-status-details';
+import { grpcError, startTestGateway, textTo } from '../support/gateway-harness';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
 
@@ -67,4 +69,27 @@ describe.skipIf(!available)('several gateway processes sharing one Redis', () =>
     expect(replayed).toEqual(original);
     expect(graph.requests.length).toBe(before);
   });
+});
+
+describe.skipIf(!available)('when Redis goes away', () => {
+  it('sends fail fast with UNAVAILABLE STORE_UNAVAILABLE, never INTERNAL, and nothing is sent', async () => {
+    const redis = await startRedisServer();
+    const graph = await startCountingGraph();
+    const gw = await startTestGateway({ sandbox: false, pages: [{ id: '1001', accessToken: 'EAAB-redis-down', appsecretProof: 'classic' }], graph: { baseUrl: graph.url }, store: { redis: { url: redis.url, keyPrefix: 'down:' } } });
+    try {
+      expect((await gw.send({ ...textTo('42'), idempotencyKey: 'before' })).messageId).toBe('m_0');
+      await redis.stop();
+      const started = Date.now();
+      for (const req of [{ ...textTo('42'), idempotencyKey: 'after' }, textTo('42')]) {
+        const err = await grpcError(gw.send(req, { deadlineMs: 15_000 }));
+        expect(err.code).toBe(status.UNAVAILABLE);
+        expect(decodeStatusDetails(err.metadata).errorInfo?.reason).toBe('STORE_UNAVAILABLE');
+      }
+      expect(Date.now() - started).toBeLessThan(12_000);
+      expect(graph.requests).toHaveLength(1);
+    } finally {
+      await gw.close();
+      await graph.close();
+    }
+  }, 30_000);
 });
