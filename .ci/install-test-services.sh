@@ -3,7 +3,7 @@
 # and rate-limit store) and nghttp2-client (h2load, the benchmark's load generator).
 # Idempotent and quiet: does nothing when both are installed.
 set -euo pipefail
-packages=(redis-server nghttp2-client)
+packages=(redis-server nghttp2-client openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -3,11 +3,13 @@ import '../telemetry/preload';
 import { parseArgs } from 'node:util';
 import { send } from './send';
 import { serve } from './serve';
+import { generateApiKey, hashApiKey } from '../server/caller-auth';
 
 const USAGE = `messenger-gateway: a gRPC gateway to the Messenger Send API
 
 Usage:
-  messenger-gateway [serve] [--config FILE] [--listen HOST:PORT] [--sandbox]
+  messenger-gateway [serve] [--config FILE] [--listen HOST:PORT] [--sandbox] [--insecure]
+  messenger-gateway hash-key          a new caller API key and the apiKeyHash to configure
   messenger-gateway send --page PAGE_ID --to PSID (--text TEXT | --action typing_on|typing_off|mark_seen)
                          [--target HOST:PORT] [--messaging-type response|update] [--timeout-ms MS]
 
@@ -21,10 +23,17 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     const { values } = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, listen: { type: 'string' }, sandbox: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' }, listen: { type: 'string' }, sandbox: { type: 'boolean' }, insecure: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) return void process.stdout.write(`${USAGE}\n`);
-    await serve({ configPath: values.config, listen: values.listen, sandbox: values.sandbox });
+    await serve({ configPath: values.config, listen: values.listen, sandbox: values.sandbox, insecure: values.insecure });
+  } else if (command === 'hash-key') {
+    // A new API key for a caller: the key goes to the caller, only its salted hash into the config.
+    const key = generateApiKey();
+    process.stdout.write(`${JSON.stringify({ apiKey: key, config: { apiKeyHash: hashApiKey(key) } }, null, 2)}\n`);
   } else if (command === 'send') {
     const { values } = parseArgs({
       args: rest,

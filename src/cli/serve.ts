@@ -2,6 +2,7 @@ import { ConfigError } from '../config/load-config';
 import { resolveConfig, type ConfigOverrides } from '../config/resolve-config';
 import { createLogger } from '../log/logger';
 import { startGateway } from '../server/gateway-server';
+import { InsecureListenError } from '../server/server-credentials';
 import { stopTelemetry } from '../telemetry/start-telemetry';
 
 /** `serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. */
@@ -21,6 +22,11 @@ export async function serve(overrides: ConfigOverrides): Promise<void> {
   try {
     gateway = await startGateway(config, logger);
   } catch (err) {
+    if (err instanceof InsecureListenError || err instanceof ConfigError) {
+      logger.fatal(err.message);
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
     logger.fatal({ err }, 'the gateway could not start');
     process.exit(1);
   }

@@ -18,6 +18,37 @@ export interface GatewayConfig {
   delivery: DeliveryConfig;
   /** Shared state for several replicas; without it, state is in memory (one replica). */
   store: { redis?: { url: string; keyPrefix: string } };
+  /** The services allowed to call, and for which pages. Empty: no caller authentication. */
+  callers: CallerConfig[];
+  /** TLS on the gRPC port; with `clientCaFile`, callers must present a certificate (mTLS). */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  limits: LimitsConfig;
+  /** Allow a non-loopback listen address without caller authentication (logs a warning). */
+  insecure: boolean;
+}
+
+/** One calling service: how it proves who it is, and what it may do. */
+export interface CallerConfig {
+  name: string;
+  /** `sha256:<salt hex>:<hash hex>` of the API key it sends as `authorization: Bearer <key>` (see `hash-key`). */
+  apiKeyHash?: string;
+  /** With mTLS: the client certificate's subject common name or DNS subject alternative name. */
+  certificate?: { commonName?: string; dnsName?: string };
+  /** Page ids it may send for; `["*"]` for all. */
+  pages: string[];
+  /** Calls per second it may make (all RPCs); 0 = unlimited. */
+  ratePerSecond: number;
+}
+
+export interface LimitsConfig {
+  /** Largest request message accepted (bytes). */
+  maxRequestBytes: number;
+  /** Largest upload (bytes; Graph's own limit is 25 MB). */
+  maxUploadBytes: number;
+  /** Concurrent streams per client connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams: number;
+  /** Calls in progress in the whole gateway; beyond it RESOURCE_EXHAUSTED at once. */
+  maxInFlightCalls: number;
 }
 
 /** Idempotency, retries, page rate limits and bulk streams (see README "Safe delivery"). */
@@ -70,4 +101,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
     bulkConcurrency: 32,
   },
   store: {},
+  callers: [],
+  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000 },
+  insecure: false,
 };

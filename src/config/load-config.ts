@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import {
   DEFAULT_CONFIG,
   LOG_LEVELS,
+  type CallerConfig,
   type DeliveryConfig,
   type GatewayConfig,
+  type LimitsConfig,
   type LogLevel,
   type PageConfig,
 } from './gateway-config';
@@ -38,7 +40,7 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
 /** Validates a parsed config object; every `${NAME}` in a string is read from `env`. */
 export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
   const root = object(raw, '(root)');
-  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store']);
+  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure']);
   const d = DEFAULT_CONFIG;
   const graph = root.graph === undefined ? {} : object(root.graph, 'graph');
   allowKeys(graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
@@ -62,6 +64,10 @@ export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig
     telemetry: { recordRecipient: optional(telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
     delivery: delivery(root.delivery),
     store: store(root.store, env),
+    callers: optional(root.callers, 'callers', (v, k) => callers(v, k, env), []),
+    tls: root.tls === undefined ? undefined : tls(root.tls, env),
+    limits: limits(root.limits),
+    insecure: optional(root.insecure, 'insecure', bool, d.insecure),
   };
   return config;
 }
@@ -127,6 +133,66 @@ function delivery(value: unknown): DeliveryConfig {
       pauseAtPercent: n(rl, 'pauseAtPercent', 'delivery.rateLimit', 1, 100, d.rateLimit.pauseAtPercent),
     },
     bulkConcurrency: n(o, 'bulkConcurrency', 'delivery', 1, 10_000, d.bulkConcurrency),
+  };
+}
+
+function callers(value: unknown, key: string, env: Env): CallerConfig[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
+  const names = new Set<string>();
+  return value.map((item, i) => {
+    const k = `${key}[${i}]`;
+    const c = object(item, k);
+    allowKeys(c, k, ['name', 'apiKeyHash', 'certificate', 'pages', 'ratePerSecond']);
+    const name = str(c.name, `${k}.name`, env);
+    if (names.has(name)) throw new ConfigError(`${k}.name`, `caller ${name} is configured twice`);
+    names.add(name);
+    const apiKeyHash = c.apiKeyHash === undefined ? undefined : str(c.apiKeyHash, `${k}.apiKeyHash`, env);
+    if (apiKeyHash !== undefined && !/^sha256:[0-9a-f]{32,}:[0-9a-f]{64}$/.test(apiKeyHash)) {
+      throw new ConfigError(`${k}.apiKeyHash`, 'must be sha256:<salt hex>:<hash hex>, as printed by `npm start -- hash-key`');
+    }
+    let certificate: CallerConfig['certificate'];
+    if (c.certificate !== undefined) {
+      const cert = object(c.certificate, `${k}.certificate`);
+      allowKeys(cert, `${k}.certificate`, ['commonName', 'dnsName']);
+      certificate = {
+        commonName: cert.commonName === undefined ? undefined : str(cert.commonName, `${k}.certificate.commonName`, env),
+        dnsName: cert.dnsName === undefined ? undefined : str(cert.dnsName, `${k}.certificate.dnsName`, env),
+      };
+      if (!certificate.commonName && !certificate.dnsName) throw new ConfigError(`${k}.certificate`, 'needs commonName or dnsName');
+    }
+    if (!apiKeyHash && !certificate) throw new ConfigError(k, 'needs apiKeyHash or certificate');
+    if (!Array.isArray(c.pages) || c.pages.length === 0) throw new ConfigError(`${k}.pages`, 'must list page ids, or ["*"]');
+    const pages = c.pages.map((p, j) => {
+      const v = str(p, `${k}.pages[${j}]`, env);
+      if (v !== '*' && !/^\d+$/.test(v)) throw new ConfigError(`${k}.pages[${j}]`, 'must be a numeric page id or *');
+      return v;
+    });
+    const ratePerSecond = optional(c.ratePerSecond, `${k}.ratePerSecond`, (v, kk) => int(v, kk, 0, 1_000_000), 0);
+    return { name, apiKeyHash, certificate, pages, ratePerSecond };
+  });
+}
+
+function tls(value: unknown, env: Env): NonNullable<GatewayConfig['tls']> {
+  const o = object(value, 'tls');
+  allowKeys(o, 'tls', ['certFile', 'keyFile', 'clientCaFile']);
+  return {
+    certFile: str(o.certFile, 'tls.certFile', env),
+    keyFile: str(o.keyFile, 'tls.keyFile', env),
+    clientCaFile: o.clientCaFile === undefined ? undefined : str(o.clientCaFile, 'tls.clientCaFile', env),
+  };
+}
+
+function limits(value: unknown): LimitsConfig {
+  const d = DEFAULT_CONFIG.limits;
+  if (value === undefined) return { ...d };
+  const o = object(value, 'limits');
+  allowKeys(o, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls']);
+  const n = (key: keyof LimitsConfig, min: number, max: number) => optional(o[key], `limits.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  return {
+    maxRequestBytes: n('maxRequestBytes', 1024, 64 * 1024 * 1024),
+    maxUploadBytes: n('maxUploadBytes', 1, 25 * 1024 * 1024),
+    maxConcurrentStreams: n('maxConcurrentStreams', 1, 100_000),
+    maxInFlightCalls: n('maxInFlightCalls', 1, 1_000_000),
   };
 }
 

@@ -8,6 +8,8 @@ export interface ConfigOverrides {
   listen?: string;
   /** `--sandbox`: use the embedded fake Graph even when pages are configured. */
   sandbox?: boolean;
+  /** `--insecure`: allow a non-loopback address without caller authentication. */
+  insecure?: boolean;
 }
 
 /** The effective config: file (or defaults), then environment, then command-line flags. */
@@ -20,5 +22,6 @@ export function resolveConfig(overrides: ConfigOverrides, env: Record<string, st
     listen: listen === undefined ? base.listen : listenAddress(listen, overrides.listen ? '--listen' : 'GATEWAY_LISTEN'),
     // Without a page there is nothing real to send for: the sandbox is the only useful mode.
     sandbox: overrides.sandbox === true || base.sandbox || base.pages.length === 0,
+    insecure: overrides.insecure === true || base.insecure,
   };
 }

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -14,6 +14,9 @@ import { sendMessagesHandler } from '../service/send-messages';
 import { createDeliveryStores, type DeliveryStores } from '../delivery/create-delivery';
 import { loadDescriptorSet } from './descriptor-set';
 import { addReflection } from './reflection';
+import { accessInterceptor } from './access-interceptor';
+import { CallerAuthenticator } from './caller-auth';
+import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { registerSecret } from '../telemetry/secret-redaction';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -31,6 +34,12 @@ export interface Gateway {
 
 /** Builds, binds and starts the gateway; health turns SERVING only once it can serve. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  const auth = new CallerAuthenticator(config.callers);
+  if (!isLoopback(config.listen) && !auth.enabled) {
+    if (!config.insecure) throw new InsecureListenError(config.listen);
+    logger.warn({ listen: config.listen }, 'INSECURE: listening beyond loopback with no caller authentication (--insecure)');
+  }
+  const credentials = serverCredentials(config.tls);
   let sandbox: Sandbox | undefined;
   let graphConfig = config.graph;
   let pages: PageDirectory;
@@ -70,13 +79,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     rateLimiter: delivery.rateLimiter,
     delivery: config.delivery,
     graphTimeoutMs: graphConfig.timeoutMs,
+    maxUploadBytes: config.limits.maxUploadBytes,
   };
   for (const p of config.pages) {
     registerSecret(p.accessToken);
     registerSecret(p.appSecret);
   }
   if (config.store.redis) registerSecret(new URL(config.store.redis.url).password || undefined);
-  const server = new Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': config.limits.maxRequestBytes,
+    'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
+    interceptors: [accessInterceptor({ auth, maxInFlightCalls: config.limits.maxInFlightCalls, logger })],
+  });
   server.addService(MessengerServiceService, {
     sendMessage: sendMessageHandler(deps),
     sendSenderAction: sendSenderActionHandler(deps),
@@ -95,7 +109,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(config.listen, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+      server.bindAsync(config.listen, credentials, (err, p) => (err ? reject(err) : resolve(p)));
     });
   } catch (err) {
     await delivery.close();
@@ -106,7 +120,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');
   logger.info(
-    { listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id), store: config.store.redis ? 'redis' : 'memory' },
+    {
+      listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
+      store: config.store.redis ? 'redis' : 'memory', tls: config.tls ? (config.tls.clientCaFile ? 'mtls' : 'tls') : 'off', callers: config.callers.map((c) => c.name),
+    },
     'gateway ready',
   );
 

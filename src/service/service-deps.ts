@@ -16,4 +16,6 @@ export interface ServiceDeps {
   delivery: DeliveryConfig;
   /** `graph.timeoutMs`: the budget of a send that has no caller deadline. */
   graphTimeoutMs: number;
+  /** `limits.maxUploadBytes`: the largest file an UploadAttachment stream may carry. */
+  maxUploadBytes: number;
 }

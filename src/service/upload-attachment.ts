@@ -9,7 +9,7 @@ import { fromGraphUploadResponse } from '../graph/from-graph';
 import type { FilePart } from '../graph/graph-client';
 import { toGraphUploadMessage } from '../graph/to-graph';
 import type { FieldViolation } from '../validate/field-violation';
-import { MAX_UPLOAD_BYTES, validateUploadMetadata } from '../validate/validate-upload';
+import { validateUploadMetadata } from '../validate/validate-upload';
 import { callBounds } from './call-bounds';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
@@ -63,7 +63,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
                 const p = (next.value as UploadAttachmentRequest).part;
                 if (p?.$case !== 'chunk') throw new StreamViolation({ field: 'metadata', description: 'metadata may only be sent once, first' });
                 record.bytes! += p.value.length;
-                if (record.bytes! > MAX_UPLOAD_BYTES) throw new StreamViolation({ field: 'chunk', description: `the file is larger than ${MAX_UPLOAD_BYTES} bytes` });
+                if (record.bytes! > deps.maxUploadBytes) throw new StreamViolation({ field: 'chunk', description: `the file is larger than ${deps.maxUploadBytes} bytes` });
                 if (declared !== undefined && record.bytes! > declared) {
                   throw new StreamViolation({ field: 'metadata.file.size', description: `the stream is longer than the declared ${declared} bytes` });
                 }

@@ -55,6 +55,14 @@ describe('the gateway process', () => {
     expect(r.stderr).toContain('graph.timeoutMs');
   });
 
+  it('refuses a non-loopback address without caller authentication (exit 2, saying why); --insecure starts it', async () => {
+    const refused = await run(['--listen', '0.0.0.0:0']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no caller authentication/);
+    proc = await spawnGateway(['--insecure'], {}, '0.0.0.0');
+    expect(proc.stdout.join('\n')).toMatch(/INSECURE/);
+  });
+
   it('`send` prints the response, and the decoded details of an error', async () => {
     proc = await spawnGateway([]);
     const ok = await run(['send', '--target', proc.target, '--page', '1001', '--to', '123', '--text', 'hi']);
@@ -83,4 +91,21 @@ describe('the gateway process', () => {
     expect(await proc.exited).toBe(0);
     client.close();
   });
+
+  it('SIGTERM during 1,000 in-flight sends loses none: every call gets its response', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    const config = join(dir, 'gateway.json');
+    // Page rate limits off the way: this is about draining, not about Meta's limits.
+    writeFileSync(config, JSON.stringify({ delivery: { rateLimit: { defaultPerSecond: 100000, maxQueue: 100000 } }, graph: { connections: 1000 }, shutdownGraceMs: 20000 }));
+    proc = await spawnGateway(['--config', config]);
+    const client = new MessengerServiceClient(proc.target, credentials.createInsecure());
+    const inflight = Array.from({ length: 1000 }, (_, i) => sendVia(client, `delay-1000-${i}`));
+    await new Promise((r) => setTimeout(r, 700));
+    proc.child.kill('SIGTERM');
+    const results = await Promise.allSettled(inflight);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failed.map((f) => (f.reason as ServiceError).details).slice(0, 3)).toEqual([]);
+    expect(await proc.exited).toBe(0);
+    client.close();
+  }, 60_000);
 });

@@ -37,6 +37,12 @@ export interface HarnessOptions {
   shutdownGraceMs?: number;
   delivery?: Partial<GatewayConfig['delivery']>;
   store?: GatewayConfig['store'];
+  /** Anything else of the config (callers, tls, limits, listen, insecure). */
+  extra?: Partial<GatewayConfig>;
+  /** Client credentials (default: plaintext). */
+  clientCredentials?: ReturnType<typeof credentials.createInsecure>;
+  /** Client channel options (e.g. the TLS target name override). */
+  clientOptions?: Record<string, string | number>;
 }
 
 /** Starts a gateway (sandbox mode unless told otherwise) on 127.0.0.1:0. */
@@ -58,10 +64,11 @@ export async function startTestGateway(opts: HarnessOptions = {}): Promise<TestG
     delivery: { ...DEFAULT_CONFIG.delivery, ...opts.delivery },
     store: opts.store ?? {},
     log: { level: 'debug' },
+    ...opts.extra,
   };
   const gateway = await startGateway(config, createLogger('debug', sink));
   const target = `127.0.0.1:${gateway.port}`;
-  const client = new MessengerServiceClient(target, credentials.createInsecure());
+  const client = new MessengerServiceClient(target, opts.clientCredentials ?? credentials.createInsecure(), opts.clientOptions);
   const deadline = (ms?: number) => ({ deadline: Date.now() + (ms ?? 10_000) });
   return {
     gateway,

@@ -6,6 +6,8 @@ import { service as healthService } from 'grpc-health-check';
 
 export const ROOT = join(__dirname, '../..');
 export const TSX = join(ROOT, 'node_modules/.bin/tsx');
+/** How `npm start` runs the gateway: node itself with tsx's require hook (no wrapper process eating signals). */
+export const NODE_TSX = [process.execPath, '--require', 'tsx/cjs'] as const;
 export const MAIN = join(ROOT, 'src/cli/main.ts');
 
 /** A free loopback port (bound then released). */
@@ -27,9 +29,9 @@ export interface GatewayProcess {
 }
 
 /** Spawns `tsx src/cli/main.ts ARGS` and waits for its "gateway ready" log line. */
-export async function spawnGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
+export async function spawnGateway(args: string[], env: NodeJS.ProcessEnv = {}, host = '127.0.0.1'): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(TSX, [MAIN, ...args, '--listen', `127.0.0.1:${port}`], {
+  const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), MAIN, ...args, '--listen', `${host}:${port}`], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });
