@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load-config';
+import { isLoopback } from '../../src/server/server-credentials';
 import { freePort, healthStatus, ROOT } from '../support/gateway-process';
 
 const K8S = join(ROOT, 'deploy/kubernetes');
@@ -41,6 +42,10 @@ describe('deploy/', () => {
     const config = parseConfig(JSON.parse(byKind('ConfigMap').data!['gateway.json']), env);
     expect(config.store.redis?.url).toMatch(/^redis:\/\//);
     expect(config.pages[0].accessToken).toBe(env.PAGE_1001_TOKEN);
+    // The pod listens beyond loopback: the secure defaults demand caller authentication.
+    expect(isLoopback(config.listen)).toBe(false);
+    expect(config.callers.length).toBeGreaterThan(0);
+    expect(config.insecure).toBe(false);
   });
 
   it('the Docker image layout starts: built dist/ with the preload, and gen/messenger.binpb', async () => {
