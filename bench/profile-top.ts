@@ -1,6 +1,8 @@
 /**
  * Top functions by self time in a V8 .cpuprofile (from `node --cpu-prof`, e.g. `bench/run.ts --cpu-prof`).
  *   tsx bench/profile-top.ts FILE.cpuprofile [--top 25]
+ * Percentages are of the busy (non-idle) time; the last list is inclusive time (self + callees)
+ * of the gateway's own functions (src/), which says what a hot path costs in all.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,18 +22,50 @@ for (const file of positionals) {
   const byFn = new Map<string, number>();
   const byArea = new Map<string, number>();
   let total = 0;
+  let idle = 0;
+  // node_modules/<package>/... first (grpc-js has its own build/src/), else the repository's src/, gen/, bench/.
+  const urlOf = (n: Node) => {
+    const url = n.callFrame.url.replace(/^file:\/\//, '');
+    return url.includes('/node_modules/') ? url.replace(/.*\/node_modules\//, 'node_modules/') : url.replace(/.*\/(src|gen|bench)\//, '$1/');
+  };
   for (const n of p.nodes) {
     const us = selfUs.get(n.id) ?? 0;
+    if (n.callFrame.functionName === '(idle)') {
+      idle += us;
+      continue;
+    }
     total += us;
-    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'node_modules/').replace(/.*\/(src|gen|bench)\//, '$1/');
+    const url = urlOf(n);
     const key = `${n.callFrame.functionName || '(anonymous)'}  ${url}${url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
     byFn.set(key, (byFn.get(key) ?? 0) + us);
     const area = !url ? n.callFrame.functionName : url.startsWith('node_modules/') ? url.split('/').slice(0, url.startsWith('node_modules/@') ? 3 : 2).join('/') : url.startsWith('node:') ? 'node: (core)' : url.split('/')[0];
     byArea.set(area, (byArea.get(area) ?? 0) + us);
   }
   const pct = (us: number) => ((100 * us) / total).toFixed(1).padStart(5);
-  process.stdout.write(`\n${file}: ${(total / 1e6).toFixed(2)} s sampled\n\nself time by area:\n`);
+  process.stdout.write(`\n${file}: ${(total / 1e6).toFixed(2)} s busy, ${(idle / 1e6).toFixed(2)} s idle; percentages of busy time\n\nself time by area:\n`);
   for (const [k, us] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`${pct(us)} %  ${k}\n`);
   process.stdout.write(`\nself time by function (top ${top}):\n`);
   for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)} %  ${k}\n`);
+
+  // Inclusive time of src/ functions: each node's subtree, counted once per function per stack.
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const incl = new Map<string, number>();
+  for (const n of p.nodes) {
+    const us = selfUs.get(n.id) ?? 0;
+    if (!us || n.callFrame.functionName === '(idle)') continue;
+    const seen = new Set<string>();
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      const m = byId.get(id)!;
+      const url = urlOf(m);
+      if (!url.startsWith('src/')) continue;
+      const key = `${m.callFrame.functionName || '(anonymous)'}  ${url}:${m.callFrame.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      incl.set(key, (incl.get(key) ?? 0) + us);
+    }
+  }
+  process.stdout.write(`\ninclusive time of src/ functions (top ${top}):\n`);
+  for (const [k, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)} %  ${k}\n`);
 }

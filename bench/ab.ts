@@ -1,0 +1,109 @@
+/**
+ * A/B throughput of gateway checkouts in the same run, for judging one optimisation on a noisy
+ * machine: one fake Graph (and OTLP receiver), one gateway per `--roots` directory (each a checkout
+ * with src/ and node_modules/), h2load at c=100 against each in turn, `--rounds` times; prints
+ * sends/s per round and the median ratio of each root to the first.
+ *
+ *   tsx bench/ab.ts --roots /path/base,/path/new [--tracing] [--count 20000] [--rounds 5] [--cpu-prof]
+ *
+ * With --cpu-prof each gateway writes a profile to bench/results/profiles/ on its graceful stop
+ * (SIGTERM: it drains and exits 0); summarise with `tsx bench/profile-top.ts FILE`.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { h2load } from './lib/h2load';
+import { closeSync, openLog, ROOT, startServer, stop, track, waitForPort } from './lib/processes';
+import { grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
+import { median } from './lib/stats';
+
+const { values: argv } = parseArgs({
+  options: {
+    roots: { type: 'string' },
+    tracing: { type: 'boolean' },
+    count: { type: 'string' },
+    rounds: { type: 'string' },
+    'cpu-prof': { type: 'boolean' },
+    'log-level': { type: 'string' },
+  },
+});
+const roots = (argv.roots ?? ROOT).split(',').map((r) => resolve(r));
+const COUNT = Number(argv.count ?? 20_000);
+const ROUNDS = Number(argv.rounds ?? 5);
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'gw-ab-'));
+  const frame = join(tmp, 'send.frame');
+  writeFileSync(frame, grpcFrame());
+  const graph = await startServer('bench/servers/fake-graph.ts', []);
+  const otlp = argv.tracing ? await startServer('bench/servers/otlp-receiver.ts', []) : undefined;
+  const gateways: Array<{ root: string; child: ChildProcess; port: number }> = [];
+  try {
+    for (const [i, root] of roots.entries()) {
+      const config = join(tmp, `gw${i}.json`);
+      writeFileSync(config, JSON.stringify({
+        pages: [{ id: PAGE_ID, accessToken: TOKEN }],
+        graph: { baseUrl: `http://127.0.0.1:${graph.port}`, version: GRAPH_VERSION },
+        log: { level: argv['log-level'] ?? 'warn' },
+        delivery: { rateLimit: { defaultPerSecond: 100_000, mediaPerSecond: 100_000 } },
+      }));
+      const { createServer } = await import('node:net');
+      const srv = createServer();
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const port = (srv.address() as { port: number }).port;
+      await new Promise((r) => srv.close(r));
+      const nodeArgs: string[] = [];
+      if (argv['cpu-prof']) {
+        const dir = join(ROOT, 'bench/results/profiles');
+        mkdirSync(dir, { recursive: true });
+        nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `ab-${i}-${basename(root)}${argv.tracing ? '-tracing' : ''}-${Date.now()}.cpuprofile`);
+      }
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+      if (otlp) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_SERVICE_NAME: 'ab' });
+      const out = openLog(join(tmp, `gw${i}.log`));
+      const child = track(spawn(process.execPath, [...nodeArgs, '-r', 'tsx/cjs', 'src/cli/main.ts', '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: root, env, stdio: ['ignore', out, out] }));
+      closeSync(out);
+      await waitForPort(port, child, 30_000);
+      gateways.push({ root, child, port });
+    }
+    const run = (port: number, count: number) =>
+      h2load({
+        url: `http://127.0.0.1:${port}/messenger.v1.MessengerService/SendMessage`, count, clients: 4, streams: 25, bodyFile: frame,
+        headers: ['content-type: application/grpc', 'te: trailers'], logFile: join(tmp, `h2-${port}.log`), timeoutMs: 180_000,
+      });
+    for (const g of gateways) await run(g.port, 5_000);
+    const rates: number[][] = gateways.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      // Alternate the order so that neither side always runs first.
+      const order = r % 2 === 0 ? gateways.map((_, i) => i) : gateways.map((_, i) => gateways.length - 1 - i);
+      for (const i of order) {
+        const res = await run(gateways[i].port, COUNT);
+        if (res.succeeded !== COUNT) throw new Error(`${gateways[i].root}: ${res.succeeded}/${COUNT}`);
+        rates[i][r] = res.reqPerSec;
+        // Let a tracing gateway export its queued spans before the next run, which they would slow.
+        if (argv.tracing) await new Promise((done) => setTimeout(done, 6_000));
+      }
+      process.stderr.write(`round ${r + 1}: ${gateways.map((g, i) => `${basename(g.root)} ${Math.round(rates[i][r])}/s`).join(', ')}\n`);
+    }
+    const lines = gateways.map((g, i) => {
+      const ratio = median(rates[i].map((x, r) => x / rates[0][r]));
+      return `${g.root}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')})`;
+    });
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    // SIGTERM and wait: the gateway drains and exits 0, which writes --cpu-prof profiles.
+    await Promise.all(gateways.map((g) => stop(g.child, 20_000)));
+    await Promise.all([graph, otlp].filter((s) => s !== undefined).map((s) => stop(s!.child)));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`ab: FAILED: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
