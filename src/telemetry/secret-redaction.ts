@@ -22,10 +22,18 @@ const PATTERNS: RegExp[] = [
   /()\b[0-9a-f]{64}\b/g,
 ];
 
+// One case-insensitive pass that every credential-shaped substring matches (a superset of
+// PATTERNS: no \b, any case), so that the common string is tested once instead of replaced four times.
+const MAYBE_PATTERN = /(?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)=|bearer\s|EAA[A-Za-z0-9]{20}|[0-9a-f]{64}/i;
+// No registered secret (>= 8 characters) and no pattern match ("bearer x" is the shortest) fits in fewer.
+const SHORTEST_SECRET = 8;
+
 /** Replaces every registered secret and every credential-shaped substring. */
 export function redactSecrets(text: string): string {
+  if (text.length < SHORTEST_SECRET) return text;
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  if (!MAYBE_PATTERN.test(out)) return out;
   for (const re of PATTERNS) out = out.replace(re, `$1${REDACTED}`);
   return out;
 }
