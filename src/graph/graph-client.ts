@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, util as undiciUtil } from 'undici';
 import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { GraphConfig } from '../config/gateway-config';
 import { parseGraphError } from './graph-error';
@@ -107,7 +107,12 @@ export class GraphClient {
     return pool;
   }
 
-  private async post(
+  /**
+   * One request through `Pool.dispatch` with our own handler: the answer is collected into a
+   * buffer (capped) without a response stream, and the timeout and cancellation abort through
+   * the handler, without an AbortController per call.
+   */
+  private post(
     path: string,
     creds: PageCredentials,
     contentType: string,
@@ -116,34 +121,99 @@ export class GraphClient {
     bounds: CallBounds,
   ): Promise<GraphOutcome> {
     const timeoutMs = Math.min(this.config.timeoutMs, bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now());
-    if (timeoutMs <= 0) return { kind: 'timeout', timeoutMs: 0, maybeDelivered: false };
-    if (bounds.signal?.aborted) return { kind: 'cancelled' };
-
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
-    const onCancel = () => controller.abort(CANCELLED);
-    bounds.signal?.addEventListener('abort', onCancel, { once: true });
+    if (timeoutMs <= 0) return Promise.resolve({ kind: 'timeout', timeoutMs: 0, maybeDelivered: false });
+    if (bounds.signal?.aborted) return Promise.resolve({ kind: 'cancelled' });
     const headers: Record<string, string> = { authorization: creds.authorization, 'content-type': contentType };
     if (contentLength !== undefined) headers['content-length'] = String(contentLength);
-    let responded = false;
-    try {
-      const res = await this.pool().request({ method: 'POST', path, headers, body, signal: controller.signal });
-      responded = true;
-      const text = await readCapped(res.body);
-      if (text === undefined) return { kind: 'bad-response', status: res.statusCode, detail: `body larger than ${MAX_RESPONSE_BYTES} bytes` };
-      return classify(res.statusCode, text, res.headers);
-    } catch (err) {
-      const reason: unknown = controller.signal.reason;
-      if (reason === CANCELLED) return { kind: 'cancelled' };
-      if (reason === TIMEOUT) return { kind: 'timeout', timeoutMs, maybeDelivered: true };
-      const code = (err as { code?: string }).code ?? '';
-      const refused = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
-      const detail = responded ? `connection lost while reading Graph's answer (${code || 'error'})` : describe(err, code);
-      return { kind: 'unreachable', detail, maybeDelivered: !refused };
-    } finally {
-      clearTimeout(timer);
-      bounds.signal?.removeEventListener('abort', onCancel);
+    return new Promise<GraphOutcome>((resolve) => {
+      const handler = new GraphCallHandler(resolve, timeoutMs, bounds.signal);
+      this.pool().dispatch({ method: 'POST', path, headers, body }, handler);
+    });
+  }
+}
+
+/**
+ * undici's (legacy) dispatch handler for one Graph call. Settles exactly once: with the answer,
+ * with a timeout or cancellation (at once, aborting the request now or, if it still waits for a
+ * connection, as soon as undici hands it one), or with the transport error.
+ */
+class GraphCallHandler {
+  private abortRequest: ((reason: Error) => void) | undefined;
+  private reason: UpstreamAbort | undefined;
+  private settled = false;
+  private responded = false;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onCancel: (() => void) | undefined;
+
+  constructor(
+    private readonly resolve: (outcome: GraphOutcome) => void,
+    private readonly timeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(() => this.stop(TIMEOUT), timeoutMs);
+    if (signal) {
+      this.onCancel = () => this.stop(CANCELLED);
+      signal.addEventListener('abort', this.onCancel, { once: true });
     }
+  }
+
+  onConnect(abort: (reason: Error) => void): void {
+    if (this.reason) abort(this.reason);
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // 1xx: the answer is still to come
+    this.responded = true;
+    this.status = statusCode;
+    this.headers = undiciUtil.parseHeaders(rawHeaders) as IncomingHttpHeaders;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > MAX_RESPONSE_BYTES) {
+      this.settle({ kind: 'bad-response', status: this.status, detail: `body larger than ${MAX_RESPONSE_BYTES} bytes` });
+      this.abortRequest?.(new Error('Graph answer too large'));
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    const { chunks } = this;
+    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.chunks = [];
+    this.settle(classify(this.status, text, this.headers));
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    const code = (err as { code?: string }).code ?? '';
+    const refused = code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    const detail = this.responded ? `connection lost while reading Graph's answer (${code || 'error'})` : describe(err, code);
+    this.settle({ kind: 'unreachable', detail, maybeDelivered: !refused });
+  }
+
+  /** The timeout or the caller's cancellation: answer now, and abort the request. */
+  private stop(reason: UpstreamAbort): void {
+    if (this.settled) return;
+    this.reason = reason;
+    this.settle(reason === CANCELLED ? { kind: 'cancelled' } : { kind: 'timeout', timeoutMs: this.timeoutMs, maybeDelivered: true });
+    this.abortRequest?.(reason);
+  }
+
+  private settle(outcome: GraphOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (this.onCancel) this.signal!.removeEventListener('abort', this.onCancel);
+    this.resolve(outcome);
   }
 }
 
@@ -162,20 +232,6 @@ function classify(status: number, text: string, headers: IncomingHttpHeaders): G
     return { kind: 'bad-response', status, detail: 'answer is not a JSON object' };
   }
   return { kind: 'ok', status, body: json as Record<string, unknown>, headers };
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
 }
 
 function describe(err: unknown, code: string): string {
