@@ -28,9 +28,22 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-/** Spawns `tsx src/cli/main.ts ARGS` and waits for its "gateway ready" log line. */
+/**
+ * Spawns the gateway (`node --require tsx/cjs src/cli/main.ts ARGS`) on a free port and waits
+ * for its "gateway ready" log line. A port taken between probing and binding (tests run in
+ * parallel) is retried on another port.
+ */
 export async function spawnGateway(args: string[], env: NodeJS.ProcessEnv = {}, host = '127.0.0.1'): Promise<GatewayProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(args, env, host, await freePort());
+    } catch (err) {
+      if (attempt >= 5 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function spawnOnce(args: string[], env: NodeJS.ProcessEnv, host: string, port: number): Promise<GatewayProcess> {
   const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), MAIN, ...args, '--listen', `${host}:${port}`], {
     cwd: ROOT,
     env: { ...process.env, ...env },
