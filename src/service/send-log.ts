@@ -7,6 +7,8 @@ import { recordSend } from '../telemetry/gateway-metrics';
 export interface SendRecord {
   method: string;
   page: string;
+  /** The authenticated caller, when callers are configured. */
+  caller?: string;
   code: status;
   startedAt: number;
   reason?: string;
@@ -29,6 +31,7 @@ export function logSend(logger: Logger, r: SendRecord): void {
   recordSend(r.page, r.method, code);
   const line = {
     method: r.method,
+    caller: r.caller,
     page: r.page,
     grpc_code: code,
     reason: r.reason,

@@ -9,6 +9,7 @@ import { deliver, type SendResult } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 import { idempotencyKeyOf } from './unary-send';
+import { callerOf } from './caller-of';
 
 // A rate-limited message of a bulk stream is not failed: the stream waits (Graph's
 // estimate, or the page limiter's) and sends it again, this many times at most.
@@ -81,7 +82,7 @@ async function sendOne(
   call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>,
 ): Promise<SendMessagesResponse> {
   const req = item.message ?? SendMessageRequest.fromPartial({});
-  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now() };
+  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: callerOf(call.metadata) };
   let result: SendResult<import('../../gen/messenger/v1/service').SendMessageResponse>;
   if (!item.requestId || inFlightIds.has(item.requestId)) {
     const violation = item.requestId

@@ -5,7 +5,8 @@ import { deliver, IDEMPOTENCY_KEY_HEADER, REPLAY_METADATA_KEY, type SendSpec } f
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 import { annotateFailure, annotateSuccess } from './send-telemetry';
-import { currentSpan } from '../telemetry/send-attributes';
+import { ATTR, currentSpan } from '../telemetry/send-attributes';
+import { callerOf } from './caller-of';
 
 /** The idempotency key of a call: the field, else the `idempotency-key` metadata alias. */
 export function idempotencyKeyOf(fieldValue: string, metadata: Metadata): string {
@@ -21,9 +22,10 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
     const req = call.request;
-    const record: SendRecord = { method: spec.method, page: req.pageId, code: status.OK, startedAt: performance.now() };
+    const record: SendRecord = { method: spec.method, page: req.pageId, code: status.OK, startedAt: performance.now(), caller: callerOf(call.metadata) };
     const span = currentSpan();
     span?.setAttributes(spec.attributes(req, deps.recordRecipient));
+    if (record.caller) span?.setAttribute(ATTR.CALLER, record.caller);
     const bounds = callBounds(call);
     deliver(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span)
       .then((result) => {

@@ -13,6 +13,7 @@ import { validateUploadMetadata } from '../validate/validate-upload';
 import { callBounds } from './call-bounds';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
+import { callerOf } from './caller-of';
 import { annotateFailure, annotateGraphCall, annotateSuccess } from './send-telemetry';
 import { ATTR, currentSpan } from '../telemetry/send-attributes';
 
@@ -26,9 +27,10 @@ class StreamViolation extends Error {
 /** `UploadAttachment`: metadata first, then the file's chunks streamed to Graph as they arrive. */
 export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamingCall<UploadAttachmentRequest, UploadAttachmentResponse> {
   return (call, callback) => {
-    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0 };
+    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0, caller: callerOf(call.metadata) };
     // A streamed upload is one span (the server span), carrying its byte count.
     const span = currentSpan();
+    if (record.caller) span?.setAttribute(ATTR.CALLER, record.caller);
     const fail = (err: ServiceError, extra: Partial<SendRecord> = {}) => {
       Object.assign(record, extra, { code: err.code });
       annotateFailure(span, record, err);

@@ -7,6 +7,8 @@ import type { Recipient } from '../../gen/messenger/v1/recipient';
  */
 export const ATTR = {
   PAGE_ID: 'messenger.page.id',
+  /** The authenticated calling service (its configured name, never its key). */
+  CALLER: 'messenger.caller',
   MESSAGING_TYPE: 'messenger.messaging_type',
   SENDER_ACTION: 'messenger.sender_action',
   RECIPIENT_KIND: 'messenger.recipient.kind',

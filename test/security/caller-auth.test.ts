@@ -81,6 +81,22 @@ describe('caller authentication', () => {
     expect(await healthStatus(gw.target)).toBe('SERVING');
   });
 
+  it("every send's log line names its caller", async () => {
+    gw = await startTestGateway({ extra: { callers } });
+    await gw.send(textTo('1'), { metadata: bearer(ORDERS_KEY) });
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'send');
+    expect(line).toMatchObject({ caller: 'orders', method: 'SendMessage', grpc_code: 'OK' });
+  });
+
+  it('a client cannot claim a caller name through metadata', async () => {
+    gw = await startTestGateway();
+    const md = new Metadata();
+    md.set('messenger-caller', 'orders');
+    await gw.send(textTo('1'), { metadata: md });
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'send');
+    expect(line?.caller).toBeUndefined();
+  });
+
   it('refused calls are logged with the reason, never with the key', async () => {
     gw = await startTestGateway({ extra: { callers } });
     await grpcError(gw.send(textTo('1', 'hi', '2002'), { metadata: bearer(ORDERS_KEY) }));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SendMessageRequest, SendMessageResponse, UploadAttachmentRequest } from '../../gen/messenger/v1/service';
 import { MediaType } from '../../gen/messenger/v1/enums';
 import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 
 const TOKEN = 'EAAB-tracing-secret-token-42';
 const SECRET = 'tracing-app-secret';
@@ -137,6 +138,22 @@ describe('tracing a send', () => {
     expect(names).toEqual(expect.arrayContaining(['messenger.gateway.sends', 'messenger.graph.request.duration', 'messenger.graph.usage']));
     const sends = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).find((m) => m.descriptor.name === 'messenger.gateway.sends')!;
     expect(sends.dataPoints.some((p) => p.attributes['messenger.page.id'] === '1001' && p.attributes['rpc.method'] === 'SendMessage' && p.attributes['rpc.grpc.status_code'] === 'OK')).toBe(true);
+  });
+
+  it("the server span names the authenticated caller", async () => {
+    const key = generateApiKey();
+    const authed = await startTestGateway({ extra: { callers: [{ name: 'orders', apiKeyHash: hashApiKey(key), pages: ['*'], ratePerSecond: 0 }] } });
+    try {
+      const md = new Metadata();
+      md.set('authorization', `Bearer ${key}`);
+      spanExporter.reset();
+      await authed.send(textTo('1'), { metadata: md });
+      const { server } = await spans();
+      expect(server.attributes['messenger.caller']).toBe('orders');
+      expect(JSON.stringify(server.attributes)).not.toContain(key);
+    } finally {
+      await authed.close();
+    }
   });
 
   it('log lines carry trace_id and span_id', async () => {
