@@ -1,23 +1,12 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
-import { startCountingGraph, graphErrorBody, okBody, type CountingGraph } from '../support/counting-graph';
-import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+import { graphErrorBody, okBody, type Behaviour } from '../support/counting-graph';
+import { TEST_PAGE, useCountingGateway } from '../support/counting-gateway';
+import { grpcError, textTo } from '../support/gateway-harness';
 
-const page = { id: '1001', accessToken: 'EAAB-idempotency-token', appsecretProof: 'classic' as const };
-let gw: TestGateway | undefined;
-let graph: CountingGraph | undefined;
-afterEach(async () => {
-  await gw?.close();
-  await graph?.close();
-  gw = graph = undefined;
-});
-
-async function setup(behaviour?: Parameters<typeof startCountingGraph>[0]) {
-  graph = await startCountingGraph(behaviour);
-  gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url, timeoutMs: 5_000 } });
-  return { gw, graph };
-}
+const fixture = useCountingGateway();
+const setup = (behaviour?: Behaviour) => fixture.start(behaviour, { graph: { timeoutMs: 5_000 } });
 const keyed = (key: string, text = 'hello') => ({ ...textTo('42', text), idempotencyKey: key });
 
 describe('idempotency keys (memory store)', () => {
@@ -54,8 +43,7 @@ describe('idempotency keys (memory store)', () => {
   });
 
   it('keys are scoped per page', async () => {
-    graph = await startCountingGraph();
-    gw = await startTestGateway({ sandbox: false, pages: [page, { ...page, id: '1002' }], graph: { baseUrl: graph.url } });
+    const { gw, graph } = await fixture.start(undefined, { pages: [TEST_PAGE, { ...TEST_PAGE, id: '1002' }] });
     await gw.send(keyed('shared'));
     await gw.send({ ...keyed('shared'), pageId: '1002' });
     expect(graph.requests).toHaveLength(2);

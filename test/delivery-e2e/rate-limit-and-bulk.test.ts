@@ -1,18 +1,12 @@
 import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SendMessageRequest, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
-import { startCountingGraph, graphErrorBody, okBody, type CountingGraph } from '../support/counting-graph';
-import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+import { graphErrorBody, okBody } from '../support/counting-graph';
+import { useCountingGateway } from '../support/counting-gateway';
+import { grpcError, textTo, type TestGateway } from '../support/gateway-harness';
 
-const page = { id: '1001', accessToken: 'EAAB-bulk-token', appsecretProof: 'classic' as const };
-let gw: TestGateway | undefined;
-let graph: CountingGraph | undefined;
-afterEach(async () => {
-  await gw?.close();
-  await graph?.close();
-  gw = graph = undefined;
-});
+const fixture = useCountingGateway();
 
 /** Streams every request, collects every result. */
 function bulk(gw: TestGateway, items: SendMessagesRequest[]): Promise<SendMessagesResponse[]> {
@@ -34,9 +28,8 @@ const item = (requestId: string, recipient: string, text: string): SendMessagesR
 
 describe('page rate limits', () => {
   it('holds the configured rate, measured over the window', async () => {
-    graph = await startCountingGraph();
-    gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url }, delivery: { rateLimit: { defaultPerSecond: 20, mediaPerSecond: 5, maxWaitMs: 10_000, maxQueue: 1_000, pauseAtPercent: 95 } } });
-    await Promise.all(Array.from({ length: 70 }, (_, i) => gw!.send(textTo('42', `n${i}`), { deadlineMs: 20_000 })));
+    const { gw, graph } = await fixture.start(undefined, { delivery: { rateLimit: { defaultPerSecond: 20, mediaPerSecond: 5, maxWaitMs: 10_000, maxQueue: 1_000, pauseAtPercent: 95 } } });
+    await Promise.all(Array.from({ length: 70 }, (_, i) => gw.send(textTo('42', `n${i}`), { deadlineMs: 20_000 })));
     // The first second's burst (the bucket's capacity) aside, sends arrive at the bucket's rate.
     const times = graph.requests.map((r) => r.at).sort((a, b) => a - b);
     const steady = times.slice(20);
@@ -46,9 +39,8 @@ describe('page rate limits', () => {
   });
 
   it('beyond the wait queue: RESOURCE_EXHAUSTED PAGE_RATE_LIMITED with RetryInfo, nothing sent', async () => {
-    graph = await startCountingGraph();
-    gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url }, delivery: { rateLimit: { defaultPerSecond: 2, mediaPerSecond: 1, maxWaitMs: 100, maxQueue: 1, pauseAtPercent: 95 } } });
-    const results = await Promise.allSettled(Array.from({ length: 8 }, () => gw!.send(textTo('42'))));
+    const { gw, graph } = await fixture.start(undefined, { delivery: { rateLimit: { defaultPerSecond: 2, mediaPerSecond: 1, maxWaitMs: 100, maxQueue: 1, pauseAtPercent: 95 } } });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => gw.send(textTo('42'))));
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Parameters<typeof decodeStatusDetails>[0] & { code: number; metadata: Metadata });
     expect(refused.length).toBeGreaterThan(0);
     for (const err of refused) {
@@ -63,8 +55,7 @@ describe('page rate limits', () => {
 
 describe('SendMessages bulk stream', () => {
   it('1,000 sends to 10 recipients: 1,000 results, each recipient in the order sent', async () => {
-    graph = await startCountingGraph((i) => ({ ...okBody(i), delayMs: i % 7 }));
-    gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url }, delivery: { bulkConcurrency: 50 } });
+    const { gw, graph } = await fixture.start((i) => ({ ...okBody(i), delayMs: i % 7 }), { delivery: { bulkConcurrency: 50 } });
     const items = Array.from({ length: 1000 }, (_, i) => item(`r${i}`, String(100 + (i % 10)), `seq ${i}`));
     const results = await bulk(gw, items);
     expect(results).toHaveLength(1000);
@@ -78,7 +69,7 @@ describe('SendMessages bulk stream', () => {
   });
 
   it('a failed message does not end the stream; its result carries the google.rpc.Status', async () => {
-    gw = await startTestGateway();
+    const gw = await fixture.gateway();
     const results = await bulk(gw, [item('a', '1', 'hi'), item('b', 'error-551', 'hi'), { requestId: 'c', message: SendMessageRequest.fromPartial({ pageId: '1001' }) }, item('', '2', 'no id')]);
     const byId = new Map(results.map((r) => [r.requestId, r]));
     expect(byId.get('a')?.result?.$case).toBe('response');
@@ -92,8 +83,7 @@ describe('SendMessages bulk stream', () => {
   });
 
   it('a 613 mid-stream pauses the page and resumes: every message is delivered', async () => {
-    graph = await startCountingGraph((i) => (i === 30 ? { status: 400, body: graphErrorBody(613) } : okBody(i)));
-    gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url }, delivery: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } } });
+    const { gw, graph } = await fixture.start((i) => (i === 30 ? { status: 400, body: graphErrorBody(613) } : okBody(i)), { delivery: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } } });
     const results = await bulk(gw, Array.from({ length: 100 }, (_, i) => item(`r${i}`, String(i % 5), `m ${i}`)));
     expect(results).toHaveLength(100);
     expect(results.filter((r) => r.result?.$case === 'response')).toHaveLength(100);
@@ -101,8 +91,7 @@ describe('SendMessages bulk stream', () => {
   });
 
   it('idempotency keys work inside a stream too', async () => {
-    graph = await startCountingGraph();
-    gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url } });
+    const { gw, graph } = await fixture.start();
     const keyed = (id: string) => ({ requestId: id, message: SendMessageRequest.fromPartial({ ...textTo('42'), idempotencyKey: 'bulk-key' }) });
     const first = await bulk(gw, [keyed('x')]);
     const second = await bulk(gw, [keyed('y')]);
@@ -112,7 +101,7 @@ describe('SendMessages bulk stream', () => {
   });
 
   it('unary sends keep working next to streams', async () => {
-    gw = await startTestGateway();
+    const gw = await fixture.gateway();
     expect((await gw.send(textTo('1'))).messageId).toMatch(/^m_/);
     await grpcError(gw.send(textTo('error-551')));
   });

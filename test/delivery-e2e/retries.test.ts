@@ -1,24 +1,14 @@
 import { status } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { freePort } from '../support/gateway-process';
-import { startCountingGraph, graphErrorBody, okBody, type CountingGraph } from '../support/counting-graph';
-import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+import { graphErrorBody, okBody, type Behaviour } from '../support/counting-graph';
+import { TEST_PAGE, useCountingGateway } from '../support/counting-gateway';
+import { grpcError, textTo, type TestGateway } from '../support/gateway-harness';
 
-const page = { id: '1001', accessToken: 'EAAB-retry-token', appsecretProof: 'classic' as const };
-let gw: TestGateway | undefined;
-let graph: CountingGraph | undefined;
-afterEach(async () => {
-  await gw?.close();
-  await graph?.close();
-  gw = graph = undefined;
-});
-
-async function setup(behaviour: Parameters<typeof startCountingGraph>[0], timeoutMs = 5_000) {
-  graph = await startCountingGraph(behaviour);
-  gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url, timeoutMs }, delivery: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } } });
-  return { gw, graph };
-}
+const FAST_RETRIES = { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } };
+const fixture = useCountingGateway();
+const setup = (behaviour: Behaviour, timeoutMs = 5_000) => fixture.start(behaviour, { graph: { timeoutMs }, delivery: FAST_RETRIES });
 
 const sendsLogged = (gw: TestGateway) => gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.method === 'SendMessage');
 
@@ -72,14 +62,14 @@ describe('retries inside the gateway, only where Graph certainly did not deliver
 
   it('a refused connection is retried (nothing was sent), then UNAVAILABLE', async () => {
     const port = await freePort();
-    gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: `http://127.0.0.1:${port}` }, delivery: { retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } } });
+    const gw = await fixture.gateway({ sandbox: false, pages: [TEST_PAGE], graph: { baseUrl: `http://127.0.0.1:${port}` }, delivery: FAST_RETRIES });
     const err = await grpcError(gw.send(textTo('42')));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(sendsLogged(gw).at(-1)).toMatchObject({ reason: 'GRAPH_UNAVAILABLE', resends: 2 });
   });
 
   it('retries stay within the caller deadline', async () => {
-    const { gw } = await setup((i) => ({ status: 400, body: graphErrorBody(613), delayMs: i === 0 ? 0 : 0 }));
+    const { gw } = await setup(() => ({ status: 400, body: graphErrorBody(613) }));
     const started = Date.now();
     const err = await grpcError(gw.send(textTo('42'), { deadlineMs: 400 }));
     expect([status.RESOURCE_EXHAUSTED, status.DEADLINE_EXCEEDED]).toContain(err.code);

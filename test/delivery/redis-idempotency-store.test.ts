@@ -1,31 +1,17 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/delivery/redis-connection';
 import { RedisIdempotencyStore } from '../../src/delivery/redis-idempotency-store';
 import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
 import { idempotencySuite, OPTIONS, RESPONSE } from './idempotency-suite';
 
 const available = redisServerAvailable();
 
 describe.skipIf(!available)('RedisIdempotencyStore', () => {
-  let server: RedisServer;
-  const connections: Redis[] = [];
-  const connection = async () => {
-    const redis = await connectRedis(server.url);
-    connections.push(redis);
-    return redis;
-  };
+  const redisServer = useRedisServer();
+  const connection = redisServer.connection;
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
-    await server?.stop();
-  });
-
-  idempotencySuite('redis', async (options) => new RedisIdempotencyStore(await connectRedis(server.url), { ...options, ownsConnection: true }));
+  idempotencySuite('redis', async (options) => new RedisIdempotencyStore(await connectRedis(redisServer.url()), { ...options, ownsConnection: true }));
 
   it('20 concurrent claims from two connections (two replicas): exactly one claimed', async () => {
     const a = new RedisIdempotencyStore(await connection(), OPTIONS);
@@ -50,7 +36,7 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
 
   it('replays survive a restart of the gateway (a new store and connection)', async () => {
     const key = `restart-${Date.now()}`;
-    const first = new RedisIdempotencyStore(await connectRedis(server.url), { ...OPTIONS, ownsConnection: true });
+    const first = new RedisIdempotencyStore(await connectRedis(redisServer.url()), { ...OPTIONS, ownsConnection: true });
     await first.claim(key, 'fp');
     await first.complete(key, 'fp', RESPONSE);
     await first.close();

@@ -1,33 +1,19 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeliveryStores } from '../../src/delivery/create-delivery';
 import { connectRedis } from '../../src/delivery/redis-connection';
 import { RedisRateLimiter } from '../../src/delivery/redis-rate-limiter';
 import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
 import { OPTIONS } from './idempotency-suite';
 import { drainBurst, freshPage, grantTimes, LIMITS, rateLimiterSuite, steadyRate } from './rate-limiter-suite';
 
 const available = redisServerAvailable();
 
 describe.skipIf(!available)('RedisRateLimiter', () => {
-  let server: RedisServer;
-  const connections: Redis[] = [];
-  const connection = async () => {
-    const redis = await connectRedis(server.url);
-    connections.push(redis);
-    return redis;
-  };
+  const redisServer = useRedisServer();
+  const connection = redisServer.connection;
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
-    await server?.stop();
-  });
-
-  rateLimiterSuite('redis', async (options) => new RedisRateLimiter(await connectRedis(server.url), { ...options, ownsConnection: true }));
+  rateLimiterSuite('redis', async (options) => new RedisRateLimiter(await connectRedis(redisServer.url()), { ...options, ownsConnection: true }));
 
   it('two limiters (two replicas) on one Redis share the page rate', async () => {
     const a = new RedisRateLimiter(await connection(), LIMITS);
@@ -72,7 +58,7 @@ describe.skipIf(!available)('RedisRateLimiter', () => {
   });
 
   it('createDeliveryStores picks Redis with a URL and memory without', async () => {
-    const shared = await createDeliveryStores({ redisUrl: server.url, idempotency: OPTIONS, rateLimit: LIMITS, keyPrefix: 'test:f:' });
+    const shared = await createDeliveryStores({ redisUrl: redisServer.url(), idempotency: OPTIONS, rateLimit: LIMITS, keyPrefix: 'test:f:' });
     expect(shared.backend).toBe('redis');
     const key = `factory-${Date.now()}`;
     expect(await shared.idempotency.claim(key, 'fp')).toEqual({ kind: 'claimed' });

@@ -1,3 +1,6 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { connectRedis } from '../../src/delivery/redis-connection';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -104,4 +107,28 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * A redis-server for the enclosing describe block (started before its tests, stopped after),
+ * and tracked connections to it, all closed with it.
+ */
+export function useRedisServer(): { url(): string; connection(): Promise<Redis> } {
+  let server: RedisServer | undefined;
+  const connections: Redis[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
+    await server?.stop();
+  });
+  return {
+    url: () => server!.url,
+    connection: async () => {
+      const redis = await connectRedis(server!.url);
+      connections.push(redis);
+      return redis;
+    },
+  };
 }
