@@ -1,5 +1,5 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { SendMessageRequest, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
+import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { Status } from '../../gen/google/rpc/status';
 import { decodeStatusDetails } from '../errors/decode-status-details';
 import { invalidRequestError } from '../errors/invalid-request-error';
@@ -83,7 +83,7 @@ async function sendOne(
 ): Promise<SendMessagesResponse> {
   const req = item.message ?? SendMessageRequest.fromPartial({});
   const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: callerOf(call.metadata) };
-  let result: SendResult<import('../../gen/messenger/v1/service').SendMessageResponse>;
+  let result: SendResult<SendMessageResponse>;
   if (!item.requestId || inFlightIds.has(item.requestId)) {
     const violation = item.requestId
       ? { field: 'request_id', description: `${item.requestId} is already in flight on this stream` }

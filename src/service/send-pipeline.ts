@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Attributes, Span } from '@opentelemetry/api';
-import { requestFingerprint, scopedKey } from '../delivery/request-fingerprint';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, scopedKey } from '../delivery/request-fingerprint';
 import { pauseUntil, RETRY_DEADLINE_MARGIN_MS, retryDelayMs } from '../delivery/retry-policy';
 import type { RateClass, StoredOutcome } from '../delivery/delivery-types';
 import { StoreUnavailableError } from '../delivery/store-unavailable-error';
@@ -15,9 +15,6 @@ import type { SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 import { annotateGraphCall } from './send-telemetry';
 
-/** The longest idempotency key accepted. */
-export { MAX_IDEMPOTENCY_KEY_LENGTH } from '../delivery/request-fingerprint';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../delivery/request-fingerprint';
 /** Metadata marking an answer replayed from the idempotency store. */
 export const REPLAY_METADATA_KEY = 'messenger-idempotent-replay';
 /** Request metadata that aliases the `idempotency_key` field. */
