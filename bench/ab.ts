@@ -2,14 +2,16 @@
  * A/B throughput of gateway checkouts in the same run, for judging one optimisation on a noisy
  * machine: one fake Graph (and OTLP receiver), one gateway per `--roots` directory (each a checkout
  * with src/ and node_modules/), h2load at c=100 against each in turn, `--rounds` times; prints
- * sends/s per round and the median ratio of each root to the first.
+ * sends/s per round and the median ratio of each root to the first, and the same for the
+ * gateway process's CPU time per send (user + system, from /proc; far less noisy than sends/s on a
+ * shared machine, and what an optimisation of the gateway's own work changes).
  *
  *   tsx bench/ab.ts --roots /path/base,/path/new [--tracing] [--count 20000] [--rounds 5] [--cpu-prof]
  *
  * With --cpu-prof each gateway writes a profile to bench/results/profiles/ on its graceful stop
  * (SIGTERM: it drains and exits 0); summarise with `tsx bench/profile-top.ts FILE`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -75,21 +77,27 @@ async function main(): Promise<void> {
       });
     for (const g of gateways) await run(g.port, 5_000);
     const rates: number[][] = gateways.map(() => []);
+    const cpu: number[][] = gateways.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate the order so that neither side always runs first.
       const order = r % 2 === 0 ? gateways.map((_, i) => i) : gateways.map((_, i) => gateways.length - 1 - i);
       for (const i of order) {
+        const cpuBefore = cpuSeconds(gateways[i].child.pid!);
         const res = await run(gateways[i].port, COUNT);
         if (res.succeeded !== COUNT) throw new Error(`${gateways[i].root}: ${res.succeeded}/${COUNT}`);
         rates[i][r] = res.reqPerSec;
-        // Let a tracing gateway export its queued spans before the next run, which they would slow.
+        // Let a tracing gateway export its queued spans before the next run, which they would slow
+        // (the export's CPU is counted: it is part of what a traced send costs).
         if (argv.tracing) await new Promise((done) => setTimeout(done, 6_000));
+        cpu[i][r] = ((cpuSeconds(gateways[i].child.pid!) - cpuBefore) * 1e6) / COUNT;
       }
-      process.stderr.write(`round ${r + 1}: ${gateways.map((g, i) => `${basename(g.root)} ${Math.round(rates[i][r])}/s`).join(', ')}\n`);
+      process.stderr.write(`round ${r + 1}: ${gateways.map((g, i) => `${basename(g.root)} ${Math.round(rates[i][r])}/s ${cpu[i][r].toFixed(1)} µs CPU/send`).join(', ')}\n`);
     }
     const lines = gateways.map((g, i) => {
       const ratio = median(rates[i].map((x, r) => x / rates[0][r]));
-      return `${g.root}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')})`;
+      const cpuRatio = median(cpu[i].map((x, r) => x / cpu[0][r]));
+      return `${g.root}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')}); `
+        + `CPU/send median ${median(cpu[i]).toFixed(1)} µs, ratio to first ${cpuRatio.toFixed(3)} (per round ${cpu[i].map((x, r) => (x / cpu[0][r]).toFixed(2)).join(' ')})`;
     });
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
@@ -98,6 +106,14 @@ async function main(): Promise<void> {
     await Promise.all([graph, otlp].filter((s) => s !== undefined).map((s) => stop(s!.child)));
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** User + system CPU seconds a process has used (Linux /proc; clock ticks are 1/100 s here). */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 main().then(

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../graph/graph-client';
 /**
  * The contracts of safe delivery: idempotency stores, page rate limiters and the retry
  * policy. Implementations: memory (embedded default) and Redis (many replicas).
@@ -33,7 +34,7 @@ export interface IdempotencyStore {
   claim(key: string, fingerprint: string): Promise<ClaimResult>;
   complete(key: string, fingerprint: string, outcome: StoredOutcome): Promise<void>;
   release(key: string, fingerprint: string): Promise<void>;
-  wait(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult>;
+  wait(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult>;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export type AcquireResult =
 
 /** Per-page token buckets with a bounded wait queue, and pauses when Graph says so. */
 export interface PageRateLimiter {
-  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: AbortSignal): Promise<AcquireResult>;
+  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: CancelSignal): Promise<AcquireResult>;
   /** Stop sending for this page until `untilEpochMs` (usage headers past the threshold, or a rate-limit error). */
   pause(pageId: string, untilEpochMs: number): Promise<void>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../graph/graph-client';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
 
 type Entry =
@@ -61,7 +62,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.notify(key, { kind: 'released' });
   }
 
-  wait(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult> {
+  wait(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult> {
     const entry = this.live(key);
     if (!entry) return Promise.resolve({ kind: 'released' });
     if (entry.fingerprint !== fingerprint) return Promise.resolve({ kind: 'mismatch' });

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../graph/graph-client';
 import type { Redis } from 'ioredis';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
 import { RedisScript } from './redis-script';
@@ -82,11 +83,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     await storeCall('release', () => RELEASE.run(this.redis, [this.prefix + key], [fingerprint]));
   }
 
-  wait(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult> {
+  wait(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult> {
     return storeCall('wait', () => this.poll(key, fingerprint, deadline, signal));
   }
 
-  private async poll(key: string, fingerprint: string, deadline: number, signal?: AbortSignal): Promise<WaitResult> {
+  private async poll(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult> {
     let interval = this.options.pollMinMs ?? 10;
     const maxInterval = this.options.pollMaxMs ?? 100;
     for (;;) {
@@ -108,7 +109,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** Sleeps `ms`, waking early on abort or close; its timer never outlives it. */
-  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  private sleep(ms: number, signal?: CancelSignal): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../graph/graph-client';
 import type { Redis } from 'ioredis';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
 import { RedisScript } from './redis-script';
@@ -85,7 +86,7 @@ export class RedisRateLimiter implements PageRateLimiter {
     this.prefix = options.keyPrefix ?? 'mgw:rate:';
   }
 
-  async acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: AbortSignal): Promise<AcquireResult> {
+  async acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: CancelSignal): Promise<AcquireResult> {
     if (this.closed || signal?.aborted) return GAVE_UP;
     const bound = Math.min(Date.now() + this.options.maxWaitMs, deadline ?? Infinity);
     if (!this.queues.get(queueKey(pageId, cls))?.waiters.length) {
@@ -106,7 +107,7 @@ export class RedisRateLimiter implements PageRateLimiter {
     return this.enqueue(queue, bound, signal);
   }
 
-  private enqueue(queue: LocalQueue, bound: number, signal?: AbortSignal): Promise<AcquireResult> {
+  private enqueue(queue: LocalQueue, bound: number, signal?: CancelSignal): Promise<AcquireResult> {
     return new Promise<AcquireResult>((resolve, reject) => {
       const onAbort = () => {
         const i = queue.waiters.indexOf(waiter);

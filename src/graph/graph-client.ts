@@ -19,10 +19,21 @@ export type GraphOutcome =
   | { kind: 'timeout'; timeoutMs: number; maybeDelivered: boolean }
   | { kind: 'cancelled' };
 
+/**
+ * Cancellation as the Graph client, the page limiter and the stores use it: an AbortSignal
+ * fits, and so does the gateway's cheaper per-call signal (src/service/call-bounds.ts).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  /** `listener` runs at most once, on abort. */
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Bounds of one call: the caller's deadline (epoch ms) and cancellation. */
 export interface CallBounds {
   deadline?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** A file streamed to Graph as the multipart `filedata` part. */
@@ -152,7 +163,7 @@ class GraphCallHandler {
   constructor(
     private readonly resolve: (outcome: GraphOutcome) => void,
     private readonly timeoutMs: number,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: CancelSignal | undefined,
   ) {
     this.timer = setTimeout(() => this.stop(TIMEOUT), timeoutMs);
     if (signal) {

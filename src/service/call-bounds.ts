@@ -1,12 +1,49 @@
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call';
-import type { CallBounds } from '../graph/graph-client';
+import type { CallBounds, CancelSignal } from '../graph/graph-client';
+
+/**
+ * A gRPC call's cancellation as a CancelSignal. Not an AbortController: creating one per call
+ * cost ~4% of a send's CPU in the benchmark profile; this subscribes to the call only when a
+ * listener is first added, and one subscription serves every send of a bulk stream.
+ */
+class CallCancelSignal implements CancelSignal {
+  private listeners: Set<() => void> | undefined;
+  private readonly fire = () => {
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
+  };
+
+  constructor(private readonly call: ServerSurfaceCall) {}
+
+  get aborted(): boolean {
+    return this.call.cancelled;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.call.cancelled) return;
+    if (!this.listeners) {
+      this.listeners = new Set();
+      this.call.once('cancelled', this.fire);
+    }
+    this.listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners?.delete(listener);
+  }
+
+  dispose(): void {
+    if (!this.listeners) return;
+    this.listeners = undefined;
+    this.call.removeListener('cancelled', this.fire);
+  }
+}
 
 /** The caller's deadline and cancellation, as bounds for the Graph call. */
 export function callBounds(call: ServerSurfaceCall): CallBounds & { dispose(): void } {
-  const controller = new AbortController();
-  const onCancel = () => controller.abort();
-  call.once('cancelled', onCancel);
+  const signal = new CallCancelSignal(call);
   const d = call.getDeadline();
   const deadline = typeof d === 'number' ? (Number.isFinite(d) ? d : undefined) : d.getTime();
-  return { deadline, signal: controller.signal, dispose: () => call.removeListener('cancelled', onCancel) };
+  return { deadline, signal, dispose: () => signal.dispose() };
 }

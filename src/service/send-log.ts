@@ -29,6 +29,9 @@ export interface SendRecord {
 export function logSend(logger: Logger, r: SendRecord): void {
   const code = status[r.code];
   recordSend(r.page, r.method, code);
+  const level = r.code === status.OK ? 'info' : r.code === status.INTERNAL || r.code === status.UNKNOWN ? 'error' : 'warn';
+  // At the usual production level (warn) a success logs nothing: build no line for it.
+  if (!logger.isLevelEnabled(level)) return;
   const line = {
     method: r.method,
     caller: r.caller,
@@ -46,7 +49,5 @@ export function logSend(logger: Logger, r: SendRecord): void {
     replayed: r.replayed,
     latency_ms: Math.round((performance.now() - r.startedAt) * 100) / 100,
   };
-  if (r.code === status.OK) logger.info(line, 'send');
-  else if (r.code === status.INTERNAL || r.code === status.UNKNOWN) logger.error(line, 'send failed');
-  else logger.warn(line, 'send failed');
+  logger[level](line, level === 'info' ? 'send' : 'send failed');
 }

@@ -9,7 +9,7 @@ import { invalidRequestError } from '../errors/invalid-request-error';
 import { STATUS_DETAILS_KEY } from '../errors/rich-status';
 import { upstreamError } from '../errors/upstream-error';
 import type { Malformed } from '../graph/from-graph';
-import type { CallBounds, GraphOutcome } from '../graph/graph-client';
+import type { CallBounds, CancelSignal, GraphOutcome } from '../graph/graph-client';
 import type { FieldViolation } from '../validate/field-violation';
 import type { SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
@@ -223,7 +223,7 @@ function keyReused(record: SendRecord): SendResult<never> {
 }
 
 /** Resolves true after `ms`, or false at once when the signal aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+function sleep(ms: number, signal?: CancelSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

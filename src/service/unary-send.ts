@@ -29,8 +29,10 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
     const bounds = callBounds(call);
     deliver(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span)
       .then((result) => {
-        const trailer = new Metadata();
+        // Only a replay carries a trailer of its own; grpc-js sends empty trailers otherwise.
+        let trailer: Metadata | undefined;
         if (result.replayed) {
+          trailer = new Metadata();
           trailer.set(REPLAY_METADATA_KEY, 'true');
           span?.setAttribute('messenger.idempotency.replayed', true);
         }
@@ -43,7 +45,7 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
         record.code = result.error.code;
         annotateFailure(span, record, result.error);
         logSend(deps.logger, record);
-        if (result.replayed) result.error.metadata.merge(trailer);
+        if (trailer) result.error.metadata.merge(trailer);
         callback(result.error);
       })
       .catch((err: unknown) => {
