@@ -6,7 +6,11 @@
  * gateway process's CPU time per send (user + system, from /proc; far less noisy than sends/s on a
  * shared machine, and what an optimisation of the gateway's own work changes).
  *
- *   tsx bench/ab.ts --roots /path/base,/path/new [--tracing] [--count 20000] [--rounds 5] [--cpu-prof]
+ *   tsx bench/ab.ts --roots /path/base,/path/new [--tracing] [--count 20000] [--rounds 5] [--cpu-prof] [--run dist|tsx]
+ *
+ * By default (`--run dist`) each root is built (`tsc` into its dist/) and its gateway started as
+ * `npm start` and the image do; `--run tsx` runs src/ under tsx instead.
+ * A root may carry its own mode: `--roots /repo@tsx,/repo@dist` compares the two ways to run one checkout.
  *
  * With --cpu-prof each gateway writes a profile to bench/results/profiles/ on its graceful stop
  * (SIGTERM: it drains and exits 0); summarise with `tsx bench/profile-top.ts FILE`.
@@ -17,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { h2load } from './lib/h2load';
-import { closeSync, openLog, ROOT, startServer, stop, track, waitForPort } from './lib/processes';
+import { buildGateway, closeSync, openLog, ROOT, startServer, stop, track, waitForPort } from './lib/processes';
 import { grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
 import { median } from './lib/stats';
 
@@ -29,9 +33,14 @@ const { values: argv } = parseArgs({
     rounds: { type: 'string' },
     'cpu-prof': { type: 'boolean' },
     'log-level': { type: 'string' },
+    run: { type: 'string' },
   },
 });
-const roots = (argv.roots ?? ROOT).split(',').map((r) => resolve(r));
+const roots = (argv.roots ?? ROOT).split(',').map((spec) => {
+  const [path, mode = argv.run ?? 'dist'] = spec.split('@');
+  if (mode !== 'tsx' && mode !== 'dist') throw new Error(`unknown run mode ${mode} (tsx, dist)`);
+  return { path: resolve(path), mode, label: `${basename(path)}@${mode}` };
+});
 const COUNT = Number(argv.count ?? 20_000);
 const ROUNDS = Number(argv.rounds ?? 5);
 
@@ -41,9 +50,9 @@ async function main(): Promise<void> {
   writeFileSync(frame, grpcFrame());
   const graph = await startServer('bench/servers/fake-graph.ts', []);
   const otlp = argv.tracing ? await startServer('bench/servers/otlp-receiver.ts', []) : undefined;
-  const gateways: Array<{ root: string; child: ChildProcess; port: number }> = [];
+  const gateways: Array<{ root: string; label: string; child: ChildProcess; port: number }> = [];
   try {
-    for (const [i, root] of roots.entries()) {
+    for (const [i, { path: root, mode, label }] of roots.entries()) {
       const config = join(tmp, `gw${i}.json`);
       writeFileSync(config, JSON.stringify({
         pages: [{ id: PAGE_ID, accessToken: TOKEN }],
@@ -60,15 +69,16 @@ async function main(): Promise<void> {
       if (argv['cpu-prof']) {
         const dir = join(ROOT, 'bench/results/profiles');
         mkdirSync(dir, { recursive: true });
-        nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `ab-${i}-${basename(root)}${argv.tracing ? '-tracing' : ''}-${Date.now()}.cpuprofile`);
+        nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `ab-${i}-${label.replace('@', '-')}${argv.tracing ? '-tracing' : ''}-${Date.now()}.cpuprofile`);
       }
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
       if (otlp) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_SERVICE_NAME: 'ab' });
       const out = openLog(join(tmp, `gw${i}.log`));
-      const child = track(spawn(process.execPath, [...nodeArgs, '-r', 'tsx/cjs', 'src/cli/main.ts', '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: root, env, stdio: ['ignore', out, out] }));
+      const entry = mode === 'dist' ? buildGateway(root) : ['-r', 'tsx/cjs', 'src/cli/main.ts'];
+      const child = track(spawn(process.execPath, [...nodeArgs, ...entry, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: root, env, stdio: ['ignore', out, out] }));
       closeSync(out);
       await waitForPort(port, child, 30_000);
-      gateways.push({ root, child, port });
+      gateways.push({ root, label, child, port });
     }
     const run = (port: number, count: number) =>
       h2load({
@@ -84,19 +94,19 @@ async function main(): Promise<void> {
       for (const i of order) {
         const cpuBefore = cpuSeconds(gateways[i].child.pid!);
         const res = await run(gateways[i].port, COUNT);
-        if (res.succeeded !== COUNT) throw new Error(`${gateways[i].root}: ${res.succeeded}/${COUNT}`);
+        if (res.succeeded !== COUNT) throw new Error(`${gateways[i].label}: ${res.succeeded}/${COUNT}`);
         rates[i][r] = res.reqPerSec;
         // Let a tracing gateway export its queued spans before the next run, which they would slow
         // (the export's CPU is counted: it is part of what a traced send costs).
         if (argv.tracing) await new Promise((done) => setTimeout(done, 6_000));
         cpu[i][r] = ((cpuSeconds(gateways[i].child.pid!) - cpuBefore) * 1e6) / COUNT;
       }
-      process.stderr.write(`round ${r + 1}: ${gateways.map((g, i) => `${basename(g.root)} ${Math.round(rates[i][r])}/s ${cpu[i][r].toFixed(1)} µs CPU/send`).join(', ')}\n`);
+      process.stderr.write(`round ${r + 1}: ${gateways.map((g, i) => `${g.label} ${Math.round(rates[i][r])}/s ${cpu[i][r].toFixed(1)} µs CPU/send`).join(', ')}\n`);
     }
     const lines = gateways.map((g, i) => {
       const ratio = median(rates[i].map((x, r) => x / rates[0][r]));
       const cpuRatio = median(cpu[i].map((x, r) => x / cpu[0][r]));
-      return `${g.root}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')}); `
+      return `${g.root}@${g.label.split('@')[1]}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')}); `
         + `CPU/send median ${median(cpu[i]).toFixed(1)} µs, ratio to first ${cpuRatio.toFixed(3)} (per round ${cpu[i].map((x, r) => (x / cpu[0][r]).toFixed(2)).join(' ')})`;
     });
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -13,10 +13,10 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { SendMessageResponse } from '../gen/messenger/v1/service';
 import { h2load, h2loadAvailable } from './lib/h2load';
-import { closeSync, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, waitForPort, withTimeout } from './lib/processes';
+import { buildGateway, closeSync, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, track, waitForPort, withTimeout } from './lib/processes';
 import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
 import { median, percentile, round, sortNumeric } from './lib/stats';
 
@@ -68,6 +68,8 @@ const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started
 function checkTime(): void {
   if (Date.now() - started > GLOBAL_TIMEOUT_MS) throw new Error(`benchmark exceeded ${GLOBAL_TIMEOUT_MS / 1000} s`);
 }
+/** Node arguments that start the built gateway (set once it is built). */
+let gatewayEntry: string[] | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (us: number) => us / 1000;
 
@@ -163,7 +165,7 @@ async function startGateway(name: string, graphPort: number, env: NodeJS.Process
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name.replace(/\W/g, '-')}-${Date.now()}.cpuprofile`);
   }
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const child = spawnTs('src/cli/main.ts', ['--config', config, '--listen', `127.0.0.1:${port}`], { env: { ...base, ...env }, nodeArgs, stdio: ['ignore', out, out] });
+  const child = track(spawn(process.execPath, [...nodeArgs, ...gatewayEntry!, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', out, out] }));
   closeSync(out);
   await waitForPort(port, child, 30_000);
   return { child, port, name, peakSampledMb: 0, hwmMb: 0, sends: 0 };
@@ -206,6 +208,8 @@ async function main(): Promise<void> {
   log(`${SMOKE ? 'SMOKE' : 'full'} benchmark, ${ROUNDS} round(s), log level ${LOG_LEVEL}, Graph latency ${GRAPH_LATENCY_MS} ms`);
   log(loadNote);
 
+  log('building the gateway (tsc -> dist/, what npm start and the image run)');
+  gatewayEntry = buildGateway();
   const graph = await startServer('bench/servers/fake-graph.ts', ['--latency-ms', String(GRAPH_LATENCY_MS)]);
   const otlp = await startServer('bench/servers/otlp-receiver.ts', []);
   const noop = await startServer('bench/servers/noop-server.ts', []);

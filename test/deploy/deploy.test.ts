@@ -71,4 +71,28 @@ describe('deploy/', () => {
       child.kill('SIGTERM');
     }
   }, 120_000);
+
+  // Here, not in its own file: it rebuilds dist/ too, which must not race the test above.
+  it('`npm start` builds dist/ and runs it; SIGTERM to npm reaches the gateway, which drains and exits 0', async () => {
+    const port = await freePort();
+    const child = spawn('npm', ['start', '--', '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: 'pipe' });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => out.includes('gateway ready') && resolve());
+        void exited.then((code) => reject(new Error(`npm start exited ${code}: ${out}`)));
+      });
+      expect(await healthStatus(`127.0.0.1:${port}`)).toBe('SERVING');
+      // npm forwards the signal to its child: the script execs node, so that child is the gateway
+      // (with `sh -c node ...` the shell got it, and the gateway kept running).
+      child.kill('SIGTERM');
+      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(0);
+      expect(out).toContain('"msg":"stopped"');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 120_000);
 });

@@ -6,7 +6,7 @@ import { service as healthService } from 'grpc-health-check';
 
 export const ROOT = join(__dirname, '../..');
 export const TSX = join(ROOT, 'node_modules/.bin/tsx');
-/** How `npm start` runs the gateway: node itself with tsx's require hook (no wrapper process eating signals). */
+/** src/ under node itself with tsx's require hook (no tsx wrapper process eating signals): the code `npm start` builds and runs. */
 export const NODE_TSX = [process.execPath, '--require', 'tsx/cjs'] as const;
 export const MAIN = join(ROOT, 'src/cli/main.ts');
 
@@ -19,7 +19,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The gateway as its own process, the way `npm start` runs it. */
+/** The gateway as its own process (from src/; test/deploy checks `npm start` and the image's built layout). */
 export interface GatewayProcess {
   child: ChildProcessWithoutNullStreams;
   target: string;
