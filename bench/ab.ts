@@ -10,7 +10,9 @@
  *
  * By default (`--run dist`) each root is built (`tsc` into its dist/) and its gateway started as
  * `npm start` and the image do; `--run tsx` runs src/ under tsx instead.
- * A root may carry its own mode: `--roots /repo@tsx,/repo@dist` compares the two ways to run one checkout.
+ * A root may carry its own mode: `--roots /repo@tsx,/repo@dist` compares the two ways to run one
+ * checkout, and node flags and environment: `--roots /repo,/repo@dist@--max-semi-space-size=32`,
+ * `--tracing --roots /repo,/repo@dist@OTEL_METRICS_EXPORTER=none` (space-separated; KEY=VALUE is env).
  *
  * With --cpu-prof each gateway writes a profile to bench/results/profiles/ on its graceful stop
  * (SIGTERM: it drains and exits 0); summarise with `tsx bench/profile-top.ts FILE`.
@@ -37,9 +39,9 @@ const { values: argv } = parseArgs({
   },
 });
 const roots = (argv.roots ?? ROOT).split(',').map((spec) => {
-  const [path, mode = argv.run ?? 'dist'] = spec.split('@');
+  const [path, mode = argv.run ?? 'dist', flags = ''] = spec.split('@');
   if (mode !== 'tsx' && mode !== 'dist') throw new Error(`unknown run mode ${mode} (tsx, dist)`);
-  return { path: resolve(path), mode, label: `${basename(path)}@${mode}` };
+  return { path: resolve(path), mode, flags: flags.split(' ').filter((f) => f.startsWith('-')), env: Object.fromEntries(flags.split(' ').filter((f) => /^\w+=/.test(f)).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)])), label: `${basename(path)}@${mode}${flags ? `@${flags}` : ''}` };
 });
 const COUNT = Number(argv.count ?? 20_000);
 const ROUNDS = Number(argv.rounds ?? 5);
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   const otlp = argv.tracing ? await startServer('bench/servers/otlp-receiver.ts', []) : undefined;
   const gateways: Array<{ root: string; label: string; child: ChildProcess; port: number }> = [];
   try {
-    for (const [i, { path: root, mode, label }] of roots.entries()) {
+    for (const [i, { path: root, mode, flags, env: rootEnv, label }] of roots.entries()) {
       const config = join(tmp, `gw${i}.json`);
       writeFileSync(config, JSON.stringify({
         pages: [{ id: PAGE_ID, accessToken: TOKEN }],
@@ -65,14 +67,15 @@ async function main(): Promise<void> {
       await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
       const port = (srv.address() as { port: number }).port;
       await new Promise((r) => srv.close(r));
-      const nodeArgs: string[] = [];
+      const nodeArgs: string[] = [...flags];
       if (argv['cpu-prof']) {
         const dir = join(ROOT, 'bench/results/profiles');
         mkdirSync(dir, { recursive: true });
-        nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `ab-${i}-${label.replace('@', '-')}${argv.tracing ? '-tracing' : ''}-${Date.now()}.cpuprofile`);
+        nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `ab-${i}-${label.replace(/\W+/g, '-')}${argv.tracing ? '-tracing' : ''}-${Date.now()}.cpuprofile`);
       }
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
       if (otlp) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_SERVICE_NAME: 'ab' });
+      Object.assign(env, rootEnv);
       const out = openLog(join(tmp, `gw${i}.log`));
       const entry = mode === 'dist' ? buildGateway(root) : ['-r', 'tsx/cjs', 'src/cli/main.ts'];
       const child = track(spawn(process.execPath, [...nodeArgs, ...entry, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: root, env, stdio: ['ignore', out, out] }));
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
     const lines = gateways.map((g, i) => {
       const ratio = median(rates[i].map((x, r) => x / rates[0][r]));
       const cpuRatio = median(cpu[i].map((x, r) => x / cpu[0][r]));
-      return `${g.root}@${g.label.split('@')[1]}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')}); `
+      return `${g.label}: median ${Math.round(median(rates[i]))}/s, ratio to first ${ratio.toFixed(3)} (per round ${rates[i].map((x, r) => (x / rates[0][r]).toFixed(2)).join(' ')}); `
         + `CPU/send median ${median(cpu[i]).toFixed(1)} µs, ratio to first ${cpuRatio.toFixed(3)} (per round ${cpu[i].map((x, r) => (x / cpu[0][r]).toFixed(2)).join(' ')})`;
     });
     process.stdout.write(`${lines.join('\n')}\n`);
