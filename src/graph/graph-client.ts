@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { Pool, util as undiciUtil } from 'undici';
 import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { GraphConfig } from '../config/gateway-config';
+import { endGraphSpan, graphEndpoint, startGraphSpan, type GraphEndpoint } from '../telemetry/graph-span';
 import { parseGraphError } from './graph-error';
 import type { PageCredentials } from './page-credentials';
 
@@ -65,11 +66,13 @@ const CANCELLED = new UpstreamAbort('cancelled');
 export class GraphClient {
   private readonly pools = new Map<string, Pool>();
   private readonly origin: string;
+  private readonly endpoint: GraphEndpoint;
   private readonly prefix: string;
 
   constructor(private readonly config: GraphConfig) {
     const url = new URL(config.baseUrl);
     this.origin = url.origin;
+    this.endpoint = graphEndpoint(url.origin);
     this.prefix = `${url.pathname.replace(/\/+$/, '')}/${config.version}`;
   }
 
@@ -136,8 +139,15 @@ export class GraphClient {
     if (bounds.signal?.aborted) return Promise.resolve({ kind: 'cancelled' });
     const headers: Record<string, string> = { authorization: creds.authorization, 'content-type': contentType };
     if (contentLength !== undefined) headers['content-length'] = String(contentLength);
+    const span = startGraphSpan(this.endpoint, path, headers);
     return new Promise<GraphOutcome>((resolve) => {
-      const handler = new GraphCallHandler(resolve, timeoutMs, bounds.signal);
+      const settle = span
+        ? (outcome: GraphOutcome) => {
+            endGraphSpan(span, outcome);
+            resolve(outcome);
+          }
+        : resolve;
+      const handler = new GraphCallHandler(settle, timeoutMs, bounds.signal);
       this.pool().dispatch({ method: 'POST', path, headers, body }, handler);
     });
   }

@@ -3,7 +3,8 @@ import type { Recipient } from '../../gen/messenger/v1/recipient';
 
 /**
  * Every Messenger attribute the gateway puts on the gRPC server span, in one place.
- * rpc.* and http.* / url.* / server.* come from the gRPC and undici instrumentations.
+ * rpc.* come from the gRPC instrumentation; the Graph client span's http.* / url.* / server.*
+ * from src/telemetry/graph-span.ts.
  */
 export const ATTR = {
   PAGE_ID: 'messenger.page.id',

@@ -1,6 +1,5 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -58,8 +57,9 @@ export interface TelemetryOptions {
 let sdk: NodeSDK | undefined;
 
 /**
- * Starts the OpenTelemetry SDK with the gRPC and undici instrumentations. Must run before
- * @grpc/grpc-js is first required, or the gRPC spans are silently lost.
+ * Starts the OpenTelemetry SDK with the gRPC instrumentation (the Graph client makes its own
+ * HTTP client spans: src/telemetry/graph-span.ts). Must run before @grpc/grpc-js is first
+ * required, or the gRPC spans are silently lost.
  */
 export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   if (sdk) return sdk;
@@ -77,7 +77,6 @@ export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
         // Health probes and reflection would drown the sends.
         ignoreGrpcMethods: [(name: string) => name === 'Check' || name === 'Watch' || name === 'ServerReflectionInfo'],
       }),
-      new UndiciInstrumentation(),
     ],
   });
   sdk.start();

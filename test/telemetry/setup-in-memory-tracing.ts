@@ -12,4 +12,3 @@ export const metricReader = new PeriodicExportingMetricReader({ exporter: metric
 startTelemetry({ env: { OTEL_SERVICE_NAME: 'gateway-under-test' }, spanExporter, metricReader });
 const load = createRequire(__filename);
 load('@grpc/grpc-js');
-load('undici');
