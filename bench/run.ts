@@ -62,6 +62,7 @@ interface Round {
   ratios: { gatewayOverComposition: number; tracingOverGateway: number; gatewayOverSdk: number };
   addedP50C1Ms: number;
   addedP50C1HopMs?: number;
+  ownP50C1Ms?: number;
 }
 
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}\n`);
@@ -302,6 +303,8 @@ async function main(): Promise<void> {
       },
       addedP50C1Ms: runs.gateway.p50c1Ms - runs.http.p50c1Ms,
       addedP50C1HopMs: h2c1 ? h2c1.gateway.p50Ms - h2c1['graph-direct'].p50Ms : undefined,
+      // What is left of the hop once the two legs it is made of are taken away.
+      ownP50C1Ms: h2c1 ? h2c1.gateway.p50Ms - h2c1.noop.p50Ms - h2c1['graph-direct'].p50Ms : undefined,
     });
     const r = rounds[rounds.length - 1];
     log(`round ${i + 1}: gateway ${Math.round(runs.gateway.sendsPerSec)}/s, composition ${Math.round(composition)}/s (${r.ratios.gatewayOverComposition.toFixed(2)}), tracing ${r.ratios.tracingOverGateway.toFixed(2)}, vs sdk ${r.ratios.gatewayOverSdk.toFixed(2)}`);
@@ -377,6 +380,7 @@ async function main(): Promise<void> {
       ? Object.fromEntries((['noop', 'gateway', 'gateway+tracing', 'graph-direct'] as const).map((k) => [k, { p50Ms: med((r) => r.h2loadC1?.[k].p50Ms), p99Ms: med((r) => r.h2loadC1?.[k].p99Ms) }]))
       : null,
     addedP50C1HopMs: H2 ? med((r) => r.addedP50C1HopMs) : null,
+    ownP50C1Ms: H2 ? med((r) => r.ownP50C1Ms) : null,
     peakRssSampledMb: { gateway: round(gw.peakSampledMb, 1), 'gateway+tracing': round(gwt.peakSampledMb, 1) },
     gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
     otlp: { ...otlpStats, spansPerSend: round(otlpStats.spans / gwt.sends, 3) },
@@ -407,7 +411,7 @@ function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
   figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; noiseMb: number; verdict: string } };
-  targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; otlp: { spans: number; spansPerSend: number } };
+  targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; otlp: { spans: number; spansPerSend: number } };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines: string[] = [];
@@ -424,11 +428,12 @@ function markdown(r: {
   const t = r.targets;
   lines.push('| figure | value | target |', '|---|---:|---|');
   lines.push(`| composition limit 1/(1/noop + 1/http) | ${r.figures.compositionLimitPerSec}/s | |`);
-  lines.push(`| gateway / composition limit | ${f(r.ratios.gatewayOverComposition, 2)} | >= 0.85 ${ok(t['gateway / composition limit >= 0.85'])} |`);
-  lines.push(`| gateway+tracing / gateway | ${f(r.ratios.tracingOverGateway, 2)} | >= 0.80 ${ok(t['gateway+tracing / gateway >= 0.80'])} |`);
-  lines.push(`| gateway / sdk | ${f(r.ratios.gatewayOverSdk, 2)} | >= 1.0 ${ok(t['gateway / sdk >= 1.0'])} |`);
+  lines.push(`| gateway / composition limit | ${f(r.ratios.gatewayOverComposition, 3)} | >= 0.85 ${ok(t['gateway / composition limit >= 0.85'])} |`);
+  lines.push(`| gateway+tracing / gateway | ${f(r.ratios.tracingOverGateway, 3)} | >= 0.80 ${ok(t['gateway+tracing / gateway >= 0.80'])} |`);
+  lines.push(`| gateway / sdk | ${f(r.ratios.gatewayOverSdk, 3)} | >= 1.0 ${ok(t['gateway / sdk >= 1.0'])} |`);
   lines.push(`| added p50 at c=1 (gateway via grpc-js client − http via undici) | ${f(r.figures.addedP50C1Ms)} ms | <= 0.3 ms ${ok(t['added p50 at c=1 <= 0.3 ms'])} |`);
   if (r.extra.addedP50C1HopMs !== null) lines.push(`| added p50 at c=1, gateway hop only (h2load gRPC − h2load HTTP/1.1 to the fake Graph) | ${f(r.extra.addedP50C1HopMs)} ms | (information) |`);
+  if (r.extra.ownP50C1Ms != null) lines.push(`| p50 at c=1 beyond its two legs (h2load: gateway − noop − fake Graph direct) | ${f(r.extra.ownP50C1Ms)} ms | (information) |`);
   lines.push(`| peak RSS (VmHWM) gateway / gateway+tracing | ${f(r.figures.peakRssMb.gateway, 1)} / ${f(r.figures.peakRssMb['gateway+tracing'], 1)} MB | |`);
   const g = r.figures.rssGrowth;
   lines.push(`| RSS over ${g.sends} sends after warm-up | ${f(g.baselineMb, 1)} -> ${f(g.finalMb, 1)} MB (${g.growthMb >= 0 ? '+' : ''}${f(g.growthMb, 1)} MB, ${f(g.growthPct, 1)} %); floor first->last third ${f(g.trendMb, 1)} MB (noise ${f(g.noiseMb, 1)} MB) | ${g.verdict === 'GROWS' ? '**GROWS**' : 'no growth beyond noise: met'} |`);

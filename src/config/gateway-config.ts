@@ -8,6 +8,11 @@ export interface GatewayConfig {
   pages: PageConfig[];
   /** Run against the embedded sandbox instead of Graph (forced when no page is configured). */
   sandbox: boolean;
+  /**
+   * SIGTERM: how long health says NOT_SERVING while calls are still accepted, so that load
+   * balancers and readiness probes stop routing here before the listener closes.
+   */
+  shutdownDelayMs: number;
   /** How long SIGTERM waits for in-flight calls before cancelling them. */
   shutdownGraceMs: number;
   log: { level: LogLevel };
@@ -91,6 +96,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   graph: { baseUrl: 'https://graph.facebook.com', version: 'v25.0', timeoutMs: 10_000, connections: 128 },
   pages: [],
   sandbox: false,
+  shutdownDelayMs: 0,
   shutdownGraceMs: 10_000,
   log: { level: 'info' },
   telemetry: { recordRecipient: false },

@@ -40,7 +40,7 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
 /** Validates a parsed config object; every `${NAME}` in a string is read from `env`. */
 export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
   const root = object(raw, '(root)');
-  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure']);
+  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure']);
   const d = DEFAULT_CONFIG;
   const graph = root.graph === undefined ? {} : object(root.graph, 'graph');
   allowKeys(graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
@@ -59,6 +59,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig
     },
     pages: optional(root.pages, 'pages', (v, k) => pages(v, k, env), d.pages),
     sandbox: optional(root.sandbox, 'sandbox', bool, d.sandbox),
+    shutdownDelayMs: optional(root.shutdownDelayMs, 'shutdownDelayMs', (v, k) => int(v, k, 0, 600_000), d.shutdownDelayMs),
     shutdownGraceMs: optional(root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
     log: { level: optional(log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
     telemetry: { recordRecipient: optional(telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },

@@ -28,7 +28,10 @@ export interface Gateway {
   /** Where the Graph requests go (the sandbox's URL in sandbox mode). */
   graphBaseUrl: string;
   sandbox?: Sandbox;
-  /** Stop accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything. */
+  /**
+   * Health NOT_SERVING at once; after `shutdownDelayMs` (calls still served meanwhile) stop
+   * accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything.
+   */
   shutdown(graceMs?: number): Promise<void>;
 }
 
@@ -132,6 +135,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     stopping ??= (async () => {
       health.setStatus('', 'NOT_SERVING');
       health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+      if (config.shutdownDelayMs > 0) {
+        logger.info({ delayMs: config.shutdownDelayMs }, 'health NOT_SERVING; still accepting calls until load balancers have seen it');
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      }
       logger.info({ graceMs }, 'draining: no new calls, waiting for in-flight sends');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

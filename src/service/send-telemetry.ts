@@ -1,6 +1,6 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
-import { decodeStatusDetails } from '../errors/decode-status-details';
+import { RETRY_PUSHBACK_KEY } from '../errors/rich-status';
 import type { GraphOutcome } from '../graph/graph-client';
 import { parseUsageHeaders } from '../graph/usage-headers';
 import { recordGraphCall, recordUsage } from '../telemetry/gateway-metrics';
@@ -22,8 +22,10 @@ export function annotateFailure(span: Span | undefined, r: SendRecord, err: Serv
   if (r.bytes !== undefined) span.setAttribute(ATTR.UPLOAD_BYTES, r.bytes);
   if (r.reason) span.setAttribute(ATTR.ERROR_REASON, r.reason);
   if (r.violations !== undefined) span.setAttribute(ATTR.VIOLATIONS, r.violations);
-  const retry = decodeStatusDetails(err.metadata).retryInfo?.retryDelay;
-  if (retry) span.setAttribute(ATTR.RETRY_DELAY_S, Number(retry.seconds) + retry.nanos / 1e9);
+  // The retry delay as richError put it in the trailer (also there on a replayed error): no
+  // need to decode the google.rpc.Status that was just encoded.
+  const pushbackMs = err.metadata?.get(RETRY_PUSHBACK_KEY)[0];
+  if (typeof pushbackMs === 'string') span.setAttribute(ATTR.RETRY_DELAY_S, Number(pushbackMs) / 1000);
   const g = r.graph;
   if (!g) return;
   const attrs = {

@@ -1,10 +1,21 @@
 import { metrics, type Attributes } from '@opentelemetry/api';
 import type { GraphUsage } from '../graph/usage-headers';
+import { telemetryStarted } from './start-telemetry';
 
 const meter = metrics.getMeter('messenger-gateway');
 
-/** Sends by page, method and gRPC code. */
-const sends = meter.createCounter('messenger.gateway.sends', { description: 'Sends handled, by page, RPC method and gRPC status code' });
+/**
+ * Sends by page, method and gRPC code, counted here and read at collection time: a synchronous
+ * counter hashes its attributes on every add, which showed in the traced send's profile.
+ * Bounded: past MAX_SEND_SERIES series (page ids come from requests), new ones count under
+ * page `_other`; below the SDK's own cardinality limit (2,000), which would fold them away.
+ */
+const MAX_SEND_SERIES = 1_000;
+const sendCounts = new Map<string, { attributes: Attributes; count: number }>();
+const sends = meter.createObservableCounter('messenger.gateway.sends', { description: 'Sends handled, by page, RPC method and gRPC status code' });
+sends.addCallback((result) => {
+  for (const { attributes, count } of sendCounts.values()) result.observe(count, attributes);
+});
 
 /** Graph call latency. */
 const graphDuration = meter.createHistogram('messenger.graph.request.duration', {
@@ -31,7 +42,21 @@ usageGauge.addCallback((result) => {
 
 /** Records one finished send. */
 export function recordSend(page: string, method: string, grpcCode: string): void {
-  sends.add(1, { 'messenger.page.id': page, 'rpc.method': method, 'rpc.grpc.status_code': grpcCode });
+  if (!telemetryStarted()) return;
+  let key = `${page}\u0000${method}\u0000${grpcCode}`;
+  let series = sendCounts.get(key);
+  if (!series) {
+    if (sendCounts.size >= MAX_SEND_SERIES) {
+      page = '_other';
+      key = `${page}\u0000${method}\u0000${grpcCode}`;
+      series = sendCounts.get(key);
+    }
+    if (!series) {
+      series = { attributes: { 'messenger.page.id': page, 'rpc.method': method, 'rpc.grpc.status_code': grpcCode }, count: 0 };
+      sendCounts.set(key, series);
+    }
+  }
+  series.count++;
 }
 
 /** Records one Graph call's duration (seconds) and outcome kind. */

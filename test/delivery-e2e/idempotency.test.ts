@@ -60,6 +60,18 @@ describe('idempotency keys (memory store)', () => {
     expect(b.metadata.get('messenger-idempotent-replay')).toEqual(['true']);
   });
 
+  it('a replayed retryable error carries the same grpc-retry-pushback-ms as the original', async () => {
+    const { gw, graph } = await setup(() => ({ status: 500, body: graphErrorBody(1200, 'Temporary send message failure. Please try again later.') }));
+    const a = await grpcError(gw.send(keyed('order-5b'), { deadlineMs: 8_000 }));
+    const sent = graph.requests.length;
+    const b = await grpcError(gw.send(keyed('order-5b')));
+    expect(graph.requests).toHaveLength(sent);
+    expect(b.code).toBe(status.UNAVAILABLE);
+    expect(b.metadata.get('messenger-idempotent-replay')).toEqual(['true']);
+    expect(a.metadata.get('grpc-retry-pushback-ms')).toEqual(['1000']);
+    expect(b.metadata.get('grpc-retry-pushback-ms')).toEqual(a.metadata.get('grpc-retry-pushback-ms'));
+  });
+
   it('the idempotency-key metadata is an alias of the field', async () => {
     const { gw, graph } = await setup();
     const md = () => {

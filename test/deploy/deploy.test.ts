@@ -33,8 +33,9 @@ describe('deploy/', () => {
     expect(c.livenessProbe.grpc.port).toBe(50051);
     expect(c.ports[0].containerPort).toBe(50051);
     expect((pod.securityContext as { runAsNonRoot: boolean }).runAsNonRoot).toBe(true);
-    const config = JSON.parse(byKind('ConfigMap').data!['gateway.json']) as { shutdownGraceMs: number };
-    expect(Number(pod.terminationGracePeriodSeconds) * 1000).toBeGreaterThan(config.shutdownGraceMs);
+    const config = JSON.parse(byKind('ConfigMap').data!['gateway.json']) as { shutdownDelayMs: number; shutdownGraceMs: number };
+    expect(config.shutdownDelayMs).toBeGreaterThan(0);
+    expect(Number(pod.terminationGracePeriodSeconds) * 1000).toBeGreaterThan(config.shutdownDelayMs + config.shutdownGraceMs);
   });
 
   it("the ConfigMap's gateway.json is a valid config once the Secret's variables are set", () => {

@@ -8,6 +8,7 @@ import { SendMessageRequest, SendMessageResponse, UploadAttachmentRequest } from
 import { MediaType } from '../../gen/messenger/v1/enums';
 import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
+import { recordSend } from '../../src/telemetry/gateway-metrics';
 
 const TOKEN = 'EAAB-tracing-secret-token-42';
 const SECRET = 'tracing-app-secret';
@@ -138,6 +139,18 @@ describe('tracing a send', () => {
     expect(names).toEqual(expect.arrayContaining(['messenger.gateway.sends', 'messenger.graph.request.duration', 'messenger.graph.usage']));
     const sends = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).find((m) => m.descriptor.name === 'messenger.gateway.sends')!;
     expect(sends.dataPoints.some((p) => p.attributes['messenger.page.id'] === '1001' && p.attributes['rpc.method'] === 'SendMessage' && p.attributes['rpc.grpc.status_code'] === 'OK')).toBe(true);
+  });
+
+  it('the sends counter keeps at most 1,000 series: past that, new pages count under _other', async () => {
+    for (let i = 0; i < 1_100; i++) recordSend(`cap-${i}`, 'SendMessage', 'NOT_FOUND');
+    await metricReader.forceFlush();
+    const all = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
+    const points = all.filter((m) => m.descriptor.name === 'messenger.gateway.sends').at(-1)!.dataPoints;
+    // 1,000 series, plus at most one `_other` series per method and code.
+    expect(points.length).toBeLessThanOrEqual(1_000 + 4 * 17);
+    expect(points.some((p) => p.attributes['messenger.page.id'] === 'cap-1099')).toBe(false);
+    const other = points.find((p) => p.attributes['messenger.page.id'] === '_other' && p.attributes['rpc.grpc.status_code'] === 'NOT_FOUND');
+    expect(other?.value).toBeGreaterThanOrEqual(100);
   });
 
   it("the server span names the authenticated caller", async () => {
