@@ -1,4 +1,4 @@
-// First: OpenTelemetry must patch @grpc/grpc-js before anything requires it.
+// First: the OpenTelemetry SDK must run before the gateway is built (its handlers are traced only then).
 import '../telemetry/preload';
 import { parseArgs } from 'node:util';
 import { send } from './send';

@@ -18,6 +18,7 @@ import { accessInterceptor } from './access-interceptor';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { registerSecret } from '../telemetry/secret-redaction';
+import { tracedService } from '../telemetry/server-span';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 
@@ -94,12 +95,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
     interceptors: [accessInterceptor({ auth, maxInFlightCalls: config.limits.maxInFlightCalls, logger })],
   });
-  server.addService(MessengerServiceService, {
-    sendMessage: sendMessageHandler(deps),
-    sendSenderAction: sendSenderActionHandler(deps),
-    uploadAttachment: uploadAttachmentHandler(deps),
-    sendMessages: sendMessagesHandler(deps),
-  });
+  server.addService(
+    MessengerServiceService,
+    tracedService(MessengerServiceService, {
+      sendMessage: sendMessageHandler(deps),
+      sendSenderAction: sendSenderActionHandler(deps),
+      uploadAttachment: uploadAttachmentHandler(deps),
+      sendMessages: sendMessagesHandler(deps),
+    }),
+  );
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server, loadDescriptorSet(), [

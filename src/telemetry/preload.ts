@@ -1,5 +1,6 @@
 /**
- * Loaded first (before @grpc/grpc-js): the first import of src/cli/main.ts, or
+ * Loaded first (before the gateway is built, whose handlers are traced only when the SDK
+ * runs): the first import of src/cli/main.ts, or
  * `node -r ./dist/src/telemetry/preload.js`. Starts tracing only when the standard
  * OTEL_* variables ask for it, so a gateway without an exporter runs no SDK at all.
  */

@@ -10,9 +10,10 @@ import { REDACTED, redactUrlQuery } from './secret-redaction';
 const SERVER_ERROR_CODES = new Set([2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 12 /* UNIMPLEMENTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
 
 /**
- * Applies the conventions instrumentations get wrong for us, while the span is still
- * writable (`onEnding`): client-caused gRPC failures are not server errors, and `url.full`
- * never carries a query.
+ * Holds every span to the gateway's conventions while it is still writable (`onEnding`):
+ * client-caused gRPC failures are not server errors, and `url.full` never carries a query.
+ * The gateway's own spans already follow them; this covers spans from anything else
+ * (an instrumentation a deployment adds) and stays as a safety net.
  */
 export class SpanConventionsProcessor implements SpanProcessor {
   onStart(_span: Span, _parentContext: Context): void {}

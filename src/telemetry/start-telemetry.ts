@@ -1,5 +1,4 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -57,9 +56,11 @@ export interface TelemetryOptions {
 let sdk: NodeSDK | undefined;
 
 /**
- * Starts the OpenTelemetry SDK with the gRPC instrumentation (the Graph client makes its own
- * HTTP client spans: src/telemetry/graph-span.ts). Must run before @grpc/grpc-js is first
- * required, or the gRPC spans are silently lost.
+ * Starts the OpenTelemetry SDK: span processors, exporters, metrics, propagators and the
+ * context manager. No instrumentation is loaded: the gateway makes its own server spans
+ * (src/telemetry/server-span.ts) and Graph client spans (src/telemetry/graph-span.ts), which
+ * cost far less per send. Must run before the gateway is built (startGateway), which only
+ * wraps its handlers when the SDK runs.
  */
 export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   if (sdk) return sdk;
@@ -72,12 +73,6 @@ export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
     spanProcessors: processors,
     ...(options.metricReader ? { metricReaders: [options.metricReader] } : {}),
-    instrumentations: [
-      new GrpcInstrumentation({
-        // Health probes and reflection would drown the sends.
-        ignoreGrpcMethods: [(name: string) => name === 'Check' || name === 'Watch' || name === 'ServerReflectionInfo'],
-      }),
-    ],
   });
   sdk.start();
   return sdk;

@@ -9,6 +9,7 @@ import { MediaType } from '../../gen/messenger/v1/enums';
 import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { recordSend } from '../../src/telemetry/gateway-metrics';
+import { healthStatus } from '../support/gateway-process';
 
 const TOKEN = 'EAAB-tracing-secret-token-42';
 const SECRET = 'tracing-app-secret';
@@ -130,6 +131,44 @@ describe('tracing a send', () => {
     const uploads = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/UploadAttachment'));
     expect(uploads).toHaveLength(1);
     expect(uploads[0].attributes).toMatchObject({ 'messenger.upload.bytes': 100_000, 'messenger.attachment.id': expect.stringMatching(/^\d+$/) });
+  });
+
+  it('a SendMessages stream is one server span, OK when it finishes, with a Graph span per message under it', async () => {
+    const answers = await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      const call = gw.client.sendMessages(new Metadata(), { deadline: Date.now() + 10_000 });
+      call.on('data', () => n++);
+      call.on('error', reject);
+      call.on('end', () => resolve(n));
+      for (const id of ['a', 'b', 'c']) call.write({ requestId: id, message: SendMessageRequest.fromPartial(textTo(`7${id.charCodeAt(0)}`)) });
+      call.end();
+    });
+    expect(answers).toBe(3);
+    for (let i = 0; i < 50 && !spanExporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 10));
+    const streams = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name === 'grpc.messenger.v1.MessengerService/SendMessages');
+    expect(streams).toHaveLength(1);
+    expect(streams[0].attributes['rpc.grpc.status_code']).toBe(status.OK);
+    const graphCalls = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === streams[0].spanContext().spanId);
+    expect(graphCalls).toHaveLength(3);
+  });
+
+  it('a stream the caller cancels still ends its span, CANCELLED and not a server error', async () => {
+    const call = gw.client.sendMessages(new Metadata(), { deadline: Date.now() + 10_000 });
+    call.on('error', () => undefined);
+    call.write({ requestId: 'slow', message: SendMessageRequest.fromPartial(textTo('delay-300')) });
+    await new Promise((r) => setTimeout(r, 100));
+    call.cancel();
+    const ended = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/SendMessages'));
+    for (let i = 0; i < 100 && ended().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(ended()).toHaveLength(1);
+    expect(ended()[0].attributes['rpc.grpc.status_code']).toBe(status.CANCELLED);
+    expect(ended()[0].status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('health checks make no span', async () => {
+    expect(await healthStatus(gw.target)).toBe('SERVING');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)).toHaveLength(0);
   });
 
   it('metrics count sends by page, method and code, and time the Graph calls', async () => {
