@@ -48,7 +48,9 @@ function expectComplete(r: Awaited<ReturnType<typeof smoke>>, generator: string)
   expectNumeric(r.json.figures.addedP50C1Ms, 'addedP50C1Ms');
   expectNumeric(r.json.figures.peakRssMb.gateway, 'peakRssMb.gateway');
   expectNumeric(r.json.figures.peakRssMb['gateway+tracing'], 'peakRssMb.gateway+tracing');
-  for (const k of ['baselineMb', 'finalMb', 'growthMb', 'growthPct', 'trendMb']) expectNumeric(r.json.figures.rssGrowth[k], `rssGrowth.${k}`);
+  for (const k of ['baselineMb', 'finalMb', 'growthMb', 'growthPct', 'trendMb', 'heapBaselineMb', 'heapFinalMb', 'heapTrendMb']) expectNumeric(r.json.figures.rssGrowth[k], `rssGrowth.${k}`);
+  // The heap readings come from the gateway itself, through the inspector: a live heap of a few tens of MB.
+  expect(r.json.figures.rssGrowth.heapBaselineMb).toBeGreaterThan(5);
   for (const v of Object.values(r.json.targets)) expect(typeof v).toBe('boolean');
   // Tracing was really on and exported: the receiver got spans.
   expect(r.json.extra.otlp.spans).toBeGreaterThan(0);
