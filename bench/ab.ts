@@ -17,13 +17,13 @@
  * With --cpu-prof each gateway writes a profile to bench/results/profiles/ on its graceful stop
  * (SIGTERM: it drains and exits 0); summarise with `tsx bench/profile-top.ts FILE`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { h2load } from './lib/h2load';
-import { buildGateway, closeSync, openLog, ROOT, startServer, stop, track, waitForPort } from './lib/processes';
+import { buildGateway, closeSync, cpuSeconds, openLog, ROOT, startServer, stop, track, waitForPort } from './lib/processes';
 import { grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
 import { median } from './lib/stats';
 
@@ -119,14 +119,6 @@ async function main(): Promise<void> {
     await Promise.all([graph, otlp].filter((s) => s !== undefined).map((s) => stop(s!.child)));
     rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** User + system CPU seconds a process has used (Linux /proc; clock ticks are 1/100 s here). */
-function cpuSeconds(pid: number): number {
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 main().then(

@@ -119,12 +119,14 @@ async function main(): Promise<void> {
   });
   rl.close();
   const latencies = values['no-latencies'] ? undefined : new Float64Array(count);
+  const cpuBefore = process.cpuUsage();
   const start = performance.timeOrigin + performance.now();
   const r = await run(sender.send, count, concurrency, latencies);
   const end = performance.timeOrigin + performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   await sender.close();
   const lat = latencies ? Array.from(latencies.subarray(0, r.ok + r.errors), (x) => Math.round(x)) : undefined;
-  process.stdout.write(`${JSON.stringify({ result: true, mode, ok: r.ok, errors: r.errors, firstError: r.firstError, start, end, latenciesUs: lat })}\n`);
+  process.stdout.write(`${JSON.stringify({ result: true, mode, ok: r.ok, errors: r.errors, firstError: r.firstError, start, end, cpuUs: cpu.user + cpu.system, latenciesUs: lat })}\n`);
 }
 
 main().then(

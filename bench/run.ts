@@ -17,7 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { SendMessageResponse } from '../gen/messenger/v1/service';
 import { h2load, h2loadAvailable } from './lib/h2load';
 import { connectInspector } from './lib/inspector';
-import { buildGateway, closeSync, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, track, waitForPort, withTimeout } from './lib/processes';
+import { buildGateway, closeSync, cpuSeconds, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, track, waitForPort, withTimeout } from './lib/processes';
 import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
 import { median, percentile, round, sortNumeric } from './lib/stats';
 
@@ -64,6 +64,10 @@ interface Round {
   addedP50C1Ms: number;
   addedP50C1HopMs?: number;
   ownP50C1Ms?: number;
+  /** Microseconds of CPU (user + system) per send in the process doing the work. */
+  cpuUsPerSend: { noop: number; http: number; gateway: number; 'gateway+tracing': number };
+  /** The throughput ratios' counterparts in CPU per send: composition = noop + http. */
+  cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number };
 }
 
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}\n`);
@@ -78,7 +82,7 @@ const ms = (us: number) => us / 1000;
 // ---------------------------------------------------------------------------------------------
 // Load
 
-interface LoadResult { sendsPerSec: number; p50Ms: number; p99Ms: number; ok: number }
+interface LoadResult { sendsPerSec: number; p50Ms: number; p99Ms: number; ok: number; cpuUsPerSend?: number }
 
 /** N Node load-worker processes (bench/load-worker.ts) started together after their warm-up. */
 async function nodeLoad(mode: 'http' | 'grpc' | 'sdk', target: string, count: number, concurrency: number, workers: number, latencies = true): Promise<LoadResult> {
@@ -95,7 +99,7 @@ async function nodeLoad(mode: 'http' | 'grpc' | 'sdk', target: string, count: nu
     }
     await Promise.all(kids.map((k) => k.lines.next((o) => (o.ready ? true : undefined), 60_000, `${mode} worker ready`)));
     const results = kids.map((k) =>
-      k.lines.next((o) => (o.result ? (o as unknown as { ok: number; errors: number; firstError?: string; start: number; end: number; latenciesUs?: number[] }) : undefined), RUN_TIMEOUT_MS + 10_000, `${mode} worker result`),
+      k.lines.next((o) => (o.result ? (o as unknown as { ok: number; errors: number; firstError?: string; start: number; end: number; cpuUs: number; latenciesUs?: number[] }) : undefined), RUN_TIMEOUT_MS + 10_000, `${mode} worker result`),
     );
     for (const k of kids) k.child.stdin!.write('go\n');
     const rs = await Promise.all(results);
@@ -104,7 +108,8 @@ async function nodeLoad(mode: 'http' | 'grpc' | 'sdk', target: string, count: nu
     if (errors > 0 || ok !== count) throw new Error(`${mode} load to ${target}: ${ok}/${count} ok, ${errors} errors (${rs.find((r) => r.firstError)?.firstError})`);
     const wall = Math.max(...rs.map((r) => r.end)) - Math.min(...rs.map((r) => r.start));
     const lat = latencies ? sortNumeric(rs.flatMap((r) => r.latenciesUs ?? [])) : new Float64Array();
-    return { sendsPerSec: ok / (wall / 1000), p50Ms: ms(percentile(lat, 50)), p99Ms: ms(percentile(lat, 99)), ok };
+    const cpuUs = rs.reduce((a, r) => a + r.cpuUs, 0);
+    return { sendsPerSec: ok / (wall / 1000), p50Ms: ms(percentile(lat, 50)), p99Ms: ms(percentile(lat, 99)), ok, cpuUsPerSend: cpuUs / ok };
   } finally {
     await Promise.all(kids.map((k) => stop(k.child, 2000)));
   }
@@ -257,12 +262,27 @@ async function main(): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     log(`round ${i + 1}/${ROUNDS}: c=${C}, ${N.c100} sends per run`);
     const t100: Record<string, LoadResult> = {};
-    const noop100 = await grpcLoad(noop.port, N.c100, C);
+    // CPU time per send of each process that does the work (steadier than sends/s on a shared
+    // machine): the noop server, the http client, each gateway.
+    const cpuOf = async <T>(pid: number, count: number, run: () => Promise<T>): Promise<[T, number]> => {
+      const before = cpuSeconds(pid);
+      const r = await run();
+      return [r, ((cpuSeconds(pid) - before) * 1e6) / count];
+    };
+    const [noop100, noopCpu] = await cpuOf(noop.child.pid!, N.c100, () => grpcLoad(noop.port, N.c100, C));
     t100.noop = noop100;
     t100.http = await graphDirect(N.c100, C);
-    const gw100 = await throughGateway(gw, N.c100, C);
+    const [gw100, gwCpu] = await cpuOf(gw.child.pid!, N.c100, () => throughGateway(gw, N.c100, C));
     t100.gateway = gw100;
-    t100['gateway+tracing'] = await throughGateway(gwt, N.c100, C);
+    // The tracing gateway's CPU includes exporting its spans, which the batch processor does
+    // up to 5 s later: the reading waits for that.
+    const [gwt100, gwtCpu] = await cpuOf(gwt.child.pid!, N.c100, async () => {
+      const r = await throughGateway(gwt, N.c100, C);
+      await sleep(SMOKE ? 200 : 6_000);
+      return r;
+    });
+    t100['gateway+tracing'] = gwt100;
+    const cpu = { noop: noopCpu, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu };
     t100.sdk = await nodeLoad('sdk', graphTarget, N.c100, C, 1);
     tools.c100 = `${noop100.tool} for noop/gateway/gateway+tracing; one Node process (undici / messaging-api-messenger, 100 async loops) for http/sdk`;
 
@@ -305,6 +325,8 @@ async function main(): Promise<void> {
         tracingOverGateway: runs['gateway+tracing'].sendsPerSec / runs.gateway.sendsPerSec,
         gatewayOverSdk: runs.gateway.sendsPerSec / runs.sdk.sendsPerSec,
       },
+      cpuUsPerSend: cpu,
+      cpuRatios: { gatewayOverComposition: (cpu.noop + cpu.http) / cpu.gateway, tracingOverGateway: cpu.gateway / cpu['gateway+tracing'] },
       addedP50C1Ms: runs.gateway.p50c1Ms - runs.http.p50c1Ms,
       addedP50C1HopMs: h2c1 ? h2c1.gateway.p50Ms - h2c1['graph-direct'].p50Ms : undefined,
       // What is left of the hop once the two legs it is made of are taken away.
@@ -396,6 +418,8 @@ async function main(): Promise<void> {
       : null,
     addedP50C1HopMs: H2 ? med((r) => r.addedP50C1HopMs) : null,
     ownP50C1Ms: H2 ? med((r) => r.ownP50C1Ms) : null,
+    cpuUsPerSend: Object.fromEntries((['noop', 'http', 'gateway', 'gateway+tracing'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
+    cpuRatios: { gatewayOverComposition: round(med((r) => r.cpuRatios.gatewayOverComposition), 3), tracingOverGateway: round(med((r) => r.cpuRatios.tracingOverGateway), 3) },
     peakRssSampledMb: { gateway: round(gw.peakSampledMb, 1), 'gateway+tracing': round(gwt.peakSampledMb, 1) },
     gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
     otlp: { ...otlpStats, spansPerSend: round(otlpStats.spans / gwt.sends, 3) },
@@ -426,7 +450,7 @@ function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
   figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
-  targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; otlp: { spans: number; spansPerSend: number } };
+  targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number } };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines: string[] = [];
@@ -449,6 +473,9 @@ function markdown(r: {
   lines.push(`| added p50 at c=1 (gateway via grpc-js client − http via undici) | ${f(r.figures.addedP50C1Ms)} ms | <= 0.3 ms ${ok(t['added p50 at c=1 <= 0.3 ms'])} |`);
   if (r.extra.addedP50C1HopMs !== null) lines.push(`| added p50 at c=1, gateway hop only (h2load gRPC − h2load HTTP/1.1 to the fake Graph) | ${f(r.extra.addedP50C1HopMs)} ms | (information) |`);
   if (r.extra.ownP50C1Ms != null) lines.push(`| p50 at c=1 beyond its two legs (h2load: gateway − noop − fake Graph direct) | ${f(r.extra.ownP50C1Ms)} ms | (information) |`);
+  const cu = r.extra.cpuUsPerSend;
+  lines.push(`| CPU per send at c=100 (µs, user+system of the working process): noop server / http client / gateway / gateway+tracing | ${f(cu.noop, 1)} / ${f(cu.http, 1)} / ${f(cu.gateway, 1)} / ${f(cu['gateway+tracing'], 1)} | (information) |`);
+  lines.push(`| the same ratios in CPU per send: (noop + http) / gateway; gateway / gateway+tracing | ${f(r.extra.cpuRatios.gatewayOverComposition, 3)}; ${f(r.extra.cpuRatios.tracingOverGateway, 3)} | (information: steadier than sends/s here) |`);
   lines.push(`| peak RSS (VmHWM) gateway / gateway+tracing | ${f(r.figures.peakRssMb.gateway, 1)} / ${f(r.figures.peakRssMb['gateway+tracing'], 1)} MB | |`);
   const g = r.figures.rssGrowth;
   lines.push(`| heap used after a full GC, over ${g.sends} sends after warm-up | ${f(g.heapBaselineMb, 1)} -> ${f(g.heapFinalMb, 1)} MB; floor first->last third ${g.heapTrendMb >= 0 ? '+' : ''}${f(g.heapTrendMb, 2)} MB (noise ${f(g.heapNoiseMb, 1)} MB) | ${g.verdict === 'GROWS' ? '**GROWS**' : 'no growth beyond noise: met'} |`);

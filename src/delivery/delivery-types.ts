@@ -1,8 +1,8 @@
-import type { CancelSignal } from '../graph/graph-client';
 /**
  * The contracts of safe delivery: idempotency stores, page rate limiters and the retry
  * policy. Implementations: memory (embedded default) and Redis (many replicas).
  */
+import type { CancelSignal } from '../graph/graph-client';
 
 /** What a finished send left behind, replayed to later calls with the same key. */
 export type StoredOutcome =

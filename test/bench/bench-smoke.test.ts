@@ -51,6 +51,8 @@ function expectComplete(r: Awaited<ReturnType<typeof smoke>>, generator: string)
   for (const k of ['baselineMb', 'finalMb', 'growthMb', 'growthPct', 'trendMb', 'heapBaselineMb', 'heapFinalMb', 'heapTrendMb']) expectNumeric(r.json.figures.rssGrowth[k], `rssGrowth.${k}`);
   // The heap readings come from the gateway itself, through the inspector: a live heap of a few tens of MB.
   expect(r.json.figures.rssGrowth.heapBaselineMb).toBeGreaterThan(5);
+  for (const k of ['noop', 'http', 'gateway', 'gateway+tracing']) expect(r.json.extra.cpuUsPerSend[k]).toBeGreaterThan(0);
+  for (const k of ['gatewayOverComposition', 'tracingOverGateway']) expectNumeric(r.json.extra.cpuRatios[k], `cpuRatios.${k}`);
   for (const v of Object.values(r.json.targets)) expect(typeof v).toBe('boolean');
   // Tracing was really on and exported: the receiver got spans.
   expect(r.json.extra.otlp.spans).toBeGreaterThan(0);
