@@ -7,7 +7,7 @@ import { REDACTED, redactUrlQuery } from './secret-redaction';
  * gRPC codes that mean the server failed (OpenTelemetry's gRPC server-span rule); every
  * other non-OK code is the caller's and leaves the server span's status UNSET.
  */
-const SERVER_ERROR_CODES = new Set([2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 12 /* UNIMPLEMENTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
+export const SERVER_ERROR_CODES: ReadonlySet<number> = new Set([2 /* UNKNOWN */, 4 /* DEADLINE_EXCEEDED */, 12 /* UNIMPLEMENTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */, 15 /* DATA_LOSS */]);
 
 /**
  * Holds every span to the gateway's conventions while it is still writable (`onEnding`):
