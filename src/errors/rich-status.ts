@@ -36,12 +36,17 @@ export function richError(code: status, message: string, details: Detail[]): Ser
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(encoded));
   // gRPC's own retry (a service config's retryPolicy) cannot read RetryInfo; this trailer it honours.
   const retry = details.find((d): d is Extract<Detail, { type: 'RetryInfo' }> => d.type === 'RetryInfo')?.value.retryDelay;
-  if (retry) metadata.set(RETRY_PUSHBACK_KEY, String(Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6)));
+  if (retry) metadata.set(RETRY_PUSHBACK_KEY, pushbackMs(retry));
   const err = new Error(message) as ServiceError;
   err.code = code;
   err.details = message;
   err.metadata = metadata;
   return err;
+}
+
+/** The `grpc-retry-pushback-ms` value of a RetryInfo delay. */
+export function pushbackMs(delay: { seconds: string; nanos: number }): string {
+  return String(Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1e6));
 }
 
 /** A `google.protobuf.Duration` of whole or fractional seconds. */

@@ -6,7 +6,7 @@ import type { RateClass, StoredOutcome } from '../delivery/delivery-types';
 import { StoreUnavailableError } from '../delivery/store-unavailable-error';
 import { gatewayError } from '../errors/gateway-error';
 import { invalidRequestError } from '../errors/invalid-request-error';
-import { RETRY_PUSHBACK_KEY, STATUS_DETAILS_KEY } from '../errors/rich-status';
+import { pushbackMs, RETRY_PUSHBACK_KEY, STATUS_DETAILS_KEY } from '../errors/rich-status';
 import { decodeStatusDetails } from '../errors/decode-status-details';
 import { upstreamError } from '../errors/upstream-error';
 import type { Malformed } from '../graph/from-graph';
@@ -214,7 +214,7 @@ function replay<Res>(spec: ResponseSide<Res>, outcome: StoredOutcome, record: Se
     // The pushback trailer is derived from RetryInfo (as richError does), so a replayed error
     // tells gRPC's own retry policies the same delay as the original.
     const retry = decodeStatusDetails(metadata).retryInfo?.retryDelay;
-    if (retry) metadata.set(RETRY_PUSHBACK_KEY, String(Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6)));
+    if (retry) metadata.set(RETRY_PUSHBACK_KEY, pushbackMs(retry));
   }
   const error = Object.assign(new Error(outcome.message), { code: outcome.code, details: outcome.message, metadata }) as ServiceError;
   return { ok: false, error, replayed: true };

@@ -5,8 +5,8 @@ import { telemetryStarted } from './start-telemetry';
 /**
  * The client span of each Graph request (one per attempt), with the stable HTTP client
  * attributes. The gateway makes it itself rather than through @opentelemetry/instrumentation-undici:
- * that instrumentation's diagnostics-channel hooks cost ~18% of a traced send's CPU in the
- * benchmark (same-run A/B), for a span this module builds from facts the client already has.
+ * that instrumentation's diagnostics-channel hooks cost ~20% of a traced send's CPU in the
+ * benchmark (same-run A/Bs), for a span this module builds from facts the client already has.
  */
 const tracer = trace.getTracer('messenger-gateway.graph');
 
