@@ -57,7 +57,8 @@ export type AcquireResult =
 
 /** Per-page token buckets with a bounded wait queue, and pauses when Graph says so. */
 export interface PageRateLimiter {
-  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: CancelSignal): Promise<AcquireResult>;
+  /** A token at once when one is free (no promise: most sends take this path), else a wait. */
+  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: CancelSignal): AcquireResult | Promise<AcquireResult>;
   /** Stop sending for this page until `untilEpochMs` (usage headers past the threshold, or a rate-limit error). */
   pause(pageId: string, untilEpochMs: number): Promise<void>;
   close(): Promise<void>;

@@ -55,7 +55,7 @@ export class MemoryRateLimiter implements PageRateLimiter {
     return this.buckets.size;
   }
 
-  async acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: CancelSignal): Promise<AcquireResult> {
+  acquire(pageId: string, cls: RateClass, deadline: number | undefined, signal?: CancelSignal): AcquireResult | Promise<AcquireResult> {
     if (this.closed || signal?.aborted) return GAVE_UP;
     const now = this.now();
     if (now - this.lastSweep >= SWEEP_EVERY_MS) this.sweep(now);

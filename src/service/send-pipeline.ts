@@ -137,7 +137,8 @@ async function send<Req extends { pageId: string; idempotencyKey: string }, Res>
   const budgetEnd = bounds.deadline ?? Date.now() + deps.graphTimeoutMs;
   let outcome: GraphOutcome;
   for (let attempt = 1; ; attempt++) {
-    const token = await deps.rateLimiter.acquire(req.pageId, cls, budgetEnd, bounds.signal);
+    const pending = deps.rateLimiter.acquire(req.pageId, cls, budgetEnd, bounds.signal);
+    const token = pending instanceof Promise ? await pending : pending;
     if (!token.ok) {
       if (attempt === 1) {
         record.nothingSent = true;

@@ -29,6 +29,7 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
     const bounds = callBounds(call);
     deliver(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span)
       .then((result) => {
+        bounds.dispose();
         // Only a replay carries a trailer of its own; grpc-js sends empty trailers otherwise.
         let trailer: Metadata | undefined;
         if (result.replayed) {
@@ -49,12 +50,12 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
         callback(result.error);
       })
       .catch((err: unknown) => {
+        bounds.dispose();
         deps.logger.error({ err, method: spec.method }, 'unexpected failure');
         record.code = status.INTERNAL;
         record.reason = 'INTERNAL';
         logSend(deps.logger, record);
         callback(richError(status.INTERNAL, 'internal error in the gateway', []));
-      })
-      .finally(() => bounds.dispose());
+      });
   };
 }

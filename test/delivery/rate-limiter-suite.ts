@@ -70,7 +70,7 @@ export function rateLimiterSuite(name: string, makeLimiter: LimiterFactory): voi
       const page = freshPage();
       await drainBurst(l, page, 50);
       const order: number[] = [];
-      await Promise.all(Array.from({ length: 10 }, (_, i) => l.acquire(page, 'default', undefined).then((r) => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => Promise.resolve(l.acquire(page, 'default', undefined)).then((r) => {
         expect(r.ok).toBe(true);
         order.push(i);
       })));
