@@ -8,8 +8,8 @@
  *
  *   tsx bench/ab.ts --roots /path/base,/path/new [--tracing] [--count 20000] [--rounds 5] [--cpu-prof] [--run dist|tsx]
  *
- * By default (`--run dist`) each root is built (`tsc` into its dist/) and its gateway started as
- * `npm start` and the image do; `--run tsx` runs src/ under tsx instead.
+ * By default (`--run dist`) each root is built with `tsc` (into its bench/results/build/) and its
+ * gateway started as `npm start` and the image start theirs; `--run tsx` runs src/ under tsx instead.
  * A root may carry its own mode: `--roots /repo@tsx,/repo@dist` compares the two ways to run one
  * checkout, and node flags and environment: `--roots /repo,/repo@dist@--max-semi-space-size=32`,
  * `--tracing --roots /repo,/repo@dist@OTEL_METRICS_EXPORTER=none` (space-separated; KEY=VALUE is env).
@@ -38,11 +38,15 @@ const { values: argv } = parseArgs({
     run: { type: 'string' },
   },
 });
-const roots = (argv.roots ?? ROOT).split(',').map((spec) => {
+/** One `--roots` entry: `PATH[@MODE[@FLAGS]]`, FLAGS space-separated node flags and KEY=VALUE env. */
+function parseRoot(spec: string) {
   const [path, mode = argv.run ?? 'dist', flags = ''] = spec.split('@');
   if (mode !== 'tsx' && mode !== 'dist') throw new Error(`unknown run mode ${mode} (tsx, dist)`);
-  return { path: resolve(path), mode, flags: flags.split(' ').filter((f) => f.startsWith('-')), env: Object.fromEntries(flags.split(' ').filter((f) => /^\w+=/.test(f)).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)])), label: `${basename(path)}@${mode}${flags ? `@${flags}` : ''}` };
-});
+  const words = flags.split(' ').filter(Boolean);
+  const env = Object.fromEntries(words.filter((w) => /^\w+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { path: resolve(path), mode, flags: words.filter((w) => w.startsWith('-')), env, label: `${basename(path)}@${mode}${flags ? `@${flags}` : ''}` };
+}
+const roots = (argv.roots ?? ROOT).split(',').map(parseRoot);
 const COUNT = Number(argv.count ?? 20_000);
 const ROUNDS = Number(argv.rounds ?? 5);
 

@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   log(`${SMOKE ? 'SMOKE' : 'full'} benchmark, ${ROUNDS} round(s), log level ${LOG_LEVEL}, Graph latency ${GRAPH_LATENCY_MS} ms`);
   log(loadNote);
 
-  log('building the gateway (tsc -> dist/, what npm start and the image run)');
+  log('building the gateway (tsc, as npm start and the image do, into bench/results/build/)');
   gatewayEntry = buildGateway();
   const graph = await startServer('bench/servers/fake-graph.ts', ['--latency-ms', String(GRAPH_LATENCY_MS)]);
   const otlp = await startServer('bench/servers/otlp-receiver.ts', []);
@@ -257,18 +257,18 @@ async function main(): Promise<void> {
   await throughGateway(gwt, N.warm, C);
   await graphDirect(N.warm, C);
 
+  // CPU time per send of each process that does the work (steadier than sends/s on a shared
+  // machine): the noop server, the http client, each gateway.
+  const cpuOf = async <T>(pid: number, count: number, run: () => Promise<T>): Promise<[T, number]> => {
+    const before = cpuSeconds(pid);
+    const r = await run();
+    return [r, ((cpuSeconds(pid) - before) * 1e6) / count];
+  };
   const rounds: Round[] = [];
   const tools: Record<string, string> = {};
   for (let i = 0; i < ROUNDS; i++) {
     log(`round ${i + 1}/${ROUNDS}: c=${C}, ${N.c100} sends per run`);
     const t100: Record<string, LoadResult> = {};
-    // CPU time per send of each process that does the work (steadier than sends/s on a shared
-    // machine): the noop server, the http client, each gateway.
-    const cpuOf = async <T>(pid: number, count: number, run: () => Promise<T>): Promise<[T, number]> => {
-      const before = cpuSeconds(pid);
-      const r = await run();
-      return [r, ((cpuSeconds(pid) - before) * 1e6) / count];
-    };
     const [noop100, noopCpu] = await cpuOf(noop.child.pid!, N.c100, () => grpcLoad(noop.port, N.c100, C));
     t100.noop = noop100;
     t100.http = await graphDirect(N.c100, C);
@@ -344,14 +344,14 @@ async function main(): Promise<void> {
   await throughGateway(gw, N.leakWarm, C, false);
   await sleep(SMOKE ? 200 : 1000);
   const inspector = await connectInspector(gw.inspectPort!);
-  const baselineHeap = await inspector.memoryAfterGc();
+  const baselineHeapMb = await inspector.heapAfterGcMb();
   const baselineMb = await rssSample(gw.child.pid!, 5, SMOKE ? 50 : 200);
   const chunkMb: number[] = [];
   const chunkHeapMb: number[] = [];
   for (let k = 0; k < N.leakChunks; k++) {
     await throughGateway(gw, N.leakChunk, C, false);
     chunkMb.push(await rssSample(gw.child.pid!, 3, SMOKE ? 50 : 200));
-    chunkHeapMb.push((await inspector.memoryAfterGc()).heapUsedMb);
+    chunkHeapMb.push(await inspector.heapAfterGcMb());
   }
   inspector.close();
   const third = Math.max(1, Math.floor(chunkMb.length / 3));
@@ -360,7 +360,7 @@ async function main(): Promise<void> {
   // The heap after a full GC is steady to a fraction of a MB when nothing leaks (33.0-33.3 MB
   // over 360k sends in one check); a leak of even a few bytes per send raises it steadily.
   const heapTrendMb = floorTrend(chunkHeapMb);
-  const heapNoiseMb = Math.max(2, 0.03 * baselineHeap.heapUsedMb);
+  const heapNoiseMb = Math.max(2, 0.03 * baselineHeapMb);
   const leak = {
     sends: leakSends,
     baselineMb: round(baselineMb, 1),
@@ -369,7 +369,7 @@ async function main(): Promise<void> {
     growthPct: round((100 * (finalMb - baselineMb)) / baselineMb, 1),
     trendMb: round(floorTrend(chunkMb), 1),
     perChunkMb: chunkMb.map((x) => round(x, 1)),
-    heapBaselineMb: round(baselineHeap.heapUsedMb, 1),
+    heapBaselineMb: round(baselineHeapMb, 1),
     heapFinalMb: round(chunkHeapMb[chunkHeapMb.length - 1], 1),
     heapTrendMb: round(heapTrendMb, 2),
     heapNoiseMb: round(heapNoiseMb, 1),

@@ -6,8 +6,8 @@ import { WebSocket } from 'undici';
  * timing and the allocator, by more than a small leak.
  */
 export interface InspectorSession {
-  /** `process.memoryUsage()` of the inspected process right after a full garbage collection. */
-  memoryAfterGc(): Promise<{ heapUsedMb: number; externalMb: number; rssMb: number }>;
+  /** The inspected process's heap used (MB) right after a full garbage collection. */
+  heapAfterGcMb(): Promise<number>;
   close(): void;
 }
 
@@ -34,15 +34,13 @@ export async function connectInspector(port: number): Promise<InspectorSession> 
       pending.set(id, { resolve, reject });
       ws.send(JSON.stringify({ id, method, params }));
     });
-  const mb = (bytes: number) => bytes / 2 ** 20;
   return {
-    async memoryAfterGc() {
+    async heapAfterGcMb() {
       // Twice: objects freed by the first collection's finalizers go in the second.
       await call('HeapProfiler.collectGarbage');
       await call('HeapProfiler.collectGarbage');
-      const r = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
-      const m = JSON.parse(r.result.value) as { heapUsed: number; external: number; rss: number };
-      return { heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), rssMb: mb(m.rss) };
+      const r = (await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true })) as { result: { value: number } };
+      return r.result.value / 2 ** 20;
     },
     close: () => ws.close(),
   };
