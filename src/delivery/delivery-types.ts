@@ -2,13 +2,16 @@
  * The contracts of safe delivery: idempotency stores, page rate limiters and the retry
  * policy. Implementations: memory (embedded default) and Redis (many replicas).
  */
-import type { CancelSignal } from '../graph/graph-client';
+import type { Failure } from '../errors/failure';
+import type { CancelSignal } from '../graph/graph-types';
 
 /** What a finished send left behind, replayed to later calls with the same key. */
 export type StoredOutcome =
   /** The encoded response message (SendMessageResponse or SendSenderActionResponse), base64. */
   | { kind: 'response'; bytes: string }
-  /** The gRPC error: code, message, and the `grpc-status-details-bin` bytes, base64. */
+  /** The failure, as data: replays go through the same edge encoder as the first answer. */
+  | { kind: 'failure'; failure: Failure }
+  /** Written by gateways before failures were stored as data: code, message and the `grpc-status-details-bin` bytes, base64. */
   | { kind: 'error'; code: number; message: string; details: string };
 
 export type ClaimResult =

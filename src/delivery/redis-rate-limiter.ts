@@ -1,4 +1,4 @@
-import type { CancelSignal } from '../graph/graph-client';
+import type { CancelSignal } from '../graph/graph-types';
 import type { Redis } from 'ioredis';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
 import { RedisScript } from './redis-script';

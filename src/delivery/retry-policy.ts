@@ -1,7 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { RATE_LIMIT_CODES, TRANSIENT_CODES } from '../errors/graph-error-mapping';
-import type { GraphOutcome } from '../graph/graph-client';
-import { parseUsageHeaders } from '../graph/usage-headers';
+import { isRateLimitCode, isTransientError, pausesPage } from '../errors/graph-catalogue';
+import type { GraphOutcome } from '../graph/graph-types';
 import type { RetryOptions } from './delivery-types';
 
 /** A retry is not scheduled unless it starts at least this long before the caller's deadline. */
@@ -9,9 +7,6 @@ export const RETRY_DEADLINE_MARGIN_MS = 50;
 /** Pause of a page after a rate-limit error or a usage header past the threshold, when Graph gives no estimate. */
 export const DEFAULT_PAUSE_MS = 1_000;
 
-/** Graph's code 9 limits one user's actions, not the page: it never pauses the whole page. */
-const PER_USER_RATE_LIMIT_CODE = 9;
-const USAGE_HEADERS = ['x-app-usage', 'x-page-usage', 'x-business-use-case-usage'] as const;
 
 /** Why an outcome may be retried; undefined when Graph may have delivered (or a retry cannot help). */
 export type RetryReason = 'not-sent' | 'rate-limited' | 'transient';
@@ -24,8 +19,8 @@ export function retryReason(outcome: GraphOutcome): RetryReason | undefined {
       return outcome.maybeDelivered ? undefined : 'not-sent';
     case 'graph-error': {
       const { code, isTransient } = outcome.error;
-      if (RATE_LIMIT_CODES.has(code)) return 'rate-limited';
-      if (TRANSIENT_CODES.has(code) || isTransient === true) return 'transient';
+      if (isRateLimitCode(code)) return 'rate-limited';
+      if (isTransientError(code, isTransient)) return 'transient';
       return undefined;
     }
     // timeout: the request may have been processed; http-error: a bare 5xx may have been too;
@@ -51,7 +46,7 @@ export function retryDelayMs(
   if (reason === undefined) return undefined;
   let delay: number | undefined;
   if (reason === 'rate-limited' && outcome.kind === 'graph-error') {
-    const regain = regainSeconds(outcome.headers);
+    const regain = outcome.usage?.regainAccessSeconds;
     // Graph's own estimate beats a guess: retrying sooner would only meet the same limit.
     if (regain !== undefined) delay = regain * 1000;
   }
@@ -83,21 +78,13 @@ export function pauseUntil(
   defaultPauseMs: number = DEFAULT_PAUSE_MS,
 ): number | undefined {
   if (outcome.kind !== 'ok' && outcome.kind !== 'graph-error') return undefined;
-  const rateLimited =
-    outcome.kind === 'graph-error' && RATE_LIMIT_CODES.has(outcome.error.code) && outcome.error.code !== PER_USER_RATE_LIMIT_CODE;
-  // The hot path: most answers carry no usage header, and then nothing is parsed.
-  if (!rateLimited && !hasUsageHeaders(outcome.headers)) return undefined;
-  const usage = hasUsageHeaders(outcome.headers) ? parseUsageHeaders(outcome.headers) : {};
+  // Code 9 limits one user's actions, not the page: it never pauses the whole page.
+  const rateLimited = outcome.kind === 'graph-error' && pausesPage(outcome.error.code);
+  // The hot path: most answers carry no usage header (the client parsed none).
+  if (!rateLimited && outcome.usage === undefined) return undefined;
+  const usage = outcome.usage ?? {};
   const over = Math.max(usage.appPercent ?? 0, usage.pagePercent ?? 0, usage.businessPercent ?? 0) >= thresholdPercent;
   if (!rateLimited && !over) return undefined;
   const regain = usage.regainAccessSeconds;
   return now + (regain !== undefined ? regain * 1000 : defaultPauseMs);
-}
-
-function regainSeconds(headers: IncomingHttpHeaders): number | undefined {
-  return hasUsageHeaders(headers) ? parseUsageHeaders(headers).regainAccessSeconds : undefined;
-}
-
-function hasUsageHeaders(headers: IncomingHttpHeaders): boolean {
-  return USAGE_HEADERS.some((name) => headers[name] !== undefined);
 }

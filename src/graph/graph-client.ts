@@ -2,49 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool, util as undiciUtil } from 'undici';
-import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { GraphConfig } from '../config/gateway-config';
 import { endGraphSpan, graphEndpoint, startGraphSpan, type GraphEndpoint } from '../telemetry/graph-span';
 import { parseGraphError } from './graph-error';
+import type { CallBounds, CancelSignal, FilePart, GraphOutcome } from './graph-types';
 import type { PageCredentials } from './page-credentials';
+import { usageOf } from './usage-headers';
 
-/** Everything a Graph call can end with; mapped to gRPC by src/errors. */
-export type GraphOutcome =
-  | { kind: 'ok'; status: number; body: Record<string, unknown>; headers: IncomingHttpHeaders }
-  | { kind: 'graph-error'; status: number; error: GraphError; headers: IncomingHttpHeaders }
-  /** A non-2xx answer without a Graph error envelope (a proxy's 502 page, say). */
-  | { kind: 'http-error'; status: number; headers: IncomingHttpHeaders }
-  | { kind: 'bad-response'; status: number; detail: string }
-  /** No answer: `maybeDelivered` is false only when the request certainly never left. */
-  | { kind: 'unreachable'; detail: string; maybeDelivered: boolean }
-  | { kind: 'timeout'; timeoutMs: number; maybeDelivered: boolean }
-  | { kind: 'cancelled' };
-
-/**
- * Cancellation as the Graph client, the page limiter and the stores use it: an AbortSignal
- * fits, and so does the gateway's cheaper per-call signal (src/service/call-bounds.ts).
- */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  /** `listener` runs at most once, on abort. */
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
-
-/** Bounds of one call: the caller's deadline (epoch ms) and cancellation. */
-export interface CallBounds {
-  deadline?: number;
-  signal?: CancelSignal;
-}
-
-/** A file streamed to Graph as the multipart `filedata` part. */
-export interface FilePart {
-  filename: string;
-  contentType: string;
-  /** Known size lets the request carry Content-Length instead of chunked encoding. */
-  size?: number;
-  data: AsyncIterable<Uint8Array>;
-}
+export type { CallBounds, CancelSignal, FilePart, GraphOutcome } from './graph-types';
 
 // Graph answers are small JSON; anything larger is broken or hostile.
 const MAX_RESPONSE_BYTES = 1 << 20;
@@ -143,7 +108,7 @@ export class GraphClient {
     return new Promise<GraphOutcome>((resolve) => {
       const settle = span
         ? (outcome: GraphOutcome) => {
-            endGraphSpan(span, outcome);
+            endGraphSpan(span, spanEnding(outcome));
             resolve(outcome);
           }
         : resolve;
@@ -239,20 +204,38 @@ class GraphCallHandler {
 }
 
 function classify(status: number, text: string, headers: IncomingHttpHeaders): GraphOutcome {
+  const usage = usageOf(headers);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     if (status >= 200 && status < 300) return { kind: 'bad-response', status, detail: 'answer is not JSON' };
-    return { kind: 'http-error', status, headers };
+    return { kind: 'http-error', status, usage };
   }
   const error = parseGraphError(json, status);
-  if (error) return { kind: 'graph-error', status, error, headers };
-  if (status < 200 || status >= 300) return { kind: 'http-error', status, headers };
+  if (error) return { kind: 'graph-error', status, error, usage };
+  if (status < 200 || status >= 300) return { kind: 'http-error', status, usage };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { kind: 'bad-response', status, detail: 'answer is not a JSON object' };
   }
-  return { kind: 'ok', status, body: json as Record<string, unknown>, headers };
+  return { kind: 'ok', status, body: json as Record<string, unknown>, usage };
+}
+
+/** What the client span records of an outcome: the HTTP status, or why there was none. */
+function spanEnding(outcome: GraphOutcome): { status?: number; errorType?: string; message?: string } {
+  switch (outcome.kind) {
+    case 'ok':
+    case 'graph-error':
+    case 'http-error':
+    case 'bad-response':
+      return { status: outcome.status };
+    case 'unreachable':
+      return { errorType: /^([A-Z][A-Z0-9_]+):/.exec(outcome.detail)?.[1] ?? '_OTHER', message: outcome.detail };
+    case 'timeout':
+      return { errorType: 'timeout', message: `no answer within ${outcome.timeoutMs} ms` };
+    case 'cancelled':
+      return { errorType: 'cancelled', message: 'the gRPC call was cancelled' };
+  }
 }
 
 function describe(err: unknown, code: string): string {

@@ -18,6 +18,17 @@ const PERCENT_KEYS = ['call_count', 'total_cputime', 'total_time'] as const;
 const MAX_PERCENT = 10_000;
 const MAX_REGAIN_MINUTES = 24 * 60;
 
+const USAGE_HEADERS = ['x-app-usage', 'x-page-usage', 'x-business-use-case-usage'] as const;
+
+/**
+ * The usage of one Graph answer, parsed once (by the Graph client, into its outcome), or
+ * undefined when the answer carries no usage header: the hot path parses nothing.
+ */
+export function usageOf(headers: UsageHeaderValues): GraphUsage | undefined {
+  if (!USAGE_HEADERS.some((name) => headers[name] !== undefined)) return undefined;
+  return parseUsageHeaders(headers);
+}
+
 /** Parses the usage headers of one Graph answer. */
 export function parseUsageHeaders(headers: UsageHeaderValues): GraphUsage {
   const usage: GraphUsage = {};

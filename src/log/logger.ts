@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/gateway-config';
+import { redactSecrets } from '../redaction/secret-redaction';
 
 export type { Logger };
 
@@ -10,9 +11,29 @@ const REDACT = [
   'appsecret_proof', '*.appsecret_proof', 'authorization', '*.authorization', 'headers.authorization',
 ];
 
+/** The longest log line written; a longer one (an echoed 4 MB value, say) is replaced by its head. */
+export const MAX_LOG_LINE = 16 * 1024;
+
+/**
+ * Every line as it is written: registered secrets and credential-shaped text redacted (whatever
+ * field they sit in, an error's message included), and bounded.
+ */
+function finalLine(line: string): string {
+  const redacted = redactSecrets(line);
+  if (redacted.length <= MAX_LOG_LINE) return redacted;
+  const head = redacted.slice(0, 1024);
+  return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line too long: cut', bytes: redacted.length, head })}\n`;
+}
+
 /** JSON logs to stdout (or the given stream, for tests). */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, base: { service: 'messenger-gateway' }, redact: { paths: REDACT, censor: '[redacted]' }, mixin: traceIds };
+  const options = {
+    level,
+    base: { service: 'messenger-gateway' },
+    redact: { paths: REDACT, censor: '[redacted]' },
+    mixin: traceIds,
+    hooks: { streamWrite: finalLine },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -36,7 +36,8 @@
 
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { envelope, errorStatus, graphError, invalidParam, RATE_LIMIT_CODES, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
+import { envelope, errorStatus, graphError, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
+import { pausesPage } from '../errors/graph-catalogue';
 import { recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
 import { isObject } from './json-checks';
 import { parseMagic, uploadMagic, type Magic } from './magic-recipients';
@@ -193,7 +194,7 @@ async function perform(res: ServerResponse, magic: Magic | undefined, ok: Answer
       return answer(res, ok);
     case 'graph-error': {
       const error = graphError(magic.code, magic.subcode);
-      const headers = RATE_LIMIT_CODES.has(magic.code) ? usage.exhausted(pageId) : usage.normal(pageId);
+      const headers = pausesPage(magic.code) ? usage.exhausted(pageId) : usage.normal(pageId);
       return answer(res, { kind: 'json', status: errorStatus(magic.code), body: error.body, headers });
     }
     case 'http-status': {

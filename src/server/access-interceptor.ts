@@ -1,33 +1,35 @@
-import { Metadata, ServerInterceptingCall, status, type ServerInterceptor, type ServiceError } from '@grpc/grpc-js';
-import { gatewayError } from '../errors/gateway-error';
+import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
+import { ErrorReason } from '../../gen/messenger/v1/errors';
+import { gatewayFailure, reasonName, type Failure } from '../errors/failure';
+import { encodeFailure } from '../errors/status-encoder';
 import type { Logger } from '../log/logger';
 import { mayUsePage, type Caller, type CallerAuthenticator, type PeerCertificateLike } from './caller-auth';
+import type { MethodAccess } from './method-access';
 
-/** Request metadata carrying the authenticated caller's name to the handlers (set only by the gateway). */
-export const CALLER_METADATA_KEY = 'messenger-caller';
+/**
+ * Who made each call, as the access check found it: keyed by the call's metadata object,
+ * which grpc-js hands from the interceptor to the handler unchanged. Owned by the server, so
+ * nothing a client sends can name a caller.
+ */
+export class CallerRegistry {
+  private readonly byCall = new WeakMap<Metadata, Caller>();
+
+  set(metadata: Metadata, caller: Caller): void {
+    this.byCall.set(metadata, caller);
+  }
+
+  nameOf(metadata: Metadata): string | undefined {
+    return this.byCall.get(metadata)?.name;
+  }
+}
 
 export interface AccessOptions {
   auth: CallerAuthenticator;
+  /** Every method served, with how it is authorized; others are refused. */
+  access: ReadonlyMap<string, MethodAccess>;
+  callers: CallerRegistry;
   maxInFlightCalls: number;
   logger: Logger;
-}
-
-/** The page a request message acts for, by RPC; undefined when the message names none. */
-function pageOf(path: string, message: unknown): string | undefined {
-  const m = message as Record<string, unknown> | undefined;
-  if (!m) return undefined;
-  if (path.endsWith('/SendMessage') || path.endsWith('/SendSenderAction')) return m.pageId as string | undefined;
-  if (path.endsWith('/SendMessages')) return (m.message as { pageId?: string } | undefined)?.pageId;
-  if (path.endsWith('/UploadAttachment')) {
-    const part = m.part as { $case: string; value: { pageId?: string } } | undefined;
-    return part?.$case === 'metadata' ? part.value.pageId : undefined;
-  }
-  return undefined;
-}
-
-/** Calls that probes and tooling make: never authenticated, never counted. */
-function exempt(path: string): boolean {
-  return path.startsWith('/grpc.health.v1.') || path.startsWith('/grpc.reflection.');
 }
 
 /**
@@ -54,7 +56,8 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
 
   return (descriptor, call) => {
     const path = descriptor.path;
-    if (exempt(path)) return new ServerInterceptingCall(call);
+    const access = opts.access.get(path);
+    if (access?.kind === 'public') return new ServerInterceptingCall(call);
     let counted = false;
     let caller: Caller | undefined;
     let refused = false;
@@ -64,20 +67,21 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
         inFlight--;
       }
     };
-    const refuse = (err: ServiceError, fields: Record<string, unknown>) => {
+    const refuse = (failure: Failure, fields: Record<string, unknown> = {}) => {
       refused = true;
       release();
-      opts.logger.warn({ method: path, grpc_code: status[err.code], caller: caller?.name, ...fields }, 'call refused');
-      call.sendStatus({ code: err.code, details: err.details, metadata: err.metadata });
+      opts.logger.warn({ method: path.slice(0, 200), grpc_code: status[failure.code], caller: caller?.name, reason: reasonName(failure.reason), ...fields }, 'call refused');
+      call.sendStatus(encodeFailure(failure));
     };
     return new ServerInterceptingCall(call, {
       start(next) {
         next({
           onReceiveMetadata(metadata: Metadata, mdNext) {
-            // Only the gateway names the caller, whatever the client sent.
-            metadata.remove(CALLER_METADATA_KEY);
+            if (!access) {
+              return refuse(gatewayFailure(status.UNIMPLEMENTED, ErrorReason.METHOD_NOT_DECLARED, 'this method has no access rule in the gateway and is refused'));
+            }
             if (inFlight >= opts.maxInFlightCalls) {
-              return refuse(gatewayError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_CALLS', `the gateway is at its bound of ${opts.maxInFlightCalls} calls in flight`, 1000), { reason: 'TOO_MANY_CALLS' });
+              return refuse(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CALLS, `the gateway is at its bound of ${opts.maxInFlightCalls} calls in flight`, { retryAfterMs: 1000 }));
             }
             inFlight++;
             counted = true;
@@ -86,21 +90,22 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
               const result = opts.auth.authenticate(metadata, peer && Object.keys(peer).length > 0 ? peer : undefined);
               // The key has done its job: no handler, log or span ever sees it.
               metadata.remove('authorization');
-              if (!result.ok) return refuse(gatewayError(status.UNAUTHENTICATED, 'CALLER_UNAUTHENTICATED', result.why), { reason: 'CALLER_UNAUTHENTICATED' });
+              if (!result.ok) return refuse(gatewayFailure(status.UNAUTHENTICATED, ErrorReason.CALLER_UNAUTHENTICATED, result.why));
               caller = result.caller;
-              metadata.set(CALLER_METADATA_KEY, caller.name);
+              opts.callers.set(metadata, caller);
               const wait = overRate(caller);
               if (wait !== undefined) {
-                return refuse(gatewayError(status.RESOURCE_EXHAUSTED, 'CALLER_RATE_LIMITED', `caller ${caller.name} is over its ${caller.ratePerSecond} calls/s`, wait), { reason: 'CALLER_RATE_LIMITED' });
+                return refuse(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.CALLER_RATE_LIMITED, `caller ${caller.name} is over its ${caller.ratePerSecond} calls/s`, { retryAfterMs: wait }));
               }
             }
             mdNext(metadata);
           },
           onReceiveMessage(message: unknown, msgNext) {
             if (refused) return;
-            const page = caller ? pageOf(path, message) : undefined;
+            const page = caller && access?.kind === 'page' ? access.pageOf(message) : undefined;
             if (caller && page !== undefined && page !== '' && !mayUsePage(caller, page)) {
-              return refuse(gatewayError(status.PERMISSION_DENIED, 'PAGE_NOT_GRANTED', `caller ${caller.name} may not send for page ${page}`), { reason: 'PAGE_NOT_GRANTED', page });
+              const shown = page.length > 64 ? `${page.slice(0, 64)}…` : page;
+              return refuse(gatewayFailure(status.PERMISSION_DENIED, ErrorReason.PAGE_NOT_GRANTED, `caller ${caller.name} may not send for page ${shown}`), { page: shown });
             }
             msgNext(message);
           },

@@ -14,10 +14,11 @@ import { sendMessagesHandler } from '../service/send-messages';
 import { createDeliveryStores, type DeliveryStores } from '../delivery/create-delivery';
 import { loadDescriptorSet } from './descriptor-set';
 import { addReflection } from './reflection';
-import { accessInterceptor } from './access-interceptor';
+import { accessInterceptor, CallerRegistry } from './access-interceptor';
+import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
-import { registerSecret } from '../telemetry/secret-redaction';
+import { registerSecret } from '../redaction/secret-redaction';
 import { tracedService } from '../telemetry/server-span';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -74,6 +75,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await sandbox?.close();
     throw err;
   }
+  const callers = new CallerRegistry();
   const deps: ServiceDeps = {
     graph,
     pages,
@@ -84,16 +86,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     delivery: config.delivery,
     graphTimeoutMs: graphConfig.timeoutMs,
     maxUploadBytes: config.limits.maxUploadBytes,
+    callerOf: (metadata) => callers.nameOf(metadata),
   };
   for (const p of config.pages) {
     registerSecret(p.accessToken);
     registerSecret(p.appSecret);
   }
-  if (config.store.redis) registerSecret(new URL(config.store.redis.url).password || undefined);
+  for (const c of config.callers) registerSecret(c.apiKeyHash);
+  if (config.store.redis) registerSecret(redisPassword(config.store.redis.url));
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
     'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
-    interceptors: [accessInterceptor({ auth, maxInFlightCalls: config.limits.maxInFlightCalls, logger })],
+    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, logger })],
   });
   server.addService(
     MessengerServiceService,
@@ -163,4 +167,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     return stopping;
   };
   return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, shutdown };
+}
+
+/** The password of a Redis URL (decoded as Redis receives it), to be redacted wherever it could appear. */
+function redisPassword(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
 }

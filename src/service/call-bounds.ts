@@ -1,5 +1,13 @@
-import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call';
-import type { CallBounds, CancelSignal } from '../graph/graph-client';
+import type { Deadline } from '@grpc/grpc-js';
+import type { CallBounds, CancelSignal } from '../graph/graph-types';
+
+/** What callBounds needs of a grpc-js server call (any of unary, stream, duplex). */
+export interface CancellableCall {
+  readonly cancelled: boolean;
+  once(event: 'cancelled', listener: () => void): unknown;
+  removeListener(event: 'cancelled', listener: () => void): unknown;
+  getDeadline(): Deadline;
+}
 
 /**
  * A gRPC call's cancellation as a CancelSignal. Not an AbortController: creating one per call
@@ -14,7 +22,7 @@ class CallCancelSignal implements CancelSignal {
     if (listeners) for (const listener of listeners) listener();
   };
 
-  constructor(private readonly call: ServerSurfaceCall) {}
+  constructor(private readonly call: CancellableCall) {}
 
   get aborted(): boolean {
     return this.call.cancelled;
@@ -41,7 +49,7 @@ class CallCancelSignal implements CancelSignal {
 }
 
 /** The caller's deadline and cancellation, as bounds for the Graph call. */
-export function callBounds(call: ServerSurfaceCall): CallBounds & { dispose(): void } {
+export function callBounds(call: CancellableCall): CallBounds & { dispose(): void } {
   const signal = new CallCancelSignal(call);
   const d = call.getDeadline();
   const deadline = typeof d === 'number' ? (Number.isFinite(d) ? d : undefined) : d.getTime();

@@ -1,7 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import type { GraphError } from '../../gen/messenger/v1/errors';
+import { reasonName, type Failure } from '../errors/failure';
 import type { Logger } from '../log/logger';
 import { recordSend } from '../telemetry/gateway-metrics';
+
+/** The longest page id a log line repeats: Page ids have at most 20 digits, a hostile one can have 4 MB. */
+const MAX_LOGGED_PAGE = 64;
 
 /** What is known of one send when it ends: the source of its log line, span attributes and metrics. */
 export interface SendRecord {
@@ -11,40 +14,39 @@ export interface SendRecord {
   caller?: string;
   code: status;
   startedAt: number;
-  reason?: string;
-  graph?: GraphError;
+  /** Why it failed (unset on success). */
+  failure?: Failure;
   messageId?: string;
   attachmentId?: string;
   bytes?: number;
-  violations?: number;
-  /** Graph certainly never received the request (so an idempotency claim may be released). */
-  nothingSent?: boolean;
   /** Retries made after the first attempt. */
   resends?: number;
   /** Answered from the idempotency store. */
   replayed?: boolean;
 }
 
-/** The one log line of every send (never a credential), and its count in the metrics. */
+/** The one log line of every send (never a credential: the logger redacts), and its count in the metrics. */
 export function logSend(logger: Logger, r: SendRecord): void {
   const code = status[r.code];
-  recordSend(r.page, r.method, code);
+  const page = r.page.length > MAX_LOGGED_PAGE ? `${r.page.slice(0, MAX_LOGGED_PAGE)}…` : r.page;
+  recordSend(page, r.method, code);
   const level = r.code === status.OK ? 'info' : r.code === status.INTERNAL || r.code === status.UNKNOWN ? 'error' : 'warn';
   // At the usual production level (warn) a success logs nothing: build no line for it.
   if (!logger.isLevelEnabled(level)) return;
+  const f = r.failure;
   const line = {
     method: r.method,
     caller: r.caller,
-    page: r.page,
+    page,
     grpc_code: code,
-    reason: r.reason,
-    graph_code: r.graph?.code,
-    graph_subcode: r.graph?.errorSubcode || undefined,
-    fbtrace_id: r.graph?.fbtraceId || undefined,
+    reason: f ? reasonName(f.reason) : undefined,
+    graph_code: f?.graph?.code,
+    graph_subcode: f?.graph?.errorSubcode || undefined,
+    fbtrace_id: f?.graph?.fbtraceId || undefined,
     message_id: r.messageId,
     attachment_id: r.attachmentId,
     bytes: r.bytes,
-    violations: r.violations,
+    violations: f?.violations?.length,
     resends: r.resends,
     replayed: r.replayed,
     latency_ms: Math.round((performance.now() - r.startedAt) * 100) / 100,

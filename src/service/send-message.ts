@@ -4,7 +4,8 @@ import { SendMessageRequest, SendMessageResponse } from '../../gen/messenger/v1/
 import type { RateClass } from '../delivery/delivery-types';
 import { fromGraphMessageResponse } from '../graph/from-graph';
 import { toGraphMessageBody } from '../graph/to-graph';
-import { ATTR, recipientKind, recipientValue } from '../telemetry/send-attributes';
+import { ATTR } from '../telemetry/attribute-names';
+import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSendMessage } from '../validate/validate-send-message';
 import type { ServiceDeps } from './service-deps';
 import type { SendSpec } from './send-pipeline';

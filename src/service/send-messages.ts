@@ -1,20 +1,21 @@
-import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { status, type handleBidiStreamingCall, type ServerDuplexStream } from '@grpc/grpc-js';
+import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
-import { Status } from '../../gen/google/rpc/status';
-import { decodeStatusDetails } from '../errors/decode-status-details';
-import { invalidRequestError } from '../errors/invalid-request-error';
+import { invalidRequest, type Failure } from '../errors/failure';
+import { failureStatus, redactResponse } from '../errors/status-encoder';
 import { callBounds } from './call-bounds';
 import { sendMessageSpec } from './send-message';
 import { deliver, type SendResult } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 import { idempotencyKeyOf } from './unary-send';
-import { callerOf } from './caller-of';
 
 // A rate-limited message of a bulk stream is not failed: the stream waits (Graph's
 // estimate, or the page limiter's) and sends it again, this many times at most.
 const MAX_RATE_LIMIT_WAITS = 5;
 const MAX_RATE_LIMIT_WAIT_MS = 120_000;
+/** A request id longer than this is refused; its answer echoes only this much of it. */
+const MAX_ECHOED_REQUEST_ID = 256;
 
 /**
  * `SendMessages`: many messages over one stream, results as they complete. Messages to the
@@ -82,47 +83,45 @@ async function sendOne(
   call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>,
 ): Promise<SendMessagesResponse> {
   const req = item.message ?? SendMessageRequest.fromPartial({});
-  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: callerOf(call.metadata) };
+  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: deps.callerOf(call.metadata) };
   let result: SendResult<SendMessageResponse>;
-  if (!item.requestId || inFlightIds.has(item.requestId)) {
-    const violation = item.requestId
-      ? { field: 'request_id', description: `${item.requestId} is already in flight on this stream` }
-      : { field: 'request_id', description: 'is required' };
-    record.reason = 'INVALID_REQUEST';
-    result = { ok: false, replayed: false, error: invalidRequestError('SendMessages item', [violation]) };
+  if (!item.requestId || item.requestId.length > MAX_ECHOED_REQUEST_ID || inFlightIds.has(item.requestId)) {
+    const violation = !item.requestId
+      ? { field: 'request_id', description: 'is required' }
+      : item.requestId.length > MAX_ECHOED_REQUEST_ID
+        ? { field: 'request_id', description: `must be at most ${MAX_ECHOED_REQUEST_ID} characters (got ${item.requestId.length})` }
+        : { field: 'request_id', description: `${item.requestId} is already in flight on this stream` };
+    result = { ok: false, replayed: false, failure: invalidRequest('SendMessages item', [violation]) };
   } else {
     inFlightIds.add(item.requestId);
     try {
       const key = idempotencyKeyOf(req.idempotencyKey, call.metadata);
       for (let waits = 0; ; waits++) {
         result = await deliver(deps, sendMessageSpec, req, key, bounds, record, undefined);
-        const wait = result.ok ? undefined : rateLimitWait(result.error);
+        const wait = result.ok ? undefined : rateLimitWait(result.failure);
         if (wait === undefined || waits >= MAX_RATE_LIMIT_WAITS || call.cancelled) break;
         if (bounds.deadline !== undefined && Date.now() + wait >= bounds.deadline) break;
         await new Promise((r) => setTimeout(r, wait));
-        record.reason = undefined;
       }
     } finally {
       inFlightIds.delete(item.requestId);
     }
   }
-  record.code = result.ok ? status.OK : result.error.code;
+  // The protocol edge of a bulk item: its answer is redacted, its failure bounded and encoded here.
+  // The request id is the caller's own, but it is bounded too (a 4 MB id must not come back whole).
+  const requestId = item.requestId.length > MAX_ECHOED_REQUEST_ID ? item.requestId.slice(0, MAX_ECHOED_REQUEST_ID) : item.requestId;
+  if (result.ok) {
+    logSend(deps.logger, record);
+    return { requestId, result: { $case: 'response', value: redactResponse(result.response) }, replayed: result.replayed };
+  }
+  record.code = result.failure.code;
+  record.failure = result.failure;
   logSend(deps.logger, record);
-  if (result.ok) return { requestId: item.requestId, result: { $case: 'response', value: result.response }, replayed: result.replayed };
-  return { requestId: item.requestId, result: { $case: 'error', value: toStatus(result.error) }, replayed: result.replayed };
+  return { requestId, result: { $case: 'error', value: failureStatus(result.failure) }, replayed: result.replayed };
 }
 
-/** How long to wait before sending a rate-limited message again; undefined for other errors. */
-function rateLimitWait(error: ServiceError): number | undefined {
-  if (error.code !== status.RESOURCE_EXHAUSTED) return undefined;
-  const d = decodeStatusDetails(error.metadata);
-  const reason = d.errorInfo?.reason;
-  if (reason !== 'RATE_LIMITED' && reason !== 'PAGE_RATE_LIMITED') return undefined;
-  const delay = d.retryInfo?.retryDelay;
-  const ms = delay ? Number(delay.seconds) * 1000 + delay.nanos / 1e6 : 1000;
-  return Math.min(Math.max(ms, 1), MAX_RATE_LIMIT_WAIT_MS);
-}
-
-function toStatus(error: ServiceError): Status {
-  return decodeStatusDetails(error.metadata).status ?? { code: error.code, message: error.details, details: [] };
+/** How long to wait before sending a rate-limited message again; undefined for other failures. */
+function rateLimitWait(failure: Failure): number | undefined {
+  if (failure.reason !== ErrorReason.RATE_LIMITED && failure.reason !== ErrorReason.PAGE_RATE_LIMITED) return undefined;
+  return Math.min(Math.max(failure.retryAfterMs ?? 1000, 1), MAX_RATE_LIMIT_WAIT_MS);
 }

@@ -1,3 +1,4 @@
+import type { Metadata } from '@grpc/grpc-js';
 import type { DeliveryConfig } from '../config/gateway-config';
 import type { IdempotencyStore, PageRateLimiter } from '../delivery/delivery-types';
 import type { GraphClient } from '../graph/graph-client';
@@ -18,4 +19,9 @@ export interface ServiceDeps {
   graphTimeoutMs: number;
   /** `limits.maxUploadBytes`: the largest file an UploadAttachment stream may carry. */
   maxUploadBytes: number;
+  /**
+   * The authenticated caller's name for a call (by its metadata object), as the server's access
+   * check recorded it; undefined without caller authentication. Nothing a client sends can set it.
+   */
+  callerOf(metadata: Metadata): string | undefined;
 }

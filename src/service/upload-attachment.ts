@@ -1,21 +1,23 @@
-import { status, type handleClientStreamingCall, type ServiceError } from '@grpc/grpc-js';
-import type { UploadAttachmentRequest, UploadAttachmentResponse } from '../../gen/messenger/v1/service';
-import { invalidRequestError } from '../errors/invalid-request-error';
-import { richError } from '../errors/rich-status';
-import { gatewayError } from '../errors/gateway-error';
+import { status, type handleClientStreamingCall } from '@grpc/grpc-js';
 import { MediaType } from '../../gen/messenger/v1/enums';
-import { upstreamError } from '../errors/upstream-error';
+import { ErrorReason } from '../../gen/messenger/v1/errors';
+import type { UploadAttachmentRequest, UploadAttachmentResponse } from '../../gen/messenger/v1/service';
+import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, type Failure } from '../errors/failure';
+import { encodeFailure, redactResponse } from '../errors/status-encoder';
+import { badResponseFailure, upstreamFailure } from '../errors/upstream-failure';
 import { fromGraphUploadResponse } from '../graph/from-graph';
-import type { FilePart } from '../graph/graph-client';
+import type { FilePart } from '../graph/graph-types';
 import { toGraphUploadMessage } from '../graph/to-graph';
+import { ATTR } from '../telemetry/attribute-names';
+import { currentSpan } from '../telemetry/send-attributes';
+import { annotateFailure, annotateGraphCall, annotateRequest, annotateSuccess } from '../telemetry/send-span';
 import type { FieldViolation } from '../validate/field-violation';
 import { validateUploadMetadata } from '../validate/validate-upload';
 import { callBounds } from './call-bounds';
+import { pageRateLimited } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
-import { callerOf } from './caller-of';
-import { annotateFailure, annotateGraphCall, annotateSuccess } from './send-telemetry';
-import { ATTR, currentSpan } from '../telemetry/send-attributes';
+import { failureFacts } from './unary-send';
 
 /** A problem of the stream found while it is forwarded: the upload is refused, not an upstream failure. */
 class StreamViolation extends Error {
@@ -27,17 +29,19 @@ class StreamViolation extends Error {
 /** `UploadAttachment`: metadata first, then the file's chunks streamed to Graph as they arrive. */
 export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamingCall<UploadAttachmentRequest, UploadAttachmentResponse> {
   return (call, callback) => {
-    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0, caller: callerOf(call.metadata) };
+    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0, caller: deps.callerOf(call.metadata) };
     // A streamed upload is one span (the server span), carrying its byte count.
     const span = currentSpan();
-    if (record.caller) span?.setAttribute(ATTR.CALLER, record.caller);
-    const fail = (err: ServiceError, extra: Partial<SendRecord> = {}) => {
-      Object.assign(record, extra, { code: err.code });
-      annotateFailure(span, record, err);
+    annotateRequest(span, {}, record.caller);
+    // The protocol edge of an upload: every failure is encoded here, once.
+    const fail = (failure: Failure) => {
+      record.code = failure.code;
+      record.failure = failure;
+      annotateFailure(span, failureFacts(failure, record.bytes));
       logSend(deps.logger, record);
-      callback(err);
+      callback(encodeFailure(failure));
     };
-    const refuse = (violations: FieldViolation[]) => fail(invalidRequestError('UploadAttachment stream', violations), { reason: 'INVALID_REQUEST' });
+    const refuse = (violations: FieldViolation[]) => fail(invalidRequest('UploadAttachment stream', violations));
     const stream = call[Symbol.asyncIterator]() as AsyncIterator<UploadAttachmentRequest>;
 
     const run = async () => {
@@ -49,7 +53,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       }
       const meta = part.value;
       record.page = meta.pageId;
-      span?.setAttributes({ [ATTR.PAGE_ID]: meta.pageId, 'messenger.upload.source': meta.source?.$case ?? 'none' });
+      annotateRequest(span, { [ATTR.PAGE_ID]: meta.pageId, [ATTR.UPLOAD_SOURCE]: meta.source?.$case ?? 'none' }, undefined);
       const violations = validateUploadMetadata(meta, deps.pages.has);
       if (violations.length > 0) return refuse(violations);
       const creds = deps.pages.get(meta.pageId)!;
@@ -89,35 +93,27 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
         // Uploads count against the page's rate like sends; audio and video against the media bucket.
         const cls = meta.type === MediaType.MEDIA_TYPE_AUDIO || meta.type === MediaType.MEDIA_TYPE_VIDEO ? 'media' : 'default';
         const token = await deps.rateLimiter.acquire(meta.pageId, cls, bounds.deadline, bounds.signal);
-        if (!token.ok) {
-          return fail(gatewayError(status.RESOURCE_EXHAUSTED, 'PAGE_RATE_LIMITED', `page ${meta.pageId} is over its send rate (${token.reason}); nothing was sent`, token.retryAfterMs, { cause: token.reason }), { reason: 'PAGE_RATE_LIMITED' });
-        }
+        if (!token.ok) return fail(pageRateLimited(meta.pageId, token));
         const graphStart = performance.now();
         const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);
-        annotateGraphCall(meta.pageId, graphStart, outcome);
+        annotateGraphCall(meta.pageId, graphStart, outcome.kind, 'status' in outcome ? outcome.status : undefined, 'usage' in outcome ? outcome.usage : undefined);
         if (problem) return refuse([problem.violation]);
-        if (outcome.kind !== 'ok') {
-          const up = upstreamError(outcome);
-          return fail(up.error, { reason: up.reason, graph: up.graph });
-        }
+        if (outcome.kind !== 'ok') return fail(upstreamFailure(outcome));
         const res = fromGraphUploadResponse(outcome.body);
-        if ('malformed' in res) {
-          const up = upstreamError({ kind: 'bad-response', status: outcome.status, detail: res.malformed });
-          return fail(up.error, { reason: up.reason });
-        }
+        if ('malformed' in res) return fail(badResponseFailure(outcome.status, res.malformed));
         record.attachmentId = res.attachmentId;
         annotateSuccess(span, record);
         logSend(deps.logger, record);
-        callback(null, res);
+        callback(null, redactResponse(res));
       } finally {
         bounds.dispose();
       }
     };
     run().catch((err: unknown) => {
       // A client that cancels mid-stream makes the stream throw: that is no gateway failure.
-      if (call.cancelled) return fail(richError(status.CANCELLED, 'the upload was cancelled', []), { reason: 'CANCELLED' });
+      if (call.cancelled) return fail(gatewayFailure(status.CANCELLED, ErrorReason.CANCELLED, 'the upload was cancelled', { nothingSent: false }));
       deps.logger.error({ err, method: 'UploadAttachment' }, 'unexpected failure');
-      fail(richError(status.INTERNAL, 'internal error in the gateway', []), { reason: 'INTERNAL' });
+      fail(INTERNAL_FAILURE);
     });
   };
 }

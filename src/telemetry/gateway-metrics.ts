@@ -1,6 +1,13 @@
 import { metrics, type Attributes } from '@opentelemetry/api';
-import type { GraphUsage } from '../graph/usage-headers';
+import { ATTR, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_RPC_GRPC_STATUS_CODE, ATTR_RPC_METHOD, METRIC } from './attribute-names';
 import { telemetryStarted } from './start-telemetry';
+
+/** The percentages of Graph's usage headers (src/graph/usage-headers.ts parses them). */
+export interface UsagePercents {
+  appPercent?: number;
+  pagePercent?: number;
+  businessPercent?: number;
+}
 
 const meter = metrics.getMeter('messenger-gateway');
 
@@ -12,30 +19,30 @@ const meter = metrics.getMeter('messenger-gateway');
  */
 const MAX_SEND_SERIES = 1_000;
 const sendCounts = new Map<string, { attributes: Attributes; count: number }>();
-const sends = meter.createObservableCounter('messenger.gateway.sends', { description: 'Sends handled, by page, RPC method and gRPC status code' });
+const sends = meter.createObservableCounter(METRIC.SENDS, { description: 'Sends handled, by page, RPC method and gRPC status code' });
 sends.addCallback((result) => {
   for (const { attributes, count } of sendCounts.values()) result.observe(count, attributes);
 });
 
 /** Graph call latency. */
-const graphDuration = meter.createHistogram('messenger.graph.request.duration', {
+const graphDuration = meter.createHistogram(METRIC.GRAPH_DURATION, {
   description: 'Duration of Graph API calls',
   unit: 's',
   advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
 });
 
 // The last usage seen per page, read by the observable gauge at collection time.
-const lastUsage = new Map<string, GraphUsage>();
-const usageGauge = meter.createObservableGauge('messenger.graph.usage', {
+const lastUsage = new Map<string, UsagePercents>();
+const usageGauge = meter.createObservableGauge(METRIC.GRAPH_USAGE, {
   description: "Graph's rate-limit usage from X-App-Usage, X-Page-Usage and X-Business-Use-Case-Usage",
   unit: '%',
 });
 usageGauge.addCallback((result) => {
   for (const [page, u] of lastUsage) {
-    if (u.appPercent !== undefined) result.observe(u.appPercent, { 'messenger.page.id': page, 'messenger.usage.header': 'x-app-usage' });
-    if (u.pagePercent !== undefined) result.observe(u.pagePercent, { 'messenger.page.id': page, 'messenger.usage.header': 'x-page-usage' });
+    if (u.appPercent !== undefined) result.observe(u.appPercent, { [ATTR.PAGE_ID]: page, [ATTR.USAGE_HEADER]: 'x-app-usage' });
+    if (u.pagePercent !== undefined) result.observe(u.pagePercent, { [ATTR.PAGE_ID]: page, [ATTR.USAGE_HEADER]: 'x-page-usage' });
     if (u.businessPercent !== undefined) {
-      result.observe(u.businessPercent, { 'messenger.page.id': page, 'messenger.usage.header': 'x-business-use-case-usage' });
+      result.observe(u.businessPercent, { [ATTR.PAGE_ID]: page, [ATTR.USAGE_HEADER]: 'x-business-use-case-usage' });
     }
   }
 });
@@ -52,7 +59,7 @@ export function recordSend(page: string, method: string, grpcCode: string): void
       series = sendCounts.get(key);
     }
     if (!series) {
-      series = { attributes: { 'messenger.page.id': page, 'rpc.method': method, 'rpc.grpc.status_code': grpcCode }, count: 0 };
+      series = { attributes: { [ATTR.PAGE_ID]: page, [ATTR_RPC_METHOD]: method, [ATTR_RPC_GRPC_STATUS_CODE]: grpcCode }, count: 0 };
       sendCounts.set(key, series);
     }
   }
@@ -61,12 +68,12 @@ export function recordSend(page: string, method: string, grpcCode: string): void
 
 /** Records one Graph call's duration (seconds) and outcome kind. */
 export function recordGraphCall(page: string, seconds: number, outcome: string, httpStatus?: number): void {
-  const attrs: Attributes = { 'messenger.page.id': page, 'messenger.graph.outcome': outcome };
-  if (httpStatus !== undefined) attrs['http.response.status_code'] = httpStatus;
+  const attrs: Attributes = { [ATTR.PAGE_ID]: page, [ATTR.GRAPH_OUTCOME]: outcome };
+  if (httpStatus !== undefined) attrs[ATTR_HTTP_RESPONSE_STATUS_CODE] = httpStatus;
   graphDuration.record(seconds, attrs);
 }
 
 /** Keeps a page's latest usage for the gauge; a bounded map since pages are configured. */
-export function recordUsage(page: string, usage: GraphUsage): void {
+export function recordUsage(page: string, usage: UsagePercents): void {
   if (lastUsage.size < 10_000 || lastUsage.has(page)) lastUsage.set(page, usage);
 }

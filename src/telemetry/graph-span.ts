@@ -1,5 +1,7 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import type { GraphOutcome } from '../graph/graph-client';
+import {
+  ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
+} from './attribute-names';
 import { telemetryStarted } from './start-telemetry';
 
 /**
@@ -32,42 +34,33 @@ export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: R
   const span = tracer.startSpan('POST', {
     kind: SpanKind.CLIENT,
     attributes: {
-      'http.request.method': 'POST',
-      'server.address': endpoint.host,
-      'server.port': endpoint.port,
-      'url.full': endpoint.origin + path,
+      [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+      [ATTR_SERVER_ADDRESS]: endpoint.host,
+      [ATTR_SERVER_PORT]: endpoint.port,
+      [ATTR_URL_FULL]: endpoint.origin + path,
     },
   });
   propagation.inject(trace.setSpan(context.active(), span), headers);
   return span;
 }
 
-/** Ends a Graph request's span with what its answer (or its failure) was. */
-export function endGraphSpan(span: Span | undefined, outcome: GraphOutcome): void {
+/**
+ * Ends a Graph request's span with its answer's HTTP status (4xx and 5xx are errors of a
+ * client span), or with why there was none (`error.type`: `ECONNREFUSED`-style codes,
+ * `timeout`, `cancelled`).
+ */
+export function endGraphSpan(span: Span | undefined, ending: { status?: number; errorType?: string; message?: string }): void {
   if (!span) return;
-  switch (outcome.kind) {
-    case 'ok':
-    case 'graph-error':
-    case 'http-error':
-    case 'bad-response':
-      if (outcome.status > 0) span.setAttribute('http.response.status_code', outcome.status);
-      // HTTP client convention: 4xx and 5xx are errors of the client span.
-      if (outcome.status >= 400) fail(span, String(outcome.status), `HTTP ${outcome.status}`);
-      break;
-    case 'unreachable':
-      fail(span, /^([A-Z][A-Z0-9_]+):/.exec(outcome.detail)?.[1] ?? '_OTHER', outcome.detail);
-      break;
-    case 'timeout':
-      fail(span, 'timeout', `no answer within ${outcome.timeoutMs} ms`);
-      break;
-    case 'cancelled':
-      fail(span, 'cancelled', 'the gRPC call was cancelled');
-      break;
+  if (ending.status !== undefined) {
+    if (ending.status > 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, ending.status);
+    if (ending.status >= 400) fail(span, String(ending.status), `HTTP ${ending.status}`);
+  } else {
+    fail(span, ending.errorType ?? '_OTHER', ending.message ?? '');
   }
   span.end();
 }
 
 function fail(span: Span, type: string, message: string): void {
-  span.setAttribute('error.type', type);
+  span.setAttribute(ATTR_ERROR_TYPE, type);
   span.setStatus({ code: SpanStatusCode.ERROR, message });
 }

@@ -1,6 +1,9 @@
 import type { Metadata, ServiceDefinition, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { errorMonitor } from 'node:events';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import {
+  ATTR_GRPC_ERROR_MESSAGE, ATTR_GRPC_ERROR_NAME, ATTR_RPC_GRPC_STATUS_CODE, ATTR_RPC_METHOD, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM,
+} from './attribute-names';
 import { SERVER_ERROR_CODES } from './span-conventions-processor';
 import { telemetryStarted } from './start-telemetry';
 
@@ -27,9 +30,9 @@ type Handler = (call: { metadata: Metadata; on(event: string | symbol, listener:
 
 /** Sets the status code, the server status rule and ends the span. */
 function end(span: Span, code: number, err?: { name?: string; message?: string }): void {
-  span.setAttribute('rpc.grpc.status_code', code);
+  span.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, code);
   if (err) {
-    span.setAttributes({ 'grpc.error_name': err.name ?? 'Error', 'grpc.error_message': err.message ?? '' });
+    span.setAttributes({ [ATTR_GRPC_ERROR_NAME]: err.name ?? 'Error', [ATTR_GRPC_ERROR_MESSAGE]: err.message ?? '' });
     if (SERVER_ERROR_CODES.has(code)) span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
   }
   span.end();
@@ -51,7 +54,7 @@ export function tracedService<T extends UntypedServiceImplementation>(definition
     // path is "/messenger.v1.MessengerService/SendMessage"
     const [service, rpc] = method.path.slice(1).split('/');
     const spanName = `grpc.${service}/${rpc}`;
-    const attributes = { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': rpc };
+    const attributes = { [ATTR_RPC_SYSTEM]: 'grpc', [ATTR_RPC_SERVICE]: service, [ATTR_RPC_METHOD]: rpc };
     const answersWithCallback = !method.responseStream;
     const streaming = method.requestStream || method.responseStream;
     const original = handler as unknown as Handler;

@@ -1,7 +1,8 @@
 import { SpanStatusCode, SpanKind } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { REDACTED, redactUrlQuery } from './secret-redaction';
+import { REDACTED, redactUrlQuery } from '../redaction/secret-redaction';
+import { ATTR_RPC_GRPC_STATUS_CODE, ATTR_URL_FULL, ATTR_URL_QUERY } from './attribute-names';
 
 /**
  * gRPC codes that mean the server failed (OpenTelemetry's gRPC server-span rule); every
@@ -19,14 +20,14 @@ export class SpanConventionsProcessor implements SpanProcessor {
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnding(span: Span): void {
-    const code = span.attributes['rpc.grpc.status_code'];
+    const code = span.attributes[ATTR_RPC_GRPC_STATUS_CODE];
     if (span.kind === SpanKind.SERVER && typeof code === 'number' && code !== 0 && !SERVER_ERROR_CODES.has(code)) {
       // setStatus() ignores UNSET by design; the SDK span's status field is public.
       (span as unknown as { status: { code: SpanStatusCode } }).status = { code: SpanStatusCode.UNSET };
     }
-    const url = span.attributes['url.full'];
-    if (typeof url === 'string' && url.includes('?')) span.setAttribute('url.full', redactUrlQuery(url));
-    if (span.attributes['url.query'] !== undefined) span.setAttribute('url.query', REDACTED);
+    const url = span.attributes[ATTR_URL_FULL];
+    if (typeof url === 'string' && url.includes('?')) span.setAttribute(ATTR_URL_FULL, redactUrlQuery(url));
+    if (span.attributes[ATTR_URL_QUERY] !== undefined) span.setAttribute(ATTR_URL_QUERY, REDACTED);
   }
 
   onEnd(_span: ReadableSpan): void {}

@@ -118,10 +118,26 @@ export function checkCount(
   } else if (count < min) {
     out.add(field, min === 1 ? `at least 1 ${singular(noun)} is required` : `at least ${min} ${noun} are required (got ${count})`);
   } else if (count > max) {
-    out.add(field, `at most ${max} ${noun} (got ${count})`);
+    out.add(field, `at most ${max} ${noun} (got ${count})${count > MAX_WALKED_ITEMS ? `; the ${noun} were not checked one by one` : ''}`);
   }
 }
 
 function singular(noun: string): string {
   return noun.endsWith('ies') ? `${noun.slice(0, -3)}y` : noun.replace(/s$/, '');
+}
+
+/** A caller's value as a violation may echo it: short ones whole, long ones cut (never a 4 MB echo). */
+export function shown(value: string, max = 40): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}
+
+/**
+ * Repeated fields far beyond any Graph limit are refused at once, their items not walked one
+ * by one: the answer stays a few violations, however long the list.
+ */
+export const MAX_WALKED_ITEMS = 1_000;
+
+/** How many items of a repeated field to walk: none past MAX_WALKED_ITEMS (its count violation says why). */
+export function walkCount(items: readonly unknown[]): number {
+  return items.length > MAX_WALKED_ITEMS ? 0 : items.length;
 }

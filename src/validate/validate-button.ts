@@ -1,5 +1,5 @@
 import { WebviewHeightRatio, type Button, type DefaultAction, type UrlButton } from '../../gen/messenger/v1/template';
-import { checkCount, checkEnum, checkRequired, checkRequiredMax, checkUrl } from './field-checks';
+import { checkCount, checkEnum, checkRequired, checkRequiredMax, checkUrl, walkCount } from './field-checks';
 import type { ViolationList } from './violation-list';
 
 const BUTTON_TITLE_MAX = 20;
@@ -9,7 +9,7 @@ const BUTTONS_MAX = 3;
 /** `buttons` of an element or template: at most 3 (at least `min`), each valid. */
 export function checkButtons(out: ViolationList, field: string, buttons: Button[], min = 0): void {
   checkCount(out, field, buttons.length, min, BUTTONS_MAX, 'buttons');
-  for (let i = 0; i < buttons.length; i++) checkButton(out, `${field}[${i}]`, buttons[i]);
+  for (let i = 0; i < walkCount(buttons); i++) checkButton(out, `${field}[${i}]`, buttons[i]);
 }
 
 /** One button: a kind must be chosen and its fields must fit Graph's limits. */

@@ -1,7 +1,7 @@
 import type { Attachment, ImageAttachments, MediaAttachment, Message, QuickReply } from '../../gen/messenger/v1/message';
 import { QuickReply_ContentType } from '../../gen/messenger/v1/message';
 import { MediaType } from '../../gen/messenger/v1/enums';
-import { checkCount, checkEnum, checkFewerChars, checkMaxChars, checkRequired, checkUrl } from './field-checks';
+import { checkCount, checkEnum, checkFewerChars, checkMaxChars, checkRequired, checkUrl, walkCount } from './field-checks';
 import { checkTemplate } from './validate-template';
 import { checkUtilityTemplate } from './validate-utility-template';
 import type { ViolationList } from './violation-list';
@@ -40,7 +40,7 @@ export function checkMessage(out: ViolationList, field: string, message: Message
     }
   }
   checkCount(out, `${field}.quick_replies`, message.quickReplies.length, 0, QUICK_REPLIES_MAX, 'quick replies');
-  for (let i = 0; i < message.quickReplies.length; i++) {
+  for (let i = 0; i < walkCount(message.quickReplies); i++) {
     checkQuickReply(out, `${field}.quick_replies[${i}]`, message.quickReplies[i]);
   }
   checkFewerChars(out, `${field}.metadata`, message.metadata, METADATA_LIMIT);
@@ -72,7 +72,7 @@ function checkMedia(out: ViolationList, field: string, media: MediaAttachment): 
 function checkImages(out: ViolationList, field: string, attachments: ImageAttachments): void {
   const images = attachments.images;
   checkCount(out, `${field}.images`, images.length, 1, IMAGES_MAX, 'images');
-  for (let i = 0; i < images.length; i++) {
+  for (let i = 0; i < walkCount(images); i++) {
     const path = `${field}.images[${i}]`;
     const source = images[i].source;
     if (source === undefined) out.add(path, 'must set one of url or attachment_id');

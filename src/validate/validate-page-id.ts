@@ -1,4 +1,8 @@
+import { shown } from './field-checks';
 import type { ViolationList } from './violation-list';
+
+// Page ids are at most 20 digits; anything much longer is refused without being looked up or echoed.
+const MAX_PAGE_ID_LENGTH = 64;
 
 /** Tells whether the gateway holds credentials for a Page. */
 export type IsPageConfigured = (pageId: string) => boolean;
@@ -6,5 +10,6 @@ export type IsPageConfigured = (pageId: string) => boolean;
 /** `field` (a page_id) must be set and name a Page the gateway is configured for. */
 export function checkPageId(out: ViolationList, field: string, pageId: string, isPageConfigured: IsPageConfigured): void {
   if (pageId === '') out.add(field, 'is required');
-  else if (!isPageConfigured(pageId)) out.add(field, `page ${pageId} is not configured in this gateway`);
+  else if (pageId.length > MAX_PAGE_ID_LENGTH) out.add(field, `must be a Page id of at most 20 digits (got ${pageId.length} characters)`);
+  else if (!isPageConfigured(pageId)) out.add(field, `page ${shown(pageId)} is not configured in this gateway`);
 }

@@ -1,7 +1,7 @@
 import { MessageTag, MessagingType, NotificationType } from '../../gen/messenger/v1/enums';
 import type { SendMessageRequest } from '../../gen/messenger/v1/service';
 import type { FieldViolation } from './field-violation';
-import { checkEnum, isNumericId } from './field-checks';
+import { checkEnum, isNumericId, shown } from './field-checks';
 import { checkMessage } from './validate-message';
 import { checkPageId, type IsPageConfigured } from './validate-page-id';
 import { checkRecipient } from './validate-recipient';
@@ -25,7 +25,7 @@ export function validateSendMessage(req: SendMessageRequest, isPageConfigured: I
   checkEnum(out, 'notification_type', NotificationType, req.notificationType, false);
   checkTypeAndTag(out, req);
   if (req.personaId !== '' && !isNumericId(req.personaId)) {
-    out.add('persona_id', `must be a numeric persona id (got "${req.personaId}")`);
+    out.add('persona_id', `must be a numeric persona id (got "${shown(req.personaId)}")`);
   }
   if (/\s/.test(req.replyTo)) out.add('reply_to', 'must be a message id, without whitespace');
   if (req.threadControl !== undefined) checkThreadControl(out, 'thread_control', req.threadControl);

@@ -1,7 +1,7 @@
 import { SenderAction } from '../../gen/messenger/v1/enums';
 import type { SendSenderActionRequest } from '../../gen/messenger/v1/service';
 import type { FieldViolation } from './field-violation';
-import { checkEnum, checkRequired, isNumericId } from './field-checks';
+import { checkEnum, checkRequired, isNumericId, shown } from './field-checks';
 import { checkPageId, type IsPageConfigured } from './validate-page-id';
 import { checkRecipient } from './validate-recipient';
 import { ViolationList } from './violation-list';
@@ -13,7 +13,7 @@ export function validateSenderAction(req: SendSenderActionRequest, isPageConfigu
   checkRecipient(out, 'recipient', req.recipient);
   const actionKnown = checkEnum(out, 'action', SenderAction, req.action, true);
   if (req.personaId !== '' && !isNumericId(req.personaId)) {
-    out.add('persona_id', `must be a numeric persona id (got "${req.personaId}")`);
+    out.add('persona_id', `must be a numeric persona id (got "${shown(req.personaId)}")`);
   }
   // Rules keyed on the action would only add noise when the action itself is missing.
   if (actionKnown) checkActionFields(out, req);

@@ -6,7 +6,7 @@ import {
   type ReceiptAddress,
   type ReceiptTemplate,
 } from '../../gen/messenger/v1/template';
-import { checkCount, checkEnum, checkRequired, checkUrl, isNumericId } from './field-checks';
+import { checkCount, checkEnum, checkRequired, checkUrl, isNumericId, walkCount, shown, MAX_WALKED_ITEMS } from './field-checks';
 import type { ViolationList } from './violation-list';
 
 const RECEIPT_ELEMENTS_MAX = 100;
@@ -24,7 +24,7 @@ export function checkReceiptTemplate(out: ViolationList, field: string, t: Recei
   }
   checkUrl(out, `${field}.order_url`, t.orderUrl);
   checkCount(out, `${field}.elements`, t.elements.length, 0, RECEIPT_ELEMENTS_MAX, 'elements');
-  for (let i = 0; i < t.elements.length; i++) {
+  for (let i = 0; i < walkCount(t.elements); i++) {
     const path = `${field}.elements[${i}]`;
     const e = t.elements[i];
     checkRequired(out, `${path}.title`, e.title);
@@ -43,7 +43,8 @@ export function checkReceiptTemplate(out: ViolationList, field: string, t: Recei
     if (s.totalTax !== undefined) checkFinite(out, `${field}.summary.total_tax`, s.totalTax);
     checkFinite(out, `${field}.summary.total_cost`, s.totalCost);
   }
-  for (let i = 0; i < t.adjustments.length; i++) {
+  checkCount(out, `${field}.adjustments`, t.adjustments.length, 0, MAX_WALKED_ITEMS, 'adjustments');
+  for (let i = 0; i < walkCount(t.adjustments); i++) {
     checkRequired(out, `${field}.adjustments[${i}].name`, t.adjustments[i].name);
     checkFinite(out, `${field}.adjustments[${i}].amount`, t.adjustments[i].amount);
   }
@@ -62,7 +63,7 @@ function checkCurrency(out: ViolationList, field: string, value: string, require
   if (value === '') {
     if (required) out.add(field, 'is required');
   } else if (!/^[A-Za-z]{3}$/.test(value)) {
-    out.add(field, `must be a three-letter ISO 4217 code (got "${value}")`);
+    out.add(field, `must be a three-letter ISO 4217 code (got "${shown(value)}")`);
   }
 }
 
@@ -87,11 +88,11 @@ export function checkCustomerFeedbackTemplate(out: ViolationList, field: string,
   checkUrl(out, `${field}.business_privacy_url`, t.businessPrivacyUrl, { required: true });
   // Graph takes exactly one screen with one question today.
   checkCount(out, `${field}.feedback_screens`, t.feedbackScreens.length, 1, 1, 'feedback screens');
-  for (let i = 0; i < t.feedbackScreens.length; i++) {
+  for (let i = 0; i < walkCount(t.feedbackScreens); i++) {
     const path = `${field}.feedback_screens[${i}].questions`;
     const questions = t.feedbackScreens[i].questions;
     checkCount(out, path, questions.length, 1, 1, 'questions');
-    for (let j = 0; j < questions.length; j++) checkQuestion(out, `${path}[${j}]`, questions[j]);
+    for (let j = 0; j < walkCount(questions); j++) checkQuestion(out, `${path}[${j}]`, questions[j]);
   }
   if (!Number.isInteger(t.expiresInDays) || t.expiresInDays < 0 || t.expiresInDays > FEEDBACK_EXPIRY_MAX_DAYS) {
     out.add(`${field}.expires_in_days`, `must be between 0 and ${FEEDBACK_EXPIRY_MAX_DAYS} (got ${t.expiresInDays})`);

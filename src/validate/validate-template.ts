@@ -9,7 +9,7 @@ import {
   type Template,
 } from '../../gen/messenger/v1/template';
 import { checkButtons, checkWebview } from './validate-button';
-import { checkCount, checkEnum, checkMaxChars, checkRequired, checkRequiredMax, checkUrl } from './field-checks';
+import { checkCount, checkEnum, checkMaxChars, checkRequired, checkRequiredMax, checkUrl, walkCount } from './field-checks';
 import { checkCouponTemplate, checkCustomerFeedbackTemplate, checkReceiptTemplate } from './validate-template-commerce';
 import type { ViolationList } from './violation-list';
 
@@ -43,7 +43,7 @@ export function checkTemplate(out: ViolationList, field: string, template: Templ
 
 function checkGenericTemplate(out: ViolationList, field: string, t: GenericTemplate): void {
   checkCount(out, `${field}.elements`, t.elements.length, 1, 10, 'elements');
-  for (let i = 0; i < t.elements.length; i++) checkGenericElement(out, `${field}.elements[${i}]`, t.elements[i]);
+  for (let i = 0; i < walkCount(t.elements); i++) checkGenericElement(out, `${field}.elements[${i}]`, t.elements[i]);
   checkEnum(out, `${field}.image_aspect_ratio`, GenericTemplate_ImageAspectRatio, t.imageAspectRatio, false);
 }
 
@@ -81,5 +81,5 @@ function checkMediaTemplate(out: ViolationList, field: string, t: MediaTemplate)
 
 function checkProductTemplate(out: ViolationList, field: string, t: ProductTemplate): void {
   checkCount(out, `${field}.product_ids`, t.productIds.length, 1, 10, 'product ids');
-  for (let i = 0; i < t.productIds.length; i++) checkRequired(out, `${field}.product_ids[${i}]`, t.productIds[i]);
+  for (let i = 0; i < walkCount(t.productIds); i++) checkRequired(out, `${field}.product_ids[${i}]`, t.productIds[i]);
 }

@@ -1,5 +1,5 @@
 import { UtilityComponent_ComponentType, type UtilityTemplate } from '../../gen/messenger/v1/template';
-import { checkEnum, checkRequired } from './field-checks';
+import { checkCount, checkEnum, checkRequired, MAX_WALKED_ITEMS, walkCount } from './field-checks';
 import type { ViolationList } from './violation-list';
 
 /** The proto names of the `UtilityParameter.kind` cases, keyed by their ts-proto case. */
@@ -9,11 +9,13 @@ const PARAMETER_FIELDS = { text: 'text', postbackPayload: 'postback_payload', ur
 export function checkUtilityTemplate(out: ViolationList, field: string, t: UtilityTemplate): void {
   checkRequired(out, `${field}.name`, t.name);
   checkRequired(out, `${field}.language_code`, t.languageCode);
-  for (let i = 0; i < t.components.length; i++) {
+  checkCount(out, `${field}.components`, t.components.length, 0, MAX_WALKED_ITEMS, 'components');
+  for (let i = 0; i < walkCount(t.components); i++) {
     const path = `${field}.components[${i}]`;
     const component = t.components[i];
     checkEnum(out, `${path}.type`, UtilityComponent_ComponentType, component.type, true);
-    for (let j = 0; j < component.parameters.length; j++) {
+    checkCount(out, `${path}.parameters`, component.parameters.length, 0, MAX_WALKED_ITEMS, 'parameters');
+    for (let j = 0; j < walkCount(component.parameters); j++) {
       const kind = component.parameters[j].kind;
       const paramPath = `${path}.parameters[${j}]`;
       if (kind === undefined) out.add(paramPath, 'must set one kind: text, postback_payload or url_suffix');

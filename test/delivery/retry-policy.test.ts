@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { RetryOptions } from '../../src/delivery/delivery-types';
 import { backoffMs, DEFAULT_PAUSE_MS, pauseUntil, RETRY_DEADLINE_MARGIN_MS, retryDelayMs, retryReason } from '../../src/delivery/retry-policy';
-import type { GraphOutcome } from '../../src/graph/graph-client';
+import type { GraphOutcome } from '../../src/graph/graph-types';
+import { usageOf } from '../../src/graph/usage-headers';
 
 const options: RetryOptions = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
 const FAR = 60_000;
@@ -14,14 +15,14 @@ function graphError(code: number, isTransient?: boolean, headers: IncomingHttpHe
     code, errorSubcode: 0, type: 'OAuthException', message: '', fbtraceId: '', isTransient,
     errorUserTitle: '', errorUserMsg: '', errorData: undefined, httpStatus: 400,
   };
-  return { kind: 'graph-error', status: 400, error, headers };
+  return { kind: 'graph-error', status: 400, error, usage: usageOf(headers) };
 }
 
 const buc = (regainMinutes: number, callCount = 100): IncomingHttpHeaders => ({
   'x-business-use-case-usage': JSON.stringify({ '1': [{ type: 'messenger', call_count: callCount, total_cputime: 1, total_time: 1, estimated_time_to_regain_access: regainMinutes }] }),
 });
 
-const ok: GraphOutcome = { kind: 'ok', status: 200, body: { message_id: 'm' }, headers: {} };
+const ok = { kind: 'ok', status: 200, body: { message_id: 'm' } } as const satisfies GraphOutcome;
 
 describe('retryReason / retryDelayMs: which outcomes are retried', () => {
   const table: Array<[string, GraphOutcome, ReturnType<typeof retryReason>]> = [
@@ -32,8 +33,8 @@ describe('retryReason / retryDelayMs: which outcomes are retried', () => {
     ['timeout before sending', { kind: 'timeout', timeoutMs: 0, maybeDelivered: false }, undefined],
     ['cancelled', { kind: 'cancelled' }, undefined],
     ['bad-response', { kind: 'bad-response', status: 200, detail: 'answer is not JSON' }, undefined],
-    ['http-error 502 (may have been processed)', { kind: 'http-error', status: 502, headers: {} }, undefined],
-    ['http-error 503', { kind: 'http-error', status: 503, headers: {} }, undefined],
+    ['http-error 502 (may have been processed)', { kind: 'http-error', status: 502, usage: usageOf({}) }, undefined],
+    ['http-error 503', { kind: 'http-error', status: 503, usage: usageOf({}) }, undefined],
     ...[4, 9, 17, 32, 341, 613, 80001, 80002, 80006].map((code): [string, GraphOutcome, 'rate-limited'] => [`graph-error ${code}`, graphError(code), 'rate-limited']),
     ...[1, 2, 1200].map((code): [string, GraphOutcome, 'transient'] => [`graph-error ${code}`, graphError(code), 'transient']),
     ['graph-error 100 with is_transient', graphError(100, true), 'transient'],
@@ -123,23 +124,23 @@ describe('pauseUntil', () => {
   });
 
   it('pauses when a usage header reaches the threshold, even on success', () => {
-    expect(pauseUntil({ ...ok, headers: { 'x-app-usage': '{"call_count":95}' } }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
-    expect(pauseUntil({ ...ok, headers: { 'x-page-usage': '{"total_time":90}' } }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
-    expect(pauseUntil({ ...ok, headers: buc(3, 99) }, now, 90)).toBe(now + 180_000);
+    expect(pauseUntil({ ...ok, usage: usageOf({ 'x-app-usage': '{"call_count":95}' }) }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
+    expect(pauseUntil({ ...ok, usage: usageOf({ 'x-page-usage': '{"total_time":90}' }) }, now, 90)).toBe(now + DEFAULT_PAUSE_MS);
+    expect(pauseUntil({ ...ok, usage: usageOf(buc(3, 99)) }, now, 90)).toBe(now + 180_000);
     expect(pauseUntil(graphError(100, undefined, buc(0, 99)), now, 90)).toBe(now + DEFAULT_PAUSE_MS);
   });
 
   it('does not pause below the threshold or without headers', () => {
     expect(pauseUntil(ok, now, 90)).toBeUndefined();
-    expect(pauseUntil({ ...ok, headers: { 'x-app-usage': '{"call_count":89}' } }, now, 90)).toBeUndefined();
-    expect(pauseUntil({ ...ok, headers: { 'x-app-usage': 'garbage' } }, now, 90)).toBeUndefined();
+    expect(pauseUntil({ ...ok, usage: usageOf({ 'x-app-usage': '{"call_count":89}' }) }, now, 90)).toBeUndefined();
+    expect(pauseUntil({ ...ok, usage: usageOf({ 'x-app-usage': 'garbage' }) }, now, 90)).toBeUndefined();
     expect(pauseUntil(graphError(100), now, 90)).toBeUndefined();
   });
 
   it('does not pause on outcomes without an answer', () => {
     expect(pauseUntil({ kind: 'timeout', timeoutMs: 1, maybeDelivered: true }, now, 90)).toBeUndefined();
     expect(pauseUntil({ kind: 'unreachable', detail: '', maybeDelivered: false }, now, 90)).toBeUndefined();
-    expect(pauseUntil({ kind: 'http-error', status: 429, headers: buc(1) }, now, 90)).toBeUndefined();
+    expect(pauseUntil({ kind: 'http-error', status: 429, usage: usageOf(buc(1)) }, now, 90)).toBeUndefined();
     expect(pauseUntil({ kind: 'cancelled' }, now, 90)).toBeUndefined();
   });
 });

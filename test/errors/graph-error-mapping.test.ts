@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { errorReasonFromJSON } from '../../gen/messenger/v1/errors';
 import { classifyGraphError } from '../../src/errors/graph-error-mapping';
 
 // The error table of the README, row by row.
@@ -36,6 +37,6 @@ const table: Array<[string, number, number, boolean | undefined, status, string,
 
 describe('classifyGraphError', () => {
   it.each(table)('%s', (_name, code, subcode, transient, grpcCode, reason, retryable) => {
-    expect(classifyGraphError(code, subcode, transient)).toEqual({ grpcCode, reason, retryable });
+    expect(classifyGraphError(code, subcode, transient)).toEqual({ grpcCode, reason: errorReasonFromJSON(reason), retryable });
   });
 });

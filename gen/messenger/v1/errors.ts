@@ -391,6 +391,270 @@ export function graphErrorSubcodeToJSON(object: GraphErrorSubcode): string {
 }
 
 /**
+ * Why a call failed. Every failure the gateway answers carries exactly one
+ * `google.rpc.ErrorInfo` whose `reason` is the NAME of one of these values (AIP-193), and
+ * whose `domain` is `messenger-gateway` for the gateway's own reasons or
+ * `graph.facebook.com` for Graph's. Branch on the gRPC code and this reason, never on the
+ * status message. New reasons may be added; treat an unknown one by its gRPC code.
+ * (The values are not prefixed with `ERROR_REASON_`: their names are the wire strings.)
+ */
+export enum ErrorReason {
+  /** ERROR_REASON_UNSPECIFIED - Never sent. */
+  ERROR_REASON_UNSPECIFIED = 0,
+  /**
+   * INVALID_REQUEST - INVALID_ARGUMENT: the request breaks a rule; `google.rpc.BadRequest` lists the
+   * violations (as many as fit in the bounded trailer, then one saying how many more).
+   * Nothing was sent.
+   */
+  INVALID_REQUEST = 1,
+  /**
+   * PAGE_RATE_LIMITED - RESOURCE_EXHAUSTED: the Page is over its send rate, or paused after Graph's rate-limit
+   * answer; `RetryInfo` says when to come back. Nothing was sent.
+   */
+  PAGE_RATE_LIMITED = 2,
+  /** IDEMPOTENCY_KEY_REUSED - FAILED_PRECONDITION: this idempotency key was already used for a different request. */
+  IDEMPOTENCY_KEY_REUSED = 3,
+  /**
+   * IDEMPOTENT_SEND_IN_FLIGHT - ABORTED: the first send with this idempotency key is still in flight (or its outcome
+   * is not known yet); retry with the same key after `RetryInfo`.
+   */
+  IDEMPOTENT_SEND_IN_FLIGHT = 4,
+  /** STORE_UNAVAILABLE - UNAVAILABLE: the shared delivery store (Redis) is unreachable; retry with the same key. */
+  STORE_UNAVAILABLE = 5,
+  /** CALLER_UNAUTHENTICATED - UNAUTHENTICATED: no, or a wrong, API key or client certificate. */
+  CALLER_UNAUTHENTICATED = 6,
+  /** PAGE_NOT_GRANTED - PERMISSION_DENIED: the caller is not granted this Page. */
+  PAGE_NOT_GRANTED = 7,
+  /** CALLER_RATE_LIMITED - RESOURCE_EXHAUSTED: the caller is over its configured rate; `RetryInfo` says when. */
+  CALLER_RATE_LIMITED = 8,
+  /** TOO_MANY_CALLS - RESOURCE_EXHAUSTED: the gateway is at its bound of calls in flight; retry shortly. */
+  TOO_MANY_CALLS = 9,
+  /** METHOD_NOT_DECLARED - UNIMPLEMENTED: the method has no access rule in the gateway, so it is refused. */
+  METHOD_NOT_DECLARED = 10,
+  /**
+   * CANCELLED - CANCELLED: the caller cancelled the call (the caller never sees this answer; it
+   * appears in logs and spans).
+   */
+  CANCELLED = 11,
+  /** INTERNAL - INTERNAL: a fault in the gateway itself; it is logged. */
+  INTERNAL = 12,
+  /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
+  INVALID_PARAMETER = 20,
+  /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
+  RECIPIENT_NOT_FOUND = 21,
+  /** RECIPIENT_UNAVAILABLE - FAILED_PRECONDITION: Graph error 551, the person isn't available right now. */
+  RECIPIENT_UNAVAILABLE = 22,
+  /** OUTSIDE_MESSAGING_WINDOW - FAILED_PRECONDITION: Graph error 10 with 2018278 or 2018065, outside the messaging window. */
+  OUTSIDE_MESSAGING_WINDOW = 23,
+  /** CANNOT_REPLY_TO_ACTIVITY - FAILED_PRECONDITION: Graph error 10903, this user can't reply to this activity. */
+  CANNOT_REPLY_TO_ACTIVITY = 24,
+  /** ACTIVITY_ALREADY_REPLIED - ALREADY_EXISTS: Graph error 10900, the activity was already replied to. */
+  ACTIVITY_ALREADY_REPLIED = 25,
+  /** PAGE_MESSAGING_DISABLED - FAILED_PRECONDITION: Graph error 10904, the Page has messaging disabled. */
+  PAGE_MESSAGING_DISABLED = 26,
+  /** COMMERCE_MESSAGING_DISABLED - FAILED_PRECONDITION: Graph error 2022, commerce messages disabled for the app. */
+  COMMERCE_MESSAGING_DISABLED = 27,
+  /** PAGE_ACCESS_TOKEN_INVALID - FAILED_PRECONDITION: Graph error 190, the Page token (the gateway's credential) is invalid. */
+  PAGE_ACCESS_TOKEN_INVALID = 28,
+  /** PERMISSION_ERROR - PERMISSION_DENIED: Graph error 10 (other subcodes), 200 or 230. */
+  PERMISSION_ERROR = 29,
+  /** ACTION_BLOCKED_AS_ABUSIVE - PERMISSION_DENIED: Graph error 368, the action was deemed abusive. */
+  ACTION_BLOCKED_AS_ABUSIVE = 30,
+  /**
+   * RATE_LIMITED - RESOURCE_EXHAUSTED: a Graph rate-limit error (613, 4, 9, 17, 32, 341, 80001, 80002,
+   * 80006); `RetryInfo` carries Graph's estimate, else 30 s.
+   */
+  RATE_LIMITED = 31,
+  /** TEMPORARY_SEND_FAILURE - UNAVAILABLE: Graph error 1200, 2, 1, or any error with `is_transient: true`. */
+  TEMPORARY_SEND_FAILURE = 32,
+  /** GRAPH_ERROR - UNKNOWN: any other Graph error; `GraphError` has Graph's code and message. */
+  GRAPH_ERROR = 33,
+  /**
+   * GRAPH_UNAVAILABLE - UNAVAILABLE: Graph unreachable, the connection failed, or a 5xx without a Graph
+   * error; `metadata.maybe_delivered` says whether the message may have been sent.
+   */
+  GRAPH_UNAVAILABLE = 34,
+  /**
+   * GRAPH_TIMEOUT - DEADLINE_EXCEEDED: Graph did not answer in time; `metadata.maybe_delivered` says
+   * whether the request had been sent (then the message may have been delivered).
+   */
+  GRAPH_TIMEOUT = 35,
+  /**
+   * GRAPH_BAD_RESPONSE - UNKNOWN: Graph answered something malformed (not JSON, no id, too large); the
+   * message may have been sent.
+   */
+  GRAPH_BAD_RESPONSE = 36,
+  UNRECOGNIZED = -1,
+}
+
+export function errorReasonFromJSON(object: any): ErrorReason {
+  switch (object) {
+    case 0:
+    case "ERROR_REASON_UNSPECIFIED":
+      return ErrorReason.ERROR_REASON_UNSPECIFIED;
+    case 1:
+    case "INVALID_REQUEST":
+      return ErrorReason.INVALID_REQUEST;
+    case 2:
+    case "PAGE_RATE_LIMITED":
+      return ErrorReason.PAGE_RATE_LIMITED;
+    case 3:
+    case "IDEMPOTENCY_KEY_REUSED":
+      return ErrorReason.IDEMPOTENCY_KEY_REUSED;
+    case 4:
+    case "IDEMPOTENT_SEND_IN_FLIGHT":
+      return ErrorReason.IDEMPOTENT_SEND_IN_FLIGHT;
+    case 5:
+    case "STORE_UNAVAILABLE":
+      return ErrorReason.STORE_UNAVAILABLE;
+    case 6:
+    case "CALLER_UNAUTHENTICATED":
+      return ErrorReason.CALLER_UNAUTHENTICATED;
+    case 7:
+    case "PAGE_NOT_GRANTED":
+      return ErrorReason.PAGE_NOT_GRANTED;
+    case 8:
+    case "CALLER_RATE_LIMITED":
+      return ErrorReason.CALLER_RATE_LIMITED;
+    case 9:
+    case "TOO_MANY_CALLS":
+      return ErrorReason.TOO_MANY_CALLS;
+    case 10:
+    case "METHOD_NOT_DECLARED":
+      return ErrorReason.METHOD_NOT_DECLARED;
+    case 11:
+    case "CANCELLED":
+      return ErrorReason.CANCELLED;
+    case 12:
+    case "INTERNAL":
+      return ErrorReason.INTERNAL;
+    case 20:
+    case "INVALID_PARAMETER":
+      return ErrorReason.INVALID_PARAMETER;
+    case 21:
+    case "RECIPIENT_NOT_FOUND":
+      return ErrorReason.RECIPIENT_NOT_FOUND;
+    case 22:
+    case "RECIPIENT_UNAVAILABLE":
+      return ErrorReason.RECIPIENT_UNAVAILABLE;
+    case 23:
+    case "OUTSIDE_MESSAGING_WINDOW":
+      return ErrorReason.OUTSIDE_MESSAGING_WINDOW;
+    case 24:
+    case "CANNOT_REPLY_TO_ACTIVITY":
+      return ErrorReason.CANNOT_REPLY_TO_ACTIVITY;
+    case 25:
+    case "ACTIVITY_ALREADY_REPLIED":
+      return ErrorReason.ACTIVITY_ALREADY_REPLIED;
+    case 26:
+    case "PAGE_MESSAGING_DISABLED":
+      return ErrorReason.PAGE_MESSAGING_DISABLED;
+    case 27:
+    case "COMMERCE_MESSAGING_DISABLED":
+      return ErrorReason.COMMERCE_MESSAGING_DISABLED;
+    case 28:
+    case "PAGE_ACCESS_TOKEN_INVALID":
+      return ErrorReason.PAGE_ACCESS_TOKEN_INVALID;
+    case 29:
+    case "PERMISSION_ERROR":
+      return ErrorReason.PERMISSION_ERROR;
+    case 30:
+    case "ACTION_BLOCKED_AS_ABUSIVE":
+      return ErrorReason.ACTION_BLOCKED_AS_ABUSIVE;
+    case 31:
+    case "RATE_LIMITED":
+      return ErrorReason.RATE_LIMITED;
+    case 32:
+    case "TEMPORARY_SEND_FAILURE":
+      return ErrorReason.TEMPORARY_SEND_FAILURE;
+    case 33:
+    case "GRAPH_ERROR":
+      return ErrorReason.GRAPH_ERROR;
+    case 34:
+    case "GRAPH_UNAVAILABLE":
+      return ErrorReason.GRAPH_UNAVAILABLE;
+    case 35:
+    case "GRAPH_TIMEOUT":
+      return ErrorReason.GRAPH_TIMEOUT;
+    case 36:
+    case "GRAPH_BAD_RESPONSE":
+      return ErrorReason.GRAPH_BAD_RESPONSE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ErrorReason.UNRECOGNIZED;
+  }
+}
+
+export function errorReasonToJSON(object: ErrorReason): string {
+  switch (object) {
+    case ErrorReason.ERROR_REASON_UNSPECIFIED:
+      return "ERROR_REASON_UNSPECIFIED";
+    case ErrorReason.INVALID_REQUEST:
+      return "INVALID_REQUEST";
+    case ErrorReason.PAGE_RATE_LIMITED:
+      return "PAGE_RATE_LIMITED";
+    case ErrorReason.IDEMPOTENCY_KEY_REUSED:
+      return "IDEMPOTENCY_KEY_REUSED";
+    case ErrorReason.IDEMPOTENT_SEND_IN_FLIGHT:
+      return "IDEMPOTENT_SEND_IN_FLIGHT";
+    case ErrorReason.STORE_UNAVAILABLE:
+      return "STORE_UNAVAILABLE";
+    case ErrorReason.CALLER_UNAUTHENTICATED:
+      return "CALLER_UNAUTHENTICATED";
+    case ErrorReason.PAGE_NOT_GRANTED:
+      return "PAGE_NOT_GRANTED";
+    case ErrorReason.CALLER_RATE_LIMITED:
+      return "CALLER_RATE_LIMITED";
+    case ErrorReason.TOO_MANY_CALLS:
+      return "TOO_MANY_CALLS";
+    case ErrorReason.METHOD_NOT_DECLARED:
+      return "METHOD_NOT_DECLARED";
+    case ErrorReason.CANCELLED:
+      return "CANCELLED";
+    case ErrorReason.INTERNAL:
+      return "INTERNAL";
+    case ErrorReason.INVALID_PARAMETER:
+      return "INVALID_PARAMETER";
+    case ErrorReason.RECIPIENT_NOT_FOUND:
+      return "RECIPIENT_NOT_FOUND";
+    case ErrorReason.RECIPIENT_UNAVAILABLE:
+      return "RECIPIENT_UNAVAILABLE";
+    case ErrorReason.OUTSIDE_MESSAGING_WINDOW:
+      return "OUTSIDE_MESSAGING_WINDOW";
+    case ErrorReason.CANNOT_REPLY_TO_ACTIVITY:
+      return "CANNOT_REPLY_TO_ACTIVITY";
+    case ErrorReason.ACTIVITY_ALREADY_REPLIED:
+      return "ACTIVITY_ALREADY_REPLIED";
+    case ErrorReason.PAGE_MESSAGING_DISABLED:
+      return "PAGE_MESSAGING_DISABLED";
+    case ErrorReason.COMMERCE_MESSAGING_DISABLED:
+      return "COMMERCE_MESSAGING_DISABLED";
+    case ErrorReason.PAGE_ACCESS_TOKEN_INVALID:
+      return "PAGE_ACCESS_TOKEN_INVALID";
+    case ErrorReason.PERMISSION_ERROR:
+      return "PERMISSION_ERROR";
+    case ErrorReason.ACTION_BLOCKED_AS_ABUSIVE:
+      return "ACTION_BLOCKED_AS_ABUSIVE";
+    case ErrorReason.RATE_LIMITED:
+      return "RATE_LIMITED";
+    case ErrorReason.TEMPORARY_SEND_FAILURE:
+      return "TEMPORARY_SEND_FAILURE";
+    case ErrorReason.GRAPH_ERROR:
+      return "GRAPH_ERROR";
+    case ErrorReason.GRAPH_UNAVAILABLE:
+      return "GRAPH_UNAVAILABLE";
+    case ErrorReason.GRAPH_TIMEOUT:
+      return "GRAPH_TIMEOUT";
+    case ErrorReason.GRAPH_BAD_RESPONSE:
+      return "GRAPH_BAD_RESPONSE";
+    case ErrorReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * The Graph API error exactly as Graph returned it (`{"error": {...}}`). The gateway
  * attaches it as a detail of the `google.rpc.Status` of every upstream failure, next
  * to a `google.rpc.ErrorInfo` (domain `graph.facebook.com`) and, when retrying can

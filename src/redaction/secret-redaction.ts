@@ -1,11 +1,12 @@
 /**
- * The last line of defence against leaking credentials into telemetry: every string
- * leaving the process through an exporter goes through `redactSecrets`, whatever
- * attribute, event or status it sits in. It does not depend on attribute names.
+ * What must never leave the process: every configured secret and anything shaped like a
+ * credential. The status encoder (answers to callers), the logger and the span exporter pass
+ * every string they emit through here, whatever field, attribute or event it sits in: it
+ * does not depend on names.
  */
 const secrets = new Set<string>();
 
-/** Registers a value (token, app secret, proof) that must never be exported. */
+/** Registers a value (token, app secret, caller key, Redis password) that must never leave the process. */
 export function registerSecret(value: string | undefined): void {
   // Very short values would redact innocent text and are not credentials anyway.
   if (value && value.length >= 8) secrets.add(value);
@@ -43,4 +44,27 @@ export function redactUrlQuery(url: string): string {
   const q = url.indexOf('?');
   const noQuery = q === -1 ? url : `${url.slice(0, q)}?${REDACTED}`;
   return noQuery.replace(/\/\/[^/@]*@/, '//');
+}
+
+/**
+ * `value` with every string in it (nested objects and arrays too) redacted; the same object
+ * when nothing needed it, so the common answer costs a few string tests and no copy.
+ */
+export function redactStrings<T>(value: T): T {
+  if (typeof value === 'string') return redactSecrets(value) as T;
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const r = redactStrings(item);
+      if (r !== item) (out ??= [...value])[i] = r;
+    });
+    return (out ?? value) as T;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const r = redactStrings(v);
+    if (r !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = r;
+  }
+  return (copy ?? value) as T;
 }

@@ -1,0 +1,71 @@
+import { status } from '@grpc/grpc-js';
+import { ErrorReason, errorReasonToJSON, type GraphError } from '../../gen/messenger/v1/errors';
+import type { FieldViolation } from '../validate/field-violation';
+
+/** `google.rpc.ErrorInfo.domain` of errors the gateway raises itself. */
+export const GATEWAY_DOMAIN = 'messenger-gateway';
+/** `google.rpc.ErrorInfo.domain` of every failure reported by or about Graph. */
+export const GRAPH_DOMAIN = 'graph.facebook.com';
+
+/**
+ * Why a call failed, as data. Validation, delivery, the Graph mapping and the access checks
+ * produce it; it travels unencoded through the pipeline (the retry loop, the idempotency
+ * store, logs and spans read its fields), and only the protocol edge
+ * (src/errors/status-encoder.ts) turns it into a gRPC status, bounded and redacted there.
+ */
+export interface Failure {
+  readonly code: status;
+  readonly reason: ErrorReason;
+  /** For people; never parsed by callers. */
+  readonly message: string;
+  /** When a retry can help: the `google.rpc.RetryInfo` delay. */
+  readonly retryAfterMs?: number;
+  /** `google.rpc.BadRequest` (INVALID_REQUEST only). */
+  readonly violations?: readonly FieldViolation[];
+  /** Graph's own error, when Graph sent one. */
+  readonly graph?: GraphError;
+  /** `google.rpc.ErrorInfo.metadata` beyond what the edge derives (maybe_delivered, http_status, ...). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Graph certainly never received the request: an idempotency claim may be released. */
+  readonly nothingSent: boolean;
+}
+
+const GRAPH_REASONS: ReadonlySet<ErrorReason> = new Set([
+  ErrorReason.INVALID_PARAMETER, ErrorReason.RECIPIENT_NOT_FOUND, ErrorReason.RECIPIENT_UNAVAILABLE,
+  ErrorReason.OUTSIDE_MESSAGING_WINDOW, ErrorReason.CANNOT_REPLY_TO_ACTIVITY, ErrorReason.ACTIVITY_ALREADY_REPLIED,
+  ErrorReason.PAGE_MESSAGING_DISABLED, ErrorReason.COMMERCE_MESSAGING_DISABLED, ErrorReason.PAGE_ACCESS_TOKEN_INVALID,
+  ErrorReason.PERMISSION_ERROR, ErrorReason.ACTION_BLOCKED_AS_ABUSIVE, ErrorReason.RATE_LIMITED,
+  ErrorReason.TEMPORARY_SEND_FAILURE, ErrorReason.GRAPH_ERROR, ErrorReason.GRAPH_UNAVAILABLE,
+  ErrorReason.GRAPH_TIMEOUT, ErrorReason.GRAPH_BAD_RESPONSE,
+]);
+
+/** The ErrorInfo domain of a reason: Graph's reasons are `graph.facebook.com`, the rest the gateway's. */
+export function domainOf(reason: ErrorReason): string {
+  return GRAPH_REASONS.has(reason) ? GRAPH_DOMAIN : GATEWAY_DOMAIN;
+}
+
+/** The wire name of a reason (`google.rpc.ErrorInfo.reason`, log `reason`, span `messenger.error.reason`). */
+export function reasonName(reason: ErrorReason): string {
+  return errorReasonToJSON(reason);
+}
+
+/** A failure the gateway decides itself: Graph never saw the request unless `nothingSent: false` is given. */
+export function gatewayFailure(
+  code: status,
+  reason: ErrorReason,
+  message: string,
+  extra: Partial<Omit<Failure, 'code' | 'reason' | 'message'>> = {},
+): Failure {
+  return { code, reason, message, nothingSent: true, ...extra };
+}
+
+/** INVALID_ARGUMENT listing every violation; nothing reached Graph. */
+export function invalidRequest(what: string, violations: readonly FieldViolation[]): Failure {
+  const first = violations.slice(0, 3).map((v) => `${v.field}: ${v.description}`).join('; ');
+  const more = violations.length > 3 ? `; and ${violations.length - 3} more` : '';
+  const message = `invalid ${what} (${violations.length} violation${violations.length === 1 ? '' : 's'}): ${first}${more}`;
+  return { code: status.INVALID_ARGUMENT, reason: ErrorReason.INVALID_REQUEST, message, violations, nothingSent: true, metadata: { violations: String(violations.length) } };
+}
+
+/** A fault of the gateway itself (logged where it is caught); the caller learns nothing more. */
+export const INTERNAL_FAILURE: Failure = gatewayFailure(status.INTERNAL, ErrorReason.INTERNAL, 'internal error in the gateway', { nothingSent: false });

@@ -1,0 +1,47 @@
+/**
+ * The types the Graph client shares with the layers that call it (delivery, service, errors),
+ * in one module that imports nothing of the gateway's: so nothing that needs a CancelSignal or
+ * a GraphOutcome has to import the client, and no cycle can form through it.
+ */
+import type { GraphError } from '../../gen/messenger/v1/errors';
+import type { GraphUsage } from './usage-headers';
+
+/** Everything a Graph call can end with; mapped to a Failure by src/errors/upstream-failure.ts. */
+export type GraphOutcome =
+  | { kind: 'ok'; status: number; body: Record<string, unknown>; usage?: GraphUsage }
+  | { kind: 'graph-error'; status: number; error: GraphError; usage?: GraphUsage }
+  /** A non-2xx answer without a Graph error envelope (a proxy's 502 page, say). */
+  | { kind: 'http-error'; status: number; usage?: GraphUsage }
+  | { kind: 'bad-response'; status: number; detail: string }
+  /** No answer: `maybeDelivered` is false only when the request certainly never left. */
+  | { kind: 'unreachable'; detail: string; maybeDelivered: boolean }
+  | { kind: 'timeout'; timeoutMs: number; maybeDelivered: boolean }
+  | { kind: 'cancelled' };
+
+export type GraphFailureOutcome = Exclude<GraphOutcome, { kind: 'ok' }>;
+
+/**
+ * Cancellation as the Graph client, the page limiter and the stores use it: an AbortSignal
+ * fits, and so does the gateway's cheaper per-call signal (src/service/call-bounds.ts).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  /** `listener` runs at most once, on abort. */
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/** Bounds of one call: the caller's deadline (epoch ms) and cancellation. */
+export interface CallBounds {
+  deadline?: number;
+  signal?: CancelSignal;
+}
+
+/** A file streamed to Graph as the multipart `filedata` part. */
+export interface FilePart {
+  filename: string;
+  contentType: string;
+  /** Known size lets the request carry Content-Length instead of chunked encoding. */
+  size?: number;
+  data: AsyncIterable<Uint8Array>;
+}

@@ -1,0 +1,33 @@
+import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequest, type SendSenderActionRequest, type UploadAttachmentRequest } from '../../gen/messenger/v1/service';
+
+/**
+ * How each RPC the gateway serves is authorized, declared per method (by its full path). The
+ * access interceptor refuses any method without a declaration, so an RPC added later is
+ * closed until someone says how its Page is found.
+ */
+export type MethodAccess =
+  /** Probes and tooling (health, reflection): no credentials, never counted. */
+  | { kind: 'public' }
+  /** A caller's call for a Page: each request message names it (undefined: this message names none). */
+  | { kind: 'page'; pageOf(message: unknown): string | undefined };
+
+function page<T>(of: (message: T) => string | undefined): MethodAccess {
+  return { kind: 'page', pageOf: (message) => (message === undefined || message === null ? undefined : of(message as T)) };
+}
+
+const M = MessengerServiceService;
+const PUBLIC: MethodAccess = { kind: 'public' };
+
+/** The declarations of every method the gateway serves. */
+export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, MethodAccess>([
+  [M.sendMessage.path, page<SendMessageRequest>((m) => m.pageId)],
+  [M.sendSenderAction.path, page<SendSenderActionRequest>((m) => m.pageId)],
+  // Every message of the stream is checked: each names its own Page.
+  [M.sendMessages.path, page<SendMessagesRequest>((m) => m.message?.pageId)],
+  // The Page is in the first message (metadata); chunks name none.
+  [M.uploadAttachment.path, page<UploadAttachmentRequest>((m) => (m.part?.$case === 'metadata' ? m.part.value.pageId : undefined))],
+  ['/grpc.health.v1.Health/Check', PUBLIC],
+  ['/grpc.health.v1.Health/Watch', PUBLIC],
+  ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', PUBLIC],
+  ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', PUBLIC],
+]);

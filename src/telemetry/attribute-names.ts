@@ -1,0 +1,69 @@
+/**
+ * Every span attribute, span event and metric name the gateway sets, in one place. Stable
+ * OpenTelemetry semantic conventions come from @opentelemetry/semantic-conventions; the RPC
+ * ones are still incubating there (whose constants the OpenTelemetry docs say to copy, not
+ * import) and are the pre-1.0 names @opentelemetry/instrumentation-grpc emits.
+ */
+export {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ATTR_URL_QUERY,
+} from '@opentelemetry/semantic-conventions';
+
+export const ATTR_RPC_SYSTEM = 'rpc.system';
+export const ATTR_RPC_SERVICE = 'rpc.service';
+export const ATTR_RPC_METHOD = 'rpc.method';
+export const ATTR_RPC_GRPC_STATUS_CODE = 'rpc.grpc.status_code';
+/** What instrumentation-grpc puts on a failed server span, kept for dashboards built on it. */
+export const ATTR_GRPC_ERROR_NAME = 'grpc.error_name';
+export const ATTR_GRPC_ERROR_MESSAGE = 'grpc.error_message';
+
+/** The gateway's own attributes (server span unless said). */
+export const ATTR = {
+  PAGE_ID: 'messenger.page.id',
+  /** The authenticated calling service (its configured name, never its key). */
+  CALLER: 'messenger.caller',
+  MESSAGING_TYPE: 'messenger.messaging_type',
+  SENDER_ACTION: 'messenger.sender_action',
+  RECIPIENT_KIND: 'messenger.recipient.kind',
+  /** Only with `telemetry.recordRecipient: true`: a PSID is personal data. */
+  RECIPIENT_ID: 'messenger.recipient.id',
+  MESSAGE_ID: 'messenger.message.id',
+  ATTACHMENT_ID: 'messenger.attachment.id',
+  UPLOAD_BYTES: 'messenger.upload.bytes',
+  UPLOAD_SOURCE: 'messenger.upload.source',
+  ERROR_REASON: 'messenger.error.reason',
+  GRAPH_CODE: 'messenger.graph.error.code',
+  GRAPH_SUBCODE: 'messenger.graph.error.subcode',
+  GRAPH_FBTRACE_ID: 'messenger.graph.error.fbtrace_id',
+  GRAPH_TRANSIENT: 'messenger.graph.error.is_transient',
+  GRAPH_ERROR_TYPE: 'messenger.graph.error.type',
+  GRAPH_ERROR_MESSAGE: 'messenger.graph.error.message',
+  RETRY_DELAY_S: 'messenger.retry.delay_s',
+  VIOLATIONS: 'messenger.validation.violations',
+  IDEMPOTENCY_KEY_PRESENT: 'messenger.idempotency.key_present',
+  IDEMPOTENCY_REPLAYED: 'messenger.idempotency.replayed',
+  /** `messenger.graph.retry` event: the attempt that failed and the wait before the next. */
+  RETRY_ATTEMPT: 'messenger.retry.attempt',
+  RETRY_DELAY_MS: 'messenger.retry.delay_ms',
+  /** The Graph outcome kind (`ok`, `graph-error`, `timeout`, ...): retry events and the latency metric. */
+  GRAPH_OUTCOME: 'messenger.graph.outcome',
+  /** Usage metric: which header the percentage came from. */
+  USAGE_HEADER: 'messenger.usage.header',
+} as const;
+
+export const EVENT = {
+  GRAPH_ERROR: 'messenger.graph.error',
+  GRAPH_RETRY: 'messenger.graph.retry',
+} as const;
+
+export const METRIC = {
+  SENDS: 'messenger.gateway.sends',
+  GRAPH_DURATION: 'messenger.graph.request.duration',
+  GRAPH_USAGE: 'messenger.graph.usage',
+} as const;
