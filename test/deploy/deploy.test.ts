@@ -73,6 +73,25 @@ describe('deploy/', () => {
     }
   }, 120_000);
 
+  // After the test above, which built dist/.
+  it("package.json's dependencies are exactly the packages dist/ requires (the image installs only those)", () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : [],
+      );
+    const required = new Set<string>();
+    for (const file of [...files(join(ROOT, 'dist/src')), ...files(join(ROOT, 'dist/gen'))]) {
+      if (file.includes('/dist/src/codegen/')) continue;
+      // Static imports compile to require("x"); the OTLP exporters are require('x')d when chosen.
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/\brequire\((?:"|')([^"'.][^"']*)(?:"|')\)/g)) {
+        if (spec.startsWith('node:')) continue;
+        required.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+      }
+    }
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect([...required].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+  });
+
   // Here, not in its own file: it rebuilds dist/ too, which must not race the test above.
   it('`npm start` builds dist/ and runs it; SIGTERM to npm reaches the gateway, which drains and exits 0', async () => {
     const port = await freePort();
