@@ -2,8 +2,9 @@
 //
 //   src/cli -> src/server -> src/service -> src/validate, src/graph, src/errors, src/delivery
 //
-// An arrow may be skipped (cli may import service), never walked backwards. src/config and
-// src/log may be imported by anyone; src/telemetry is a leaf; gen/ never imports src/.
+// An arrow may be skipped (cli may import service), never walked backwards. src/config,
+// src/log and src/redaction may be imported by anyone; src/telemetry is a leaf (it may use
+// src/redaction, itself a leaf); gen/ never imports src/.
 // Type-only imports (`import type`, `import { type X }`) count like any other import: they
 // are edges of the design even though tsc erases them (tsPreCompilationDeps: true).
 'use strict';
@@ -57,9 +58,16 @@ module.exports = {
     {
       name: 'telemetry-is-a-leaf',
       severity: 'error',
-      comment: 'src/telemetry imports only its own folder, gen/ and packages.',
+      comment: 'src/telemetry imports only its own folder, src/redaction, gen/ and packages.',
       from: { path: src('telemetry') },
-      to: { path: '^src/', pathNot: src('telemetry') },
+      to: { path: '^src/', pathNot: src('telemetry', 'redaction') },
+    },
+    {
+      name: 'redaction-is-a-leaf',
+      severity: 'error',
+      comment: 'src/redaction (what must never leave the process) is imported by anyone and imports no other folder of src/.',
+      from: { path: src('redaction') },
+      to: { path: '^src/', pathNot: src('redaction') },
     },
     {
       name: 'config-is-a-leaf',

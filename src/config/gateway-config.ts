@@ -1,5 +1,3 @@
-import type { IdempotencyOptions, RateLimitOptions, RetryOptions } from '../delivery/delivery-types';
-
 /** The gateway's configuration after defaults and `${ENV}` substitution. */
 export interface GatewayConfig {
   /** `host:port` the gRPC server binds. */
@@ -111,3 +109,30 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000 },
   insecure: false,
 };
+
+export interface IdempotencyOptions {
+  /** How long a finished outcome is replayed (default 24 h). */
+  windowMs: number;
+  /** How long an in-flight claim holds before another call may take over (a crashed owner). */
+  claimTtlMs: number;
+  /** Memory store only: at most this many keys, least recently used evicted first. */
+  maxKeys: number;
+}
+
+export interface RateLimitOptions {
+  /** Tokens per second per page for text, templates, reactions, sender actions (Meta: ~300/s). */
+  defaultPerSecond: number;
+  /** Tokens per second per page for audio and video (Meta: 10/s). */
+  mediaPerSecond: number;
+  /** Longest a send waits for a token (also bounded by its deadline). */
+  maxWaitMs: number;
+  /** Most sends waiting per page and class; beyond it RESOURCE_EXHAUSTED at once. */
+  maxQueue: number;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}

@@ -5,6 +5,9 @@
 import type { Failure } from '../errors/failure';
 import type { CancelSignal } from '../graph/graph-types';
 
+// The options are configuration: their shapes live with the config.
+export type { IdempotencyOptions, RateLimitOptions, RetryOptions } from '../config/gateway-config';
+
 /** What a finished send left behind, replayed to later calls with the same key. */
 export type StoredOutcome =
   /** The encoded response message (SendMessageResponse or SendSenderActionResponse), base64. */
@@ -41,14 +44,6 @@ export interface IdempotencyStore {
   close(): Promise<void>;
 }
 
-export interface IdempotencyOptions {
-  /** How long a finished outcome is replayed (default 24 h). */
-  windowMs: number;
-  /** How long an in-flight claim holds before another call may take over (a crashed owner). */
-  claimTtlMs: number;
-  /** Memory store only: at most this many keys, least recently used evicted first. */
-  maxKeys: number;
-}
 
 /** Which of a page's buckets a send draws from: Meta limits audio and video much lower. */
 export type RateClass = 'default' | 'media';
@@ -67,20 +62,4 @@ export interface PageRateLimiter {
   close(): Promise<void>;
 }
 
-export interface RateLimitOptions {
-  /** Tokens per second per page for text, templates, reactions, sender actions (Meta: ~300/s). */
-  defaultPerSecond: number;
-  /** Tokens per second per page for audio and video (Meta: 10/s). */
-  mediaPerSecond: number;
-  /** Longest a send waits for a token (also bounded by its deadline). */
-  maxWaitMs: number;
-  /** Most sends waiting per page and class; beyond it RESOURCE_EXHAUSTED at once. */
-  maxQueue: number;
-}
 
-export interface RetryOptions {
-  /** Attempts in all, the first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
