@@ -11,8 +11,6 @@ export interface RedisIdempotencyOptions extends IdempotencyOptions {
   /** First and largest poll interval of `wait` (defaults 10 ms and 100 ms). */
   pollMinMs?: number;
   pollMaxMs?: number;
-  /** Whether `close` also quits the connection (default false: the owner closes it). */
-  ownsConnection?: boolean;
 }
 
 // Each key is a hash: s = 'p' (pending, PX claimTtlMs) or 'd' (done, PX windowMs), fp, o = outcome JSON.
@@ -105,7 +103,6 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async close(): Promise<void> {
     this.closed = true;
     for (const wake of [...this.sleeps]) wake();
-    if (this.options.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   /** Sleeps `ms`, waking early on abort or close; its timer never outlives it. */

@@ -8,8 +8,6 @@ import { StoreUnavailableError } from './store-unavailable-error';
 export interface RedisRateLimiterOptions extends RateLimitOptions {
   /** Prefix of every key (default `mgw:rate:`). */
   keyPrefix?: string;
-  /** Whether `close` also quits the connection (default false: the owner closes it). */
-  ownsConnection?: boolean;
 }
 
 // One token from the page's shared bucket, or how long until there is one. The clock is the Redis
@@ -159,7 +157,6 @@ export class RedisRateLimiter implements PageRateLimiter {
     this.closed = true;
     for (const queue of this.queues.values()) this.flush(queue, GAVE_UP);
     this.queues.clear();
-    if (this.options.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private queue(pageId: string, cls: RateClass): LocalQueue {

@@ -11,7 +11,7 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
   const redisServer = useRedisServer();
   const connection = redisServer.connection;
 
-  idempotencySuite('redis', async (options) => new RedisIdempotencyStore(await connectRedis(redisServer.url()), { ...options, ownsConnection: true }));
+  idempotencySuite('redis', async (options) => new RedisIdempotencyStore(await redisServer.connection(), options));
 
   it('20 concurrent claims from two connections (two replicas): exactly one claimed', async () => {
     const a = new RedisIdempotencyStore(await connection(), OPTIONS);
@@ -36,7 +36,7 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
 
   it('replays survive a restart of the gateway (a new store and connection)', async () => {
     const key = `restart-${Date.now()}`;
-    const first = new RedisIdempotencyStore(await connectRedis(redisServer.url()), { ...OPTIONS, ownsConnection: true });
+    const first = new RedisIdempotencyStore(await connection(), OPTIONS);
     await first.claim(key, 'fp');
     await first.complete(key, 'fp', RESPONSE);
     await first.close();

@@ -13,7 +13,7 @@ describe.skipIf(!available)('RedisRateLimiter', () => {
   const redisServer = useRedisServer();
   const connection = redisServer.connection;
 
-  rateLimiterSuite('redis', async (options) => new RedisRateLimiter(await connectRedis(redisServer.url()), { ...options, ownsConnection: true }));
+  rateLimiterSuite('redis', async (options) => new RedisRateLimiter(await redisServer.connection(), options));
 
   it('two limiters (two replicas) on one Redis share the page rate', async () => {
     const a = new RedisRateLimiter(await connection(), LIMITS);
