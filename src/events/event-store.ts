@@ -1,0 +1,102 @@
+/**
+ * The contract of the event store behind StreamEvents: store once (Meta's retries removed),
+ * deliver at least once per consumer group, per-conversation order, ack deadlines, nacks,
+ * dead letters. Implementations: memory (embedded default, bounded) and Redis Streams (many
+ * replicas). Both pass test/events/event-store-suite.ts.
+ */
+import type { Event } from '../../gen/messenger/v1/events';
+
+/** One event to store, as the webhook parser made it. */
+export interface NewEvent {
+  event: Event;
+  /** What Meta's retries share: `message:<mid>`, `echo:<mid>`, `edit:<mid>:<n>`, else a hash of page, sender, kind and item. */
+  dedupKey: string;
+  /** Page and person (`<page>\u0000<psid>`): the unit of ordering. */
+  conversation: string;
+}
+
+export interface AppendResult {
+  /** Events newly stored (each got `receivedTime`). */
+  stored: number;
+  /** Events already stored within the dedup window: not stored again. */
+  duplicates: number;
+}
+
+/** The store is at its bound: nothing of the batch was stored (the webhook answers 503, Meta retries). */
+export class EventStoreFullError extends Error {
+  override readonly name = 'EventStoreFullError';
+}
+
+/** The store could not be reached (Redis down): nothing is known to be stored. */
+export class EventStoreUnavailableError extends Error {
+  override readonly name = 'EventStoreUnavailableError';
+}
+
+export type StartAt = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'; epochMs: number };
+
+export interface ConsumerOptions {
+  group: string;
+  /** Only events of these pages; undefined: every page. */
+  pageIds: ReadonlySet<string> | undefined;
+  /** Most events delivered to this consumer and neither acked nor nacked. */
+  maxOutstanding: number;
+  /** Where a group that does not exist yet starts. */
+  start: StartAt;
+}
+
+export interface DeliveredEvent {
+  event: Event;
+  /** 1 the first time the group is given this event, then 2, 3, ... */
+  attempt: number;
+}
+
+/** One consumer of a group: the events it is given arrive through `deliver`. */
+export interface Consumer {
+  /** Handled: not delivered again to the group. Unknown or foreign ids are ignored. */
+  ack(eventIds: readonly string[]): Promise<void>;
+  /** Not handled: delivered again after `delayMs` (0: at once); the conversation waits. */
+  nack(eventIds: readonly string[], delayMs: number): Promise<void>;
+  /** The stream ended or broke: its outstanding events go back to the group at once. */
+  close(): Promise<void>;
+}
+
+export interface DeadLetter {
+  event: Event;
+  deliveryAttempts: number;
+  parkedAt: number;
+}
+
+export interface GroupStats {
+  group: string;
+  /** Events stored for the group and not yet acked or parked. */
+  lag: number;
+  /** Age in ms of the oldest of those (0 when none). */
+  oldestUnackedMs: number;
+}
+
+export interface EventStoreOptions {
+  /** How long a dedup key is remembered (default 24 h). */
+  dedupWindowMs: number;
+  /** How long events are retained for replay (`START_POSITION_EARLIEST`) and delivery. */
+  retentionMs: number;
+  /** Most events held (memory store); past it, events every group has acked may go, else appends are refused. */
+  maxEvents: number;
+  /** An event delivered and neither acked nor nacked within this is delivered again (default 60 s). */
+  ackDeadlineMs: number;
+  /** Deliveries before an event is parked as a dead letter (default 5). */
+  maxDeliveryAttempts: number;
+}
+
+export interface EventStore {
+  /** Stores the batch, once per dedup key, all or nothing; throws EventStoreFullError or EventStoreUnavailableError. */
+  append(events: readonly NewEvent[]): Promise<AppendResult>;
+  /** Joins (or creates) a consumer group; `onError` reports the store going away (the stream then ends UNAVAILABLE). */
+  consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer>;
+  /** The group's parked events of these pages (undefined: all), oldest first, paged by an opaque token. */
+  listDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, pageSize: number, pageToken: string): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }>;
+  /** Puts parked events (these ids, or all; of these pages) back at the end of their conversations; returns how many. */
+  replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number>;
+  /** Lag and oldest unacked age per group, for metrics. */
+  stats(): GroupStats[];
+  close(): Promise<void>;
+}
