@@ -21,6 +21,11 @@ export class CallerRegistry {
   nameOf(metadata: Metadata): string | undefined {
     return this.byCall.get(metadata)?.name;
   }
+
+  /** The authenticated caller of a call; undefined without caller authentication. */
+  callerOf(metadata: Metadata): Caller | undefined {
+    return this.byCall.get(metadata);
+  }
 }
 
 export interface AccessOptions {
@@ -102,10 +107,12 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
           },
           onReceiveMessage(message: unknown, msgNext) {
             if (refused) return;
-            const page = caller && access?.kind === 'page' ? access.pageOf(message) : undefined;
-            if (caller && page !== undefined && page !== '' && !mayUsePage(caller, page)) {
-              const shown = page.length > 64 ? `${page.slice(0, 64)}…` : page;
-              return refuse(gatewayFailure(status.PERMISSION_DENIED, ErrorReason.PAGE_NOT_GRANTED, `caller ${caller.name} may not send for page ${shown}`), { page: shown });
+            if (caller && access?.kind === 'page') {
+              for (const page of access.pagesOf(message)) {
+                if (page === '' || mayUsePage(caller, page)) continue;
+                const shown = page.length > 64 ? `${page.slice(0, 64)}…` : page;
+                return refuse(gatewayFailure(status.PERMISSION_DENIED, ErrorReason.PAGE_NOT_GRANTED, `caller ${caller.name} may not use page ${shown}`), { page: shown });
+              }
             }
             msgNext(message);
           },

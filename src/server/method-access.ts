@@ -8,11 +8,26 @@ import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequ
 export type MethodAccess =
   /** Probes and tooling (health, reflection): no credentials, never counted. */
   | { kind: 'public' }
-  /** A caller's call for a Page: each request message names it (undefined: this message names none). */
-  | { kind: 'page'; pageOf(message: unknown): string | undefined };
+  /**
+   * A caller's call for Pages: each request message names the Pages it acts for (none: this
+   * message names none), and every one must be granted to the caller.
+   */
+  | { kind: 'page'; pagesOf(message: unknown): readonly string[] };
+
+const NONE: readonly string[] = [];
 
 function page<T>(of: (message: T) => string | undefined): MethodAccess {
-  return { kind: 'page', pageOf: (message) => (message === undefined || message === null ? undefined : of(message as T)) };
+  return {
+    kind: 'page',
+    pagesOf: (message) => {
+      const id = message === undefined || message === null ? undefined : of(message as T);
+      return id ? [id] : NONE;
+    },
+  };
+}
+
+function pages<T>(of: (message: T) => readonly string[] | undefined): MethodAccess {
+  return { kind: 'page', pagesOf: (message) => (message === undefined || message === null ? NONE : of(message as T) ?? NONE) };
 }
 
 const M = MessengerServiceService;

@@ -54,7 +54,7 @@ describe('authorization is declared per RPC', () => {
   it('a method without a declaration is refused (UNIMPLEMENTED, METHOD_NOT_DECLARED) even for an authenticated caller; a declared one passes', async () => {
     const seen: Array<string | undefined> = [];
     const access = new Map(METHOD_ACCESS);
-    access.set(definition.Declared.path, { kind: 'page', pageOf: () => undefined });
+    access.set(definition.Declared.path, { kind: 'page', pagesOf: () => [] });
     const { call } = await start(access, seen);
     const refused = await call('Undeclared', withKey());
     expect(refused.err?.code).toBe(status.UNIMPLEMENTED);
