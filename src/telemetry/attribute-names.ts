@@ -12,6 +12,7 @@ export {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
+  ATTR_URL_PATH,
   ATTR_URL_QUERY,
 } from '@opentelemetry/semantic-conventions';
 
@@ -55,6 +56,11 @@ export const ATTR = {
   GRAPH_OUTCOME: 'messenger.graph.outcome',
   /** Usage metric: which header the percentage came from. */
   USAGE_HEADER: 'messenger.usage.header',
+  /** What became of a webhook request: `stored`, `bad_signature`, `store_full`, ... */
+  WEBHOOK_OUTCOME: 'messenger.webhook.outcome',
+  /** Events metric: `stored`, `deduplicated` or `refused`. */
+  EVENT_OUTCOME: 'messenger.event.outcome',
+  CONSUMER_GROUP: 'messenger.consumer_group',
 } as const;
 
 export const EVENT = {
@@ -66,4 +72,8 @@ export const METRIC = {
   SENDS: 'messenger.gateway.sends',
   GRAPH_DURATION: 'messenger.graph.request.duration',
   GRAPH_USAGE: 'messenger.graph.usage',
+  WEBHOOK_REQUESTS: 'messenger.webhook.requests',
+  EVENTS: 'messenger.events',
+  EVENTS_LAG: 'messenger.events.lag',
+  EVENTS_OLDEST_UNACKED: 'messenger.events.oldest_unacked_age',
 } as const;

@@ -77,3 +77,33 @@ export function recordGraphCall(page: string, seconds: number, outcome: string, 
 export function recordUsage(page: string, usage: UsagePercents): void {
   if (lastUsage.size < 10_000 || lastUsage.has(page)) lastUsage.set(page, usage);
 }
+
+/** What became of a webhook request, for `messenger.webhook.requests`. */
+export type WebhookOutcome = 'stored' | 'bad_signature' | 'bad_request' | 'too_large' | 'store_full' | 'store_unavailable' | 'store_slow' | 'verified' | 'verify_refused';
+
+const webhookRequests = meter.createCounter(METRIC.WEBHOOK_REQUESTS, { description: 'Webhook requests, by outcome' });
+const events = meter.createCounter(METRIC.EVENTS, { description: 'Webhook events: stored, deduplicated (Meta retries), refused (not stored: Meta retries)' });
+
+export function recordWebhookRequest(outcome: WebhookOutcome): void {
+  if (!telemetryStarted()) return;
+  webhookRequests.add(1, { [ATTR.WEBHOOK_OUTCOME]: outcome });
+}
+
+export function recordWebhookEvents(stored: number, deduplicated: number, refused: number): void {
+  if (!telemetryStarted()) return;
+  if (stored) events.add(stored, { [ATTR.EVENT_OUTCOME]: 'stored' });
+  if (deduplicated) events.add(deduplicated, { [ATTR.EVENT_OUTCOME]: 'deduplicated' });
+  if (refused) events.add(refused, { [ATTR.EVENT_OUTCOME]: 'refused' });
+}
+
+/** Lag and oldest unacked age per consumer group, read from the event store at collection time. */
+export function observeEventGroups(stats: () => Array<{ group: string; lag: number; oldestUnackedMs: number }>): void {
+  const lag = meter.createObservableGauge(METRIC.EVENTS_LAG, { description: 'Events stored for a consumer group and not yet acked or parked' });
+  const oldest = meter.createObservableGauge(METRIC.EVENTS_OLDEST_UNACKED, { description: 'Age of the oldest unacked event of a consumer group', unit: 's' });
+  meter.addBatchObservableCallback((result) => {
+    for (const s of stats().slice(0, 1_000)) {
+      result.observe(lag, s.lag, { [ATTR.CONSUMER_GROUP]: s.group });
+      result.observe(oldest, s.oldestUnackedMs / 1000, { [ATTR.CONSUMER_GROUP]: s.group });
+    }
+  }, [lag, oldest]);
+}

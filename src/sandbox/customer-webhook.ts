@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { signBody } from '../webhook/verify-signature';
+
+/**
+ * The sandbox's customer: what a person does in Messenger, turned into the webhook POST Meta
+ * would send for it (same shape, non-ASCII escaped as Meta escapes it, signed with the app
+ * secret), sent to a gateway's webhook listener. Used by `npm run customer`, the sandbox's
+ * HTTP API and the inbox.
+ */
+export interface CustomerAction {
+  pageId: string;
+  /** The person's page-scoped id. */
+  psid: string;
+  text?: string;
+  /** The payload of a tapped quick reply (with `text`: the chip's title). */
+  quickReplyPayload?: string;
+  /** A tapped postback button. */
+  postback?: { title: string; payload: string };
+  /** Meta's `instagram` object instead of `page`. */
+  instagram?: boolean;
+}
+
+/** A fresh message id shaped like Meta's. */
+export function newMid(): string {
+  return `m_${randomBytes(24).toString('base64url')}`;
+}
+
+/** The webhook body Meta would send for the action, as bytes exactly as they go on the wire. */
+export function customerWebhookBody(action: CustomerAction, now = Date.now()): Buffer {
+  const item: Record<string, unknown> = { sender: { id: action.psid }, recipient: { id: action.pageId }, timestamp: now };
+  if (action.postback) {
+    item.postback = { title: action.postback.title, payload: action.postback.payload, mid: newMid() };
+  } else {
+    const message: Record<string, unknown> = { mid: newMid(), text: action.text ?? '' };
+    if (action.quickReplyPayload !== undefined) message.quick_reply = { payload: action.quickReplyPayload };
+    item.message = message;
+  }
+  const body = { object: action.instagram ? 'instagram' : 'page', entry: [{ id: action.pageId, time: now, messaging: [item] }] };
+  return Buffer.from(escapeNonAscii(JSON.stringify(body)), 'utf8');
+}
+
+/** Meta sends non-ASCII as `\u00e4` (lower-case hex): the bytes that are signed. */
+export function escapeNonAscii(json: string): string {
+  return json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** POSTs a signed webhook body as Meta does; resolves with the listener's answer. */
+export async function postWebhook(url: string, appSecret: string, body: Buffer): Promise<{ status: number; text: string }> {
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, appSecret) },
+    body,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  return { status: res.statusCode, text: (await res.body.text()).slice(0, 1_000) };
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import { ATTR, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from './attribute-names';
+import { telemetryStarted } from './start-telemetry';
+
+const tracer = trace.getTracer('messenger-gateway.webhook');
+
+const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
+  get: (carrier, key) => carrier[key],
+  keys: (carrier) => Object.keys(carrier),
+};
+
+/** The webhook POST's server span, and the W3C context every event of it keeps. */
+export interface WebhookTrace {
+  span: Span | undefined;
+  traceparent: string;
+  tracestate: string;
+}
+
+/**
+ * Starts the server span of one webhook POST (a child of a `traceparent` the sender put in
+ * its headers, if any). Its context is what each stored event carries, so that a consumer
+ * passing it on with its reply puts the webhook, the consumer and the reply in one trace.
+ * With tracing off there is no span, but each POST still gets a fresh trace context: a
+ * consumer's own tracing can still tie its work and the reply together.
+ */
+export function startWebhookSpan(headers: IncomingHttpHeaders, path: string): WebhookTrace {
+  if (!telemetryStarted()) {
+    return { span: undefined, traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, tracestate: '' };
+  }
+  const parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+  const span = tracer.startSpan(`POST ${path}`, {
+    kind: SpanKind.SERVER,
+    attributes: { [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_URL_PATH]: path },
+  }, parent);
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  return { span, traceparent: carrier.traceparent ?? '', tracestate: carrier.tracestate ?? '' };
+}
+
+/** Ends the webhook span with its HTTP status and outcome (5xx: an error of the gateway). */
+export function endWebhookSpan(span: Span | undefined, status: number, outcome: string): void {
+  if (!span) return;
+  span.setAttributes({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, [ATTR.WEBHOOK_OUTCOME]: outcome });
+  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+  span.end();
+}

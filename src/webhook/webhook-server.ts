@@ -1,0 +1,177 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventStoreFullError, type EventStore } from '../events/event-store';
+import type { Logger } from '../log/logger';
+import { recordWebhookEvents, recordWebhookRequest, type WebhookOutcome } from '../telemetry/gateway-metrics';
+import { endWebhookSpan, startWebhookSpan } from '../telemetry/webhook-span';
+import { parseWebhook } from './parse-webhook';
+import { verifySignature } from './verify-signature';
+
+/**
+ * Meta's webhook, terminated once for every team: verify the signature over the raw bytes,
+ * parse every item of every entry, store the events (once), and only then answer 200. Nothing
+ * waits on consumers, and Meta always has its answer within {@link ANSWER_WITHIN_MS}.
+ * Separate from the gRPC port: Meta reaches it from the internet through an ingress.
+ */
+export interface WebhookOptions {
+  /** `HOST:PORT` to bind (port 0: any free port). */
+  listen: string;
+  /** The callback path (default `/webhook`). */
+  path: string;
+  /** The verify token configured in the app's Webhooks product. */
+  verifyToken: string;
+  /** The app secret: the key of `X-Hub-Signature-256`. */
+  appSecret: string;
+  /** Largest body accepted (413 beyond). */
+  maxBodyBytes: number;
+}
+
+export interface WebhookServer {
+  /** e.g. `http://127.0.0.1:8088/webhook`. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Meta asks for an answer within 5 s; a store slower than this gets a 503 (Meta retries, dedup keeps it once). */
+export const ANSWER_WITHIN_MS = 4_000;
+// Meta's challenge is a number; anything else is not echoed (no reflected content).
+const CHALLENGE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Starts the webhook listener; rejects when the address cannot be bound. */
+export async function startWebhookServer(options: WebhookOptions, store: EventStore, logger: Logger): Promise<WebhookServer> {
+  const server = createServer((req, res) => {
+    handle(req, res, options, store, logger).catch((err: unknown) => {
+      logger.error({ err }, 'webhook: unexpected failure');
+      if (!res.headersSent) answer(res, 500, 'internal error');
+    });
+  });
+  // A webhook POST is small and quick; a client that trickles bytes is cut off.
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  const { host, port } = splitListen(options.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${bound}${options.path}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://webhook');
+  if (url.pathname !== options.path) return answer(res, 404, 'not found');
+  if (req.method === 'GET') return verifySubscription(url, res, options, logger);
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'GET, POST');
+    return answer(res, 405, 'method not allowed');
+  }
+  const trace = startWebhookSpan(req.headers, options.path);
+  const done = (status: number, outcome: WebhookOutcome, text: string, fields: Record<string, unknown> = {}) => {
+    recordWebhookRequest(outcome);
+    endWebhookSpan(trace.span, status, outcome);
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status, ...fields }, 'webhook');
+    answer(res, status, text);
+  };
+
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+    req.resume();
+    return done(413, 'too_large', 'body too large', { bytes: declared });
+  }
+  const raw = await readBody(req, options.maxBodyBytes);
+  if (raw === 'aborted') return; // the client went away: nobody to answer
+  if (raw === 'too-large') return done(413, 'too_large', 'body too large');
+
+  // The signature first, over the bytes exactly as received: nothing unsigned is parsed.
+  const signature = verifySignature(raw, req.headers['x-hub-signature-256'], options.appSecret);
+  if (!signature.ok) return done(403, 'bad_signature', 'invalid signature', { why: signature.why, sha1_only: req.headers['x-hub-signature'] !== undefined && req.headers['x-hub-signature-256'] === undefined });
+
+  const parsed = parseWebhook(raw, { receivedAt: Date.now(), traceparent: trace.traceparent, tracestate: trace.tracestate });
+  if (!parsed.ok) return done(400, 'bad_request', parsed.why, { why: parsed.why });
+
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<'slow'>((resolve) => {
+    timer = setTimeout(() => resolve('slow'), ANSWER_WITHIN_MS);
+  });
+  try {
+    const result = await Promise.race([store.append(parsed.events), slow]);
+    if (result === 'slow') {
+      recordWebhookEvents(0, 0, parsed.events.length);
+      return done(503, 'store_slow', 'try again', { events: parsed.events.length });
+    }
+    recordWebhookEvents(result.stored, result.duplicates, 0);
+    return done(200, 'stored', 'EVENT_RECEIVED', { events: parsed.events.length, stored: result.stored, duplicates: result.duplicates });
+  } catch (err) {
+    recordWebhookEvents(0, 0, parsed.events.length);
+    // Never a 200 for an event that was not stored: Meta retries a 503.
+    const full = err instanceof EventStoreFullError;
+    return done(503, full ? 'store_full' : 'store_unavailable', 'try again', { events: parsed.events.length, err: (err as Error).message });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Meta's subscription check: the challenge back for the right verify token, else 403. */
+function verifySubscription(url: URL, res: ServerResponse, options: WebhookOptions, logger: Logger): void {
+  const mode = url.searchParams.get('hub.mode');
+  const token = url.searchParams.get('hub.verify_token') ?? '';
+  const challenge = url.searchParams.get('hub.challenge') ?? '';
+  const ok = mode === 'subscribe' && sameSecret(token, options.verifyToken) && CHALLENGE.test(challenge);
+  recordWebhookRequest(ok ? 'verified' : 'verify_refused');
+  logger.info({ webhook: ok ? 'verified' : 'verify_refused', mode }, 'webhook subscription check');
+  if (!ok) return answer(res, 403, 'forbidden');
+  answer(res, 200, challenge);
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  // Compared in constant time for equal lengths; a length mismatch is no secret worth hiding.
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        return; // keep draining, keep nothing
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('aborted', () => resolve('aborted'));
+    req.on('error', () => resolve('aborted'));
+  });
+}
+
+function answer(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  return { host, port: Number(listen.slice(i + 1)) };
+}
