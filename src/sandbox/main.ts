@@ -2,6 +2,7 @@
 // Prints one JSON log line with its URL and stops cleanly on SIGINT/SIGTERM.
 
 import { parseArgs } from 'node:util';
+import { DEMO_PAGES } from './demo-pages';
 import { startSandbox } from './sandbox-server';
 
 const USAGE = 'usage: sandbox [--port PORT] [--host HOST]';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535 (got ${values.port})`);
 
   const sandbox = await startSandbox({ host: values.host, port });
-  log({ level: 'info', msg: 'sandbox listening: a fake Graph API, nothing is delivered to Messenger', url: sandbox.url });
+  log({ level: 'info', msg: 'sandbox listening: a fake Graph API, nothing is delivered to Messenger', url: sandbox.url, demoPages: DEMO_PAGES });
 
   let stopping = false;
   const stop = (signal: string): void => {
