@@ -238,7 +238,9 @@ const sendMessageRequest: fc.Arbitrary<SendMessageRequest> = fc
     const isFeedback = content?.$case === 'attachment' && content.value.kind?.$case === 'template' && content.value.kind.value.kind?.$case === 'customerFeedback';
     if (content?.$case === 'template') return { ...req, messagingType: MessagingType.MESSAGING_TYPE_UTILITY, tag: MessageTag.MESSAGE_TAG_UNSPECIFIED } as SendMessageRequest;
     if (isFeedback) return { ...req, messagingType: MessagingType.MESSAGING_TYPE_MESSAGE_TAG, tag: MessageTag.MESSAGE_TAG_CUSTOMER_FEEDBACK } as SendMessageRequest;
-    const type = req.messagingType === MessagingType.MESSAGING_TYPE_UTILITY || req.messagingType === MessagingType.MESSAGING_TYPE_MESSAGE_TAG ? MessagingType.MESSAGING_TYPE_RESPONSE : req.messagingType;
+    // messaging_type is required: a coherent request always sets one (the incoherent ones test the refusal).
+    const typeless = [MessagingType.MESSAGING_TYPE_UTILITY, MessagingType.MESSAGING_TYPE_MESSAGE_TAG, MessagingType.MESSAGING_TYPE_UNSPECIFIED];
+    const type = typeless.includes(req.messagingType) ? MessagingType.MESSAGING_TYPE_RESPONSE : req.messagingType;
     return { ...req, messagingType: type, tag: MessageTag.MESSAGE_TAG_UNSPECIFIED } as SendMessageRequest;
   });
 
