@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/gateway-config';
 import { GraphClient } from '../graph/graph-client';
 import { configuredPages, sandboxPages, type PageDirectory } from '../graph/page-directory';
 import { DEMO_PAGES } from '../sandbox/demo-pages';
+import { listenErrorOf } from './listen-error';
 import type { Logger } from '../log/logger';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox-server';
 import { sendMessageHandler } from '../service/send-message';
@@ -124,7 +125,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await delivery.close();
     await graph.close();
     await sandbox?.close();
-    throw err;
+    throw listenErrorOf(config.listen, err) ?? err;
   }
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');
