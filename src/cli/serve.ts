@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/load-config';
 import { resolveConfig, type ConfigOverrides } from '../config/resolve-config';
+import { routeGrpcLogs } from '../log/grpc-js-logger';
 import { createLogger, flushLogger, type Logger } from '../log/logger';
 import { startGateway } from '../server/gateway-server';
 import { ListenError } from '../server/listen-error';
@@ -22,6 +23,7 @@ export async function serve(overrides: ConfigOverrides): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.log.level);
+  routeGrpcLogs(logger);
   let gateway;
   try {
     gateway = await startGateway(config, logger);
