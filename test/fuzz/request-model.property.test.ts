@@ -410,7 +410,12 @@ describe('known discrepancies between the gateway and the sandbox (minimal cases
     if (validateUploadMetadata(meta, isConfigured).length > 0) return;
     expect(validateGraphUpload(wire({ message: toGraphUploadMessage(meta) }))?.error.message).toBeUndefined();
   });
-  it.runIf(KNOWN_DISCREPANCIES)('each minimal case still shows its discrepancy (when one is fixed, drop it from KNOWN_DISCREPANCIES)', () => {
+  const noDiscrepancy = 'skipped: KNOWN_DISCREPANCIES is false, no known gateway/sandbox discrepancy is left to check (set it to true when one reappears)';
+  it('each minimal case still shows its discrepancy (when one is fixed, drop it from KNOWN_DISCREPANCIES)', (ctx) => {
+    if (!KNOWN_DISCREPANCIES) {
+      console.info(noDiscrepancy);
+      ctx.skip(noDiscrepancy);
+    }
     for (const [name, partial] of cases) {
       const req = SendMessageRequest.fromPartial(partial);
       expect(validateSendMessage(req, isConfigured), name).toEqual([]);
