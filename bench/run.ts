@@ -4,7 +4,7 @@
  * everything, prints a table and writes bench/results/latest.json + latest.md.
  *
  *   tsx bench/run.ts [--smoke] [--runs N] [--load auto|h2load|grpc-js] [--log-level warn|info]
- *                    [--graph-latency-ms MS] [--cpu-prof] [--out FILE.json] [--md FILE.md]
+ *                    [--graph-latency-ms MS] [--cpu-prof] [--out FILE.json] [--md FILE.md] [--no-warm-start]
  *
  * Every figure is the median over --runs rounds; every ratio is computed inside one round,
  * then the median is taken. See bench/README.md.
@@ -20,6 +20,7 @@ import { connectInspector } from './lib/inspector';
 import { buildGateway, closeSync, cpuSeconds, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, track, waitForPort, withTimeout } from './lib/processes';
 import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
 import { median, percentile, round, sortNumeric } from './lib/stats';
+import { measureWarmStart } from './lib/warm-start';
 
 const { values: argv } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values: argv } = parseArgs({
     'cpu-prof': { type: 'boolean' },
     out: { type: 'string' },
     md: { type: 'string' },
+    'no-warm-start': { type: 'boolean' },
   },
 });
 const SMOKE = Boolean(argv.smoke);
@@ -385,6 +387,15 @@ async function main(): Promise<void> {
   await Promise.all([graph, otlp, noop].map((s) => stop(s.child)));
   rmSync(tmp, { recursive: true, force: true });
 
+  // With nothing else running: how long a developer waits for a warm `npm start` (dist/ fresh).
+  // It uses the checkout's dist/ (as npm start does): --no-warm-start where something else may be rebuilding it.
+  const warmRounds = SMOKE ? 2 : 5;
+  let warmStart: Awaited<ReturnType<typeof measureWarmStart>> | null = null;
+  if (!argv['no-warm-start']) {
+    log(`warm start: ${warmRounds} x npm start -> "gateway ready" (after one start that builds dist/ if stale)`);
+    warmStart = await measureWarmStart(warmRounds);
+  }
+
   // Medians.
   const med = (f: (r: Round) => number | undefined) => round(median(rounds.map((r) => f(r) ?? NaN)), 4);
   const runs = Object.fromEntries(
@@ -404,6 +415,7 @@ async function main(): Promise<void> {
     addedP50C1Ms: med((r) => r.addedP50C1Ms),
     peakRssMb: { gateway: round(gw.hwmMb, 1), 'gateway+tracing': round(gwt.hwmMb, 1) },
     rssGrowth: leak,
+    warmStart,
   };
   const targets = {
     'gateway / composition limit >= 0.85': ratios.gatewayOverComposition >= 0.85,
@@ -411,6 +423,7 @@ async function main(): Promise<void> {
     'gateway / sdk >= 1.0': ratios.gatewayOverSdk >= 1.0,
     'added p50 at c=1 <= 0.3 ms': figures.addedP50C1Ms <= 0.3,
     'no memory growth beyond noise (heap after GC)': leak.verdict !== 'GROWS',
+    ...(warmStart ? { 'warm npm start -> gateway ready <= 2000 ms': warmStart.medianMs <= 2000 } : {}),
   };
   const extra = {
     h2loadC1: H2
@@ -449,7 +462,7 @@ async function main(): Promise<void> {
 function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
-  figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
+  figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; warmStart: { readyMs: number[]; medianMs: number } | null; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
   targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number } };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -480,6 +493,9 @@ function markdown(r: {
   const g = r.figures.rssGrowth;
   lines.push(`| heap used after a full GC, over ${g.sends} sends after warm-up | ${f(g.heapBaselineMb, 1)} -> ${f(g.heapFinalMb, 1)} MB; floor first->last third ${g.heapTrendMb >= 0 ? '+' : ''}${f(g.heapTrendMb, 2)} MB (noise ${f(g.heapNoiseMb, 1)} MB) | ${g.verdict === 'GROWS' ? '**GROWS**' : 'no growth beyond noise: met'} |`);
   lines.push(`| RSS over the same sends | ${f(g.baselineMb, 1)} -> ${f(g.finalMb, 1)} MB (${g.growthMb >= 0 ? '+' : ''}${f(g.growthMb, 1)} MB); floor first->last third ${g.trendMb >= 0 ? '+' : ''}${f(g.trendMb, 1)} MB | (information) |`);
+  const w = r.figures.warmStart;
+  if (w) lines.push(`| warm \`npm start\` -> "gateway ready" (dist/ fresh; median of ${w.readyMs.join(', ')} ms) | ${w.medianMs} ms | <= 2000 ms ${ok(t['warm npm start -> gateway ready <= 2000 ms'])} |`);
+  else lines.push('| warm `npm start` -> "gateway ready" | not measured (--no-warm-start) | |');
   lines.push(`| spans exported to the OTLP receiver | ${r.extra.otlp.spans} (${f(r.extra.otlp.spansPerSend, 2)} per send) | |`);
   lines.push('');
   lines.push(`Measured by: ${r.load.note}. c=100 figures: ${r.load.c100}. c=1 figures: ${r.load.c1}.`);

@@ -1,58 +1,53 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { MessagingType, SenderAction, messagingTypeFromJSON, senderActionFromJSON } from '../../gen/messenger/v1/enums';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MessengerServiceClient, SendMessageRequest, SendSenderActionRequest } from '../../gen/messenger/v1/service';
-import { decodeStatusDetails } from '../errors/decode-status-details';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { readInputText } from './read-input-text';
+import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { parseSendFlags, sendCall, type SendCall } from './send-request';
 
-export interface SendOptions {
-  target: string;
-  page: string;
-  to: string;
-  text?: string;
-  action?: string;
-  messagingType: string;
-  timeoutMs: number;
-}
+export const SEND_USAGE = `Usage: npm run send -- --page PAGE_ID --to PSID (--text TEXT | --image URL) [--quick-reply TITLE[=PAYLOAD]]...
+                      [--messaging-type response|update|message_tag|utility] [--tag TAG]
+       npm run send -- --page PAGE_ID --to PSID --action mark_seen|typing_on|typing_off
+       npm run send -- --page PAGE_ID --to PSID --action react --message-id MID --reaction EMOJI
+       npm run send -- --page PAGE_ID --to PSID --action unreact --message-id MID
+       npm run send -- --json FILE|-        a SendMessageRequest in proto JSON (- reads stdin), sent as written
+Common flags: [--target HOST:PORT] [--idempotency-key KEY] [--timeout-ms MS (15000)]
 
-/** `send`: one message or sender action from the shell; prints the answer or the decoded error. Returns the exit code. */
-export async function send(o: SendOptions): Promise<number> {
-  const client = new MessengerServiceClient(o.target, credentials.createInsecure());
-  const deadline = Date.now() + o.timeoutMs;
-  const recipient = { identifier: { $case: 'id' as const, value: o.to } };
+Sends one message (SendMessage) or sender action (SendSenderAction) and prints the response as JSON
+on stdout, or the error with its details decoded (ErrorInfo, GraphError, RetryInfo, BadRequest) as
+JSON on stderr. messaging_type defaults to RESPONSE and is always set explicitly (the gateway refuses
+a message without one); --json sends the request exactly as written.
+--target defaults to GATEWAY_TARGET, else 127.0.0.1:50051.
+
+${EXIT_CODES_HELP}`;
+
+/** `send`: one message or sender action from the shell. Returns the exit code. */
+export async function runSend(argv: string[]): Promise<number> {
+  const flags = parseSendFlags(argv);
+  if (flags.help) {
+    process.stdout.write(`${SEND_USAGE}\n`);
+    return EXIT.OK;
+  }
+  const call = sendCall(flags, flags.json === undefined ? undefined : await readInputText(flags.json));
+  const client = new MessengerServiceClient(call.target, credentials.createInsecure());
   try {
-    const res = await new Promise<object>((resolve, reject) => {
-      const done = (err: ServiceError | null, r?: object) => (err ? reject(err) : resolve(r!));
-      if (o.action !== undefined) {
-        const action = senderActionFromJSON(`SENDER_ACTION_${o.action.toUpperCase()}`);
-        if (action === SenderAction.UNRECOGNIZED) throw new Error(`unknown --action ${o.action} (mark_seen, typing_on, typing_off)`);
-        client.sendSenderAction(SendSenderActionRequest.fromPartial({ pageId: o.page, recipient, action }), new Metadata(), { deadline }, done);
-      } else {
-        const messagingType = messagingTypeFromJSON(`MESSAGING_TYPE_${o.messagingType.toUpperCase()}`);
-        if (messagingType === MessagingType.UNRECOGNIZED) throw new Error(`unknown --messaging-type ${o.messagingType}`);
-        client.sendMessage(
-          SendMessageRequest.fromPartial({ pageId: o.page, recipient, message: { content: { $case: 'text', value: o.text ?? '' } }, messagingType }),
-          new Metadata(),
-          { deadline },
-          done,
-        );
-      }
-    });
+    const res = await invoke(client, call);
     process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
-    return 0;
+    return EXIT.OK;
   } catch (err) {
-    const e = err as ServiceError;
-    if (typeof e.code !== 'number') throw err;
-    const d = decodeStatusDetails(e.metadata);
-    const out = {
-      code: status[e.code],
-      message: e.details,
-      errorInfo: d.errorInfo,
-      retryDelay: d.retryInfo?.retryDelay ? `${d.retryInfo.retryDelay.seconds}s` : undefined,
-      graphError: d.graphError,
-      fieldViolations: d.badRequest?.fieldViolations.map((v) => `${v.field}: ${v.description}`),
-    };
-    process.stderr.write(`${JSON.stringify(out, null, 2)}\n`);
-    return 1;
+    if (!isServiceError(err)) throw err;
+    process.stderr.write(`${JSON.stringify(callErrorReport(err, call.target), null, 2)}\n`);
+    return exitCodeOf(err);
   } finally {
     client.close();
   }
+}
+
+function invoke(client: MessengerServiceClient, call: SendCall): Promise<object> {
+  const options = { deadline: Date.now() + call.timeoutMs };
+  return new Promise((resolve, reject) => {
+    const done = (err: ServiceError | null, res?: object) => (err ? reject(err) : resolve(res!));
+    if (call.kind === 'action') client.sendSenderAction(SendSenderActionRequest.fromPartial(call.request), new Metadata(), options, done);
+    else client.sendMessage(SendMessageRequest.fromPartial(call.request), new Metadata(), options, done);
+  });
 }

@@ -9,12 +9,47 @@ import {
   type LogLevel,
   type PageConfig,
 } from './gateway-config';
+import { findJsonSyntaxError } from './json-syntax-error';
 
-/** A configuration problem, with the path of the offending key in its message. */
+/** One problem of a config: the path of the offending key and what is wrong with it. */
+export interface ConfigProblem {
+  key: string;
+  problem: string;
+}
+
+/**
+ * A config's problems, every one of them (not only the first): `key` is the first problem's key, the
+ * message lists them all, one per line. Values are echoed only for numbers (never a string: a
+ * config's strings may be or hold secrets).
+ */
 export class ConfigError extends Error {
-  constructor(readonly key: string, problem: string) {
-    super(`config: ${key}: ${problem}`);
+  readonly key: string;
+  readonly problems: readonly ConfigProblem[];
+  constructor(key: string, problem: string);
+  constructor(problems: readonly ConfigProblem[]);
+  constructor(keyOrProblems: string | readonly ConfigProblem[], problem = '') {
+    const problems = typeof keyOrProblems === 'string' ? [{ key: keyOrProblems, problem }] : keyOrProblems;
+    super(problems.length === 1
+      ? `config: ${problems[0].key}: ${problems[0].problem}`
+      : `config: ${problems.length} problems:\n${problems.map((p) => `  ${p.key}: ${p.problem}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.key = problems[0].key;
+    this.problems = problems;
+  }
+}
+
+/** Collects the problems of one parse, so that every one is reported. */
+class Problems {
+  readonly list: ConfigProblem[] = [];
+  /** Runs `parse`; a ConfigError it throws is recorded and `fallback` returned instead. */
+  check<T>(parse: () => T, fallback: T): T {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.list.push(...err.problems);
+      return fallback;
+    }
   }
 }
 
@@ -31,90 +66,93 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(path, `is not valid JSON (${(err as Error).message})`);
+  } catch {
+    // V8's message gives a character position at best, and quotes the text (secrets included).
+    const e = findJsonSyntaxError(text);
+    throw new ConfigError(path, e ? `is not valid JSON: line ${e.line}, column ${e.column}: ${e.problem}` : 'is not valid JSON');
   }
   return parseConfig(raw, env);
 }
 
-/** Validates a parsed config object; every `${NAME}` in a string is read from `env`. */
+/** Validates a parsed config object; every `${NAME}` in a string is read from `env`. Throws every problem at once. */
 export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
-  const root = object(raw, '(root)');
-  allowKeys(root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure']);
-  const d = DEFAULT_CONFIG;
-  const graph = root.graph === undefined ? {} : object(root.graph, 'graph');
-  allowKeys(graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
-  const log = root.log === undefined ? {} : object(root.log, 'log');
-  allowKeys(log, 'log', ['level']);
-  const telemetry = root.telemetry === undefined ? {} : object(root.telemetry, 'telemetry');
-  allowKeys(telemetry, 'telemetry', ['recordRecipient']);
-
-  const config: GatewayConfig = {
-    listen: optional(root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
-    graph: {
-      baseUrl: optional(graph.baseUrl, 'graph.baseUrl', (v, k) => baseUrl(str(v, k, env), k), d.graph.baseUrl),
-      version: optional(graph.version, 'graph.version', (v, k) => version(str(v, k, env), k), d.graph.version),
-      timeoutMs: optional(graph.timeoutMs, 'graph.timeoutMs', (v, k) => int(v, k, 1, 600_000), d.graph.timeoutMs),
-      connections: optional(graph.connections, 'graph.connections', (v, k) => int(v, k, 1, 10_000), d.graph.connections),
-    },
-    pages: optional(root.pages, 'pages', (v, k) => pages(v, k, env), d.pages),
-    sandbox: optional(root.sandbox, 'sandbox', bool, d.sandbox),
-    shutdownDelayMs: optional(root.shutdownDelayMs, 'shutdownDelayMs', (v, k) => int(v, k, 0, 600_000), d.shutdownDelayMs),
-    shutdownGraceMs: optional(root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
-    log: { level: optional(log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
-    telemetry: { recordRecipient: optional(telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
-    delivery: delivery(root.delivery),
-    store: store(root.store, env),
-    callers: optional(root.callers, 'callers', (v, k) => callers(v, k, env), []),
-    tls: root.tls === undefined ? undefined : tls(root.tls, env),
-    limits: limits(root.limits),
-    insecure: optional(root.insecure, 'insecure', bool, d.insecure),
-  };
+  const p = new Problems();
+  const config = p.check(() => parseRoot(p, object(raw, '(root)'), env), undefined);
+  if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
   return config;
 }
 
-/** Checks a `--listen` / `GATEWAY_LISTEN` value. */
+function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): GatewayConfig {
+  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure']);
+  const d = DEFAULT_CONFIG;
+  const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
+  const log = section(p, root.log, 'log', ['level']);
+  const telemetry = section(p, root.telemetry, 'telemetry', ['recordRecipient']);
+  return {
+    listen: optional(p, root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
+    graph: {
+      baseUrl: optional(p, graph.baseUrl, 'graph.baseUrl', (v, k) => baseUrl(str(v, k, env), k), d.graph.baseUrl),
+      version: optional(p, graph.version, 'graph.version', (v, k) => version(str(v, k, env), k), d.graph.version),
+      timeoutMs: optional(p, graph.timeoutMs, 'graph.timeoutMs', (v, k) => int(v, k, 1, 600_000), d.graph.timeoutMs),
+      connections: optional(p, graph.connections, 'graph.connections', (v, k) => int(v, k, 1, 10_000), d.graph.connections),
+    },
+    pages: optional(p, root.pages, 'pages', (v, k) => pages(p, v, k, env), d.pages),
+    sandbox: optional(p, root.sandbox, 'sandbox', bool, d.sandbox),
+    shutdownDelayMs: optional(p, root.shutdownDelayMs, 'shutdownDelayMs', (v, k) => int(v, k, 0, 600_000), d.shutdownDelayMs),
+    shutdownGraceMs: optional(p, root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
+    log: { level: optional(p, log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
+    telemetry: { recordRecipient: optional(p, telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
+    delivery: delivery(p, root.delivery),
+    store: p.check(() => store(p, root.store, env), {}),
+    callers: optional(p, root.callers, 'callers', (v, k) => callers(p, v, k, env), []),
+    tls: root.tls === undefined ? undefined : p.check(() => tls(p, root.tls, env), undefined),
+    limits: limits(p, root.limits),
+    insecure: optional(p, root.insecure, 'insecure', bool, d.insecure),
+  };
+}
+
+/** Checks a `--listen` / `GATEWAY_LISTEN` value (not echoed: a config's strings may hold secrets). */
 export function listenAddress(value: string, key: string): string {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
-  if (!m || Number(m[2]) > 65535) throw new ConfigError(key, `must be host:port (got ${JSON.stringify(value)})`);
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(key, 'must be host:port, for example 127.0.0.1:50051');
   return value;
 }
 
-function pages(value: unknown, key: string, env: Env): PageConfig[] {
+function pages(p: Problems, value: unknown, key: string, env: Env): PageConfig[] {
   if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
   const seen = new Set<string>();
-  return value.map((item, i) => {
+  return value.flatMap((item, i) => {
     const k = `${key}[${i}]`;
-    const page = object(item, k);
-    allowKeys(page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof']);
-    const id = str(page.id, `${k}.id`, env);
-    if (!/^\d+$/.test(id)) throw new ConfigError(`${k}.id`, 'must be a numeric Page id');
-    if (seen.has(id)) throw new ConfigError(`${k}.id`, `page ${id} is configured twice`);
-    seen.add(id);
-    const accessToken = str(page.accessToken, `${k}.accessToken`, env);
-    const appSecret = page.appSecret === undefined ? undefined : str(page.appSecret, `${k}.appSecret`, env);
-    const appsecretProof = optional(page.appsecretProof, `${k}.appsecretProof`, (v, kk) => {
+    const page = p.check(() => object(item, k), undefined);
+    if (!page) return [];
+    allowKeys(p, page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof']);
+    const id = p.check(() => {
+      const v = str(page.id, `${k}.id`, env);
+      if (!/^\d+$/.test(v)) throw new ConfigError(`${k}.id`, 'must be a numeric Page id');
+      if (seen.has(v)) throw new ConfigError(`${k}.id`, `page ${v} is configured twice`);
+      seen.add(v);
+      return v;
+    }, '');
+    const accessToken = p.check(() => str(page.accessToken, `${k}.accessToken`, env), '');
+    const appSecret = optional(p, page.appSecret, `${k}.appSecret`, (v, kk) => str(v, kk, env), undefined);
+    const appsecretProof = optional(p, page.appsecretProof, `${k}.appsecretProof`, (v, kk) => {
       const s = str(v, kk, env);
       if (s !== 'classic' && s !== 'timed') throw new ConfigError(kk, 'must be "classic" or "timed"');
       return s;
     }, 'classic' as const);
-    return { id, accessToken, appSecret, appsecretProof };
+    return [{ id, accessToken, appSecret, appsecretProof }];
   });
 }
 
-function delivery(value: unknown): DeliveryConfig {
+function delivery(p: Problems, value: unknown): DeliveryConfig {
   const d = DEFAULT_CONFIG.delivery;
   if (value === undefined) return structuredClone(d);
-  const o = object(value, 'delivery');
-  allowKeys(o, 'delivery', ['idempotency', 'retry', 'rateLimit', 'bulkConcurrency']);
-  const idem = o.idempotency === undefined ? {} : object(o.idempotency, 'delivery.idempotency');
-  allowKeys(idem, 'delivery.idempotency', ['windowMs', 'claimTtlMs', 'maxKeys']);
-  const retry = o.retry === undefined ? {} : object(o.retry, 'delivery.retry');
-  allowKeys(retry, 'delivery.retry', ['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
-  const rl = o.rateLimit === undefined ? {} : object(o.rateLimit, 'delivery.rateLimit');
-  allowKeys(rl, 'delivery.rateLimit', ['defaultPerSecond', 'mediaPerSecond', 'maxWaitMs', 'maxQueue', 'pauseAtPercent']);
+  const o = section(p, value, 'delivery', ['idempotency', 'retry', 'rateLimit', 'bulkConcurrency']);
+  const idem = section(p, o.idempotency, 'delivery.idempotency', ['windowMs', 'claimTtlMs', 'maxKeys']);
+  const retry = section(p, o.retry, 'delivery.retry', ['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
+  const rl = section(p, o.rateLimit, 'delivery.rateLimit', ['defaultPerSecond', 'mediaPerSecond', 'maxWaitMs', 'maxQueue', 'pauseAtPercent']);
   const n = (obj: Record<string, unknown>, key: string, path: string, min: number, max: number, fallback: number) =>
-    optional(obj[key], `${path}.${key}`, (v, k) => int(v, k, min, max), fallback);
+    optional(p, obj[key], `${path}.${key}`, (v, k) => int(v, k, min, max), fallback);
   return {
     idempotency: {
       windowMs: n(idem, 'windowMs', 'delivery.idempotency', 1_000, 30 * 24 * 3600_000, d.idempotency.windowMs),
@@ -137,58 +175,64 @@ function delivery(value: unknown): DeliveryConfig {
   };
 }
 
-function callers(value: unknown, key: string, env: Env): CallerConfig[] {
+function callers(p: Problems, value: unknown, key: string, env: Env): CallerConfig[] {
   if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
   const names = new Set<string>();
-  return value.map((item, i) => {
+  return value.flatMap((item, i) => {
     const k = `${key}[${i}]`;
-    const c = object(item, k);
-    allowKeys(c, k, ['name', 'apiKeyHash', 'certificate', 'pages', 'ratePerSecond']);
-    const name = str(c.name, `${k}.name`, env);
-    if (names.has(name)) throw new ConfigError(`${k}.name`, `caller ${name} is configured twice`);
-    names.add(name);
-    const apiKeyHash = c.apiKeyHash === undefined ? undefined : str(c.apiKeyHash, `${k}.apiKeyHash`, env);
-    if (apiKeyHash !== undefined && !/^sha256:[0-9a-f]{32,}:[0-9a-f]{64}$/.test(apiKeyHash)) {
-      throw new ConfigError(`${k}.apiKeyHash`, 'must be sha256:<salt hex>:<hash hex>, as printed by `npm start -- hash-key`');
-    }
-    let certificate: CallerConfig['certificate'];
-    if (c.certificate !== undefined) {
-      const cert = object(c.certificate, `${k}.certificate`);
-      allowKeys(cert, `${k}.certificate`, ['commonName', 'dnsName']);
-      certificate = {
-        commonName: cert.commonName === undefined ? undefined : str(cert.commonName, `${k}.certificate.commonName`, env),
-        dnsName: cert.dnsName === undefined ? undefined : str(cert.dnsName, `${k}.certificate.dnsName`, env),
-      };
-      if (!certificate.commonName && !certificate.dnsName) throw new ConfigError(`${k}.certificate`, 'needs commonName or dnsName');
-    }
-    if (!apiKeyHash && !certificate) throw new ConfigError(k, 'needs apiKeyHash or certificate');
-    if (!Array.isArray(c.pages) || c.pages.length === 0) throw new ConfigError(`${k}.pages`, 'must list page ids, or ["*"]');
-    const pages = c.pages.map((p, j) => {
-      const v = str(p, `${k}.pages[${j}]`, env);
-      if (v !== '*' && !/^\d+$/.test(v)) throw new ConfigError(`${k}.pages[${j}]`, 'must be a numeric page id or *');
+    const c = p.check(() => object(item, k), undefined);
+    if (!c) return [];
+    allowKeys(p, c, k, ['name', 'apiKeyHash', 'certificate', 'pages', 'ratePerSecond']);
+    const name = p.check(() => {
+      const v = str(c.name, `${k}.name`, env);
+      if (names.has(v)) throw new ConfigError(`${k}.name`, `caller ${v} is configured twice`);
+      names.add(v);
       return v;
-    });
-    const ratePerSecond = optional(c.ratePerSecond, `${k}.ratePerSecond`, (v, kk) => int(v, kk, 0, 1_000_000), 0);
-    return { name, apiKeyHash, certificate, pages, ratePerSecond };
+    }, '');
+    const apiKeyHash = optional(p, c.apiKeyHash, `${k}.apiKeyHash`, (v, kk) => {
+      const h = str(v, kk, env);
+      if (!/^sha256:[0-9a-f]{32,}:[0-9a-f]{64}$/.test(h)) throw new ConfigError(kk, 'must be sha256:<salt hex>:<hash hex>, as printed by `npm start -- hash-key`');
+      return h;
+    }, undefined);
+    const certificate = optional(p, c.certificate, `${k}.certificate`, (v, kk) => {
+      const cert = object(v, kk);
+      allowKeys(p, cert, kk, ['commonName', 'dnsName']);
+      const out = {
+        commonName: optional(p, cert.commonName, `${kk}.commonName`, (x, kkk) => str(x, kkk, env), undefined),
+        dnsName: optional(p, cert.dnsName, `${kk}.dnsName`, (x, kkk) => str(x, kkk, env), undefined),
+      };
+      if (cert.commonName === undefined && cert.dnsName === undefined) throw new ConfigError(kk, 'needs commonName or dnsName');
+      return out;
+    }, undefined);
+    if (c.apiKeyHash === undefined && c.certificate === undefined) p.list.push({ key: k, problem: 'needs apiKeyHash or certificate' });
+    const pageIds = p.check(() => {
+      if (!Array.isArray(c.pages) || c.pages.length === 0) throw new ConfigError(`${k}.pages`, 'must list page ids, or ["*"]');
+      return c.pages.map((pg, j) => p.check(() => {
+        const v = str(pg, `${k}.pages[${j}]`, env);
+        if (v !== '*' && !/^\d+$/.test(v)) throw new ConfigError(`${k}.pages[${j}]`, 'must be a numeric page id or *');
+        return v;
+      }, ''));
+    }, []);
+    const ratePerSecond = optional(p, c.ratePerSecond, `${k}.ratePerSecond`, (v, kk) => int(v, kk, 0, 1_000_000), 0);
+    return [{ name, apiKeyHash, certificate, pages: pageIds, ratePerSecond }];
   });
 }
 
-function tls(value: unknown, env: Env): NonNullable<GatewayConfig['tls']> {
+function tls(p: Problems, value: unknown, env: Env): NonNullable<GatewayConfig['tls']> {
   const o = object(value, 'tls');
-  allowKeys(o, 'tls', ['certFile', 'keyFile', 'clientCaFile']);
+  allowKeys(p, o, 'tls', ['certFile', 'keyFile', 'clientCaFile']);
   return {
-    certFile: str(o.certFile, 'tls.certFile', env),
-    keyFile: str(o.keyFile, 'tls.keyFile', env),
-    clientCaFile: o.clientCaFile === undefined ? undefined : str(o.clientCaFile, 'tls.clientCaFile', env),
+    certFile: p.check(() => str(o.certFile, 'tls.certFile', env), ''),
+    keyFile: p.check(() => str(o.keyFile, 'tls.keyFile', env), ''),
+    clientCaFile: optional(p, o.clientCaFile, 'tls.clientCaFile', (v, k) => str(v, k, env), undefined),
   };
 }
 
-function limits(value: unknown): LimitsConfig {
+function limits(p: Problems, value: unknown): LimitsConfig {
   const d = DEFAULT_CONFIG.limits;
   if (value === undefined) return { ...d };
-  const o = object(value, 'limits');
-  allowKeys(o, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls']);
-  const n = (key: keyof LimitsConfig, min: number, max: number) => optional(o[key], `limits.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  const o = section(p, value, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls']);
+  const n = (key: keyof LimitsConfig, min: number, max: number) => optional(p, o[key], `limits.${key}`, (v, k) => int(v, k, min, max), d[key]);
   return {
     maxRequestBytes: n('maxRequestBytes', 1024, 64 * 1024 * 1024),
     maxUploadBytes: n('maxUploadBytes', 1, 25 * 1024 * 1024),
@@ -197,16 +241,19 @@ function limits(value: unknown): LimitsConfig {
   };
 }
 
-function store(value: unknown, env: Env): GatewayConfig['store'] {
+function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
   if (value === undefined) return {};
   const o = object(value, 'store');
-  allowKeys(o, 'store', ['redis']);
+  allowKeys(p, o, 'store', ['redis']);
   if (o.redis === undefined) return {};
   const r = object(o.redis, 'store.redis');
-  allowKeys(r, 'store.redis', ['url', 'keyPrefix']);
-  const url = str(r.url, 'store.redis.url', env);
-  if (!/^rediss?:\/\//.test(url)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
-  const keyPrefix = optional(r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');
+  allowKeys(p, r, 'store.redis', ['url', 'keyPrefix']);
+  const url = p.check(() => {
+    const u = str(r.url, 'store.redis.url', env);
+    if (!/^rediss?:\/\//.test(u)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
+    return u;
+  }, '');
+  const keyPrefix = optional(p, r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');
   return { redis: { url, keyPrefix } };
 }
 
@@ -215,7 +262,7 @@ function baseUrl(value: string, key: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(key, `must be an absolute URL (got ${JSON.stringify(value)})`);
+    throw new ConfigError(key, 'must be an absolute URL, for example https://graph.facebook.com');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(key, 'must be http or https');
   if (url.search || url.hash || url.username || url.password) {
@@ -225,7 +272,7 @@ function baseUrl(value: string, key: string): string {
 }
 
 function version(value: string, key: string): string {
-  if (!/^v\d+\.\d+$/.test(value)) throw new ConfigError(key, `must look like v25.0 (got ${JSON.stringify(value)})`);
+  if (!/^v\d+\.\d+$/.test(value)) throw new ConfigError(key, 'must look like v25.0');
   return value;
 }
 
@@ -243,16 +290,24 @@ function object(value: unknown, key: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function allowKeys(obj: Record<string, unknown>, key: string, allowed: string[]): void {
+/** An optional object of known keys: {} when absent; a problem (and {}) when it is not an object. */
+function section(p: Problems, value: unknown, key: string, allowed: string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  const o = p.check(() => object(value, key), {});
+  allowKeys(p, o, key, allowed);
+  return o;
+}
+
+/** Records every key of `obj` that is not `allowed`. */
+function allowKeys(p: Problems, obj: Record<string, unknown>, key: string, allowed: string[]): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) {
-      throw new ConfigError(key === '(root)' ? k : `${key}.${k}`, `unknown key (known: ${allowed.join(', ')})`);
-    }
+    if (!allowed.includes(k)) p.list.push({ key: key === '(root)' ? k : `${key}.${k}`, problem: `unknown key (known: ${allowed.join(', ')})` });
   }
 }
 
-function optional<T>(value: unknown, key: string, parse: (v: unknown, key: string) => T, fallback: T): T {
-  return value === undefined ? fallback : parse(value, key);
+/** `parse(value)`, or `fallback` when the key is absent; a problem is recorded (and `fallback` returned). */
+function optional<T>(p: Problems, value: unknown, key: string, parse: (v: unknown, key: string) => T, fallback: T): T {
+  return value === undefined ? fallback : p.check(() => parse(value, key), fallback);
 }
 
 /** A non-empty string with `${NAME}` references replaced from the environment. */
@@ -268,11 +323,19 @@ function str(value: unknown, key: string, env: Env): string {
   return out;
 }
 
+/** An integer in [min, max]. No numeric key holds a secret, so a bad number is echoed; a string never is. */
 function int(value: unknown, key: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, `must be an integer from ${min} to ${max}`);
+    throw new ConfigError(key, `must be an integer from ${min} to ${max} (got ${describeValue(value)})`);
   }
   return value;
+}
+
+/** A bad value as a message may show it: numbers, booleans and null as written, other values by their kind only. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') return 'a string: write the number without quotes';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
 function bool(value: unknown, key: string): boolean {

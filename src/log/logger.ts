@@ -25,16 +25,24 @@ function finalLine(line: string): string {
   return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line too long: cut', bytes: redacted.length, head })}\n`;
 }
 
-/** JSON logs to stdout (or the given stream, for tests). */
-export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+/**
+ * JSON logs to stdout (or the given stream, for tests): pino's format, numeric `level` (30 = info) and
+ * `time` in epoch ms, for the gateway and the standalone sandbox alike (`service` tells them apart).
+ */
+export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream, service = 'messenger-gateway'): Logger {
   const options = {
     level,
-    base: { service: 'messenger-gateway' },
+    base: { service },
     redact: { paths: REDACT, censor: '[redacted]' },
     mixin: traceIds,
     hooks: { streamWrite: finalLine },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** Resolves once every line logged so far is written (pino buffers stdout): call it before process.exit. */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 /** `trace_id`/`span_id` of the active span, so a log line leads to its trace (nothing when tracing is off). */

@@ -2,13 +2,14 @@
 // Prints one JSON log line with its URL and stops cleanly on SIGINT/SIGTERM.
 
 import { parseArgs } from 'node:util';
+import { createLogger, flushLogger } from '../log/logger';
+import { DEMO_PAGES } from './demo-pages';
 import { startSandbox } from './sandbox-server';
 
 const USAGE = 'usage: sandbox [--port PORT] [--host HOST]';
 
-function log(fields: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
-}
+// The gateway's log format (pino: numeric level, epoch-ms time), so one tool reads both.
+const logger = createLogger('info', undefined, 'messenger-sandbox');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -23,14 +24,15 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535 (got ${values.port})`);
 
   const sandbox = await startSandbox({ host: values.host, port });
-  log({ level: 'info', msg: 'sandbox listening: a fake Graph API, nothing is delivered to Messenger', url: sandbox.url });
+  logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    void sandbox.close().then(() => {
-      log({ level: 'info', msg: 'sandbox stopped', signal });
+    void sandbox.close().then(async () => {
+      logger.info({ signal }, 'sandbox stopped');
+      await flushLogger(logger);
       process.exit(0);
     });
   };
@@ -38,7 +40,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  log({ level: 'error', msg: err instanceof Error ? err.message : String(err), usage: USAGE });
+main().catch(async (err: unknown) => {
+  logger.error({ usage: USAGE }, err instanceof Error ? err.message : String(err));
+  await flushLogger(logger);
   process.exit(1);
 });

@@ -10,6 +10,15 @@ interface Usage {
 
 const WINDOW_MS = 60_000;
 
+/**
+ * `estimated_time_to_regain_access` of a simulated rate-limit error, in minutes (Graph's unit; Graph
+ * sends whole minutes, the gateway reads fractions): 0.25 = 15 s. The gateway pauses the Page that
+ * long, so it is short, for a demo Page to recover soon; and it is no shorter than the 15 s deadline
+ * of `npm run send` (10 s in the examples), so the gateway does not wait and retry a recipient that
+ * always fails: the caller gets the error, with a 15 s RetryInfo, at once.
+ */
+export const SIMULATED_REGAIN_MINUTES = 0.25;
+
 /** Counts calls per minute and turns them into usage headers. */
 export class UsageMeter {
   private windowStart = Date.now();
@@ -28,9 +37,9 @@ export class UsageMeter {
     return headers(pageId, { call_count: count, total_cputime: Math.max(1, count >> 1), total_time: count }, 0, false);
   }
 
-  /** The headers of a rate-limit error: everything at 100%. */
+  /** The headers of a (simulated) rate-limit error: everything at 100%, access back in SIMULATED_REGAIN_MINUTES. */
   exhausted(pageId: string): Record<string, string> {
-    return headers(pageId, { call_count: 100, total_cputime: 100, total_time: 100 }, 1, true);
+    return headers(pageId, { call_count: 100, total_cputime: 100, total_time: 100 }, SIMULATED_REGAIN_MINUTES, true);
   }
 }
 

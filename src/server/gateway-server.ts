@@ -4,6 +4,8 @@ import { MessengerServiceService } from '../../gen/messenger/v1/service';
 import type { GatewayConfig } from '../config/gateway-config';
 import { GraphClient } from '../graph/graph-client';
 import { configuredPages, sandboxPages, type PageDirectory } from '../graph/page-directory';
+import { DEMO_PAGES } from '../sandbox/demo-pages';
+import { listenErrorOf } from './listen-error';
 import type { Logger } from '../log/logger';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox-server';
 import { sendMessageHandler } from '../service/send-message';
@@ -54,7 +56,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     graphConfig = { ...config.graph, baseUrl: sandbox.url };
     pages = sandboxPages(config.pages);
     logger.warn(
-      { sandbox: sandbox.url },
+      // With no pages configured any numeric page_id works; the documented demos use these.
+      { sandbox: sandbox.url, ...(config.pages.length === 0 ? { demoPages: DEMO_PAGES } : {}) },
       'SANDBOX MODE: sends go to the embedded fake Graph API and NOTHING IS DELIVERED to Messenger. Configure pages (and no --sandbox) to send for real.',
     );
   } else {
@@ -126,7 +129,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await delivery.close();
     await graph.close();
     await sandbox?.close();
-    throw err;
+    throw listenErrorOf(config.listen, err) ?? err;
   }
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');

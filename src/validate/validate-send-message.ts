@@ -15,6 +15,11 @@ const DEPRECATED_TAGS: ReadonlySet<MessageTag> = new Set([
   MessageTag.MESSAGE_TAG_POST_PURCHASE_UPDATE,
 ]);
 
+/** The violation of an unset messaging_type, naming the four values. */
+export const MESSAGING_TYPE_REQUIRED = 'is required: one of MESSAGING_TYPE_RESPONSE (a reply inside the 24-hour window), ' +
+  'MESSAGING_TYPE_UPDATE (proactive, inside the window), MESSAGING_TYPE_MESSAGE_TAG (with tag, outside the window), ' +
+  'MESSAGING_TYPE_UTILITY (with message.template)';
+
 /** Every rule a SendMessageRequest breaks, before anything is sent to Graph; [] when valid. */
 export function validateSendMessage(req: SendMessageRequest, isPageConfigured: IsPageConfigured): FieldViolation[] {
   const out = new ViolationList();
@@ -34,8 +39,9 @@ export function validateSendMessage(req: SendMessageRequest, isPageConfigured: I
 
 /** The rules that tie messaging_type, tag and the kind of content together. */
 function checkTypeAndTag(out: ViolationList, req: SendMessageRequest): void {
-  const typeKnown = checkEnum(out, 'messaging_type', MessagingType, req.messagingType, false) ||
-    req.messagingType === MessagingType.MESSAGING_TYPE_UNSPECIFIED;
+  const typeKnown = checkEnum(out, 'messaging_type', MessagingType, req.messagingType, false);
+  // Meta documents messaging_type as required: an unset one is refused, never silently omitted.
+  if (req.messagingType === MessagingType.MESSAGING_TYPE_UNSPECIFIED) out.add('messaging_type', MESSAGING_TYPE_REQUIRED);
   const tagSet = checkEnum(out, 'tag', MessageTag, req.tag, false);
   const content = req.message?.content;
   const isUtilityTemplate = content?.$case === 'template';

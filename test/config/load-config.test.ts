@@ -68,4 +68,81 @@ describe('config', () => {
     expect(resolveConfig({}, {})).toMatchObject({ listen: '127.0.0.1:50051', sandbox: true, pages: [] });
     expect(resolveConfig({ configPath: file, sandbox: true }, env).sandbox).toBe(true);
   });
+
+  it('reports every problem of a config at once, one per line, not only the first', () => {
+    let err: ConfigError | undefined;
+    try {
+      parseConfig({
+        lisen: 'x',
+        graph: { timeoutMs: -1, version: '25' },
+        log: { level: 'loud' },
+        pages: [{ id: 'abc' }, { id: '2', accessToken: 't', extra: 1 }],
+        delivery: { retry: { maxAttempts: 0 } },
+      }, env);
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.problems.map((p) => p.key)).toEqual([
+      'lisen', 'graph.version', 'graph.timeoutMs', 'pages[0].id', 'pages[0].accessToken', 'pages[1].extra', 'log.level', 'delivery.retry.maxAttempts',
+    ]);
+    expect(err!.key).toBe('lisen');
+    expect(err!.message.split('\n')).toEqual([
+      'config: 8 problems:',
+      ...err!.problems.map((p) => `  ${p.key}: ${p.problem}`),
+    ]);
+  });
+
+  it('echoes a bad number (no numeric key holds a secret), never a string value', () => {
+    const problems = (raw: object) => {
+      try {
+        parseConfig(raw, env);
+      } catch (e) {
+        return (e as ConfigError).problems.map((p) => `${p.key}: ${p.problem}`);
+      }
+      return [];
+    };
+    expect(problems({ graph: { timeoutMs: -1 }, limits: { maxUploadBytes: 1e9 }, delivery: { bulkConcurrency: 2.5 } })).toEqual([
+      'graph.timeoutMs: must be an integer from 1 to 600000 (got -1)',
+      'delivery.bulkConcurrency: must be an integer from 1 to 10000 (got 2.5)',
+      'limits.maxUploadBytes: must be an integer from 1 to 26214400 (got 1000000000)',
+    ]);
+    // A token pasted into the wrong key is not echoed either.
+    expect(problems({ graph: { timeoutMs: 'EAAB-secret-token' } })).toEqual(['graph.timeoutMs: must be an integer from 1 to 600000 (got a string: write the number without quotes)']);
+    // Keys that can hold secrets: named, their value never shown (here with the secret substituted from the environment).
+    const secretEnv = { ...env, S: 'EAAB-secret-token' };
+    const shown = (() => {
+      try {
+        parseConfig({
+          listen: '${S}', graph: { baseUrl: 'x${S}', version: '${S}' }, store: { redis: { url: 'http://${S}' } },
+          callers: [{ name: 'a', apiKeyHash: '${S}', pages: ['*'] }],
+          pages: [{ id: '1', accessToken: '${S}', appSecret: '${S}', appsecretProof: '${S}' }],
+        }, secretEnv);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(shown.split('\n').length).toBeGreaterThanOrEqual(7);
+    expect(shown).not.toContain('EAAB-secret-token');
+    expect(shown).not.toContain('${S}');
+  });
+
+  it('gives the line and column of a JSON syntax error, quoting none of the text', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
+    const file = join(dir, 'gw.json');
+    writeFileSync(file, '{\n  "pages": [\n    { "id": "1001", "accessToken": "EAAB-secret-token", }\n  ]\n}\n');
+    expect(() => loadConfigFile(file)).toThrow(`config: ${file}: is not valid JSON: line 3, column 57: expected another key after "," (JSON allows no trailing comma), found "}"`);
+    writeFileSync(file, '{\n  "listen": 127.0.0.1:50051\n}');
+    expect(() => loadConfigFile(file)).toThrow(/line 2, column 18: expected "," or "}", found "\."/);
+    writeFileSync(file, '{\n  "sandbox": tru\n}');
+    expect(() => loadConfigFile(file)).toThrow(/line 2, column 17: expected "true"/);
+    try {
+      writeFileSync(file, '{"pages": [{"id": "1", "accessToken": EAAB-secret-token}]}');
+      loadConfigFile(file);
+    } catch (e) {
+      expect((e as Error).message).toMatch(/line 1, column 39/);
+      expect((e as Error).message).not.toContain('EAAB');
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATED_REGAIN_MINUTES } from '../../src/sandbox/usage-headers';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 
@@ -72,9 +73,9 @@ describe('Graph errors become rich gRPC statuses', () => {
     const d = decodeStatusDetails(err.metadata);
     const header = gw.sandbox!.received.at(-1);
     expect(header).toBeDefined();
-    // The sandbox sends the estimate in minutes; RetryInfo carries seconds.
-    expect(Number(d.retryInfo?.retryDelay?.seconds)).toBeGreaterThanOrEqual(60);
-    expect(Number(d.retryInfo?.retryDelay?.seconds) % 60).toBe(0);
+    // The sandbox sends the estimate in minutes (0.25: a short simulated pause); RetryInfo carries seconds.
+    expect(Number(d.retryInfo?.retryDelay?.seconds)).toBe(15);
+    expect(SIMULATED_REGAIN_MINUTES * 60).toBe(15);
   });
 
   it('5xx without a Graph error body -> UNAVAILABLE GRAPH_UNAVAILABLE', async () => {

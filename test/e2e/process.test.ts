@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,22 @@ describe('the gateway process', () => {
     expect(r.stderr).toContain('graph.timeoutMs');
   });
 
+  it('a busy port: one line naming the address and --listen, exit 2 (no stack trace)', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = await run(['--listen', `127.0.0.1:${port}`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `cannot listen on 127.0.0.1:${port}: the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
+          'choose another address with --listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
+      ]);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('refuses a non-loopback address without caller authentication (exit 2, saying why); --insecure starts it', async () => {
     const refused = await run(['--listen', '0.0.0.0:0']);
     expect(refused.code).toBe(2);
@@ -90,6 +107,12 @@ describe('the gateway process', () => {
     expect(late?.code).toBe(status.UNAVAILABLE);
     expect(await proc.exited).toBe(0);
     client.close();
+    // Every log line is out before the exit, in the order written: the request, the 20 sends, "stopped" last.
+    const lines = proc.stdout.map((l) => JSON.parse(l) as { msg?: string; time: number });
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs.indexOf('shutdown requested')).toBeLessThan(msgs.indexOf('draining: no new calls, waiting for in-flight sends'));
+    expect(msgs.at(-1)).toBe('stopped');
+    expect(lines.map((l) => l.time)).toEqual(lines.map((l) => l.time).sort((a, b) => a - b));
   });
 
   it('SIGTERM during 1,000 in-flight sends loses none: every call gets its response', async () => {

@@ -238,7 +238,9 @@ const sendMessageRequest: fc.Arbitrary<SendMessageRequest> = fc
     const isFeedback = content?.$case === 'attachment' && content.value.kind?.$case === 'template' && content.value.kind.value.kind?.$case === 'customerFeedback';
     if (content?.$case === 'template') return { ...req, messagingType: MessagingType.MESSAGING_TYPE_UTILITY, tag: MessageTag.MESSAGE_TAG_UNSPECIFIED } as SendMessageRequest;
     if (isFeedback) return { ...req, messagingType: MessagingType.MESSAGING_TYPE_MESSAGE_TAG, tag: MessageTag.MESSAGE_TAG_CUSTOMER_FEEDBACK } as SendMessageRequest;
-    const type = req.messagingType === MessagingType.MESSAGING_TYPE_UTILITY || req.messagingType === MessagingType.MESSAGING_TYPE_MESSAGE_TAG ? MessagingType.MESSAGING_TYPE_RESPONSE : req.messagingType;
+    // messaging_type is required: a coherent request always sets one (the incoherent ones test the refusal).
+    const typeless = [MessagingType.MESSAGING_TYPE_UTILITY, MessagingType.MESSAGING_TYPE_MESSAGE_TAG, MessagingType.MESSAGING_TYPE_UNSPECIFIED];
+    const type = typeless.includes(req.messagingType) ? MessagingType.MESSAGING_TYPE_RESPONSE : req.messagingType;
     return { ...req, messagingType: type, tag: MessageTag.MESSAGE_TAG_UNSPECIFIED } as SendMessageRequest;
   });
 
@@ -408,7 +410,12 @@ describe('known discrepancies between the gateway and the sandbox (minimal cases
     if (validateUploadMetadata(meta, isConfigured).length > 0) return;
     expect(validateGraphUpload(wire({ message: toGraphUploadMessage(meta) }))?.error.message).toBeUndefined();
   });
-  it.runIf(KNOWN_DISCREPANCIES)('each minimal case still shows its discrepancy (when one is fixed, drop it from KNOWN_DISCREPANCIES)', () => {
+  const noDiscrepancy = 'skipped: KNOWN_DISCREPANCIES is false, no known gateway/sandbox discrepancy is left to check (set it to true when one reappears)';
+  it('each minimal case still shows its discrepancy (when one is fixed, drop it from KNOWN_DISCREPANCIES)', (ctx) => {
+    if (!KNOWN_DISCREPANCIES) {
+      console.info(noDiscrepancy);
+      ctx.skip(noDiscrepancy);
+    }
     for (const [name, partial] of cases) {
       const req = SendMessageRequest.fromPartial(partial);
       expect(validateSendMessage(req, isConfigured), name).toEqual([]);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { request } from 'undici';
 
 const ROOT = join(__dirname, '../..');
@@ -13,8 +14,11 @@ describe('sandbox CLI', () => {
     try {
       const lines = createInterface({ input: child.stdout });
       const [first] = (await once(lines, 'line')) as [string];
-      const log = JSON.parse(first) as { url: string };
+      const log = JSON.parse(first) as { url: string; level: unknown; time: unknown; demoPages: Record<string, string> };
       expect(log.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // The gateway's format (pino): numeric level, epoch-ms time.
+      expect(log).toMatchObject({ level: 30, time: expect.any(Number), service: 'messenger-sandbox' });
+      expect(Object.keys(log.demoPages)).toEqual(['1001', '1002']);
 
       const res = await request(`${log.url}/v25.0/1/messages`, {
         method: 'POST',
@@ -28,6 +32,34 @@ describe('sandbox CLI', () => {
       child.kill('SIGTERM');
       const [code] = (await exited) as [number | null];
       expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('`npm run sandbox` execs the server: SIGTERM to the npm process stops it', async () => {
+    const child = spawn('npm', ['run', 'sandbox', '--', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      let url = '';
+      for await (const line of lines) {
+        if (line.startsWith('{')) {
+          url = (JSON.parse(line) as { url: string }).url;
+          break;
+        }
+      }
+      const port = Number(new URL(url).port);
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+      // With `sh -c node ...` the shell got the signal and the server kept listening.
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => (socket.destroy(), resolve(false)));
+        socket.once('error', () => resolve(true));
+      });
+      expect(refused).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

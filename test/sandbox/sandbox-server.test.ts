@@ -288,7 +288,7 @@ describe('sandbox: errors on demand', () => {
     expect(JSON.parse(String(reply.headers['x-app-usage']))).toEqual({ call_count: 100, total_cputime: 100, total_time: 100 });
     expect(JSON.parse(String(reply.headers['x-page-usage']))).toMatchObject({ call_count: 100 });
     const buc = JSON.parse(String(reply.headers['x-business-use-case-usage'])) as Record<string, Record<string, unknown>[]>;
-    expect(buc[PAGE][0]).toMatchObject({ type: 'messenger', call_count: 100, estimated_time_to_regain_access: 1 });
+    expect(buc[PAGE][0]).toMatchObject({ type: 'messenger', call_count: 100, estimated_time_to_regain_access: 0.25 }); // 15 s: a short simulated pause
   });
 
   it('answers error-http-502 with an HTML body', async () => {

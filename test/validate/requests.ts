@@ -198,7 +198,6 @@ export const VALID_MESSAGES: Record<string, SendMessageRequest> = {
   'customer feedback with its tag': withTemplate(TEMPLATES.customer_feedback, {
     messagingType: MessagingType.MESSAGING_TYPE_MESSAGE_TAG, tag: MessageTag.MESSAGE_TAG_CUSTOMER_FEEDBACK,
   }),
-  'no messaging type': withMessage({ content: { $case: 'text', value: 'Hi' } }, { messagingType: MessagingType.MESSAGING_TYPE_UNSPECIFIED }),
 };
 for (const [name, template] of Object.entries(TEMPLATES)) VALID_MESSAGES[`template ${name}`] = withTemplate(template);
 for (const [name, recipient] of Object.entries(RECIPIENTS)) {

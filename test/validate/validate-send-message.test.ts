@@ -21,6 +21,8 @@ describe('validateSendMessage accepts', () => {
 
 // Each case: a request that breaks one rule, and the one violation expected.
 const cases: [string, SendMessageRequest, string, string | RegExp][] = [
+  ['messaging_type unset (Meta requires it)', withMessage(text('hi'), { messagingType: MessagingType.MESSAGING_TYPE_UNSPECIFIED }), 'messaging_type',
+    /^is required: one of MESSAGING_TYPE_RESPONSE .*MESSAGING_TYPE_UPDATE .*MESSAGING_TYPE_MESSAGE_TAG .*MESSAGING_TYPE_UTILITY /],
   ['page_id missing', sendMessage({ pageId: '', message: text('hi') }), 'page_id', 'is required'],
   ['page_id unknown', sendMessage({ pageId: '999', message: text('hi') }), 'page_id', 'page 999 is not configured in this gateway'],
   ['recipient missing', sendMessage({ recipient: undefined, message: text('hi') }), 'recipient', 'is required'],

@@ -16,7 +16,7 @@ export const protobufFileName = "messenger/v1/enums.proto";
  * `messaging_type` and Graph applies its own default; setting it is strongly recommended.
  */
 export enum MessagingType {
-  /** MESSAGING_TYPE_UNSPECIFIED - Not set: `messaging_type` is omitted from the Graph request. */
+  /** MESSAGING_TYPE_UNSPECIFIED - Not set: refused with INVALID_ARGUMENT (Graph requires `messaging_type`). */
   MESSAGING_TYPE_UNSPECIFIED = 0,
   /**
    * MESSAGING_TYPE_RESPONSE - `RESPONSE`: a reply to a message the person sent, inside the 24-hour standard

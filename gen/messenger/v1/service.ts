@@ -63,7 +63,10 @@ export interface SendMessageRequest {
   message?:
     | Message
     | undefined;
-  /** `messaging_type`: why the message is sent. Recommended; omitted when unspecified. */
+  /**
+   * `messaging_type`: why the message is sent. Required (Meta documents it as required):
+   * MESSAGING_TYPE_UNSPECIFIED is refused with INVALID_ARGUMENT.
+   */
   messagingType: MessagingType;
   /**
    * `notification_type`: how the device announces it. Omitted when unspecified

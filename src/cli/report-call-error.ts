@@ -1,0 +1,59 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Status } from '../../gen/google/rpc/status';
+import { decodeStatusDetails, type DecodedDetails } from '../errors/decode-status-details';
+import { EXIT } from './exit-codes';
+
+/** A failed call as the commands print it: the gRPC code and message, and every detail decoded. */
+export interface CallErrorReport {
+  code: string;
+  message: string;
+  errorInfo?: DecodedDetails['errorInfo'];
+  retryDelay?: string;
+  graphError?: DecodedDetails['graphError'];
+  fieldViolations?: string[];
+  hint?: string;
+}
+
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+/** The report of a call's error (ServiceError from grpc-js). */
+export function callErrorReport(err: ServiceError, target: string): CallErrorReport {
+  const report = reportOf(err.code, err.details, decodeStatusDetails(err.metadata));
+  if (isUnreachable(err)) report.hint = `no gateway answered at ${target}: is it running (npm start)? Another address: --target HOST:PORT or GATEWAY_TARGET`;
+  return report;
+}
+
+/** The report of a `google.rpc.Status` (a failed message of a SendMessages stream). */
+export function statusReport(s: Status): CallErrorReport {
+  // The same decoder as for a call's trailer, fed the Status as that trailer would carry it.
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(s).finish()));
+  return reportOf(s.code, s.message, decodeStatusDetails(metadata));
+}
+
+/** The exit code for a failed call: 3 when no gateway answered, else 1. */
+export function exitCodeOf(err: ServiceError): number {
+  return isUnreachable(err) ? EXIT.UNREACHABLE : EXIT.CALL_FAILED;
+}
+
+/** Whether the error is grpc-js's own "no connection": the gateway's own UNAVAILABLE always carries details. */
+export function isUnreachable(err: ServiceError): boolean {
+  return err.code === status.UNAVAILABLE && err.metadata?.get(STATUS_DETAILS_KEY).length === 0;
+}
+
+/** Whether a thrown value is a grpc-js call error. */
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'metadata' in err;
+}
+
+function reportOf(code: number, message: string, d: DecodedDetails): CallErrorReport {
+  const delay = d.retryInfo?.retryDelay;
+  return {
+    code: status[code] ?? String(code),
+    message,
+    errorInfo: d.errorInfo,
+    retryDelay: delay ? `${Number(delay.seconds) + delay.nanos / 1e9}s` : undefined,
+    graphError: d.graphError,
+    fieldViolations: d.badRequest?.fieldViolations.map((v) => `${v.field}: ${v.description}`),
+  };
+}

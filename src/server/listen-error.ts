@@ -1,0 +1,20 @@
+/** The gateway could not listen on its address: a mistake of the operator, reported in one line (exit 2). */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  constructor(readonly listen: string, reason: string) {
+    super(`cannot listen on ${listen}: ${reason}; choose another address with --listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)`);
+  }
+}
+
+const REASONS: [RegExp, string][] = [
+  [/EADDRINUSE/, 'the address is already in use (EADDRINUSE): another gateway, or another program, is listening there'],
+  [/EADDRNOTAVAIL/, 'no interface of this machine has that address (EADDRNOTAVAIL)'],
+  [/EACCES/, 'permission denied (EACCES): ports below 1024 need privileges'],
+];
+
+/** A ListenError for grpc-js's bind failure when its cause is the address, else undefined (an unexpected failure). */
+export function listenErrorOf(listen: string, err: unknown): ListenError | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = REASONS.find(([re]) => re.test(message))?.[1];
+  return reason === undefined ? undefined : new ListenError(listen, reason);
+}
