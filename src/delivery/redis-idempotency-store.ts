@@ -132,5 +132,9 @@ function isOutcome(value: unknown): value is StoredOutcome {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   if (v.kind === 'response') return typeof v.bytes === 'string';
+  if (v.kind === 'failure') {
+    const f = v.failure as Record<string, unknown> | null;
+    return typeof f === 'object' && f !== null && typeof f.code === 'number' && typeof f.reason === 'number' && typeof f.message === 'string';
+  }
   return v.kind === 'error' && typeof v.code === 'number' && typeof v.message === 'string' && typeof v.details === 'string';
 }

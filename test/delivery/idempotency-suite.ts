@@ -7,6 +7,14 @@ export type StoreFactory = (options: IdempotencyOptions) => Promise<IdempotencyS
 export const OPTIONS: IdempotencyOptions = { windowMs: 60_000, claimTtlMs: 30_000, maxKeys: 1_000 };
 export const RESPONSE: StoredOutcome = { kind: 'response', bytes: Buffer.from('message-id-1').toString('base64') };
 export const ERROR: StoredOutcome = { kind: 'error', code: 9, message: 'outside the messaging window', details: 'AAEC' };
+/** A failure as the pipeline stores it (as data), with a Graph error and its free-form error_data. */
+export const FAILURE: StoredOutcome = {
+  kind: 'failure',
+  failure: {
+    code: 9, reason: 23, message: 'Graph error 10/2018278: outside the window', nothingSent: false, metadata: { code: '10' },
+    graph: { code: 10, errorSubcode: 2018278, type: 'OAuthException', message: '(#10) outside', fbtraceId: 'AbC', isTransient: undefined, errorUserTitle: '', errorUserMsg: '', errorData: { a: [1, 'x'] }, httpStatus: 400 },
+  },
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,6 +49,14 @@ export function idempotencySuite(name: string, makeStore: StoreFactory): void {
       await s.claim(key, 'fp');
       await s.complete(key, 'fp', ERROR);
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'done', outcome: ERROR });
+    });
+
+    it('replays a stored failure (as data), Graph error and all', async () => {
+      const s = await store();
+      await s.claim(key, 'fp');
+      await s.complete(key, 'fp', FAILURE);
+      // JSON has no undefined: what comes back is the failure as JSON carries it.
+      expect(await s.claim(key, 'fp')).toEqual({ kind: 'done', outcome: JSON.parse(JSON.stringify(FAILURE)) });
     });
 
     it('refuses the same key with a different request, in flight and done', async () => {
