@@ -301,7 +301,12 @@ function section(p: Problems, value: unknown, key: string, allowed: string[]): R
 /** Records every key of `obj` that is not `allowed`. */
 function allowKeys(p: Problems, obj: Record<string, unknown>, key: string, allowed: string[]): void {
   for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) p.list.push({ key: key === '(root)' ? k : `${key}.${k}`, problem: `unknown key (known: ${allowed.join(', ')})` });
+    if (!allowed.includes(k)) {
+      // The key is the config's own text, but a value pasted in the wrong place can make one: a
+      // long key is shown cut, never whole (it could be a token).
+      const shown = k.length > 24 ? `${k.slice(0, 4)}…(${k.length} characters)` : k;
+      p.list.push({ key: key === '(root)' ? shown : `${key}.${shown}`, problem: `unknown key (known: ${allowed.join(', ')})` });
+    }
   }
 }
 

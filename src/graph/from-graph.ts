@@ -32,9 +32,12 @@ export function fromGraphUploadResponse(body: Record<string, unknown>): UploadAt
   return attachmentId ? { attachmentId } : { malformed: 'no attachment_id in the answer' };
 }
 
+// Graph's ids have tens of characters; a far longer one is no id (and is not passed on).
+const MAX_ID_LENGTH = 1024;
+
 /** Ids are opaque strings; Graph has sent some as numbers. */
 function id(v: unknown): string | undefined {
-  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'string' && v !== '') return v.length <= MAX_ID_LENGTH ? v : undefined;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
   return undefined;
 }

@@ -11,7 +11,7 @@ const REDACT = [
   'appsecret_proof', '*.appsecret_proof', 'authorization', '*.authorization', 'headers.authorization',
 ];
 
-/** The longest log line written; a longer one (an echoed 4 MB value, say) is replaced by its head. */
+/** The longest log line written, in bytes; a longer one (an echoed 4 MB value, say) is replaced by its head. */
 export const MAX_LOG_LINE = 16 * 1024;
 
 /**
@@ -20,7 +20,7 @@ export const MAX_LOG_LINE = 16 * 1024;
  */
 function finalLine(line: string): string {
   const redacted = redactSecrets(line);
-  if (redacted.length <= MAX_LOG_LINE) return redacted;
+  if (redacted.length * 3 <= MAX_LOG_LINE || Buffer.byteLength(redacted) <= MAX_LOG_LINE) return redacted;
   const head = redacted.slice(0, 1024);
   return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line too long: cut', bytes: redacted.length, head })}\n`;
 }

@@ -6,37 +6,107 @@
  */
 const secrets = new Set<string>();
 
+/**
+ * A piece of a registered secret this long is redacted wherever it appears: Graph (or a proxy)
+ * may echo a token cut short, or split across two fields, and a prefix of 16 random characters
+ * is as good as a credential to nobody but is still the credential's.
+ */
+export const MIN_FRAGMENT = 16;
+// Fragments are found through 8-character anchors taken every 8 characters of each secret:
+// any 16-character piece of a secret contains one whole anchor, so a text with no anchor (the
+// common case, checked with one rolling hash over it) has no fragment.
+const ANCHOR = 8;
+const anchors = new Map<number, Array<{ secret: string; at: number }>>();
+
 /** Registers a value (token, app secret, caller key, Redis password) that must never leave the process. */
 export function registerSecret(value: string | undefined): void {
   // Very short values would redact innocent text and are not credentials anyway.
-  if (value && value.length >= 8) secrets.add(value);
+  if (!value || value.length < 8) return;
+  // The forms a secret travels in: as is, in either case (hex secrets), base64 and percent-encoded.
+  const forms = new Set([value, value.toLowerCase(), value.toUpperCase(), Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url'), encodeURIComponent(value)]);
+  for (const form of forms) {
+    if (secrets.has(form)) continue;
+    secrets.add(form);
+    if (form.length < MIN_FRAGMENT) continue;
+    for (let at = 0; at + ANCHOR <= form.length; at += ANCHOR) {
+      const h = hash(form, at);
+      const list = anchors.get(h) ?? [];
+      list.push({ secret: form, at });
+      anchors.set(h, list);
+    }
+  }
 }
 
 export const REDACTED = '[REDACTED]';
 
-// Credential shapes, whatever their origin: query/form parameters, bearer headers,
-// Facebook tokens (EAA...) and 64-hex HMAC-SHA256 proofs.
+// Credential shapes, whatever their origin: query/form parameters (also percent-encoded),
+// bearer headers, Facebook tokens (EAA..., also cut short) and hex HMAC-SHA256 proofs (any
+// case, also inside longer hex runs).
 const PATTERNS: RegExp[] = [
-  /((?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)=)[^&\s"']+/gi,
-  /(bearer\s+)[A-Za-z0-9._~+/=-]+/gi,
-  /()\bEAA[A-Za-z0-9]{20,}/g,
-  /()\b[0-9a-f]{64}\b/g,
+  /((?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)(?:=|%3D))[^&\s"']+/gi,
+  /(bearer(?:\s|%20|\+)+)[A-Za-z0-9._~+/=%-]+/gi,
+  /()EAA[A-Za-z0-9]{12,}/g,
+  /()[0-9a-fA-F]{64,}/g,
 ];
 
 // One case-insensitive pass that every credential-shaped substring matches (a superset of
-// PATTERNS: no \b, any case), so that the common string is tested once instead of replaced four times.
-const MAYBE_PATTERN = /(?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)=|bearer\s|EAA[A-Za-z0-9]{20}|[0-9a-f]{64}/i;
+// PATTERNS), so that the common string is tested once instead of replaced four times.
+const MAYBE_PATTERN = /(?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)(?:=|%3D)|bearer(?:\s|%20|\+)|EAA[A-Za-z0-9]{12}|[0-9a-f]{64}/i;
 // No registered secret (>= 8 characters) and no pattern match ("bearer x" is the shortest) fits in fewer.
 const SHORTEST_SECRET = 8;
 
-/** Replaces every registered secret and every credential-shaped substring. */
+/** Replaces every registered secret (and every piece of one), and every credential-shaped substring. */
 export function redactSecrets(text: string): string {
   if (text.length < SHORTEST_SECRET) return text;
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  if (anchors.size > 0 && out.length >= MIN_FRAGMENT) out = redactFragments(out);
   if (!MAYBE_PATTERN.test(out)) return out;
   for (const re of PATTERNS) out = out.replace(re, `$1${REDACTED}`);
   return out;
+}
+
+/** A polynomial hash of `s[at..at+8)`. */
+function hash(s: string, at: number): number {
+  let h = 0;
+  for (let i = at; i < at + ANCHOR; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+// 31^8, to take the leaving character out of the rolling hash.
+const POW = (() => {
+  let p = 1;
+  for (let i = 0; i < ANCHOR; i++) p = Math.imul(p, 31);
+  return p;
+})();
+
+/** Every run of MIN_FRAGMENT or more characters that is also a run of a secret, replaced. */
+function redactFragments(text: string): string {
+  let spans: Array<[number, number]> | undefined;
+  let h = hash(text, 0);
+  for (let i = 0; i + ANCHOR <= text.length; i++) {
+    if (i > 0) h = (Math.imul(h, 31) - Math.imul(text.charCodeAt(i - 1), POW) + text.charCodeAt(i + ANCHOR - 1)) | 0;
+    const candidates = anchors.get(h);
+    if (!candidates) continue;
+    for (const { secret, at } of candidates) {
+      if (!text.startsWith(secret.slice(at, at + ANCHOR), i)) continue;
+      let left = 0;
+      while (i - left > 0 && at - left > 0 && text[i - left - 1] === secret[at - left - 1]) left++;
+      let right = 0;
+      while (i + ANCHOR + right < text.length && at + ANCHOR + right < secret.length && text[i + ANCHOR + right] === secret[at + ANCHOR + right]) right++;
+      if (left + ANCHOR + right >= MIN_FRAGMENT) (spans ??= []).push([i - left, i + ANCHOR + right]);
+    }
+  }
+  if (!spans) return text;
+  spans.sort((x, y) => x[0] - y[0]);
+  let out = '';
+  let pos = 0;
+  for (const [start, end] of spans) {
+    if (end <= pos) continue;
+    out += text.slice(pos, Math.max(pos, start)) + (start >= pos ? REDACTED : '');
+    pos = end;
+  }
+  return out + text.slice(pos);
 }
 
 /** A URL with its query (and credentials) replaced, for `url.full`. */

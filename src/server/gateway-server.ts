@@ -21,6 +21,7 @@ import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { registerSecret } from '../redaction/secret-redaction';
+import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -41,6 +42,15 @@ export interface Gateway {
 
 /** Builds, binds and starts the gateway; health turns SERVING only once it can serve. */
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+  // First of all: whatever fails from here on (a Redis URL that does not parse, say) is
+  // logged, and no registered secret reaches a log line.
+  for (const p of config.pages) {
+    registerSecret(p.accessToken);
+    registerSecret(p.appSecret);
+    if (p.appSecret && p.appsecretProof === 'classic') registerSecret(classicProof(p.accessToken, p.appSecret).appsecret_proof);
+  }
+  for (const c of config.callers) registerSecret(c.apiKeyHash);
+  if (config.store.redis) registerSecret(redisPassword(config.store.redis.url));
   const auth = new CallerAuthenticator(config.callers);
   if (!isLoopback(config.listen) && !auth.enabled) {
     if (!config.insecure) throw new InsecureListenError(config.listen);
@@ -91,12 +101,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     maxUploadBytes: config.limits.maxUploadBytes,
     callerOf: (metadata) => callers.nameOf(metadata),
   };
-  for (const p of config.pages) {
-    registerSecret(p.accessToken);
-    registerSecret(p.appSecret);
-  }
-  for (const c of config.callers) registerSecret(c.apiKeyHash);
-  if (config.store.redis) registerSecret(redisPassword(config.store.redis.url));
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
     'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
@@ -172,12 +176,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, shutdown };
 }
 
-/** The password of a Redis URL (decoded as Redis receives it), to be redacted wherever it could appear. */
-function redisPassword(url: string): string | undefined {
+/** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */
+export function redisPassword(url: string): string | undefined {
+  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]*)@/i.exec(url)?.[1];
+  if (!password) return undefined;
   try {
-    const password = new URL(url).password;
-    return password ? decodeURIComponent(password) : undefined;
+    return decodeURIComponent(password);
   } catch {
-    return undefined;
+    return password;
   }
 }

@@ -43,6 +43,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [M.uploadAttachment.path, page<UploadAttachmentRequest>((m) => (m.part?.$case === 'metadata' ? m.part.value.pageId : undefined))],
   ['/grpc.health.v1.Health/Check', PUBLIC],
   ['/grpc.health.v1.Health/Watch', PUBLIC],
+  ['/grpc.health.v1.Health/List', PUBLIC],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', PUBLIC],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', PUBLIC],
 ]);

@@ -2,7 +2,8 @@ import { status, type handleBidiStreamingCall, type ServerDuplexStream } from '@
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { invalidRequest, type Failure } from '../errors/failure';
-import { failureStatus, redactResponse } from '../errors/status-encoder';
+import { clipBytes, failureStatus, redactResponse } from '../errors/status-encoder';
+import { redactSecrets } from '../redaction/secret-redaction';
 import { callBounds } from './call-bounds';
 import { sendMessageSpec } from './send-message';
 import { deliver, type SendResult } from './send-pipeline';
@@ -109,7 +110,7 @@ async function sendOne(
   }
   // The protocol edge of a bulk item: its answer is redacted, its failure bounded and encoded here.
   // The request id is the caller's own, but it is bounded too (a 4 MB id must not come back whole).
-  const requestId = item.requestId.length > MAX_ECHOED_REQUEST_ID ? item.requestId.slice(0, MAX_ECHOED_REQUEST_ID) : item.requestId;
+  const requestId = redactSecrets(item.requestId.length > MAX_ECHOED_REQUEST_ID ? clipBytes(item.requestId, MAX_ECHOED_REQUEST_ID) : item.requestId);
   if (result.ok) {
     logSend(deps.logger, record);
     return { requestId, result: { $case: 'response', value: redactResponse(result.response) }, replayed: result.replayed };

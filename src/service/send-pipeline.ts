@@ -13,6 +13,7 @@ import type { Malformed } from '../graph/from-graph';
 import type { CallBounds, CancelSignal, GraphOutcome } from '../graph/graph-types';
 import { annotateGraphCall, annotateIdempotencyKey, annotateRetry } from '../telemetry/send-span';
 import type { FieldViolation } from '../validate/field-violation';
+import { redactStrings } from '../redaction/secret-redaction';
 import type { SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 
@@ -174,9 +175,10 @@ export function pageRateLimited(pageId: string, token: { retryAfterMs: number; r
   });
 }
 
+/** What the store keeps of a send: redacted, since Redis is outside the process (and a replay is encoded at the edge again). */
 function stored<Res>(spec: ResponseSide<Res>, result: SendResult<Res>): StoredOutcome {
-  if (result.ok) return { kind: 'response', bytes: Buffer.from(spec.responseCodec.encode(result.response).finish()).toString('base64') };
-  return { kind: 'failure', failure: result.failure };
+  if (result.ok) return { kind: 'response', bytes: Buffer.from(spec.responseCodec.encode(redactStrings(result.response)).finish()).toString('base64') };
+  return { kind: 'failure', failure: redactStrings(result.failure) };
 }
 
 function replay<Res>(spec: ResponseSide<Res>, outcome: StoredOutcome, record: SendRecord): SendResult<Res> {

@@ -51,6 +51,17 @@ describe('config', () => {
     }
   });
 
+  it('a token pasted as a key is not echoed whole', () => {
+    const token = 'EAABsbCS1iHgBOZCx9pQk3LmNoPqRsTuVwXyZ0123456789';
+    try {
+      parseConfig({ [token]: 1 }, env);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toContain('unknown key');
+      expect((err as Error).message).not.toContain(token.slice(0, 16));
+    }
+  });
+
   it('reports unreadable and invalid files by path', () => {
     expect(() => loadConfigFile('/nonexistent/gw.json')).toThrow(/\/nonexistent\/gw.json: cannot be read/);
     const dir = mkdtempSync(join(tmpdir(), 'gw-'));

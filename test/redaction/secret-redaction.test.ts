@@ -1,0 +1,60 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MIN_FRAGMENT, REDACTED, redactSecrets, redactStrings, registerSecret } from '../../src/redaction/secret-redaction';
+
+// The forms in which an outside attack got credentials back through Graph's echo: cut short,
+// split across fields, upper-cased, base64, percent-encoded, glued to other text.
+const token = `EAAB${randomBytes(30).toString('base64url').replace(/[-_]/g, 'x')}`;
+const appSecret = randomBytes(16).toString('hex');
+const proof = createHmac('sha256', appSecret).update(token).digest('hex');
+registerSecret(token);
+registerSecret(appSecret);
+
+/** Whether any MIN_FRAGMENT-long piece of `secret` survives in `text`. */
+function leaks(text: string, secret: string): boolean {
+  for (let i = 0; i + MIN_FRAGMENT <= secret.length; i++) if (text.includes(secret.slice(i, i + MIN_FRAGMENT))) return true;
+  return false;
+}
+
+describe('redactSecrets', () => {
+  const cases: Array<[string, string]> = [
+    ['the token as is', `bad token ${token} here`],
+    ['its first 30 characters', `bad token ${token.slice(0, 30)}...`],
+    ['its last 30 characters glued to text', `x${token.slice(-30)}y`],
+    ['a 20-character prefix as a JSON key', JSON.stringify({ [token.slice(0, 20)]: 1 })],
+    ['the token upper-cased', token.toUpperCase()],
+    ['the token in base64', Buffer.from(token).toString('base64')],
+    ['the token percent-encoded in a URL', `https://x/?t=${encodeURIComponent(token)}&a=1`],
+    ['Bearer%20 and the token', `Authorization: Bearer%20${token}`],
+    ['the app secret upper-cased', `secret ${appSecret.toUpperCase()}`],
+    ['the proof upper-cased', `invalid appsecret_proof ${proof.toUpperCase()}`],
+    ['the proof after an underscore', `proof_${proof}`],
+    ['the proof followed by more hex', `proof:${proof}0`],
+  ];
+  it.each(cases)('%s', (_name, text) => {
+    const out = redactSecrets(text);
+    expect(out).toContain(REDACTED);
+    for (const s of [token, token.toUpperCase(), appSecret, appSecret.toUpperCase(), proof, proof.toUpperCase(), Buffer.from(token).toString('base64')]) {
+      expect(leaks(out, s), `${out} leaks ${s}`).toBe(false);
+    }
+  });
+
+  it('redacts both halves of a token split across two strings', () => {
+    const a = redactSecrets(`first ${token.slice(0, 24)}`);
+    const b = redactSecrets(`${token.slice(24)} second`);
+    expect(leaks(a + b, token)).toBe(false);
+  });
+
+  it('an unconfigured Meta token cut short, or glued to a word, is still redacted', () => {
+    const other = `EAAG${randomBytes(12).toString('hex')}`;
+    expect(redactSecrets(`userToken_${other}`)).not.toContain(other.slice(4));
+    expect(redactSecrets(`token ${other.slice(0, 16)}`)).toBe(`token ${REDACTED}`);
+  });
+
+  it('leaves innocent text alone, and returns the same object when nothing needs redacting', () => {
+    const text = 'Graph error 551: This person isn\'t available right now. m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P';
+    expect(redactSecrets(text)).toBe(text);
+    const res = { recipientId: '1254477777772919', messageId: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM' };
+    expect(redactStrings(res)).toBe(res);
+  });
+});
