@@ -99,6 +99,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     delivery: config.delivery,
     graphTimeoutMs: graphConfig.timeoutMs,
     maxUploadBytes: config.limits.maxUploadBytes,
+    sandbox: config.sandbox,
     callerOf: (metadata) => callers.nameOf(metadata),
   };
   const server = new Server({

@@ -136,7 +136,7 @@ async function send<Req extends { pageId: string; idempotencyKey: string }, Res>
     const pending = deps.rateLimiter.acquire(req.pageId, cls, budgetEnd, bounds.signal);
     const token = pending instanceof Promise ? await pending : pending;
     if (!token.ok) {
-      if (attempt === 1) return fail(pageRateLimited(req.pageId, token));
+      if (attempt === 1) return fail(pageRateLimited(req.pageId, token, deps.sandbox));
       break; // a retry found no token: report the last Graph answer
     }
     const started = performance.now();
@@ -168,8 +168,13 @@ async function send<Req extends { pageId: string; idempotencyKey: string }, Res>
 }
 
 /** RESOURCE_EXHAUSTED PAGE_RATE_LIMITED: the page limiter gave no token; nothing was sent. */
-export function pageRateLimited(pageId: string, token: { retryAfterMs: number; reason: string }): Failure {
-  return gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.PAGE_RATE_LIMITED, `page ${pageId} is over its send rate (${token.reason}); nothing was sent`, {
+export function pageRateLimited(pageId: string, token: { retryAfterMs: number; reason: string }, sandbox = false): Failure {
+  // A pause is Graph's doing, not the caller's rate: say so, and when it ends.
+  const message = token.reason === 'PAGE_PAUSED'
+    ? `page ${pageId} is paused for ${Math.ceil(token.retryAfterMs / 1000)} s more (until ${new Date(Date.now() + token.retryAfterMs).toISOString()}) after a Graph rate-limit answer; nothing was sent` +
+      (sandbox ? " (simulated: the sandbox's error-613 pauses a page for 15 s; rate-limit demos use page 1002)" : '')
+    : `page ${pageId} is over its send rate (${token.reason}); nothing was sent`;
+  return gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.PAGE_RATE_LIMITED, message, {
     retryAfterMs: token.retryAfterMs,
     metadata: { cause: token.reason },
   });

@@ -17,6 +17,8 @@ export interface ServiceDeps {
   delivery: DeliveryConfig;
   /** `graph.timeoutMs`: the budget of a send that has no caller deadline. */
   graphTimeoutMs: number;
+  /** Sandbox mode: Graph's answers are simulated, and errors say so where it helps. */
+  sandbox: boolean;
   /** `limits.maxUploadBytes`: the largest file an UploadAttachment stream may carry. */
   maxUploadBytes: number;
   /**

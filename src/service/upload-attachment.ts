@@ -93,7 +93,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
         // Uploads count against the page's rate like sends; audio and video against the media bucket.
         const cls = meta.type === MediaType.MEDIA_TYPE_AUDIO || meta.type === MediaType.MEDIA_TYPE_VIDEO ? 'media' : 'default';
         const token = await deps.rateLimiter.acquire(meta.pageId, cls, bounds.deadline, bounds.signal);
-        if (!token.ok) return fail(pageRateLimited(meta.pageId, token));
+        if (!token.ok) return fail(pageRateLimited(meta.pageId, token, deps.sandbox));
         const graphStart = performance.now();
         const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);
         annotateGraphCall(meta.pageId, graphStart, outcome.kind, 'status' in outcome ? outcome.status : undefined, 'usage' in outcome ? outcome.usage : undefined);
