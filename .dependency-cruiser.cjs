@@ -1,6 +1,7 @@
 // Layering rules for src/ and gen/, checked by `npm run lint` (dependency-cruiser).
 //
 //   src/cli -> src/server -> src/service -> src/validate, src/graph, src/errors, src/delivery
+//   src/cli -> src/server -> src/webhook -> src/events            (receiving)
 //
 // An arrow may be skipped (cli may import service), never walked backwards. src/config,
 // src/log and src/redaction may be imported by anyone; src/telemetry is a leaf (it may use
@@ -49,8 +50,15 @@ module.exports = {
     {
       name: 'domain-not-to-service-server-cli',
       severity: 'error',
-      comment: 'src/validate, src/graph, src/errors and src/delivery are below src/service.',
-      from: { path: src('validate', 'graph', 'errors', 'delivery') },
+      comment: 'src/validate, src/graph, src/errors, src/delivery and src/events are below src/service and src/webhook.',
+      from: { path: src('validate', 'graph', 'errors', 'delivery', 'events') },
+      to: { path: src('service', 'webhook', 'server', 'cli') },
+    },
+    {
+      name: 'webhook-not-to-server-cli-service',
+      severity: 'error',
+      comment: "src/webhook (Meta's side of receiving) is beside src/service, below src/server.",
+      from: { path: src('webhook') },
       to: { path: src('service', 'server', 'cli') },
     },
 

@@ -3,6 +3,8 @@ import '../telemetry/preload';
 import { parseArgs } from 'node:util';
 import { generateApiKey, hashApiKey } from '../server/caller-auth';
 import { runBulk } from './bulk';
+import { runCustomer } from './customer';
+import { runListen } from './listen';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { runSend } from './send';
 import { serve } from './serve';
@@ -12,11 +14,13 @@ import { UsageError } from './usage-error';
 const USAGE = `messenger-gateway: a gRPC gateway to the Messenger Send API
 
 Usage:
-  messenger-gateway [serve] [--config FILE] [--listen HOST:PORT] [--sandbox] [--insecure]
+  messenger-gateway [serve] [--config FILE] [--listen HOST:PORT] [--webhook-listen HOST:PORT] [--sandbox] [--insecure]
   messenger-gateway hash-key          a new caller API key and the apiKeyHash to configure
   messenger-gateway send ...          one message or sender action (npm run send -- --help)
   messenger-gateway upload ...        upload a file, print its attachment id (npm run upload -- --help)
   messenger-gateway bulk ...          a JSONL file of messages over SendMessages (npm run bulk -- --help)
+  messenger-gateway customer ...      play the customer: a signed webhook to the listener (npm run customer -- --help)
+  messenger-gateway listen ...        print (and ack) events as they arrive on StreamEvents (npm run listen -- --help)
 
 Environment: GATEWAY_CONFIG (config file), GATEWAY_LISTEN (listen address), GATEWAY_TARGET (the clients' target).
 Without configured pages, or with --sandbox, the gateway runs on its embedded fake Graph API.
@@ -24,7 +28,7 @@ serve exits 2 on a bad config or an address it cannot use (in use: choose anothe
 
 ${EXIT_CODES_HELP}`;
 
-const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk };
+const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk, customer: runCustomer, listen: runListen };
 
 /** The command line: `serve` (default), `hash-key`, or a client command. */
 async function main(argv: string[]): Promise<void> {
@@ -45,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
       values = parseArgs({
         args: rest,
         options: {
-          config: { type: 'string' }, listen: { type: 'string' }, sandbox: { type: 'boolean' }, insecure: { type: 'boolean' },
+          config: { type: 'string' }, listen: { type: 'string' }, 'webhook-listen': { type: 'string' }, sandbox: { type: 'boolean' }, insecure: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       }).values;
@@ -54,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(EXIT.USAGE);
     }
     if (values.help) return void process.stdout.write(`${USAGE}\n`);
-    await serve({ configPath: values.config, listen: values.listen, sandbox: values.sandbox, insecure: values.insecure });
+    await serve({ configPath: values.config, listen: values.listen, webhookListen: values['webhook-listen'], sandbox: values.sandbox, insecure: values.insecure });
   } else if (command === 'hash-key') {
     // A new API key for a caller: the key goes to the caller, only its salted hash into the config.
     const key = generateApiKey();

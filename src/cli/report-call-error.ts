@@ -1,6 +1,7 @@
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { Status } from '../../gen/google/rpc/status';
-import { decodeStatusDetails, type DecodedDetails } from '../errors/decode-status-details';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import type { Status } from '../../gen/google/rpc/status';
+import { decodeStatus, decodeStatusDetails, type DecodedDetails } from '../errors/decode-status-details';
+import { STATUS_DETAILS_KEY } from '../errors/status-encoder';
 import { EXIT } from './exit-codes';
 
 /** A failed call as the commands print it: the gRPC code and message, and every detail decoded. */
@@ -14,8 +15,6 @@ export interface CallErrorReport {
   hint?: string;
 }
 
-const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
-
 /** The report of a call's error (ServiceError from grpc-js). */
 export function callErrorReport(err: ServiceError, target: string): CallErrorReport {
   const report = reportOf(err.code, err.details, decodeStatusDetails(err.metadata));
@@ -25,10 +24,7 @@ export function callErrorReport(err: ServiceError, target: string): CallErrorRep
 
 /** The report of a `google.rpc.Status` (a failed message of a SendMessages stream). */
 export function statusReport(s: Status): CallErrorReport {
-  // The same decoder as for a call's trailer, fed the Status as that trailer would carry it.
-  const metadata = new Metadata();
-  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(s).finish()));
-  return reportOf(s.code, s.message, decodeStatusDetails(metadata));
+  return reportOf(s.code, s.message, decodeStatus(s));
 }
 
 /** The exit code for a failed call: 3 when no gateway answered, else 1. */

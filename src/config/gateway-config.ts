@@ -28,7 +28,43 @@ export interface GatewayConfig {
   limits: LimitsConfig;
   /** Allow a non-loopback listen address without caller authentication (logs a warning). */
   insecure: boolean;
+  /** Meta's webhook listener (receiving); in sandbox mode it runs by default on loopback. */
+  webhook?: WebhookConfig;
+  /** The event store behind StreamEvents. */
+  events: EventsConfig;
 }
+
+/** Where Meta's webhook POSTs land, and the secrets that prove they are Meta's. */
+export interface WebhookConfig {
+  /** `HOST:PORT` of the listener (separate from the gRPC port). */
+  listen: string;
+  /** The callback path (default `/webhook`). */
+  path: string;
+  /** The verify token of the app's Webhooks product (`hub.verify_token`). */
+  verifyToken: string;
+  /** The app secret: the key of `X-Hub-Signature-256`. */
+  appSecret: string;
+  /** Largest POST body accepted (413 beyond). */
+  maxBodyBytes: number;
+}
+
+/** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents. */
+export interface EventsConfig {
+  dedupWindowMs: number;
+  retentionMs: number;
+  maxEvents: number;
+  ackDeadlineMs: number;
+  maxDeliveryAttempts: number;
+}
+
+/** The webhook the sandbox runs when none is configured: loopback, with well-known secrets. */
+export const SANDBOX_WEBHOOK: WebhookConfig = {
+  listen: '127.0.0.1:8088',
+  path: '/webhook',
+  verifyToken: 'sandbox-verify-token',
+  appSecret: 'sandbox-app-secret',
+  maxBodyBytes: 4 * 1024 * 1024,
+};
 
 /** One calling service: how it proves who it is, and what it may do. */
 export interface CallerConfig {
@@ -108,6 +144,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   callers: [],
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000 },
   insecure: false,
+  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5 },
 };
 
 export interface IdempotencyOptions {

@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import {
   DEFAULT_CONFIG,
   LOG_LEVELS,
+  SANDBOX_WEBHOOK,
   type CallerConfig,
   type DeliveryConfig,
+  type EventsConfig,
   type GatewayConfig,
   type LimitsConfig,
   type LogLevel,
   type PageConfig,
+  type WebhookConfig,
 } from './gateway-config';
 import { findJsonSyntaxError } from './json-syntax-error';
 
@@ -83,7 +86,7 @@ export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig
 }
 
 function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): GatewayConfig {
-  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure']);
+  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events']);
   const d = DEFAULT_CONFIG;
   const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
   const log = section(p, root.log, 'log', ['level']);
@@ -108,6 +111,46 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): Gatewa
     tls: root.tls === undefined ? undefined : p.check(() => tls(p, root.tls, env), undefined),
     limits: limits(p, root.limits),
     insecure: optional(p, root.insecure, 'insecure', bool, d.insecure),
+    webhook: root.webhook === undefined ? undefined : p.check(() => webhook(p, root.webhook, env), undefined),
+    events: events(p, root.events),
+  };
+}
+
+function webhook(p: Problems, value: unknown, env: Env): WebhookConfig {
+  const o = object(value, 'webhook');
+  allowKeys(p, o, 'webhook', ['listen', 'path', 'verifyToken', 'appSecret', 'maxBodyBytes']);
+  const d = SANDBOX_WEBHOOK;
+  return {
+    listen: p.check(() => listenAddress(str(o.listen, 'webhook.listen', env), 'webhook.listen'), d.listen),
+    path: optional(p, o.path, 'webhook.path', (v, k) => {
+      const path = str(v, k, env);
+      if (!/^\/[A-Za-z0-9._~\/-]{0,200}$/.test(path)) throw new ConfigError(k, 'must be a URL path such as /webhook');
+      return path;
+    }, d.path),
+    verifyToken: p.check(() => secret(o.verifyToken, 'webhook.verifyToken', env), ''),
+    appSecret: p.check(() => secret(o.appSecret, 'webhook.appSecret', env), ''),
+    maxBodyBytes: optional(p, o.maxBodyBytes, 'webhook.maxBodyBytes', (v, k) => int(v, k, 1024, 64 * 1024 * 1024), d.maxBodyBytes),
+  };
+}
+
+/** A required secret (`${ENV}`), never echoed. */
+function secret(value: unknown, key: string, env: Env): string {
+  const s = str(value, key, env);
+  if (s.length < 8) throw new ConfigError(key, 'must be at least 8 characters (use ${ENV_VAR} to keep it out of the file)');
+  return s;
+}
+
+function events(p: Problems, value: unknown): EventsConfig {
+  const d = DEFAULT_CONFIG.events;
+  if (value === undefined) return { ...d };
+  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts']);
+  const n = (key: keyof EventsConfig, min: number, max: number) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  return {
+    dedupWindowMs: n('dedupWindowMs', 1_000, 30 * 24 * 3600_000),
+    retentionMs: n('retentionMs', 1_000, 30 * 24 * 3600_000),
+    maxEvents: n('maxEvents', 1, 10_000_000),
+    ackDeadlineMs: n('ackDeadlineMs', 100, 3600_000),
+    maxDeliveryAttempts: n('maxDeliveryAttempts', 1, 1_000),
   };
 }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, type GatewayConfig } from './gateway-config';
+import { DEFAULT_CONFIG, SANDBOX_WEBHOOK, type GatewayConfig } from './gateway-config';
 import { listenAddress, loadConfigFile } from './load-config';
 
 export interface ConfigOverrides {
@@ -10,6 +10,8 @@ export interface ConfigOverrides {
   sandbox?: boolean;
   /** `--insecure`: allow a non-loopback address without caller authentication. */
   insecure?: boolean;
+  /** `--webhook-listen HOST:PORT`: where the webhook listener binds (sandbox default 127.0.0.1:8088). */
+  webhookListen?: string;
 }
 
 /** The effective config: file (or defaults), then environment, then command-line flags. */
@@ -17,11 +19,20 @@ export function resolveConfig(overrides: ConfigOverrides, env: Record<string, st
   const path = overrides.configPath ?? env.GATEWAY_CONFIG;
   const base = path ? loadConfigFile(path, env) : structuredClone(DEFAULT_CONFIG);
   const listen = overrides.listen ?? env.GATEWAY_LISTEN;
+  // Without a page there is nothing real to send for: the sandbox is the only useful mode.
+  const sandbox = overrides.sandbox === true || base.sandbox || base.pages.length === 0;
+  // In sandbox mode the webhook listener runs by default (on loopback, with well-known secrets),
+  // so that the sandbox's customer can reach StreamEvents consumers.
+  let webhook = base.webhook ?? (sandbox ? { ...SANDBOX_WEBHOOK } : undefined);
+  const webhookListen = overrides.webhookListen ?? env.GATEWAY_WEBHOOK_LISTEN;
+  if (webhook && webhookListen !== undefined) {
+    webhook = { ...webhook, listen: listenAddress(webhookListen, overrides.webhookListen ? '--webhook-listen' : 'GATEWAY_WEBHOOK_LISTEN') };
+  }
   return {
     ...base,
     listen: listen === undefined ? base.listen : listenAddress(listen, overrides.listen ? '--listen' : 'GATEWAY_LISTEN'),
-    // Without a page there is nothing real to send for: the sandbox is the only useful mode.
-    sandbox: overrides.sandbox === true || base.sandbox || base.pages.length === 0,
+    sandbox,
     insecure: overrides.insecure === true || base.insecure,
+    webhook,
   };
 }

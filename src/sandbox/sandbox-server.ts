@@ -46,6 +46,7 @@ import { checkAuth, extractToken, type PageSecrets } from './sandbox-auth';
 import { isKnownNode, parseRoute, type Route } from './sandbox-routes';
 import { sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
 import { UsageMeter } from './usage-headers';
+import { handleSandboxApi, type SandboxApiContext } from './sandbox-api';
 
 export type { PageSecrets } from './sandbox-auth';
 
@@ -59,6 +60,8 @@ export interface SandboxOptions {
   pages?: Record<string, PageSecrets>;
   /** How many requests `received` keeps (default {@link MAX_RECEIVED}). */
   maxReceived?: number;
+  /** The gateway's webhook listener, for the customer API (`POST /_sandbox/customer/messages`). */
+  customer?: SandboxApiContext['customer'];
 }
 
 /** One request as the sandbox received it. */
@@ -79,6 +82,8 @@ export interface Sandbox {
   port: number;
   /** Every request received, oldest first (the last `maxReceived`, default {@link MAX_RECEIVED}). */
   received: ReceivedRequest[];
+  /** Points the customer API at a webhook listener (set once the gateway's listener is up). */
+  setCustomer(customer: SandboxApiContext['customer']): void;
   close(): Promise<void>;
 }
 
@@ -97,8 +102,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const usage = new UsageMeter();
   const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
 
+  const api: SandboxApiContext = { customer: options.customer };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -124,7 +130,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     return closing;
   };
-  return { url: `http://${urlHost}:${port}`, port, received, close };
+  return { url: `http://${urlHost}:${port}`, port, received, close, setCustomer: (customer) => void (api.customer = customer) };
 }
 
 interface Context {
@@ -132,10 +138,13 @@ interface Context {
   received: ReceivedRequest[];
   usage: UsageMeter;
   maxReceived: number;
+  api: SandboxApiContext;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sandbox');
+  // The sandbox's own API is not Graph: not recorded among Graph requests.
+  if (url.pathname.startsWith('/_sandbox/')) return handleSandboxApi(req, res, url.pathname, ctx.api);
   const query = Object.fromEntries(url.searchParams);
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.

@@ -1,10 +1,18 @@
 /** The gateway could not listen on its address: a mistake of the operator, reported in one line (exit 2). */
 export class ListenError extends Error {
   override name = 'ListenError';
-  constructor(readonly listen: string, reason: string) {
-    super(`cannot listen on ${listen}: ${reason}; choose another address with --listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)`);
+  constructor(readonly listen: string, reason: string, what: ListenerName = 'grpc') {
+    super(`cannot listen on ${listen}${what === 'grpc' ? '' : ` (the ${what} listener)`}: ${reason}; choose another address with ${HOW[what]}`);
   }
 }
+
+/** The gateway's listeners, and how each address is changed. */
+export type ListenerName = 'grpc' | 'webhook' | 'inbox';
+const HOW: Record<ListenerName, string> = {
+  grpc: '--listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
+  webhook: '--webhook-listen HOST:PORT (or GATEWAY_WEBHOOK_LISTEN, or "webhook.listen" in the config)',
+  inbox: '--inbox-listen HOST:PORT',
+};
 
 const REASONS: [RegExp, string][] = [
   [/EADDRINUSE/, 'the address is already in use (EADDRINUSE): another gateway, or another program, is listening there'],
@@ -13,8 +21,8 @@ const REASONS: [RegExp, string][] = [
 ];
 
 /** A ListenError for grpc-js's bind failure when its cause is the address, else undefined (an unexpected failure). */
-export function listenErrorOf(listen: string, err: unknown): ListenError | undefined {
-  const message = err instanceof Error ? err.message : String(err);
+export function listenErrorOf(listen: string, err: unknown, what: ListenerName = 'grpc'): ListenError | undefined {
+  const message = err instanceof Error ? `${err.message} ${(err as { code?: string }).code ?? ''}` : String(err);
   const reason = REASONS.find(([re]) => re.test(message))?.[1];
-  return reason === undefined ? undefined : new ListenError(listen, reason);
+  return reason === undefined ? undefined : new ListenError(listen, reason, what);
 }

@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import { SANDBOX_WEBHOOK } from '../config/gateway-config';
+import { customerWebhookBody, postWebhook, type CustomerAction } from '../sandbox/customer-webhook';
+import { EXIT } from './exit-codes';
+import { UsageError } from './usage-error';
+
+export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from PSID (--text TEXT [--quick-reply PAYLOAD] | --postback PAYLOAD [--title TITLE])
+                          [--webhook URL (http://127.0.0.1:8088/webhook)] [--app-secret SECRET] [--instagram]
+
+Plays the customer: sends the webhook Meta would send for a person's message (or tapped quick
+reply, or postback button), signed with the app secret (X-Hub-Signature-256), to the gateway's
+webhook listener. In sandbox mode the listener runs at ${SANDBOX_WEBHOOK.listen} with the app secret
+"${SANDBOX_WEBHOOK.appSecret}" (the defaults here); a StreamEvents consumer (npm run listen) gets the event.
+The app secret can also come from GATEWAY_WEBHOOK_APP_SECRET.
+
+Exit codes:
+  0  the listener stored the event (HTTP 200)
+  1  the listener refused it (its HTTP status and answer on stderr)
+  2  usage error: nothing was sent
+  3  no listener answered at --webhook`;
+
+/** `customer`: one signed webhook POST, as Meta would send it. Returns the exit code. */
+export async function runCustomer(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        page: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' }, 'quick-reply': { type: 'string' },
+        postback: { type: 'string' }, title: { type: 'string' }, webhook: { type: 'string' }, 'app-secret': { type: 'string' },
+        instagram: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${CUSTOMER_USAGE}\n`);
+    return EXIT.OK;
+  }
+  if (!values.page || !/^\d{1,20}$/.test(values.page)) throw new UsageError('--page: a numeric Page id is required');
+  if (!values.from) throw new UsageError("--from: the customer's PSID is required");
+  if ((values.text === undefined) === (values.postback === undefined)) throw new UsageError('give one of --text or --postback');
+  const action: CustomerAction = values.postback !== undefined
+    ? { pageId: values.page, psid: values.from, postback: { title: values.title ?? values.postback, payload: values.postback }, instagram: values.instagram }
+    : { pageId: values.page, psid: values.from, text: values.text, quickReplyPayload: values['quick-reply'], instagram: values.instagram };
+  const url = values.webhook ?? `http://${SANDBOX_WEBHOOK.listen}${SANDBOX_WEBHOOK.path}`;
+  const secret = values['app-secret'] ?? process.env.GATEWAY_WEBHOOK_APP_SECRET ?? SANDBOX_WEBHOOK.appSecret;
+  const body = customerWebhookBody(action);
+  let answer;
+  try {
+    answer = await postWebhook(url, secret, body);
+  } catch (err) {
+    process.stderr.write(`no webhook listener answered at ${url}: ${(err as Error).message}\n`);
+    return EXIT.UNREACHABLE;
+  }
+  const mid = (JSON.parse(body.toString('utf8')) as { entry: Array<{ messaging: Array<{ message?: { mid: string }; postback?: { mid: string } }> }> }).entry[0].messaging[0];
+  if (answer.status !== 200) {
+    process.stderr.write(`the webhook listener answered HTTP ${answer.status}: ${answer.text}\n`);
+    return EXIT.CALL_FAILED;
+  }
+  process.stdout.write(`${JSON.stringify({ webhook: url, status: answer.status, mid: mid.message?.mid ?? mid.postback?.mid })}\n`);
+  return EXIT.OK;
+}

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { EventServiceClient, StartPosition, type Event, type StreamEventsResponse } from '../../gen/messenger/v1/events';
+import { EXIT } from './exit-codes';
+import { callErrorReport, exitCodeOf } from './report-call-error';
+import { UsageError } from './usage-error';
+
+export const LISTEN_USAGE = `Usage: npm run listen -- --group GROUP [--page PAGE_ID ...] [--from-start] [--json] [--no-ack]
+                        [--api-key KEY] [--target HOST:PORT]
+
+Consumes StreamEvents as the consumer group GROUP: prints each event as it arrives (one line:
+time, page, sender, kind, what it says, event id, delivery attempt; --json: the whole Event) and
+acks it, as 'stripe listen' does. --from-start makes a new group begin with every retained event
+(default: only events from now on). --no-ack prints without acking: the events come back after
+the ack deadline. Ctrl-C ends the stream (unacked events go back to the group).
+
+Exit codes:
+  0  ended by Ctrl-C (or the gateway ended the stream cleanly)
+  1  the gateway ended the stream with an error (printed on stderr)
+  2  usage error
+  3  gateway unreachable at --target`;
+
+/** One line per event, for people. */
+export function describeEvent(e: Event, attempt: number): string {
+  const kind = e.kind?.$case ?? 'unknown';
+  let what = '';
+  switch (e.kind?.$case) {
+    case 'message': {
+      const m = e.kind.value;
+      what = m.quickReplyPayload ? `${JSON.stringify(m.text)} (quick reply ${JSON.stringify(m.quickReplyPayload)})` : m.text ? JSON.stringify(m.text) : `${m.attachments.length} attachment(s)`;
+      if (m.isEcho) what = `echo ${what}`;
+      break;
+    }
+    case 'postback':
+      what = `payload ${JSON.stringify(e.kind.value.payload)}`;
+      break;
+    case 'reaction':
+      what = `${e.kind.value.action === 1 ? 'react' : 'unreact'} ${e.kind.value.emoji || e.kind.value.reaction}`;
+      break;
+    case 'read':
+      what = `up to ${e.kind.value.watermark?.toISOString() ?? '?'}`;
+      break;
+    case 'delivery':
+      what = `${e.kind.value.mids.length} message(s)`;
+      break;
+    default:
+      break;
+  }
+  const time = (e.time ?? e.receivedTime)?.toISOString() ?? '';
+  return `${time}  page ${e.pageId}  from ${e.senderId}  ${kind}${e.standby ? ' (standby)' : ''}  ${what}  ${e.eventId}${attempt > 1 ? `  attempt ${attempt}` : ''}`;
+}
+
+/** `listen`: prints and acks the events of a consumer group until Ctrl-C. Returns the exit code. */
+export async function runListen(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        group: { type: 'string' }, page: { type: 'string', multiple: true }, 'from-start': { type: 'boolean' }, json: { type: 'boolean' },
+        'no-ack': { type: 'boolean' }, 'api-key': { type: 'string' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${LISTEN_USAGE}\n`);
+    return EXIT.OK;
+  }
+  if (!values.group) throw new UsageError('--group: the consumer group is required');
+  const target = values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051';
+  const client = new EventServiceClient(target, credentials.createInsecure());
+  const metadata = new Metadata();
+  if (values['api-key']) metadata.set('authorization', `Bearer ${values['api-key']}`);
+  const call = client.streamEvents(metadata);
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    call.cancel();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  call.write({
+    subscribe: {
+      consumerGroup: values.group, pageIds: values.page ?? [], maxOutstanding: 0,
+      start: values['from-start'] ? StartPosition.START_POSITION_EARLIEST : StartPosition.START_POSITION_LATEST, startTime: undefined,
+    },
+    ack: undefined, nack: undefined,
+  });
+  process.stderr.write(`listening on ${target} as group ${values.group}${values.page ? ` for page(s) ${values.page.join(', ')}` : ''} (Ctrl-C to stop)\n`);
+  return await new Promise<number>((resolve) => {
+    call.on('data', (res: StreamEventsResponse) => {
+      if (!res.event) return;
+      process.stdout.write(`${values.json ? JSON.stringify({ event: res.event, deliveryAttempt: res.deliveryAttempt }) : describeEvent(res.event, res.deliveryAttempt)}\n`);
+      if (!values['no-ack']) call.write({ subscribe: undefined, ack: { eventIds: [res.event.eventId] }, nack: undefined });
+    });
+    call.on('error', (err: ServiceError) => {
+      client.close();
+      if (stopping && err.code === status.CANCELLED) return resolve(EXIT.OK);
+      process.stderr.write(`${JSON.stringify(callErrorReport(err, target), null, 2)}\n`);
+      resolve(exitCodeOf(err));
+    });
+    call.on('end', () => {
+      client.close();
+      resolve(EXIT.OK);
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
+
+/**
+ * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
+ * drive. `POST /_sandbox/customer/messages` plays the customer: it sends the signed webhook Meta
+ * would send for a person's message, quick reply or postback to the gateway's webhook listener.
+ */
+export interface SandboxApiContext {
+  /** Where the gateway's webhook listener is, and its app secret; undefined when none runs. */
+  customer?: { webhookUrl: string; appSecret: string };
+}
+
+const MAX_BODY = 64 * 1024;
+
+/** Answers a `/_sandbox/...` request. */
+export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext): Promise<void> {
+  if (path === '/_sandbox/customer/messages' && req.method === 'POST') {
+    const body = await readJson(req);
+    if (!body.ok) return json(res, 400, { error: body.why });
+    const action = customerAction(body.value);
+    if (typeof action === 'string') return json(res, 400, { error: action });
+    if (!ctx.customer) return json(res, 409, { error: 'no webhook listener is running: start the gateway in sandbox mode (its webhook listener runs by default)' });
+    const payload = customerWebhookBody(action);
+    try {
+      const answer = await postWebhook(ctx.customer.webhookUrl, ctx.customer.appSecret, payload);
+      return json(res, answer.status === 200 ? 200 : 502, { webhookStatus: answer.status, webhookAnswer: answer.text, sent: JSON.parse(payload.toString('utf8')) as unknown });
+    } catch (err) {
+      return json(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
+    }
+  }
+  req.resume();
+  return json(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });
+}
+
+/** The action a request body describes, or why it does not describe one. */
+export function customerAction(v: unknown): CustomerAction | string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the body must be a JSON object';
+  const o = v as Record<string, unknown>;
+  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const pageId = str('pageId');
+  const psid = str('psid');
+  if (!pageId || !/^\d{1,20}$/.test(pageId)) return 'pageId: a numeric Page id is required';
+  if (!psid || psid.length > 64) return 'psid: the customer\'s id is required (at most 64 characters)';
+  const postback = o.postback as { title?: unknown; payload?: unknown } | undefined;
+  if (postback !== undefined) {
+    if (typeof postback !== 'object' || postback === null || typeof postback.payload !== 'string') return 'postback: {title, payload} with a string payload';
+    return { pageId, psid, postback: { title: typeof postback.title === 'string' ? postback.title : '', payload: postback.payload } };
+  }
+  const text = str('text');
+  if (text === undefined || text.length === 0 || text.length > 2000) return 'text: 1 to 2000 characters (or a postback)';
+  return { pageId, psid, text, quickReplyPayload: str('quickReplyPayload') };
+}
+
+function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; why: string }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return resolve({ ok: false, why: `body larger than ${MAX_BODY} bytes` });
+      try {
+        resolve({ ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+      } catch {
+        resolve({ ok: false, why: 'the body is not JSON' });
+      }
+    });
+    req.on('error', () => resolve({ ok: false, why: 'the request failed' }));
+  });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
