@@ -7,14 +7,11 @@ import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { textTo } from '../support/gateway-harness';
-import { healthStatus, MAIN, ROOT, spawnGateway, TSX, type GatewayProcess } from '../support/gateway-process';
+import { healthStatus, MAIN, ROOT, spawnGateway, TSX, type GatewayProcess, killGateway } from '../support/gateway-process';
 
 let proc: GatewayProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
+  await killGateway(proc);
   proc = undefined;
 });
 

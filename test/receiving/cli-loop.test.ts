@@ -1,16 +1,13 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli';
-import { MAIN, NODE_TSX, ROOT, spawnGateway, type GatewayProcess } from '../support/gateway-process';
+import { MAIN, NODE_TSX, ROOT, spawnGateway, type GatewayProcess, killGateway } from '../support/gateway-process';
 
 // The loop of the README on one machine: the gateway on its sandbox, `npm run listen` as a
 // consumer, `npm run customer` as the person writing to the Page.
 let proc: GatewayProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
+  await killGateway(proc);
   proc = undefined;
 });
 

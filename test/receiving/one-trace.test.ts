@@ -1,5 +1,3 @@
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type StreamEventsResponse } from '../../gen/messenger/v1/events';
@@ -7,40 +5,21 @@ import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } 
 import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { customerWebhookBody, postWebhook } from '../../src/sandbox/customer-webhook';
 import { textTo } from '../support/gateway-harness';
-import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
+import { exportedSpans, otlpHttpReceiver } from '../support/otlp-receiver';
+import { spawnGateway, type GatewayProcess, killGateway } from '../support/gateway-process';
 
 // The customer's message, the webhook, the consumer and the reply in one trace: the consumer
 // passes the event's traceparent on with its SendMessage, and the gateway's server span of the
 // reply is a child of the webhook's span.
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }
-
-async function otlpReceiver(): Promise<{ url: string; spans: () => OtlpSpan[]; server: HttpServer }> {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const spans = () => bodies.flatMap((b) => (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, server };
-}
-
 let proc: GatewayProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
+  await killGateway(proc);
   proc = undefined;
 });
 
 describe('one trace from the customer to the reply', () => {
   it("the reply's server span is a child of the webhook's span, through the event's traceparent", async () => {
-    const rx = await otlpReceiver();
+    const rx = await otlpHttpReceiver();
     proc = await spawnGateway([], { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '100' });
     const ready = proc.stdout.map((l) => JSON.parse(l) as { msg: string; webhook?: string }).find((l) => l.msg === 'gateway ready');
     expect(ready?.webhook).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook$/);
@@ -70,7 +49,7 @@ describe('one trace from the customer to the reply', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
 
-    const spans = rx.spans();
+    const spans = exportedSpans(rx.bodies);
     const webhook = spans.find((s) => s.name === 'POST /webhook');
     expect(webhook).toMatchObject({ traceId, spanId: webhookSpan });
     const send = spans.find((s) => s.name === 'grpc.messenger.v1.MessengerService/SendMessage');
