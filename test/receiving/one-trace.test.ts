@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type StreamEventsResponse } from '../../gen/messenger/v1/events';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
-import { customerWebhookBody, postWebhook } from '../../src/sandbox/customer-webhook';
+import { request } from 'undici';
+import { customerWebhookBody } from '../../src/sandbox/customer-webhook';
+import { signBody } from '../../src/webhook/verify-signature';
 import { textTo } from '../support/gateway-harness';
 import { exportedSpans, otlpHttpReceiver } from '../support/otlp-receiver';
 import { spawnGateway, type GatewayProcess, killGateway } from '../support/gateway-process';
@@ -29,7 +31,12 @@ describe('one trace from the customer to the reply', () => {
     const first = new Promise<StreamEventsResponse>((resolve) => call.once('data', resolve));
     call.on('error', () => undefined);
     call.write({ subscribe: { consumerGroup: 'trace', pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_EARLIEST, startTime: undefined }, ack: undefined, nack: undefined });
-    expect((await postWebhook(ready!.webhook!, SANDBOX_WEBHOOK.appSecret, customerWebhookBody({ pageId: '1001', psid: '4242', text: 'hi' }))).status).toBe(200);
+    // A traceparent from the internet is not trusted: the webhook's span starts its own trace.
+    const forged = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const body = customerWebhookBody({ pageId: '1001', psid: '4242', text: 'hi' });
+    const posted = await request(ready!.webhook!, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SANDBOX_WEBHOOK.appSecret), traceparent: forged } });
+    expect(posted.statusCode).toBe(200);
+    await posted.body.text();
     const { event } = await first;
     expect(event?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     const [, traceId, webhookSpan] = event!.traceparent.split('-');
@@ -52,6 +59,8 @@ describe('one trace from the customer to the reply', () => {
     const spans = exportedSpans(rx.bodies);
     const webhook = spans.find((s) => s.name === 'POST /webhook');
     expect(webhook).toMatchObject({ traceId, spanId: webhookSpan });
+    expect(traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(webhook?.parentSpanId ?? '').toBe('');
     const send = spans.find((s) => s.name === 'grpc.messenger.v1.MessengerService/SendMessage');
     expect(send).toMatchObject({ traceId, parentSpanId: webhookSpan });
     const graph = spans.find((s) => s.parentSpanId === send!.spanId);

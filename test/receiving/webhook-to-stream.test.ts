@@ -1,4 +1,5 @@
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { connect, type Socket } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type StreamEventsResponse } from '../../gen/messenger/v1/events';
@@ -161,6 +162,40 @@ describe('bad bodies', () => {
     const res = await post(big, { 'x-hub-signature-256': signBody(big, APP_SECRET) });
     expect(res.status).toBe(413);
     expect((await post(customerWebhookBody({ pageId: '1001', psid: 'after-big', text: 'ok' }))).status).toBe(200);
+  });
+});
+
+describe('the public listener holds nothing for unsigned senders without bound', () => {
+  it('past 64 bodies being received at once, the next POST gets 503 at once; aborted bodies free their place', async () => {
+    const { port } = new URL(gw.gateway.webhookUrl!);
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 64; i++) {
+      const sock = connect(Number(port), '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(`POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n${'x'.repeat(1000)}`);
+      sockets.push(sock);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const started = performance.now();
+    expect((await post(customerWebhookBody({ pageId: '1001', psid: 'busy-1', text: 'x' }))).status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    for (const sock of sockets) sock.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await post(customerWebhookBody({ pageId: '1001', psid: 'busy-2', text: 'x' }))).status).toBe(200);
+    expect(gw.logs.some((l) => l.includes('"webhook":"aborted"'))).toBe(true);
+  });
+
+  it('a traceparent sent with the webhook is not trusted: each POST starts its own trace', async () => {
+    const c = consume(`tp-${Math.random()}`, { start: StartPosition.START_POSITION_LATEST });
+    await new Promise((r) => setTimeout(r, 100));
+    const body = customerWebhookBody({ pageId: '1001', psid: 'tp-1', text: 'x' });
+    const forged = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect((await post(body, { 'x-hub-signature-256': signBody(body, APP_SECRET), traceparent: forged, tracestate: 'x=y' })).status).toBe(200);
+    const [r] = (await c.until(1)).filter((x) => x.event?.senderId === 'tp-1');
+    expect(r.event?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(r.event?.traceparent).not.toContain('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(r.event?.tracestate).toBe('');
+    c.call.cancel();
   });
 });
 
