@@ -2,6 +2,7 @@ import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOp
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection';
+import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
 
@@ -12,6 +13,8 @@ export interface DeliveryStoresConfig {
   rateLimit: RateLimitOptions;
   /** Base prefix of Redis keys (default `mgw:`): idempotency under `<prefix>idem:`, rate limits under `<prefix>rate:`. */
   keyPrefix?: string;
+  /** The outbox of outcomes Redis could not take (Redis only). */
+  outbox?: OutboxOptions;
   /** Redis connection tuning and background error reporting. */
   redis?: RedisConnectionOptions;
 }
@@ -41,7 +44,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
   }
   const redis = await connectRedis(config.redisUrl, config.redis);
   const prefix = config.keyPrefix ?? 'mgw:';
-  const idempotency = new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` });
+  // An outcome Redis could not take waits in a bounded local outbox, retried until Redis is back.
+  const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` }), config.outbox);
   const rateLimiter = new RedisRateLimiter(redis, { ...config.rateLimit, keyPrefix: `${prefix}rate:` });
   return {
     idempotency,
