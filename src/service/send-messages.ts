@@ -2,14 +2,13 @@ import { status, type handleBidiStreamingCall, type ServerDuplexStream } from '@
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { invalidRequest, type Failure } from '../errors/failure';
-import { clipBytes, failureStatus, redactResponse } from '../errors/status-encoder';
+import { clipBytes, encodeFailure, failureStatus, redactResponse } from '../errors/status-encoder';
 import { redactSecrets } from '../redaction/secret-redaction';
 import { callBounds } from './call-bounds';
 import { sendMessageSpec } from './send-message';
-import { deliver, type SendResult } from './send-pipeline';
+import { deliver, IDEMPOTENCY_KEY_HEADER, type SendResult } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
-import { idempotencyKeyOf } from './unary-send';
 
 // A rate-limited message of a bulk stream is not failed: the stream waits (Graph's
 // estimate, or the page limiter's) and sends it again, this many times at most.
@@ -26,6 +25,14 @@ const MAX_ECHOED_REQUEST_ID = 256;
  */
 export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<SendMessagesRequest, SendMessagesResponse> {
   return (call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>) => {
+    // One key for a whole stream would make items 2..n IDEMPOTENCY_KEY_REUSED: only the per-item field counts.
+    if (call.metadata.get(IDEMPOTENCY_KEY_HEADER).length > 0) {
+      call.emit('error', encodeFailure(invalidRequest('SendMessages stream', [{
+        field: 'metadata.idempotency-key',
+        description: 'is not accepted on a stream (it would apply to every item); set SendMessageRequest.idempotency_key on each item instead',
+      }])));
+      return;
+    }
     const bounds = callBounds(call);
     const lanes = new Map<string, Promise<void>>();
     const inFlightIds = new Set<string>();
@@ -96,7 +103,7 @@ async function sendOne(
   } else {
     inFlightIds.add(item.requestId);
     try {
-      const key = idempotencyKeyOf(req.idempotencyKey, call.metadata);
+      const key = req.idempotencyKey;
       for (let waits = 0; ; waits++) {
         result = await deliver(deps, sendMessageSpec, req, key, bounds, record, undefined);
         const wait = result.ok ? undefined : rateLimitWait(result.failure);
