@@ -9,6 +9,8 @@ import { stopTelemetry } from '../telemetry/start-telemetry';
 
 /** Exit code of a setup the operator must change: a bad config, or an address the gateway cannot use. */
 const EXIT_BAD_SETUP = 2;
+/** Longest the final telemetry flush may take on shutdown (inside the grace period). */
+const TELEMETRY_FLUSH_MS = 2_000;
 
 /** `serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. */
 export async function serve(overrides: ConfigOverrides): Promise<void> {
@@ -45,10 +47,19 @@ export async function serve(overrides: ConfigOverrides): Promise<void> {
     logger.info({ signal }, 'shutdown requested');
     // A second signal means "now": skip the grace period.
     process.once(signal, () => void exit(logger, 1));
-    gateway.shutdown().then(stopTelemetry).then(() => exit(logger, 0), (err: unknown) => {
-      logger.error({ err }, 'shutdown failed');
-      return exit(logger, 1);
-    });
+    const started = Date.now();
+    gateway
+      .shutdown()
+      // The final span flush gets what is left of the grace period (at least 250 ms, at most 2 s):
+      // a collector that is down costs a warning, never the exit code.
+      .then(() => stopTelemetry(Math.max(250, Math.min(TELEMETRY_FLUSH_MS, config.shutdownDelayMs + config.shutdownGraceMs - (Date.now() - started)))))
+      .then((telemetry) => {
+        if (!telemetry.ok) logger.warn({ why: telemetry.why }, 'telemetry: the final span flush failed; the spans still queued are lost');
+        return exit(logger, 0);
+      }, (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        return exit(logger, 1);
+      });
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
