@@ -2,6 +2,7 @@ import { ConfigError } from '../config/load-config';
 import { resolveConfig, type ConfigOverrides } from '../config/resolve-config';
 import { routeGrpcLogs } from '../log/grpc-js-logger';
 import { createLogger, flushLogger, type Logger } from '../log/logger';
+import { redactSecrets } from '../redaction/secret-redaction';
 import { startGateway } from '../server/gateway-server';
 import { ListenError } from '../server/listen-error';
 import { InsecureListenError } from '../server/server-credentials';
@@ -30,18 +31,12 @@ export async function serve(overrides: ConfigOverrides): Promise<void> {
   try {
     gateway = await startGateway(config, logger);
   } catch (err) {
-    if (err instanceof ListenError) {
-      // One line, not a stack trace: the address is the operator's to change.
-      process.stderr.write(`${err.message}\n`);
-      return exit(logger, EXIT_BAD_SETUP);
-    }
-    if (err instanceof InsecureListenError || err instanceof ConfigError) {
-      logger.fatal(err.message);
-      process.stderr.write(`${err.message}\n`);
-      return exit(logger, EXIT_BAD_SETUP);
-    }
-    logger.fatal({ err }, 'the gateway could not start');
-    return exit(logger, 1);
+    // Every startup failure is the operator's to fix: one line naming the key, never a stack
+    // trace, never a secret (registered secrets are redacted; config errors quote no strings).
+    const known = err instanceof ListenError || err instanceof InsecureListenError || err instanceof ConfigError;
+    const text = known ? err.message : `the gateway could not start: ${redactSecrets(err instanceof Error ? err.message : String(err))}`;
+    process.stderr.write(`${text.split('\n').filter(Boolean).join('; ')}\n`);
+    return exit(logger, EXIT_BAD_SETUP);
   }
   const stop = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutdown requested');

@@ -251,6 +251,15 @@ function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
   const url = p.check(() => {
     const u = str(r.url, 'store.redis.url', env);
     if (!/^rediss?:\/\//.test(u)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
+    // Checked here, not by the Redis client at start (whose error quoted the URL, password included).
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new ConfigError('store.redis.url', 'is not a valid URL: write redis://[:password@]host:port[/db] (percent-encode special characters of the password)');
+    }
+    if (!url.hostname) throw new ConfigError('store.redis.url', 'has no host: write redis://[:password@]host:port[/db]');
+    if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new ConfigError('store.redis.url', 'the path must be a database number (/0, /1, ...)');
     return u;
   }, '');
   const keyPrefix = optional(p, r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');

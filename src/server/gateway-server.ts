@@ -20,7 +20,8 @@ import { accessInterceptor, CallerRegistry } from './access-interceptor';
 import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
-import { registerSecret } from '../redaction/secret-redaction';
+import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
+import { ConfigError } from '../config/load-config';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 
@@ -86,7 +87,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   } catch (err) {
     await graph.close();
     await sandbox?.close();
-    throw err;
+    throw redisStartError(config.store.redis?.url ?? '', err);
   }
   const callers = new CallerRegistry();
   const deps: ServiceDeps = {
@@ -134,7 +135,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await delivery.close();
     await graph.close();
     await sandbox?.close();
-    throw listenErrorOf(config.listen, err) ?? err;
+    throw listenErrorOf(config.listen, err);
   }
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');
@@ -175,6 +176,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     return stopping;
   };
   return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, shutdown };
+}
+
+/** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */
+function redisStartError(url: string, err: unknown): ConfigError {
+  let where = 'the configured Redis';
+  try {
+    const u = new URL(url);
+    where = `Redis at ${u.protocol}//${u.host}`;
+  } catch {
+    // the config check parsed it; nothing to show otherwise
+  }
+  const code = (err as { code?: string } | null)?.code;
+  const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');
+  return new ConfigError('store.redis.url', `${where} did not answer (${reason}): start Redis there, or correct store.redis.url`);
 }
 
 /** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */
