@@ -231,13 +231,19 @@ function tls(p: Problems, value: unknown, env: Env): NonNullable<GatewayConfig['
 function limits(p: Problems, value: unknown): LimitsConfig {
   const d = DEFAULT_CONFIG.limits;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls']);
-  const n = (key: keyof LimitsConfig, min: number, max: number) => optional(p, o[key], `limits.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  const o = section(p, value, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls', 'maxInFlightPerCaller', 'maxWatchStreams', 'maxWatchStreamsPerConnection', 'streamIdleMs']);
+  const n = (key: keyof LimitsConfig, min: number, max: number, fallback = d[key]) => optional(p, o[key], `limits.${key}`, (v, k) => int(v, k, min, max), fallback);
+  const maxInFlightCalls = n('maxInFlightCalls', 1, 1_000_000);
   return {
     maxRequestBytes: n('maxRequestBytes', 1024, 64 * 1024 * 1024),
     maxUploadBytes: n('maxUploadBytes', 1, 25 * 1024 * 1024),
     maxConcurrentStreams: n('maxConcurrentStreams', 1, 100_000),
-    maxInFlightCalls: n('maxInFlightCalls', 1, 1_000_000),
+    maxInFlightCalls,
+    // By default one caller may hold half of the gateway's calls, never all of them.
+    maxInFlightPerCaller: n('maxInFlightPerCaller', 1, 1_000_000, Math.max(1, Math.floor(maxInFlightCalls / 2))),
+    maxWatchStreams: n('maxWatchStreams', 0, 1_000_000),
+    maxWatchStreamsPerConnection: n('maxWatchStreamsPerConnection', 0, 100_000),
+    streamIdleMs: n('streamIdleMs', 100, 3_600_000),
   };
 }
 

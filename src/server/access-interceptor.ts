@@ -34,6 +34,9 @@ export interface AccessOptions {
   access: ReadonlyMap<string, MethodAccess>;
   callers: CallerRegistry;
   maxInFlightCalls: number;
+  /** Open Health/Watch streams: in the whole gateway, and per client connection. */
+  maxWatchStreams: number;
+  maxWatchStreamsPerConnection: number;
   logger: Logger;
 }
 
@@ -59,10 +62,51 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
     return Math.ceil(((1 - b.tokens) / caller.ratePerSecond) * 1000);
   };
 
+  // Open Watch streams, in all and by peer (one client connection: its address and port).
+  let watches = 0;
+  const watchesByPeer = new Map<string, number>();
+  const watchBounded = (call: Parameters<ServerInterceptor>[1]) => {
+    let peer: string | undefined;
+    const release = () => {
+      if (peer === undefined) return;
+      watches--;
+      const n = (watchesByPeer.get(peer) ?? 1) - 1;
+      if (n <= 0) watchesByPeer.delete(peer);
+      else watchesByPeer.set(peer, n);
+      peer = undefined;
+    };
+    return new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata: Metadata, mdNext) {
+            const from = call.getPeer();
+            const mine = watchesByPeer.get(from) ?? 0;
+            if (watches >= opts.maxWatchStreams || mine >= opts.maxWatchStreamsPerConnection) {
+              const bound = watches >= opts.maxWatchStreams ? `${opts.maxWatchStreams} open Health Watch streams in all` : `${opts.maxWatchStreamsPerConnection} open Health Watch streams per connection`;
+              call.sendStatus(encodeFailure(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CALLS, `the gateway is at its bound of ${bound}; use Check, or fewer Watch streams`, { retryAfterMs: 1000 })));
+              return;
+            }
+            peer = from;
+            watches++;
+            watchesByPeer.set(from, mine + 1);
+            mdNext(metadata);
+          },
+          onCancel() {
+            release();
+          },
+        });
+      },
+      sendStatus(s, next) {
+        release();
+        next(s);
+      },
+    });
+  };
+
   return (descriptor, call) => {
     const path = descriptor.path;
     const access = opts.access.get(path);
-    if (access?.kind === 'public') return new ServerInterceptingCall(call);
+    if (access?.kind === 'public') return access.watch ? watchBounded(call) : new ServerInterceptingCall(call);
     let counted = false;
     let caller: Caller | undefined;
     let refused = false;

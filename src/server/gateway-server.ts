@@ -106,7 +106,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
     'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
-    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, logger })],
+    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, maxWatchStreams: config.limits.maxWatchStreams, maxWatchStreamsPerConnection: config.limits.maxWatchStreamsPerConnection, logger })],
   });
   server.addService(
     MessengerServiceService,

@@ -6,8 +6,11 @@ import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequ
  * closed until someone says how its Page is found.
  */
 export type MethodAccess =
-  /** Probes and tooling (health, reflection): no credentials, never counted. */
-  | { kind: 'public' }
+  /**
+   * Probes and tooling (health, reflection): no credentials, never counted against callers.
+   * `watch`: a server stream that stays open (Health/Watch), bounded in number, in all and per connection.
+   */
+  | { kind: 'public'; watch?: true }
   /**
    * A caller's call for Pages: each request message names the Pages it acts for (none: this
    * message names none), and every one must be granted to the caller.
@@ -42,7 +45,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   // The Page is in the first message (metadata); chunks name none.
   [M.uploadAttachment.path, page<UploadAttachmentRequest>((m) => (m.part?.$case === 'metadata' ? m.part.value.pageId : undefined))],
   ['/grpc.health.v1.Health/Check', PUBLIC],
-  ['/grpc.health.v1.Health/Watch', PUBLIC],
+  ['/grpc.health.v1.Health/Watch', { kind: 'public', watch: true }],
   ['/grpc.health.v1.Health/List', PUBLIC],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', PUBLIC],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', PUBLIC],
