@@ -100,13 +100,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     delivery: config.delivery,
     graphTimeoutMs: graphConfig.timeoutMs,
     maxUploadBytes: config.limits.maxUploadBytes,
+    streamIdleMs: config.limits.streamIdleMs,
     sandbox: config.sandbox,
     callerOf: (metadata) => callers.nameOf(metadata),
   };
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
     'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
-    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, maxWatchStreams: config.limits.maxWatchStreams, maxWatchStreamsPerConnection: config.limits.maxWatchStreamsPerConnection, logger })],
+    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, maxInFlightPerCaller: config.limits.maxInFlightPerCaller, sharedRate: sharedCallerRate(delivery), maxWatchStreams: config.limits.maxWatchStreams, maxWatchStreamsPerConnection: config.limits.maxWatchStreamsPerConnection, logger })],
   });
   server.addService(
     MessengerServiceService,
@@ -176,6 +177,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     return stopping;
   };
   return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, shutdown };
+}
+
+/** The callers' rates shared through Redis, when Redis is configured. */
+function sharedCallerRate(delivery: DeliveryStores): ((caller: { name: string; ratePerSecond: number }) => Promise<number | undefined>) | undefined {
+  const rate = delivery.callerRate;
+  return rate ? (caller) => rate(caller.name, caller.ratePerSecond) : undefined;
 }
 
 /** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */

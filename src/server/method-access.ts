@@ -15,7 +15,12 @@ export type MethodAccess =
    * A caller's call for Pages: each request message names the Pages it acts for (none: this
    * message names none), and every one must be granted to the caller.
    */
-  | { kind: 'page'; pagesOf(message: unknown): readonly string[] };
+  | {
+      kind: 'page';
+      pagesOf(message: unknown): readonly string[];
+      /** Each request message is one send (SendMessages): the caller's rate counts messages, not the call. */
+      perMessage?: true;
+    };
 
 const NONE: readonly string[] = [];
 
@@ -33,6 +38,11 @@ function pages<T>(of: (message: T) => readonly string[] | undefined): MethodAcce
   return { kind: 'page', pagesOf: (message) => (message === undefined || message === null ? NONE : of(message as T) ?? NONE) };
 }
 
+/** A page method whose every request message is one send. */
+function perMessage(access: MethodAccess): MethodAccess {
+  return access.kind === 'page' ? { ...access, perMessage: true } : access;
+}
+
 const M = MessengerServiceService;
 const PUBLIC: MethodAccess = { kind: 'public' };
 
@@ -41,7 +51,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [M.sendMessage.path, page<SendMessageRequest>((m) => m.pageId)],
   [M.sendSenderAction.path, page<SendSenderActionRequest>((m) => m.pageId)],
   // Every message of the stream is checked: each names its own Page.
-  [M.sendMessages.path, page<SendMessagesRequest>((m) => m.message?.pageId)],
+  [M.sendMessages.path, perMessage(page<SendMessagesRequest>((m) => m.message?.pageId))],
   // The Page is in the first message (metadata); chunks name none.
   [M.uploadAttachment.path, page<UploadAttachmentRequest>((m) => (m.part?.$case === 'metadata' ? m.part.value.pageId : undefined))],
   ['/grpc.health.v1.Health/Check', PUBLIC],

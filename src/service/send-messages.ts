@@ -5,6 +5,7 @@ import { invalidRequest, type Failure } from '../errors/failure';
 import { clipBytes, encodeFailure, failureStatus, redactResponse } from '../errors/status-encoder';
 import { redactSecrets } from '../redaction/secret-redaction';
 import { callBounds } from './call-bounds';
+import { clientIdleFailure } from './client-idle';
 import { sendMessageSpec } from './send-message';
 import { deliver, IDEMPOTENCY_KEY_HEADER, type SendResult } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
@@ -40,6 +41,17 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
     let inputEnded = false;
     const limit = deps.delivery.bulkConcurrency;
 
+    // The client's idle bound: nothing from it for limits.streamIdleMs while nothing of its own is
+    // in flight ends the stream as the client's doing (CLIENT_STREAM_IDLE). One timer per stream.
+    const idle = setTimeout(function onIdle() {
+      if (inputEnded || call.cancelled) return;
+      if (accepted > 0) return void idle.refresh();
+      bounds.dispose();
+      call.emit('error', encodeFailure(clientIdleFailure(deps.streamIdleMs, 'SendMessages stream')));
+    }, deps.streamIdleMs);
+    const stopIdle = () => clearTimeout(idle);
+    call.on('cancelled', stopIdle);
+
     const finishIfDone = () => {
       if (inputEnded && accepted === 0) {
         bounds.dispose();
@@ -48,6 +60,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
     };
 
     call.on('data', (item: SendMessagesRequest) => {
+      idle.refresh();
       accepted++;
       if (accepted >= limit) call.pause();
       const lane = laneOf(item);
@@ -56,6 +69,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
         .then(() => sendOne(deps, item, inFlightIds, bounds, call))
         .then((res) => {
           if (!call.cancelled) call.write(res);
+          if (!inputEnded) idle.refresh();
         })
         .catch((err: unknown) => deps.logger.error({ err }, 'bulk send failed unexpectedly'))
         .finally(() => {
@@ -68,9 +82,13 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
     });
     call.on('end', () => {
       inputEnded = true;
+      stopIdle();
       finishIfDone();
     });
-    call.on('error', () => bounds.dispose());
+    call.on('error', () => {
+      stopIdle();
+      bounds.dispose();
+    });
   };
 }
 

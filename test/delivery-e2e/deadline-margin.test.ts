@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { okBody } from '../support/counting-graph';
 import { useCountingGateway } from '../support/counting-gateway';
@@ -38,7 +39,7 @@ describe('the gateway answers a margin before the caller deadline', () => {
   }, 30_000);
 
   it('the page limiter wait: RESOURCE_EXHAUSTED PAGE_RATE_LIMITED before the deadline', async () => {
-    const { gw } = await fixture.start(undefined, { delivery: { ...(await import('../../src/config/gateway-config')).DEFAULT_CONFIG.delivery, rateLimit: { defaultPerSecond: 1, mediaPerSecond: 1, maxWaitMs: 5_000, maxQueue: 10, pauseAtPercent: 95 } } });
+    const { gw } = await fixture.start(undefined, { delivery: { ...DEFAULT_CONFIG.delivery, rateLimit: { defaultPerSecond: 1, mediaPerSecond: 1, maxWaitMs: 5_000, maxQueue: 10, pauseAtPercent: 95 } } });
     await gw.send(textTo('42', 'takes the token'));
     const err = await grpcError(gw.send(textTo('42', 'waits'), { deadlineMs: 1_000 }));
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
