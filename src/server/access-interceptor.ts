@@ -47,6 +47,10 @@ export interface AccessOptions {
   logger: Logger;
 }
 
+function overRateFailure(c: Caller, wait: number): Failure {
+  return gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.CALLER_RATE_LIMITED, `caller ${c.name} is over its ${c.ratePerSecond} messages/s`, { retryAfterMs: wait });
+}
+
 /**
  * Who may call and how much, before any handler runs: caller authentication (API key or
  * mTLS), the pages each caller may use, per-caller rates, and a bound on calls in flight.
@@ -140,8 +144,6 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
         callerCounted = undefined;
       }
     };
-    const overRateFailure = (c: Caller, wait: number) =>
-      gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.CALLER_RATE_LIMITED, `caller ${c.name} is over its ${c.ratePerSecond} messages/s`, { retryAfterMs: wait });
     const perMessage = access?.kind === 'page' && access.perMessage === true;
     const refuse = (failure: Failure, fields: Record<string, unknown> = {}) => {
       refused = true;
@@ -149,7 +151,8 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
       opts.logger.warn({ method: path.slice(0, 200), grpc_code: status[failure.code], caller: caller?.name, reason: reasonName(failure.reason), ...fields }, 'call refused');
       call.sendStatus(encodeFailure(failure));
     };
-    const holdForToken = (c: Caller, message: unknown, msgNext: (m: unknown) => void): void => {
+    // Only streams of sends need it: no closure for the unary hot path.
+    const holdForToken = !perMessage ? undefined : (c: Caller, message: unknown, msgNext: (m: unknown) => void): void => {
       const attempt = () => {
         if (refused || cancelled) return;
         const wait = takeToken(c);
@@ -217,7 +220,7 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
               }
               // Each message of a bulk stream is a send: it waits for the caller's token. grpc-js
               // reads the next message only once this one is passed on, so order and flow control hold.
-              if (perMessage && caller.ratePerSecond > 0) return holdForToken(caller, message, msgNext);
+              if (holdForToken && caller.ratePerSecond > 0) return holdForToken(caller, message, msgNext);
             }
             msgNext(message);
           },
