@@ -20,6 +20,8 @@ export const OPTIONS: EventStoreOptions = {
   maxEvents: 10_000,
   ackDeadlineMs: 200,
   maxDeliveryAttempts: 3,
+  maxGroups: 100,
+  groupIdleMs: 600_000,
 };
 
 const ids = (ds: readonly DeliveredEvent[]) => ds.map((d) => d.event.eventId);

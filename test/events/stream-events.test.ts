@@ -23,7 +23,7 @@ import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
 // A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
 // grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
 
-const STORE_OPTIONS: EventStoreOptions = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3 };
+const STORE_OPTIONS: EventStoreOptions = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, groupIdleMs: 600_000 };
 const silent = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 interface Harness {
@@ -354,7 +354,7 @@ describe('StreamEvents over a real grpc-js server', () => {
 });
 
 describe('StreamEvents authorization', () => {
-  it('a caller granted 1001: 2002 is refused (PAGE_NOT_GRANTED); no page_ids means only 1001; dead letters only of 1001', async () => {
+  it('a caller granted 1001: 2002 is refused (PAGE_NOT_GRANTED); no page_ids means only 1001 (the group takes nothing else); dead letters only of 1001', async () => {
     const h = await start({ ackDeadlineMs: 5_000, maxDeliveryAttempts: 1 });
     h.caller = { name: 'orders', pages: new Set(['1001']) };
     const refused = open(h, { consumerGroup: uniqueName('g'), pageIds: ['1001', '2002'] });
@@ -371,22 +371,26 @@ describe('StreamEvents authorization', () => {
     const got = await s.inbox.next();
     expect(idOf(got)).toBe(mine.event.eventId);
     expect(await s.inbox.quiet(200)).toEqual([]);
+    // The group's scope is the caller's Pages: 2002's event was never stored for it.
+    expect((await h.store.stats()).find((g) => g.group === group)?.lag).toBe(1);
 
-    // Park both in the group (1001's by this stream's nack, 2002's by an unrestricted consumer).
-    s.nack([idOf(got)]);
+    // A group made without caller authentication takes every Page: park one event of each.
     h.caller = undefined;
-    const all = await subscribed(h, { consumerGroup: group });
-    const other = await all.inbox.next();
-    expect(idOf(other)).toBe(theirs.event.eventId);
-    all.nack([idOf(other)]);
+    const wide = uniqueName('g');
+    const all = await subscribed(h, { consumerGroup: wide });
+    const mine2 = newEvent('1001', 'v');
+    const theirs2 = newEvent('2002', 'v');
+    await h.store.append([theirs2, mine2]);
+    const both = await all.inbox.take(2);
+    all.nack(both.map(idOf));
     await sleep(100);
-    const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
     expect(everything.res?.deadLetters.length).toBe(2);
 
     h.caller = { name: 'orders', pages: new Set(['1001']) };
-    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
     expect(listed.res?.deadLetters.map((d) => d.event?.pageId)).toEqual(['1001']);
-    const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: group, eventIds: [] }, cb));
+    const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: wide, eventIds: [] }, cb));
     expect(replayed.res?.replayed).toBe(1);
   });
 

@@ -450,6 +450,19 @@ export enum ErrorReason {
    * back to the group. Read the stream, or lower `max_outstanding`, and subscribe again.
    */
   CONSUMER_NOT_READING = 14,
+  /**
+   * TOO_MANY_CONSUMER_GROUPS - RESOURCE_EXHAUSTED: a StreamEvents subscribe would create a consumer group past the
+   * gateway's bound (`events.maxGroups`). Subscribe to an existing group; a group with no
+   * consumer for longer than the retention is deleted, which makes room.
+   */
+  TOO_MANY_CONSUMER_GROUPS = 15,
+  /**
+   * CONSUMER_GROUP_PAGES_MISMATCH - FAILED_PRECONDITION: the consumer group exists and takes only the events of the Pages it
+   * was created with (its page scope, fixed at creation); this subscribe's `page_ids` are not
+   * all among them (or, with empty `page_ids`, the caller may receive none of them). Use
+   * another group for other Pages.
+   */
+  CONSUMER_GROUP_PAGES_MISMATCH = 16,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
@@ -546,6 +559,12 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 14:
     case "CONSUMER_NOT_READING":
       return ErrorReason.CONSUMER_NOT_READING;
+    case 15:
+    case "TOO_MANY_CONSUMER_GROUPS":
+      return ErrorReason.TOO_MANY_CONSUMER_GROUPS;
+    case 16:
+    case "CONSUMER_GROUP_PAGES_MISMATCH":
+      return ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH;
     case 20:
     case "INVALID_PARAMETER":
       return ErrorReason.INVALID_PARAMETER;
@@ -636,6 +655,10 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "EVENT_STORE_UNAVAILABLE";
     case ErrorReason.CONSUMER_NOT_READING:
       return "CONSUMER_NOT_READING";
+    case ErrorReason.TOO_MANY_CONSUMER_GROUPS:
+      return "TOO_MANY_CONSUMER_GROUPS";
+    case ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH:
+      return "CONSUMER_GROUP_PAGES_MISMATCH";
     case ErrorReason.INVALID_PARAMETER:
       return "INVALID_PARAMETER";
     case ErrorReason.RECIPIENT_NOT_FOUND:
