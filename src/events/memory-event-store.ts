@@ -127,7 +127,7 @@ interface Wakeup {
 const DEDUP_KEYS_PER_EVENT = 2;
 const MIN_DEDUP_KEYS = 1024;
 /** Log events a dispatch turn looks at to bring groups up to date; the rest waits for the next turn. */
-const CATCH_UP_PER_TURN = 20_000;
+const CATCH_UP_PER_TURN = 5_000;
 /** Retention and the dedup window are swept at most this often, and at least this rarely. */
 const MIN_HOUSEKEEPING_MS = 10;
 const MAX_HOUSEKEEPING_MS = 60_000;

@@ -321,6 +321,53 @@ describe('StreamEvents over a real grpc-js server', () => {
     expect(decodeStatusDetails(st3.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['subscribe']);
   });
 
+  it('refuses a start_time outside the Timestamp range (before 1970, after 9999-12-31T23:59:59Z) with INVALID_ARGUMENT', async () => {
+    const h = await start();
+    for (const ms of [-1_000, 253_402_300_800_000, 8_000_000_000_000_000]) {
+      const st = await open(h, { consumerGroup: uniqueName('g'), startTime: new Date(ms) }).ended;
+      expect(st.code, String(ms)).toBe(status.INVALID_ARGUMENT);
+      expect(decodeStatusDetails(st.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['subscribe.start_time']);
+    }
+    expect((await h.store.stats()).length).toBe(0);
+    await subscribed(h, { consumerGroup: uniqueName('g'), startTime: new Date(253_402_300_799_000) });
+    await subscribed(h, { consumerGroup: uniqueName('g'), startTime: new Date(0) });
+  });
+
+  it('a subscribe that would create a group past maxGroups: RESOURCE_EXHAUSTED (TOO_MANY_CONSUMER_GROUPS); existing groups can still be joined', async () => {
+    const h = await start({ maxGroups: 2 });
+    const a = uniqueName('g');
+    await subscribed(h, { consumerGroup: a });
+    await subscribed(h, { consumerGroup: uniqueName('g') });
+    const st = await open(h, { consumerGroup: uniqueName('g') }).ended;
+    expect(st.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(reasonOf(st)).toBe('TOO_MANY_CONSUMER_GROUPS');
+    await subscribed(h, { consumerGroup: a });
+  });
+
+  it("a group's page scope is fixed by its first subscribe: pages outside it are FAILED_PRECONDITION (CONSUMER_GROUP_PAGES_MISMATCH); empty page_ids join within it", async () => {
+    const h = await start({ ackDeadlineMs: 5_000 });
+    h.caller = { name: 'orders', pages: new Set(['1001', '2002']) };
+    const group = uniqueName('g');
+    const first = await subscribed(h, { consumerGroup: group, pageIds: ['1001'] });
+    const st = await open(h, { consumerGroup: group, pageIds: ['1001', '2002'] }).ended;
+    expect(st.code).toBe(status.FAILED_PRECONDITION);
+    expect(reasonOf(st)).toBe('CONSUMER_GROUP_PAGES_MISMATCH');
+    expect(st.details).toContain('2002');
+    // Empty page_ids: the caller's Pages within the scope (1001).
+    const second = await subscribed(h, { consumerGroup: group });
+    first.call.cancel();
+    await sleep(50);
+    const e1 = newEvent('1001', 'u');
+    await h.store.append([newEvent('2002', 'u'), e1]);
+    expect(idOf(await second.inbox.next())).toBe(e1.event.eventId);
+    expect(await second.inbox.quiet(150)).toEqual([]);
+    // A caller whose Pages are all outside the scope cannot join it.
+    h.caller = { name: 'other', pages: new Set(['3003']) };
+    const st2 = await open(h, { consumerGroup: group }).ended;
+    expect(st2.code).toBe(status.FAILED_PRECONDITION);
+    expect(reasonOf(st2)).toBe('CONSUMER_GROUP_PAGES_MISMATCH');
+  });
+
   it('ends a stream its caller stopped reading (CONSUMER_NOT_READING) instead of piling redeliveries up, and gives its events back', async () => {
     const h = await start({ ackDeadlineMs: 40, maxDeliveryAttempts: 1_000 });
     const group = uniqueName('g');
