@@ -305,7 +305,11 @@ export interface StreamEventsRequest {
 export interface Subscribe {
   /**
    * The consumer group (required, at most 128 characters of [A-Za-z0-9._:-]). Every
-   * group gets every event; the consumers of one group share its events.
+   * group gets every event of its page scope; the consumers of one group share its events.
+   * A subscribe that would create a group past the gateway's bound (100 by default) is
+   * RESOURCE_EXHAUSTED (TOO_MANY_CONSUMER_GROUPS). A group with no consumer for longer than
+   * the retention is deleted; one with no consumer for a while gives up its oldest events
+   * when the store is full.
    */
   consumerGroup: string;
   /**
@@ -3798,7 +3802,7 @@ export const ReplayDeadLettersResponse: MessageFns<ReplayDeadLettersResponse> = 
  * retries are removed) and only then answers Meta. Consumers read events here.
  *
  * Delivery contract (as Pub/Sub StreamingPull and Redis consumer groups):
- * - every consumer group gets every event; within a group each event goes to one
+ * - every consumer group gets every event of its page scope; within a group each event goes to one
  *   consumer, at least once (ack what you handled: an event not acked within the ack
  *   deadline, or whose stream breaks first, is delivered again);
  * - within a group, the events of one conversation (page + sender) are delivered in the
