@@ -118,7 +118,7 @@ describe('MemoryEventStore bounds and timers', () => {
     const idle: Consumer[] = [];
     for (let i = 0; i < 50; i++) idle.push((await consume(s, `idle-${i}`)).c);
     for (const c of idle) await c.close();
-    const connected = [];
+    const connected: Array<Awaited<ReturnType<typeof consume>>> = [];
     for (let i = 0; i < 50; i++) connected.push(await consume(s, `live-${i}`));
     const batch = Array.from({ length: 10_000 }, (_, i) => newEvent(`p${i % 10}`, `u${i}`));
     const t0 = performance.now();
