@@ -55,6 +55,10 @@ export interface EventsConfig {
   maxEvents: number;
   ackDeadlineMs: number;
   maxDeliveryAttempts: number;
+  /** Most consumer groups; a subscribe that would create one more is refused (RESOURCE_EXHAUSTED). */
+  maxGroups: number;
+  /** A group with no consumer this long is idle: at the store's bound it gives up its oldest events. */
+  groupIdleMs: number;
 }
 
 /** The webhook the sandbox runs when none is configured: loopback, with well-known secrets. */
@@ -152,7 +156,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   callers: [],
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
-  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5 },
+  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, groupIdleMs: 600_000 },
 };
 
 export interface IdempotencyOptions {

@@ -143,7 +143,7 @@ function secret(value: unknown, key: string, env: Env): string {
 function events(p: Problems, value: unknown): EventsConfig {
   const d = DEFAULT_CONFIG.events;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts']);
+  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'groupIdleMs']);
   const n = (key: keyof EventsConfig, min: number, max: number) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), d[key]);
   return {
     dedupWindowMs: n('dedupWindowMs', 1_000, 30 * 24 * 3600_000),
@@ -151,6 +151,8 @@ function events(p: Problems, value: unknown): EventsConfig {
     maxEvents: n('maxEvents', 1, 10_000_000),
     ackDeadlineMs: n('ackDeadlineMs', 100, 3600_000),
     maxDeliveryAttempts: n('maxDeliveryAttempts', 1, 1_000),
+    maxGroups: n('maxGroups', 1, 10_000),
+    groupIdleMs: n('groupIdleMs', 1_000, 30 * 24 * 3600_000),
   };
 }
 

@@ -32,6 +32,26 @@ export class EventStoreUnavailableError extends Error {
   override readonly name = 'EventStoreUnavailableError';
 }
 
+/** Subscribing would create a group past `maxGroups` (the RPC answers RESOURCE_EXHAUSTED, TOO_MANY_CONSUMER_GROUPS). */
+export class TooManyGroupsError extends Error {
+  override readonly name = 'TooManyGroupsError';
+}
+
+/**
+ * The group exists with a page scope that does not cover what this consumer asked for (the RPC
+ * answers FAILED_PRECONDITION, CONSUMER_GROUP_PAGES_MISMATCH): a group's scope is fixed when it is created.
+ */
+export class GroupScopeError extends Error {
+  override readonly name = 'GroupScopeError';
+  constructor(
+    message: string,
+    /** The pages asked for that are outside the group's scope (empty: none of the asked pages is inside it). */
+    readonly outside: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
 /** A `pageToken` this store did not hand out (the RPC answers INVALID_ARGUMENT). */
 export class InvalidPageTokenError extends Error {
   override readonly name = 'InvalidPageTokenError';
@@ -42,8 +62,19 @@ export type StartAt = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'
 export interface ConsumerOptions {
   /** The group's name (the RPC checks it: 1-128 of [A-Za-z0-9._:-]). Groups outlive their consumers. */
   group: string;
-  /** Only events of these pages; undefined: every page. */
+  /** Only events of these pages (within the group's scope); undefined: every page of the group's scope. */
   pageIds: ReadonlySet<string> | undefined;
+  /**
+   * The pages a group created by this call takes, fixed for its life (events of other pages are
+   * never stored for it); omitted: every page. Ignored when the group exists.
+   */
+  scope?: ReadonlySet<string>;
+  /**
+   * How `pageIds` meet an existing group's scope. false (default): they were asked for, and
+   * any outside the scope is refused (GroupScopeError). true: they are what the caller may
+   * receive (or undefined: every page), and are narrowed to the scope; refused only when nothing is left.
+   */
+  fitToScope?: boolean;
   /** Most events delivered to this consumer and neither acked nor nacked (at least 1). */
   maxOutstanding: number;
   /** Where a group that does not exist yet starts. */
@@ -96,17 +127,38 @@ export interface EventStoreOptions {
   maxEvents: number;
   /** An event delivered and neither acked nor nacked within this is delivered again (default 60 s). */
   ackDeadlineMs: number;
-  /** Deliveries before an event is parked as a dead letter (default 5). */
+  /** An event is parked as a dead letter when its delivery number this many is given back (nacked, past its deadline, or its stream gone), default 5. */
   maxDeliveryAttempts: number;
+  /** Most consumer groups (default 100): a subscribe that would create one more is refused (TooManyGroupsError). */
+  maxGroups: number;
+  /**
+   * A group with no consumer connected for at least this long (default 10 min) is idle: when the
+   * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
+   * consumer for longer than `retentionMs` is deleted.
+   */
+  groupIdleMs: number;
+}
+
+/** What a store reports besides its answers (memory store). */
+export interface EventStoreHooks {
+  /** Events an idle group gave up to make room (never a connected group's). */
+  onDropped?(group: string, count: number): void;
 }
 
 export interface EventStore {
   /**
    * Stores the batch, once per dedup key (within the batch too), all or nothing; throws
-   * EventStoreFullError or EventStoreUnavailableError. Every existing group gets each stored event.
+   * EventStoreFullError or EventStoreUnavailableError. Every existing group whose scope has the
+   * event's page gets it. When the store is at its bound, events every group has acked make room,
+   * then parked ones, then the oldest events held only by idle groups (given up by them); when
+   * that is not enough, nothing is stored (EventStoreFullError): a connected group never loses one.
    */
   append(events: readonly NewEvent[]): Promise<AppendResult>;
-  /** Joins (or creates) a consumer group; `onError` reports the store going away (the stream then ends UNAVAILABLE). */
+  /**
+   * Joins (or creates, with `scope`) a consumer group; `onError` reports the store going away (the
+   * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups`, GroupScopeError
+   * when `pageIds` do not fit an existing group's scope.
+   */
   consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer>;
   /** The group's parked events of these pages (undefined: all), oldest first, paged by an opaque token. */
   listDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, pageSize: number, pageToken: string): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }>;

@@ -1,9 +1,14 @@
 /**
- * The embedded event store: one process, bounded, nothing survives a restart. Every group keeps
- * a FIFO per conversation; only the head of a conversation is ever out with a consumer, so the
- * next event of that conversation waits until the head is acked or parked. Ready conversations
- * are handed out in the order they became ready (fair between conversations), round-robin over
- * the group's consumers that have room and accept the conversation's page.
+ * The embedded event store: one process, bounded, nothing survives a restart. Events are stored
+ * once, in one shared log; a group takes the events of its page scope from the log through its
+ * cursor, lazily: append only advances the log (its cost does not grow with the number of
+ * groups times the batch), a group with consumers catches up in bounded slices on later turns of
+ * the event loop, and a group with none takes nothing until one connects. Each group keeps
+ * a FIFO per conversation of what it took; only the head of a conversation is ever out with a
+ * consumer, so the next event of that conversation waits until the head is acked or parked.
+ * Ready conversations are handed out in the order they became ready (fair between
+ * conversations), round-robin over the group's consumers that have room and accept the
+ * conversation's page.
  *
  * One timer (unref'd) drives ack deadlines, nack delays, retention and the dedup window: it is
  * armed for the earliest of those, never one timer per event.
@@ -12,7 +17,10 @@ import type { Event } from '../../gen/messenger/v1/events';
 import {
   EventStoreFullError,
   EventStoreUnavailableError,
+  GroupScopeError,
   InvalidPageTokenError,
+  TooManyGroupsError,
+  type EventStoreHooks,
   type AppendResult,
   type Consumer,
   type ConsumerOptions,
@@ -35,6 +43,10 @@ interface Stored {
   readonly open: Set<Entry>;
   /** The groups' dead letters of it. */
   readonly parked: Set<Parked>;
+  /** Groups that will take it and have not yet (their cursor is at or before it). */
+  pending: number;
+  /** Still stored (false once dropped: the log skips it). */
+  live: boolean;
 }
 
 /**
@@ -75,6 +87,14 @@ interface Group {
   readonly name: string;
   /** Events stored before this (epoch ms) are not the group's (a `time` start). */
   readonly fromTime: number;
+  /** The only pages whose events the group takes; undefined: every page. */
+  readonly scope: ReadonlySet<string> | undefined;
+  /** The seq of the next log event the group has not looked at. */
+  cursor: number;
+  /** Events of the log at or after the cursor that the group will take. */
+  behind: number;
+  /** When its last consumer left (epoch ms); undefined while one is connected. */
+  idleSince: number | undefined;
   readonly convs: Map<string, Conversation>;
   /** Per page, the conversations whose head can be delivered, oldest-ready first. */
   readonly readyByPage: Map<string, Set<Conversation>>;
@@ -106,6 +126,8 @@ interface Wakeup {
 /** The dedup map holds at most this many keys per event the store may hold (oldest forgotten first). */
 const DEDUP_KEYS_PER_EVENT = 2;
 const MIN_DEDUP_KEYS = 1024;
+/** Log events a dispatch turn looks at to bring groups up to date; the rest waits for the next turn. */
+const CATCH_UP_PER_TURN = 5_000;
 /** Retention and the dedup window are swept at most this often, and at least this rarely. */
 const MIN_HOUSEKEEPING_MS = 10;
 const MAX_HOUSEKEEPING_MS = 60_000;
@@ -113,6 +135,9 @@ const TOKEN_PREFIX = 'dl1:';
 
 export class MemoryEventStore implements EventStore {
   private readonly events = new Map<number, Stored>();
+  /** The shared log, in seq order; dropped events stay (live false) until compaction. */
+  private log: Stored[] = [];
+  private logDead = 0;
   /** Held by no group and parked nowhere: the first to go when room is needed. */
   private readonly free = new Set<Stored>();
   /** Held by no group, parked somewhere: they go next (their dead letters with them). */
@@ -136,7 +161,10 @@ export class MemoryEventStore implements EventStore {
   private nextHousekeeping = Infinity;
   private readonly housekeepingMs: number;
 
-  constructor(private readonly options: EventStoreOptions) {
+  constructor(
+    private readonly options: EventStoreOptions,
+    private readonly hooks: EventStoreHooks = {},
+  ) {
     for (const [k, v] of Object.entries(options)) {
       if (!Number.isFinite(v) || v <= 0) throw new RangeError(`EventStoreOptions.${k} must be a positive number (got ${String(v)})`);
     }
@@ -169,22 +197,55 @@ export class MemoryEventStore implements EventStore {
     this.dropExpired(now);
     const over = this.events.size + fresh.length - this.options.maxEvents;
     if (over > 0) {
-      if (over > this.free.size + this.parkedOnly.size) {
+      const evictable = this.free.size + this.parkedOnly.size;
+      const victims = over > evictable ? this.idleVictims(over - evictable, now) : [];
+      if (!victims) {
         throw new EventStoreFullError(
-          `the event store holds ${this.events.size} of at most ${this.options.maxEvents} events and ${this.events.size - this.free.size - this.parkedOnly.size} are not yet acked by every group: the batch of ${fresh.length} is refused`,
+          `the event store holds ${this.events.size} of at most ${this.options.maxEvents} events and ${this.events.size - evictable} are not yet acked by every connected group: the batch of ${fresh.length} is refused`,
         );
       }
-      this.evict(over);
+      this.evict(over - victims.length);
+      this.giveUp(victims);
     }
 
     const storedAt = Math.max(now, this.lastStoredAt);
     this.lastStoredAt = storedAt;
+    // Which groups take what: one pass over the groups per batch, never per event and group.
+    const perPage = new Map<string, number>();
+    for (const ne of fresh) perPage.set(ne.event.pageId, (perPage.get(ne.event.pageId) ?? 0) + 1);
+    const takersOfPage = new Map<string, number>();
+    let takersOfAll = 0;
+    for (const g of this.groups.values()) {
+      if (storedAt < g.fromTime) continue;
+      let n = 0;
+      if (!g.scope) {
+        n = fresh.length;
+        takersOfAll++;
+      } else if (g.scope.size < perPage.size) {
+        for (const p of g.scope) {
+          const k = perPage.get(p);
+          if (k === undefined) continue;
+          n += k;
+          takersOfPage.set(p, (takersOfPage.get(p) ?? 0) + 1);
+        }
+      } else {
+        for (const [p, k] of perPage) {
+          if (!g.scope.has(p)) continue;
+          n += k;
+          takersOfPage.set(p, (takersOfPage.get(p) ?? 0) + 1);
+        }
+      }
+      if (n === 0) continue;
+      g.behind += n;
+      if (g.consumers.length > 0) this.markDirty(g);
+    }
     for (const ne of fresh) {
       const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: new Date(storedAt) };
-      const stored: Stored = { seq: ++this.seq, event, conversation: ne.conversation, storedAt, open: new Set(), parked: new Set() };
+      const pending = takersOfAll + (takersOfPage.get(event.pageId) ?? 0);
+      const stored: Stored = { seq: ++this.seq, event, conversation: ne.conversation, storedAt, open: new Set(), parked: new Set(), pending, live: true };
       this.events.set(stored.seq, stored);
+      this.log.push(stored);
       this.remember(ne.dedupKey, now);
-      for (const g of this.groups.values()) if (storedAt >= g.fromTime) this.enqueue(g, stored);
       this.classify(stored);
     }
     this.scheduleHousekeeping(now);
@@ -197,10 +258,24 @@ export class MemoryEventStore implements EventStore {
     if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
       throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
     }
-    const group = this.groups.get(options.group) ?? this.createGroup(options.group, options.start);
+    let group = this.groups.get(options.group);
+    let pageIds = options.pageIds ? new Set(options.pageIds) : undefined;
+    if (!group) {
+      const now = Date.now();
+      if (this.groups.size >= this.options.maxGroups) this.deleteAbandonedGroups(now);
+      if (this.groups.size >= this.options.maxGroups) {
+        throw new TooManyGroupsError(
+          `the event store holds ${this.groups.size} consumer groups, its bound: subscribe to an existing group, or wait until an abandoned one (no consumer for ${this.options.retentionMs} ms) is deleted`,
+        );
+      }
+      group = this.createGroup(options.group, options.start, options.scope ? new Set(options.scope) : undefined);
+    } else if (group.scope) {
+      pageIds = fitScope(group, pageIds, options.fitToScope === true);
+    }
+    group.idleSince = undefined;
     const c: ConsumerState = {
       group,
-      pageIds: options.pageIds ? new Set(options.pageIds) : undefined,
+      pageIds,
       max: options.maxOutstanding,
       outstanding: new Map(),
       deliver,
@@ -260,6 +335,8 @@ export class MemoryEventStore implements EventStore {
     this.ensureOpen();
     const g = this.groups.get(group);
     if (!g) return 0;
+    // Replayed events go after everything the group has yet to take of their conversations.
+    this.catchUp(g, Infinity);
     const wanted = eventIds.length > 0 ? new Set(eventIds) : undefined;
     let replayed = 0;
     for (const p of [...g.parked.values()]) {
@@ -282,7 +359,16 @@ export class MemoryEventStore implements EventStore {
       let oldest = Infinity;
       // A replayed event sits at the end of its conversation and may be its oldest.
       for (const conv of g.convs.values()) for (const e of conv.queue) if (e.stored.storedAt < oldest) oldest = e.stored.storedAt;
-      out.push({ group: g.name, lag: g.open, oldestUnackedMs: oldest === Infinity ? 0 : Math.max(0, now - oldest) });
+      if (g.behind > 0) {
+        for (let i = this.logIndex(g.cursor); i < this.log.length; i++) {
+          const s = this.log[i];
+          if (s.live && wants(g, s)) {
+            oldest = Math.min(oldest, s.storedAt);
+            break;
+          }
+        }
+      }
+      out.push({ group: g.name, lag: g.open + g.behind, oldestUnackedMs: oldest === Infinity ? 0 : Math.max(0, now - oldest) });
     }
     return out;
   }
@@ -297,6 +383,8 @@ export class MemoryEventStore implements EventStore {
     const consumers = [...this.groups.values()].flatMap((g) => g.consumers);
     this.groups.clear();
     this.events.clear();
+    this.log = [];
+    this.logDead = 0;
     this.free.clear();
     this.parkedOnly.clear();
     this.dedup.clear();
@@ -316,10 +404,14 @@ export class MemoryEventStore implements EventStore {
 
   // --- groups and conversations ---
 
-  private createGroup(name: string, start: StartAt): Group {
+  private createGroup(name: string, start: StartAt, scope: ReadonlySet<string> | undefined): Group {
     const g: Group = {
       name,
       fromTime: start.kind === 'time' ? start.epochMs : -Infinity,
+      scope,
+      cursor: start.kind === 'latest' ? this.seq + 1 : 0,
+      behind: 0,
+      idleSince: undefined,
       convs: new Map(),
       readyByPage: new Map(),
       consumers: [],
@@ -329,13 +421,83 @@ export class MemoryEventStore implements EventStore {
     };
     this.groups.set(name, g);
     if (start.kind !== 'latest') {
-      for (const s of this.events.values()) {
-        if (s.storedAt < g.fromTime) continue;
-        this.enqueue(g, s);
+      // What is retained becomes the group's: taken lazily, like new events.
+      for (const s of this.log) {
+        if (!s.live || !wants(g, s)) continue;
+        s.pending++;
+        g.behind++;
         this.classify(s);
       }
     }
     return g;
+  }
+
+  /** Takes up to `budget` log events at the cursor into the group's conversations; returns how many it looked at. */
+  private catchUp(g: Group, budget: number): number {
+    if (g.cursor > this.seq) return 0;
+    let looked = 0;
+    let i = this.logIndex(g.cursor);
+    while (i < this.log.length && looked < budget) {
+      const s = this.log[i++];
+      looked++;
+      g.cursor = s.seq + 1;
+      if (!s.live || !wants(g, s)) continue;
+      s.pending--;
+      g.behind--;
+      this.enqueue(g, s);
+    }
+    if (i >= this.log.length) g.cursor = this.seq + 1;
+    return looked;
+  }
+
+  /** Index of the first log event with seq >= `seq`. */
+  private logIndex(seq: number): number {
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid].seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Groups with no consumer for longer than the retention go, with what they still hold. */
+  private deleteAbandonedGroups(now: number): void {
+    for (const g of [...this.groups.values()]) {
+      if (g.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince > this.options.retentionMs) this.deleteGroup(g);
+    }
+  }
+
+  private deleteGroup(g: Group): void {
+    this.groups.delete(g.name);
+    this.dirty.delete(g);
+    for (const conv of g.convs.values()) {
+      for (const entry of conv.queue) {
+        if (entry.state !== 'queued') this.timed--;
+        entry.state = 'queued';
+        entry.token++;
+        entry.stored.open.delete(entry);
+        this.classify(entry.stored);
+      }
+    }
+    g.convs.clear();
+    g.readyByPage.clear();
+    g.open = 0;
+    for (const p of g.parked.values()) {
+      p.stored.parked.delete(p);
+      this.classify(p.stored);
+    }
+    g.parked.clear();
+    if (g.behind > 0) {
+      for (let i = this.logIndex(g.cursor); i < this.log.length; i++) {
+        const s = this.log[i];
+        if (!s.live || !wants(g, s)) continue;
+        s.pending--;
+        this.classify(s);
+      }
+      g.behind = 0;
+    }
   }
 
   /** Puts the event at the end of its conversation in the group. */
@@ -385,7 +547,18 @@ export class MemoryEventStore implements EventStore {
       this.dispatchScheduled = undefined;
       const groups = [...this.dirty];
       this.dirty.clear();
-      for (const group of groups) this.dispatch(group);
+      // Catching up is bounded per turn, so a large batch never holds the event loop for long.
+      let budget = CATCH_UP_PER_TURN;
+      const unfinished: Group[] = [];
+      for (const group of groups) {
+        if (this.closed) return;
+        if (group.consumers.length > 0 && group.cursor <= this.seq) {
+          if (budget > 0) budget -= this.catchUp(group, budget);
+          if (group.cursor <= this.seq) unfinished.push(group);
+        }
+        this.dispatch(group);
+      }
+      for (const group of unfinished) this.markDirty(group);
     });
   }
 
@@ -517,6 +690,10 @@ export class MemoryEventStore implements EventStore {
       if (g.rr >= g.consumers.length) g.rr = 0;
     }
     for (const entry of [...c.outstanding.values()]) this.giveBack(entry, 0);
+    if (g.consumers.length === 0) {
+      g.idleSince = Date.now();
+      this.scheduleHousekeeping(g.idleSince);
+    }
     this.markDirty(g);
   }
 
@@ -524,7 +701,7 @@ export class MemoryEventStore implements EventStore {
 
   /** Which eviction class an event is in now. */
   private classify(s: Stored): void {
-    if (!this.events.has(s.seq) || s.open.size > 0) {
+    if (!s.live || s.open.size > 0 || s.pending > 0) {
       this.free.delete(s);
       this.parkedOnly.delete(s);
     } else if (s.parked.size === 0) {
@@ -556,11 +733,65 @@ export class MemoryEventStore implements EventStore {
     }
   }
 
-  /** Forgets an event everywhere: the groups' entries, their dead letters. */
+  /**
+   * The oldest `n` events held only by idle groups (no consumer for `groupIdleMs`), none of them
+   * free or only parked; undefined when there are not that many.
+   */
+  private idleVictims(n: number, now: number): Stored[] | undefined {
+    const idle = (g: Group) => g.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince >= this.options.groupIdleMs;
+    const active = [...this.groups.values()].filter((g) => !idle(g));
+    const activeBehind = active.filter((g) => g.behind > 0);
+    const out: Stored[] = [];
+    for (const s of this.log) {
+      if (!s.live || (s.open.size === 0 && s.pending === 0)) continue;
+      let pinned = false;
+      for (const e of s.open) {
+        if (!idle(e.group)) {
+          pinned = true;
+          break;
+        }
+      }
+      if (!pinned && s.pending > 0) for (const g of activeBehind) if (g.cursor <= s.seq && wants(g, s)) pinned = true;
+      if (pinned) continue;
+      out.push(s);
+      if (out.length >= n) return out;
+    }
+    return undefined;
+  }
+
+  /** Drops events idle groups gave up, counted per group. */
+  private giveUp(victims: readonly Stored[]): void {
+    if (victims.length === 0) return;
+    const counts = new Map<string, number>();
+    const count = (g: Group) => counts.set(g.name, (counts.get(g.name) ?? 0) + 1);
+    for (const s of victims) {
+      for (const e of s.open) count(e.group);
+      if (s.pending > 0) for (const g of this.groups.values()) if (g.cursor <= s.seq && wants(g, s)) count(g);
+      this.drop(s);
+    }
+    for (const [group, n] of counts) {
+      try {
+        this.hooks.onDropped?.(group, n);
+      } catch {
+        // A reporting hook must not break an append.
+      }
+    }
+  }
+
+  /** Forgets an event everywhere: the groups' entries, the groups yet to take it, their dead letters. */
   private drop(s: Stored): void {
     this.events.delete(s.seq);
     this.free.delete(s);
     this.parkedOnly.delete(s);
+    s.live = false;
+    if (s.pending > 0) {
+      for (const g of this.groups.values()) if (g.cursor <= s.seq && wants(g, s)) g.behind--;
+      s.pending = 0;
+    }
+    if (++this.logDead > 1024 && this.logDead * 2 > this.log.length) {
+      this.log = this.log.filter((e) => e.live);
+      this.logDead = 0;
+    }
     for (const entry of [...s.open]) {
       this.release(entry);
       this.removeEntry(entry);
@@ -632,7 +863,8 @@ export class MemoryEventStore implements EventStore {
       this.nextHousekeeping = Infinity;
       this.sweepDedup(now);
       this.dropExpired(now);
-      if (this.events.size > 0 || this.dedup.size > 0) this.scheduleHousekeeping(now);
+      this.deleteAbandonedGroups(now);
+      if (this.events.size > 0 || this.dedup.size > 0 || [...this.groups.values()].some((g) => g.consumers.length === 0)) this.scheduleHousekeeping(now);
     }
     if (this.heap.length > 0) this.arm(this.heap[0].at);
     if (this.nextHousekeeping !== Infinity) this.arm(this.nextHousekeeping);
@@ -641,6 +873,33 @@ export class MemoryEventStore implements EventStore {
   private ensureOpen(): void {
     if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
   }
+}
+
+/** Whether the group takes this event (its page is in scope, stored at or after the group's start time). */
+function wants(g: Group, s: Stored): boolean {
+  return s.storedAt >= g.fromTime && (!g.scope || g.scope.has(s.event.pageId));
+}
+
+/** The pages a consumer of a scoped group receives: those asked for, all within the scope (or narrowed to it). */
+function fitScope(g: Group, pageIds: Set<string> | undefined, narrow: boolean): Set<string> {
+  const scope = g.scope as ReadonlySet<string>;
+  const shownScope = `${[...scope].slice(0, 5).join(', ')}${scope.size > 5 ? `, … (${scope.size} pages)` : ''}`;
+  if (narrow) {
+    const fitted = pageIds ? new Set([...pageIds].filter((p) => scope.has(p))) : new Set(scope);
+    if (fitted.size === 0) {
+      throw new GroupScopeError(`consumer group ${g.name} takes only the events of the pages it was created with (${shownScope}), none of which this caller may receive: use another group`, []);
+    }
+    return fitted;
+  }
+  if (!pageIds) throw new GroupScopeError(`consumer group ${g.name} takes only the events of the pages it was created with (${shownScope}), not every page: use another group`, []);
+  const outside = [...pageIds].filter((p) => !scope.has(p));
+  if (outside.length > 0) {
+    throw new GroupScopeError(
+      `consumer group ${g.name} takes only the events of the pages it was created with (${shownScope}); ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} outside it: use another group`,
+      outside,
+    );
+  }
+  return pageIds;
 }
 
 function encodeToken(parkSeq: number): string {

@@ -3,7 +3,7 @@ import type { EventStore } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
-import { observeEventGroups } from '../telemetry/gateway-metrics';
+import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
 import { startWebhookServer, type WebhookServer } from '../webhook/webhook-server';
 import { listenErrorOf } from './listen-error';
 
@@ -17,7 +17,12 @@ export interface Receiving {
 
 /** Starts the event store and the webhook listener (throws a ListenError when its address is unusable). */
 export async function startReceiving(config: GatewayConfig, logger: Logger): Promise<Receiving> {
-  const store: EventStore = new MemoryEventStore(config.events);
+  const store: EventStore = new MemoryEventStore(config.events, {
+    onDropped: (group, count) => {
+      recordDroppedEvents(group, count);
+      logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store');
+    },
+  });
   observeEventGroups(() => store.stats());
   let webhook: WebhookServer | undefined;
   if (config.webhook) {

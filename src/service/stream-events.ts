@@ -14,7 +14,7 @@ import {
 } from '../../gen/messenger/v1/events';
 import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Failure } from '../errors/failure';
 import { encodeFailure } from '../errors/status-encoder';
-import { EventStoreUnavailableError, InvalidPageTokenError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
+import { EventStoreUnavailableError, GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
 import type { Logger } from '../log/logger';
 import { shown } from '../validate/field-checks';
 import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
@@ -46,6 +46,8 @@ const GROUP_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const MAX_PAGE_IDS = 1000;
 const MAX_EVENT_IDS = 1000;
 const MAX_PAGE_TOKEN_LENGTH = 1024;
+/** 9999-12-31T23:59:59.999Z: the end of google.protobuf.Timestamp's range. */
+const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 /**
  * A stream whose unsent responses reach this many times its max_outstanding is not being read:
  * the store redelivers at the ack deadline, so without a bound they would pile up forever.
@@ -136,7 +138,10 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
       // Acks and nacks wait until the consumer exists (HTTP/2 flow control holds the rest).
       call.pause();
       deps.store
-        .consume({ group, pageIds: granted.pages, maxOutstanding, start }, deliver, (err) => end(storeFailure(deps, err, 'the event store ended the stream')))
+        // A new group's scope is what this stream may receive; joining, empty page_ids are fitted to the group's.
+        .consume({ group, pageIds: granted.pages, scope: granted.pages, fitToScope: sub.pageIds.length === 0, maxOutstanding, start }, deliver, (err) =>
+          end(storeFailure(deps, err, 'the event store ended the stream')),
+        )
         .then(
           (c) => {
             if (stage === 'ended') {
@@ -150,7 +155,11 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
             call.sendMetadata(new Metadata());
             call.resume();
           },
-          (err: unknown) => end(storeFailure(deps, err, 'subscribing failed')),
+          (err: unknown) => {
+            if (err instanceof TooManyGroupsError) end(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CONSUMER_GROUPS, err.message));
+            else if (err instanceof GroupScopeError) end(gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH, err.message));
+            else end(storeFailure(deps, err, 'subscribing failed'));
+          },
         );
     };
 
@@ -260,7 +269,9 @@ function checkPageIds(v: ViolationList, field: string, pageIds: readonly string[
 function startOf(v: ViolationList, sub: Subscribe): StartAt {
   if (sub.startTime !== undefined) {
     const ms = sub.startTime.getTime();
-    if (!Number.isFinite(ms)) v.add('subscribe.start_time', 'must be a valid time');
+    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIMESTAMP_MS) {
+      v.add('subscribe.start_time', 'must be a valid time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z (seconds 0 to 253402300799)');
+    }
     return { kind: 'time', epochMs: ms };
   }
   switch (sub.start) {

@@ -76,4 +76,5 @@ export const METRIC = {
   EVENTS: 'messenger.events',
   EVENTS_LAG: 'messenger.events.lag',
   EVENTS_OLDEST_UNACKED: 'messenger.events.oldest_unacked_age',
+  EVENTS_DROPPED: 'messenger.events.dropped',
 } as const;

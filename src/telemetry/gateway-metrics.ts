@@ -96,6 +96,14 @@ export function recordWebhookEvents(stored: number, deduplicated: number, refuse
   if (refused) events.add(refused, { [ATTR.EVENT_OUTCOME]: 'refused' });
 }
 
+const droppedEvents = meter.createCounter(METRIC.EVENTS_DROPPED, { description: 'Events an idle consumer group (no consumer connected) gave up to make room in the event store' });
+
+/** Events an idle group gave up (the group is an attribute: groups are bounded by events.maxGroups). */
+export function recordDroppedEvents(group: string, count: number): void {
+  if (!telemetryStarted()) return;
+  droppedEvents.add(count, { [ATTR.CONSUMER_GROUP]: group });
+}
+
 /** Lag and oldest unacked age per consumer group, read from the event store at collection time. */
 export function observeEventGroups(stats: () => Promise<Array<{ group: string; lag: number; oldestUnackedMs: number }>>): void {
   if (!telemetryStarted()) return;

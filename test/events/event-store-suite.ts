@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  EventStoreFullError,
   EventStoreUnavailableError,
+  GroupScopeError,
   InvalidPageTokenError,
+  TooManyGroupsError,
   type Consumer,
   type ConsumerOptions,
   type DeliveredEvent,
@@ -20,6 +23,8 @@ export const OPTIONS: EventStoreOptions = {
   maxEvents: 10_000,
   ackDeadlineMs: 200,
   maxDeliveryAttempts: 3,
+  maxGroups: 100,
+  groupIdleMs: 600_000,
 };
 
 const ids = (ds: readonly DeliveredEvent[]) => ds.map((d) => d.event.eventId);
@@ -435,6 +440,109 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         expect((await inbox.next()).event.eventId).toBe(events[3].event.eventId);
         const left = await s.listDeadLetters(group, undefined, 10, '');
         expect(left.deadLetters.map((d) => d.event.eventId)).toEqual([events[0], events[1], events[2]].map((e) => e.event.eventId));
+      });
+    });
+
+    describe('group bounds, page scope, idle groups', () => {
+      it('refuses to create a group past maxGroups (TooManyGroupsError); joining an existing one still works', async () => {
+        const s = await store({ maxGroups: 3 });
+        const names = [uniqueName('g'), uniqueName('g'), uniqueName('g')];
+        for (const g of names) await consume(s, g);
+        await expect(s.consume({ group: uniqueName('g'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(TooManyGroupsError);
+        const again = await consume(s, names[0]);
+        const page = uniqueName('p');
+        await s.append([newEvent(page, 'u')]);
+        expect(await again.inbox.take(1, 3_000)).toHaveLength(1);
+      });
+
+      it('a group takes only the events of its scope; a later consumer must fit it (or is narrowed to it when fitting)', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const p1 = uniqueName('p1');
+        const p2 = uniqueName('p2');
+        const group = uniqueName('g');
+        const a = await consume(s, group, { pageIds: new Set([p1]), scope: new Set([p1]) });
+        const e1 = newEvent(p1, 'u');
+        const e2 = newEvent(p2, 'u');
+        await s.append([e1, e2]);
+        expect((await a.inbox.next()).event.eventId).toBe(e1.event.eventId);
+        await a.c.ack([e1.event.eventId]);
+        // e2 was never the group's: nothing waits in it.
+        await sleep(50);
+        expect((await s.stats()).find((g) => g.group === group)?.lag).toBe(0);
+
+        const outside = s.consume({ group, pageIds: new Set([p1, p2]), maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {});
+        await expect(outside).rejects.toBeInstanceOf(GroupScopeError);
+        await expect(outside).rejects.toMatchObject({ outside: [p2] });
+        await expect(s.consume({ group, pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(GroupScopeError);
+        // Fitting: what the caller may receive, narrowed to the scope; refused when nothing is left.
+        const fitted = await consume(s, group, { pageIds: new Set([p1, p2]), fitToScope: true });
+        await a.c.close();
+        const e3 = newEvent(p1, 'w');
+        await s.append([e3, newEvent(p2, 'w')]);
+        expect((await fitted.inbox.next()).event.eventId).toBe(e3.event.eventId);
+        expect(await fitted.inbox.quiet(150)).toEqual([]);
+        await expect(s.consume({ group, pageIds: new Set([p2]), fitToScope: true, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(GroupScopeError);
+        // A group created without a scope takes every page, and any consumer may join it.
+        const wide = uniqueName('g');
+        const w = await consume(s, wide);
+        await consume(s, wide, { pageIds: new Set([p2]) });
+        await s.append([newEvent(p1, 'x'), newEvent(p2, 'x')]);
+        await sleep(100);
+        expect((await s.stats()).find((g) => g.group === wide)?.lag).toBe(2);
+        expect(w.inbox.all.length).toBeGreaterThanOrEqual(1);
+      });
+
+      it('two scoped groups that ack everything never fill the store with each other\'s pages', async () => {
+        const s = await store({ maxEvents: 20, ackDeadlineMs: 5_000 });
+        const p1 = uniqueName('p1');
+        const p2 = uniqueName('p2');
+        const a = await consume(s, uniqueName('g'), { pageIds: new Set([p1]), scope: new Set([p1]) });
+        const b = await consume(s, uniqueName('g'), { pageIds: new Set([p2]), scope: new Set([p2]) });
+        for (let round = 0; round < 10; round++) {
+          await s.append([newEvent(p1, `u${round}`), newEvent(p1, `v${round}`), newEvent(p2, `u${round}`), newEvent(p2, `v${round}`)]);
+          const inA = await a.inbox.take(2);
+          const inB = await b.inbox.take(2);
+          await a.c.ack(ids(inA));
+          await b.c.ack(ids(inB));
+        }
+      });
+
+      it('at the bound, a group idle for groupIdleMs gives up its oldest events; a connected one never does', async () => {
+        const s = await store({ maxEvents: 4, groupIdleMs: 150, ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const idleName = uniqueName('idle');
+        const idle = await consume(s, idleName);
+        await idle.c.close();
+        const live = await consume(s, uniqueName('live'));
+        const first = [1, 2, 3, 4].map((i) => newEvent(page, `a${i}`));
+        await s.append(first);
+        await live.c.ack(ids(await live.inbox.take(4)));
+        // Not idle long enough yet: its unacked events hold the store.
+        await expect(s.append([newEvent(page, 'b0')])).rejects.toBeInstanceOf(EventStoreFullError);
+        await sleep(250);
+        const second = [1, 2].map((i) => newEvent(page, `b${i}`));
+        expect((await s.append(second)).stored).toBe(2);
+        expect(ids(await live.inbox.take(2))).toEqual(second.map((e) => e.event.eventId));
+        // The idle group lost its two oldest; it still has the rest, oldest first.
+        const back = await consume(s, idleName);
+        const got = await back.inbox.take(4);
+        expect(got.map((d) => d.event.senderId)).toEqual(['a3', 'a4', 'b1', 'b2']);
+        // The live group does not ack: nothing of its can go, even with the idle group back to idle.
+        await back.c.ack(ids(got));
+        await back.c.close();
+        await sleep(250);
+        await expect(s.append([newEvent(page, 'c1'), newEvent(page, 'c2'), newEvent(page, 'c3')])).rejects.toBeInstanceOf(EventStoreFullError);
+      });
+
+      it('a group with no consumer for longer than the retention is deleted (its name can start anew, it no longer counts to maxGroups)', async () => {
+        const s = await store({ retentionMs: 200, dedupWindowMs: 200, maxGroups: 1 });
+        const group = uniqueName('g');
+        const first = await consume(s, group);
+        await first.c.close();
+        await expect(s.consume({ group: uniqueName('other'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(TooManyGroupsError);
+        await sleep(400);
+        await consume(s, uniqueName('other'));
+        expect((await s.stats()).map((g) => g.group)).not.toContain(group);
       });
     });
 

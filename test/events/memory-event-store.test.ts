@@ -113,6 +113,56 @@ describe('MemoryEventStore bounds and timers', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('append does not grow with groups × events: 100 groups (idle or connected) and a 10,000-event batch', async () => {
+    const s = make({ maxEvents: 100_000, ackDeadlineMs: 60_000 });
+    const idle: Consumer[] = [];
+    for (let i = 0; i < 50; i++) idle.push((await consume(s, `idle-${i}`)).c);
+    for (const c of idle) await c.close();
+    const connected: Array<Awaited<ReturnType<typeof consume>>> = [];
+    for (let i = 0; i < 50; i++) connected.push(await consume(s, `live-${i}`));
+    const batch = Array.from({ length: 10_000 }, (_, i) => newEvent(`p${i % 10}`, `u${i}`));
+    const t0 = performance.now();
+    expect((await s.append(batch)).stored).toBe(10_000);
+    const appendMs = performance.now() - t0;
+    // Connected groups take the batch in bounded slices: the loop is never held for long.
+    let longest = 0;
+    let last = performance.now();
+    const probe = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    const done = async () => connected.every((c) => c.inbox.all.length >= 100);
+    const until = Date.now() + 20_000;
+    while (!(await done()) && Date.now() < until) await sleep(5);
+    clearInterval(probe);
+    console.log(`append of 10,000 events with 100 groups: ${appendMs.toFixed(1)} ms; longest event-loop stall while 50 groups caught up: ${longest.toFixed(1)} ms`);
+    expect(appendMs).toBeLessThan(300);
+    expect(longest).toBeLessThan(1_000);
+    for (const c of connected) expect(c.inbox.all.length).toBe(100);
+    const stats = await s.stats();
+    expect(stats.find((g) => g.group === 'idle-0')?.lag).toBe(10_000);
+    expect(stats.find((g) => g.group === 'live-0')?.lag).toBe(10_000);
+  });
+
+  it('reports the events an idle group gave up, per group', async () => {
+    const dropped: Array<[string, number]> = [];
+    const s = new MemoryEventStore({ ...OPTIONS, maxEvents: 3, groupIdleMs: 50 }, { onDropped: (g, n) => dropped.push([g, n]) });
+    stores.push(s);
+    const a = await consume(s, 'a');
+    await a.c.close();
+    const b = await consume(s, 'b');
+    await b.c.close();
+    await s.append([1, 2, 3].map((i) => newEvent('p', `u${i}`)));
+    await sleep(100);
+    await s.append([newEvent('p', 'u4'), newEvent('p', 'u5')]);
+    expect(dropped.sort()).toEqual([
+      ['a', 2],
+      ['b', 2],
+    ]);
+    expect(s.size).toBe(3);
+  });
+
   it('keeps the dedup map bounded', async () => {
     const s = make({ maxEvents: 10 }); // at most max(1024, 2 * maxEvents) keys
     for (let i = 0; i < 3_000; i++) await s.append([newEvent('p', `u${i}`, { dedupKey: `k${i}` })]);

@@ -23,7 +23,7 @@ import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
 // A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
 // grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
 
-const STORE_OPTIONS: EventStoreOptions = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3 };
+const STORE_OPTIONS: EventStoreOptions = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, groupIdleMs: 600_000 };
 const silent = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 interface Harness {
@@ -321,6 +321,53 @@ describe('StreamEvents over a real grpc-js server', () => {
     expect(decodeStatusDetails(st3.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['subscribe']);
   });
 
+  it('refuses a start_time outside the Timestamp range (before 1970, after 9999-12-31T23:59:59Z) with INVALID_ARGUMENT', async () => {
+    const h = await start();
+    for (const ms of [-1_000, 253_402_300_800_000, 8_000_000_000_000_000]) {
+      const st = await open(h, { consumerGroup: uniqueName('g'), startTime: new Date(ms) }).ended;
+      expect(st.code, String(ms)).toBe(status.INVALID_ARGUMENT);
+      expect(decodeStatusDetails(st.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['subscribe.start_time']);
+    }
+    expect((await h.store.stats()).length).toBe(0);
+    await subscribed(h, { consumerGroup: uniqueName('g'), startTime: new Date(253_402_300_799_000) });
+    await subscribed(h, { consumerGroup: uniqueName('g'), startTime: new Date(0) });
+  });
+
+  it('a subscribe that would create a group past maxGroups: RESOURCE_EXHAUSTED (TOO_MANY_CONSUMER_GROUPS); existing groups can still be joined', async () => {
+    const h = await start({ maxGroups: 2 });
+    const a = uniqueName('g');
+    await subscribed(h, { consumerGroup: a });
+    await subscribed(h, { consumerGroup: uniqueName('g') });
+    const st = await open(h, { consumerGroup: uniqueName('g') }).ended;
+    expect(st.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(reasonOf(st)).toBe('TOO_MANY_CONSUMER_GROUPS');
+    await subscribed(h, { consumerGroup: a });
+  });
+
+  it("a group's page scope is fixed by its first subscribe: pages outside it are FAILED_PRECONDITION (CONSUMER_GROUP_PAGES_MISMATCH); empty page_ids join within it", async () => {
+    const h = await start({ ackDeadlineMs: 5_000 });
+    h.caller = { name: 'orders', pages: new Set(['1001', '2002']) };
+    const group = uniqueName('g');
+    const first = await subscribed(h, { consumerGroup: group, pageIds: ['1001'] });
+    const st = await open(h, { consumerGroup: group, pageIds: ['1001', '2002'] }).ended;
+    expect(st.code).toBe(status.FAILED_PRECONDITION);
+    expect(reasonOf(st)).toBe('CONSUMER_GROUP_PAGES_MISMATCH');
+    expect(st.details).toContain('2002');
+    // Empty page_ids: the caller's Pages within the scope (1001).
+    const second = await subscribed(h, { consumerGroup: group });
+    first.call.cancel();
+    await sleep(50);
+    const e1 = newEvent('1001', 'u');
+    await h.store.append([newEvent('2002', 'u'), e1]);
+    expect(idOf(await second.inbox.next())).toBe(e1.event.eventId);
+    expect(await second.inbox.quiet(150)).toEqual([]);
+    // A caller whose Pages are all outside the scope cannot join it.
+    h.caller = { name: 'other', pages: new Set(['3003']) };
+    const st2 = await open(h, { consumerGroup: group }).ended;
+    expect(st2.code).toBe(status.FAILED_PRECONDITION);
+    expect(reasonOf(st2)).toBe('CONSUMER_GROUP_PAGES_MISMATCH');
+  });
+
   it('ends a stream its caller stopped reading (CONSUMER_NOT_READING) instead of piling redeliveries up, and gives its events back', async () => {
     const h = await start({ ackDeadlineMs: 40, maxDeliveryAttempts: 1_000 });
     const group = uniqueName('g');
@@ -354,7 +401,7 @@ describe('StreamEvents over a real grpc-js server', () => {
 });
 
 describe('StreamEvents authorization', () => {
-  it('a caller granted 1001: 2002 is refused (PAGE_NOT_GRANTED); no page_ids means only 1001; dead letters only of 1001', async () => {
+  it('a caller granted 1001: 2002 is refused (PAGE_NOT_GRANTED); no page_ids means only 1001 (the group takes nothing else); dead letters only of 1001', async () => {
     const h = await start({ ackDeadlineMs: 5_000, maxDeliveryAttempts: 1 });
     h.caller = { name: 'orders', pages: new Set(['1001']) };
     const refused = open(h, { consumerGroup: uniqueName('g'), pageIds: ['1001', '2002'] });
@@ -371,22 +418,26 @@ describe('StreamEvents authorization', () => {
     const got = await s.inbox.next();
     expect(idOf(got)).toBe(mine.event.eventId);
     expect(await s.inbox.quiet(200)).toEqual([]);
+    // The group's scope is the caller's Pages: 2002's event was never stored for it.
+    expect((await h.store.stats()).find((g) => g.group === group)?.lag).toBe(1);
 
-    // Park both in the group (1001's by this stream's nack, 2002's by an unrestricted consumer).
-    s.nack([idOf(got)]);
+    // A group made without caller authentication takes every Page: park one event of each.
     h.caller = undefined;
-    const all = await subscribed(h, { consumerGroup: group });
-    const other = await all.inbox.next();
-    expect(idOf(other)).toBe(theirs.event.eventId);
-    all.nack([idOf(other)]);
+    const wide = uniqueName('g');
+    const all = await subscribed(h, { consumerGroup: wide });
+    const mine2 = newEvent('1001', 'v');
+    const theirs2 = newEvent('2002', 'v');
+    await h.store.append([theirs2, mine2]);
+    const both = await all.inbox.take(2);
+    all.nack(both.map(idOf));
     await sleep(100);
-    const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
     expect(everything.res?.deadLetters.length).toBe(2);
 
     h.caller = { name: 'orders', pages: new Set(['1001']) };
-    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
     expect(listed.res?.deadLetters.map((d) => d.event?.pageId)).toEqual(['1001']);
-    const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: group, eventIds: [] }, cb));
+    const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: wide, eventIds: [] }, cb));
     expect(replayed.res?.replayed).toBe(1);
   });
 

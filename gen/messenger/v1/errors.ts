@@ -462,6 +462,19 @@ export enum ErrorReason {
    * An upload ended this way never reached Graph whole: nothing was sent.
    */
   CLIENT_STREAM_IDLE = 15,
+  /**
+   * TOO_MANY_CONSUMER_GROUPS - RESOURCE_EXHAUSTED: a StreamEvents subscribe would create a consumer group past the
+   * gateway's bound (`events.maxGroups`). Subscribe to an existing group; a group with no
+   * consumer for longer than the retention is deleted, which makes room.
+   */
+  TOO_MANY_CONSUMER_GROUPS = 16,
+  /**
+   * CONSUMER_GROUP_PAGES_MISMATCH - FAILED_PRECONDITION: the consumer group exists and takes only the events of the Pages it
+   * was created with (its page scope, fixed at creation); this subscribe's `page_ids` are not
+   * all among them (or, with empty `page_ids`, the caller may receive none of them). Use
+   * another group for other Pages.
+   */
+  CONSUMER_GROUP_PAGES_MISMATCH = 17,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
@@ -561,6 +574,12 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 15:
     case "CLIENT_STREAM_IDLE":
       return ErrorReason.CLIENT_STREAM_IDLE;
+    case 16:
+    case "TOO_MANY_CONSUMER_GROUPS":
+      return ErrorReason.TOO_MANY_CONSUMER_GROUPS;
+    case 17:
+    case "CONSUMER_GROUP_PAGES_MISMATCH":
+      return ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH;
     case 20:
     case "INVALID_PARAMETER":
       return ErrorReason.INVALID_PARAMETER;
@@ -653,6 +672,10 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "CONSUMER_NOT_READING";
     case ErrorReason.CLIENT_STREAM_IDLE:
       return "CLIENT_STREAM_IDLE";
+    case ErrorReason.TOO_MANY_CONSUMER_GROUPS:
+      return "TOO_MANY_CONSUMER_GROUPS";
+    case ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH:
+      return "CONSUMER_GROUP_PAGES_MISMATCH";
     case ErrorReason.INVALID_PARAMETER:
       return "INVALID_PARAMETER";
     case ErrorReason.RECIPIENT_NOT_FOUND:

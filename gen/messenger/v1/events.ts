@@ -305,12 +305,20 @@ export interface StreamEventsRequest {
 export interface Subscribe {
   /**
    * The consumer group (required, at most 128 characters of [A-Za-z0-9._:-]). Every
-   * group gets every event; the consumers of one group share its events.
+   * group gets every event of its page scope; the consumers of one group share its events.
+   * A subscribe that would create a group past the gateway's bound (100 by default) is
+   * RESOURCE_EXHAUSTED (TOO_MANY_CONSUMER_GROUPS). A group with no consumer for longer than
+   * the retention is deleted; one with no consumer for a while gives up its oldest events
+   * when the store is full.
    */
   consumerGroup: string;
   /**
    * Only events of these Pages (each must be granted to the caller). Empty: every Page
-   * the caller may use.
+   * the caller may use. A new group's page scope is fixed from this: these Pages, or
+   * (empty) the caller's Pages, or every Page without caller authentication; it never
+   * stores events of other Pages. Joining an existing group, these Pages must all be in
+   * its scope (else FAILED_PRECONDITION, CONSUMER_GROUP_PAGES_MISMATCH); empty: the
+   * caller's Pages within the scope.
    */
   pageIds: string[];
   /**
@@ -320,7 +328,10 @@ export interface Subscribe {
   maxOutstanding: number;
   /** Where a new group starts (latest by default). Ignored by a group that exists. */
   start: StartPosition;
-  /** A new group starts with the events stored at or after this time (overrides `start`). */
+  /**
+   * A new group starts with the events stored at or after this time (overrides `start`).
+   * Must be from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z (seconds 0 to 253402300799).
+   */
   startTime?: Date | undefined;
 }
 
@@ -3791,13 +3802,19 @@ export const ReplayDeadLettersResponse: MessageFns<ReplayDeadLettersResponse> = 
  * retries are removed) and only then answers Meta. Consumers read events here.
  *
  * Delivery contract (as Pub/Sub StreamingPull and Redis consumer groups):
- * - every consumer group gets every event; within a group each event goes to one
+ * - every consumer group gets every event of its page scope; within a group each event goes to one
  *   consumer, at least once (ack what you handled: an event not acked within the ack
  *   deadline, or whose stream breaks first, is delivered again);
  * - within a group, the events of one conversation (page + sender) are delivered in the
  *   order they were stored, the next one only after the previous is acked or parked;
- * - an event delivered more than the configured maximum of times is parked as a dead
- *   letter (ListDeadLetters, ReplayDeadLetters) and its conversation moves on.
+ * - an event given back (nacked, past its ack deadline, or its stream gone) after its
+ *   delivery number max (the configured maximum of deliveries, 5 by default) is parked as a
+ *   dead letter (ListDeadLetters, ReplayDeadLetters) and its conversation moves on: it is
+ *   delivered at most that many times;
+ * - a group takes only the events of its page scope, fixed when it is created (the
+ *   first subscribe's `page_ids`, else the caller's Pages, else every Page);
+ * - when the store is full, a group with no consumer connected for a while gives up its
+ *   oldest events; a group with a consumer connected never loses one.
  * A caller sees only the events of the Pages it is granted.
  */
 export type EventServiceService = typeof EventServiceService;
