@@ -20,6 +20,7 @@ import { connectInspector } from './lib/inspector';
 import { buildGateway, closeSync, cpuSeconds, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, track, waitForPort, withTimeout } from './lib/processes';
 import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
 import { median, percentile, round, sortNumeric } from './lib/stats';
+import { measureReceiving, type ReceivingResult } from './lib/receiving';
 import { measureWarmStart } from './lib/warm-start';
 
 const { values: argv } = parseArgs({
@@ -437,6 +438,10 @@ async function main(): Promise<void> {
     gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
     otlp: { ...otlpStats, spansPerSend: round(otlpStats.spans / gwt.sends, 3) },
   };
+  log('receiving: webhook ingest and webhook -> consumer latency, memory store and Redis');
+  const recvTmp = mkdtempSync(join(tmpdir(), 'gw-bench-recv-'));
+  const receiving = await withTimeout(measureReceiving({ gatewayEntry: gatewayEntry!, tmp: recvTmp, smoke: SMOKE, freePort, log }), SMOKE ? 60_000 : 300_000, 'receiving benchmark');
+  rmSync(recvTmp, { recursive: true, force: true });
   const result = {
     kind: SMOKE ? 'smoke' : 'full',
     date: new Date().toISOString(),
@@ -449,6 +454,7 @@ async function main(): Promise<void> {
     figures,
     targets,
     extra,
+    receiving,
     rounds,
   };
   mkdirSync(dirname(OUT), { recursive: true });
@@ -463,7 +469,7 @@ function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
   figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; warmStart: { readyMs: number[]; medianMs: number } | null; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
-  targets: Record<string, boolean>; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number } };
+  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number } };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines: string[] = [];
@@ -503,6 +509,13 @@ function markdown(r: {
     const h = r.extra.h2loadC1;
     lines.push(`h2load at c=1 (p50/p99 ms): noop ${f(h.noop.p50Ms)}/${f(h.noop.p99Ms)}, gateway ${f(h.gateway.p50Ms)}/${f(h.gateway.p99Ms)}, gateway+tracing ${f(h['gateway+tracing'].p50Ms)}/${f(h['gateway+tracing'].p99Ms)}, fake Graph direct over HTTP/1.1 ${f(h['graph-direct'].p50Ms)}/${f(h['graph-direct'].p99Ms)}.`);
   }
+  const rv = r.receiving;
+  lines.push('', `Receiving: ${rv.posts} signed webhook POSTs of one event each at ${rv.concurrency} in flight; latency at c=1 over ${rv.latencySamples} events, POST until the StreamEvents consumer has it. ${rv.note}`, '');
+  lines.push('| receiving | events/s | POST p50 c=1 (ms) | webhook → consumer p50 (ms) | p99 (ms) | of its parts\' limit |', '|---|---:|---:|---:|---:|---|');
+  lines.push(`| bare node:http answering 200 | ${rv.bareHttp.perSec} | ${f(rv.bareHttp.p50C1Ms)} | | | (limit of the listener) |`);
+  if (rv.xadd) lines.push(`| XADD through ioredis alone | ${rv.xadd.perSec} | ${f(rv.xadd.p50C1Ms)} | | | (limit of the store) |`);
+  lines.push(`| gateway, memory store | ${rv.memory.ingestPerSec} | ${f(rv.memory.ingestP50C1Ms)} | ${f(rv.memory.e2eP50Ms)} | ${f(rv.memory.e2eP99Ms)} | ${f(rv.memory.ingestOverBareHttp)} of bare http |`);
+  if (rv.redis) lines.push(`| gateway, Redis store | ${rv.redis.ingestPerSec} | ${f(rv.redis.ingestP50C1Ms)} | ${f(rv.redis.e2eP50Ms)} | ${f(rv.redis.e2eP99Ms)} | ${f(rv.redis.ingestOverBareHttp)} of bare http, ${f(rv.redis.ingestOverXadd)} of XADD |`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,8 @@
 import type { GatewayConfig } from '../config/gateway-config';
 import type { EventStore } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
+import { RedisEventStore } from '../events/redis-event-store';
+import { closeRedis, connectRedis } from '../delivery/redis-connection';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
@@ -15,14 +17,41 @@ export interface Receiving {
   close(): Promise<void>;
 }
 
+/**
+ * The event store: Redis Streams when `store.redis` is set (shared by every replica, under
+ * `<keyPrefix>ev:`, on its own connection; rejects when Redis is unreachable), else memory.
+ */
+async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ store: EventStore; close(): Promise<void> }> {
+  const redisConfig = config.store.redis;
+  if (!redisConfig) {
+    const store = new MemoryEventStore(config.events, {
+      onDropped: (group, count) => {
+        recordDroppedEvents(group, count);
+        logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store');
+      },
+    });
+    return { store, close: () => store.close() };
+  }
+  const redis = await connectRedis(redisConfig.url, { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
+  try {
+    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:` });
+    return {
+      store,
+      close: async () => {
+        await store.close();
+        await closeRedis(redis);
+      },
+    };
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+}
+
 /** Starts the event store and the webhook listener (throws a ListenError when its address is unusable). */
 export async function startReceiving(config: GatewayConfig, logger: Logger): Promise<Receiving> {
-  const store: EventStore = new MemoryEventStore(config.events, {
-    onDropped: (group, count) => {
-      recordDroppedEvents(group, count);
-      logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store');
-    },
-  });
+  const opened = await openEventStore(config, logger);
+  const store = opened.store;
   observeEventGroups(() => store.stats());
   let webhook: WebhookServer | undefined;
   if (config.webhook) {
@@ -31,7 +60,7 @@ export async function startReceiving(config: GatewayConfig, logger: Logger): Pro
     try {
       webhook = await startWebhookServer(config.webhook, store, logger);
     } catch (err) {
-      await store.close();
+      await opened.close();
       throw listenErrorOf(config.webhook.listen, err, 'webhook');
     }
   }
@@ -40,7 +69,7 @@ export async function startReceiving(config: GatewayConfig, logger: Logger): Pro
     webhook,
     close: async () => {
       await webhook?.close();
-      await store.close();
+      await opened.close();
     },
   };
 }

@@ -19,9 +19,9 @@ const byKind = (kind: string) => docs.find((d) => d.kind === kind)!;
 
 describe('deploy/', () => {
   it('every manifest is valid YAML with apiVersion, kind and name', () => {
-    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Secret', 'Service']);
+    expect(docs.map((d) => d.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Secret', 'Service']);
     for (const d of docs) {
-      expect(d.apiVersion).toMatch(/^(v1|apps\/v1|autoscaling\/v2)$/);
+      expect(d.apiVersion).toMatch(/^(v1|apps\/v1|autoscaling\/v2|networking\.k8s\.io\/v1)$/);
       expect(d.metadata.name).toBe('messenger-gateway');
     }
   });
@@ -37,6 +37,32 @@ describe('deploy/', () => {
     const config = JSON.parse(byKind('ConfigMap').data!['gateway.json']) as { shutdownDelayMs: number; shutdownGraceMs: number };
     expect(config.shutdownDelayMs).toBeGreaterThan(0);
     expect(Number(pod.terminationGracePeriodSeconds) * 1000).toBeGreaterThan(config.shutdownDelayMs + config.shutdownGraceMs);
+  });
+
+  it("the webhook: the container's port, the Service's, and the Ingress routing the config's path to it over TLS", () => {
+    const config = parseConfig(JSON.parse(byKind('ConfigMap').data!['gateway.json']), byKind('Secret').stringData!);
+    expect(config.webhook).toBeDefined();
+    const port = Number(config.webhook!.listen.split(':').pop());
+    const pod = (byKind('Deployment').spec as { template: { spec: { containers: Array<{ ports: Array<{ name: string; containerPort: number }> }> } } }).template.spec;
+    expect(pod.containers[0].ports.find((p) => p.name === 'webhook')?.containerPort).toBe(port);
+    const svc = byKind('Service').spec as { ports: Array<{ name: string; port: number; targetPort: string }> };
+    const svcPort = svc.ports.find((p) => p.name === 'webhook');
+    expect(svcPort?.targetPort).toBe('webhook');
+    const ing = byKind('Ingress').spec as {
+      tls: Array<{ hosts: string[]; secretName: string }>;
+      rules: Array<{ host: string; http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }> } }>;
+    };
+    expect(ing.tls[0].hosts).toContain(ing.rules[0].host);
+    const paths = ing.rules.flatMap((r) => r.http.paths);
+    // Only the webhook is exposed to the internet, never the gRPC port.
+    expect(paths.map((p) => [p.path, p.backend.service.name, p.backend.service.port.name ?? p.backend.service.port.number])).toEqual([[config.webhook!.path, 'messenger-gateway', 'webhook']]);
+    expect(svc.ports.map((p) => p.name)).toContain('grpc');
+  });
+
+  it('states Redis persistence (AOF) as the condition for durable receiving', () => {
+    const text = ['configmap.yaml', 'secret.yaml'].map((f) => readFileSync(join(K8S, f), 'utf8')).join('\n');
+    expect(text).toMatch(/appendonly yes/);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/appendonly yes/);
   });
 
   it("the ConfigMap's gateway.json is a valid config once the Secret's variables are set", () => {

@@ -12,6 +12,15 @@ export interface RedisServer {
   port: number;
   /** Kills the server (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
+  /** Kills the server with SIGKILL (no chance to save anything) and waits for it to exit. */
+  kill(): Promise<void>;
+}
+
+/** A persistent server: this port and directory, AOF fsynced on every write (so a restart with the same options finds everything acknowledged). */
+export interface RedisServerOptions {
+  port?: number;
+  /** Directory of the append-only file; with it, `--appendonly yes --appendfsync always`. */
+  aofDir?: string;
 }
 
 const INSTALL_HINT = 'install it with `apt-get install redis-server` (or set REDIS_SERVER_BIN)';
@@ -37,54 +46,53 @@ export function redisServerAvailable(): boolean {
 
 /** A redis-server with an append-only file (fsync on every write) that can be SIGKILLed and restarted on the same port and directory. */
 export interface PersistentRedisServer extends RedisServer {
-  /** SIGKILL: no shutdown, no final save; whatever the AOF holds is what survives. */
-  kill(): Promise<void>;
   /** Starts it again on the same port and directory; resolves once PING answers. */
   restart(): Promise<void>;
 }
 
 /** Starts redis-server with `--appendonly yes --appendfsync always` in `dir`. */
 export async function startPersistentRedisServer(dir: string): Promise<PersistentRedisServer> {
-  const bin = findRedisServer();
-  if (!bin) throw new Error(`redis-server not found: ${INSTALL_HINT}`);
-  const port = await freePort();
-  let child: ChildProcess;
-  const start = async () => {
-    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    await waitForPing(port, child, 5_000);
-  };
-  await start();
+  let server = await startRedisServer({ aofDir: dir });
+  const port = server.port;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: server.url,
     port,
-    stop: () => stopChild(child),
-    kill: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    }),
-    restart: start,
+    stop: () => server.stop(),
+    kill: () => server.kill(),
+    restart: async () => {
+      server = await startRedisServer({ port, aofDir: dir });
+    },
   };
 }
 
-/** Starts redis-server without persistence on 127.0.0.1 and a free port; resolves once PING answers. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts redis-server on 127.0.0.1 (without persistence and on a free port unless told otherwise); resolves once PING answers. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const bin = findRedisServer();
   if (!bin) throw new Error(`redis-server not found: ${INSTALL_HINT}`);
   // A port taken between probing and binding makes the server exit: try a few ports.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const port = options.port ?? (await freePort());
+    const persistence = options.aofDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir] : ['--appendonly', 'no'];
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
       await waitForPing(port, child, 5_000);
-      return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        stop: () => stopChild(child),
+        kill: () => {
+          if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+          return new Promise<void>((resolve) => {
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          });
+        },
+      };
     } catch (err) {
       await stopChild(child);
-      if (attempt >= 3) throw err;
+      if (attempt >= 3 || options.port !== undefined) throw err;
     }
   }
 }

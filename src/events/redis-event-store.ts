@@ -1,0 +1,886 @@
+/**
+ * The event store of many replicas: Redis Streams. Events are XADDed to one of `partitions`
+ * streams chosen by a hash of their conversation (dedup and XADD in one Lua script). Every
+ * consumer group is a Redis consumer group on every partition stream.
+ *
+ * Per-conversation order across replicas: each partition of a group is leased (SET PX, renewed)
+ * to one replica at a time, the replicas of a group sharing the partitions evenly. The holder
+ * reads the partition with XREADGROUP (lease checked in the same script) and, in memory, hands
+ * each conversation's head to one of its consumers, the next only once the head is acked or
+ * parked (as the memory store does). A replica that dies stops renewing: after the lease
+ * expires another replica of the group takes the partition and claims its pending entries
+ * (XAUTOCLAIM, idle 0: the lease says nobody else serves them), in id order, so a conversation
+ * resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
+ * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
+ *
+ * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
+ * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
+ * replay re-XADDs them into their partition, marked for that group only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Event } from '../../gen/messenger/v1/events';
+import {
+  EventStoreFullError,
+  EventStoreUnavailableError,
+  InvalidPageTokenError,
+  type AppendResult,
+  type Consumer,
+  type ConsumerOptions,
+  type DeadLetter,
+  type DeliveredEvent,
+  type EventStore,
+  type EventStoreOptions,
+  type GroupStats,
+  type NewEvent,
+  type StartAt,
+} from './event-store';
+import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, TAKEOVER } from './redis-event-scripts';
+
+export interface RedisEventStoreOptions extends EventStoreOptions {
+  /** Prefix of every key (default `mgw:ev:`). */
+  keyPrefix?: string;
+  /** Partition streams (default 16). Every replica sharing the prefix must use the same number. */
+  partitions?: number;
+  /** How long a replica's lease of a partition lasts without renewal: the failover time (default ackDeadlineMs / 2, within 1-10 s). */
+  leaseMs?: number;
+  /** Events one replica buffers per group beyond what its consumers hold (default 10,000). */
+  maxBuffered?: number;
+}
+
+const DEFAULT_PARTITIONS = 16;
+const READ_COUNT = 256;
+const TAKEOVER_COUNT = 256;
+const DEAD_LETTER_SCAN = 256;
+const TOKEN_PREFIX = 'dl1:';
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+
+/** The partition of a conversation: FNV-1a over its UTF-16 code units. */
+export function partitionOf(conversation: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < conversation.length; i++) {
+    h ^= conversation.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+/** Any failure to talk to Redis becomes EventStoreUnavailableError (the webhook answers 503). */
+async function redisCall<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof EventStoreUnavailableError || err instanceof EventStoreFullError) throw err;
+    throw new EventStoreUnavailableError(`event store (Redis) unavailable during ${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export class RedisEventStore implements EventStore {
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly leaseMs: number;
+  readonly maxBuffered: number;
+  /** This store's name in groups (consumer name and lease holder). */
+  readonly me = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private readonly workers = new Map<string, GroupWorker>();
+  private readonly stopping = new Map<string, Promise<void>>();
+  private sub: Redis | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly redis: Redis,
+    readonly options: RedisEventStoreOptions,
+  ) {
+    for (const k of ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts'] as const) {
+      const v = options[k];
+      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`EventStoreOptions.${k} must be a positive number (got ${String(v)})`);
+    }
+    this.prefix = options.keyPrefix ?? 'mgw:ev:';
+    this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    this.leaseMs = options.leaseMs ?? Math.min(10_000, Math.max(1_000, Math.floor(options.ackDeadlineMs / 2)));
+    this.maxBuffered = options.maxBuffered ?? 10_000;
+  }
+
+  /** A store over this connection (the caller's: it closes it after the store); subscribes to append notices. */
+  static async open(redis: Redis, options: RedisEventStoreOptions): Promise<RedisEventStore> {
+    const store = new RedisEventStore(redis, options);
+    await redisCall('subscribe', () => store.subscribe());
+    return store;
+  }
+
+  // --- keys ---
+  stream(i: number): string {
+    return `${this.prefix}p:${i}`;
+  }
+  lease(group: string, i: number): string {
+    return `${this.prefix}g:${group}:l:${i}`;
+  }
+  members(group: string): string {
+    return `${this.prefix}g:${group}:m`;
+  }
+  deadLetters(group: string): string {
+    return `${this.prefix}g:${group}:dl`;
+  }
+  private get groupsKey(): string {
+    return `${this.prefix}groups`;
+  }
+  private get channel(): string {
+    return `${this.prefix}notify`;
+  }
+  /** Most entries a partition stream holds: maxEvents shared by the partitions. */
+  get partitionCap(): number {
+    return Math.max(1, Math.ceil(this.options.maxEvents / this.partitions));
+  }
+
+  private async subscribe(): Promise<void> {
+    const sub = this.redis.duplicate();
+    sub.on('error', () => {});
+    this.sub = sub;
+    sub.on('message', (_channel: string, message: string) => {
+      const parts = new Set(message.split(',').map(Number));
+      for (const w of this.workers.values()) w.notify(parts);
+    });
+    await sub.subscribe(this.channel);
+  }
+
+  async append(batch: readonly NewEvent[]): Promise<AppendResult> {
+    this.ensureOpen();
+    const seen = new Set<string>();
+    const fresh: NewEvent[] = [];
+    let duplicates = 0;
+    for (const ne of batch) {
+      if (seen.has(ne.dedupKey)) duplicates++;
+      else {
+        seen.add(ne.dedupKey);
+        fresh.push(ne);
+      }
+    }
+    if (fresh.length === 0) return { stored: 0, duplicates };
+    const now = new Date();
+    const slots = new Map<number, number>();
+    const perEvent: Array<string | number> = [];
+    for (const ne of fresh) {
+      const p = partitionOf(ne.conversation, this.partitions);
+      let slot = slots.get(p);
+      if (slot === undefined) {
+        slot = slots.size + 1;
+        slots.set(p, slot);
+      }
+      const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: now };
+      perEvent.push(slot, Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId);
+    }
+    const parts = [...slots.keys()];
+    const keys = [...fresh.map((ne) => `${this.prefix}d:${ne.dedupKey}`), ...parts.map((p) => this.stream(p))];
+    const args = [fresh.length, parts.length, Math.ceil(this.options.dedupWindowMs), Math.ceil(this.options.retentionMs), this.partitionCap, this.channel, ...parts, ...perEvent];
+    const reply = (await redisCall('append', () => APPEND.run(this.redis, keys, args))) as [number, number];
+    if (reply[0] === -1) {
+      throw new EventStoreFullError(
+        `partition ${reply[1]} of the event store holds its share (${this.partitionCap}) of at most ${this.options.maxEvents} events and they are not yet acked by every group: the batch of ${fresh.length} is refused`,
+      );
+    }
+    return { stored: reply[0], duplicates: duplicates + reply[1] };
+  }
+
+  async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
+    this.ensureOpen();
+    if (!options.group) throw new RangeError('a consumer group needs a name');
+    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
+      throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
+    }
+    const group = options.group;
+    await redisCall('creating the group', () => this.createGroup(group, options.start));
+    // A worker that is leaving (its last consumer went) finishes first: leases are let go in order.
+    for (let s = this.stopping.get(group); s; s = this.stopping.get(group)) await s;
+    this.ensureOpen();
+    let worker = this.workers.get(group);
+    if (!worker) {
+      worker = new GroupWorker(this, group);
+      this.workers.set(group, worker);
+      try {
+        await worker.start();
+      } catch (err) {
+        worker.fail(err);
+        throw err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(`event store (Redis) unavailable: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return worker.addConsumer(options, deliver, onError);
+  }
+
+  private async createGroup(group: string, start: StartAt): Promise<void> {
+    const id = start.kind === 'latest' ? '$' : start.kind === 'earliest' || start.epochMs <= 0 ? '0' : `${Math.floor(start.epochMs) - 1}-18446744073709551615`;
+    const keys = [this.groupsKey, ...Array.from({ length: this.partitions }, (_, i) => this.stream(i))];
+    await CREATE_GROUP.run(this.redis, keys, [group, id, JSON.stringify(start)]);
+  }
+
+  /** Called by a worker when it stopped (last consumer gone, lease work done). */
+  workerStopped(worker: GroupWorker, done: Promise<void>): void {
+    if (this.workers.get(worker.group) === worker) this.workers.delete(worker.group);
+    const tracked = done.finally(() => {
+      if (this.stopping.get(worker.group) === tracked) this.stopping.delete(worker.group);
+    });
+    this.stopping.set(worker.group, tracked);
+  }
+
+  /** A worker that failed is forgotten at once (its leases expire or are taken over by the next one). */
+  workerFailed(worker: GroupWorker): void {
+    if (this.workers.get(worker.group) === worker) this.workers.delete(worker.group);
+  }
+
+  async listDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, pageSize: number, pageToken: string): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }> {
+    this.ensureOpen();
+    const after = decodeToken(pageToken);
+    const size = Math.max(1, Math.floor(pageSize));
+    const found: Array<{ id: string; dl: DeadLetter }> = [];
+    await this.scanDeadLetters(group, after, (id, dl) => {
+      if (pageIds && !pageIds.has(dl.event.pageId)) return true;
+      found.push({ id, dl });
+      return found.length <= size;
+    });
+    const page = found.slice(0, size);
+    return { deadLetters: page.map((f) => f.dl), nextPageToken: found.length > size ? encodeToken(page[page.length - 1].id) : '' };
+  }
+
+  async replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number> {
+    this.ensureOpen();
+    const wanted = eventIds.length > 0 ? new Set(eventIds) : undefined;
+    const chosen: Array<{ id: string; partition: number }> = [];
+    await this.scanDeadLetters(group, '0-0', (id, dl, conversation) => {
+      if (wanted && !wanted.has(dl.event.eventId)) return true;
+      if (pageIds && !pageIds.has(dl.event.pageId)) return true;
+      chosen.push({ id, partition: partitionOf(conversation, this.partitions) });
+      return true;
+    });
+    let replayed = 0;
+    for (let i = 0; i < chosen.length; i += 100) {
+      const part = chosen.slice(i, i + 100);
+      const streams = [...new Set(part.map((c) => c.partition))];
+      const keys = [this.deadLetters(group), ...streams.map((p) => this.stream(p))];
+      const args: Array<string | number> = [group, this.channel];
+      for (const c of part) args.push(c.id, streams.indexOf(c.partition) + 2, c.partition);
+      replayed += Number(await redisCall('replaying dead letters', () => REPLAY.run(this.redis, keys, args)));
+    }
+    return replayed;
+  }
+
+  /** Walks the group's dead letters after `after`, oldest first, while `visit` says go on. */
+  private async scanDeadLetters(group: string, after: string, visit: (id: string, dl: DeadLetter, conversation: string) => boolean): Promise<void> {
+    let cursor = after;
+    for (;;) {
+      const entries = (await redisCall('listing dead letters', () => this.redis.xrange(this.deadLetters(group), `(${cursor}`, '+', 'COUNT', DEAD_LETTER_SCAN))) as Array<[string, string[]]>;
+      for (const [id, list] of entries) {
+        cursor = id;
+        const f = fieldsOf(list);
+        const dl: DeadLetter = { event: decodeEvent(f.e), deliveryAttempts: Number(f.n), parkedAt: idMs(id) };
+        if (!visit(id, dl, f.c ?? '')) return;
+      }
+      if (entries.length < DEAD_LETTER_SCAN) return;
+    }
+  }
+
+  async stats(): Promise<GroupStats[]> {
+    if (this.closed) return [];
+    const groups = await redisCall('stats', () => this.redis.hkeys(this.groupsKey));
+    const keys = Array.from({ length: this.partitions }, (_, i) => this.stream(i));
+    const now = Date.now();
+    return Promise.all(
+      groups.map(async (group) => {
+        const [lag, oldest] = (await redisCall('stats', () => STATS.run(this.redis, keys, [group]))) as [number, string];
+        const ms = Number(oldest);
+        return { group, lag: Number(lag), oldestUnackedMs: Number(lag) > 0 && ms > 0 ? Math.max(0, now - ms) : 0 };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const workers = [...this.workers.values()];
+    this.workers.clear();
+    // Leases are given up so other replicas take over at once (best effort: Redis may be gone).
+    await Promise.all(workers.map((w) => w.shutdown(new EventStoreUnavailableError('the event store was closed'))));
+    await Promise.all([...this.stopping.values()]);
+    const sub = this.sub;
+    this.sub = undefined;
+    if (sub) sub.disconnect();
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+  }
+}
+
+// --- one group, in this replica ---
+
+interface LocalConsumer {
+  readonly pageIds: ReadonlySet<string> | undefined;
+  readonly max: number;
+  readonly outstanding: Map<string, Entry>;
+  readonly deliver: (d: DeliveredEvent) => void;
+  readonly onError: (err: Error) => void;
+  closed: boolean;
+}
+
+interface Conversation {
+  readonly key: string;
+  readonly pageId: string;
+  readonly partition: number;
+  readonly queue: Entry[];
+}
+
+interface Entry {
+  /** The stream entry id. */
+  readonly id: string;
+  readonly event: Event;
+  readonly conv: Conversation;
+  /** Deliveries so far (the PEL's delivery counter). */
+  deliveries: number;
+  /** queued: waits; sending: given to `holder`, its delivery being recorded; outstanding: with `holder`; delayed: nacked with a delay; busy: being acked or parked. */
+  state: 'queued' | 'sending' | 'outstanding' | 'delayed' | 'busy';
+  holder: LocalConsumer | undefined;
+  timer: NodeJS.Timeout | undefined;
+  token: number;
+}
+
+interface Partition {
+  readonly index: number;
+  /** taking: its pending entries are being claimed; active: read and delivered; draining: no new deliveries, released once nothing is out. */
+  state: 'taking' | 'active' | 'draining';
+  /** Local time until which the lease is surely ours (renewal time + lease - margin). */
+  validUntil: number;
+}
+
+class GroupWorker {
+  private readonly consumers: LocalConsumer[] = [];
+  private rr = 0;
+  private readonly parts = new Map<number, Partition>();
+  private readonly convs = new Map<string, Conversation>();
+  /** Conversations whose head can be delivered now, oldest-ready first. */
+  private readonly ready = new Set<Conversation>();
+  private buffered = 0;
+  private tick: NodeJS.Timeout | undefined;
+  private dispatchScheduled: NodeJS.Immediate | undefined;
+  private reading = false;
+  private readAgain = false;
+  /** A read was skipped for want of room: read again once an entry goes. */
+  private starved = false;
+  private ended = false;
+
+  constructor(
+    private readonly store: RedisEventStore,
+    readonly group: string,
+  ) {}
+
+  private get redis(): Redis {
+    return this.store.redis;
+  }
+  private get opts(): RedisEventStoreOptions {
+    return this.store.options;
+  }
+
+  async start(): Promise<void> {
+    await this.rebalance();
+    this.scheduleTick();
+  }
+
+  addConsumer(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Consumer {
+    const c: LocalConsumer = { pageIds: options.pageIds ? new Set(options.pageIds) : undefined, max: options.maxOutstanding, outstanding: new Map(), deliver, onError, closed: false };
+    this.consumers.push(c);
+    this.markDirty();
+    return {
+      ack: async (ids) => {
+        if (c.closed || this.ended) return;
+        await this.ack(c, ids);
+      },
+      nack: async (ids, delayMs) => {
+        if (c.closed || this.ended) return;
+        const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+        const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
+        await Promise.all(entries.map((e) => this.giveBack(e, delay)));
+      },
+      close: async () => this.closeConsumer(c),
+    };
+  }
+
+  /** New entries were appended to these partitions. */
+  notify(parts: ReadonlySet<number>): void {
+    for (const p of parts) {
+      if (this.parts.get(p)?.state === 'active') {
+        this.read();
+        return;
+      }
+    }
+  }
+
+  // --- leases ---
+
+  private scheduleTick(): void {
+    if (this.ended) return;
+    this.tick = setTimeout(() => {
+      this.rebalance().then(
+        () => this.scheduleTick(),
+        (err: unknown) => this.fail(err),
+      );
+    }, Math.max(50, Math.floor(this.store.leaseMs / 3)));
+    this.tick.unref();
+  }
+
+  private async rebalance(): Promise<void> {
+    const n = this.store.partitions;
+    const sentAt = Date.now();
+    const keys = [this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
+    const [share, held] = (await REBALANCE.run(this.redis, keys, [this.store.me, this.store.leaseMs])) as [number, number[]];
+    if (this.ended) return;
+    const heldSet = new Set(held.map(Number));
+    const validUntil = sentAt + this.store.leaseMs - Math.max(100, Math.floor(this.store.leaseMs / 5));
+    for (const p of [...this.parts.values()]) if (!heldSet.has(p.index)) this.dropPartition(p.index);
+    const taking: Partition[] = [];
+    for (const i of heldSet) {
+      let p = this.parts.get(i);
+      if (!p) {
+        p = { index: i, state: 'taking', validUntil };
+        this.parts.set(i, p);
+        taking.push(p);
+      }
+      p.validUntil = validUntil;
+    }
+    // More than our share (another replica joined): drain the least busy ones, then let them go.
+    let extra = this.parts.size - Number(share);
+    if (extra <= 0) for (const p of this.parts.values()) if (p.state === 'draining') p.state = 'active';
+    if (extra > 0) {
+      const busy = this.busyByPartition();
+      const candidates = [...this.parts.values()].filter((p) => p.state !== 'draining').sort((a, b) => (busy.get(a.index) ?? 0) - (busy.get(b.index) ?? 0));
+      extra -= [...this.parts.values()].filter((p) => p.state === 'draining').length;
+      for (const p of candidates.slice(0, Math.max(0, extra))) p.state = 'draining';
+    }
+    await Promise.all(taking.map((p) => this.takeOver(p)));
+    await this.releaseDrained();
+    this.markDirty();
+    this.read();
+  }
+
+  /** Claims every pending entry of a newly leased partition, then reads it. */
+  private async takeOver(p: Partition): Promise<void> {
+    let cursor = '0-0';
+    const toPark: Entry[] = [];
+    do {
+      const reply = (await TAKEOVER.run(this.redis, [this.store.stream(p.index), this.store.lease(this.group, p.index)], [this.group, this.store.me, cursor, TAKEOVER_COUNT])) as [string, Array<[string, number, string[]]>] | null;
+      if (this.ended || this.parts.get(p.index) !== p) return;
+      if (!reply) {
+        this.dropPartition(p.index);
+        return;
+      }
+      cursor = reply[0];
+      for (const [id, count, list] of reply[1]) {
+        const e = this.enqueue(p.index, id, list, Number(count));
+        if (e && e.deliveries >= this.opts.maxDeliveryAttempts) toPark.push(e);
+      }
+    } while (cursor !== '0-0');
+    if (p.state === 'taking') p.state = 'active';
+    // Delivered too often by the replica that had it: parked, as a consumer's give-back would.
+    for (const e of toPark) await this.park(e);
+  }
+
+  private busyByPartition(): Map<number, number> {
+    const busy = new Map<number, number>();
+    for (const c of this.consumers) for (const e of c.outstanding.values()) busy.set(e.conv.partition, (busy.get(e.conv.partition) ?? 0) + 1);
+    return busy;
+  }
+
+  private async releaseDrained(): Promise<void> {
+    const busy = this.busyByPartition();
+    for (const p of [...this.parts.values()]) {
+      if (p.state !== 'draining' || (busy.get(p.index) ?? 0) > 0) continue;
+      if ([...this.convs.values()].some((c) => c.partition === p.index && c.queue[0]?.state === 'busy')) continue;
+      this.dropPartition(p.index);
+      await RELEASE.run(this.redis, [this.store.lease(this.group, p.index)], [this.store.me]);
+    }
+  }
+
+  /** Forgets a partition here: its events stay pending in Redis for the next holder; acks of them from here are ignored. */
+  private dropPartition(index: number): void {
+    this.parts.delete(index);
+    for (const conv of [...this.convs.values()]) {
+      if (conv.partition !== index) continue;
+      for (const e of conv.queue) {
+        this.clearTimer(e);
+        if (e.holder) e.holder.outstanding.delete(e.event.eventId);
+        e.holder = undefined;
+        e.token++;
+        this.buffered--;
+      }
+      conv.queue.length = 0;
+      this.ready.delete(conv);
+      this.convs.delete(conv.key);
+    }
+    this.markDirty();
+  }
+
+  // --- reading ---
+
+  private read(): void {
+    if (this.ended) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
+    this.readOnce().then(
+      (more) => {
+        this.reading = false;
+        if (more || this.readAgain) {
+          this.readAgain = false;
+          this.read();
+        }
+      },
+      (err: unknown) => {
+        this.reading = false;
+        this.fail(err);
+      },
+    );
+  }
+
+  /** One READ over the active partitions; true when there may be more. */
+  private async readOnce(): Promise<boolean> {
+    const room = this.store.maxBuffered - this.buffered;
+    const active = [...this.parts.values()].filter((p) => p.state === 'active' && p.validUntil > Date.now());
+    if (room <= 0) this.starved = true;
+    if (room <= 0 || active.length === 0) return false;
+    const count = Math.max(1, Math.min(READ_COUNT, Math.ceil(room / active.length)));
+    const keys = active.flatMap((p) => [this.store.stream(p.index), this.store.lease(this.group, p.index)]);
+    const reply = (await READ.run(this.redis, keys, [this.group, this.store.me, count])) as Array<0 | Array<[string, string[]]>>;
+    if (this.ended) return false;
+    let more = false;
+    const foreign: Array<{ p: number; id: string }> = [];
+    reply.forEach((r, i) => {
+      const p = active[i];
+      if (this.parts.get(p.index) !== p) return;
+      if (r === 0) {
+        this.dropPartition(p.index);
+        return;
+      }
+      if (r.length >= count) more = true;
+      for (const [id, list] of r) {
+        const f = fieldsOf(list);
+        // A dead letter replayed for another group: not this group's.
+        if (f.g !== undefined && f.g !== this.group) foreign.push({ p: p.index, id });
+        else this.enqueue(p.index, id, list, 0);
+      }
+    });
+    if (foreign.length > 0) await Promise.all(foreign.map((x) => this.redis.xack(this.store.stream(x.p), this.group, x.id)));
+    this.markDirty();
+    return more && this.buffered < this.store.maxBuffered;
+  }
+
+  private enqueue(partition: number, id: string, list: string[], deliveries: number): Entry | undefined {
+    const f = fieldsOf(list);
+    let event: Event;
+    try {
+      event = decodeEvent(f.e);
+    } catch {
+      return undefined; // not written by this store: never deliverable, left pending
+    }
+    const key = f.c ?? `${event.pageId}\u0000${event.senderId}`;
+    let conv = this.convs.get(key);
+    if (!conv) {
+      conv = { key, pageId: f.p ?? event.pageId, partition, queue: [] };
+      this.convs.set(key, conv);
+    }
+    const entry: Entry = { id, event, conv, deliveries, state: 'queued', holder: undefined, timer: undefined, token: 0 };
+    conv.queue.push(entry);
+    this.buffered++;
+    if (conv.queue.length === 1) this.refresh(conv);
+    return entry;
+  }
+
+  // --- delivery ---
+
+  private refresh(conv: Conversation): void {
+    const head = conv.queue[0];
+    if (head && head.state === 'queued') {
+      if (!this.ready.has(conv)) {
+        this.ready.add(conv);
+        this.markDirty();
+      }
+    } else this.ready.delete(conv);
+    if (!head) this.convs.delete(conv.key);
+  }
+
+  private markDirty(): void {
+    if (this.ended) return;
+    this.dispatchScheduled ??= setImmediate(() => {
+      this.dispatchScheduled = undefined;
+      this.dispatch();
+    });
+  }
+
+  /** Hands ready heads out round-robin over the consumers with room; records the deliveries, then makes them. */
+  private dispatch(): void {
+    if (this.ended) return;
+    const now = Date.now();
+    const batch: Entry[] = [];
+    for (;;) {
+      const n = this.consumers.length;
+      let given = false;
+      for (let i = 0; i < n; i++) {
+        const idx = (this.rr + i) % n;
+        const c = this.consumers[idx];
+        if (c.closed || c.outstanding.size >= c.max) continue;
+        const conv = this.pickFor(c, now);
+        if (!conv) continue;
+        this.rr = (idx + 1) % n;
+        const entry = conv.queue[0];
+        entry.deliveries++;
+        entry.state = 'sending';
+        entry.holder = c;
+        entry.token++;
+        c.outstanding.set(entry.event.eventId, entry);
+        this.ready.delete(conv);
+        batch.push(entry);
+        given = true;
+        break;
+      }
+      if (!given) break;
+    }
+    if (batch.length > 0) void this.record(batch);
+  }
+
+  private pickFor(c: LocalConsumer, now: number): Conversation | undefined {
+    for (const conv of this.ready) {
+      if (c.pageIds && !c.pageIds.has(conv.pageId)) continue;
+      const p = this.parts.get(conv.partition);
+      if (!p || p.state !== 'active' || p.validUntil <= now) continue;
+      return conv;
+    }
+    return undefined;
+  }
+
+  /** DELIVER: the attempt is in the PEL before the consumer sees the event. */
+  private async record(batch: Entry[]): Promise<void> {
+    const parts = [...new Set(batch.map((e) => e.conv.partition))];
+    const keys = parts.flatMap((p) => [this.store.stream(p), this.store.lease(this.group, p)]);
+    const args: Array<string | number> = [this.group, this.store.me];
+    for (const e of batch) args.push(parts.indexOf(e.conv.partition) + 1, e.id, e.deliveries);
+    const tokens = batch.map((e) => e.token);
+    let reply: number[];
+    try {
+      reply = (await DELIVER.run(this.redis, keys, args)) as number[];
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.ended) return;
+    const lost = new Set<number>();
+    batch.forEach((e, i) => {
+      if (e.token !== tokens[i] || e.state !== 'sending' || !e.holder) return;
+      const code = Number(reply[i]);
+      if (code === -1) lost.add(e.conv.partition);
+      else if (code === 0) {
+        // Acked by another replica, or trimmed away by retention.
+        this.release(e);
+        this.removeEntry(e);
+      } else {
+        const c = e.holder;
+        e.state = 'outstanding';
+        const t = e.token;
+        e.timer = setTimeout(() => void this.giveBack(e, 0, t).catch(() => undefined), this.opts.ackDeadlineMs);
+        e.timer.unref();
+        try {
+          c.deliver({ event: e.event, attempt: e.deliveries });
+        } catch {
+          // A consumer that throws keeps the event until its ack deadline.
+        }
+      }
+    });
+    for (const p of lost) this.dropPartition(p);
+  }
+
+  private async ack(c: LocalConsumer, ids: readonly string[]): Promise<void> {
+    const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
+    if (entries.length === 0) return;
+    const byPart = new Map<number, string[]>();
+    for (const e of entries) byPart.set(e.conv.partition, [...(byPart.get(e.conv.partition) ?? []), e.id]);
+    await redisCall('ack', () => Promise.all([...byPart].map(([p, list]) => this.redis.xack(this.store.stream(p), this.group, ...list))));
+    // Only now may the conversation move on: the ack is in Redis.
+    for (const e of entries) {
+      if (!this.convs.has(e.conv.key) || !e.conv.queue.includes(e)) continue;
+      this.release(e);
+      this.removeEntry(e);
+    }
+    if ([...this.parts.values()].some((p) => p.state === 'draining')) await redisCall('releasing a lease', () => this.releaseDrained());
+  }
+
+  /** Nacked, past its deadline or its consumer gone: delivered again (after `delayMs`), or parked. */
+  private async giveBack(entry: Entry, delayMs: number, token?: number): Promise<void> {
+    if (token !== undefined && entry.token !== token) return;
+    if (entry.state !== 'sending' && entry.state !== 'outstanding') return;
+    this.release(entry);
+    if (entry.deliveries >= this.opts.maxDeliveryAttempts) {
+      try {
+        await this.park(entry);
+      } catch (err) {
+        this.fail(err);
+        throw err;
+      }
+      return;
+    }
+    if (delayMs > 0) {
+      entry.state = 'delayed';
+      const t = entry.token;
+      entry.timer = setTimeout(() => {
+        if (entry.token !== t || entry.state !== 'delayed') return;
+        entry.timer = undefined;
+        entry.state = 'queued';
+        entry.token++;
+        this.refresh(entry.conv);
+      }, delayMs);
+      entry.timer.unref();
+    } else {
+      this.refresh(entry.conv);
+    }
+  }
+
+  private async park(entry: Entry): Promise<void> {
+    entry.state = 'busy';
+    this.ready.delete(entry.conv);
+    const p = entry.conv.partition;
+    const code = Number(
+      await redisCall('parking a dead letter', () =>
+        PARK.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p), this.store.deadLetters(this.group)], [this.group, this.store.me, entry.id, entry.deliveries, this.store.partitionCap * this.store.partitions, Math.ceil(this.opts.retentionMs)]),
+      ),
+    );
+    if (this.ended || !entry.conv.queue.includes(entry)) return;
+    if (code === -1) {
+      this.dropPartition(p);
+      return;
+    }
+    this.removeEntry(entry);
+  }
+
+  /** Takes an entry back from its consumer (or out of its delay): queued again. */
+  private release(entry: Entry): void {
+    this.clearTimer(entry);
+    if (entry.holder) {
+      entry.holder.outstanding.delete(entry.event.eventId);
+      entry.holder = undefined;
+      this.markDirty();
+    }
+    entry.state = 'queued';
+    entry.token++;
+  }
+
+  private clearTimer(entry: Entry): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = undefined;
+  }
+
+  private removeEntry(entry: Entry): void {
+    const conv = entry.conv;
+    const i = conv.queue.indexOf(entry);
+    if (i < 0) return;
+    conv.queue.splice(i, 1);
+    this.buffered--;
+    this.ready.delete(conv);
+    this.refresh(conv);
+    if (this.starved && this.buffered < this.store.maxBuffered) {
+      this.starved = false;
+      this.read();
+    }
+  }
+
+  private async closeConsumer(c: LocalConsumer): Promise<void> {
+    if (c.closed) return;
+    c.closed = true;
+    const i = this.consumers.indexOf(c);
+    if (i >= 0) {
+      this.consumers.splice(i, 1);
+      if (this.rr > i) this.rr--;
+      if (this.rr >= this.consumers.length) this.rr = 0;
+    }
+    if (this.ended) return;
+    const held = [...c.outstanding.values()];
+    let failure: unknown;
+    await Promise.all(held.map((e) => this.giveBack(e, 0).catch((err: unknown) => (failure = err))));
+    this.markDirty();
+    if (this.consumers.length === 0 && !this.ended) {
+      // The last one here: the group's partitions go to other replicas (or to the next consumer here).
+      const done = this.shutdown(undefined);
+      this.store.workerStopped(this, done);
+      await done;
+    }
+    if (failure) throw failure;
+  }
+
+  /** Ends this worker: consumers get `err` (if any), leases are given up (best effort). */
+  async shutdown(err: Error | undefined): Promise<void> {
+    if (this.ended) return;
+    this.end(err);
+    const n = this.store.partitions;
+    const keys = [this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
+    await LEAVE.run(this.redis, keys, [this.store.me]).catch(() => undefined);
+  }
+
+  /** Redis failed: every consumer here gets onError (their streams end UNAVAILABLE); leases lapse. */
+  fail(err: unknown): void {
+    if (this.ended) return;
+    const e = err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(`event store (Redis) unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    this.end(e);
+    this.store.workerFailed(this);
+  }
+
+  private end(err: Error | undefined): void {
+    this.ended = true;
+    if (this.tick) clearTimeout(this.tick);
+    if (this.dispatchScheduled) clearImmediate(this.dispatchScheduled);
+    this.tick = undefined;
+    this.dispatchScheduled = undefined;
+    for (const conv of this.convs.values()) for (const e of conv.queue) this.clearTimer(e);
+    this.convs.clear();
+    this.ready.clear();
+    this.parts.clear();
+    const consumers = this.consumers.splice(0);
+    for (const c of consumers) {
+      c.closed = true;
+      c.outstanding.clear();
+      if (err) {
+        try {
+          c.onError(err);
+        } catch {
+          // A consumer's error callback must not keep the store from closing.
+        }
+      }
+    }
+  }
+}
+
+function fieldsOf(list: string[]): Record<string, string | undefined> {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) f[list[i]] = list[i + 1];
+  return f;
+}
+
+function decodeEvent(b64: string | undefined): Event {
+  if (b64 === undefined) throw new Error('an entry without an event');
+  return Event.decode(Buffer.from(b64, 'base64'));
+}
+
+function idMs(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
+function encodeToken(id: string): string {
+  return Buffer.from(`${TOKEN_PREFIX}${id}`).toString('base64url');
+}
+
+function decodeToken(token: string): string {
+  if (!token) return '0-0';
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  const id = text.startsWith(TOKEN_PREFIX) ? text.slice(TOKEN_PREFIX.length) : '';
+  if (!STREAM_ID.test(id) || encodeToken(id) !== token) throw new InvalidPageTokenError('the page token was not handed out by this store');
+  return id;
+}
+

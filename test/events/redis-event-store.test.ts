@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectRedis } from '../../src/delivery/redis-connection';
+import { EventStoreFullError, EventStoreUnavailableError, type Consumer } from '../../src/events/event-store';
+import { partitionOf, RedisEventStore } from '../../src/events/redis-event-store';
+import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
+import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
+import { eventStoreSuite, OPTIONS } from './event-store-suite';
+
+const available = redisServerAvailable();
+
+describe.skipIf(!available)('RedisEventStore', () => {
+  const redisServer = useRedisServer();
+
+  // Each store of the suite gets a key space of its own on the shared server.
+  eventStoreSuite('redis', async (options) => RedisEventStore.open(await redisServer.connection(), { ...options, keyPrefix: `${uniqueName('suite')}:` }));
+
+  describe('Redis specifics', () => {
+    const stores: RedisEventStore[] = [];
+    const consumers: Consumer[] = [];
+    const open = async (prefix: string, opts: Partial<typeof OPTIONS> & { partitions?: number } = {}) => {
+      const s = await RedisEventStore.open(await redisServer.connection(), { ...OPTIONS, keyPrefix: prefix, ...opts });
+      stores.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      await Promise.all(consumers.splice(0).map((c) => c.close().catch(() => undefined)));
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+
+    it('two stores on one prefix (two replicas) store a retried webhook once, however they race', async () => {
+      const prefix = `${uniqueName('race')}:`;
+      const [a, b] = [await open(prefix), await open(prefix)];
+      const page = uniqueName('p');
+      const events = Array.from({ length: 20 }, (_, i) => newEvent(page, `u${i}`));
+      const results = await Promise.all([a.append(events), b.append(events.map((e) => ({ ...e }))), a.append(events.slice(5))]);
+      expect(results.reduce((n, r) => n + r.stored, 0)).toBe(20);
+      expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(20 + 15);
+    });
+
+    it('an event appended through one replica reaches a consumer of another', async () => {
+      const prefix = `${uniqueName('cross')}:`;
+      const [a, b] = [await open(prefix), await open(prefix)];
+      const inbox = new Inbox();
+      consumers.push(await b.consume({ group: 'g', pageIds: undefined, maxOutstanding: 10, start: { kind: 'latest' } }, inbox.push, () => {}));
+      const e = newEvent(uniqueName('p'), 'u');
+      await a.append([e]);
+      expect((await inbox.next()).event.eventId).toBe(e.event.eventId);
+    });
+
+    it('a replica that leaves hands its partitions and unacked events to the other, attempts counted on', async () => {
+      const prefix = `${uniqueName('handover')}:`;
+      const [a, b] = [await open(prefix, { ackDeadlineMs: 30_000 }), await open(prefix, { ackDeadlineMs: 30_000 })];
+      const group = uniqueName('g');
+      const inA = new Inbox();
+      const inB = new Inbox();
+      const ca = await a.consume({ group, pageIds: undefined, maxOutstanding: 100, start: { kind: 'latest' } }, inA.push, () => {});
+      consumers.push(await b.consume({ group, pageIds: undefined, maxOutstanding: 100, start: { kind: 'latest' } }, inB.push, () => {}));
+      const page = uniqueName('p');
+      const x = [newEvent(page, 'x'), newEvent(page, 'x'), newEvent(page, 'x')];
+      await a.append(x);
+      // One replica leases the conversation's partition; whichever it is, it leaves.
+      const first = await Promise.race([inA.next(5_000).then((d) => ({ d, holder: 'a' as const })), inB.next(5_000).then((d) => ({ d, holder: 'b' as const }))]);
+      expect(first.d.event.eventId).toBe(x[0].event.eventId);
+      const [leaving, staying, stayInbox] = first.holder === 'a' ? [a, b, inB] : [b, a, inA];
+      if (first.holder === 'a') await ca.close();
+      else await consumers.pop()!.close();
+      void staying;
+      await leaving.close();
+      const again = await stayInbox.next(8_000);
+      expect(again.event.eventId).toBe(x[0].event.eventId);
+      expect(again.attempt).toBe(2);
+    });
+
+    it('refuses a batch that would trim away events a group has not acked; trims acked ones', async () => {
+      const s = await open(`${uniqueName('full')}:`, { maxEvents: 3, partitions: 1 });
+      const inbox = new Inbox();
+      const c = await s.consume({ group: 'g', pageIds: undefined, maxOutstanding: 10, start: { kind: 'latest' } }, inbox.push, () => {});
+      consumers.push(c);
+      await s.append([1, 2, 3].map((i) => newEvent('p', `u${i}`)));
+      const batch = [newEvent('p', 'u4')];
+      await expect(s.append(batch)).rejects.toBeInstanceOf(EventStoreFullError);
+      const got = await inbox.take(3);
+      await c.ack([got[0].event.eventId]);
+      expect(await s.append(batch)).toEqual({ stored: 1, duplicates: 0 });
+      await expect(s.append([newEvent('p', 'u5')])).rejects.toBeInstanceOf(EventStoreFullError);
+      expect(await s.redis.xlen(s.stream(0))).toBe(3);
+    });
+
+    it('hashes conversations onto partitions stably', () => {
+      const seen = new Set<number>();
+      for (let i = 0; i < 200; i++) seen.add(partitionOf(`page\u0000user${i}`, 16));
+      expect(seen.size).toBe(16);
+      expect(partitionOf('page\u0000user1', 16)).toBe(partitionOf('page\u0000user1', 16));
+    });
+  });
+});
+
+describe.skipIf(!available)('RedisEventStore when Redis goes away', () => {
+  it('append fails fast with EventStoreUnavailableError and consumers get onError', async () => {
+    const server = await startRedisServer();
+    const redis = await connectRedis(server.url);
+    const s = await RedisEventStore.open(redis, { ...OPTIONS, keyPrefix: 'down:' });
+    const errors: Error[] = [];
+    await s.consume({ group: 'g', pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, (e) => errors.push(e));
+    await server.stop();
+    const started = Date.now();
+    await expect(s.append([newEvent('p', 'u')])).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    for (let i = 0; i < 60 && errors.length === 0; i++) await sleep(100);
+    expect(errors[0]).toBeInstanceOf(EventStoreUnavailableError);
+    await s.close();
+    redis.disconnect();
+  });
+});
