@@ -1,5 +1,3 @@
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type StreamEventsResponse } from '../../gen/messenger/v1/events';
@@ -8,27 +6,11 @@ import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { customerWebhookBody, postWebhook } from '../../src/sandbox/customer-webhook';
 import { textTo } from '../support/gateway-harness';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
+import { otlpReceiver } from '../support/otlp-receiver';
 
 // The customer's message, the webhook, the consumer and the reply in one trace: the consumer
 // passes the event's traceparent on with its SendMessage, and the gateway's server span of the
 // reply is a child of the webhook's span.
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }
-
-async function otlpReceiver(): Promise<{ url: string; spans: () => OtlpSpan[]; server: HttpServer }> {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const spans = () => bodies.flatMap((b) => (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, server };
-}
-
 let proc: GatewayProcess | undefined;
 afterEach(async () => {
   if (proc && proc.child.exitCode === null) {
