@@ -1,14 +1,19 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
+import { customerWebhookBody, postWebhook, type CustomerAction } from '../../src/sandbox/customer-webhook';
 import { healthStatus, ROOT, spawnGateway, TSX, type GatewayProcess } from '../support/gateway-process';
+import { otlpReceiver } from '../support/otlp-receiver';
 
 // The Python, Go and TypeScript examples (examples/), generated from proto/ by
-// examples/generate-clients.sh, called against a real gateway process in sandbox mode.
+// examples/generate-clients.sh, called against a real gateway process in sandbox mode:
+// the send examples, and the echo bots (StreamEvents consumers that reply with SendMessage).
 
 const GOPATH_DIR = join(ROOT, 'examples/go/gopath');
 const GO_BIN = join(GOPATH_DIR, 'bin/messenger-example');
+const GO_ECHO_BIN = join(GOPATH_DIR, 'bin/echo-bot');
 const PYTHON = '/usr/bin/python3';
 
 /** What the examples need, and the Debian package that provides it. */
@@ -61,12 +66,20 @@ const goEnv: NodeJS.ProcessEnv = {
 };
 
 let gw: GatewayProcess;
+let rx: Awaited<ReturnType<typeof otlpReceiver>>;
 
 /** Each example, as a newcomer runs it (see examples/<lang>/README.md). */
 const clients: Array<[string, (args: string[]) => Promise<Run>]> = [
   ['python', (args) => run(PYTHON, ['examples/python/send_message.py', ...args], { GATEWAY_TARGET: gw.target })],
   ['go', (args) => run(GO_BIN, args, { GATEWAY_TARGET: gw.target })],
   ['typescript', (args) => run(TSX, ['examples/typescript/send-message.ts', ...args], { GATEWAY_TARGET: gw.target })],
+];
+
+/** Each echo bot, as its README runs it. */
+const echoBots: Array<[string, string[]]> = [
+  ['python', [PYTHON, 'examples/python/echo_bot.py']],
+  ['go', [GO_ECHO_BIN]],
+  ['typescript', [TSX, 'examples/typescript/echo-bot.ts']],
 ];
 
 async function runExample(lang: string, call: (args: string[]) => Promise<Run>, args: string[]): Promise<Run> {
@@ -79,8 +92,11 @@ async function runExample(lang: string, call: (args: string[]) => Promise<Run>, 
 describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
   beforeAll(async () => {
     if (missing.length > 0) throw new Error(why); // CI must run these tests
+    // Spans go to a real OTLP receiver: the echo bots' replies must join the webhook's trace.
+    rx = await otlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none', OTEL_BSP_SCHEDULE_DELAY: '100' };
     const [gateway, generated] = await Promise.all([
-      spawnGateway([]),
+      spawnGateway([], otel),
       run('bash', ['examples/generate-clients.sh']),
     ]);
     gw = gateway;
@@ -89,10 +105,13 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
     const built = await run('go', ['build', '-o', GO_BIN, './examples/go'], goEnv, 240_000);
     console.log(`go build of examples/go: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(built.code, built.stderr).toBe(0);
+    const builtEcho = await run('go', ['build', '-o', GO_ECHO_BIN, './examples/go/echo'], goEnv, 240_000);
+    expect(builtEcho.code, builtEcho.stderr).toBe(0);
     expect(await healthStatus(gw.target)).toBe('SERVING');
   }, 300_000);
 
   afterAll(async () => {
+    rx?.server.close();
     if (!gw) return;
     gw.child.kill('SIGTERM');
     await gw.exited;
@@ -146,4 +165,117 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
     expect(r.stdout).toMatch(/^ {2}RetryInfo: retry after 1s$/m);
     expect(attempts() - before).toBe(3);
   });
+
+  describe.each(echoBots)('%s echo bot', (lang, command) => {
+    const i = echoBots.findIndex(([l]) => l === lang);
+    const group = `echo-test-${lang}`;
+
+    it('replies to a message on the same page with the event\'s trace context, acks it, exits 0 after --max-events 1', async () => {
+      const page = String(7100 + i);
+      const psid = String(24681350 + i);
+      const bot = await startBot(lang, command, ['--group', group, '--page', page, '--max-events', '1']);
+      expect((await customerSays({ pageId: page, psid, text: `hi from ${lang}` })).status).toBe(200);
+      const r = await bot.exited;
+      expect(r.stderr).toMatch(new RegExp(`^echo bot on \\S+ as group ${group} for page\\(s\\) ${page}$`, 'm'));
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const m = new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: hi from ${lang}" message_id=(m_\\S+) trace_id=([0-9a-f]{32})$`).exec(lines[0]);
+      expect(m, lines[0]).not.toBeNull();
+      const [, messageId, traceId] = m!;
+
+      // The gateway sent it to its sandbox Graph for that page, which answered with that message id
+      // (the bot's `to=` is the recipient_id the sandbox answered for the request's recipient).
+      const sends = gatewayLog().filter((l) => l.msg === 'send' && l.method === 'SendMessage' && l.page === page);
+      expect(sends).toEqual([expect.objectContaining({ grpc_code: 'OK', message_id: messageId })]);
+
+      // The reply's server span is a child of the webhook's: the bot passed the traceparent on.
+      const spans = await spansUntil((all) => all.some((s) => s.traceId === traceId && s.name === 'grpc.messenger.v1.MessengerService/SendMessage'));
+      const webhook = spans.find((s) => s.traceId === traceId && s.name === 'POST /webhook');
+      const reply = spans.find((s) => s.traceId === traceId && s.name === 'grpc.messenger.v1.MessengerService/SendMessage');
+      expect(webhook).toBeDefined();
+      expect(reply?.parentSpanId).toBe(webhook!.spanId);
+
+      // The event was acked: the group's next consumer gets the next message, not that one again.
+      const again = await startBot(lang, command, ['--group', group, '--page', page, '--once']);
+      expect((await customerSays({ pageId: page, psid, text: 'again' })).status).toBe(200);
+      const r2 = await again.exited;
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(r2.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: again" message_id=m_\\S+ trace_id=[0-9a-f]{32}\\n$`));
+    }, 60_000);
+
+    it('answers quick replies and postbacks with their payload, acks a failed reply (551), nacks a rate-limited one with its RetryInfo delay', async () => {
+      // 613 pauses the page it hits: give it a page of its own (--page is repeatable).
+      const page = String(7200 + i);
+      const limitedPage = String(7300 + i);
+      const bot = await startBot(lang, command, ['--group', group, '--page', page, '--page', limitedPage, '--max-events', '4']);
+      const said = [
+        await customerSays({ pageId: page, psid: '1001001', text: 'Yes', quickReplyPayload: 'YES_PAYLOAD' }),
+        await customerSays({ pageId: page, psid: '1001002', postback: { title: 'Get started', payload: 'GET_STARTED' } }),
+        await customerSays({ pageId: page, psid: 'error-551', text: 'hello' }),
+        await customerSays({ pageId: limitedPage, psid: 'error-613', text: 'hello' }),
+      ];
+      expect(said.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+      const r = await bot.exited;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(4);
+      expect(r.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=1001001 text="got YES_PAYLOAD" message_id=m_\\S+ trace_id=[0-9a-f]{32}$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=1001002 text="got GET_STARTED" message_id=m_\\S+ trace_id=[0-9a-f]{32}$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^failed ev_[0-9a-f]{32} page=${page} to=error-551 FAILED_PRECONDITION "Graph error 551: [^"]+" reason=RECIPIENT_UNAVAILABLE graph_code=551 fbtrace_id=\\S+ -> acked$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^failed ev_[0-9a-f]{32} page=${limitedPage} to=error-613 RESOURCE_EXHAUSTED "[^"]+" reason=RATE_LIMITED .*retry_delay=15s.* -> nacked, redelivery in 15s$`, 'm'));
+    }, 60_000);
+  });
 });
+
+/** The gateway's JSON log lines so far. */
+function gatewayLog(): Array<Record<string, unknown>> {
+  return gw.stdout.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The customer writes to the Page: the signed webhook Meta would send, posted to the gateway's listener. */
+function customerSays(action: CustomerAction): Promise<{ status: number; text: string }> {
+  const webhook = gatewayLog().find((l) => l.msg === 'gateway ready')?.webhook as string;
+  return postWebhook(webhook, SANDBOX_WEBHOOK.appSecret, customerWebhookBody(action));
+}
+
+/** The spans exported so far, once `ready` says they are all there (at most 10 s). */
+async function spansUntil(ready: (spans: ReturnType<typeof rx.spans>) => boolean): Promise<ReturnType<typeof rx.spans>> {
+  const end = Date.now() + 10_000;
+  while (!ready(rx.spans()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  return rx.spans();
+}
+
+/**
+ * Starts an echo bot against the gateway and resolves once it has subscribed (its line on
+ * stderr: the gateway answers the stream's headers when the subscription is live);
+ * `exited` resolves with what it printed.
+ */
+async function startBot(lang: string, command: string[], args: string[]): Promise<{ exited: Promise<Run> }> {
+  const child = spawn(command[0], [...command.slice(1), '--target', gw.target, '--stream-deadline', '30', ...args], { cwd: ROOT, env: { ...process.env, ...goEnv } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+  const subscribed = new Promise<void>((resolve) => {
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString('utf8');
+      if (stderr.includes('echo bot on ')) resolve();
+    });
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+  const exited = new Promise<Run>((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(killer);
+      // Shown in the CI log: what each language's bot printed.
+      console.log(`[${lang}] echo bot ${args.join(' ')} -> exit ${code}\n${stdout}${stderr}`);
+      resolve({ code: code ?? -1, stdout, stderr });
+    }),
+  );
+  await Promise.race([subscribed, exited]);
+  return { exited };
+}

@@ -23,3 +23,9 @@ export function exportedSpans(bodies: Map<string, string[]>): OtlpSpan[] {
 
 /** A span as OTLP/JSON carries it (the fields tests look at). */
 export interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }
+
+/** The receiver with its spans read on demand (what the polyglot interop test uses). */
+export async function otlpReceiver(): Promise<{ url: string; spans: () => OtlpSpan[]; server: HttpServer }> {
+  const rx = await otlpHttpReceiver();
+  return { url: rx.url, spans: () => exportedSpans(rx.bodies), server: rx.server };
+}
