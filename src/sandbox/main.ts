@@ -1,19 +1,24 @@
-// Standalone sandbox: `tsx src/sandbox/main.ts [--port 8080] [--host 127.0.0.1]`.
-// Prints one JSON log line with its URL and stops cleanly on SIGINT/SIGTERM.
+// Standalone sandbox: `tsx src/sandbox/main.ts [--port 8080] [--host 127.0.0.1] [--inbox-listen HOST:PORT]`.
+// Prints one JSON log line with its URL, one with its inbox's, and stops cleanly on SIGINT/SIGTERM.
+// The one file of src/sandbox that may import src/inbox: it puts the two together.
 
 import { parseArgs } from 'node:util';
 import { createLogger, flushLogger } from '../log/logger';
 import { DEMO_PAGES } from './demo-pages';
 import { startSandbox } from './sandbox-server';
+import { ConversationStore } from '../inbox/conversation-store';
+import { startInboxServer } from '../inbox/inbox-server';
+import { SANDBOX_INBOX_LISTEN } from '../config/gateway-config';
+import { listenAddress } from '../config/load-config';
 
-const USAGE = 'usage: sandbox [--port PORT] [--host HOST]';
+const USAGE = 'usage: sandbox [--port PORT] [--host HOST] [--inbox-listen HOST:PORT (default 127.0.0.1:8025, or GATEWAY_INBOX_LISTEN)]';
 
 // The gateway's log format (pino: numeric level, epoch-ms time), so one tool reads both.
 const logger = createLogger('info', undefined, 'messenger-sandbox');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'inbox-listen': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help) {
@@ -23,14 +28,28 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535 (got ${values.port})`);
 
-  const sandbox = await startSandbox({ host: values.host, port });
+  const inboxListen = values['inbox-listen'] ?? process.env.GATEWAY_INBOX_LISTEN;
+  const listen = inboxListen === undefined ? SANDBOX_INBOX_LISTEN : listenAddress(inboxListen, values['inbox-listen'] ? '--inbox-listen' : 'GATEWAY_INBOX_LISTEN');
+  const store = new ConversationStore();
+  const sandbox = await startSandbox({ host: values.host, port, observer: store });
   logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
+  let inbox;
+  try {
+    inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
+  } catch (err) {
+    await sandbox.close();
+    const code = (err as { code?: string }).code;
+    process.stderr.write(`cannot listen on ${listen} (the inbox): ${code ?? (err as Error).message}; choose another address with --inbox-listen HOST:PORT\n`);
+    await flushLogger(logger);
+    process.exit(2);
+  }
+  logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    void sandbox.close().then(async () => {
+    void Promise.all([inbox.close(), sandbox.close()]).then(async () => {
       logger.info({ signal }, 'sandbox stopped');
       await flushLogger(logger);
       process.exit(0);

@@ -23,6 +23,9 @@ import { InsecureListenError, isLoopback, serverCredentials } from './server-cre
 import { registerSecret } from '../redaction/secret-redaction';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
+import { startSandboxInbox } from './start-inbox';
+import { ConversationStore } from '../inbox/conversation-store';
+import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 
@@ -33,6 +36,8 @@ export interface Gateway {
   /** Where the Graph requests go (the sandbox's URL in sandbox mode). */
   graphBaseUrl: string;
   sandbox?: Sandbox;
+  /** The sandbox inbox (sandbox mode with `config.inbox`). */
+  inbox?: InboxServer;
   /**
    * Health NOT_SERVING at once; after `shutdownDelayMs` (calls still served meanwhile) stop
    * accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything.
@@ -58,11 +63,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
   const credentials = serverCredentials(config.tls);
   let sandbox: Sandbox | undefined;
+  let inboxStore: ConversationStore | undefined;
+  let inbox: InboxServer | undefined;
   let graphConfig = config.graph;
   let pages: PageDirectory;
   if (config.sandbox) {
     const secrets = Object.fromEntries(config.pages.map((p) => [p.id, { accessToken: p.accessToken, appSecret: p.appSecret }]));
-    sandbox = await startSandbox({ pages: secrets });
+    // The inbox's conversations are fed by the sandbox as its observer.
+    inboxStore = config.inbox ? new ConversationStore() : undefined;
+    sandbox = await startSandbox({ pages: secrets, observer: inboxStore });
     graphConfig = { ...config.graph, baseUrl: sandbox.url };
     pages = sandboxPages(config.pages);
     logger.warn(
@@ -136,11 +145,23 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await sandbox?.close();
     throw listenErrorOf(config.listen, err) ?? err;
   }
+  if (config.sandbox && config.inbox && sandbox && inboxStore) {
+    try {
+      inbox = await startSandboxInbox(config.inbox.listen, inboxStore, sandbox, logger);
+    } catch (err) {
+      server.forceShutdown();
+      await delivery.close();
+      await graph.close();
+      await sandbox.close();
+      throw err;
+    }
+  }
   health.setStatus('', 'SERVING');
   health.setStatus(SERVICE_NAME, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
+      ...(inbox ? { inbox: inbox.url } : {}),
       store: config.store.redis ? 'redis' : 'memory', tls: config.tls ? (config.tls.clientCaFile ? 'mtls' : 'tls') : 'off', callers: config.callers.map((c) => c.name),
     },
     'gateway ready',
@@ -169,12 +190,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       });
       await graph.close();
       await delivery.close();
+      await inbox?.close();
       await sandbox?.close();
       logger.info('stopped');
     })();
     return stopping;
   };
-  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, shutdown };
+  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, shutdown };
 }
 
 /** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */
