@@ -27,18 +27,24 @@ export class EventStoreFullError extends Error {
   override readonly name = 'EventStoreFullError';
 }
 
-/** The store could not be reached (Redis down): nothing is known to be stored. */
+/** The store could not be reached (Redis down) or is closed: nothing is known to be stored. */
 export class EventStoreUnavailableError extends Error {
   override readonly name = 'EventStoreUnavailableError';
+}
+
+/** A `pageToken` this store did not hand out (the RPC answers INVALID_ARGUMENT). */
+export class InvalidPageTokenError extends Error {
+  override readonly name = 'InvalidPageTokenError';
 }
 
 export type StartAt = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'; epochMs: number };
 
 export interface ConsumerOptions {
+  /** The group's name (the RPC checks it: 1-128 of [A-Za-z0-9._:-]). Groups outlive their consumers. */
   group: string;
   /** Only events of these pages; undefined: every page. */
   pageIds: ReadonlySet<string> | undefined;
-  /** Most events delivered to this consumer and neither acked nor nacked. */
+  /** Most events delivered to this consumer and neither acked nor nacked (at least 1). */
   maxOutstanding: number;
   /** Where a group that does not exist yet starts. */
   start: StartAt;
@@ -50,7 +56,12 @@ export interface DeliveredEvent {
   attempt: number;
 }
 
-/** One consumer of a group: the events it is given arrive through `deliver`. */
+/**
+ * One consumer of a group: the events it is given arrive through `deliver` (never from inside
+ * `consume`, `ack`, `nack` or `close`: those only change state). Acks and nacks of ids this
+ * consumer does not hold (never delivered to it, already settled, or taken back at the ack
+ * deadline) are ignored.
+ */
 export interface Consumer {
   /** Handled: not delivered again to the group. Unknown or foreign ids are ignored. */
   ack(eventIds: readonly string[]): Promise<void>;
@@ -62,7 +73,9 @@ export interface Consumer {
 
 export interface DeadLetter {
   event: Event;
+  /** How many times the group was given it before it was parked. */
   deliveryAttempts: number;
+  /** When it was parked (epoch ms). */
   parkedAt: number;
 }
 
@@ -88,7 +101,10 @@ export interface EventStoreOptions {
 }
 
 export interface EventStore {
-  /** Stores the batch, once per dedup key, all or nothing; throws EventStoreFullError or EventStoreUnavailableError. */
+  /**
+   * Stores the batch, once per dedup key (within the batch too), all or nothing; throws
+   * EventStoreFullError or EventStoreUnavailableError. Every existing group gets each stored event.
+   */
   append(events: readonly NewEvent[]): Promise<AppendResult>;
   /** Joins (or creates) a consumer group; `onError` reports the store going away (the stream then ends UNAVAILABLE). */
   consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer>;
@@ -96,7 +112,8 @@ export interface EventStore {
   listDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, pageSize: number, pageToken: string): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }>;
   /** Puts parked events (these ids, or all; of these pages) back at the end of their conversations; returns how many. */
   replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number>;
-  /** Lag and oldest unacked age per group, for metrics. */
-  stats(): GroupStats[];
+  /** Lag and oldest unacked age per group, for metrics (asynchronous: a shared store is asked). */
+  stats(): Promise<GroupStats[]>;
+  /** Stops timers and releases everything; open consumers get `onError` (EventStoreUnavailableError). */
   close(): Promise<void>;
 }

@@ -1,6 +1,9 @@
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { EventServiceService } from '../../gen/messenger/v1/events';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
+import { eventServiceHandlers } from '../service/stream-events';
+import { startReceiving, type Receiving } from './receiving';
 import type { GatewayConfig } from '../config/gateway-config';
 import { GraphClient } from '../graph/graph-client';
 import { configuredPages, sandboxPages, type PageDirectory } from '../graph/page-directory';
@@ -28,6 +31,7 @@ import { ConversationStore } from '../inbox/conversation-store';
 import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
+export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
 
 /** A running gateway. */
 export interface Gateway {
@@ -38,6 +42,8 @@ export interface Gateway {
   sandbox?: Sandbox;
   /** The sandbox inbox (sandbox mode with `config.inbox`). */
   inbox?: InboxServer;
+  /** The webhook listener's URL, when it runs. */
+  webhookUrl?: string;
   /**
    * Health NOT_SERVING at once; after `shutdownDelayMs` (calls still served meanwhile) stop
    * accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything.
@@ -62,6 +68,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger.warn({ listen: config.listen }, 'INSECURE: listening beyond loopback with no caller authentication (--insecure)');
   }
   const credentials = serverCredentials(config.tls);
+  // What was opened so far, closed in reverse if a later step fails.
+  const opened: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+  };
   let sandbox: Sandbox | undefined;
   let inboxStore: ConversationStore | undefined;
   let inbox: InboxServer | undefined;
@@ -72,6 +83,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     // The inbox's conversations are fed by the sandbox as its observer.
     inboxStore = config.inbox ? new ConversationStore() : undefined;
     sandbox = await startSandbox({ pages: secrets, observer: inboxStore });
+    opened.push(() => sandbox!.close());
     graphConfig = { ...config.graph, baseUrl: sandbox.url };
     pages = sandboxPages(config.pages);
     logger.warn(
@@ -84,7 +96,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
 
   const graph = new GraphClient(graphConfig);
+  opened.push(() => graph.close());
   let delivery: DeliveryStores;
+  let receiving: Receiving;
   try {
     delivery = await createDeliveryStores({
       redisUrl: config.store.redis?.url,
@@ -92,11 +106,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
     });
+    opened.push(() => delivery.close());
+    receiving = await startReceiving(config, logger);
+    opened.push(() => receiving.close());
   } catch (err) {
-    await graph.close();
-    await sandbox?.close();
+    await undo();
     throw err;
   }
+  // The sandbox plays the customer through the gateway's own webhook listener.
+  if (sandbox && receiving.webhook && config.webhook) sandbox.setCustomer({ webhookUrl: receiving.webhook.url, appSecret: config.webhook.appSecret });
   const callers = new CallerRegistry();
   const deps: ServiceDeps = {
     graph,
@@ -125,10 +143,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       sendMessages: sendMessagesHandler(deps),
     }),
   );
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  server.addService(
+    EventServiceService,
+    tracedService(EventServiceService, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
+  );
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server, loadDescriptorSet(), [
     SERVICE_NAME,
+    EVENT_SERVICE_NAME,
     'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
     'grpc.reflection.v1alpha.ServerReflection',
@@ -140,9 +163,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       server.bindAsync(config.listen, credentials, (err, p) => (err ? reject(err) : resolve(p)));
     });
   } catch (err) {
-    await delivery.close();
-    await graph.close();
-    await sandbox?.close();
+    await undo();
     throw listenErrorOf(config.listen, err) ?? err;
   }
   if (config.sandbox && config.inbox && sandbox && inboxStore) {
@@ -150,19 +171,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       inbox = await startSandboxInbox(config.inbox.listen, inboxStore, sandbox, logger);
     } catch (err) {
       server.forceShutdown();
-      await delivery.close();
-      await graph.close();
-      await sandbox.close();
+      await undo();
       throw err;
     }
   }
-  health.setStatus('', 'SERVING');
-  health.setStatus(SERVICE_NAME, 'SERVING');
+  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
       ...(inbox ? { inbox: inbox.url } : {}),
       store: config.store.redis ? 'redis' : 'memory', tls: config.tls ? (config.tls.clientCaFile ? 'mtls' : 'tls') : 'off', callers: config.callers.map((c) => c.name),
+      ...(receiving.webhook ? { webhook: receiving.webhook.url } : {}),
     },
     'gateway ready',
   );
@@ -170,13 +189,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(SERVICE_NAME, 'NOT_SERVING');
+      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       if (config.shutdownDelayMs > 0) {
         logger.info({ delayMs: config.shutdownDelayMs }, 'health NOT_SERVING; still accepting calls until load balancers have seen it');
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       }
       logger.info({ graceMs }, 'draining: no new calls, waiting for in-flight sends');
+      // Webhooks stop first (Meta retries elsewhere), then the event streams end (their unacked
+      // events go back to their groups): a consumer's stream never ends by itself.
+      await receiving.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           logger.warn('grace period over: cancelling the calls still in flight');
@@ -196,7 +217,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     })();
     return stopping;
   };
-  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, shutdown };
+  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown };
 }
 
 /** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */

@@ -1,3 +1,4 @@
+import { EventServiceService, type StreamEventsRequest } from '../../gen/messenger/v1/events';
 import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequest, type SendSenderActionRequest, type UploadAttachmentRequest } from '../../gen/messenger/v1/service';
 
 /**
@@ -31,6 +32,7 @@ function pages<T>(of: (message: T) => readonly string[] | undefined): MethodAcce
 }
 
 const M = MessengerServiceService;
+const E = EventServiceService;
 const PUBLIC: MethodAccess = { kind: 'public' };
 
 /** The declarations of every method the gateway serves. */
@@ -41,6 +43,12 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [M.sendMessages.path, page<SendMessagesRequest>((m) => m.message?.pageId)],
   // The Page is in the first message (metadata); chunks name none.
   [M.uploadAttachment.path, page<UploadAttachmentRequest>((m) => (m.part?.$case === 'metadata' ? m.part.value.pageId : undefined))],
+  // The Pages a consumer asks for are in its first message (subscribe); acks and nacks name
+  // none. The handler narrows an empty list to the caller's Pages.
+  [E.streamEvents.path, pages<StreamEventsRequest>((m) => m.subscribe?.pageIds)],
+  // These name no Page: the handlers show and replay only the caller's Pages' events.
+  [E.listDeadLetters.path, pages(() => NONE)],
+  [E.replayDeadLetters.path, pages(() => NONE)],
   ['/grpc.health.v1.Health/Check', PUBLIC],
   ['/grpc.health.v1.Health/Watch', PUBLIC],
   ['/grpc.health.v1.Health/List', PUBLIC],

@@ -97,11 +97,12 @@ export function recordWebhookEvents(stored: number, deduplicated: number, refuse
 }
 
 /** Lag and oldest unacked age per consumer group, read from the event store at collection time. */
-export function observeEventGroups(stats: () => Array<{ group: string; lag: number; oldestUnackedMs: number }>): void {
+export function observeEventGroups(stats: () => Promise<Array<{ group: string; lag: number; oldestUnackedMs: number }>>): void {
+  if (!telemetryStarted()) return;
   const lag = meter.createObservableGauge(METRIC.EVENTS_LAG, { description: 'Events stored for a consumer group and not yet acked or parked' });
   const oldest = meter.createObservableGauge(METRIC.EVENTS_OLDEST_UNACKED, { description: 'Age of the oldest unacked event of a consumer group', unit: 's' });
-  meter.addBatchObservableCallback((result) => {
-    for (const s of stats().slice(0, 1_000)) {
+  meter.addBatchObservableCallback(async (result) => {
+    for (const s of (await stats()).slice(0, 1_000)) {
       result.observe(lag, s.lag, { [ATTR.CONSUMER_GROUP]: s.group });
       result.observe(oldest, s.oldestUnackedMs / 1000, { [ATTR.CONSUMER_GROUP]: s.group });
     }

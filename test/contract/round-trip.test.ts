@@ -12,6 +12,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import * as enums from '../../gen/messenger/v1/enums';
 import * as errors from '../../gen/messenger/v1/errors';
+import * as events from '../../gen/messenger/v1/events';
 import * as message from '../../gen/messenger/v1/message';
 import * as recipient from '../../gen/messenger/v1/recipient';
 import * as service from '../../gen/messenger/v1/service';
@@ -24,7 +25,7 @@ interface Codec {
   fromPartial(m: unknown): unknown;
 }
 
-const generated: Record<string, unknown> = { ...enums, ...errors, ...message, ...recipient, ...service, ...template };
+const generated: Record<string, unknown> = { ...enums, ...errors, ...events, ...message, ...recipient, ...service, ...template };
 
 // The descriptor set written by `buf generate` drives the test, so a field or enum
 // value added to the protos is covered without editing this file.
@@ -69,7 +70,8 @@ function samples(f: FieldDescriptorProto): unknown[] {
     case T.INT32: return [2018278];
     case T.INT64: return ['26214400'];
     case T.DOUBLE: return [12.75];
-    case T.MESSAGE: return [{}];
+    // ts-proto maps google.protobuf.Timestamp to a Date.
+    case T.MESSAGE: return f.typeName === '.google.protobuf.Timestamp' ? [new Date('2026-12-02T03:04:05.678Z')] : [{}];
     default: throw new Error(`field type ${f.type} of ${f.name} has no sample`);
   }
 }

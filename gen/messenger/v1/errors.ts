@@ -445,6 +445,18 @@ export enum ErrorReason {
   CANCELLED = 11,
   /** INTERNAL - INTERNAL: a fault in the gateway itself; it is logged. */
   INTERNAL = 12,
+  /**
+   * EVENT_STORE_UNAVAILABLE - UNAVAILABLE: the event store behind EventService (memory, or Redis Streams) is
+   * unreachable or shutting down; a StreamEvents stream ends with it. Its unacked events
+   * are delivered again: subscribe again after `RetryInfo`.
+   */
+  EVENT_STORE_UNAVAILABLE = 13,
+  /**
+   * CONSUMER_NOT_READING - RESOURCE_EXHAUSTED: a StreamEvents caller stopped reading its stream (events delivered
+   * again at their ack deadline piled up unsent); the stream ends and its unacked events go
+   * back to the group. Read the stream, or lower `max_outstanding`, and subscribe again.
+   */
+  CONSUMER_NOT_READING = 14,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
@@ -535,6 +547,12 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 12:
     case "INTERNAL":
       return ErrorReason.INTERNAL;
+    case 13:
+    case "EVENT_STORE_UNAVAILABLE":
+      return ErrorReason.EVENT_STORE_UNAVAILABLE;
+    case 14:
+    case "CONSUMER_NOT_READING":
+      return ErrorReason.CONSUMER_NOT_READING;
     case 20:
     case "INVALID_PARAMETER":
       return ErrorReason.INVALID_PARAMETER;
@@ -621,6 +639,10 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "CANCELLED";
     case ErrorReason.INTERNAL:
       return "INTERNAL";
+    case ErrorReason.EVENT_STORE_UNAVAILABLE:
+      return "EVENT_STORE_UNAVAILABLE";
+    case ErrorReason.CONSUMER_NOT_READING:
+      return "CONSUMER_NOT_READING";
     case ErrorReason.INVALID_PARAMETER:
       return "INVALID_PARAMETER";
     case ErrorReason.RECIPIENT_NOT_FOUND:

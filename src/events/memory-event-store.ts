@@ -1,0 +1,687 @@
+/**
+ * The embedded event store: one process, bounded, nothing survives a restart. Every group keeps
+ * a FIFO per conversation; only the head of a conversation is ever out with a consumer, so the
+ * next event of that conversation waits until the head is acked or parked. Ready conversations
+ * are handed out in the order they became ready (fair between conversations), round-robin over
+ * the group's consumers that have room and accept the conversation's page.
+ *
+ * One timer (unref'd) drives ack deadlines, nack delays, retention and the dedup window: it is
+ * armed for the earliest of those, never one timer per event.
+ */
+import type { Event } from '../../gen/messenger/v1/events';
+import {
+  EventStoreFullError,
+  EventStoreUnavailableError,
+  InvalidPageTokenError,
+  type AppendResult,
+  type Consumer,
+  type ConsumerOptions,
+  type DeadLetter,
+  type DeliveredEvent,
+  type EventStore,
+  type EventStoreOptions,
+  type GroupStats,
+  type NewEvent,
+  type StartAt,
+} from './event-store';
+
+/** One stored event, shared by every group. */
+interface Stored {
+  readonly seq: number;
+  readonly event: Event;
+  readonly conversation: string;
+  readonly storedAt: number;
+  /** The groups' entries for it that are neither acked nor parked. */
+  readonly open: Set<Entry>;
+  /** The groups' dead letters of it. */
+  readonly parked: Set<Parked>;
+}
+
+/**
+ * A group's copy of an event. Only the head of its conversation is ever `outstanding` (with a
+ * consumer) or `delayed` (nacked with a delay); the others are `queued`.
+ */
+interface Entry {
+  readonly stored: Stored;
+  readonly group: Group;
+  readonly conv: Conversation;
+  /** How many times the group was given it (since it was stored or replayed). */
+  deliveries: number;
+  state: 'queued' | 'outstanding' | 'delayed';
+  holder: ConsumerState | undefined;
+  /** Bumped on every change of state: a wakeup taken for an older token is stale. */
+  token: number;
+}
+
+interface Conversation {
+  readonly key: string;
+  readonly pageId: string;
+  readonly queue: Entry[];
+  /** In its page's ready set: its head can be delivered now. */
+  ready: boolean;
+  /** When it last became ready (a counter): the oldest-ready conversation goes first. */
+  readyStamp: number;
+}
+
+interface Parked {
+  readonly stored: Stored;
+  readonly group: Group;
+  readonly parkSeq: number;
+  readonly parkedAt: number;
+  readonly deliveries: number;
+}
+
+interface Group {
+  readonly name: string;
+  /** Events stored before this (epoch ms) are not the group's (a `time` start). */
+  readonly fromTime: number;
+  readonly convs: Map<string, Conversation>;
+  /** Per page, the conversations whose head can be delivered, oldest-ready first. */
+  readonly readyByPage: Map<string, Set<Conversation>>;
+  readonly consumers: ConsumerState[];
+  /** Where the next round-robin turn starts. */
+  rr: number;
+  /** Dead letters in the order they were parked. */
+  readonly parked: Map<number, Parked>;
+  /** Entries neither acked nor parked. */
+  open: number;
+}
+
+interface ConsumerState {
+  readonly group: Group;
+  readonly pageIds: ReadonlySet<string> | undefined;
+  readonly max: number;
+  readonly outstanding: Map<string, Entry>;
+  readonly deliver: (d: DeliveredEvent) => void;
+  readonly onError: (err: Error) => void;
+  closed: boolean;
+}
+
+interface Wakeup {
+  readonly at: number;
+  readonly entry: Entry;
+  readonly token: number;
+}
+
+/** The dedup map holds at most this many keys per event the store may hold (oldest forgotten first). */
+const DEDUP_KEYS_PER_EVENT = 2;
+const MIN_DEDUP_KEYS = 1024;
+/** Retention and the dedup window are swept at most this often, and at least this rarely. */
+const MIN_HOUSEKEEPING_MS = 10;
+const MAX_HOUSEKEEPING_MS = 60_000;
+const TOKEN_PREFIX = 'dl1:';
+
+export class MemoryEventStore implements EventStore {
+  private readonly events = new Map<number, Stored>();
+  /** Held by no group and parked nowhere: the first to go when room is needed. */
+  private readonly free = new Set<Stored>();
+  /** Held by no group, parked somewhere: they go next (their dead letters with them). */
+  private readonly parkedOnly = new Set<Stored>();
+  /** dedup key → when it is forgotten; insertion order is expiry order. */
+  private readonly dedup = new Map<string, number>();
+  private readonly maxDedupKeys: number;
+  private readonly groups = new Map<string, Group>();
+  private readonly dirty = new Set<Group>();
+  private readonly heap: Wakeup[] = [];
+  /** Entries outstanding or delayed: the live part of the heap (the rest is stale). */
+  private timed = 0;
+  private seq = 0;
+  private parkSeq = 0;
+  private stamp = 0;
+  private lastStoredAt = 0;
+  private closed = false;
+  private dispatchScheduled: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private nextHousekeeping = Infinity;
+  private readonly housekeepingMs: number;
+
+  constructor(private readonly options: EventStoreOptions) {
+    for (const [k, v] of Object.entries(options)) {
+      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`EventStoreOptions.${k} must be a positive number (got ${String(v)})`);
+    }
+    this.maxDedupKeys = Math.max(MIN_DEDUP_KEYS, options.maxEvents * DEDUP_KEYS_PER_EVENT);
+    this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs) / 4));
+  }
+
+  /** Events held (for tests and metrics). */
+  get size(): number {
+    return this.events.size;
+  }
+
+  async append(batch: readonly NewEvent[]): Promise<AppendResult> {
+    this.ensureOpen();
+    const now = Date.now();
+    this.sweepDedup(now);
+    const fresh: NewEvent[] = [];
+    const inBatch = new Set<string>();
+    let duplicates = 0;
+    for (const ne of batch) {
+      if (this.dedup.has(ne.dedupKey) || inBatch.has(ne.dedupKey)) {
+        duplicates++;
+        continue;
+      }
+      inBatch.add(ne.dedupKey);
+      fresh.push(ne);
+    }
+    if (fresh.length === 0) return { stored: 0, duplicates };
+
+    this.dropExpired(now);
+    const over = this.events.size + fresh.length - this.options.maxEvents;
+    if (over > 0) {
+      if (over > this.free.size + this.parkedOnly.size) {
+        throw new EventStoreFullError(
+          `the event store holds ${this.events.size} of at most ${this.options.maxEvents} events and ${this.events.size - this.free.size - this.parkedOnly.size} are not yet acked by every group: the batch of ${fresh.length} is refused`,
+        );
+      }
+      this.evict(over);
+    }
+
+    const storedAt = Math.max(now, this.lastStoredAt);
+    this.lastStoredAt = storedAt;
+    for (const ne of fresh) {
+      const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: new Date(storedAt) };
+      const stored: Stored = { seq: ++this.seq, event, conversation: ne.conversation, storedAt, open: new Set(), parked: new Set() };
+      this.events.set(stored.seq, stored);
+      this.remember(ne.dedupKey, now);
+      for (const g of this.groups.values()) if (storedAt >= g.fromTime) this.enqueue(g, stored);
+      this.classify(stored);
+    }
+    this.scheduleHousekeeping(now);
+    return { stored: fresh.length, duplicates };
+  }
+
+  async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
+    this.ensureOpen();
+    if (!options.group) throw new RangeError('a consumer group needs a name');
+    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
+      throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
+    }
+    const group = this.groups.get(options.group) ?? this.createGroup(options.group, options.start);
+    const c: ConsumerState = {
+      group,
+      pageIds: options.pageIds ? new Set(options.pageIds) : undefined,
+      max: options.maxOutstanding,
+      outstanding: new Map(),
+      deliver,
+      onError,
+      closed: false,
+    };
+    group.consumers.push(c);
+    this.markDirty(group);
+    return {
+      ack: async (ids) => {
+        if (c.closed) return;
+        for (const id of ids) {
+          const entry = c.outstanding.get(id);
+          if (entry) this.settle(entry);
+        }
+      },
+      nack: async (ids, delayMs) => {
+        if (c.closed) return;
+        const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+        for (const id of ids) {
+          const entry = c.outstanding.get(id);
+          if (entry) this.giveBack(entry, delay);
+        }
+      },
+      close: async () => this.closeConsumer(c),
+    };
+  }
+
+  async listDeadLetters(
+    group: string,
+    pageIds: ReadonlySet<string> | undefined,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }> {
+    this.ensureOpen();
+    const after = decodeToken(pageToken);
+    const g = this.groups.get(group);
+    const deadLetters: DeadLetter[] = [];
+    let nextPageToken = '';
+    if (!g) return { deadLetters, nextPageToken };
+    const size = Math.max(1, Math.floor(pageSize));
+    let last = after;
+    for (const p of g.parked.values()) {
+      if (p.parkSeq <= after) continue;
+      if (pageIds && !pageIds.has(p.stored.event.pageId)) continue;
+      if (deadLetters.length === size) {
+        nextPageToken = encodeToken(last);
+        break;
+      }
+      deadLetters.push({ event: p.stored.event, deliveryAttempts: p.deliveries, parkedAt: p.parkedAt });
+      last = p.parkSeq;
+    }
+    return { deadLetters, nextPageToken };
+  }
+
+  async replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number> {
+    this.ensureOpen();
+    const g = this.groups.get(group);
+    if (!g) return 0;
+    const wanted = eventIds.length > 0 ? new Set(eventIds) : undefined;
+    let replayed = 0;
+    for (const p of [...g.parked.values()]) {
+      const ev = p.stored.event;
+      if (wanted && !wanted.has(ev.eventId)) continue;
+      if (pageIds && !pageIds.has(ev.pageId)) continue;
+      g.parked.delete(p.parkSeq);
+      p.stored.parked.delete(p);
+      this.enqueue(g, p.stored);
+      this.classify(p.stored);
+      replayed++;
+    }
+    return replayed;
+  }
+
+  async stats(): Promise<GroupStats[]> {
+    const now = Date.now();
+    const out: GroupStats[] = [];
+    for (const g of this.groups.values()) {
+      let oldest = Infinity;
+      // A replayed event sits at the end of its conversation and may be its oldest.
+      for (const conv of g.convs.values()) for (const e of conv.queue) if (e.stored.storedAt < oldest) oldest = e.stored.storedAt;
+      out.push({ group: g.name, lag: g.open, oldestUnackedMs: oldest === Infinity ? 0 : Math.max(0, now - oldest) });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.dispatchScheduled) clearImmediate(this.dispatchScheduled);
+    this.timer = undefined;
+    this.dispatchScheduled = undefined;
+    const consumers = [...this.groups.values()].flatMap((g) => g.consumers);
+    this.groups.clear();
+    this.events.clear();
+    this.free.clear();
+    this.parkedOnly.clear();
+    this.dedup.clear();
+    this.dirty.clear();
+    this.heap.length = 0;
+    this.timed = 0;
+    for (const c of consumers) {
+      c.closed = true;
+      c.outstanding.clear();
+      try {
+        c.onError(new EventStoreUnavailableError('the event store was closed'));
+      } catch {
+        // A consumer's error callback must not keep the store from closing.
+      }
+    }
+  }
+
+  // --- groups and conversations ---
+
+  private createGroup(name: string, start: StartAt): Group {
+    const g: Group = {
+      name,
+      fromTime: start.kind === 'time' ? start.epochMs : -Infinity,
+      convs: new Map(),
+      readyByPage: new Map(),
+      consumers: [],
+      rr: 0,
+      parked: new Map(),
+      open: 0,
+    };
+    this.groups.set(name, g);
+    if (start.kind !== 'latest') {
+      for (const s of this.events.values()) {
+        if (s.storedAt < g.fromTime) continue;
+        this.enqueue(g, s);
+        this.classify(s);
+      }
+    }
+    return g;
+  }
+
+  /** Puts the event at the end of its conversation in the group. */
+  private enqueue(g: Group, stored: Stored): void {
+    let conv = g.convs.get(stored.conversation);
+    if (!conv) {
+      conv = { key: stored.conversation, pageId: stored.event.pageId, queue: [], ready: false, readyStamp: 0 };
+      g.convs.set(conv.key, conv);
+    }
+    const entry: Entry = { stored, group: g, conv, deliveries: 0, state: 'queued', holder: undefined, token: 0 };
+    conv.queue.push(entry);
+    stored.open.add(entry);
+    g.open++;
+    if (conv.queue.length === 1) this.refresh(conv, g);
+  }
+
+  /** Brings a conversation's readiness in line with its head (and forgets it when empty). */
+  private refresh(conv: Conversation, g: Group): void {
+    const head = conv.queue[0];
+    const ready = head !== undefined && head.state === 'queued';
+    if (ready && !conv.ready) {
+      conv.ready = true;
+      conv.readyStamp = ++this.stamp;
+      let set = g.readyByPage.get(conv.pageId);
+      if (!set) {
+        set = new Set();
+        g.readyByPage.set(conv.pageId, set);
+      }
+      set.add(conv);
+      this.markDirty(g);
+    } else if (!ready && conv.ready) {
+      conv.ready = false;
+      const set = g.readyByPage.get(conv.pageId);
+      set?.delete(conv);
+      if (set?.size === 0) g.readyByPage.delete(conv.pageId);
+    }
+    if (!head) g.convs.delete(conv.key);
+  }
+
+  // --- delivery ---
+
+  private markDirty(g: Group): void {
+    if (this.closed) return;
+    this.dirty.add(g);
+    // Deliveries happen on their own turn, never inside the call that made them possible.
+    this.dispatchScheduled ??= setImmediate(() => {
+      this.dispatchScheduled = undefined;
+      const groups = [...this.dirty];
+      this.dirty.clear();
+      for (const group of groups) this.dispatch(group);
+    });
+  }
+
+  /** Hands ready heads out, one at a time, round-robin over the consumers with room. */
+  private dispatch(g: Group): void {
+    for (;;) {
+      if (this.closed) return;
+      const n = g.consumers.length;
+      let delivered = false;
+      for (let i = 0; i < n; i++) {
+        const idx = (g.rr + i) % n;
+        const c = g.consumers[idx];
+        if (c.closed || c.outstanding.size >= c.max) continue;
+        const conv = this.pickFor(g, c);
+        if (!conv) continue;
+        g.rr = (idx + 1) % n;
+        this.deliverHead(conv, c, g);
+        delivered = true;
+        break;
+      }
+      if (!delivered) return;
+    }
+  }
+
+  /** The oldest-ready conversation whose page the consumer accepts. */
+  private pickFor(g: Group, c: ConsumerState): Conversation | undefined {
+    let best: Conversation | undefined;
+    const consider = (set: Set<Conversation> | undefined) => {
+      if (!set) return;
+      const first = set.values().next().value;
+      if (first && (!best || first.readyStamp < best.readyStamp)) best = first;
+    };
+    if (c.pageIds) {
+      if (c.pageIds.size <= g.readyByPage.size) for (const p of c.pageIds) consider(g.readyByPage.get(p));
+      else for (const [p, set] of g.readyByPage) if (c.pageIds.has(p)) consider(set);
+    } else {
+      for (const set of g.readyByPage.values()) consider(set);
+    }
+    return best;
+  }
+
+  private deliverHead(conv: Conversation, c: ConsumerState, g: Group): void {
+    const entry = conv.queue[0];
+    entry.deliveries++;
+    entry.state = 'outstanding';
+    entry.holder = c;
+    entry.token++;
+    this.timed++;
+    c.outstanding.set(entry.stored.event.eventId, entry);
+    this.refresh(conv, g);
+    this.wakeAt(Date.now() + this.options.ackDeadlineMs, entry);
+    try {
+      c.deliver({ event: entry.stored.event, attempt: entry.deliveries });
+    } catch {
+      // A consumer that throws keeps the event until its ack deadline, like one that never answers.
+    }
+  }
+
+  /** Acked: gone from the group; the conversation moves on. */
+  private settle(entry: Entry): void {
+    this.release(entry);
+    this.removeEntry(entry);
+  }
+
+  /** Nacked, past its deadline or its consumer gone: delivered again (after `delayMs`), or parked. */
+  private giveBack(entry: Entry, delayMs: number): void {
+    this.release(entry);
+    if (entry.deliveries >= this.options.maxDeliveryAttempts) {
+      this.park(entry);
+      return;
+    }
+    if (delayMs > 0) {
+      entry.state = 'delayed';
+      this.timed++;
+      this.wakeAt(Date.now() + delayMs, entry);
+    } else {
+      entry.state = 'queued';
+      this.refresh(entry.conv, entry.group);
+    }
+  }
+
+  /** Takes an entry back from its consumer (or out of its delay). */
+  private release(entry: Entry): void {
+    if (entry.holder) {
+      entry.holder.outstanding.delete(entry.stored.event.eventId);
+      entry.holder = undefined;
+      this.markDirty(entry.group);
+    }
+    if (entry.state !== 'queued') this.timed--;
+    entry.state = 'queued';
+    entry.token++;
+  }
+
+  private park(entry: Entry): void {
+    const g = entry.group;
+    const p: Parked = { stored: entry.stored, group: g, parkSeq: ++this.parkSeq, parkedAt: Date.now(), deliveries: entry.deliveries };
+    g.parked.set(p.parkSeq, p);
+    entry.stored.parked.add(p);
+    this.removeEntry(entry);
+  }
+
+  /** Drops a (released) entry from its conversation and from the open count. */
+  private removeEntry(entry: Entry): void {
+    const { conv, group, stored } = entry;
+    const i = conv.queue[0] === entry ? 0 : conv.queue.indexOf(entry);
+    if (i === 0) conv.queue.shift();
+    else if (i > 0) conv.queue.splice(i, 1);
+    stored.open.delete(entry);
+    group.open--;
+    this.classify(stored);
+    // The head may have changed: make refresh recompute readiness from scratch.
+    if (i === 0 && conv.ready) {
+      conv.ready = false;
+      const set = group.readyByPage.get(conv.pageId);
+      set?.delete(conv);
+      if (set?.size === 0) group.readyByPage.delete(conv.pageId);
+    }
+    this.refresh(conv, group);
+  }
+
+  private closeConsumer(c: ConsumerState): void {
+    if (c.closed) return;
+    c.closed = true;
+    const g = c.group;
+    const i = g.consumers.indexOf(c);
+    if (i >= 0) {
+      g.consumers.splice(i, 1);
+      if (g.rr > i) g.rr--;
+      if (g.rr >= g.consumers.length) g.rr = 0;
+    }
+    for (const entry of [...c.outstanding.values()]) this.giveBack(entry, 0);
+    this.markDirty(g);
+  }
+
+  // --- bounds ---
+
+  /** Which eviction class an event is in now. */
+  private classify(s: Stored): void {
+    if (!this.events.has(s.seq) || s.open.size > 0) {
+      this.free.delete(s);
+      this.parkedOnly.delete(s);
+    } else if (s.parked.size === 0) {
+      this.parkedOnly.delete(s);
+      this.free.add(s);
+    } else {
+      this.free.delete(s);
+      this.parkedOnly.add(s);
+    }
+  }
+
+  /** Makes room for `n` events: acked ones first, then ones only parked. */
+  private evict(n: number): void {
+    for (const pool of [this.free, this.parkedOnly]) {
+      for (const s of pool) {
+        if (n <= 0) return;
+        this.drop(s);
+        n--;
+      }
+    }
+  }
+
+  /** Events past retention go, acked or not (the retention is the promise). */
+  private dropExpired(now: number): void {
+    const cutoff = now - this.options.retentionMs;
+    for (const s of this.events.values()) {
+      if (s.storedAt >= cutoff) break;
+      this.drop(s);
+    }
+  }
+
+  /** Forgets an event everywhere: the groups' entries, their dead letters. */
+  private drop(s: Stored): void {
+    this.events.delete(s.seq);
+    this.free.delete(s);
+    this.parkedOnly.delete(s);
+    for (const entry of [...s.open]) {
+      this.release(entry);
+      this.removeEntry(entry);
+    }
+    for (const p of s.parked) p.group.parked.delete(p.parkSeq);
+    s.parked.clear();
+  }
+
+  private remember(key: string, now: number): void {
+    this.dedup.set(key, now + this.options.dedupWindowMs);
+    if (this.dedup.size > this.maxDedupKeys) {
+      const oldest = this.dedup.keys().next().value;
+      if (oldest !== undefined) this.dedup.delete(oldest);
+    }
+  }
+
+  private sweepDedup(now: number): void {
+    for (const [key, until] of this.dedup) {
+      if (until > now) break;
+      this.dedup.delete(key);
+    }
+  }
+
+  // --- the one timer ---
+
+  private wakeAt(at: number, entry: Entry): void {
+    heapPush(this.heap, { at, entry, token: entry.token });
+    // Acked entries leave stale wakeups behind: rebuild when they are most of the heap.
+    if (this.heap.length > 1024 && this.heap.length > 4 * this.timed) {
+      const live = this.heap.filter((w) => w.token === w.entry.token && w.entry.state !== 'queued');
+      this.heap.length = 0;
+      for (const w of live) heapPush(this.heap, w);
+    }
+    this.arm(at);
+  }
+
+  private scheduleHousekeeping(now: number): void {
+    if (this.nextHousekeeping !== Infinity) return;
+    this.nextHousekeeping = now + this.housekeepingMs;
+    this.arm(this.nextHousekeeping);
+  }
+
+  private arm(at: number): void {
+    if (this.closed || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(1, at - Date.now()));
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    const now = Date.now();
+    while (this.heap.length > 0 && this.heap[0].at <= now) {
+      const w = heapPop(this.heap);
+      const e = w.entry;
+      if (w.token !== e.token) continue;
+      if (e.state === 'outstanding') this.giveBack(e, 0);
+      else if (e.state === 'delayed') {
+        this.timed--;
+        e.state = 'queued';
+        e.token++;
+        this.refresh(e.conv, e.group);
+      }
+    }
+    if (now >= this.nextHousekeeping) {
+      this.nextHousekeeping = Infinity;
+      this.sweepDedup(now);
+      this.dropExpired(now);
+      if (this.events.size > 0 || this.dedup.size > 0) this.scheduleHousekeeping(now);
+    }
+    if (this.heap.length > 0) this.arm(this.heap[0].at);
+    if (this.nextHousekeeping !== Infinity) this.arm(this.nextHousekeeping);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+  }
+}
+
+function encodeToken(parkSeq: number): string {
+  return Buffer.from(`${TOKEN_PREFIX}${parkSeq}`).toString('base64url');
+}
+
+function decodeToken(token: string): number {
+  if (!token) return 0;
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  const n = text.startsWith(TOKEN_PREFIX) ? Number(text.slice(TOKEN_PREFIX.length)) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0 || encodeToken(n) !== token) throw new InvalidPageTokenError('the page token was not handed out by this store');
+  return n;
+}
+
+function heapPush(h: Wakeup[], w: Wakeup): void {
+  h.push(w);
+  let i = h.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (h[parent].at <= h[i].at) break;
+    [h[parent], h[i]] = [h[i], h[parent]];
+    i = parent;
+  }
+}
+
+function heapPop(h: Wakeup[]): Wakeup {
+  const top = h[0];
+  const last = h.pop() as Wakeup;
+  if (h.length > 0) {
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && h[l].at < h[m].at) m = l;
+      if (r < h.length && h[r].at < h[m].at) m = r;
+      if (m === i) break;
+      [h[m], h[i]] = [h[i], h[m]];
+      i = m;
+    }
+  }
+  return top;
+}

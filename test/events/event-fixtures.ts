@@ -1,0 +1,81 @@
+import { Platform, type Event } from '../../gen/messenger/v1/events';
+import type { DeliveredEvent, NewEvent } from '../../src/events/event-store';
+
+let counter = 0;
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+
+/** A unique name (group, page) for one test: suites may share a backend. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${RUN}-${counter++}`;
+}
+
+/** A message event of `sender` on `page`, with a unique id (and dedup key) unless one is given. */
+export function newEvent(page: string, sender: string, opts: { id?: string; text?: string; dedupKey?: string } = {}): NewEvent {
+  const id = opts.id ?? `ev-${RUN}-${counter++}`;
+  const event: Event = {
+    eventId: id,
+    pageId: page,
+    senderId: sender,
+    recipientId: page,
+    time: new Date(),
+    standby: false,
+    rawJson: '{}',
+    platform: Platform.PLATFORM_MESSENGER,
+    receivedTime: undefined,
+    traceparent: '',
+    tracestate: '',
+    kind: { $case: 'message', value: { mid: id, text: opts.text ?? id, attachments: [], quickReplyPayload: '', replyToMid: '', referral: undefined, isEcho: false, appId: '', metadata: '' } },
+  };
+  return { event, dedupKey: opts.dedupKey ?? `message:${id}`, conversation: `${page}\u0000${sender}` };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What one consumer was given, in order, with a way to wait for the next. */
+export class Inbox<T = DeliveredEvent> {
+  readonly all: T[] = [];
+  private readonly unread: T[] = [];
+  private waiter: ((d: T) => void) | undefined;
+
+  readonly push = (d: T): void => {
+    this.all.push(d);
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(d);
+    } else this.unread.push(d);
+  };
+
+  /** The next delivery (fails after `timeoutMs`). */
+  next(timeoutMs = 3_000): Promise<T> {
+    const ready = this.unread.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error(`no delivery within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = (d) => {
+        clearTimeout(timer);
+        resolve(d);
+      };
+    });
+  }
+
+  /** The next `n` deliveries. */
+  async take(n: number, timeoutMs = 3_000): Promise<T[]> {
+    const out: T[] = [];
+    for (let i = 0; i < n; i++) out.push(await this.next(timeoutMs));
+    return out;
+  }
+
+  /** Nothing delivered for `ms`: returns what was (should be empty). */
+  async quiet(ms: number): Promise<T[]> {
+    await sleep(ms);
+    return this.unread.splice(0);
+  }
+
+  get pending(): number {
+    return this.unread.length;
+  }
+}

@@ -1,0 +1,525 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  EventStoreUnavailableError,
+  InvalidPageTokenError,
+  type Consumer,
+  type ConsumerOptions,
+  type DeliveredEvent,
+  type EventStore,
+  type EventStoreOptions,
+} from '../../src/events/event-store';
+import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
+
+/** Makes a fresh store (a fresh key space) for one test; the suite closes it. */
+export type EventStoreFactory = (options: EventStoreOptions) => Promise<EventStore>;
+
+/** Short deadlines, so redelivery is seen within a test. */
+export const OPTIONS: EventStoreOptions = {
+  dedupWindowMs: 60_000,
+  retentionMs: 3_600_000,
+  maxEvents: 10_000,
+  ackDeadlineMs: 200,
+  maxDeliveryAttempts: 3,
+};
+
+const ids = (ds: readonly DeliveredEvent[]) => ds.map((d) => d.event.eventId);
+
+/** The contract of EventStore (events.proto's delivery semantics), run against every implementation. */
+export function eventStoreSuite(name: string, makeStore: EventStoreFactory): void {
+  describe(`${name}: event store contract`, () => {
+    const open: EventStore[] = [];
+    const consumers: Consumer[] = [];
+    const store = async (options: Partial<EventStoreOptions> = {}) => {
+      const s = await makeStore({ ...OPTIONS, ...options });
+      open.push(s);
+      return s;
+    };
+    /** A consumer with its inbox (and its errors). */
+    const consume = async (s: EventStore, group: string, opts: Partial<ConsumerOptions> = {}) => {
+      const inbox = new Inbox();
+      const errors: Error[] = [];
+      const c = await s.consume(
+        { group, pageIds: undefined, maxOutstanding: 100, start: { kind: 'latest' }, ...opts },
+        inbox.push,
+        (e) => errors.push(e),
+      );
+      consumers.push(c);
+      return { c, inbox, errors };
+    };
+    afterEach(async () => {
+      await Promise.all(consumers.splice(0).map((c) => c.close()));
+      await Promise.all(open.splice(0).map((s) => s.close()));
+    });
+
+    describe('append', () => {
+      it('stores each dedup key once (across batches and within one), sets receivedTime, keeps what was given', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const { inbox } = await consume(s, uniqueName('g'));
+        const a = newEvent(page, 'u1');
+        const b = newEvent(page, 'u2');
+        const before = Date.now();
+        expect(await s.append([a, b, { ...a }])).toEqual({ stored: 2, duplicates: 1 });
+        // Meta's retry: a new id would not matter, the key does.
+        const retry = newEvent(page, 'u1', { dedupKey: a.dedupKey });
+        expect(await s.append([retry])).toEqual({ stored: 0, duplicates: 1 });
+        expect(await s.append([])).toEqual({ stored: 0, duplicates: 0 });
+        const got = await inbox.take(2);
+        expect(ids(got).sort()).toEqual([a.event.eventId, b.event.eventId].sort());
+        for (const d of got) {
+          expect(d.attempt).toBe(1);
+          expect(d.event.receivedTime).toBeInstanceOf(Date);
+          expect(d.event.receivedTime!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+          expect(d.event.receivedTime!.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+          expect(d.event.kind?.$case).toBe('message');
+        }
+        const fixed = new Date('2026-01-02T03:04:05Z');
+        const c = newEvent(page, 'u3');
+        c.event.receivedTime = fixed;
+        await s.append([c]);
+        expect((await inbox.next()).event.receivedTime?.getTime()).toBe(fixed.getTime());
+        expect(await inbox.quiet(100)).toEqual([]);
+      });
+
+      it('forgets a dedup key after the dedup window', async () => {
+        const s = await store({ dedupWindowMs: 100 });
+        const page = uniqueName('p');
+        const a = newEvent(page, 'u1');
+        expect((await s.append([a])).stored).toBe(1);
+        expect((await s.append([newEvent(page, 'u1', { dedupKey: a.dedupKey })])).duplicates).toBe(1);
+        await sleep(250);
+        expect((await s.append([newEvent(page, 'u1', { dedupKey: a.dedupKey })])).stored).toBe(1);
+      });
+    });
+
+    describe('groups', () => {
+      it('a new group starts at the latest event by default, at the earliest retained, or at a time', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const old = newEvent(page, 'u1');
+        await s.append([old]);
+        await sleep(20);
+        const cut = Date.now();
+        await sleep(20);
+        const mid = newEvent(page, 'u2');
+        await s.append([mid]);
+
+        const latest = await consume(s, uniqueName('latest'));
+        const earliest = await consume(s, uniqueName('earliest'), { start: { kind: 'earliest' } });
+        const timed = await consume(s, uniqueName('time'), { start: { kind: 'time', epochMs: cut } });
+        const fresh = newEvent(page, 'u3');
+        await s.append([fresh]);
+
+        expect(ids(await latest.inbox.take(1))).toEqual([fresh.event.eventId]);
+        expect(ids(await earliest.inbox.take(3)).sort()).toEqual([old, mid, fresh].map((e) => e.event.eventId).sort());
+        expect(ids(await timed.inbox.take(2)).sort()).toEqual([mid, fresh].map((e) => e.event.eventId).sort());
+        expect(await latest.inbox.quiet(100)).toEqual([]);
+        expect(earliest.inbox.pending + timed.inbox.pending).toBe(0);
+      });
+
+      it('an existing group resumes where it is: its start option is ignored, nothing acked comes back, what came meanwhile does', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const first = await consume(s, group);
+        const a = newEvent(page, 'u1');
+        await s.append([a]);
+        const d = await first.inbox.next();
+        await first.c.ack([d.event.eventId]);
+        await first.c.close();
+
+        const b = newEvent(page, 'u2');
+        await s.append([b]); // nobody connected
+        const again = await consume(s, group, { start: { kind: 'earliest' } });
+        const got = await again.inbox.next();
+        expect(got.event.eventId).toBe(b.event.eventId);
+        expect(got.attempt).toBe(1);
+        await again.c.ack([got.event.eventId]);
+        expect(await again.inbox.quiet(300)).toEqual([]);
+      });
+
+      it('every group gets every event; within a group each event goes to one consumer', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const g1 = uniqueName('g1');
+        const g2 = uniqueName('g2');
+        const a1 = await consume(s, g1);
+        const a2 = await consume(s, g1);
+        const b1 = await consume(s, g2);
+        const events = Array.from({ length: 10 }, (_, i) => newEvent(page, `u${i}`));
+        await s.append(events);
+        const all = events.map((e) => e.event.eventId).sort();
+        const inB = await b1.inbox.take(10);
+        expect(ids(inB).sort()).toEqual(all);
+        await sleep(50);
+        const inA = [...a1.inbox.all, ...a2.inbox.all];
+        expect(ids(inA).sort()).toEqual(all);
+        // Shared: both consumers had room, both got a fair part.
+        expect(a1.inbox.all.length).toBeGreaterThanOrEqual(3);
+        expect(a2.inbox.all.length).toBeGreaterThanOrEqual(3);
+      });
+    });
+
+    describe('per-conversation order', () => {
+      it('the next event of a conversation only after the head is acked; other conversations meanwhile', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const { c, inbox } = await consume(s, uniqueName('g'));
+        const x = [newEvent(page, 'x'), newEvent(page, 'x'), newEvent(page, 'x')];
+        const y = newEvent(page, 'y');
+        await s.append([x[0], x[1], y, x[2]]);
+        const firstTwo = await inbox.take(2);
+        expect(ids(firstTwo).sort()).toEqual([x[0].event.eventId, y.event.eventId].sort());
+        expect(await inbox.quiet(150)).toEqual([]);
+        await c.ack([x[0].event.eventId]);
+        expect((await inbox.next()).event.eventId).toBe(x[1].event.eventId);
+        expect(await inbox.quiet(100)).toEqual([]);
+        await c.ack([x[1].event.eventId]);
+        expect((await inbox.next()).event.eventId).toBe(x[2].event.eventId);
+      });
+
+      it('a conversation is with one consumer at a time, even with several in the group', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const a = await consume(s, group);
+        const b = await consume(s, group);
+        const x = [newEvent(page, 'x'), newEvent(page, 'x')];
+        await s.append(x);
+        await sleep(150);
+        const given = [...a.inbox.all, ...b.inbox.all];
+        expect(ids(given)).toEqual([x[0].event.eventId]);
+        const holder = a.inbox.all.length === 1 ? a : b;
+        await holder.c.ack([x[0].event.eventId]);
+        await sleep(150);
+        expect(ids([...a.inbox.all, ...b.inbox.all]).sort()).toEqual(x.map((e) => e.event.eventId).sort());
+      });
+    });
+
+    describe('flow control and filters', () => {
+      it('at most maxOutstanding unacked events per consumer; a nack frees room too', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const { c, inbox } = await consume(s, uniqueName('g'), { maxOutstanding: 2 });
+        await s.append(Array.from({ length: 5 }, (_, i) => newEvent(page, `u${i}`)));
+        const two = await inbox.take(2);
+        expect(await inbox.quiet(150)).toEqual([]);
+        await c.ack([two[0].event.eventId]);
+        const third = await inbox.next();
+        expect(await inbox.quiet(100)).toEqual([]);
+        await c.nack([third.event.eventId], 60_000);
+        await inbox.next();
+        expect(await inbox.quiet(100)).toEqual([]);
+      });
+
+      it('a consumer gets only its pages; an event no consumer accepts waits for one that does', async () => {
+        const s = await store();
+        const p1 = uniqueName('p1');
+        const p2 = uniqueName('p2');
+        const p3 = uniqueName('p3');
+        const group = uniqueName('g');
+        const a = await consume(s, group, { pageIds: new Set([p1]) });
+        const b = await consume(s, group, { pageIds: new Set([p2, p3]) });
+        const e1 = newEvent(p1, 'u');
+        const e2 = newEvent(p2, 'u');
+        await s.append([e1, e2]);
+        expect((await a.inbox.next()).event.eventId).toBe(e1.event.eventId);
+        expect((await b.inbox.next()).event.eventId).toBe(e2.event.eventId);
+        await a.c.ack([e1.event.eventId]);
+        await b.c.close();
+        const e3 = newEvent(p3, 'u');
+        await s.append([e3]);
+        expect(await a.inbox.quiet(300)).toEqual([]);
+        const late = await consume(s, group, { pageIds: new Set([p3]) });
+        const got = await late.inbox.next();
+        expect(got.event.eventId).toBe(e3.event.eventId);
+        expect(got.attempt).toBe(1);
+        // e2 went back when b closed, and only a consumer of p2 may have it.
+        expect(await late.inbox.quiet(100)).toEqual([]);
+      });
+    });
+
+    describe('redelivery', () => {
+      it('ack removes: never delivered again to the group', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const { c, inbox } = await consume(s, uniqueName('g'));
+        await s.append([newEvent(page, 'u')]);
+        const d = await inbox.next();
+        await c.ack([d.event.eventId]);
+        expect(await inbox.quiet(500)).toEqual([]); // well past the 200 ms ack deadline
+      });
+
+      it('nack without delay: delivered again at once, attempt 2', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const { c, inbox } = await consume(s, uniqueName('g'));
+        await s.append([newEvent(page, 'u')]);
+        const d = await inbox.next();
+        const started = Date.now();
+        await c.nack([d.event.eventId], 0);
+        const again = await inbox.next();
+        expect(again.event.eventId).toBe(d.event.eventId);
+        expect(again.attempt).toBe(2);
+        expect(Date.now() - started).toBeLessThan(1_000);
+      });
+
+      it('nack with a delay: delivered again after it, and its conversation waits meanwhile', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const { c, inbox } = await consume(s, uniqueName('g'));
+        const x = [newEvent(page, 'x'), newEvent(page, 'x')];
+        const y = newEvent(page, 'y');
+        await s.append([x[0], x[1]]);
+        const d = await inbox.next();
+        expect(d.event.eventId).toBe(x[0].event.eventId);
+        const started = Date.now();
+        await c.nack([d.event.eventId], 400);
+        await s.append([y]);
+        expect((await inbox.next()).event.eventId).toBe(y.event.eventId); // other conversations go on
+        const again = await inbox.next(3_000);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(380);
+        expect(again.event.eventId).toBe(x[0].event.eventId);
+        expect(again.attempt).toBe(2);
+        expect(await inbox.quiet(100)).toEqual([]);
+        await c.ack([x[0].event.eventId]);
+        expect((await inbox.next()).event.eventId).toBe(x[1].event.eventId);
+      });
+
+      it('an event not acked within the ack deadline is delivered again, attempt + 1, and frees the room it held', async () => {
+        const s = await store({ maxDeliveryAttempts: 10 });
+        const page = uniqueName('p');
+        const { c, inbox } = await consume(s, uniqueName('g'), { maxOutstanding: 1 });
+        await s.append([newEvent(page, 'u')]);
+        const d = await inbox.next();
+        const started = Date.now();
+        const again = await inbox.next(3_000);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+        expect(again.event.eventId).toBe(d.event.eventId);
+        expect(again.attempt).toBe(2);
+        // A late ack of the earlier delivery still counts while this consumer holds it again.
+        await c.ack([d.event.eventId]);
+        expect(await inbox.quiet(400)).toEqual([]);
+      });
+
+      it('a consumer that goes away gives its events back at once (attempt + 1), to another consumer of the group', async () => {
+        const s = await store({ ackDeadlineMs: 10_000 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const a = await consume(s, group);
+        const x = [newEvent(page, 'x'), newEvent(page, 'x')];
+        await s.append(x);
+        const d = await a.inbox.next();
+        const b = await consume(s, group);
+        expect(await b.inbox.quiet(100)).toEqual([]);
+        const started = Date.now();
+        await a.c.close();
+        const again = await b.inbox.next();
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(again.event.eventId).toBe(d.event.eventId);
+        expect(again.attempt).toBe(2);
+        await a.c.ack([d.event.eventId]); // a is closed: ignored
+        await b.c.ack([again.event.eventId]);
+        expect((await b.inbox.next()).event.eventId).toBe(x[1].event.eventId);
+      });
+
+      it('ignores acks and nacks of unknown ids and of events another consumer holds', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const a = await consume(s, group);
+        await s.append([newEvent(page, 'u')]);
+        const d = await a.inbox.next();
+        const b = await consume(s, group);
+        await b.c.ack([d.event.eventId, 'no-such-event']);
+        await b.c.nack([d.event.eventId], 0);
+        await a.c.ack(['no-such-event']);
+        expect(await b.inbox.quiet(150)).toEqual([]);
+        const stats = (await s.stats()).find((g) => g.group === group);
+        expect(stats?.lag).toBe(1);
+        await a.c.ack([d.event.eventId]);
+        expect((await s.stats()).find((g) => g.group === group)?.lag).toBe(0);
+      });
+    });
+
+    describe('dead letters', () => {
+      it('parks an event after maxDeliveryAttempts; its conversation moves on; listed, then replayed at the end of its conversation', async () => {
+        const s = await store({ ackDeadlineMs: 5_000, maxDeliveryAttempts: 3 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const { c, inbox } = await consume(s, group);
+        const x = [newEvent(page, 'x'), newEvent(page, 'x')];
+        await s.append(x);
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          const d = await inbox.next();
+          expect(d.event.eventId).toBe(x[0].event.eventId);
+          expect(d.attempt).toBe(attempt);
+          await c.nack([d.event.eventId], 0);
+        }
+        const next = await inbox.next();
+        expect(next.event.eventId).toBe(x[1].event.eventId);
+
+        const listed = await s.listDeadLetters(group, undefined, 10, '');
+        expect(listed.nextPageToken).toBe('');
+        expect(listed.deadLetters.map((dl) => dl.event.eventId)).toEqual([x[0].event.eventId]);
+        expect(listed.deadLetters[0].deliveryAttempts).toBe(3);
+        expect(Math.abs(listed.deadLetters[0].parkedAt - Date.now())).toBeLessThan(5_000);
+        expect(listed.deadLetters[0].event.pageId).toBe(page);
+        // Another group does not see them.
+        expect((await s.listDeadLetters(uniqueName('other'), undefined, 10, '')).deadLetters).toEqual([]);
+
+        // Replayed: back after the conversation's current head, attempts counted from 1 again.
+        expect(await s.replayDeadLetters(group, undefined, [])).toBe(1);
+        expect(await inbox.quiet(150)).toEqual([]);
+        await c.ack([next.event.eventId]);
+        const replayed = await inbox.next();
+        expect(replayed.event.eventId).toBe(x[0].event.eventId);
+        expect(replayed.attempt).toBe(1);
+        expect((await s.listDeadLetters(group, undefined, 10, '')).deadLetters).toEqual([]);
+        expect(await s.replayDeadLetters(group, undefined, [])).toBe(0);
+      });
+
+      it('an event past its ack deadline or dropped by its consumer too often is parked as well', async () => {
+        const s = await store({ maxDeliveryAttempts: 2 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const a = await consume(s, group);
+        const e = newEvent(page, 'u');
+        await s.append([e]);
+        expect((await a.inbox.next()).attempt).toBe(1);
+        expect((await a.inbox.next(3_000)).attempt).toBe(2); // deadline
+        await a.c.close(); // second delivery given back: parked
+        const b = await consume(s, group);
+        expect(await b.inbox.quiet(400)).toEqual([]);
+        const dl = await s.listDeadLetters(group, undefined, 10, '');
+        expect(dl.deadLetters.map((d) => [d.event.eventId, d.deliveryAttempts])).toEqual([[e.event.eventId, 2]]);
+      });
+
+      it('pages the list with an opaque token, filters by page, replays chosen ids of chosen pages only', async () => {
+        const s = await store({ ackDeadlineMs: 5_000, maxDeliveryAttempts: 1 });
+        const p1 = uniqueName('p1');
+        const p2 = uniqueName('p2');
+        const group = uniqueName('g');
+        const { c, inbox } = await consume(s, group);
+        const events = [newEvent(p1, 'a'), newEvent(p2, 'b'), newEvent(p1, 'c'), newEvent(p1, 'd')];
+        await s.append(events);
+        const got = await inbox.take(4);
+        // Parked in this order: oldest first in the list.
+        for (const e of events) await c.nack([e.event.eventId], 0);
+        expect(got.length).toBe(4);
+        expect(await inbox.quiet(100)).toEqual([]);
+
+        const seen: string[] = [];
+        let token = '';
+        let pages = 0;
+        do {
+          const page = await s.listDeadLetters(group, undefined, 3, token);
+          expect(page.deadLetters.length).toBeLessThanOrEqual(3);
+          seen.push(...page.deadLetters.map((d) => d.event.eventId));
+          token = page.nextPageToken;
+          pages++;
+        } while (token && pages < 10);
+        expect(pages).toBe(2);
+        expect(seen).toEqual(events.map((e) => e.event.eventId));
+
+        const onlyP1 = await s.listDeadLetters(group, new Set([p1]), 2, '');
+        expect(onlyP1.deadLetters.map((d) => d.event.eventId)).toEqual([events[0], events[2]].map((e) => e.event.eventId));
+        const rest = await s.listDeadLetters(group, new Set([p1]), 2, onlyP1.nextPageToken);
+        expect(rest.deadLetters.map((d) => d.event.eventId)).toEqual([events[3].event.eventId]);
+        expect(rest.nextPageToken).toBe('');
+
+        await expect(s.listDeadLetters(group, undefined, 3, 'not-a-token')).rejects.toBeInstanceOf(InvalidPageTokenError);
+
+        // Replay only p1's event d, and b only if the caller may see p2 (here it may not).
+        expect(await s.replayDeadLetters(group, new Set([p1]), [events[3].event.eventId, events[1].event.eventId])).toBe(1);
+        expect((await inbox.next()).event.eventId).toBe(events[3].event.eventId);
+        const left = await s.listDeadLetters(group, undefined, 10, '');
+        expect(left.deadLetters.map((d) => d.event.eventId)).toEqual([events[0], events[1], events[2]].map((e) => e.event.eventId));
+      });
+    });
+
+    describe('stats and close', () => {
+      it('reports lag and the age of the oldest unacked event per group', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const { c, inbox } = await consume(s, group);
+        await s.append([newEvent(page, 'a'), newEvent(page, 'b'), newEvent(page, 'a')]);
+        await inbox.take(2);
+        await sleep(60);
+        let st = (await s.stats()).find((g) => g.group === group);
+        expect(st?.lag).toBe(3);
+        expect(st?.oldestUnackedMs).toBeGreaterThanOrEqual(50);
+        await c.ack(ids(inbox.all));
+        await inbox.next();
+        await c.ack(ids(inbox.all));
+        st = (await s.stats()).find((g) => g.group === group);
+        expect(st).toEqual({ group, lag: 0, oldestUnackedMs: 0 });
+      });
+
+      it('close ends its consumers (onError) and refuses further use', async () => {
+        const s = await store();
+        const { errors } = await consume(s, uniqueName('g'));
+        await s.close();
+        expect(errors.length).toBe(1);
+        expect(errors[0]).toBeInstanceOf(EventStoreUnavailableError);
+        await expect(s.append([newEvent(uniqueName('p'), 'u')])).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        await expect(s.consume({ group: uniqueName('g'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      });
+    });
+
+    describe('order under concurrency', () => {
+      it('many conversations, several consumers, random ack delays: each conversation in stored order, never two of one out at once', async () => {
+        const s = await store({ ackDeadlineMs: 5_000 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const conversations = 12;
+        const perConversation = 8;
+        const expected = new Map<string, string[]>();
+        const events = [];
+        for (let i = 0; i < perConversation; i++) {
+          for (let k = 0; k < conversations; k++) {
+            const e = newEvent(page, `u${k}`);
+            events.push(e);
+            const list = expected.get(e.event.senderId) ?? [];
+            list.push(e.event.eventId);
+            expected.set(e.event.senderId, list);
+          }
+        }
+        const received = new Map<string, string[]>();
+        const outstanding = new Set<string>();
+        const violations: string[] = [];
+        let acked = 0;
+        let done!: () => void;
+        const finished = new Promise<void>((r) => (done = r));
+        const consumerOf = async () => {
+          let self: Consumer | undefined;
+          const onEvent = (d: DeliveredEvent) => {
+            const conv = d.event.senderId;
+            if (outstanding.has(conv)) violations.push(`two of ${conv} out at once`);
+            outstanding.add(conv);
+            const list = received.get(conv) ?? [];
+            list.push(d.event.eventId);
+            received.set(conv, list);
+            setTimeout(() => {
+              outstanding.delete(conv);
+              acked++;
+              void (self ? self.ack([d.event.eventId]) : Promise.resolve());
+              if (acked === events.length) done();
+            }, Math.random() * 15);
+          };
+          self = await s.consume({ group, pageIds: undefined, maxOutstanding: 3, start: { kind: 'latest' } }, onEvent, () => {});
+          consumers.push(self);
+          return self;
+        };
+        await Promise.all([consumerOf(), consumerOf(), consumerOf()]);
+        await s.append(events.slice(0, 40));
+        await s.append(events.slice(40));
+        await Promise.race([finished, sleep(15_000)]);
+        expect(violations).toEqual([]);
+        expect(acked).toBe(events.length);
+        for (const [conv, list] of expected) expect(received.get(conv), conv).toEqual(list);
+      });
+    });
+  });
+}

@@ -1,0 +1,416 @@
+import { credentials, Metadata, Server, ServerCredentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  EventServiceClient,
+  EventServiceService,
+  Subscribe,
+  type ListDeadLettersResponse,
+  type ReplayDeadLettersResponse,
+  type StreamEventsRequest,
+  type StreamEventsResponse,
+} from '../../gen/messenger/v1/events';
+import { decodeStatusDetails } from '../../src/errors/decode-status-details';
+import type { EventStoreOptions } from '../../src/events/event-store';
+import { MemoryEventStore } from '../../src/events/memory-event-store';
+import { createLogger } from '../../src/log/logger';
+import { accessInterceptor, CallerRegistry } from '../../src/server/access-interceptor';
+import { CallerAuthenticator, generateApiKey, hashApiKey } from '../../src/server/caller-auth';
+import { METHOD_ACCESS } from '../../src/server/method-access';
+import { eventServiceHandlers, type EventCaller } from '../../src/service/stream-events';
+import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
+
+// A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
+// grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
+
+const STORE_OPTIONS: EventStoreOptions = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3 };
+const silent = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
+
+interface Harness {
+  store: MemoryEventStore;
+  client: EventServiceClient;
+  /** What `callerOf` answers (undefined: no caller auth configured). */
+  caller: EventCaller | undefined;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function start(options: Partial<EventStoreOptions> = {}, withAccess?: { key: string; pages: string[] }): Promise<Harness> {
+  const store = new MemoryEventStore({ ...STORE_OPTIONS, ...options });
+  const callers = new CallerRegistry();
+  const h: Harness = { store, client: undefined as unknown as EventServiceClient, caller: undefined };
+  const server = withAccess
+    ? new Server({
+        interceptors: [
+          accessInterceptor({
+            auth: new CallerAuthenticator([{ name: 'orders', apiKeyHash: hashApiKey(withAccess.key), pages: withAccess.pages, ratePerSecond: 0 }]),
+            access: METHOD_ACCESS,
+            callers,
+            maxInFlightCalls: 100,
+            logger: silent(),
+          }),
+        ],
+      })
+    : new Server();
+  server.addService(EventServiceService, eventServiceHandlers({ store, logger: silent(), callerOf: (md) => (withAccess ? callers.callerOf(md) : h.caller) }));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  h.client = new EventServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  cleanups.push(async () => {
+    h.client.close();
+    server.forceShutdown();
+    await store.close();
+  });
+  return h;
+}
+
+interface Stream {
+  call: ClientDuplexStream<StreamEventsRequest, StreamEventsResponse>;
+  inbox: Inbox<StreamEventsResponse>;
+  /** The stream's final status. */
+  ended: Promise<StatusObject>;
+  /** Resolves when the server says the subscription is live (response headers). */
+  live: Promise<void>;
+  ack(...ids: string[]): void;
+  nack(ids: string[], delayMs?: number): void;
+}
+
+function open(h: Harness, subscribe: Partial<Subscribe> | undefined, md = new Metadata()): Stream {
+  const call = h.client.streamEvents(md);
+  const inbox = new Inbox<StreamEventsResponse>();
+  call.on('data', inbox.push);
+  call.on('error', () => {}); // the status below says it
+  const ended = new Promise<StatusObject>((resolve) => call.on('status', resolve));
+  const live = new Promise<void>((resolve) => call.on('metadata', () => resolve()));
+  call.write(subscribe ? { subscribe: Subscribe.fromPartial(subscribe) } : { ack: { eventIds: ['x'] } });
+  cleanups.push(() => call.cancel());
+  return {
+    call,
+    inbox,
+    ended,
+    live,
+    ack: (...ids) => call.write({ ack: { eventIds: ids } }),
+    nack: (ids, delayMs) =>
+      call.write({ nack: { eventIds: ids, delay: delayMs === undefined ? undefined : { seconds: String(Math.floor(delayMs / 1000)), nanos: (delayMs % 1000) * 1e6 } } }),
+  };
+}
+
+/** A subscribed stream (its group exists once this resolves). */
+async function subscribed(h: Harness, subscribe: Partial<Subscribe>, md?: Metadata): Promise<Stream> {
+  const s = open(h, subscribe, md);
+  await Promise.race([s.live, s.ended.then((st) => Promise.reject(new Error(`stream ended: ${st.code} ${st.details}`)))]);
+  return s;
+}
+
+const idOf = (r: StreamEventsResponse) => r.event!.eventId;
+const reasonOf = (st: StatusObject | ServiceError) => decodeStatusDetails(st.metadata).errorInfo?.reason;
+
+function unary<Res>(fn: (cb: (err: ServiceError | null, res?: Res) => void) => void): Promise<{ err: ServiceError | null; res?: Res }> {
+  return new Promise((resolve) => fn((err, res) => resolve({ err, res })));
+}
+
+describe('StreamEvents over a real grpc-js server', () => {
+  it('subscribes, receives, acks: an acked event is not delivered again; max_outstanding bounds what is out', async () => {
+    const h = await start();
+    const page = uniqueName('p');
+    const s = await subscribed(h, { consumerGroup: uniqueName('g'), maxOutstanding: 2 });
+    const events = [newEvent(page, 'a'), newEvent(page, 'b'), newEvent(page, 'c')];
+    await h.store.append(events);
+    const two = await s.inbox.take(2);
+    for (const r of two) {
+      expect(r.deliveryAttempt).toBe(1);
+      expect(r.event?.pageId).toBe(page);
+      expect(r.event?.receivedTime).toBeInstanceOf(Date);
+      expect(r.event?.kind?.$case).toBe('message');
+    }
+    s.ack(...two.map(idOf));
+    const third = await s.inbox.next();
+    s.ack(idOf(third));
+    expect([...two, third].map(idOf).sort()).toEqual(events.map((e) => e.event.eventId).sort());
+    expect(await s.inbox.quiet(700)).toEqual([]); // well past the 300 ms ack deadline
+  });
+
+  it('nack at once: delivered again with delivery_attempt 2; nack with a delay: after it, and the conversation waits', async () => {
+    const h = await start({ ackDeadlineMs: 5_000 });
+    const page = uniqueName('p');
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+    const x = [newEvent(page, 'x'), newEvent(page, 'x')];
+    await h.store.append(x);
+    const first = await s.inbox.next();
+    expect(idOf(first)).toBe(x[0].event.eventId);
+    s.nack([idOf(first)]);
+    const again = await s.inbox.next();
+    expect([idOf(again), again.deliveryAttempt]).toEqual([x[0].event.eventId, 2]);
+
+    const started = Date.now();
+    s.nack([idOf(again)], 500);
+    const y = newEvent(page, 'y');
+    await h.store.append([y]);
+    expect(idOf(await s.inbox.next())).toBe(y.event.eventId); // other conversations go on
+    const third = await s.inbox.next(3_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect([idOf(third), third.deliveryAttempt]).toEqual([x[0].event.eventId, 3]);
+    s.ack(idOf(third));
+    expect(idOf(await s.inbox.next())).toBe(x[1].event.eventId);
+  });
+
+  it('delivers an event again when its ack deadline passes', async () => {
+    const h = await start({ maxDeliveryAttempts: 10 });
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+    await h.store.append([newEvent(uniqueName('p'), 'u')]);
+    const first = await s.inbox.next();
+    const started = Date.now();
+    const again = await s.inbox.next(3_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(idOf(again)).toBe(idOf(first));
+    expect(again.deliveryAttempt).toBe(2);
+  });
+
+  it('a broken stream (the client cancels) gives its events back at once, to another consumer of the group', async () => {
+    const h = await start({ ackDeadlineMs: 30_000 });
+    const group = uniqueName('g');
+    const a = await subscribed(h, { consumerGroup: group });
+    await h.store.append([newEvent(uniqueName('p'), 'u')]);
+    const got = await a.inbox.next();
+    const b = await subscribed(h, { consumerGroup: group });
+    expect(await b.inbox.quiet(100)).toEqual([]);
+    const started = Date.now();
+    a.call.cancel();
+    const again = await b.inbox.next();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect([idOf(again), again.deliveryAttempt]).toEqual([idOf(got), 2]);
+  });
+
+  it('a client that half-closes ends its stream OK, and its events go back', async () => {
+    const h = await start({ ackDeadlineMs: 30_000 });
+    const group = uniqueName('g');
+    const a = await subscribed(h, { consumerGroup: group });
+    await h.store.append([newEvent(uniqueName('p'), 'u')]);
+    const got = await a.inbox.next();
+    a.call.end();
+    expect((await a.ended).code).toBe(status.OK);
+    const b = await subscribed(h, { consumerGroup: group });
+    const again = await b.inbox.next();
+    expect([idOf(again), again.deliveryAttempt]).toEqual([idOf(got), 2]);
+  });
+
+  it('two consumers of one group share the work; two groups each get everything', async () => {
+    const h = await start({ ackDeadlineMs: 5_000 });
+    const page = uniqueName('p');
+    const g1 = uniqueName('g1');
+    const a1 = await subscribed(h, { consumerGroup: g1 });
+    const a2 = await subscribed(h, { consumerGroup: g1 });
+    const b = await subscribed(h, { consumerGroup: uniqueName('g2') });
+    const events = Array.from({ length: 20 }, (_, i) => newEvent(page, `u${i}`));
+    await h.store.append(events);
+    const all = events.map((e) => e.event.eventId).sort();
+    expect((await b.inbox.take(20)).map(idOf).sort()).toEqual(all);
+    await sleep(100);
+    const shared = [...a1.inbox.all, ...a2.inbox.all].map(idOf);
+    expect(shared.sort()).toEqual(all); // each event to one consumer of the group
+    expect(a1.inbox.all.length).toBe(10);
+    expect(a2.inbox.all.length).toBe(10);
+  });
+
+  it('keeps each conversation in stored order under concurrency, never two of one conversation out at once', async () => {
+    const h = await start({ ackDeadlineMs: 10_000 });
+    const page = uniqueName('p');
+    const group = uniqueName('g');
+    const conversations = 15;
+    const perConversation = 6;
+    const expected = new Map<string, string[]>();
+    const events = [];
+    for (let i = 0; i < perConversation; i++) {
+      for (let k = 0; k < conversations; k++) {
+        const e = newEvent(page, `u${k}`);
+        events.push(e);
+        expected.set(e.event.senderId, [...(expected.get(e.event.senderId) ?? []), e.event.eventId]);
+      }
+    }
+    const received = new Map<string, string[]>();
+    const out = new Set<string>();
+    const violations: string[] = [];
+    let acked = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const streams = await Promise.all([0, 1, 2].map(() => subscribed(h, { consumerGroup: group, maxOutstanding: 4 })));
+    for (const s of streams) {
+      s.call.on('data', (r: StreamEventsResponse) => {
+        const conv = r.event!.senderId;
+        if (out.has(conv)) violations.push(`${conv}: two out at once`);
+        out.add(conv);
+        received.set(conv, [...(received.get(conv) ?? []), idOf(r)]);
+        setTimeout(() => {
+          out.delete(conv);
+          s.ack(idOf(r));
+          if (++acked === events.length) done();
+        }, Math.random() * 20);
+      });
+    }
+    for (let i = 0; i < events.length; i += 10) await h.store.append(events.slice(i, i + 10));
+    await Promise.race([finished, sleep(15_000)]);
+    expect(violations).toEqual([]);
+    expect(acked).toBe(events.length);
+    for (const [conv, list] of expected) expect(received.get(conv), conv).toEqual(list);
+    // Each stream did part of the work.
+    for (const s of streams) expect(s.inbox.all.length).toBeGreaterThan(0);
+  });
+
+  it('parks an event after max delivery attempts (the conversation moves on); ListDeadLetters shows it, ReplayDeadLetters brings it back', async () => {
+    const h = await start({ ackDeadlineMs: 5_000, maxDeliveryAttempts: 3 });
+    const page = uniqueName('p');
+    const group = uniqueName('g');
+    const s = await subscribed(h, { consumerGroup: group });
+    const x = [newEvent(page, 'x'), newEvent(page, 'x')];
+    await h.store.append(x);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const r = await s.inbox.next();
+      expect([idOf(r), r.deliveryAttempt]).toEqual([x[0].event.eventId, attempt]);
+      s.nack([idOf(r)]);
+    }
+    const next = await s.inbox.next();
+    expect(idOf(next)).toBe(x[1].event.eventId);
+    s.ack(idOf(next));
+
+    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 0, pageToken: '' }, cb));
+    expect(listed.err).toBeNull();
+    expect(listed.res?.deadLetters.map((d) => [d.event?.eventId, d.deliveryAttempts])).toEqual([[x[0].event.eventId, 3]]);
+    expect(listed.res?.deadLetters[0].parkedTime).toBeInstanceOf(Date);
+    expect(listed.res?.nextPageToken).toBe('');
+
+    const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: group, eventIds: [] }, cb));
+    expect(replayed.res?.replayed).toBe(1);
+    const back = await s.inbox.next();
+    expect([idOf(back), back.deliveryAttempt]).toEqual([x[0].event.eventId, 1]);
+    const after = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    expect(after.res?.deadLetters).toEqual([]);
+
+    const badToken = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: 'nope' }, cb));
+    expect(badToken.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(badToken.err?.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['page_token']);
+    const noGroup = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: '', eventIds: [] }, cb));
+    expect(noGroup.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(noGroup.err?.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['consumer_group']);
+  });
+
+  it('refuses a first request without subscribe, and a bad subscribe, with INVALID_ARGUMENT and a BadRequest', async () => {
+    const h = await start();
+    const noSubscribe = open(h, undefined);
+    const st = await noSubscribe.ended;
+    expect(st.code).toBe(status.INVALID_ARGUMENT);
+    expect(reasonOf(st)).toBe('INVALID_REQUEST');
+    expect(decodeStatusDetails(st.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['subscribe']);
+
+    const bad = open(h, { consumerGroup: 'has space', maxOutstanding: 1001, pageIds: [''] });
+    const st2 = await bad.ended;
+    expect(st2.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(st2.metadata).badRequest?.fieldViolations.map((v) => v.field).sort()).toEqual(
+      ['subscribe.consumer_group', 'subscribe.max_outstanding', 'subscribe.page_ids[0]'].sort(),
+    );
+    const long = open(h, { consumerGroup: 'g'.repeat(129) });
+    expect((await long.ended).code).toBe(status.INVALID_ARGUMENT);
+    // 128 characters of the allowed set are fine.
+    await subscribed(h, { consumerGroup: `a.b_c:d-${'9'.repeat(120)}` });
+
+    const twice = await subscribed(h, { consumerGroup: uniqueName('g') });
+    twice.call.write({ subscribe: Subscribe.fromPartial({ consumerGroup: 'again' }) });
+    const st3 = await twice.ended;
+    expect(st3.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(st3.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['subscribe']);
+  });
+
+  it('ends a stream its caller stopped reading (CONSUMER_NOT_READING) instead of piling redeliveries up, and gives its events back', async () => {
+    const h = await start({ ackDeadlineMs: 40, maxDeliveryAttempts: 1_000 });
+    const group = uniqueName('g');
+    const s = await subscribed(h, { consumerGroup: group, maxOutstanding: 1 });
+    s.call.pause(); // reads nothing more: HTTP/2 flow control fills up
+    const big = newEvent(uniqueName('p'), 'u');
+    big.event.rawJson = JSON.stringify({ text: 'x'.repeat(1024 * 1024) });
+    await h.store.append([big]);
+    // A few MB fill the socket and HTTP/2 windows within a second or so; then the bound is hit.
+    await sleep(3_000);
+    // The status waits behind the unsent responses: the caller sees it once it reads again.
+    s.call.resume();
+    const final = await s.ended;
+    expect(final.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(reasonOf(final)).toBe('CONSUMER_NOT_READING');
+    const other = await subscribed(h, { consumerGroup: group, maxOutstanding: 1 });
+    expect(idOf(await other.inbox.next())).toBe(big.event.eventId);
+  });
+
+  it('ends the stream UNAVAILABLE (EVENT_STORE_UNAVAILABLE, with RetryInfo) when the store goes away', async () => {
+    const h = await start();
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+    await h.store.close();
+    const st = await s.ended;
+    expect(st.code).toBe(status.UNAVAILABLE);
+    expect(reasonOf(st)).toBe('EVENT_STORE_UNAVAILABLE');
+    expect(decodeStatusDetails(st.metadata).retryInfo?.retryDelay?.seconds).toBe('1');
+    const late = open(h, { consumerGroup: uniqueName('g') });
+    expect(reasonOf(await late.ended)).toBe('EVENT_STORE_UNAVAILABLE');
+  });
+});
+
+describe('StreamEvents authorization', () => {
+  it('a caller granted 1001: 2002 is refused (PAGE_NOT_GRANTED); no page_ids means only 1001; dead letters only of 1001', async () => {
+    const h = await start({ ackDeadlineMs: 5_000, maxDeliveryAttempts: 1 });
+    h.caller = { name: 'orders', pages: new Set(['1001']) };
+    const refused = open(h, { consumerGroup: uniqueName('g'), pageIds: ['1001', '2002'] });
+    const st = await refused.ended;
+    expect(st.code).toBe(status.PERMISSION_DENIED);
+    expect(reasonOf(st)).toBe('PAGE_NOT_GRANTED');
+    expect(st.details).toContain('2002');
+
+    const group = uniqueName('g');
+    const s = await subscribed(h, { consumerGroup: group });
+    const mine = newEvent('1001', 'u');
+    const theirs = newEvent('2002', 'u');
+    await h.store.append([theirs, mine]);
+    const got = await s.inbox.next();
+    expect(idOf(got)).toBe(mine.event.eventId);
+    expect(await s.inbox.quiet(200)).toEqual([]);
+
+    // Park both in the group (1001's by this stream's nack, 2002's by an unrestricted consumer).
+    s.nack([idOf(got)]);
+    h.caller = undefined;
+    const all = await subscribed(h, { consumerGroup: group });
+    const other = await all.inbox.next();
+    expect(idOf(other)).toBe(theirs.event.eventId);
+    all.nack([idOf(other)]);
+    await sleep(100);
+    const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    expect(everything.res?.deadLetters.length).toBe(2);
+
+    h.caller = { name: 'orders', pages: new Set(['1001']) };
+    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: group, pageSize: 10, pageToken: '' }, cb));
+    expect(listed.res?.deadLetters.map((d) => d.event?.pageId)).toEqual(['1001']);
+    const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: group, eventIds: [] }, cb));
+    expect(replayed.res?.replayed).toBe(1);
+  });
+
+  it('with the gateway access interceptor: StreamEvents is declared, its subscribe.page_ids checked before the handler runs', async () => {
+    const key = generateApiKey();
+    const h = await start({}, { key, pages: ['1001'] });
+    const md = () => {
+      const m = new Metadata();
+      m.set('authorization', `Bearer ${key}`);
+      return m;
+    };
+    const refused = open(h, { consumerGroup: uniqueName('g'), pageIds: ['2002'] }, md());
+    const st = await refused.ended;
+    expect(st.code).toBe(status.PERMISSION_DENIED);
+    expect(reasonOf(st)).toBe('PAGE_NOT_GRANTED');
+
+    const unauthenticated = open(h, { consumerGroup: uniqueName('g') });
+    expect((await unauthenticated.ended).code).toBe(status.UNAUTHENTICATED);
+
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') }, md());
+    await h.store.append([newEvent('2002', 'u'), newEvent('1001', 'u')]);
+    expect((await s.inbox.next()).event?.pageId).toBe('1001');
+    expect(await s.inbox.quiet(150)).toEqual([]);
+    const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: 'g', pageSize: 1, pageToken: '' }, md(), cb));
+    expect(listed.err).toBeNull();
+  });
+});
