@@ -88,10 +88,9 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
   return json(res, 404, { error: `no such inbox API: ${method} ${url.pathname.slice(0, 100)}` });
 }
 
+// The event stream hears of the change from the board itself (inbox-server.ts).
 function chaosChanged(res: ServerResponse, ctx: InboxApiContext): void {
-  const pages = ctx.chaos.list();
-  ctx.events.send({ type: 'chaos', chaos: pages });
-  json(res, 200, { pages });
+  json(res, 200, { pages: ctx.chaos.list() });
 }
 
 /** The sandbox's customer API does the work (a signed webhook to the gateway); its answer is passed on. */

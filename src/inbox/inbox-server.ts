@@ -35,6 +35,7 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
   const unsubscribe = options.store.subscribe((conversation) =>
     events.send(conversation ? { type: 'conversation', conversation } : { type: 'cleared' }),
   );
+  const unsubscribeChaos = options.chaos.subscribe(() => events.send({ type: 'chaos', chaos: options.chaos.list() }));
   const ctx: InboxApiContext = { store: options.store, chaos: options.chaos, events, sandboxUrl: options.sandboxUrl };
   const server = createServer((req, res) => {
     handle(req, res, ctx, assets).catch((err: unknown) => {
@@ -53,6 +54,7 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
     });
   } catch (err) {
     unsubscribe();
+    unsubscribeChaos();
     events.close();
     throw err;
   }
@@ -64,6 +66,7 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
     close: () =>
       new Promise<void>((resolve) => {
         unsubscribe();
+        unsubscribeChaos();
         events.close();
         server.close(() => resolve());
         server.closeAllConnections();

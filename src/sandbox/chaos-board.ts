@@ -34,6 +34,13 @@ export interface ChaosEffect {
 /** The switches of every Page, kept in memory by one sandbox. */
 export class ChaosBoard {
   private readonly pages = new Map<string, PageChaos>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Called after every change: set, cleared, or a failure used up. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
 
   /** Sets a Page's switches (replacing them); returns why the value is refused, or undefined. */
   set(pageId: string, value: unknown): string | undefined {
@@ -41,6 +48,7 @@ export class ChaosBoard {
     if (typeof parsed === 'string') return parsed;
     if (parsed.failNext === undefined && parsed.latencyMs === undefined) this.pages.delete(pageId);
     else this.pages.set(pageId, parsed);
+    this.changed();
     return undefined;
   }
 
@@ -58,6 +66,7 @@ export class ChaosBoard {
   clear(pageId?: string): void {
     if (pageId === undefined) this.pages.clear();
     else this.pages.delete(pageId);
+    this.changed();
   }
 
   /** What a `/messages` call on `pageId` does, given its recipient's magic; uses up one failure. */
@@ -72,9 +81,20 @@ export class ChaosBoard {
       c.failNext.count--;
       if (c.failNext.count <= 0) delete c.failNext;
       if (c.failNext === undefined && c.latencyMs === undefined) this.pages.delete(pageId);
+      this.changed();
     }
     if (c.latencyMs) magic = { kind: 'delay', ms: c.latencyMs, ...(magic ? { then: magic } : {}) };
     return { magic, chaos };
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch {
+        // A listener's fault is the listener's.
+      }
+    }
   }
 }
 

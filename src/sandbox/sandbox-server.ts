@@ -215,7 +215,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     const started = Date.now();
     const outcome = await perform(res, effect.magic, ok, pageId, ctx.usage);
     if (outcome?.kind === 'graph-error' && effect.chaos) outcome.chaos = true;
-    return observe(outcome, Date.now() - started);
+    // Only a deliberate hold (delay- recipient, chaos latency) is worth showing.
+    const held = Date.now() - started;
+    return observe(outcome, effect.magic?.kind === 'delay' ? held : 0);
   }
   await perform(res, uploadMagic(parsed.file?.filename ?? uploadUrl(params)), ok, pageId, ctx.usage);
 }

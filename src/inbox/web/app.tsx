@@ -184,4 +184,7 @@ function Thread(props: { summary: InboxSummary; conversation: InboxConversation 
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// The server's "Loading" placeholder goes; Preact renders into an empty element.
+root.replaceChildren();
+render(<App />, root);
