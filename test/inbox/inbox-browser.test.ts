@@ -196,7 +196,7 @@ describe.skipIf(!run)('sandbox inbox in Chromium', () => {
     const chips = page.getByRole('group', { name: 'quick replies' }).getByRole('button');
     expect(await chips.allTextContents()).toEqual(['Yes', 'Not really']);
     // Every image loaded (none broken).
-    await expect.poll(() => page.evaluate(() => [...document.images].every((i) => i.complete && i.naturalWidth > 0))).toBe(true);
+    await expect.poll(() => page.locator('img').evaluateAll((imgs) => imgs.every((i) => (i as unknown as { complete: boolean; naturalWidth: number }).complete && (i as unknown as { naturalWidth: number }).naturalWidth > 0))).toBe(true);
 
     // mark_seen: the customer's side shows it.
     await gw.action({ pageId: PAGE_ID, recipient: { identifier: { $case: 'id', value: psid } }, action: SenderAction.SENDER_ACTION_MARK_SEEN });
@@ -301,14 +301,15 @@ describe.skipIf(!run)('sandbox inbox in Chromium', () => {
     const desktop = await newPage(1280, 860);
     await openConversation(desktop, '7001');
     await desktop.getByRole('group', { name: 'carousel' }).waitFor();
-    await desktop.evaluate(() => document.querySelector('.log')?.scrollTo({ top: 260 }));
+    await desktop.getByRole('group', { name: 'carousel' }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
     const d = await desktop.screenshot({ path: join(dir, 'inbox-desktop.png') });
     expect(d.subarray(1, 4).toString()).toBe('PNG');
     await desktop.close();
     const phone = await newPage(390, 844);
     await openConversation(phone, '7001');
     await phone.getByRole('button', { name: 'Back to the conversations' }).waitFor();
-    await phone.evaluate(() => document.querySelector('.log')?.scrollTo({ top: 99_999 }));
+    await phone.getByRole('textbox', { name: 'Reply as the customer' }).evaluate((e) => e.scrollIntoView({ block: 'end' }));
+    await phone.locator('.log').evaluate((e) => (e.scrollTop = e.scrollHeight));
     const p = await phone.screenshot({ path: join(dir, 'inbox-phone.png') });
     expect(p.subarray(1, 4).toString()).toBe('PNG');
     // On a phone the list is one tap away.

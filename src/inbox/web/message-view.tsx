@@ -58,8 +58,7 @@ function Media({ type, payload }: { type: string; payload: Obj }) {
   const name = decodeURIComponent(url.split('/').pop() || 'file');
   return (
     <a class="attachment file" href={url} target="_blank" rel="noopener noreferrer">
-      <span aria-hidden="true">📄 </span>
-      {name}
+      <span class="label">file</span> {name}
     </a>
   );
 }
