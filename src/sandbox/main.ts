@@ -33,23 +33,14 @@ async function main(): Promise<void> {
   const store = new ConversationStore();
   const sandbox = await startSandbox({ host: values.host, port, observer: store });
   logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
-  let inbox;
-  try {
-    inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
-  } catch (err) {
-    await sandbox.close();
-    const code = (err as { code?: string }).code;
-    process.stderr.write(`cannot listen on ${listen} (the inbox): ${code ?? (err as Error).message}; choose another address with --inbox-listen HOST:PORT\n`);
-    await flushLogger(logger);
-    process.exit(2);
-  }
-  logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
-
+  // The signal handlers come first: a SIGTERM while the inbox starts still stops cleanly.
+  const starting = startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    void Promise.all([inbox.close(), sandbox.close()]).then(async () => {
+    const inboxClosed = starting.then((inbox) => inbox.close(), () => undefined);
+    void Promise.all([inboxClosed, sandbox.close()]).then(async () => {
       logger.info({ signal }, 'sandbox stopped');
       await flushLogger(logger);
       process.exit(0);
@@ -57,6 +48,18 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  let inbox;
+  try {
+    inbox = await starting;
+  } catch (err) {
+    if (stopping) return;
+    await sandbox.close();
+    const code = (err as { code?: string }).code;
+    process.stderr.write(`cannot listen on ${listen} (the inbox): ${code ?? (err as Error).message}; choose another address with --inbox-listen HOST:PORT\n`);
+    await flushLogger(logger);
+    process.exit(2);
+  }
+  if (!stopping) logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
 }
 
 main().catch(async (err: unknown) => {
