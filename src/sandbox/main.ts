@@ -32,7 +32,6 @@ async function main(): Promise<void> {
   const listen = inboxListen === undefined ? SANDBOX_INBOX_LISTEN : listenAddress(inboxListen, values['inbox-listen'] ? '--inbox-listen' : 'GATEWAY_INBOX_LISTEN');
   const store = new ConversationStore();
   const sandbox = await startSandbox({ host: values.host, port, observer: store });
-  logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
   // The signal handlers come first: a SIGTERM while the inbox starts still stops cleanly.
   const starting = startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
   let stopping = false;
@@ -59,7 +58,10 @@ async function main(): Promise<void> {
     await flushLogger(logger);
     process.exit(2);
   }
-  if (!stopping) logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
+  if (stopping) return;
+  // Logged once both listen, so that whoever waits for the first line finds everything up.
+  logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
+  logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
 }
 
 main().catch(async (err: unknown) => {
