@@ -93,6 +93,14 @@ export interface LimitsConfig {
   maxConcurrentStreams: number;
   /** Calls in progress in the whole gateway; beyond it RESOURCE_EXHAUSTED at once. */
   maxInFlightCalls: number;
+  /** Calls in progress of one authenticated caller (default: half of maxInFlightCalls), so one caller cannot take them all. */
+  maxInFlightPerCaller: number;
+  /** Open Health/Watch streams in the whole gateway; beyond it RESOURCE_EXHAUSTED TOO_MANY_CALLS. */
+  maxWatchStreams: number;
+  /** Open Health/Watch streams per client connection. */
+  maxWatchStreamsPerConnection: number;
+  /** A client stream (UploadAttachment, SendMessages) with no message from the client this long is ended (CLIENT_STREAM_IDLE). */
+  streamIdleMs: number;
 }
 
 /** Idempotency, retries, page rate limits and bulk streams (see README "Safe delivery"). */
@@ -147,7 +155,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   },
   store: {},
   callers: [],
-  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000 },
+  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
   events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5 },
 };

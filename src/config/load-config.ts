@@ -274,13 +274,19 @@ function tls(p: Problems, value: unknown, env: Env): NonNullable<GatewayConfig['
 function limits(p: Problems, value: unknown): LimitsConfig {
   const d = DEFAULT_CONFIG.limits;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls']);
-  const n = (key: keyof LimitsConfig, min: number, max: number) => optional(p, o[key], `limits.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  const o = section(p, value, 'limits', ['maxRequestBytes', 'maxUploadBytes', 'maxConcurrentStreams', 'maxInFlightCalls', 'maxInFlightPerCaller', 'maxWatchStreams', 'maxWatchStreamsPerConnection', 'streamIdleMs']);
+  const n = (key: keyof LimitsConfig, min: number, max: number, fallback = d[key]) => optional(p, o[key], `limits.${key}`, (v, k) => int(v, k, min, max), fallback);
+  const maxInFlightCalls = n('maxInFlightCalls', 1, 1_000_000);
   return {
     maxRequestBytes: n('maxRequestBytes', 1024, 64 * 1024 * 1024),
     maxUploadBytes: n('maxUploadBytes', 1, 25 * 1024 * 1024),
     maxConcurrentStreams: n('maxConcurrentStreams', 1, 100_000),
-    maxInFlightCalls: n('maxInFlightCalls', 1, 1_000_000),
+    maxInFlightCalls,
+    // By default one caller may hold half of the gateway's calls, never all of them.
+    maxInFlightPerCaller: n('maxInFlightPerCaller', 1, 1_000_000, Math.max(1, Math.floor(maxInFlightCalls / 2))),
+    maxWatchStreams: n('maxWatchStreams', 0, 1_000_000),
+    maxWatchStreamsPerConnection: n('maxWatchStreamsPerConnection', 0, 100_000),
+    streamIdleMs: n('streamIdleMs', 100, 3_600_000),
   };
 }
 
@@ -294,6 +300,15 @@ function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
   const url = p.check(() => {
     const u = str(r.url, 'store.redis.url', env);
     if (!/^rediss?:\/\//.test(u)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
+    // Checked here, not by the Redis client at start (whose error quoted the URL, password included).
+    let url: URL;
+    try {
+      url = new URL(u);
+    } catch {
+      throw new ConfigError('store.redis.url', 'is not a valid URL: write redis://[:password@]host:port[/db] (percent-encode special characters of the password)');
+    }
+    if (!url.hostname) throw new ConfigError('store.redis.url', 'has no host: write redis://[:password@]host:port[/db]');
+    if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new ConfigError('store.redis.url', 'the path must be a database number (/0, /1, ...)');
     return u;
   }, '');
   const keyPrefix = optional(p, r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');

@@ -2,6 +2,7 @@ import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOp
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection';
+import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
 
@@ -12,6 +13,8 @@ export interface DeliveryStoresConfig {
   rateLimit: RateLimitOptions;
   /** Base prefix of Redis keys (default `mgw:`): idempotency under `<prefix>idem:`, rate limits under `<prefix>rate:`. */
   keyPrefix?: string;
+  /** The outbox of outcomes Redis could not take (Redis only). */
+  outbox?: OutboxOptions;
   /** Redis connection tuning and background error reporting. */
   redis?: RedisConnectionOptions;
 }
@@ -20,6 +23,12 @@ export interface DeliveryStoresConfig {
 export interface DeliveryStores {
   idempotency: IdempotencyStore;
   rateLimiter: PageRateLimiter;
+  /**
+   * With Redis: a caller's rate shared by every replica (a token bucket per caller name on Redis's
+   * clock); resolves the wait in ms when over the rate, undefined when a token was taken; rejects
+   * (StoreUnavailableError) when Redis fails. Undefined without Redis.
+   */
+  callerRate?: (name: string, ratePerSecond: number) => Promise<number | undefined>;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
   close(): Promise<void>;
@@ -41,14 +50,27 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
   }
   const redis = await connectRedis(config.redisUrl, config.redis);
   const prefix = config.keyPrefix ?? 'mgw:';
-  const idempotency = new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` });
+  // An outcome Redis could not take waits in a bounded local outbox, retried until Redis is back.
+  const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` }), config.outbox);
   const rateLimiter = new RedisRateLimiter(redis, { ...config.rateLimit, keyPrefix: `${prefix}rate:` });
+  // One limiter per distinct caller rate (callers are configured, so this is bounded); never waits.
+  const callerLimiters = new Map<number, RedisRateLimiter>();
+  const callerRate = async (name: string, ratePerSecond: number): Promise<number | undefined> => {
+    let limiter = callerLimiters.get(ratePerSecond);
+    if (!limiter) {
+      limiter = new RedisRateLimiter(redis, { defaultPerSecond: ratePerSecond, mediaPerSecond: ratePerSecond, maxWaitMs: 0, maxQueue: 0, keyPrefix: `${prefix}caller:` });
+      callerLimiters.set(ratePerSecond, limiter);
+    }
+    const token = await limiter.acquire(name, 'default', undefined);
+    return token.ok ? undefined : Math.max(1, token.retryAfterMs);
+  };
   return {
     idempotency,
     rateLimiter,
+    callerRate,
     backend: 'redis',
     close: async () => {
-      await Promise.all([idempotency.close(), rateLimiter.close()]);
+      await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
       await closeRedis(redis);
     },
   };

@@ -40,6 +40,8 @@ export interface IdempotencyStore {
   claim(key: string, fingerprint: string): Promise<ClaimResult>;
   complete(key: string, fingerprint: string, outcome: StoredOutcome): Promise<void>;
   release(key: string, fingerprint: string): Promise<void>;
+  /** Keeps a pending claim of this request alive for `ttlMs` more (a send still running); nothing if it is done or not ours. */
+  extend(key: string, fingerprint: string, ttlMs: number): Promise<void>;
   wait(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult>;
   close(): Promise<void>;
 }

@@ -62,6 +62,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.notify(key, { kind: 'released' });
   }
 
+  async extend(key: string, fingerprint: string, ttlMs: number): Promise<void> {
+    const entry = this.live(key);
+    if (entry?.state === 'pending' && entry.fingerprint === fingerprint) entry.expiresAt = Math.max(entry.expiresAt, this.now() + ttlMs);
+  }
+
   wait(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult> {
     const entry = this.live(key);
     if (!entry) return Promise.resolve({ kind: 'released' });

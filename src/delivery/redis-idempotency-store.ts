@@ -44,6 +44,13 @@ if cur[1] == 'p' and cur[2] == ARGV[1] then return redis.call('DEL', KEYS[1]) en
 return 0
 `);
 
+// Extends a pending claim of this request (never a finished one, never another request's).
+const EXTEND = new RedisScript(`
+local cur = redis.call('HMGET', KEYS[1], 's', 'fp')
+if cur[1] == 'p' and cur[2] == ARGV[1] and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);
+
 /**
  * The idempotency store shared by gateway replicas: state lives in Redis (so replays also survive a
  * restart), expiry is Redis's own PX, and claims are Lua scripts. Redis failures reject with
@@ -79,6 +86,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, fingerprint: string): Promise<void> {
     await storeCall('release', () => RELEASE.run(this.redis, [this.prefix + key], [fingerprint]));
+  }
+
+  async extend(key: string, fingerprint: string, ttlMs: number): Promise<void> {
+    await storeCall('extend', () => EXTEND.run(this.redis, [this.prefix + key], [fingerprint, ttlMs]));
   }
 
   wait(key: string, fingerprint: string, deadline: number, signal?: CancelSignal): Promise<WaitResult> {

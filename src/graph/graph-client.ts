@@ -61,8 +61,11 @@ export class GraphClient {
       fields.appsecret_proof = proof.appsecret_proof;
       if (proof.appsecret_time !== undefined) fields.appsecret_time = String(proof.appsecret_time);
     }
-    const { boundary, body, length } = multipart(fields, file);
-    return this.post(path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds);
+    // graph.timeoutMs bounds Graph's answer, from the moment the whole body is out: how fast the
+    // client streams the file is the client's (its idle bound), not Graph's.
+    const sent: BodyEnd = {};
+    const { boundary, body, length } = multipart(fields, file, () => sent.onEnd?.());
+    return this.post(path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, sent);
   }
 
   async close(): Promise<void> {
@@ -98,8 +101,10 @@ export class GraphClient {
     body: string | Readable,
     contentLength: number | undefined,
     bounds: CallBounds,
+    bodyEnd?: BodyEnd,
   ): Promise<GraphOutcome> {
-    const timeoutMs = Math.min(this.config.timeoutMs, bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now());
+    const left = bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now();
+    const timeoutMs = Math.min(this.config.timeoutMs, left);
     if (timeoutMs <= 0) return Promise.resolve({ kind: 'timeout', timeoutMs: 0, maybeDelivered: false });
     if (bounds.signal?.aborted) return Promise.resolve({ kind: 'cancelled' });
     const headers: Record<string, string> = { authorization: creds.authorization, 'content-type': contentType };
@@ -112,7 +117,11 @@ export class GraphClient {
             resolve(outcome);
           }
         : resolve;
-      const handler = new GraphCallHandler(settle, timeoutMs, bounds.signal);
+      // A streamed body: until it is all sent only the caller's deadline bounds the call; then graph.timeoutMs starts.
+      const handler = new GraphCallHandler(settle, bodyEnd ? left : timeoutMs, bounds.signal, bodyEnd !== undefined);
+      if (bodyEnd) {
+        bodyEnd.onEnd = () => handler.rearm(Math.min(this.config.timeoutMs, bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now()));
+      }
       this.pool().dispatch({ method: 'POST', path, headers, body }, handler);
     });
   }
@@ -132,19 +141,30 @@ class GraphCallHandler {
   private headers: IncomingHttpHeaders = {};
   private chunks: Buffer[] = [];
   private size = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private readonly onCancel: (() => void) | undefined;
 
   constructor(
     private readonly resolve: (outcome: GraphOutcome) => void,
-    private readonly timeoutMs: number,
+    private timeoutMs: number,
     private readonly signal: CancelSignal | undefined,
+    /** The body is still streaming: a timeout now means Graph never got the whole request. */
+    private streaming = false,
   ) {
-    this.timer = setTimeout(() => this.stop(TIMEOUT), timeoutMs);
+    if (Number.isFinite(timeoutMs)) this.timer = setTimeout(() => this.stop(TIMEOUT), timeoutMs);
     if (signal) {
       this.onCancel = () => this.stop(CANCELLED);
       signal.addEventListener('abort', this.onCancel, { once: true });
     }
+  }
+
+  /** The body is all sent: Graph now has `timeoutMs` to answer. */
+  rearm(timeoutMs: number): void {
+    if (this.settled) return;
+    this.streaming = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timeoutMs = Math.max(0, timeoutMs);
+    this.timer = setTimeout(() => this.stop(TIMEOUT), this.timeoutMs);
   }
 
   onConnect(abort: (reason: Error) => void): void {
@@ -190,7 +210,7 @@ class GraphCallHandler {
   private stop(reason: UpstreamAbort): void {
     if (this.settled) return;
     this.reason = reason;
-    this.settle(reason === CANCELLED ? { kind: 'cancelled' } : { kind: 'timeout', timeoutMs: this.timeoutMs, maybeDelivered: true });
+    this.settle(reason === CANCELLED ? { kind: 'cancelled' } : { kind: 'timeout', timeoutMs: this.timeoutMs, maybeDelivered: !this.streaming });
     this.abortRequest?.(reason);
   }
 
@@ -244,7 +264,12 @@ function describe(err: unknown, code: string): string {
   return code ? `${code}: ${message}` : message;
 }
 
-function multipart(fields: Record<string, string>, file: FilePart): { boundary: string; body: AsyncIterable<Uint8Array>; length?: number } {
+/** Told when a streamed request body has been handed over whole. */
+interface BodyEnd {
+  onEnd?: () => void;
+}
+
+function multipart(fields: Record<string, string>, file: FilePart, onEnd: () => void): { boundary: string; body: AsyncIterable<Uint8Array>; length?: number } {
   const boundary = `----messenger-gateway-${randomBytes(12).toString('hex')}`;
   let head = '';
   for (const [name, value] of Object.entries(fields)) {
@@ -259,6 +284,7 @@ function multipart(fields: Record<string, string>, file: FilePart): { boundary: 
     yield headBytes;
     yield* file.data;
     yield tailBytes;
+    onEnd();
   }
   const length = file.size === undefined ? undefined : headBytes.length + file.size + tailBytes.length;
   return { boundary, body: body(), length };

@@ -53,8 +53,9 @@ async function main(): Promise<void> {
   } catch (err) {
     if (stopping) return;
     await sandbox.close();
-    const code = (err as { code?: string }).code;
-    process.stderr.write(`cannot listen on ${listen} (the inbox): ${code ?? (err as Error).message}; choose another address with --inbox-listen HOST:PORT\n`);
+    // As the gateway says it: the address itself is not repeated (it may come from the environment).
+    const code = (err as { code?: string }).code ?? 'the port cannot be bound';
+    process.stderr.write(`cannot listen on the configured address (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT\n`);
     await flushLogger(logger);
     process.exit(2);
   }

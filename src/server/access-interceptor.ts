@@ -34,7 +34,21 @@ export interface AccessOptions {
   access: ReadonlyMap<string, MethodAccess>;
   callers: CallerRegistry;
   maxInFlightCalls: number;
+  /** Calls in flight of one authenticated caller. */
+  maxInFlightPerCaller: number;
+  /**
+   * A rate shared by every replica (Redis): resolves the wait in ms when the caller is over its rate,
+   * undefined when a token was taken. Without it (or when it fails) the rate is this process's own.
+   */
+  sharedRate?: (caller: Caller) => Promise<number | undefined>;
+  /** Open Health/Watch streams: in the whole gateway, and per client connection. */
+  maxWatchStreams: number;
+  maxWatchStreamsPerConnection: number;
   logger: Logger;
+}
+
+function overRateFailure(c: Caller, wait: number): Failure {
+  return gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.CALLER_RATE_LIMITED, `caller ${c.name} is over its ${c.ratePerSecond} messages/s`, { retryAfterMs: wait });
 }
 
 /**
@@ -45,6 +59,15 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
   let inFlight = 0;
   const buckets = new Map<string, { tokens: number; at: number }>();
 
+  const byCaller = new Map<string, number>();
+  const shared = opts.sharedRate;
+  /** The wait in ms when the caller is over its rate (a promise only with a shared rate), else undefined. */
+  const takeToken = (caller: Caller): number | undefined | Promise<number | undefined> => {
+    if (caller.ratePerSecond <= 0) return undefined;
+    if (!shared) return overRate(caller);
+    // Redis unreachable: this replica's own bucket still holds the caller to its rate here.
+    return shared(caller).catch(() => overRate(caller));
+  };
   const overRate = (caller: Caller): number | undefined => {
     if (caller.ratePerSecond <= 0) return undefined;
     const now = Date.now();
@@ -59,24 +82,89 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
     return Math.ceil(((1 - b.tokens) / caller.ratePerSecond) * 1000);
   };
 
+  // Open Watch streams, in all and by peer (one client connection: its address and port).
+  let watches = 0;
+  const watchesByPeer = new Map<string, number>();
+  const watchBounded = (call: Parameters<ServerInterceptor>[1]) => {
+    let peer: string | undefined;
+    const release = () => {
+      if (peer === undefined) return;
+      watches--;
+      const n = (watchesByPeer.get(peer) ?? 1) - 1;
+      if (n <= 0) watchesByPeer.delete(peer);
+      else watchesByPeer.set(peer, n);
+      peer = undefined;
+    };
+    return new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata: Metadata, mdNext) {
+            const from = call.getPeer();
+            const mine = watchesByPeer.get(from) ?? 0;
+            if (watches >= opts.maxWatchStreams || mine >= opts.maxWatchStreamsPerConnection) {
+              const bound = watches >= opts.maxWatchStreams ? `${opts.maxWatchStreams} open Health Watch streams in all` : `${opts.maxWatchStreamsPerConnection} open Health Watch streams per connection`;
+              call.sendStatus(encodeFailure(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CALLS, `the gateway is at its bound of ${bound}; use Check, or fewer Watch streams`, { retryAfterMs: 1000 })));
+              return;
+            }
+            peer = from;
+            watches++;
+            watchesByPeer.set(from, mine + 1);
+            mdNext(metadata);
+          },
+          onCancel() {
+            release();
+          },
+        });
+      },
+      sendStatus(s, next) {
+        release();
+        next(s);
+      },
+    });
+  };
+
   return (descriptor, call) => {
     const path = descriptor.path;
     const access = opts.access.get(path);
-    if (access?.kind === 'public') return new ServerInterceptingCall(call);
+    if (access?.kind === 'public') return access.watch ? watchBounded(call) : new ServerInterceptingCall(call);
     let counted = false;
     let caller: Caller | undefined;
+    let callerCounted: string | undefined;
     let refused = false;
+    let cancelled = false;
     const release = () => {
       if (counted) {
         counted = false;
         inFlight--;
       }
+      if (callerCounted !== undefined) {
+        const n = (byCaller.get(callerCounted) ?? 1) - 1;
+        if (n <= 0) byCaller.delete(callerCounted);
+        else byCaller.set(callerCounted, n);
+        callerCounted = undefined;
+      }
     };
+    const perMessage = access?.kind === 'page' && access.perMessage === true;
     const refuse = (failure: Failure, fields: Record<string, unknown> = {}) => {
       refused = true;
       release();
       opts.logger.warn({ method: path.slice(0, 200), grpc_code: status[failure.code], caller: caller?.name, reason: reasonName(failure.reason), ...fields }, 'call refused');
       call.sendStatus(encodeFailure(failure));
+    };
+    // Only streams of sends need it: no closure for the unary hot path.
+    const holdForToken = !perMessage ? undefined : (c: Caller, message: unknown, msgNext: (m: unknown) => void): void => {
+      const attempt = () => {
+        if (refused || cancelled) return;
+        const wait = takeToken(c);
+        if (wait instanceof Promise) void wait.then(after);
+        else after(wait);
+      };
+      const after = (wait: number | undefined) => {
+        if (refused || cancelled) return;
+        if (wait === undefined) msgNext(message);
+        else setTimeout(attempt, Math.max(1, wait));
+      };
+      attempt();
     };
     return new ServerInterceptingCall(call, {
       start(next) {
@@ -98,9 +186,26 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
               if (!result.ok) return refuse(gatewayFailure(status.UNAUTHENTICATED, ErrorReason.CALLER_UNAUTHENTICATED, result.why));
               caller = result.caller;
               opts.callers.set(metadata, caller);
-              const wait = overRate(caller);
-              if (wait !== undefined) {
-                return refuse(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.CALLER_RATE_LIMITED, `caller ${caller.name} is over its ${caller.ratePerSecond} calls/s`, { retryAfterMs: wait }));
+              // One caller may hold its share of the calls in flight, never all of them.
+              const mine = byCaller.get(caller.name) ?? 0;
+              if (mine >= opts.maxInFlightPerCaller) {
+                return refuse(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CALLS, `caller ${caller.name} is at its share of ${opts.maxInFlightPerCaller} calls in flight`, { retryAfterMs: 1000 }));
+              }
+              byCaller.set(caller.name, mine + 1);
+              callerCounted = caller.name;
+              // A stream of sends counts each message instead (onReceiveMessage).
+              if (!perMessage) {
+                const c = caller;
+                const wait = takeToken(c);
+                if (wait instanceof Promise) {
+                  void wait.then((w) => {
+                    if (refused) return;
+                    if (w !== undefined) refuse(overRateFailure(c, w));
+                    else mdNext(metadata);
+                  });
+                  return;
+                }
+                if (wait !== undefined) return refuse(overRateFailure(c, wait));
               }
             }
             mdNext(metadata);
@@ -113,10 +218,14 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
                 const shown = page.length > 64 ? `${page.slice(0, 64)}…` : page;
                 return refuse(gatewayFailure(status.PERMISSION_DENIED, ErrorReason.PAGE_NOT_GRANTED, `caller ${caller.name} may not use page ${shown}`), { page: shown });
               }
+              // Each message of a bulk stream is a send: it waits for the caller's token. grpc-js
+              // reads the next message only once this one is passed on, so order and flow control hold.
+              if (holdForToken && caller.ratePerSecond > 0) return holdForToken(caller, message, msgNext);
             }
             msgNext(message);
           },
           onCancel() {
+            cancelled = true;
             release();
           },
         });

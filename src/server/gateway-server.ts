@@ -23,7 +23,8 @@ import { accessInterceptor, CallerRegistry } from './access-interceptor';
 import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
-import { registerSecret } from '../redaction/secret-redaction';
+import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
+import { ConfigError } from '../config/load-config';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
@@ -98,7 +99,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const graph = new GraphClient(graphConfig);
   opened.push(() => graph.close());
   let delivery: DeliveryStores;
-  let receiving: Receiving;
   try {
     delivery = await createDeliveryStores({
       redisUrl: config.store.redis?.url,
@@ -106,13 +106,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
     });
-    opened.push(() => delivery.close());
+  } catch (err) {
+    await undo();
+    throw redisStartError(config.store.redis?.url ?? '', err);
+  }
+  opened.push(() => delivery.close());
+  let receiving: Receiving;
+  try {
     receiving = await startReceiving(config, logger);
-    opened.push(() => receiving.close());
   } catch (err) {
     await undo();
     throw err;
   }
+  opened.push(() => receiving.close());
   // The sandbox plays the customer through the gateway's own webhook listener.
   if (sandbox && receiving.webhook && config.webhook) sandbox.setCustomer({ webhookUrl: receiving.webhook.url, appSecret: config.webhook.appSecret });
   const callers = new CallerRegistry();
@@ -126,13 +132,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     delivery: config.delivery,
     graphTimeoutMs: graphConfig.timeoutMs,
     maxUploadBytes: config.limits.maxUploadBytes,
+    streamIdleMs: config.limits.streamIdleMs,
     sandbox: config.sandbox,
     callerOf: (metadata) => callers.nameOf(metadata),
   };
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
     'grpc.max_concurrent_streams': config.limits.maxConcurrentStreams,
-    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, logger })],
+    interceptors: [accessInterceptor({ auth, access: METHOD_ACCESS, callers, maxInFlightCalls: config.limits.maxInFlightCalls, maxInFlightPerCaller: config.limits.maxInFlightPerCaller, sharedRate: sharedCallerRate(delivery), maxWatchStreams: config.limits.maxWatchStreams, maxWatchStreamsPerConnection: config.limits.maxWatchStreamsPerConnection, logger })],
   });
   server.addService(
     MessengerServiceService,
@@ -164,7 +171,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
   } catch (err) {
     await undo();
-    throw listenErrorOf(config.listen, err) ?? err;
+    throw listenErrorOf(config.listen, err);
   }
   if (config.sandbox && config.inbox && sandbox && inboxStore) {
     try {
@@ -218,6 +225,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     return stopping;
   };
   return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown };
+}
+
+/** The callers' rates shared through Redis, when Redis is configured. */
+function sharedCallerRate(delivery: DeliveryStores): ((caller: { name: string; ratePerSecond: number }) => Promise<number | undefined>) | undefined {
+  const rate = delivery.callerRate;
+  return rate ? (caller) => rate(caller.name, caller.ratePerSecond) : undefined;
+}
+
+/** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */
+function redisStartError(url: string, err: unknown): ConfigError {
+  let where = 'the configured Redis';
+  try {
+    const u = new URL(url);
+    where = `Redis at ${u.protocol}//${u.host}`;
+  } catch {
+    // the config check parsed it; nothing to show otherwise
+  }
+  const code = (err as { code?: string } | null)?.code;
+  const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');
+  return new ConfigError('store.redis.url', `${where} did not answer (${reason}): start Redis there, or correct store.redis.url`);
 }
 
 /** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */

@@ -1,13 +1,17 @@
-/** The gateway could not listen on its address: a mistake of the operator, reported in one line (exit 2). */
+/**
+ * The gateway could not listen on its address: a mistake of the operator, reported in one line (exit 2).
+ * The address itself is not repeated: whatever `${ENV}` put into `listen` (a secret, by mistake) stays out of logs.
+ */
 export class ListenError extends Error {
   override name = 'ListenError';
   constructor(readonly listen: string, reason: string, what: ListenerName = 'grpc') {
-    super(`cannot listen on ${listen}${what === 'grpc' ? '' : ` (the ${what} listener)`}: ${reason}; choose another address with ${HOW[what]}`);
+    super(`cannot listen on the configured address (${KEY[what]}): ${reason}; choose another address with ${HOW[what]}`);
   }
 }
 
 /** The gateway's listeners, and how each address is changed. */
 export type ListenerName = 'grpc' | 'webhook' | 'inbox';
+const KEY: Record<ListenerName, string> = { grpc: 'listen', webhook: 'webhook.listen', inbox: 'inbox listen' };
 const HOW: Record<ListenerName, string> = {
   grpc: '--listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
   webhook: '--webhook-listen HOST:PORT (or GATEWAY_WEBHOOK_LISTEN, or "webhook.listen" in the config)',
@@ -20,9 +24,9 @@ const REASONS: [RegExp, string][] = [
   [/EACCES/, 'permission denied (EACCES): ports below 1024 need privileges'],
 ];
 
-/** A ListenError for grpc-js's bind failure when its cause is the address, else undefined (an unexpected failure). */
-export function listenErrorOf(listen: string, err: unknown, what: ListenerName = 'grpc'): ListenError | undefined {
+/** A ListenError for a bind failure; its message (which quotes the address) is never repeated. */
+export function listenErrorOf(listen: string, err: unknown, what: ListenerName = 'grpc'): ListenError {
   const message = err instanceof Error ? `${err.message} ${(err as { code?: string }).code ?? ''}` : String(err);
-  const reason = REASONS.find(([re]) => re.test(message))?.[1];
-  return reason === undefined ? undefined : new ListenError(listen, reason, what);
+  const reason = REASONS.find(([re]) => re.test(message))?.[1] ?? 'the host does not resolve to an address of this machine, or the port cannot be bound';
+  return new ListenError(listen, reason, what);
 }

@@ -7,13 +7,21 @@ import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequ
  * closed until someone says how its Page is found.
  */
 export type MethodAccess =
-  /** Probes and tooling (health, reflection): no credentials, never counted. */
-  | { kind: 'public' }
+  /**
+   * Probes and tooling (health, reflection): no credentials, never counted against callers.
+   * `watch`: a server stream that stays open (Health/Watch), bounded in number, in all and per connection.
+   */
+  | { kind: 'public'; watch?: true }
   /**
    * A caller's call for Pages: each request message names the Pages it acts for (none: this
    * message names none), and every one must be granted to the caller.
    */
-  | { kind: 'page'; pagesOf(message: unknown): readonly string[] };
+  | {
+      kind: 'page';
+      pagesOf(message: unknown): readonly string[];
+      /** Each request message is one send (SendMessages): the caller's rate counts messages, not the call. */
+      perMessage?: true;
+    };
 
 const NONE: readonly string[] = [];
 
@@ -31,6 +39,11 @@ function pages<T>(of: (message: T) => readonly string[] | undefined): MethodAcce
   return { kind: 'page', pagesOf: (message) => (message === undefined || message === null ? NONE : of(message as T) ?? NONE) };
 }
 
+/** A page method whose every request message is one send. */
+function perMessage(access: MethodAccess): MethodAccess {
+  return access.kind === 'page' ? { ...access, perMessage: true } : access;
+}
+
 const M = MessengerServiceService;
 const E = EventServiceService;
 const PUBLIC: MethodAccess = { kind: 'public' };
@@ -40,7 +53,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [M.sendMessage.path, page<SendMessageRequest>((m) => m.pageId)],
   [M.sendSenderAction.path, page<SendSenderActionRequest>((m) => m.pageId)],
   // Every message of the stream is checked: each names its own Page.
-  [M.sendMessages.path, page<SendMessagesRequest>((m) => m.message?.pageId)],
+  [M.sendMessages.path, perMessage(page<SendMessagesRequest>((m) => m.message?.pageId))],
   // The Page is in the first message (metadata); chunks name none.
   [M.uploadAttachment.path, page<UploadAttachmentRequest>((m) => (m.part?.$case === 'metadata' ? m.part.value.pageId : undefined))],
   // The Pages a consumer asks for are in its first message (subscribe); acks and nacks name
@@ -50,7 +63,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [E.listDeadLetters.path, pages(() => NONE)],
   [E.replayDeadLetters.path, pages(() => NONE)],
   ['/grpc.health.v1.Health/Check', PUBLIC],
-  ['/grpc.health.v1.Health/Watch', PUBLIC],
+  ['/grpc.health.v1.Health/Watch', { kind: 'public', watch: true }],
   ['/grpc.health.v1.Health/List', PUBLIC],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', PUBLIC],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', PUBLIC],

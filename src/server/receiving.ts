@@ -27,7 +27,7 @@ export async function startReceiving(config: GatewayConfig, logger: Logger): Pro
       webhook = await startWebhookServer(config.webhook, store, logger);
     } catch (err) {
       await store.close();
-      throw listenErrorOf(config.webhook.listen, err, 'webhook') ?? err;
+      throw listenErrorOf(config.webhook.listen, err, 'webhook');
     }
   }
   return {

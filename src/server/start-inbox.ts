@@ -10,7 +10,7 @@ export async function startSandboxInbox(listen: string, store: ConversationStore
   try {
     inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
   } catch (err) {
-    throw listenErrorOf(listen, err, 'inbox') ?? err;
+    throw listenErrorOf(listen, err, 'inbox');
   }
   logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
   return inbox;

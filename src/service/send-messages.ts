@@ -2,14 +2,14 @@ import { status, type handleBidiStreamingCall, type ServerDuplexStream } from '@
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { invalidRequest, type Failure } from '../errors/failure';
-import { clipBytes, failureStatus, redactResponse } from '../errors/status-encoder';
+import { clipBytes, encodeFailure, failureStatus, redactResponse } from '../errors/status-encoder';
 import { redactSecrets } from '../redaction/secret-redaction';
 import { callBounds } from './call-bounds';
+import { clientIdleFailure } from './client-idle';
 import { sendMessageSpec } from './send-message';
-import { deliver, type SendResult } from './send-pipeline';
+import { deliver, IDEMPOTENCY_KEY_HEADER, type SendResult } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
-import { idempotencyKeyOf } from './unary-send';
 
 // A rate-limited message of a bulk stream is not failed: the stream waits (Graph's
 // estimate, or the page limiter's) and sends it again, this many times at most.
@@ -26,12 +26,31 @@ const MAX_ECHOED_REQUEST_ID = 256;
  */
 export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<SendMessagesRequest, SendMessagesResponse> {
   return (call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>) => {
+    // One key for a whole stream would make items 2..n IDEMPOTENCY_KEY_REUSED: only the per-item field counts.
+    if (call.metadata.get(IDEMPOTENCY_KEY_HEADER).length > 0) {
+      call.emit('error', encodeFailure(invalidRequest('SendMessages stream', [{
+        field: 'metadata.idempotency-key',
+        description: 'is not accepted on a stream (it would apply to every item); set SendMessageRequest.idempotency_key on each item instead',
+      }])));
+      return;
+    }
     const bounds = callBounds(call);
     const lanes = new Map<string, Promise<void>>();
     const inFlightIds = new Set<string>();
     let accepted = 0;
     let inputEnded = false;
     const limit = deps.delivery.bulkConcurrency;
+
+    // The client's idle bound: nothing from it for limits.streamIdleMs while nothing of its own is
+    // in flight ends the stream as the client's doing (CLIENT_STREAM_IDLE). One timer per stream.
+    const idle = setTimeout(function onIdle() {
+      if (inputEnded || call.cancelled) return;
+      if (accepted > 0) return void idle.refresh();
+      bounds.dispose();
+      call.emit('error', encodeFailure(clientIdleFailure(deps.streamIdleMs, 'SendMessages stream')));
+    }, deps.streamIdleMs);
+    const stopIdle = () => clearTimeout(idle);
+    call.on('cancelled', stopIdle);
 
     const finishIfDone = () => {
       if (inputEnded && accepted === 0) {
@@ -41,6 +60,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
     };
 
     call.on('data', (item: SendMessagesRequest) => {
+      idle.refresh();
       accepted++;
       if (accepted >= limit) call.pause();
       const lane = laneOf(item);
@@ -49,6 +69,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
         .then(() => sendOne(deps, item, inFlightIds, bounds, call))
         .then((res) => {
           if (!call.cancelled) call.write(res);
+          if (!inputEnded) idle.refresh();
         })
         .catch((err: unknown) => deps.logger.error({ err }, 'bulk send failed unexpectedly'))
         .finally(() => {
@@ -61,9 +82,13 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
     });
     call.on('end', () => {
       inputEnded = true;
+      stopIdle();
       finishIfDone();
     });
-    call.on('error', () => bounds.dispose());
+    call.on('error', () => {
+      stopIdle();
+      bounds.dispose();
+    });
   };
 }
 
@@ -96,7 +121,7 @@ async function sendOne(
   } else {
     inFlightIds.add(item.requestId);
     try {
-      const key = idempotencyKeyOf(req.idempotencyKey, call.metadata);
+      const key = req.idempotencyKey;
       for (let waits = 0; ; waits++) {
         result = await deliver(deps, sendMessageSpec, req, key, bounds, record, undefined);
         const wait = result.ok ? undefined : rateLimitWait(result.failure);

@@ -109,12 +109,73 @@ async function deliverOnce<Req extends { pageId: string; idempotencyKey: string 
     }
     // Claimed. The send must finish whatever the caller does, so that its outcome can be
     // stored and replayed: the caller's deadline and cancellation no longer bound Graph.
-    const result = await send(deps, spec, req, {}, record, span);
-    if (!result.ok && result.failure.nothingSent) await store.release(key, fingerprint);
-    else await store.complete(key, fingerprint, stored(spec, result));
-    return result;
+    const finished = sendAndRecord(deps, spec, req, key, fingerprint, record, span);
+    if (bounds.deadline === undefined) return await finished;
+    // The caller's deadline (less the margin) comes first: answer with the gateway's own status
+    // while the send goes on and records its outcome for the retry.
+    return await beforeDeadline(finished, bounds.deadline);
   }
   return fail(gatewayFailure(status.ABORTED, ErrorReason.IDEMPOTENT_SEND_IN_FLIGHT, 'the idempotency key kept changing hands; retry with the same key', { retryAfterMs: 1000 }));
+}
+
+/** The owner's send: its claim kept alive while it runs, its outcome recorded (or the key released when nothing left). */
+async function sendAndRecord<Req extends { pageId: string; idempotencyKey: string }, Res>(
+  deps: ServiceDeps,
+  spec: SendSpec<Req, Res>,
+  req: Req,
+  key: string,
+  fingerprint: string,
+  record: SendRecord,
+  span: Span | undefined,
+): Promise<SendResult<Res>> {
+  const store = deps.idempotency;
+  const ttl = deps.delivery.idempotency.claimTtlMs;
+  // A send is bounded by graph.timeoutMs (retries and the page limiter's wait included); only a
+  // claim shorter than that (plus slack) needs re-extending while the send runs.
+  let keepAlive: NodeJS.Timeout | undefined;
+  if (ttl < deps.graphTimeoutMs + CLAIM_SLACK_MS) {
+    keepAlive = setInterval(() => void store.extend(key, fingerprint, ttl).catch(() => undefined), Math.max(100, ttl / 3));
+    keepAlive.unref();
+  }
+  let result: SendResult<Res>;
+  try {
+    result = await send(deps, spec, req, {}, record, span);
+  } finally {
+    if (keepAlive) clearInterval(keepAlive);
+  }
+  if (!result.ok && result.failure.nothingSent) {
+    // Not released (Redis down): the claim lapses after claimTtlMs, and nothing was sent anyway.
+    await store.release(key, fingerprint).catch((err: unknown) => {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    });
+  } else {
+    // A StoreUnavailableError here means even the local outbox could not hold the outcome.
+    await store.complete(key, fingerprint, stored(spec, result));
+  }
+  return result;
+}
+
+const CLAIM_SLACK_MS = 5_000;
+
+/** The send's result if it comes before `deadline`, else ABORTED IDEMPOTENT_SEND_IN_FLIGHT (the send goes on). */
+function beforeDeadline<Res>(finished: Promise<SendResult<Res>>, deadline: number): Promise<SendResult<Res>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      resolve(fail(gatewayFailure(status.ABORTED, ErrorReason.IDEMPOTENT_SEND_IN_FLIGHT,
+        'the send is still in flight at your deadline; it goes on and its outcome is recorded: retry with the same idempotency key to get it',
+        { retryAfterMs: 1000, nothingSent: false, metadata: { maybe_delivered: 'true' } })));
+    }, Math.max(0, deadline - Date.now()));
+    finished.then(
+      (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Rate limit, Graph call and safe retries; a failure's `nothingSent` says whether Graph can have received it. */

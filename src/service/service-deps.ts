@@ -21,6 +21,8 @@ export interface ServiceDeps {
   sandbox: boolean;
   /** `limits.maxUploadBytes`: the largest file an UploadAttachment stream may carry. */
   maxUploadBytes: number;
+  /** `limits.streamIdleMs`: a client stream that sends nothing this long is ended (CLIENT_STREAM_IDLE). */
+  streamIdleMs: number;
   /**
    * The authenticated caller's name for a call (by its metadata object), as the server's access
    * check recorded it; undefined without caller authentication. Nothing a client sends can set it.

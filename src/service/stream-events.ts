@@ -17,6 +17,7 @@ import { encodeFailure } from '../errors/status-encoder';
 import { EventStoreUnavailableError, InvalidPageTokenError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
 import type { Logger } from '../log/logger';
 import { shown } from '../validate/field-checks';
+import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
 import { ViolationList } from '../validate/violation-list';
 
 /** Who makes a call, as far as EventService cares (the server's authenticated caller has this shape). */
@@ -43,7 +44,6 @@ export const MAX_NACK_DELAY_MS = 3_600_000;
 const MAX_GROUP_LENGTH = 128;
 const GROUP_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const MAX_PAGE_IDS = 1000;
-const MAX_PAGE_ID_LENGTH = 64;
 const MAX_EVENT_IDS = 1000;
 const MAX_PAGE_TOKEN_LENGTH = 1024;
 /**

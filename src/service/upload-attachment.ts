@@ -18,6 +18,7 @@ import { pageRateLimited } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 import { failureFacts } from './unary-send';
+import { ClientIdle, clientIdleFailure, IdleBound } from './client-idle';
 
 /** A problem of the stream found while it is forwarded: the upload is refused, not an upstream failure. */
 class StreamViolation extends Error {
@@ -42,7 +43,10 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       callback(encodeFailure(failure));
     };
     const refuse = (violations: FieldViolation[]) => fail(invalidRequest('UploadAttachment stream', violations));
-    const stream = call[Symbol.asyncIterator]() as AsyncIterator<UploadAttachmentRequest>;
+    // Every read of the client's stream is bounded by limits.streamIdleMs: a client that stops
+    // sending is ended as the slow side (CLIENT_STREAM_IDLE), never blamed on Graph.
+    const stream = new IdleBound(call[Symbol.asyncIterator]() as AsyncIterator<UploadAttachmentRequest>, deps.streamIdleMs);
+    const idle = () => clientIdleFailure(deps.streamIdleMs, 'upload stream');
 
     const run = async () => {
       const first = await stream.next();
@@ -60,7 +64,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       const bounds = callBounds(call);
       try {
         let file: FilePart | undefined;
-        let problem: StreamViolation | undefined;
+        let problem: StreamViolation | ClientIdle | undefined;
         if (meta.source?.$case === 'file') {
           const declared = meta.source.value.size === undefined ? undefined : Number(meta.source.value.size);
           const data = async function* (): AsyncIterable<Uint8Array> {
@@ -80,7 +84,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
                 throw new StreamViolation({ field: 'metadata.file.size', description: `the stream has ${record.bytes} bytes, not the declared ${declared}` });
               }
             } catch (err) {
-              if (err instanceof StreamViolation) problem = err;
+              if (err instanceof StreamViolation || err instanceof ClientIdle) problem = err;
               throw err;
             }
           };
@@ -97,6 +101,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
         const graphStart = performance.now();
         const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);
         annotateGraphCall(meta.pageId, graphStart, outcome.kind, 'status' in outcome ? outcome.status : undefined, 'usage' in outcome ? outcome.usage : undefined);
+        if (problem instanceof ClientIdle) return fail(idle());
         if (problem) return refuse([problem.violation]);
         if (outcome.kind !== 'ok') return fail(upstreamFailure(outcome));
         const res = fromGraphUploadResponse(outcome.body);
@@ -110,6 +115,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       }
     };
     run().catch((err: unknown) => {
+      if (err instanceof ClientIdle) return fail(idle());
       // A client that cancels mid-stream makes the stream throw: that is no gateway failure.
       if (call.cancelled) return fail(gatewayFailure(status.CANCELLED, ErrorReason.CANCELLED, 'the upload was cancelled', { nothingSent: false }));
       deps.logger.error({ err, method: 'UploadAttachment' }, 'unexpected failure');

@@ -83,9 +83,29 @@ export function telemetryStarted(): boolean {
   return sdk !== undefined;
 }
 
-/** Flushes and stops the SDK, if it was started (on shutdown). */
-export async function stopTelemetry(): Promise<void> {
+/** How `stopTelemetry` ended: flushed, or why not (a collector that is down must not fail a shutdown). */
+export type TelemetryStop = { ok: true } | { ok: false; why: string };
+
+/**
+ * Flushes and stops the SDK, if it was started (on shutdown), within `withinMs`: an unreachable
+ * or slow collector ends the flush at that bound (the spans still queued are dropped). Never
+ * rejects: the outcome says whether the flush went through.
+ */
+export async function stopTelemetry(withinMs = 2_000): Promise<TelemetryStop> {
   const s = sdk;
   sdk = undefined;
-  await s?.shutdown();
+  if (!s) return { ok: true };
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<TelemetryStop>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, why: `the final flush did not finish within ${withinMs} ms` }), withinMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([
+      s.shutdown().then((): TelemetryStop => ({ ok: true }), (err: unknown): TelemetryStop => ({ ok: false, why: err instanceof Error ? err.message : String(err) })),
+      bound,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ATTR, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from './attribute-names';
 import { telemetryStarted } from './start-telemetry';
 
 const tracer = trace.getTracer('messenger-gateway.webhook');
-
-const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
-  get: (carrier, key) => carrier[key],
-  keys: (carrier) => Object.keys(carrier),
-};
 
 /** The webhook POST's server span, and the W3C context every event of it keeps. */
 export interface WebhookTrace {
@@ -19,21 +13,21 @@ export interface WebhookTrace {
 }
 
 /**
- * Starts the server span of one webhook POST (a child of a `traceparent` the sender put in
- * its headers, if any). Its context is what each stored event carries, so that a consumer
+ * Starts the server span of one webhook POST, the root of a trace: a public endpoint does not
+ * trust trace context from the internet (anyone could set it; Meta sends none). Its context is
+ * what each stored event carries, so that a consumer
  * passing it on with its reply puts the webhook, the consumer and the reply in one trace.
  * With tracing off there is no span, but each POST still gets a fresh trace context: a
  * consumer's own tracing can still tie its work and the reply together.
  */
-export function startWebhookSpan(headers: IncomingHttpHeaders, path: string): WebhookTrace {
+export function startWebhookSpan(path: string): WebhookTrace {
   if (!telemetryStarted()) {
     return { span: undefined, traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, tracestate: '' };
   }
-  const parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
   const span = tracer.startSpan(`POST ${path}`, {
     kind: SpanKind.SERVER,
     attributes: { [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_URL_PATH]: path },
-  }, parent);
+  }, ROOT_CONTEXT);
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), carrier);
   return { span, traceparent: carrier.traceparent ?? '', tracestate: carrier.tracestate ?? '' };

@@ -2,7 +2,7 @@ import { shown } from './field-checks';
 import type { ViolationList } from './violation-list';
 
 // Page ids are at most 20 digits; anything much longer is refused without being looked up or echoed.
-const MAX_PAGE_ID_LENGTH = 64;
+export const MAX_PAGE_ID_LENGTH = 64;
 
 /** Tells whether the gateway holds credentials for a Page. */
 export type IsPageConfigured = (pageId: string) => boolean;

@@ -36,13 +36,22 @@ export interface WebhookServer {
 
 /** Meta asks for an answer within 5 s; a store slower than this gets a 503 (Meta retries, dedup keeps it once). */
 export const ANSWER_WITHIN_MS = 4_000;
+/**
+ * POST bodies buffered at once, and their bytes: a body is only verified once it is whole, so
+ * unsigned senders must not be able to hold memory without bound. Past either, 503 at once.
+ */
+export const MAX_CONCURRENT_BODIES = 64;
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 // Meta's challenge is a number; anything else is not echoed (no reflected content).
 const CHALLENGE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Starts the webhook listener; rejects when the address cannot be bound. */
 export async function startWebhookServer(options: WebhookOptions, store: EventStore, logger: Logger): Promise<WebhookServer> {
-  const server = createServer((req, res) => {
-    handle(req, res, options, store, logger).catch((err: unknown) => {
+  const budget: BodyBudget = { bodies: 0, bytes: 0 };
+  // Timeouts are checked every second (Node's default is 30 s, which let a trickling client
+  // hold a request for ~40 s).
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+    handle(req, res, options, store, logger, budget).catch((err: unknown) => {
       logger.error({ err }, 'webhook: unexpected failure');
       if (!res.headersSent) answer(res, 500, 'internal error');
     });
@@ -71,7 +80,13 @@ export async function startWebhookServer(options: WebhookOptions, store: EventSt
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger): Promise<void> {
+/** What the listener has buffered of bodies not yet verified. */
+interface BodyBudget {
+  bodies: number;
+  bytes: number;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger, budget: BodyBudget): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://webhook');
   if (url.pathname !== options.path) return answer(res, 404, 'not found');
   if (req.method === 'GET') return verifySubscription(url, res, options, logger);
@@ -79,7 +94,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     res.setHeader('allow', 'GET, POST');
     return answer(res, 405, 'method not allowed');
   }
-  const trace = startWebhookSpan(req.headers, options.path);
+  const trace = startWebhookSpan(options.path);
   const done = (status: number, outcome: WebhookOutcome, text: string, fields: Record<string, unknown> = {}) => {
     recordWebhookRequest(outcome);
     endWebhookSpan(trace.span, status, outcome);
@@ -93,8 +108,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     req.resume();
     return done(413, 'too_large', 'body too large', { bytes: declared });
   }
-  const raw = await readBody(req, options.maxBodyBytes);
-  if (raw === 'aborted') return; // the client went away: nobody to answer
+  if (budget.bodies >= MAX_CONCURRENT_BODIES || budget.bytes >= MAX_BUFFERED_BYTES) {
+    req.resume();
+    return done(503, 'busy', 'too many requests at once, try again', { bodies: budget.bodies, bytes: budget.bytes });
+  }
+  budget.bodies++;
+  let raw: Buffer | 'too-large' | 'aborted';
+  try {
+    raw = await readBody(req, options.maxBodyBytes, budget);
+  } finally {
+    budget.bodies--;
+  }
+  if (raw === 'aborted') {
+    // The client went away: nobody to answer, but it is counted and logged.
+    recordWebhookRequest('aborted');
+    endWebhookSpan(trace.span, 499, 'aborted');
+    logger.warn({ webhook: 'aborted' }, 'webhook');
+    return;
+  }
   if (raw === 'too-large') return done(413, 'too_large', 'body too large');
 
   // The signature first, over the bytes exactly as received: nothing unsigned is parsed.
@@ -133,7 +164,7 @@ function verifySubscription(url: URL, res: ServerResponse, options: WebhookOptio
   const challenge = url.searchParams.get('hub.challenge') ?? '';
   const ok = mode === 'subscribe' && sameSecret(token, options.verifyToken) && CHALLENGE.test(challenge);
   recordWebhookRequest(ok ? 'verified' : 'verify_refused');
-  logger.info({ webhook: ok ? 'verified' : 'verify_refused', mode }, 'webhook subscription check');
+  logger.info({ webhook: ok ? 'verified' : 'verify_refused', mode: mode?.slice(0, 32) }, 'webhook subscription check');
   if (!ok) return answer(res, 403, 'forbidden');
   answer(res, 200, challenge);
 }
@@ -145,23 +176,38 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large' | 'aborted'> {
+function readBody(req: IncomingMessage, max: number, budget: BodyBudget): Promise<Buffer | 'too-large' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let kept = 0;
     let over = false;
+    let settled = false;
+    const settle = (result: Buffer | 'too-large' | 'aborted') => {
+      if (settled) return;
+      settled = true;
+      budget.bytes -= kept;
+      kept = 0;
+      resolve(result);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (over) return; // keep draining, keep nothing
       if (size > max) {
         over = true;
+        budget.bytes -= kept;
+        kept = 0;
         chunks.length = 0;
-        return; // keep draining, keep nothing
+        return;
       }
       chunks.push(chunk);
+      kept += chunk.length;
+      budget.bytes += chunk.length;
     });
-    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
-    req.on('aborted', () => resolve('aborted'));
-    req.on('error', () => resolve('aborted'));
+    req.on('end', () => settle(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('aborted', () => settle('aborted'));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => settle('aborted'));
   });
 }
 

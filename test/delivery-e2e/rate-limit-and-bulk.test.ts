@@ -9,10 +9,10 @@ import { grpcError, textTo, type TestGateway } from '../support/gateway-harness'
 const fixture = useCountingGateway();
 
 /** Streams every request, collects every result. */
-function bulk(gw: TestGateway, items: SendMessagesRequest[]): Promise<SendMessagesResponse[]> {
+function bulk(gw: TestGateway, items: SendMessagesRequest[], metadata = new Metadata()): Promise<SendMessagesResponse[]> {
   return new Promise((resolve, reject) => {
     const results: SendMessagesResponse[] = [];
-    const call: ClientDuplexStream<SendMessagesRequest, SendMessagesResponse> = gw.client.sendMessages(new Metadata(), { deadline: Date.now() + 60_000 });
+    const call: ClientDuplexStream<SendMessagesRequest, SendMessagesResponse> = gw.client.sendMessages(metadata, { deadline: Date.now() + 60_000 });
     call.on('data', (r: SendMessagesResponse) => results.push(r));
     call.on('error', reject);
     call.on('end', () => resolve(results));
@@ -98,6 +98,17 @@ describe('SendMessages bulk stream', () => {
     expect(graph.requests).toHaveLength(1);
     expect(second[0].replayed).toBe(true);
     expect(second[0].result).toEqual(first[0].result);
+  });
+
+  it('idempotency-key metadata on a stream is refused: INVALID_ARGUMENT naming the per-item field, nothing sent', async () => {
+    const { gw, graph } = await fixture.start();
+    const md = new Metadata();
+    md.set('idempotency-key', 'one-key-for-all');
+    const err = await grpcError(bulk(gw, [item('a', '1', 'one'), item('b', '2', 'two'), item('c', '3', 'three')], md));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toContain('SendMessageRequest.idempotency_key');
+    expect(decodeStatusDetails(err.metadata).errorInfo?.reason).toBe('INVALID_REQUEST');
+    expect(graph.requests).toHaveLength(0);
   });
 
   it('unary sends keep working next to streams', async () => {

@@ -7,14 +7,11 @@ import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { textTo } from '../support/gateway-harness';
-import { healthStatus, MAIN, ROOT, spawnGateway, TSX, type GatewayProcess } from '../support/gateway-process';
+import { healthStatus, MAIN, ROOT, spawnGateway, TSX, type GatewayProcess, killGateway } from '../support/gateway-process';
 
 let proc: GatewayProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
+  await killGateway(proc);
   proc = undefined;
 });
 
@@ -64,7 +61,7 @@ describe('the gateway process', () => {
       const r = await run(['--listen', `127.0.0.1:${port}`]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
-        `cannot listen on 127.0.0.1:${port}: the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
+        `cannot listen on the configured address (listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
           'choose another address with --listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
       ]);
     } finally {

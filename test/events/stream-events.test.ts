@@ -49,7 +49,7 @@ async function start(options: Partial<EventStoreOptions> = {}, withAccess?: { ke
             auth: new CallerAuthenticator([{ name: 'orders', apiKeyHash: hashApiKey(withAccess.key), pages: withAccess.pages, ratePerSecond: 0 }]),
             access: METHOD_ACCESS,
             callers,
-            maxInFlightCalls: 100,
+            maxInFlightCalls: 100, maxInFlightPerCaller: 100, maxWatchStreams: 100, maxWatchStreamsPerConnection: 100,
             logger: silent(),
           }),
         ],

@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SendMessageRequest, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { InsecureListenError } from '../../src/server/server-credentials';
@@ -124,13 +125,13 @@ describe('secure defaults', () => {
 
 describe('limits', () => {
   it('a request over maxRequestBytes is refused with RESOURCE_EXHAUSTED', async () => {
-    gw = await startTestGateway({ extra: { limits: { maxRequestBytes: 2048, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 100, maxInFlightCalls: 100 } } });
+    gw = await startTestGateway({ extra: { limits: { ...DEFAULT_CONFIG.limits, maxRequestBytes: 2048, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 100, maxInFlightCalls: 100 } } });
     const err = await grpcError(gw.send(textTo('1', 'x'.repeat(1900) + 'é'.repeat(200))));
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
   it('beyond maxInFlightCalls: RESOURCE_EXHAUSTED TOO_MANY_CALLS at once, and the bound frees up', async () => {
-    gw = await startTestGateway({ extra: { limits: { maxRequestBytes: 4 << 20, maxUploadBytes: 25 << 20, maxConcurrentStreams: 100, maxInFlightCalls: 3 } } });
+    gw = await startTestGateway({ extra: { limits: { ...DEFAULT_CONFIG.limits, maxRequestBytes: 4 << 20, maxUploadBytes: 25 << 20, maxConcurrentStreams: 100, maxInFlightCalls: 3 } } });
     const slow = Array.from({ length: 3 }, (_, i) => gw!.send(textTo(`delay-600-${i}`)));
     await new Promise((r) => setTimeout(r, 150));
     const err = await grpcError(gw.send(textTo('1')));
@@ -141,7 +142,7 @@ describe('limits', () => {
   });
 
   it('the in-flight bound is released by cancelled calls too', async () => {
-    gw = await startTestGateway({ extra: { limits: { maxRequestBytes: 4 << 20, maxUploadBytes: 25 << 20, maxConcurrentStreams: 100, maxInFlightCalls: 2 } } });
+    gw = await startTestGateway({ extra: { limits: { ...DEFAULT_CONFIG.limits, maxRequestBytes: 4 << 20, maxUploadBytes: 25 << 20, maxConcurrentStreams: 100, maxInFlightCalls: 2 } } });
     for (let round = 0; round < 3; round++) {
       const calls = Array.from({ length: 2 }, (_, i) => gw!.client.sendMessage(SendMessageRequest.fromPartial(textTo(`delay-2000-${round}-${i}`)), () => undefined));
       await new Promise((r) => setTimeout(r, 100));

@@ -29,7 +29,7 @@ async function start(access: ReadonlyMap<string, MethodAccess>, seen: Array<stri
   server = new Server({
     interceptors: [accessInterceptor({
       auth: new CallerAuthenticator([{ name: 'orders', apiKeyHash: hashApiKey(KEY), pages: ['1001'], ratePerSecond: 0 }]),
-      access, callers, maxInFlightCalls: 100, logger: createLogger('silent', sink),
+      access, callers, maxInFlightCalls: 100, maxInFlightPerCaller: 100, maxWatchStreams: 100, maxWatchStreamsPerConnection: 100, logger: createLogger('silent', sink),
     })],
   });
   const answer = (call: { metadata: Metadata }, cb: (err: null, res: Buffer) => void) => {

@@ -77,3 +77,11 @@ export async function healthStatus(target: string, serviceName = ''): Promise<st
     client.close();
   }
 }
+
+/** Kills a spawned gateway that is still running (SIGKILL) and waits for it: what tests do after each test. */
+export async function killGateway(proc: GatewayProcess | undefined): Promise<void> {
+  if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+}

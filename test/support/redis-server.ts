@@ -35,6 +35,40 @@ export function redisServerAvailable(): boolean {
   return false;
 }
 
+/** A redis-server with an append-only file (fsync on every write) that can be SIGKILLed and restarted on the same port and directory. */
+export interface PersistentRedisServer extends RedisServer {
+  /** SIGKILL: no shutdown, no final save; whatever the AOF holds is what survives. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory; resolves once PING answers. */
+  restart(): Promise<void>;
+}
+
+/** Starts redis-server with `--appendonly yes --appendfsync always` in `dir`. */
+export async function startPersistentRedisServer(dir: string): Promise<PersistentRedisServer> {
+  const bin = findRedisServer();
+  if (!bin) throw new Error(`redis-server not found: ${INSTALL_HINT}`);
+  const port = await freePort();
+  let child: ChildProcess;
+  const start = async () => {
+    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await waitForPing(port, child, 5_000);
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => stopChild(child),
+    kill: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    }),
+    restart: start,
+  };
+}
+
 /** Starts redis-server without persistence on 127.0.0.1 and a free port; resolves once PING answers. */
 export async function startRedisServer(): Promise<RedisServer> {
   const bin = findRedisServer();

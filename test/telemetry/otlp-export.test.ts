@@ -1,5 +1,3 @@
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,27 +5,13 @@ import { credentials, Metadata, Server, ServerCredentials, type ServiceError } f
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { textTo } from '../support/gateway-harness';
-import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
+import { otlpHttpReceiver } from '../support/otlp-receiver';
+import { spawnGateway, type GatewayProcess, killGateway } from '../support/gateway-process';
 
 const TOKEN = 'EAAB-otlp-e2e-secret-token-77';
 const SECRET = 'otlp-e2e-app-secret';
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = 'b7ad6b7169203331';
-
-/** A minimal OTLP/HTTP receiver: no collector package exists here, and a real HTTP endpoint is all the exporter needs. */
-async function otlpHttpReceiver(): Promise<{ url: string; bodies: Map<string, string[]>; server: HttpServer }> {
-  const bodies = new Map<string, string[]>();
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      bodies.set(req.url!, [...(bodies.get(req.url!) ?? []), body]);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
-}
 
 /** A minimal OTLP/gRPC receiver: TraceService/Export with raw bytes in and an empty response out. */
 async function otlpGrpcReceiver(): Promise<{ url: string; bodies: Buffer[]; server: Server }> {
@@ -66,10 +50,7 @@ interface OtlpTraces { resourceSpans: Array<{ resource: { attributes: Array<{ ke
 
 let proc: GatewayProcess | undefined;
 afterEach(async () => {
-  if (proc && proc.child.exitCode === null) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
+  await killGateway(proc);
   proc = undefined;
 });
 

@@ -432,9 +432,15 @@ export enum ErrorReason {
   CALLER_UNAUTHENTICATED = 6,
   /** PAGE_NOT_GRANTED - PERMISSION_DENIED: the caller is not granted this Page. */
   PAGE_NOT_GRANTED = 7,
-  /** CALLER_RATE_LIMITED - RESOURCE_EXHAUSTED: the caller is over its configured rate; `RetryInfo` says when. */
+  /**
+   * CALLER_RATE_LIMITED - RESOURCE_EXHAUSTED: the caller is over its configured rate (messages per second, each
+   * SendMessages item counted); `RetryInfo` says when.
+   */
   CALLER_RATE_LIMITED = 8,
-  /** TOO_MANY_CALLS - RESOURCE_EXHAUSTED: the gateway is at its bound of calls in flight; retry shortly. */
+  /**
+   * TOO_MANY_CALLS - RESOURCE_EXHAUSTED: the gateway is at its bound of calls in flight, the caller at its
+   * share of them, or the Health Watch streams at their bound; retry shortly.
+   */
   TOO_MANY_CALLS = 9,
   /** METHOD_NOT_DECLARED - UNIMPLEMENTED: the method has no access rule in the gateway, so it is refused. */
   METHOD_NOT_DECLARED = 10,
@@ -457,6 +463,12 @@ export enum ErrorReason {
    * back to the group. Read the stream, or lower `max_outstanding`, and subscribe again.
    */
   CONSUMER_NOT_READING = 14,
+  /**
+   * CLIENT_STREAM_IDLE - DEADLINE_EXCEEDED: the client was the slow side: its stream (UploadAttachment,
+   * SendMessages) sent nothing for `limits.streamIdleMs` (`metadata.idle_ms`) and was ended.
+   * An upload ended this way never reached Graph whole: nothing was sent.
+   */
+  CLIENT_STREAM_IDLE = 15,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
@@ -553,6 +565,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 14:
     case "CONSUMER_NOT_READING":
       return ErrorReason.CONSUMER_NOT_READING;
+    case 15:
+    case "CLIENT_STREAM_IDLE":
+      return ErrorReason.CLIENT_STREAM_IDLE;
     case 20:
     case "INVALID_PARAMETER":
       return ErrorReason.INVALID_PARAMETER;
@@ -643,6 +658,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "EVENT_STORE_UNAVAILABLE";
     case ErrorReason.CONSUMER_NOT_READING:
       return "CONSUMER_NOT_READING";
+    case ErrorReason.CLIENT_STREAM_IDLE:
+      return "CLIENT_STREAM_IDLE";
     case ErrorReason.INVALID_PARAMETER:
       return "INVALID_PARAMETER";
     case ErrorReason.RECIPIENT_NOT_FOUND:
