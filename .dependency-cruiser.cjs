@@ -2,6 +2,7 @@
 //
 //   src/cli -> src/server -> src/service -> src/validate, src/graph, src/errors, src/delivery
 //   src/cli -> src/server -> src/webhook -> src/events            (receiving)
+//   src/cli -> src/server -> src/inbox -> src/sandbox, src/errors  (the sandbox inbox)
 //
 // An arrow may be skipped (cli may import service), never walked backwards. src/config,
 // src/log and src/redaction may be imported by anyone; src/telemetry is a leaf (it may use
@@ -97,6 +98,27 @@ module.exports = {
       comment: 'The fake Graph API does not depend on the gateway it fakes for.',
       from: { path: src('sandbox') },
       to: { path: src('service', 'server', 'cli') },
+    },
+    {
+      name: 'sandbox-not-to-inbox',
+      severity: 'error',
+      comment: 'The sandbox tells the inbox what it answered through SandboxObserver; only its standalone entry point (main.ts) starts an inbox.',
+      from: { path: src('sandbox'), pathNot: '^src/sandbox/main\\.ts$' },
+      to: { path: src('inbox') },
+    },
+    {
+      name: 'inbox-not-to-gateway',
+      severity: 'error',
+      comment: 'The inbox shows what the sandbox saw: it depends on the sandbox and the error mapping, not on the gateway.',
+      from: { path: src('inbox') },
+      to: { path: src('service', 'server', 'cli', 'webhook', 'events', 'delivery', 'graph') },
+    },
+    {
+      name: 'inbox-web-is-browser-code',
+      severity: 'error',
+      comment: "The inbox's page (bundled for the browser) imports only its own folder and the inbox's data types.",
+      from: { path: '^src/inbox/web/' },
+      to: { path: '^src/', pathNot: '^src/inbox/(web/|inbox-types\\.ts$)' },
     },
     {
       name: 'gen-not-to-src',

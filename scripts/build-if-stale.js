@@ -4,7 +4,9 @@
 // dist/ is fresh when dist/.build-stamp records the same newest mtime and the same file list of
 // src/, gen/, tsconfig.json, package.json and package-lock.json as now. A stale or missing stamp
 // runs `tsc --incremental` (its build info in dist/, so a one-file change rebuilds faster) and
-// writes the stamp only when tsc succeeds. `--force` always builds.
+// writes the stamp only when tsc succeeds. `--force` always builds. After tsc, the sandbox inbox's page
+// (src/inbox/web: Preact + app.tsx) is bundled by esbuild into dist/src/inbox/web/app.js, with its
+// index.html and app.css beside it: the built gateway serves those files and needs nothing else.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
@@ -23,7 +25,7 @@ function inputs() {
     for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
       const rel = `${dir}/${e.name}`;
       if (e.isDirectory()) walk(rel);
-      else if (e.name.endsWith('.ts')) files.push(rel);
+      else if (/\.(ts|tsx|css|html)$/.test(e.name)) files.push(rel);
     }
   };
   for (const d of INPUT_DIRS) walk(d);
@@ -41,4 +43,6 @@ if (!process.argv.includes('--force') && stamp === wanted && existsSync(join(ROO
 const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { cwd: ROOT, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
+const inbox = spawnSync(process.execPath, [join(ROOT, 'scripts/build-inbox.js')], { cwd: ROOT, stdio: 'inherit' });
+if (inbox.status !== 0) process.exit(inbox.status ?? 1);
 writeFileSync(STAMP, wanted);

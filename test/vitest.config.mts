@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Gateways that tests spawn in sandbox mode run a webhook listener; test files run in
-    // parallel, so each takes a free port instead of the default 127.0.0.1:8088.
-    env: { GATEWAY_WEBHOOK_LISTEN: '127.0.0.1:0' },
+    // parallel, so each takes a free port instead of the default 127.0.0.1:8088 (and the inbox's 127.0.0.1:8025).
+    env: { GATEWAY_WEBHOOK_LISTEN: '127.0.0.1:0', GATEWAY_INBOX_LISTEN: '127.0.0.1:0' },
   },
 });

@@ -14,7 +14,7 @@ import { UsageError } from './usage-error';
 const USAGE = `messenger-gateway: a gRPC gateway to the Messenger Send API
 
 Usage:
-  messenger-gateway [serve] [--config FILE] [--listen HOST:PORT] [--webhook-listen HOST:PORT] [--sandbox] [--insecure]
+  messenger-gateway [serve] [--config FILE] [--listen HOST:PORT] [--webhook-listen HOST:PORT] [--inbox-listen HOST:PORT] [--sandbox] [--insecure]
   messenger-gateway hash-key          a new caller API key and the apiKeyHash to configure
   messenger-gateway send ...          one message or sender action (npm run send -- --help)
   messenger-gateway upload ...        upload a file, print its attachment id (npm run upload -- --help)
@@ -22,7 +22,8 @@ Usage:
   messenger-gateway customer ...      play the customer: a signed webhook to the listener (npm run customer -- --help)
   messenger-gateway listen ...        print (and ack) events as they arrive on StreamEvents (npm run listen -- --help)
 
-Environment: GATEWAY_CONFIG (config file), GATEWAY_LISTEN (listen address), GATEWAY_TARGET (the clients' target).
+Environment: GATEWAY_CONFIG (config file), GATEWAY_LISTEN (listen address), GATEWAY_WEBHOOK_LISTEN, GATEWAY_INBOX_LISTEN, GATEWAY_TARGET (the clients' target).
+In sandbox mode the inbox (every message sent, as Messenger shows it) is served at --inbox-listen (default 127.0.0.1:8025).
 Without configured pages, or with --sandbox, the gateway runs on its embedded fake Graph API.
 serve exits 2 on a bad config or an address it cannot use (in use: choose another with --listen).
 
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
       values = parseArgs({
         args: rest,
         options: {
-          config: { type: 'string' }, listen: { type: 'string' }, 'webhook-listen': { type: 'string' }, sandbox: { type: 'boolean' }, insecure: { type: 'boolean' },
+          config: { type: 'string' }, listen: { type: 'string' }, 'webhook-listen': { type: 'string' }, 'inbox-listen': { type: 'string' }, sandbox: { type: 'boolean' }, insecure: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       }).values;
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(EXIT.USAGE);
     }
     if (values.help) return void process.stdout.write(`${USAGE}\n`);
-    await serve({ configPath: values.config, listen: values.listen, webhookListen: values['webhook-listen'], sandbox: values.sandbox, insecure: values.insecure });
+    await serve({ configPath: values.config, listen: values.listen, webhookListen: values['webhook-listen'], inboxListen: values['inbox-listen'], sandbox: values.sandbox, insecure: values.insecure });
   } else if (command === 'hash-key') {
     // A new API key for a caller: the key goes to the caller, only its salted hash into the config.
     const key = generateApiKey();

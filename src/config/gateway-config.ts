@@ -32,7 +32,12 @@ export interface GatewayConfig {
   webhook?: WebhookConfig;
   /** The event store behind StreamEvents. */
   events: EventsConfig;
+  /** The sandbox inbox (sandbox mode only): where its page and JSON API listen. */
+  inbox?: { listen: string };
 }
+
+/** Where the sandbox inbox listens by default (Mailpit's port). */
+export const SANDBOX_INBOX_LISTEN = '127.0.0.1:8025';
 
 /** Where Meta's webhook POSTs land, and the secrets that prove they are Meta's. */
 export interface WebhookConfig {

@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, SANDBOX_WEBHOOK, type GatewayConfig } from './gateway-config';
+import { DEFAULT_CONFIG, SANDBOX_INBOX_LISTEN, SANDBOX_WEBHOOK, type GatewayConfig } from './gateway-config';
 import { listenAddress, loadConfigFile } from './load-config';
 
 export interface ConfigOverrides {
@@ -12,6 +12,8 @@ export interface ConfigOverrides {
   insecure?: boolean;
   /** `--webhook-listen HOST:PORT`: where the webhook listener binds (sandbox default 127.0.0.1:8088). */
   webhookListen?: string;
+  /** `--inbox-listen HOST:PORT`: where the sandbox inbox binds (sandbox mode only; default 127.0.0.1:8025). */
+  inboxListen?: string;
 }
 
 /** The effective config: file (or defaults), then environment, then command-line flags. */
@@ -28,8 +30,14 @@ export function resolveConfig(overrides: ConfigOverrides, env: Record<string, st
   if (webhook && webhookListen !== undefined) {
     webhook = { ...webhook, listen: listenAddress(webhookListen, overrides.webhookListen ? '--webhook-listen' : 'GATEWAY_WEBHOOK_LISTEN') };
   }
+  // The inbox shows what the sandbox was sent: only ever in sandbox mode, never with real pages.
+  const inboxListen = overrides.inboxListen ?? env.GATEWAY_INBOX_LISTEN;
+  const inbox = sandbox
+    ? { listen: inboxListen === undefined ? SANDBOX_INBOX_LISTEN : listenAddress(inboxListen, overrides.inboxListen ? '--inbox-listen' : 'GATEWAY_INBOX_LISTEN') }
+    : undefined;
   return {
     ...base,
+    inbox,
     listen: listen === undefined ? base.listen : listenAddress(listen, overrides.listen ? '--listen' : 'GATEWAY_LISTEN'),
     sandbox,
     insecure: overrides.insecure === true || base.insecure,

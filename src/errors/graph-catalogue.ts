@@ -104,6 +104,10 @@ export const GRAPH_SUBCODES: ReadonlyMap<number, GraphSubcodeEntry> = new Map<nu
     title: 'Message Not Sent', msg: 'This message is sent outside of allowed window.', override: outsideWindow,
   }],
   [S.GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE, { title: 'Message Not Sent', msg: "This person isn't available right now." }],
+  [S.GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED, {
+    text: 'This Page is temporarily restricted from sending messages.',
+    title: 'Page Temporarily Restricted', msg: 'Your Page is temporarily restricted from sending messages. Try again later.',
+  }],
   [S.GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT, { text: 'The comment is invalid for a private reply', title: 'Invalid Comment', msg: 'The comment is invalid for a private reply.' }],
 ]);
 

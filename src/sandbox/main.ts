@@ -1,19 +1,24 @@
-// Standalone sandbox: `tsx src/sandbox/main.ts [--port 8080] [--host 127.0.0.1]`.
-// Prints one JSON log line with its URL and stops cleanly on SIGINT/SIGTERM.
+// Standalone sandbox: `tsx src/sandbox/main.ts [--port 8080] [--host 127.0.0.1] [--inbox-listen HOST:PORT]`.
+// Prints one JSON log line with its URL, one with its inbox's, and stops cleanly on SIGINT/SIGTERM.
+// The one file of src/sandbox that may import src/inbox: it puts the two together.
 
 import { parseArgs } from 'node:util';
 import { createLogger, flushLogger } from '../log/logger';
 import { DEMO_PAGES } from './demo-pages';
 import { startSandbox } from './sandbox-server';
+import { ConversationStore } from '../inbox/conversation-store';
+import { startInboxServer } from '../inbox/inbox-server';
+import { SANDBOX_INBOX_LISTEN } from '../config/gateway-config';
+import { listenAddress } from '../config/load-config';
 
-const USAGE = 'usage: sandbox [--port PORT] [--host HOST]';
+const USAGE = 'usage: sandbox [--port PORT] [--host HOST] [--inbox-listen HOST:PORT (default 127.0.0.1:8025, or GATEWAY_INBOX_LISTEN)]';
 
 // The gateway's log format (pino: numeric level, epoch-ms time), so one tool reads both.
 const logger = createLogger('info', undefined, 'messenger-sandbox');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, 'inbox-listen': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help) {
@@ -23,14 +28,18 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535 (got ${values.port})`);
 
-  const sandbox = await startSandbox({ host: values.host, port });
-  logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
-
+  const inboxListen = values['inbox-listen'] ?? process.env.GATEWAY_INBOX_LISTEN;
+  const listen = inboxListen === undefined ? SANDBOX_INBOX_LISTEN : listenAddress(inboxListen, values['inbox-listen'] ? '--inbox-listen' : 'GATEWAY_INBOX_LISTEN');
+  const store = new ConversationStore();
+  const sandbox = await startSandbox({ host: values.host, port, observer: store });
+  // The signal handlers come first: a SIGTERM while the inbox starts still stops cleanly.
+  const starting = startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    void sandbox.close().then(async () => {
+    const inboxClosed = starting.then((inbox) => inbox.close(), () => undefined);
+    void Promise.all([inboxClosed, sandbox.close()]).then(async () => {
       logger.info({ signal }, 'sandbox stopped');
       await flushLogger(logger);
       process.exit(0);
@@ -38,6 +47,22 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  let inbox;
+  try {
+    inbox = await starting;
+  } catch (err) {
+    if (stopping) return;
+    await sandbox.close();
+    // As the gateway says it: the address itself is not repeated (it may come from the environment).
+    const code = (err as { code?: string }).code ?? 'the port cannot be bound';
+    process.stderr.write(`cannot listen on the configured address (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT\n`);
+    await flushLogger(logger);
+    process.exit(2);
+  }
+  if (stopping) return;
+  // Logged once both listen, so that whoever waits for the first line finds everything up.
+  logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
+  logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
 }
 
 main().catch(async (err: unknown) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
+import { tell, type SandboxObserver } from './sandbox-observer';
 
 /**
  * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
@@ -9,9 +10,16 @@ import { customerWebhookBody, postWebhook, type CustomerAction } from './custome
 export interface SandboxApiContext {
   /** Where the gateway's webhook listener is, and its app secret; undefined when none runs. */
   customer?: { webhookUrl: string; appSecret: string };
+  /** Told of each customer message the webhook listener took (200). */
+  observer?: SandboxObserver;
 }
 
 const MAX_BODY = 64 * 1024;
+
+/** The parts of {@link customerWebhookBody}'s JSON read back here. */
+interface SentWebhook {
+  entry: { messaging: { timestamp: number; message?: { mid: string }; postback?: { mid: string } }[] }[];
+}
 
 /** Answers a `/_sandbox/...` request. */
 export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext): Promise<void> {
@@ -24,7 +32,17 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     const payload = customerWebhookBody(action);
     try {
       const answer = await postWebhook(ctx.customer.webhookUrl, ctx.customer.appSecret, payload);
-      return json(res, answer.status === 200 ? 200 : 502, { webhookStatus: answer.status, webhookAnswer: answer.text, sent: JSON.parse(payload.toString('utf8')) as unknown });
+      const sent = JSON.parse(payload.toString('utf8')) as SentWebhook;
+      if (answer.status === 200) {
+        const item = sent.entry[0].messaging[0];
+        const mid = item.message?.mid ?? item.postback?.mid ?? '';
+        tell(ctx.observer, (o) => o.onCustomerMessage?.({
+          at: item.timestamp, pageId: action.pageId, psid: action.psid, mid,
+          ...(action.postback ? { postback: action.postback } : { text: action.text }),
+          ...(action.quickReplyPayload !== undefined ? { quickReplyPayload: action.quickReplyPayload } : {}),
+        }));
+      }
+      return json(res, answer.status === 200 ? 200 : 502, { webhookStatus: answer.status, webhookAnswer: answer.text, sent });
     } catch (err) {
       return json(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
     }

@@ -36,7 +36,7 @@
 
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { envelope, errorStatus, graphError, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
+import { envelope, graphError, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
 import { pausesPage } from '../errors/graph-catalogue';
 import { recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
 import { isObject } from './json-checks';
@@ -47,6 +47,8 @@ import { isKnownNode, parseRoute, type Route } from './sandbox-routes';
 import { sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
 import { UsageMeter } from './usage-headers';
 import { handleSandboxApi, type SandboxApiContext } from './sandbox-api';
+import { ChaosBoard } from './chaos-board';
+import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
 
 export type { PageSecrets } from './sandbox-auth';
 
@@ -62,6 +64,8 @@ export interface SandboxOptions {
   maxReceived?: number;
   /** The gateway's webhook listener, for the customer API (`POST /_sandbox/customer/messages`). */
   customer?: SandboxApiContext['customer'];
+  /** Told of every `/messages` answer and every customer message (the inbox). */
+  observer?: SandboxObserver;
 }
 
 /** One request as the sandbox received it. */
@@ -84,6 +88,8 @@ export interface Sandbox {
   received: ReceivedRequest[];
   /** Points the customer API at a webhook listener (set once the gateway's listener is up). */
   setCustomer(customer: SandboxApiContext['customer']): void;
+  /** The chaos switchboard: per Page, failures for the next sends and added latency. */
+  chaos: ChaosBoard;
   close(): Promise<void>;
 }
 
@@ -102,9 +108,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const usage = new UsageMeter();
   const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
 
-  const api: SandboxApiContext = { customer: options.customer };
+  const api: SandboxApiContext = { customer: options.customer, observer: options.observer };
+  const chaos = new ChaosBoard();
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, observer: options.observer }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -130,7 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     return closing;
   };
-  return { url: `http://${urlHost}:${port}`, port, received, close, setCustomer: (customer) => void (api.customer = customer) };
+  return { url: `http://${urlHost}:${port}`, port, received, close, chaos, setCustomer: (customer) => void (api.customer = customer) };
 }
 
 interface Context {
@@ -139,6 +146,8 @@ interface Context {
   usage: UsageMeter;
   maxReceived: number;
   api: SandboxApiContext;
+  chaos: ChaosBoard;
+  observer?: SandboxObserver;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
@@ -175,8 +184,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const token = extractToken(req.headers, params);
   const { pageId, secrets } = resolvePage(route, token, ctx.pages);
   const headers = ctx.usage.normal(pageId);
-  const refuse = (error: GraphErrorFields | GraphErrorBody): Promise<void> =>
-    answer(res, { kind: 'json', status: 400, body: 'error' in error ? error : envelope(error), headers });
+  // What the observer is told of a /messages answer: the send without its credentials, and the outcome.
+  const observe = (outcome: SendOutcome | undefined, delayedMs = 0): void => {
+    if (route.edge !== 'messages' || outcome === undefined) return;
+    const body = withoutCredentials(params);
+    tell(ctx.observer, (o) => o.onSend?.({ at: Date.now(), pageId, body, outcome, ...(delayedMs > 0 ? { delayedMs } : {}) }));
+  };
+  const refuse = (error: GraphErrorFields | GraphErrorBody): Promise<void> => {
+    const body = 'error' in error ? error : envelope(error);
+    observe({ kind: 'graph-error', httpStatus: 400, error: body.error });
+    return answer(res, { kind: 'json', status: 400, body, headers });
+  };
 
   if (parsed.kind === 'invalid') return refuse(parsed.error);
   const authError = checkAuth(token, params, secrets, Math.floor(Date.now() / 1000));
@@ -192,30 +210,44 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     body: route.edge === 'messages' ? sendSuccess(params) : uploadSuccess(),
     headers,
   };
-  const magic = route.edge === 'messages' ? recipientMagic(params.recipient) : uploadMagic(parsed.file?.filename ?? uploadUrl(params));
-  return perform(res, magic, ok, pageId, ctx.usage);
+  if (route.edge === 'messages') {
+    const effect = ctx.chaos.apply(pageId, recipientMagic(params.recipient), params.message !== undefined);
+    const started = Date.now();
+    const outcome = await perform(res, effect.magic, ok, pageId, ctx.usage);
+    if (outcome?.kind === 'graph-error' && effect.chaos) outcome.chaos = true;
+    // Only a deliberate hold (delay- recipient, chaos latency) is worth showing.
+    const held = Date.now() - started;
+    return observe(outcome, effect.magic?.kind === 'delay' ? held : 0);
+  }
+  await perform(res, uploadMagic(parsed.file?.filename ?? uploadUrl(params)), ok, pageId, ctx.usage);
 }
 
-/** Carries out what a magic value asks for, or sends the normal answer. */
-async function perform(res: ServerResponse, magic: Magic | undefined, ok: Answer, pageId: string, usage: UsageMeter): Promise<void> {
+/** Carries out what a magic value asks for, or sends the normal answer; resolves with what was answered (undefined: the client left first). */
+async function perform(res: ServerResponse, magic: Magic | undefined, ok: Answer, pageId: string, usage: UsageMeter): Promise<SendOutcome | undefined> {
   switch (magic?.kind) {
-    case undefined:
-      return answer(res, ok);
+    case undefined: {
+      await answer(res, ok);
+      const body = ok.kind === 'json' ? (ok.body as Record<string, string>) : {};
+      return { kind: 'ok', ...(body.message_id ? { messageId: body.message_id } : {}), ...(body.recipient_id ? { recipientId: body.recipient_id } : {}) };
+    }
     case 'graph-error': {
       const error = graphError(magic.code, magic.subcode);
       const headers = pausesPage(magic.code) ? usage.exhausted(pageId) : usage.normal(pageId);
-      return answer(res, { kind: 'json', status: errorStatus(magic.code), body: error.body, headers });
+      await answer(res, { kind: 'json', status: error.status, body: error.body, headers });
+      return { kind: 'graph-error', httpStatus: error.status, error: error.body.error };
     }
     case 'http-status': {
       const reason = STATUS_CODES[magic.status] ?? 'Error';
       const text = `<!DOCTYPE html>\n<html><head><title>${magic.status} ${reason}</title></head><body><h1>${magic.status} ${reason}</h1></body></html>\n`;
-      return answer(res, { kind: 'raw', status: magic.status, contentType: 'text/html; charset=utf-8', text });
+      await answer(res, { kind: 'raw', status: magic.status, contentType: 'text/html; charset=utf-8', text });
+      return { kind: 'http-status', status: magic.status };
     }
     case 'malformed':
-      return answer(res, { kind: 'raw', status: 200, contentType: 'application/json; charset=UTF-8', text: '{"recipient_id":"1","message_id":"m_' });
+      await answer(res, { kind: 'raw', status: 200, contentType: 'application/json; charset=UTF-8', text: '{"recipient_id":"1","message_id":"m_' });
+      return { kind: 'malformed' };
     case 'hang':
       // Never answered: the socket closes when the client gives up or close() runs.
-      return;
+      return { kind: 'no-answer' };
     case 'delay':
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, magic.ms);
@@ -225,7 +257,7 @@ async function perform(res: ServerResponse, magic: Magic | undefined, ok: Answer
           resolve();
         });
       });
-      if (res.destroyed || res.writableEnded) return;
+      if (res.destroyed || res.writableEnded) return undefined;
       return perform(res, magic.then, ok, pageId, usage);
   }
 }

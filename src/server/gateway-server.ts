@@ -27,6 +27,9 @@ import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
 import { ConfigError } from '../config/load-config';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
+import { startSandboxInbox } from './start-inbox';
+import { ConversationStore } from '../inbox/conversation-store';
+import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
@@ -38,6 +41,8 @@ export interface Gateway {
   /** Where the Graph requests go (the sandbox's URL in sandbox mode). */
   graphBaseUrl: string;
   sandbox?: Sandbox;
+  /** The sandbox inbox (sandbox mode with `config.inbox`). */
+  inbox?: InboxServer;
   /** The webhook listener's URL, when it runs. */
   webhookUrl?: string;
   /**
@@ -70,11 +75,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     for (const close of opened.reverse()) await close().catch(() => undefined);
   };
   let sandbox: Sandbox | undefined;
+  let inboxStore: ConversationStore | undefined;
+  let inbox: InboxServer | undefined;
   let graphConfig = config.graph;
   let pages: PageDirectory;
   if (config.sandbox) {
     const secrets = Object.fromEntries(config.pages.map((p) => [p.id, { accessToken: p.accessToken, appSecret: p.appSecret }]));
-    sandbox = await startSandbox({ pages: secrets });
+    // The inbox's conversations are fed by the sandbox as its observer.
+    inboxStore = config.inbox ? new ConversationStore() : undefined;
+    sandbox = await startSandbox({ pages: secrets, observer: inboxStore });
     opened.push(() => sandbox!.close());
     graphConfig = { ...config.graph, baseUrl: sandbox.url };
     pages = sandboxPages(config.pages);
@@ -164,10 +173,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await undo();
     throw listenErrorOf(config.listen, err);
   }
+  if (config.sandbox && config.inbox && sandbox && inboxStore) {
+    try {
+      inbox = await startSandboxInbox(config.inbox.listen, inboxStore, sandbox, logger);
+    } catch (err) {
+      server.forceShutdown();
+      await undo();
+      throw err;
+    }
+  }
   for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
+      ...(inbox ? { inbox: inbox.url } : {}),
       store: config.store.redis ? 'redis' : 'memory', tls: config.tls ? (config.tls.clientCaFile ? 'mtls' : 'tls') : 'off', callers: config.callers.map((c) => c.name),
       ...(receiving.webhook ? { webhook: receiving.webhook.url } : {}),
     },
@@ -199,12 +218,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       });
       await graph.close();
       await delivery.close();
+      await inbox?.close();
       await sandbox?.close();
       logger.info('stopped');
     })();
     return stopping;
   };
-  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, webhookUrl: receiving.webhook?.url, shutdown };
+  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown };
 }
 
 /** The callers' rates shared through Redis, when Redis is configured. */

@@ -15,7 +15,7 @@ const KEY: Record<ListenerName, string> = { grpc: 'listen', webhook: 'webhook.li
 const HOW: Record<ListenerName, string> = {
   grpc: '--listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
   webhook: '--webhook-listen HOST:PORT (or GATEWAY_WEBHOOK_LISTEN, or "webhook.listen" in the config)',
-  inbox: '--inbox-listen HOST:PORT',
+  inbox: '--inbox-listen HOST:PORT (or GATEWAY_INBOX_LISTEN)',
 };
 
 const REASONS: [RegExp, string][] = [

@@ -261,6 +261,8 @@ export enum GraphErrorSubcode {
   GRAPH_ERROR_SUBCODE_OBJECT_MISSING = 33,
   /** GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE - 1545041 (with 551 or 200): this person isn't available right now. */
   GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE = 1545041,
+  /** GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED - 1893063 (with 10): the Page is temporarily restricted from sending messages. */
+  GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED = 1893063,
   /** GRAPH_ERROR_SUBCODE_NO_MATCHING_USER - 2018001 (with 100): no matching user found for the recipient. */
   GRAPH_ERROR_SUBCODE_NO_MATCHING_USER = 2018001,
   /** GRAPH_ERROR_SUBCODE_URL_FETCH_FAILED - 2018008 (with 100): Graph failed to fetch the attachment URL. */
@@ -304,6 +306,9 @@ export function graphErrorSubcodeFromJSON(object: any): GraphErrorSubcode {
     case 1545041:
     case "GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE":
       return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE;
+    case 1893063:
+    case "GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED":
+      return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED;
     case 2018001:
     case "GRAPH_ERROR_SUBCODE_NO_MATCHING_USER":
       return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_NO_MATCHING_USER;
@@ -358,6 +363,8 @@ export function graphErrorSubcodeToJSON(object: GraphErrorSubcode): string {
       return "GRAPH_ERROR_SUBCODE_OBJECT_MISSING";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE:
       return "GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE";
+    case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED:
+      return "GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_NO_MATCHING_USER:
       return "GRAPH_ERROR_SUBCODE_NO_MATCHING_USER";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_URL_FETCH_FAILED:

@@ -1,0 +1,202 @@
+import type { ObservedCustomerMessage, ObservedSend, SandboxObserver, SendOutcome } from '../sandbox/sandbox-observer';
+import { callerStatusOf } from './grpc-status-of';
+import type { InboxConversation, InboxFailure, InboxItem, InboxSummary } from './inbox-types';
+
+/** Bounds, so a long-running sandbox does not grow without end (the oldest go first). */
+export const MAX_CONVERSATIONS = 500;
+export const MAX_ITEMS = 500;
+
+type Listener = (conversation: InboxConversation | undefined) => void;
+
+const RECIPIENT_KEYS = ['id', 'user_ref', 'phone_number', 'comment_id', 'post_id', 'notification_messages_token'];
+
+/**
+ * The inbox's conversations, one per Page and recipient, fed by the sandbox as its observer:
+ * messages become items, accepted sender actions change the conversation (typing, seen,
+ * reactions), refused sends stay in place with what the caller got. In memory only.
+ */
+export class ConversationStore implements SandboxObserver {
+  private readonly conversations = new Map<string, InboxConversation>();
+  private readonly listeners = new Set<Listener>();
+  private nextId = 1;
+
+  /** Called with each changed conversation, or with undefined when everything was cleared. */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  onSend(send: ObservedSend): void {
+    const recipient = recipientOf(send.body.recipient);
+    if (recipient === undefined) return;
+    const psid = recipient.key === 'id' ? recipient.value : (send.outcome.kind === 'ok' && send.outcome.recipientId) || recipient.value;
+    const c = this.conversation(send.pageId, recipient.key === 'id' ? recipient.value : `${recipient.key}:${recipient.value}`, psid);
+    const failure = failureOf(send.outcome);
+    const action = typeof send.body.sender_action === 'string' ? send.body.sender_action.toLowerCase() : undefined;
+    if (action !== undefined && failure === undefined) {
+      applyAction(c, action, send.body.payload, send.at);
+    } else {
+      const item: InboxItem = { id: this.nextId++, at: send.at, from: 'page' };
+      if (send.outcome.kind === 'ok' && send.outcome.messageId) item.mid = send.outcome.messageId;
+      if (isObject(send.body.message)) item.message = send.body.message;
+      if (action !== undefined) item.senderAction = action;
+      const str = (k: string) => (typeof send.body[k] === 'string' ? (send.body[k] as string) : typeof send.body[k] === 'number' ? String(send.body[k]) : undefined);
+      const set = <K extends keyof InboxItem>(k: K, v: InboxItem[K] | undefined) => v !== undefined && (item[k] = v);
+      set('messagingType', str('messaging_type'));
+      set('tag', str('tag'));
+      set('personaId', str('persona_id'));
+      set('notificationType', str('notification_type'));
+      const replyTo = send.body.reply_to;
+      if (isObject(replyTo) && typeof replyTo.mid === 'string') item.replyTo = replyTo.mid;
+      set('failure', failure);
+      if (send.delayedMs) item.delayedMs = send.delayedMs;
+      // Messenger stops the typing indicator when the message arrives.
+      if (failure === undefined) c.typing = false;
+      push(c, item);
+    }
+    c.updatedAt = send.at;
+    this.changed(c);
+  }
+
+  onCustomerMessage(m: ObservedCustomerMessage): void {
+    const c = this.conversation(m.pageId, this.recipientForPsid(m.pageId, m.psid), m.psid);
+    const item: InboxItem = { id: this.nextId++, at: m.at, from: 'customer', mid: m.mid };
+    if (m.text !== undefined) item.text = m.text;
+    if (m.quickReplyPayload !== undefined) item.quickReplyPayload = m.quickReplyPayload;
+    if (m.postback) item.postback = m.postback;
+    push(c, item);
+    c.updatedAt = m.at;
+    this.changed(c);
+  }
+
+  /** Every conversation, the most recently active first. */
+  list(): InboxSummary[] {
+    return [...this.conversations.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.key.localeCompare(a.key)).map(summary);
+  }
+
+  get(pageId: string, recipient: string): InboxConversation | undefined {
+    return this.conversations.get(keyOf(pageId, recipient));
+  }
+
+  /** Forgets every conversation (or one Page's). */
+  clear(pageId?: string): void {
+    if (pageId === undefined) {
+      this.conversations.clear();
+      return this.emit(undefined);
+    }
+    for (const [k, c] of this.conversations) if (c.pageId === pageId) this.conversations.delete(k);
+    this.emit(undefined);
+  }
+
+  private recipientForPsid(pageId: string, psid: string): string {
+    for (const c of this.conversations.values()) if (c.pageId === pageId && c.psid === psid) return c.recipient;
+    return psid;
+  }
+
+  private conversation(pageId: string, recipient: string, psid: string): InboxConversation {
+    const key = keyOf(pageId, recipient);
+    let c = this.conversations.get(key);
+    if (!c) {
+      c = { key, pageId, recipient, psid, updatedAt: 0, typing: false, items: [] };
+      this.conversations.set(key, c);
+      if (this.conversations.size > MAX_CONVERSATIONS) {
+        const oldest = [...this.conversations.values()].reduce((a, b) => (b.updatedAt < a.updatedAt ? b : a));
+        this.conversations.delete(oldest.key);
+      }
+    }
+    return c;
+  }
+
+  private changed(c: InboxConversation): void {
+    this.emit(c);
+  }
+
+  private emit(c: InboxConversation | undefined): void {
+    for (const l of this.listeners) {
+      try {
+        l(c);
+      } catch {
+        // A listener's fault (a closed stream) is the listener's.
+      }
+    }
+  }
+}
+
+function keyOf(pageId: string, recipient: string): string {
+  return `${pageId}/${encodeURIComponent(recipient)}`;
+}
+
+function push(c: InboxConversation, item: InboxItem): void {
+  c.items.push(item);
+  if (c.items.length > MAX_ITEMS) c.items.splice(0, c.items.length - MAX_ITEMS);
+}
+
+function applyAction(c: InboxConversation, action: string, payload: unknown, at: number): void {
+  if (action === 'typing_on') c.typing = true;
+  else if (action === 'typing_off') c.typing = false;
+  else if (action === 'mark_seen') c.seenAt = at;
+  else if ((action === 'react' || action === 'unreact') && isObject(payload) && typeof payload.message_id === 'string') {
+    const target = c.items.find((i) => i.mid === payload.message_id);
+    if (!target) return;
+    if (action === 'unreact') delete target.reactions;
+    else if (typeof payload.reaction === 'string') target.reactions = [payload.reaction];
+  }
+}
+
+function failureOf(outcome: SendOutcome): InboxFailure | undefined {
+  const status = callerStatusOf(outcome);
+  if (!status) return undefined;
+  const base = { grpcCode: status.code, reason: status.reason, retried: status.retried };
+  switch (outcome.kind) {
+    case 'graph-error': {
+      const e = outcome.error;
+      return {
+        ...base, answer: `HTTP ${outcome.httpStatus}`, ...(outcome.chaos ? { chaos: true } : {}),
+        graph: { code: e.code, ...(e.error_subcode !== undefined ? { subcode: e.error_subcode } : {}), type: e.type, message: e.message, fbtraceId: e.fbtrace_id },
+      };
+    }
+    case 'http-status':
+      return { ...base, answer: `HTTP ${outcome.status} without a Graph error` };
+    case 'malformed':
+      return { ...base, answer: 'a malformed JSON answer' };
+    default:
+      return { ...base, answer: 'no answer' };
+  }
+}
+
+function recipientOf(recipient: unknown): { key: string; value: string } | undefined {
+  if (!isObject(recipient)) return undefined;
+  for (const key of RECIPIENT_KEYS) {
+    const v = recipient[key];
+    if (typeof v === 'string' || typeof v === 'number') return { key, value: String(v) };
+  }
+  return undefined;
+}
+
+function summary(c: InboxConversation): InboxSummary {
+  const last = c.items[c.items.length - 1];
+  return {
+    key: c.key, pageId: c.pageId, recipient: c.recipient, psid: c.psid, updatedAt: c.updatedAt,
+    count: c.items.length, preview: last ? previewOf(last) : c.typing ? 'typing…' : '', failed: c.items.filter((i) => i.failure).length,
+  };
+}
+
+/** A short text for an item, as a conversation list shows it. */
+export function previewOf(item: InboxItem): string {
+  if (item.failure) return `refused: ${item.failure.graph ? `Graph ${item.failure.graph.code}` : item.failure.answer}`;
+  if (item.from === 'customer') return item.postback ? item.postback.title : item.text ?? '';
+  const m = item.message ?? {};
+  if (typeof m.text === 'string') return m.text.slice(0, 80);
+  const a = m.attachment;
+  if (isObject(a)) {
+    const payload = isObject(a.payload) ? a.payload : {};
+    return a.type === 'template' ? `[${String(payload.template_type ?? 'template')}]` : `[${String(a.type)}]`;
+  }
+  if (Array.isArray(m.attachments)) return `[${m.attachments.length} images]`;
+  if (isObject(m.template)) return `[utility template ${String(m.template.name ?? '')}]`;
+  return '';
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,52 @@
+// The inbox's JSON API, as the page calls it.
+import type { InboxChaos, InboxConversation, InboxEvent, InboxSummary } from '../inbox-types';
+
+export interface ChaosPreset {
+  code: number;
+  subcode?: number;
+  label: string;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const value = (text ? JSON.parse(text) : {}) as T & { error?: string };
+  if (!res.ok) throw new Error(value.error ?? `HTTP ${res.status}`);
+  return value;
+}
+
+export const listConversations = () => call<{ conversations: InboxSummary[] }>('GET', '/api/conversations').then((r) => r.conversations);
+
+export const getConversation = (pageId: string, recipient: string) =>
+  call<InboxConversation>('GET', `/api/conversations/${encodeURIComponent(pageId)}/${encodeURIComponent(recipient)}`);
+
+export const clearConversations = () => call<unknown>('DELETE', '/api/conversations');
+
+export const getChaos = () => call<{ pages: Record<string, InboxChaos>; presets: ChaosPreset[] }>('GET', '/api/chaos');
+
+export const setChaos = (pageId: string, chaos: InboxChaos) => call<unknown>('PUT', `/api/chaos/${encodeURIComponent(pageId)}`, chaos);
+
+export const clearChaos = (pageId: string) => call<unknown>('DELETE', `/api/chaos/${encodeURIComponent(pageId)}`);
+
+/** What the customer does: a text (perhaps a tapped quick reply) or a tapped postback button. */
+export interface CustomerReply {
+  text?: string;
+  quickReplyPayload?: string;
+  postback?: { title: string; payload: string };
+}
+
+export const replyAsCustomer = (pageId: string, psid: string, reply: CustomerReply) =>
+  call<unknown>('POST', '/api/customer/messages', { pageId, psid, ...reply });
+
+/** Follows the event stream; `onState` says whether it is connected. */
+export function followEvents(onEvent: (e: InboxEvent) => void, onState: (live: boolean) => void): () => void {
+  const source = new EventSource('/api/events');
+  source.onopen = () => onState(true);
+  source.onerror = () => onState(false);
+  source.onmessage = (m: MessageEvent) => onEvent(JSON.parse(String(m.data)) as InboxEvent);
+  return () => source.close();
+}

@@ -1,0 +1,17 @@
+import type { Logger } from '../log/logger';
+import { ConversationStore } from '../inbox/conversation-store';
+import { startInboxServer, type InboxServer } from '../inbox/inbox-server';
+import type { Sandbox } from '../sandbox/sandbox-server';
+import { listenErrorOf } from './listen-error';
+
+/** Starts the sandbox inbox on `listen` for a sandbox fed into `store`; an address it cannot use is a ListenError (exit 2). */
+export async function startSandboxInbox(listen: string, store: ConversationStore, sandbox: Sandbox, logger: Logger): Promise<InboxServer> {
+  let inbox: InboxServer;
+  try {
+    inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
+  } catch (err) {
+    throw listenErrorOf(listen, err, 'inbox');
+  }
+  logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
+  return inbox;
+}
