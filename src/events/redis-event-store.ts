@@ -16,6 +16,13 @@
  * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
  * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
  * replay re-XADDs them into their partition, marked for that group only.
+ *
+ * Groups: a record per group in the groups hash (start, page scope, last heartbeat) bounds them
+ * (maxGroups, checked in the creating script) and fixes their scope; entries outside it are
+ * XACKed by the read script, never delivered. At maxEvents (all partitions together) the append
+ * script makes room from events no group needs, then from the oldest needed only by groups idle
+ * for groupIdleMs (given up by them, reported through `onDropped`); groups with no consumer for
+ * longer than the retention are deleted by a periodic sweep.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -23,19 +30,22 @@ import { Event } from '../../gen/messenger/v1/events';
 import {
   EventStoreFullError,
   EventStoreUnavailableError,
+  GroupScopeError,
   InvalidPageTokenError,
+  TooManyGroupsError,
   type AppendResult,
   type Consumer,
   type ConsumerOptions,
   type DeadLetter,
   type DeliveredEvent,
   type EventStore,
+  type EventStoreHooks,
   type EventStoreOptions,
   type GroupStats,
   type NewEvent,
   type StartAt,
 } from './event-store';
-import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, TAKEOVER } from './redis-event-scripts';
+import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
 export interface RedisEventStoreOptions extends EventStoreOptions {
   /** Prefix of every key (default `mgw:ev:`). */
@@ -54,6 +64,17 @@ const TAKEOVER_COUNT = 256;
 const DEAD_LETTER_SCAN = 256;
 const TOKEN_PREFIX = 'dl1:';
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+/** Abandoned groups are looked for at most this often, and at least this rarely. */
+const MIN_SWEEP_MS = 10;
+const MAX_SWEEP_MS = 60_000;
+
+/** A group's record in the groups hash (see redis-event-scripts.ts). */
+interface GroupRecord {
+  start?: StartAt;
+  scope?: string[] | Record<string, never>;
+  seen?: number;
+  live?: number;
+}
 
 
 /** The partition of a conversation: FNV-1a over its UTF-16 code units. */
@@ -71,7 +92,7 @@ async function redisCall<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof EventStoreUnavailableError || err instanceof EventStoreFullError) throw err;
+    if (err instanceof EventStoreUnavailableError || err instanceof EventStoreFullError || err instanceof TooManyGroupsError) throw err;
     throw new EventStoreUnavailableError(`event store (Redis) unavailable during ${what}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -86,13 +107,15 @@ export class RedisEventStore implements EventStore {
   private readonly workers = new Map<string, GroupWorker>();
   private readonly stopping = new Map<string, Promise<void>>();
   private sub: Redis | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
     readonly redis: Redis,
     readonly options: RedisEventStoreOptions,
+    private readonly hooks: EventStoreHooks,
   ) {
-    for (const k of ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts'] as const) {
+    for (const k of ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'groupIdleMs'] as const) {
       const v = options[k];
       if (!Number.isFinite(v) || v <= 0) throw new RangeError(`EventStoreOptions.${k} must be a positive number (got ${String(v)})`);
     }
@@ -102,10 +125,16 @@ export class RedisEventStore implements EventStore {
     this.maxBuffered = options.maxBuffered ?? 10_000;
   }
 
-  /** A store over this connection (the caller's: it closes it after the store); subscribes to append notices. */
-  static async open(redis: Redis, options: RedisEventStoreOptions): Promise<RedisEventStore> {
-    const store = new RedisEventStore(redis, options);
+  /**
+   * A store over this connection (the caller's: it closes it after the store); subscribes to
+   * append notices and sweeps abandoned groups (no consumer for longer than the retention).
+   */
+  static async open(redis: Redis, options: RedisEventStoreOptions, hooks: EventStoreHooks = {}): Promise<RedisEventStore> {
+    const store = new RedisEventStore(redis, options, hooks);
     await redisCall('subscribe', () => store.subscribe());
+    const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, options.retentionMs / 4));
+    store.sweepTimer = setInterval(() => void store.sweepGroups().catch(() => undefined), every);
+    store.sweepTimer.unref();
     return store;
   }
 
@@ -122,8 +151,15 @@ export class RedisEventStore implements EventStore {
   deadLetters(group: string): string {
     return `${this.prefix}g:${group}:dl`;
   }
-  private get groupsKey(): string {
+  get groupsKey(): string {
     return `${this.prefix}groups`;
+  }
+  /** The counter that orders events across partitions (which are given up first). */
+  get seqKey(): string {
+    return `${this.prefix}seq`;
+  }
+  private allStreams(): string[] {
+    return Array.from({ length: this.partitions }, (_, i) => this.stream(i));
   }
   private get channel(): string {
     return `${this.prefix}notify`;
@@ -158,28 +194,28 @@ export class RedisEventStore implements EventStore {
     }
     if (fresh.length === 0) return { stored: 0, duplicates };
     const now = new Date();
-    const slots = new Map<number, number>();
     const perEvent: Array<string | number> = [];
     for (const ne of fresh) {
-      const p = partitionOf(ne.conversation, this.partitions);
-      let slot = slots.get(p);
-      if (slot === undefined) {
-        slot = slots.size + 1;
-        slots.set(p, slot);
-      }
       const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: now };
-      perEvent.push(slot, Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId);
+      perEvent.push(partitionOf(ne.conversation, this.partitions), Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId);
     }
-    const parts = [...slots.keys()];
-    const keys = [...fresh.map((ne) => `${this.prefix}d:${ne.dedupKey}`), ...parts.map((p) => this.stream(p))];
-    const args = [fresh.length, parts.length, Math.ceil(this.options.dedupWindowMs), Math.ceil(this.options.retentionMs), this.partitionCap, this.channel, ...parts, ...perEvent];
-    const reply = (await redisCall('append', () => APPEND.run(this.redis, keys, args))) as [number, number];
+    const keys = [...fresh.map((ne) => `${this.prefix}d:${ne.dedupKey}`), ...this.allStreams(), this.groupsKey, this.seqKey];
+    const args = [fresh.length, this.partitions, Math.ceil(this.options.dedupWindowMs), Math.ceil(this.options.retentionMs), this.options.maxEvents, this.channel, Math.ceil(this.options.groupIdleMs), ...perEvent];
+    const reply = (await redisCall('append', () => APPEND.run(this.redis, keys, args))) as [number, number?, Array<string | number>?];
     if (reply[0] === -1) {
       throw new EventStoreFullError(
-        `partition ${reply[1]} of the event store holds its share (${this.partitionCap}) of at most ${this.options.maxEvents} events and they are not yet acked by every group: the batch of ${fresh.length} is refused`,
+        `the event store holds at most ${this.options.maxEvents} events and too many of them are not yet acked by a group with a consumer (or idle for less than ${this.options.groupIdleMs} ms): the batch of ${fresh.length} is refused`,
       );
     }
-    return { stored: reply[0], duplicates: duplicates + reply[1] };
+    const dropped = reply[2] ?? [];
+    for (let i = 0; i + 1 < dropped.length; i += 2) {
+      try {
+        this.hooks.onDropped?.(String(dropped[i]), Number(dropped[i + 1]));
+      } catch {
+        // A reporting hook must not break an append.
+      }
+    }
+    return { stored: Number(reply[0]), duplicates: duplicates + Number(reply[1]) };
   }
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
@@ -189,7 +225,10 @@ export class RedisEventStore implements EventStore {
       throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
     }
     const group = options.group;
-    await redisCall('creating the group', () => this.createGroup(group, options.start));
+    const { created, record } = await redisCall('creating the group', () => this.createGroup(group, options.start, options.scope));
+    const asked = options.pageIds ? new Set(options.pageIds) : undefined;
+    // The group's scope is fixed when it is created: a later consumer must fit it.
+    const pageIds = created ? asked : fitScope(group, scopeOf(record), asked, options.fitToScope === true);
     // A worker that is leaving (its last consumer went) finishes first: leases are let go in order.
     for (let s = this.stopping.get(group); s; s = this.stopping.get(group)) await s;
     this.ensureOpen();
@@ -204,13 +243,41 @@ export class RedisEventStore implements EventStore {
         throw err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(`event store (Redis) unavailable: ${(err as Error).message}`, { cause: err });
       }
     }
-    return worker.addConsumer(options, deliver, onError);
+    return worker.addConsumer({ ...options, pageIds }, deliver, onError);
   }
 
-  private async createGroup(group: string, start: StartAt): Promise<void> {
+  /** Creates the group (within maxGroups, its scope fixed) or joins it; returns its record. */
+  private async createGroup(group: string, start: StartAt, scope: ReadonlySet<string> | undefined): Promise<{ created: boolean; record: GroupRecord }> {
     const id = start.kind === 'latest' ? '$' : start.kind === 'earliest' || start.epochMs <= 0 ? '0' : `${Math.floor(start.epochMs) - 1}-18446744073709551615`;
-    const keys = [this.groupsKey, ...Array.from({ length: this.partitions }, (_, i) => this.stream(i))];
-    await CREATE_GROUP.run(this.redis, keys, [group, id, JSON.stringify(start)]);
+    const wanted: GroupRecord = scope ? { start, scope: [...scope] } : { start };
+    const [code, raw, deleted, count] = (await CREATE_GROUP.run(this.redis, [this.groupsKey, ...this.allStreams()], [group, id, JSON.stringify(wanted), this.options.maxGroups, Math.ceil(this.options.retentionMs)])) as [number, string, string[], number];
+    await this.forgetGroups(deleted);
+    if (Number(code) === -1) {
+      throw new TooManyGroupsError(
+        `the event store holds ${count} consumer groups, its bound: subscribe to an existing group, or wait until an abandoned one (no consumer for ${this.options.retentionMs} ms) is deleted`,
+      );
+    }
+    let record: GroupRecord = {};
+    try {
+      record = JSON.parse(raw) as GroupRecord;
+    } catch {
+      // An unreadable record: a group of every page.
+    }
+    return { created: Number(code) === 1, record };
+  }
+
+  /** Deletes abandoned groups (no consumer on any replica for longer than the retention). */
+  async sweepGroups(): Promise<void> {
+    if (this.closed) return;
+    const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey, ...this.allStreams()], [Math.ceil(this.options.retentionMs)])) as string[];
+    await this.forgetGroups(deleted);
+  }
+
+  /** The other keys of deleted groups: dead letters, heartbeats, leases. */
+  private async forgetGroups(groups: readonly string[]): Promise<void> {
+    if (groups.length === 0) return;
+    const keys = groups.flatMap((g) => [this.deadLetters(g), this.members(g), ...Array.from({ length: this.partitions }, (_, i) => this.lease(g, i))]);
+    await this.redis.del(...keys);
   }
 
   /** Called by a worker when it stopped (last consumer gone, lease work done). */
@@ -255,9 +322,9 @@ export class RedisEventStore implements EventStore {
     for (let i = 0; i < chosen.length; i += 100) {
       const part = chosen.slice(i, i + 100);
       const streams = [...new Set(part.map((c) => c.partition))];
-      const keys = [this.deadLetters(group), ...streams.map((p) => this.stream(p))];
+      const keys = [this.deadLetters(group), this.seqKey, ...streams.map((p) => this.stream(p))];
       const args: Array<string | number> = [group, this.channel];
-      for (const c of part) args.push(c.id, streams.indexOf(c.partition) + 2, c.partition);
+      for (const c of part) args.push(c.id, streams.indexOf(c.partition) + 3, c.partition);
       replayed += Number(await redisCall('replaying dead letters', () => REPLAY.run(this.redis, keys, args)));
     }
     return replayed;
@@ -281,7 +348,7 @@ export class RedisEventStore implements EventStore {
   async stats(): Promise<GroupStats[]> {
     if (this.closed) return [];
     const groups = await redisCall('stats', () => this.redis.hkeys(this.groupsKey));
-    const keys = Array.from({ length: this.partitions }, (_, i) => this.stream(i));
+    const keys = [this.groupsKey, ...this.allStreams()];
     const now = Date.now();
     return Promise.all(
       groups.map(async (group) => {
@@ -295,6 +362,8 @@ export class RedisEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     const workers = [...this.workers.values()];
     this.workers.clear();
     // Leases are given up so other replicas take over at once (best effort: Redis may be gone).
@@ -432,9 +501,10 @@ class GroupWorker {
   private async rebalance(): Promise<void> {
     const n = this.store.partitions;
     const sentAt = Date.now();
-    const keys = [this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
-    const [share, held] = (await REBALANCE.run(this.redis, keys, [this.store.me, this.store.leaseMs])) as [number, number[]];
+    const keys = [this.store.groupsKey, this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
+    const [share, held] = (await REBALANCE.run(this.redis, keys, [this.store.me, this.store.leaseMs, this.group])) as [number, number[]];
     if (this.ended) return;
+    if (Number(share) === -1) throw new EventStoreUnavailableError(`consumer group ${this.group} was deleted (no consumer for longer than the retention): subscribe again`);
     const heldSet = new Set(held.map(Number));
     const validUntil = sentAt + this.store.leaseMs - Math.max(100, Math.floor(this.store.leaseMs / 5));
     for (const p of [...this.parts.values()]) if (!heldSet.has(p.index)) this.dropPartition(p.index);
@@ -551,11 +621,11 @@ class GroupWorker {
     if (room <= 0) this.starved = true;
     if (room <= 0 || active.length === 0) return false;
     const count = Math.max(1, Math.min(READ_COUNT, Math.ceil(room / active.length)));
-    const keys = active.flatMap((p) => [this.store.stream(p.index), this.store.lease(this.group, p.index)]);
-    const reply = (await READ.run(this.redis, keys, [this.group, this.store.me, count])) as Array<0 | Array<[string, string[]]>>;
+    const keys = [this.store.groupsKey, ...active.flatMap((p) => [this.store.stream(p.index), this.store.lease(this.group, p.index)])];
+    const reply = (await READ.run(this.redis, keys, [this.group, this.store.me, count])) as Array<0 | [number, Array<[string, string[]]>]>;
     if (this.ended) return false;
     let more = false;
-    const foreign: Array<{ p: number; id: string }> = [];
+    const read: Array<{ p: number; id: string; list: string[]; q: number }> = [];
     reply.forEach((r, i) => {
       const p = active[i];
       if (this.parts.get(p.index) !== p) return;
@@ -563,15 +633,13 @@ class GroupWorker {
         this.dropPartition(p.index);
         return;
       }
-      if (r.length >= count) more = true;
-      for (const [id, list] of r) {
-        const f = fieldsOf(list);
-        // A dead letter replayed for another group: not this group's.
-        if (f.g !== undefined && f.g !== this.group) foreign.push({ p: p.index, id });
-        else this.enqueue(p.index, id, list, 0);
-      }
+      // Entries that are not the group's were acked by the script; only its own come back.
+      if (Number(r[0]) >= count) more = true;
+      for (const [id, list] of r[1]) read.push({ p: p.index, id, list, q: Number(fieldsOf(list).q ?? 0) });
     });
-    if (foreign.length > 0) await Promise.all(foreign.map((x) => this.redis.xack(this.store.stream(x.p), this.group, x.id)));
+    // Across partitions, in the order they were stored (within one, the stream's order holds).
+    read.sort((a, b) => a.q - b.q);
+    for (const x of read) this.enqueue(x.p, x.id, x.list, 0);
     this.markDirty();
     return more && this.buffered < this.store.maxBuffered;
   }
@@ -820,8 +888,8 @@ class GroupWorker {
     if (this.ended) return;
     this.end(err);
     const n = this.store.partitions;
-    const keys = [this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
-    await LEAVE.run(this.redis, keys, [this.store.me]).catch(() => undefined);
+    const keys = [this.store.groupsKey, this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
+    await LEAVE.run(this.redis, keys, [this.store.me, this.group]).catch(() => undefined);
   }
 
   /** Redis failed: every consumer here gets onError (their streams end UNAVAILABLE); leases lapse. */
@@ -884,3 +952,30 @@ function decodeToken(token: string): string {
   return id;
 }
 
+function scopeOf(record: GroupRecord): ReadonlySet<string> | undefined {
+  const s = record.scope;
+  if (s === undefined || s === null) return undefined;
+  return new Set(Array.isArray(s) ? s : []);
+}
+
+/** The pages a consumer of a group receives: those asked for, all within its scope (or narrowed to it). */
+function fitScope(group: string, scope: ReadonlySet<string> | undefined, pageIds: Set<string> | undefined, narrow: boolean): Set<string> | undefined {
+  if (!scope) return pageIds;
+  const shownScope = `${[...scope].slice(0, 5).join(', ')}${scope.size > 5 ? `, … (${scope.size} pages)` : ''}`;
+  if (narrow) {
+    const fitted = pageIds ? new Set([...pageIds].filter((p) => scope.has(p))) : new Set(scope);
+    if (fitted.size === 0) {
+      throw new GroupScopeError(`consumer group ${group} takes only the events of the pages it was created with (${shownScope}), none of which this caller may receive: use another group`, []);
+    }
+    return fitted;
+  }
+  if (!pageIds) throw new GroupScopeError(`consumer group ${group} takes only the events of the pages it was created with (${shownScope}), not every page: use another group`, []);
+  const outside = [...pageIds].filter((p) => !scope.has(p));
+  if (outside.length > 0) {
+    throw new GroupScopeError(
+      `consumer group ${group} takes only the events of the pages it was created with (${shownScope}); ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} outside it: use another group`,
+      outside,
+    );
+  }
+  return pageIds;
+}

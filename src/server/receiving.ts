@@ -23,18 +23,19 @@ export interface Receiving {
  */
 async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ store: EventStore; close(): Promise<void> }> {
   const redisConfig = config.store.redis;
+  const hooks = {
+    onDropped: (group: string, count: number) => {
+      recordDroppedEvents(group, count);
+      logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store');
+    },
+  };
   if (!redisConfig) {
-    const store = new MemoryEventStore(config.events, {
-      onDropped: (group, count) => {
-        recordDroppedEvents(group, count);
-        logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store');
-      },
-    });
+    const store = new MemoryEventStore(config.events, hooks);
     return { store, close: () => store.close() };
   }
   const redis = await connectRedis(redisConfig.url, { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
   try {
-    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:` });
+    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:` }, hooks);
     return {
       store,
       close: async () => {

@@ -86,6 +86,18 @@ describe.skipIf(!available)('RedisEventStore', () => {
       expect(await s.redis.xlen(s.stream(0))).toBe(3);
     });
 
+    it('reports the events an idle group gave up (onDropped), per group', async () => {
+      const dropped: Array<[string, number]> = [];
+      const s = await RedisEventStore.open(await redisServer.connection(), { ...OPTIONS, keyPrefix: `${uniqueName('dropped')}:`, maxEvents: 3, groupIdleMs: 50 }, { onDropped: (g, n) => dropped.push([g, n]) });
+      stores.push(s);
+      const c = await s.consume({ group: 'idle', pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {});
+      await c.close();
+      await s.append([1, 2, 3].map((i) => newEvent('p', `u${i}`)));
+      await sleep(100);
+      expect((await s.append([newEvent('p', 'u4'), newEvent('p', 'u5')])).stored).toBe(2);
+      expect(dropped).toEqual([['idle', 2]]);
+    });
+
     it('hashes conversations onto partitions stably', () => {
       const seen = new Set<number>();
       for (let i = 0; i < 200; i++) seen.add(partitionOf(`page\u0000user${i}`, 16));
