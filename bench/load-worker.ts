@@ -1,8 +1,11 @@
 /**
  * One load-generating process, driven by bench/run.ts:
  *   --mode http   undici Pool straight to the fake Graph (the work the gateway does for the HTTP leg)
+ *   --mode http-bare  the bare HTTP leg: undici Pool.request POSTing the same Graph JSON, pre-serialised
+ *                 once, reading the answer as text (no JSON.stringify/parse per send)
  *   --mode grpc   a grpc-js client to a MessengerService (noop server or gateway)
  *   --mode sdk    messaging-api-messenger's MessengerClient pointed at the fake Graph
+ * --keyed (grpc): every send carries a new idempotency key (the idempotent path: claim, send, record).
  * It warms up, prints {"ready":true}, waits for "go" on stdin, sends --count requests from
  * --concurrency async loops, and prints one JSON line: counts, epoch start/end (ms) and,
  * unless --no-latencies, every latency in microseconds. Bounded: --count sends, --timeout-ms.
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     'timeout-ms': { type: 'string' },
     'no-latencies': { type: 'boolean' },
+    keyed: { type: 'boolean' },
   },
 });
 const mode = values.mode!;
@@ -50,13 +54,31 @@ function httpSender(): { send: Send; close(): Promise<void> } {
   };
 }
 
+/** The bare HTTP leg: the transport alone, the body built once, the answer read but not parsed. */
+function httpBareSender(): { send: Send; close(): Promise<void> } {
+  const pool = new Pool(`http://${target}`, { connections: 128, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  const path = `/${GRAPH_VERSION}/${PAGE_ID}/messages`;
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const body = JSON.stringify(graphBody());
+  return {
+    async send() {
+      const res = await pool.request({ method: 'POST', path, headers, body });
+      const text = await res.body.text();
+      if (res.statusCode !== 200 || text.length === 0) throw new Error(`HTTP ${res.statusCode}`);
+    },
+    close: () => pool.close(),
+  };
+}
+
 function grpcSender(): { send: Send; close(): Promise<void> } {
   const client = new MessengerServiceClient(target, credentials.createInsecure());
   const req = sendRequest();
+  let n = 0;
+  const keyed = Boolean(values.keyed);
   return {
     send: () =>
       new Promise<void>((resolve, reject) =>
-        client.sendMessage(req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res?: SendMessageResponse) =>
+        client.sendMessage(keyed ? { ...req, idempotencyKey: `bench-${process.pid}-${Date.now()}-${n++}` } : req, new Metadata(), { deadline: Date.now() + 10_000 }, (err: ServiceError | null, res?: SendMessageResponse) =>
           err ? reject(err) : res?.messageId ? resolve() : reject(new Error('no message id')),
         ),
       ),
@@ -102,7 +124,7 @@ async function run(send: Send, n: number, c: number, latencies?: Float64Array): 
 }
 
 async function main(): Promise<void> {
-  const sender = mode === 'http' ? httpSender() : mode === 'grpc' ? grpcSender() : mode === 'sdk' ? sdkSender() : undefined;
+  const sender = mode === 'http' ? httpSender() : mode === 'http-bare' ? httpBareSender() : mode === 'grpc' ? grpcSender() : mode === 'sdk' ? sdkSender() : undefined;
   if (!sender) throw new Error(`unknown --mode ${mode}`);
   if (warmup > 0) {
     const w = await run(sender.send, warmup, concurrency);

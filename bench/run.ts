@@ -56,7 +56,7 @@ const H2 = loadArg === 'grpc-js' ? false : h2loadAvailable();
 if (loadArg === 'h2load' && !H2) throw new Error('--load h2load: h2load is not installed (bash bench/install.sh)');
 const GRPC_WORKERS = 4;
 
-const RUNS = ['noop', 'http', 'gateway', 'gateway+tracing', 'sdk'] as const;
+const RUNS = ['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing', 'sdk'] as const;
 type RunName = (typeof RUNS)[number];
 interface Measure { sendsPerSec: number; p50c1Ms: number; p99c1Ms: number; p50c100Ms: number; p99c100Ms: number }
 interface Round {
@@ -68,9 +68,12 @@ interface Round {
   addedP50C1HopMs?: number;
   ownP50C1Ms?: number;
   /** Microseconds of CPU (user + system) per send in the process doing the work. */
-  cpuUsPerSend: { noop: number; http: number; gateway: number; 'gateway+tracing': number };
-  /** The throughput ratios' counterparts in CPU per send: composition = noop + http. */
-  cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number };
+  cpuUsPerSend: { 'bare-rpc': number; noop: number; 'bare-http': number; http: number; gateway: number; 'gateway+tracing': number };
+  /**
+   * The throughput ratios' counterparts in CPU per send: composition = noop + http (the legs
+   * with the generated codecs and JSON); bare legs = bare-rpc + bare-http (the transports alone).
+   */
+  cpuRatios: { gatewayOverComposition: number; bareLegsOverGateway: number; tracingOverGateway: number };
 }
 
 const log = (s: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${s}\n`);
@@ -88,7 +91,7 @@ const ms = (us: number) => us / 1000;
 interface LoadResult { sendsPerSec: number; p50Ms: number; p99Ms: number; ok: number; cpuUsPerSend?: number }
 
 /** N Node load-worker processes (bench/load-worker.ts) started together after their warm-up. */
-async function nodeLoad(mode: 'http' | 'grpc' | 'sdk', target: string, count: number, concurrency: number, workers: number, latencies = true): Promise<LoadResult> {
+async function nodeLoad(mode: 'http' | 'http-bare' | 'grpc' | 'sdk', target: string, count: number, concurrency: number, workers: number, latencies = true, extra: string[] = []): Promise<LoadResult> {
   checkTime();
   const kids: Array<{ child: ChildProcess; lines: ReturnType<typeof jsonLines> }> = [];
   try {
@@ -97,6 +100,7 @@ async function nodeLoad(mode: 'http' | 'grpc' | 'sdk', target: string, count: nu
       const c = Math.max(1, Math.floor(concurrency / workers) + (w < concurrency % workers ? 1 : 0));
       const args = ['--mode', mode, '--target', target, '--count', String(n), '--concurrency', String(c), '--warmup', String(N.workerWarm), '--timeout-ms', String(RUN_TIMEOUT_MS)];
       if (!latencies) args.push('--no-latencies');
+      args.push(...extra);
       const child = spawnTs('bench/load-worker.ts', args);
       kids.push({ child, lines: jsonLines(child) });
     }
@@ -156,7 +160,7 @@ async function graphSends(port: number): Promise<number> {
 interface Gateway { child: ChildProcess; port: number; name: string; peakSampledMb: number; hwmMb: number; sends: number; inspectPort?: number }
 
 /** `inspect`: open the inspector on a loopback port, for the leak check's heap-after-GC readings. */
-async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv, inspect = false): Promise<Gateway> {
+async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv, inspect = false, redisUrl?: string): Promise<Gateway> {
   const config = join(tmp, `${name}.json`);
   // The per-page rate limiter defaults to Meta's 300 sends/s per page, which would cap every run:
   // the benchmark measures the gateway's own cost, so it lifts the limit to the maximum allowed.
@@ -165,6 +169,7 @@ async function startGateway(name: string, graphPort: number, env: NodeJS.Process
     graph: { baseUrl: `http://127.0.0.1:${graphPort}`, version: GRAPH_VERSION },
     log: { level: LOG_LEVEL },
     delivery: { rateLimit: { defaultPerSecond: 100_000, mediaPerSecond: 100_000 } },
+    ...(redisUrl ? { store: { redis: { url: redisUrl } } } : {}),
   }));
   const port = await freePort();
   const logPath = join(tmp, `${name}.log`);
@@ -204,6 +209,66 @@ async function rssSample(pid: number, samples: number, gapMs: number): Promise<n
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Redis: keyed sends with the Redis idempotency store, and the Redis page limiter
+
+interface RedisRun { sendsPerSec: number; cpuUsPerSend: number; redisCpuUsPerSend?: number; p50c1Ms: number; p99c1Ms: number }
+interface RedisFigures { note: string; memory: RedisRun; redisLimiter: RedisRun; redisKeyed: RedisRun; added: { limiterCpuUs: number; keyedCpuUs: number; limiterP50C1Ms: number; keyedP50C1Ms: number } }
+
+/**
+ * A redis-server on a free loopback port (no persistence), a second tracing-off gateway with
+ * `store.redis.url` (its page limiter and idempotency store in Redis), the same grpc-js load
+ * against it and the memory gateway: unkeyed (the Redis page limiter) and with a new
+ * idempotency key per send (claim, send, record). Null without redis-server.
+ */
+async function redisRuns(memoryGw: Gateway, graphPort: number): Promise<RedisFigures | null> {
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    log('redis: redis-server not installed, Redis runs left out');
+    return null;
+  }
+  const port = await freePort();
+  const server = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' }));
+  let gwr: Gateway | undefined;
+  try {
+    await waitForPort(port, server, 10_000);
+    gwr = await startGateway('gateway-redis', graphPort, {}, false, `redis://127.0.0.1:${port}`);
+    const n = SMOKE ? 200 : 10_000;
+    const n1 = SMOKE ? 50 : 1_000;
+    log(`redis: ${n} sends at c=${C} and ${n1} at c=1 each: memory gateway, Redis page limiter, Redis limiter + idempotency key per send`);
+    const one = async (g: Gateway, keyed: boolean): Promise<RedisRun> => {
+      const extra = keyed ? ['--keyed'] : [];
+      const target = `127.0.0.1:${g.port}`;
+      await nodeLoad('grpc', target, Math.min(n, 2_000), C, 2, false, extra);
+      const before = cpuSeconds(g.child.pid!);
+      const redisBefore = cpuSeconds(server.pid!);
+      const r = await nodeLoad('grpc', target, n, C, GRPC_WORKERS, false, extra);
+      // The load workers' warm-up sends count in the gateway's CPU too.
+      const sends = n + GRPC_WORKERS * N.workerWarm;
+      const cpu = ((cpuSeconds(g.child.pid!) - before) * 1e6) / sends;
+      const redisCpu = g === memoryGw ? undefined : ((cpuSeconds(server.pid!) - redisBefore) * 1e6) / sends;
+      const l = await nodeLoad('grpc', target, n1, 1, 1, true, extra);
+      return { sendsPerSec: Math.round(r.sendsPerSec), cpuUsPerSend: round(cpu, 1), redisCpuUsPerSend: redisCpu === undefined ? undefined : round(redisCpu, 1), p50c1Ms: round(l.p50Ms, 3), p99c1Ms: round(l.p99Ms, 3) };
+    };
+    const memory = await one(memoryGw, false);
+    const redisLimiter = await one(gwr, false);
+    const redisKeyed = await one(gwr, true);
+    memoryGw.sends += 2 * Math.min(n, 2_000) + n + n1 + 2 * GRPC_WORKERS * N.workerWarm;
+    return {
+      note: `grpc-js load (${GRPC_WORKERS} client processes at c=${C}, one at c=1), tracing off; CPU per send includes the workers' warm-up sends`,
+      memory, redisLimiter, redisKeyed,
+      added: {
+        limiterCpuUs: round(redisLimiter.cpuUsPerSend - memory.cpuUsPerSend, 1),
+        keyedCpuUs: round(redisKeyed.cpuUsPerSend - memory.cpuUsPerSend, 1),
+        limiterP50C1Ms: round(redisLimiter.p50c1Ms - memory.p50c1Ms, 3),
+        keyedP50C1Ms: round(redisKeyed.p50c1Ms - memory.p50c1Ms, 3),
+      },
+    };
+  } finally {
+    if (gwr) await stop(gwr.child, 10_000);
+    await stop(server, 5_000);
+  }
+}
+
 function machine() {
   const h2v = H2 ? spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] : null;
   return { hostname: hostname(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGb: round(totalmem() / 2 ** 30, 1), kernel: release(), node: process.version, h2load: h2v };
@@ -226,6 +291,7 @@ async function main(): Promise<void> {
   const graph = await startServer('bench/servers/fake-graph.ts', ['--latency-ms', String(GRAPH_LATENCY_MS)]);
   const otlp = await startServer('bench/servers/otlp-receiver.ts', []);
   const noop = await startServer('bench/servers/noop-server.ts', []);
+  const bareRpc = await startServer('bench/servers/bare-rpc-server.ts', []);
   const gw = await startGateway('gateway', graph.port, {}, true);
   const gwt = await startGateway('gateway-tracing', graph.port, {
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlp.port}`,
@@ -242,6 +308,7 @@ async function main(): Promise<void> {
   sampler.unref();
   const graphTarget = `127.0.0.1:${graph.port}`;
   const graphDirect = async (count: number, concurrency: number) => nodeLoad('http', graphTarget, count, concurrency, 1);
+  const graphBare = async (count: number, concurrency: number) => nodeLoad('http-bare', graphTarget, count, concurrency, 1);
 
   /** A gateway run: counts the sends and checks that each reached the fake Graph exactly once. */
   async function throughGateway(g: Gateway, count: number, concurrency: number, latencies = true) {
@@ -256,6 +323,7 @@ async function main(): Promise<void> {
 
   log(`warm-up: ${N.warm} sends to each server`);
   await grpcLoad(noop.port, N.warm, C);
+  await grpcLoad(bareRpc.port, N.warm, C);
   await throughGateway(gw, N.warm, C);
   await throughGateway(gwt, N.warm, C);
   await graphDirect(N.warm, C);
@@ -272,8 +340,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     log(`round ${i + 1}/${ROUNDS}: c=${C}, ${N.c100} sends per run`);
     const t100: Record<string, LoadResult> = {};
+    const [bare100, bareCpu] = await cpuOf(bareRpc.child.pid!, N.c100, () => grpcLoad(bareRpc.port, N.c100, C));
+    t100['bare-rpc'] = bare100;
     const [noop100, noopCpu] = await cpuOf(noop.child.pid!, N.c100, () => grpcLoad(noop.port, N.c100, C));
     t100.noop = noop100;
+    t100['bare-http'] = await graphBare(N.c100, C);
     t100.http = await graphDirect(N.c100, C);
     const [gw100, gwCpu] = await cpuOf(gw.child.pid!, N.c100, () => throughGateway(gw, N.c100, C));
     t100.gateway = gw100;
@@ -285,13 +356,15 @@ async function main(): Promise<void> {
       return r;
     });
     t100['gateway+tracing'] = gwt100;
-    const cpu = { noop: noopCpu, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu };
+    const cpu = { 'bare-rpc': bareCpu, noop: noopCpu, 'bare-http': t100['bare-http'].cpuUsPerSend ?? NaN, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu };
     t100.sdk = await nodeLoad('sdk', graphTarget, N.c100, C, 1);
-    tools.c100 = `${noop100.tool} for noop/gateway/gateway+tracing; one Node process (undici / messaging-api-messenger, 100 async loops) for http/sdk`;
+    tools.c100 = `${noop100.tool} for bare-rpc/noop/gateway/gateway+tracing; one Node process (undici / messaging-api-messenger, 100 async loops) for bare-http/http/sdk`;
 
     log(`round ${i + 1}/${ROUNDS}: c=1, ${N.c1} sends per run`);
     const t1: Record<string, LoadResult> = {};
+    t1['bare-rpc'] = await nodeLoad('grpc', `127.0.0.1:${bareRpc.port}`, N.c1, 1, 1);
     t1.noop = await nodeLoad('grpc', `127.0.0.1:${noop.port}`, N.c1, 1, 1);
+    t1['bare-http'] = await graphBare(N.c1, 1);
     t1.http = await graphDirect(N.c1, 1);
     const before = await graphSends(graph.port);
     t1.gateway = await nodeLoad('grpc', `127.0.0.1:${gw.port}`, N.c1, 1, 1);
@@ -300,7 +373,7 @@ async function main(): Promise<void> {
     gw.sends += N.c1 + N.workerWarm;
     gwt.sends += N.c1 + N.workerWarm;
     t1.sdk = await nodeLoad('sdk', graphTarget, N.c1, 1, 1);
-    tools.c1 = 'one Node process, one call at a time, client-side time around each call: grpc-js client (noop/gateway/gateway+tracing), undici (http), messaging-api-messenger (sdk)';
+    tools.c1 = 'one Node process, one call at a time, client-side time around each call: grpc-js client (bare-rpc/noop/gateway/gateway+tracing), undici (bare-http/http), messaging-api-messenger (sdk)';
 
     let h2c1: Round['h2loadC1'];
     if (H2) {
@@ -329,7 +402,7 @@ async function main(): Promise<void> {
         gatewayOverSdk: runs.gateway.sendsPerSec / runs.sdk.sendsPerSec,
       },
       cpuUsPerSend: cpu,
-      cpuRatios: { gatewayOverComposition: (cpu.noop + cpu.http) / cpu.gateway, tracingOverGateway: cpu.gateway / cpu['gateway+tracing'] },
+      cpuRatios: { gatewayOverComposition: (cpu.noop + cpu.http) / cpu.gateway, bareLegsOverGateway: (cpu['bare-rpc'] + cpu['bare-http']) / cpu.gateway, tracingOverGateway: cpu.gateway / cpu['gateway+tracing'] },
       addedP50C1Ms: runs.gateway.p50c1Ms - runs.http.p50c1Ms,
       addedP50C1HopMs: h2c1 ? h2c1.gateway.p50Ms - h2c1['graph-direct'].p50Ms : undefined,
       // What is left of the hop once the two legs it is made of are taken away.
@@ -380,12 +453,14 @@ async function main(): Promise<void> {
     verdict: heapTrendMb <= heapNoiseMb ? 'no growth beyond noise' : 'GROWS',
   };
 
+  const redis = await redisRuns(gw, graph.port);
+
   for (const g of gateways) g.hwmMb = rssOf(g.child.pid!)?.hwmMb ?? NaN;
   clearInterval(sampler);
   // Graceful stop: flushes the tracing gateway's spans and writes --cpu-prof profiles.
   await Promise.all(gateways.map((g) => stop(g.child, 10_000)));
   const otlpStats = (await (await fetch(`http://127.0.0.1:${otlp.port}/stats`)).json()) as { traceRequests: number; metricRequests: number; spans: number; bytes: number };
-  await Promise.all([graph, otlp, noop].map((s) => stop(s.child)));
+  await Promise.all([graph, otlp, noop, bareRpc].map((s) => stop(s.child)));
   rmSync(tmp, { recursive: true, force: true });
 
   // With nothing else running: how long a developer waits for a warm `npm start` (dist/ fresh).
@@ -418,7 +493,16 @@ async function main(): Promise<void> {
     rssGrowth: leak,
     warmStart,
   };
+  const cpuRatios = {
+    gatewayOverComposition: round(med((r) => r.cpuRatios.gatewayOverComposition), 3),
+    bareLegsOverGateway: round(med((r) => r.cpuRatios.bareLegsOverGateway), 3),
+    tracingOverGateway: round(med((r) => r.cpuRatios.tracingOverGateway), 3),
+  };
   const targets = {
+    // The issue-17 definitions: CPU per send, the legs without any of the gateway's own work.
+    '(bare RPC + bare HTTP) / gateway, CPU per send >= 0.75': cpuRatios.bareLegsOverGateway >= 0.75,
+    'gateway / gateway+tracing, CPU per send >= 0.85': cpuRatios.tracingOverGateway >= 0.85,
+    // The earlier definitions, in sends/s, against legs with the generated codecs and JSON.
     'gateway / composition limit >= 0.85': ratios.gatewayOverComposition >= 0.85,
     'gateway+tracing / gateway >= 0.80': ratios.tracingOverGateway >= 0.8,
     'gateway / sdk >= 1.0': ratios.gatewayOverSdk >= 1.0,
@@ -432,11 +516,12 @@ async function main(): Promise<void> {
       : null,
     addedP50C1HopMs: H2 ? med((r) => r.addedP50C1HopMs) : null,
     ownP50C1Ms: H2 ? med((r) => r.ownP50C1Ms) : null,
-    cpuUsPerSend: Object.fromEntries((['noop', 'http', 'gateway', 'gateway+tracing'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
-    cpuRatios: { gatewayOverComposition: round(med((r) => r.cpuRatios.gatewayOverComposition), 3), tracingOverGateway: round(med((r) => r.cpuRatios.tracingOverGateway), 3) },
+    cpuUsPerSend: Object.fromEntries((['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
+    cpuRatios,
     peakRssSampledMb: { gateway: round(gw.peakSampledMb, 1), 'gateway+tracing': round(gwt.peakSampledMb, 1) },
     gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
     otlp: { ...otlpStats, spansPerSend: round(otlpStats.spans / gwt.sends, 3) },
+    redis,
   };
   log('receiving: webhook ingest and webhook -> consumer latency, memory store and Redis');
   const recvTmp = mkdtempSync(join(tmpdir(), 'gw-bench-recv-'));
@@ -469,7 +554,7 @@ function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
   figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; warmStart: { readyMs: number[]; medianMs: number } | null; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
-  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number } };
+  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; bareLegsOverGateway: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number }; redis: RedisFigures | null };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines: string[] = [];
@@ -485,6 +570,10 @@ function markdown(r: {
   const ok = (b: boolean) => (b ? 'met' : '**NOT met**');
   const t = r.targets;
   lines.push('| figure | value | target |', '|---|---:|---|');
+  const cu = r.extra.cpuUsPerSend;
+  lines.push(`| CPU per send at c=100 (µs, user+system of the working process): bare-rpc server / bare-http client / gateway / gateway+tracing | ${f(cu['bare-rpc'], 1)} / ${f(cu['bare-http'], 1)} / ${f(cu.gateway, 1)} / ${f(cu['gateway+tracing'], 1)} | |`);
+  lines.push(`| (bare RPC + bare HTTP) / gateway, CPU per send | ${f(r.extra.cpuRatios.bareLegsOverGateway, 3)} | >= 0.75 ${ok(t['(bare RPC + bare HTTP) / gateway, CPU per send >= 0.75'])} |`);
+  lines.push(`| gateway / gateway+tracing, CPU per send (100% sampling, OTLP http/protobuf, batch processor) | ${f(r.extra.cpuRatios.tracingOverGateway, 3)} | >= 0.85 ${ok(t['gateway / gateway+tracing, CPU per send >= 0.85'])} |`);
   lines.push(`| composition limit 1/(1/noop + 1/http) | ${r.figures.compositionLimitPerSec}/s | |`);
   lines.push(`| gateway / composition limit | ${f(r.ratios.gatewayOverComposition, 3)} | >= 0.85 ${ok(t['gateway / composition limit >= 0.85'])} |`);
   lines.push(`| gateway+tracing / gateway | ${f(r.ratios.tracingOverGateway, 3)} | >= 0.80 ${ok(t['gateway+tracing / gateway >= 0.80'])} |`);
@@ -492,9 +581,8 @@ function markdown(r: {
   lines.push(`| added p50 at c=1 (gateway via grpc-js client − http via undici) | ${f(r.figures.addedP50C1Ms)} ms | <= 0.3 ms ${ok(t['added p50 at c=1 <= 0.3 ms'])} |`);
   if (r.extra.addedP50C1HopMs !== null) lines.push(`| added p50 at c=1, gateway hop only (h2load gRPC − h2load HTTP/1.1 to the fake Graph) | ${f(r.extra.addedP50C1HopMs)} ms | (information) |`);
   if (r.extra.ownP50C1Ms != null) lines.push(`| p50 at c=1 beyond its two legs (h2load: gateway − noop − fake Graph direct) | ${f(r.extra.ownP50C1Ms)} ms | (information) |`);
-  const cu = r.extra.cpuUsPerSend;
   lines.push(`| CPU per send at c=100 (µs, user+system of the working process): noop server / http client / gateway / gateway+tracing | ${f(cu.noop, 1)} / ${f(cu.http, 1)} / ${f(cu.gateway, 1)} / ${f(cu['gateway+tracing'], 1)} | (information) |`);
-  lines.push(`| the same ratios in CPU per send: (noop + http) / gateway; gateway / gateway+tracing | ${f(r.extra.cpuRatios.gatewayOverComposition, 3)}; ${f(r.extra.cpuRatios.tracingOverGateway, 3)} | (information: steadier than sends/s here) |`);
+  lines.push(`| (noop + http) / gateway, CPU per send (the legs with the generated codecs and JSON) | ${f(r.extra.cpuRatios.gatewayOverComposition, 3)} | (information) |`);
   lines.push(`| peak RSS (VmHWM) gateway / gateway+tracing | ${f(r.figures.peakRssMb.gateway, 1)} / ${f(r.figures.peakRssMb['gateway+tracing'], 1)} MB | |`);
   const g = r.figures.rssGrowth;
   lines.push(`| heap used after a full GC, over ${g.sends} sends after warm-up | ${f(g.heapBaselineMb, 1)} -> ${f(g.heapFinalMb, 1)} MB; floor first->last third ${g.heapTrendMb >= 0 ? '+' : ''}${f(g.heapTrendMb, 2)} MB (noise ${f(g.heapNoiseMb, 1)} MB) | ${g.verdict === 'GROWS' ? '**GROWS**' : 'no growth beyond noise: met'} |`);
@@ -504,6 +592,15 @@ function markdown(r: {
   else lines.push('| warm `npm start` -> "gateway ready" | not measured (--no-warm-start) | |');
   lines.push(`| spans exported to the OTLP receiver | ${r.extra.otlp.spans} (${f(r.extra.otlp.spansPerSend, 2)} per send) | |`);
   lines.push('');
+  const rd = r.extra.redis;
+  if (rd) {
+    lines.push('| Redis (tracing off) | sends/s c=100 | gateway CPU/send (µs) | redis-server CPU/send (µs) | p50 c=1 (ms) | p99 c=1 (ms) |', '|---|---:|---:|---:|---:|---:|');
+    const row = (name: string, x: RedisRun) => lines.push(`| ${name} | ${x.sendsPerSec} | ${f(x.cpuUsPerSend, 1)} | ${x.redisCpuUsPerSend === undefined ? '–' : f(x.redisCpuUsPerSend, 1)} | ${f(x.p50c1Ms)} | ${f(x.p99c1Ms)} |`);
+    row('memory store and limiter, no key', rd.memory);
+    row('Redis page limiter, no key', rd.redisLimiter);
+    row('Redis page limiter + idempotency key per send', rd.redisKeyed);
+    lines.push('', `Added by Redis per send: page limiter ${f(rd.added.limiterCpuUs, 1)} µs gateway CPU, ${f(rd.added.limiterP50C1Ms)} ms p50 at c=1; keyed send ${f(rd.added.keyedCpuUs, 1)} µs, ${f(rd.added.keyedP50C1Ms)} ms. ${rd.note}.`, '');
+  }
   lines.push(`Measured by: ${r.load.note}. c=100 figures: ${r.load.c100}. c=1 figures: ${r.load.c1}.`);
   if (r.extra.h2loadC1) {
     const h = r.extra.h2loadC1;

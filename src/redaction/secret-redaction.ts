@@ -23,10 +23,21 @@ const anchors = new Map<number, Array<{ secret: string; at: number }>>();
 // A one-byte-per-slot filter in front of the map: most positions of most texts stop here.
 const ANCHOR_FILTER = new Uint8Array(1 << 16);
 
+/**
+ * Strings found to need no redaction, under the secrets registered so far (registerSecret
+ * empties it). Span attribute keys and most values, span names and a page's answers repeat on
+ * every send: looked up here they cost a hash lookup instead of three scans. Bounded: emptied
+ * when full, so that one-off strings (message ids) cannot grow it.
+ */
+const clean = new Set<string>();
+const CLEAN_MAX = 1024;
+
 /** Registers a value (token, app secret, caller key, Redis password) that must never leave the process. */
 export function registerSecret(value: string | undefined): void {
   // Very short values would redact innocent text and are not credentials anyway.
   if (!value || value.length < 8) return;
+  // A string found clean before may hold the new secret.
+  clean.clear();
   // The forms a secret travels in: as is, in either case (hex secrets), base64 and percent-encoded.
   const forms = new Set([value, value.toLowerCase(), value.toUpperCase(), Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url'), encodeURIComponent(value)]);
   for (const form of forms) {
@@ -90,6 +101,21 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+
+/**
+ * redactSecrets for strings that repeat (span attributes, answer fields): the same result,
+ * remembered for the strings that came out unchanged. Not for log lines, which never repeat.
+ */
+export function redactRepeated(text: string): string {
+  if (text.length < SHORTEST_SECRET || clean.has(text)) return text;
+  const out = redactSecrets(text);
+  if (out === text) {
+    if (clean.size >= CLEAN_MAX) clean.clear();
+    clean.add(text);
+  }
+  return out;
+}
+
 /** A polynomial hash of `s[at..at+8)`. */
 function hash(s: string, at: number): number {
   let h = 0;
@@ -146,7 +172,7 @@ export function redactUrlQuery(url: string): string {
  * when nothing needed it, so the common answer costs a few string tests and no copy.
  */
 export function redactStrings<T>(value: T): T {
-  if (typeof value === 'string') return redactSecrets(value) as T;
+  if (typeof value === 'string') return redactRepeated(value) as T;
   if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
@@ -157,7 +183,10 @@ export function redactStrings<T>(value: T): T {
     return (out ?? value) as T;
   }
   let copy: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(value)) {
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = (value as Record<string, unknown>)[k];
     const r = redactStrings(v);
     if (r !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = r;
   }

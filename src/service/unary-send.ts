@@ -4,7 +4,7 @@ import { encodeFailure, redactResponse } from '../errors/status-encoder';
 import { annotateFailure, annotateReplay, annotateRequest, annotateSuccess } from '../telemetry/send-span';
 import { currentSpan } from '../telemetry/send-attributes';
 import { callBounds } from './call-bounds';
-import { deliver, IDEMPOTENCY_KEY_HEADER, REPLAY_METADATA_KEY, type SendSpec } from './send-pipeline';
+import { IDEMPOTENCY_KEY_HEADER, REPLAY_METADATA_KEY, startDelivery, storeUnavailable, type SendResult, type SendSpec } from './send-pipeline';
 import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 
@@ -38,31 +38,56 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
     const span = currentSpan();
     if (span) annotateRequest(span, spec.attributes(req, deps.recordRecipient), record.caller);
     const bounds = callBounds(call);
-    deliver(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span)
-      .then((result) => {
-        bounds.dispose();
-        // Only a replay carries a trailer of its own; grpc-js sends empty trailers otherwise.
-        const trailer = result.replayed ? replayTrailer() : undefined;
-        if (result.replayed) annotateReplay(span);
-        if (result.ok) {
-          annotateSuccess(span, record);
-          logSend(deps.logger, record);
-          callback(null, redactResponse(result.response), trailer);
-          return;
-        }
-        record.code = result.failure.code;
-        record.failure = result.failure;
-        annotateFailure(span, failureFacts(result.failure));
+    const failed = (err: unknown) => {
+      bounds.dispose();
+      deps.logger.error({ err, method: spec.method }, 'unexpected failure');
+      record.code = status.INTERNAL;
+      record.failure = INTERNAL_FAILURE;
+      logSend(deps.logger, record);
+      callback(encodeFailure(INTERNAL_FAILURE));
+    };
+    const answer = (result: SendResult<Res>) => {
+      bounds.dispose();
+      // Only a replay carries a trailer of its own; grpc-js sends empty trailers otherwise.
+      const trailer = result.replayed ? replayTrailer() : undefined;
+      if (result.replayed) annotateReplay(span);
+      if (result.ok) {
+        annotateSuccess(span, record);
         logSend(deps.logger, record);
-        callback(encodeFailure(result.failure, trailer));
-      })
-      .catch((err: unknown) => {
-        bounds.dispose();
-        deps.logger.error({ err, method: spec.method }, 'unexpected failure');
-        record.code = status.INTERNAL;
-        record.failure = INTERNAL_FAILURE;
-        logSend(deps.logger, record);
-        callback(encodeFailure(INTERNAL_FAILURE));
-      });
+        callback(null, redactResponse(result.response), trailer);
+        return;
+      }
+      record.code = result.failure.code;
+      record.failure = result.failure;
+      annotateFailure(span, failureFacts(result.failure));
+      logSend(deps.logger, record);
+      callback(encodeFailure(result.failure, trailer));
+    };
+    // One promise reaction for the result and the rejection (a store outage, or a bug).
+    const settled = (result: SendResult<Res>) => {
+      try {
+        answer(result);
+      } catch (err) {
+        failed(err);
+      }
+    };
+    let started: SendResult<Res> | Promise<SendResult<Res>>;
+    try {
+      started = startDelivery(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    if (!(started instanceof Promise)) return settled(started);
+    started.then(settled, (err: unknown) => {
+      let result: SendResult<Res>;
+      try {
+        result = storeUnavailable(deps, spec.method, err);
+      } catch (unexpected) {
+        failed(unexpected);
+        return;
+      }
+      settled(result);
+    });
   };
 }

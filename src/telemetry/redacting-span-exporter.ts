@@ -1,7 +1,7 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { Attributes, AttributeValue, Link } from '@opentelemetry/api';
-import { redactSecrets } from '../redaction/secret-redaction';
+import { redactRepeated as redactSecrets } from '../redaction/secret-redaction';
 
 /** Wraps an exporter so that no exported span carries a secret, in any attribute, event, status or name. */
 export class RedactingSpanExporter implements SpanExporter {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
-const RUNS = ['noop', 'http', 'gateway', 'gateway+tracing', 'sdk'];
+const RUNS = ['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing', 'sdk'];
 
 /** Runs `tsx bench/run.ts --smoke ARGS` to completion (bounded) and returns its output and results JSON. */
 async function smoke(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; json: Record<string, any> }> {
@@ -53,8 +53,8 @@ function expectComplete(r: Awaited<ReturnType<typeof smoke>>, generator: string)
   for (const k of ['baselineMb', 'finalMb', 'growthMb', 'growthPct', 'trendMb', 'heapBaselineMb', 'heapFinalMb', 'heapTrendMb']) expectNumeric(r.json.figures.rssGrowth[k], `rssGrowth.${k}`);
   // The heap readings come from the gateway itself, through the inspector: a live heap of a few tens of MB.
   expect(r.json.figures.rssGrowth.heapBaselineMb).toBeGreaterThan(5);
-  for (const k of ['noop', 'http', 'gateway', 'gateway+tracing']) expect(r.json.extra.cpuUsPerSend[k]).toBeGreaterThan(0);
-  for (const k of ['gatewayOverComposition', 'tracingOverGateway']) expectNumeric(r.json.extra.cpuRatios[k], `cpuRatios.${k}`);
+  for (const k of ['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing']) expect(r.json.extra.cpuUsPerSend[k]).toBeGreaterThan(0);
+  for (const k of ['gatewayOverComposition', 'bareLegsOverGateway', 'tracingOverGateway']) expectNumeric(r.json.extra.cpuRatios[k], `cpuRatios.${k}`);
   for (const v of Object.values(r.json.targets)) expect(typeof v).toBe('boolean');
   // Tracing was really on and exported: the receiver got spans.
   expect(r.json.extra.otlp.spans).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MIN_FRAGMENT, REDACTED, redactSecrets, redactStrings, registerSecret } from '../../src/redaction/secret-redaction';
+import { MIN_FRAGMENT, REDACTED, redactRepeated, redactSecrets, redactStrings, registerSecret } from '../../src/redaction/secret-redaction';
 
 // The forms in which an outside attack got credentials back through Graph's echo: cut short,
 // split across fields, upper-cased, base64, percent-encoded, glued to other text.
@@ -56,5 +56,17 @@ describe('redactSecrets', () => {
     expect(redactSecrets(text)).toBe(text);
     const res = { recipientId: '1254477777772919', messageId: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM' };
     expect(redactStrings(res)).toBe(res);
+  });
+});
+
+describe('redactRepeated (remembers the strings it found clean)', () => {
+  it('gives what redactSecrets gives, and forgets its clean strings when a secret is registered', () => {
+    const text = 'page token is Zq9xLr2Vb8Nw4Tk6Ys1Hd3Fm';
+    expect(redactRepeated(text)).toBe(text);
+    expect(redactRepeated(text)).toBe(text);
+    registerSecret('Zq9xLr2Vb8Nw4Tk6Ys1Hd3Fm');
+    expect(redactRepeated(text)).toBe(redactSecrets(text));
+    expect(redactRepeated(text)).not.toContain('Zq9xLr2Vb8Nw4Tk6');
+    expect(redactRepeated('access_token=abc123456')).toBe(redactSecrets('access_token=abc123456'));
   });
 });
