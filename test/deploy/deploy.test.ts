@@ -87,12 +87,14 @@ describe('deploy/', () => {
     const child = spawn(entry[0], [...entry.slice(1), 'serve', '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: 'pipe' });
     try {
       let out = '';
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (b: Buffer) => {
           out += b.toString();
           if (out.includes('gateway ready')) resolve();
         });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}${out}`)));
       });
       expect(await healthStatus(`127.0.0.1:${port}`)).toBe('SERVING');
     } finally {

@@ -208,7 +208,8 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
       // 613 pauses the page it hits: give it a page of its own (--page is repeatable).
       const page = String(7200 + i);
       const limitedPage = String(7300 + i);
-      const bot = await startBot(lang, command, ['--group', group, '--page', page, '--page', limitedPage, '--max-events', '4']);
+      // A group's pages are fixed when it is created: these pages get a group of their own.
+      const bot = await startBot(lang, command, ['--group', `${group}-payloads`, '--page', page, '--page', limitedPage, '--max-events', '4']);
       const said = [
         await customerSays({ pageId: page, psid: '1001001', text: 'Yes', quickReplyPayload: 'YES_PAYLOAD' }),
         await customerSays({ pageId: page, psid: '1001002', postback: { title: 'Get started', payload: 'GET_STARTED' } }),
