@@ -37,8 +37,9 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
   );
   const unsubscribeChaos = options.chaos.subscribe(() => events.send({ type: 'chaos', chaos: options.chaos.list() }));
   const ctx: InboxApiContext = { store: options.store, chaos: options.chaos, events, sandboxUrl: options.sandboxUrl };
+  const listenHost = splitListen(options.listen).host;
   const server = createServer((req, res) => {
-    handle(req, res, ctx, assets).catch((err: unknown) => {
+    handle(req, res, ctx, assets, listenHost).catch((err: unknown) => {
       process.stderr.write(`inbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
       if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
     });
@@ -74,7 +75,22 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, ctx: InboxApiContext, assets: InboxAssets): Promise<void> {
+/**
+ * Host names the inbox answers to: loopback names, and the address it listens on. A page on
+ * another site that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name as
+ * Host, and is refused.
+ */
+function hostAllowed(hostHeader: string | undefined, listenHost: string): boolean {
+  if (!hostHeader) return false;
+  const name = hostHeader.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return name === 'localhost' || name === '127.0.0.1' || name === '::1' || name === listenHost.toLowerCase() || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, ctx: InboxApiContext, assets: InboxAssets, listenHost: string): Promise<void> {
+  if (!hostAllowed(req.headers.host, listenHost)) {
+    req.resume();
+    return json(res, 421, { error: 'this inbox answers only to its own address (loopback)' });
+  }
   const url = new URL(req.url ?? '/', 'http://inbox');
   if (url.pathname.startsWith('/api/')) return handleInboxApi(req, res, url, ctx);
   req.resume();

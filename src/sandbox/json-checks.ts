@@ -110,3 +110,16 @@ export function each(value: unknown, name: string, check: (item: unknown, name: 
   }
   return undefined;
 }
+
+/** An optional http(s) URL, as Graph requires of every URL it opens or shows (never `javascript:`). */
+export function optionalUrl(value: unknown, name: string): Check {
+  const problem = optionalString(value, name);
+  if (problem || value === undefined || value === '') return problem;
+  return /^https?:\/\/[^\s/]+/i.test(value as string) ? undefined : invalidParam(`Param ${name} must be a valid URL`);
+}
+
+/** A required http(s) URL. */
+export function requireUrl(value: unknown, name: string): Check {
+  if (value === undefined || value === null || value === '') return missing(name);
+  return optionalUrl(value, name);
+}

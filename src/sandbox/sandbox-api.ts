@@ -24,6 +24,12 @@ interface SentWebhook {
 /** Answers a `/_sandbox/...` request. */
 export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext): Promise<void> {
   if (path === '/_sandbox/customer/messages' && req.method === 'POST') {
+    // JSON only: a page on another origin can send text/plain or form bodies without asking
+    // (a "simple" request), but not application/json, so this stops it injecting events.
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      req.resume();
+      return json(res, 415, { error: 'the body must be application/json' });
+    }
     const body = await readJson(req);
     if (!body.ok) return json(res, 400, { error: body.why });
     const action = customerAction(body.value);

@@ -177,7 +177,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const parsed = await readRequestBody(req);
   if (parsed.kind === 'aborted') return;
   if (parsed.kind === 'ok') {
-    record.body = parsed.body;
+    // The log keeps what a test needs to look at, not a client's megabytes: it holds up to
+    // MAX_RECEIVED requests, so an unbounded body each would be gigabytes.
+    record.body = boundedBody(parsed.body);
     if (parsed.file) record.file = { ...parsed.file };
   }
   const params = { ...decodeParams(url.searchParams), ...(parsed.kind === 'ok' ? parsed.body : undefined) };
@@ -301,6 +303,15 @@ function uploadUrl(params: Record<string, unknown>): string | undefined {
   if (!isObject(message) || !isObject(message.attachment) || !isObject(message.attachment.payload)) return undefined;
   const url = message.attachment.payload.url;
   return typeof url === 'string' ? url : undefined;
+}
+
+/** Bodies larger than this are recorded as their size only. */
+export const MAX_RECORDED_BODY = 64 * 1024;
+
+function boundedBody(body: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (body === undefined) return undefined;
+  const bytes = Buffer.byteLength(JSON.stringify(body));
+  return bytes <= MAX_RECORDED_BODY ? body : { _omitted: `body of ${bytes} bytes, larger than ${MAX_RECORDED_BODY}, not kept`, bytes };
 }
 
 function remember(received: ReceivedRequest[], record: ReceivedRequest, max: number): void {

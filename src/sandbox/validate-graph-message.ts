@@ -2,21 +2,7 @@
 // quick replies and metadata, as Graph checks them.
 
 import { invalidParam } from './graph-errors';
-import {
-  type Check,
-  chars,
-  each,
-  isObject,
-  knownKeys,
-  missing,
-  oneOf,
-  optionalArray,
-  optionalBoolean,
-  optionalString,
-  requireArray,
-  requireObject,
-  requireString,
-} from './json-checks';
+import { type Check, chars, each, isObject, knownKeys, missing, oneOf, optionalArray, optionalBoolean, optionalString, requireArray, requireObject, requireString, optionalUrl } from './json-checks';
 import { checkTemplatePayload } from './validate-graph-template';
 
 const TEXT_LIMIT = 2000; // fewer than
@@ -125,7 +111,7 @@ function checkQuickReply(qr: unknown, name: string): Check {
   const type = oneOf(qr.content_type, `${name}[content_type]`, ['text', 'user_phone_number', 'user_email']);
   if (type || qr.content_type !== 'text') return type;
   const payload = typeof qr.payload === 'number' ? String(qr.payload) : qr.payload;
-  const problem = optionalString(qr.image_url, `${name}[image_url]`) ??
+  const problem = optionalUrl(qr.image_url, `${name}[image_url]`) ??
     optionalString(qr.title, `${name}[title]`, QUICK_REPLY_TITLE_MAX) ??
     optionalString(payload, `${name}[payload]`, QUICK_REPLY_PAYLOAD_MAX);
   if (problem) return problem;

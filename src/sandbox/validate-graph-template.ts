@@ -1,21 +1,7 @@
 // Template attachments (`attachment.type: "template"`) and their buttons, as Graph checks them.
 
 import { invalidParam } from './graph-errors';
-import {
-  type Check,
-  each,
-  isObject,
-  missing,
-  oneOf,
-  optionalAmount,
-  optionalArray,
-  optionalBoolean,
-  optionalString,
-  requireAmount,
-  requireArray,
-  requireObject,
-  requireString,
-} from './json-checks';
+import { type Check, each, isObject, missing, oneOf, optionalAmount, optionalArray, optionalBoolean, optionalString, requireAmount, requireArray, requireObject, requireString, optionalUrl, requireUrl } from './json-checks';
 
 const BUTTON_TITLE_MAX = 20;
 const PAYLOAD_MAX = 1000;
@@ -51,7 +37,7 @@ export function checkTemplatePayload(payload: unknown, name: string): Check {
         each(payload.elements, `${name}[elements]`, (e, n) => requireObject(e, n) ?? (isObject(e) ? requireString(e.id, `${n}[id]`) : undefined));
     case 'coupon':
       return requireString(payload.title, `${name}[title]`) ?? requireString(payload.coupon_code, `${name}[coupon_code]`) ??
-        optionalString(payload.subtitle, `${name}[subtitle]`) ?? optionalString(payload.coupon_url, `${name}[coupon_url]`);
+        optionalString(payload.subtitle, `${name}[subtitle]`) ?? optionalUrl(payload.coupon_url, `${name}[coupon_url]`);
     case 'customer_feedback':
       return checkCustomerFeedback(payload, name);
     default:
@@ -75,7 +61,7 @@ export function checkButton(button: unknown, name: string): Check {
     case 'phone_number':
       return title() ?? requireString(button.payload, `${name}[payload]`);
     case 'account_link':
-      return requireString(button.url, `${name}[url]`);
+      return requireUrl(button.url, `${name}[url]`);
     case 'game_play':
       return title() ?? optionalString(button.payload, `${name}[payload]`);
     default:
@@ -86,10 +72,10 @@ export function checkButton(button: unknown, name: string): Check {
 /** The URL fields a web_url button shares with a generic element's default_action. */
 function checkWebview(obj: Record<string, unknown>, name: string): Check {
   const ratio = obj.webview_height_ratio;
-  return requireString(obj.url, `${name}[url]`) ??
+  return requireUrl(obj.url, `${name}[url]`) ??
     (ratio === undefined ? undefined : oneOf(ratio, `${name}[webview_height_ratio]`, ['compact', 'tall', 'full'])) ??
     optionalBoolean(obj.messenger_extensions, `${name}[messenger_extensions]`) ??
-    optionalString(obj.fallback_url, `${name}[fallback_url]`);
+    optionalUrl(obj.fallback_url, `${name}[fallback_url]`);
 }
 
 function checkGeneric(payload: Record<string, unknown>, name: string): Check {
@@ -104,7 +90,7 @@ function checkGenericElement(element: unknown, name: string): Check {
   if (shape || !isObject(element)) return shape;
   const problem = requireString(element.title, `${name}[title]`, ELEMENT_TEXT_MAX) ??
     optionalString(element.subtitle, `${name}[subtitle]`, ELEMENT_TEXT_MAX) ??
-    optionalString(element.image_url, `${name}[image_url]`) ??
+    optionalUrl(element.image_url, `${name}[image_url]`) ??
     optionalArray(element.buttons, `${name}[buttons]`, 0, BUTTONS_MAX) ??
     each(element.buttons, `${name}[buttons]`, checkButton);
   if (problem) return problem;
@@ -135,7 +121,7 @@ function checkMedia(payload: Record<string, unknown>, name: string): Check {
   const hasUrl = element.url !== undefined;
   const hasId = element.attachment_id !== undefined;
   if (hasUrl === hasId) return invalidParam('Media template requires exactly one of url or attachment_id', 2018187);
-  return (hasUrl ? requireString(element.url, `${n}[url]`) : requireString(element.attachment_id, `${n}[attachment_id]`)) ??
+  return (hasUrl ? requireUrl(element.url, `${n}[url]`) : requireString(element.attachment_id, `${n}[attachment_id]`)) ??
     optionalArray(element.buttons, `${n}[buttons]`, 0, BUTTONS_MAX) ??
     each(element.buttons, `${n}[buttons]`, checkButton);
 }
@@ -146,7 +132,7 @@ function checkReceipt(p: Record<string, unknown>, name: string): Check {
     requireString(p.currency, `${name}[currency]`) ??
     requireString(p.payment_method, `${name}[payment_method]`) ??
     optionalString(p.merchant_name, `${name}[merchant_name]`) ??
-    optionalString(p.order_url, `${name}[order_url]`) ??
+    optionalUrl(p.order_url, `${name}[order_url]`) ??
     optionalAmount(p.timestamp, `${name}[timestamp]`) ??
     requireObject(p.summary, `${name}[summary]`) ??
     optionalArray(p.elements, `${name}[elements]`, 0, 100) ??
@@ -180,7 +166,7 @@ function checkCustomerFeedback(p: Record<string, unknown>, name: string): Check 
     requireArray(p.feedback_screens, `${name}[feedback_screens]`, 1, 10) ??
     each(p.feedback_screens, `${name}[feedback_screens]`, checkFeedbackScreen) ??
     requireObject(p.business_privacy, `${name}[business_privacy]`) ??
-    (isObject(p.business_privacy) ? requireString(p.business_privacy.url, `${name}[business_privacy][url]`) : undefined);
+    (isObject(p.business_privacy) ? requireUrl(p.business_privacy.url, `${name}[business_privacy][url]`) : undefined);
   if (problem) return problem;
   const days = p.expires_in_days;
   if (days !== undefined && !(typeof days === 'number' && Number.isInteger(days) && days >= 1 && days <= 7)) {

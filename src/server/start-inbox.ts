@@ -10,8 +10,16 @@ export async function startSandboxInbox(listen: string, store: ConversationStore
   try {
     inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
   } catch (err) {
+    // Only an address it cannot use is the operator's to change (exit 2); anything else (its
+    // page's bundle missing from a build, say) is a fault reported as such.
+    if (!isBindError(err)) throw err;
     throw listenErrorOf(listen, err, 'inbox');
   }
   logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
   return inbox;
+}
+
+function isBindError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN|EINVAL)$/.test(code);
 }

@@ -77,8 +77,11 @@ describe('deploy/', () => {
   });
 
   it('the Docker image layout starts: built dist/ with the preload, and gen/messenger.binpb', async () => {
+    // The image's build steps: tsc, then the inbox's bundle (deploy/Dockerfile runs both).
     execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-inbox.js')], { cwd: ROOT, stdio: 'pipe' });
     const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/RUN node scripts\/build-inbox\.js/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
     const entry = /ENTRYPOINT \[(.*)\]/.exec(dockerfile)![1].split(',').map((s) => JSON.parse(s.trim()) as string);

@@ -6,7 +6,14 @@ import * as api from './api';
 import { ChaosPanel } from './chaos-panel';
 import { ItemView, QuickReplies, type Act } from './message-view';
 
-const keyFromHash = () => decodeURIComponent(location.hash.replace(/^#\/?/, '')) || undefined;
+const keyFromHash = () => {
+  // A hand-edited or truncated hash must not blank the page.
+  try {
+    return decodeURIComponent(location.hash.replace(/^#\/?/, '')) || undefined;
+  } catch {
+    return undefined;
+  }
+};
 const wide = () => window.matchMedia('(min-width: 760px)').matches;
 
 function App() {

@@ -1,0 +1,54 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway-harness';
+
+// What an outside attack on the sandbox and its inbox found: cross-origin "simple" POSTs to
+// the customer API, javascript: URLs accepted by the fake Graph and drawn by the inbox, bodies
+// kept whole in the request log, and an inbox answering any Host (DNS rebinding).
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ extra: { inbox: { listen: '127.0.0.1:0' } } });
+});
+afterAll(() => gw.close());
+
+describe('the sandbox and its inbox, hardened', () => {
+  it('the customer API takes only application/json (a page on another origin cannot post it)', async () => {
+    const res = await request(`${gw.sandbox!.url}/_sandbox/customer/messages`, {
+      method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://evil.example' },
+      body: JSON.stringify({ pageId: '1001', psid: '777', text: 'csrf' }),
+    });
+    expect(res.statusCode).toBe(415);
+    await res.body.text();
+  });
+
+  it('the fake Graph refuses a javascript: URL in a button, as Graph does', async () => {
+    const template = { attachment: { type: 'template', payload: { template_type: 'button', text: 'hi', buttons: [{ type: 'web_url', title: 'x', url: 'javascript:alert(1)' }] } } };
+    const res = await request(`${gw.sandbox!.url}/v25.0/1001/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+      body: JSON.stringify({ recipient: { id: '999' }, messaging_type: 'RESPONSE', message: template }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(((await res.body.json()) as { error: { message: string } }).error.message).toMatch(/url/i);
+  });
+
+  it('a body of megabytes is recorded by its size, not kept whole', async () => {
+    const res = await request(`${gw.sandbox!.url}/v25.0/1001/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+      body: JSON.stringify({ recipient: { id: '999' }, messaging_type: 'RESPONSE', message: { text: 'x'.repeat(3_000_000) } }),
+    });
+    await res.body.text();
+    const last = gw.sandbox!.received.at(-1)!;
+    expect(JSON.stringify(last.body).length).toBeLessThan(1_000);
+    expect(last.body).toMatchObject({ bytes: expect.any(Number) });
+  });
+
+  it('the inbox answers only to its own (loopback) name', async () => {
+    const inbox = new URL(gw.gateway.inbox!.url);
+    const foreign = await request(`${inbox.origin}/api/conversations`, { headers: { host: `attacker.example:${inbox.port}` } });
+    expect(foreign.statusCode).toBe(421);
+    await foreign.body.text();
+    const own = await request(`${inbox.origin}/api/conversations`);
+    expect(own.statusCode).toBe(200);
+    await own.body.text();
+  });
+});
