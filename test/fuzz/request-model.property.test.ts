@@ -270,57 +270,13 @@ const uploadMetadata: fc.Arbitrary<UploadMetadata> = fc.record({
 // ---------------------------------------------------------------- properties
 
 /**
- * Disagreements between the gateway (validator + translator) and the sandbox's Graph validator
- * that this suite found; each is pinned by a minimal case below. While this is true, the
- * properties tolerate a Graph refusal ONLY for a request of one of these exact shapes (anything
- * else still fails), and the minimal cases are skipped. Set it to false once they are decided and
- * fixed: the minimal cases then run and the properties are strict again.
- *  D1 media URLs (message.attachment.media.url, message.attachments.images[].url, upload url):
- *     the gateway accepts what WHATWG `new URL()` repairs ("https:example.com",
- *     " https://example.com", "https:\\example.com") and sends it verbatim; the sandbox wants
- *     /^https?:\/\/[^\s/]+/i. Fix on the gateway side (isHttpUrl: require the literal
- *     "http(s)://" prefix and no whitespace/control characters, or send the normalized href).
- *  D2 message.template.components: gateway unbounded, sandbox at most 20.
- *  D3 message.template.components[].parameters: gateway unbounded, sandbox at most 100.
- *  D4 receipt adjustments: gateway unbounded, sandbox at most 100.
- *     (D2-D4: add the limits to the gateway, or drop them from the sandbox if Graph has none.)
- *  D5 receipt timestamp of 309+ digits: the gateway checks digits only, Number() of it is
- *     Infinity and the sandbox refuses. Fix on the gateway side (bound its length).
+ * Disagreements this suite once found between the gateway (validator + translator) and the
+ * sandbox's Graph validator, all fixed; each is pinned by a minimal case below, and the
+ * properties are strict: any gateway-valid request the Graph validator refuses fails them.
+ *  D1 media URLs the WHATWG parser repairs ("https:example.com", " https://…"),
+ *  D2/D3 utility template components and parameters past the sandbox's bounds,
+ *  D4 receipt adjustments past 100, D5 a receipt timestamp of 309+ digits.
  */
-const KNOWN_DISCREPANCIES = false;
-
-const SANDBOX_URL = /^https?:\/\/[^\s/]+/i;
-
-/** Which known discrepancy (D1-D5) a request exhibits, if any. */
-function knownDiscrepancy(req: SendMessageRequest): string | undefined {
-  const content = req.message?.content;
-  if (content?.$case === 'attachments' && content.value.images.some((i) => i.source?.$case === 'url' && !SANDBOX_URL.test(i.source.value))) return 'D1';
-  if (content?.$case === 'template') {
-    if (content.value.components.length > 20) return 'D2';
-    if (content.value.components.some((c) => c.parameters.length > 100)) return 'D3';
-  }
-  if (content?.$case === 'attachment') {
-    const kind = content.value.kind;
-    if (kind?.$case === 'media' && kind.value.source?.$case === 'url' && !SANDBOX_URL.test(kind.value.source.value)) return 'D1';
-    const t = kind?.$case === 'template' ? kind.value.kind : undefined;
-    if (t?.$case === 'receipt' && t.value.adjustments.length > 100) return 'D4';
-    if (t?.$case === 'receipt' && t.value.timestamp !== '' && !Number.isFinite(Number(t.value.timestamp))) return 'D5';
-  }
-  return undefined;
-}
-
-function knownUploadDiscrepancy(meta: UploadMetadata): string | undefined {
-  return meta.source?.$case === 'url' && !SANDBOX_URL.test(meta.source.value) ? 'D1' : undefined;
-}
-
-/** Counts of refusals tolerated as known discrepancies, reported when the suite ends. */
-const tolerated: Record<string, number> = {};
-function tolerate(which: string | undefined): boolean {
-  if (!KNOWN_DISCREPANCIES || which === undefined) return false;
-  tolerated[which] = (tolerated[which] ?? 0) + 1;
-  return true;
-}
-
 
 const isConfigured = (page: string) => page === '1001';
 
@@ -332,17 +288,13 @@ function wellFormed(violations: FieldViolation[]): boolean {
 const wire = (body: object): unknown => JSON.parse(JSON.stringify(body));
 
 describe('property: the validator and the translator agree with the Graph validator', () => {
-  afterAll(() => {
-    if (Object.keys(tolerated).length > 0) console.warn(`known gateway/sandbox discrepancies met (tolerated while KNOWN_DISCREPANCIES): ${JSON.stringify(tolerated)}`);
-  });
-
   it('SendMessageRequest: refused with described violations, or translated into Graph JSON the sandbox accepts', () => {
     fc.assert(
       fc.property(sendMessageRequest, (req) => {
         const violations = validateSendMessage(req, isConfigured);
         if (violations.length > 0) return wellFormed(violations);
         const graphError = validateGraphSend(wire(toGraphMessageBody(req)));
-        if (graphError && !tolerate(knownDiscrepancy(req))) throw new Error(`gateway-valid request refused by the Graph validator: ${graphError.error.message}`);
+        if (graphError) throw new Error(`gateway-valid request refused by the Graph validator: ${graphError.error.message}`);
         return true;
       }),
       { numRuns: PURE_RUNS, seed: SEED },
@@ -369,7 +321,7 @@ describe('property: the validator and the translator agree with the Graph valida
         if (violations.length > 0) return wellFormed(violations);
         const file = meta.source?.$case === 'file' ? { contentType: meta.source.value.contentType, size: meta.source.value.size === undefined ? bytes : Number(meta.source.value.size) } : undefined;
         const graphError = validateGraphUpload(wire({ message: toGraphUploadMessage(meta) }), file);
-        if (graphError && !tolerate(knownUploadDiscrepancy(meta))) throw new Error(`gateway-valid upload refused by the Graph validator: ${graphError.error.message}`);
+        if (graphError) throw new Error(`gateway-valid upload refused by the Graph validator: ${graphError.error.message}`);
         return true;
       }),
       { numRuns: PURE_RUNS, seed: SEED },
@@ -378,7 +330,7 @@ describe('property: the validator and the translator agree with the Graph valida
 });
 
 /** The minimal counterexamples of D1-D5: each must be refused by the gateway or accepted by the sandbox. */
-describe('known discrepancies between the gateway and the sandbox (minimal cases)', () => {
+describe('fixed discrepancies between the gateway and the sandbox (minimal cases)', () => {
   const base = { pageId: '1001', recipient: { identifier: { $case: 'id' as const, value: '1' } }, messagingType: MessagingType.MESSAGING_TYPE_RESPONSE };
   const receipt = (extra: object) => ({
     ...base,
@@ -399,29 +351,16 @@ describe('known discrepancies between the gateway and the sandbox (minimal cases
     ['D4 receipt adjustments: 101', receipt({ adjustments: Array.from({ length: 101 }, () => ({ name: 'a', amount: 1 })) })],
     ['D5 receipt timestamp: 400 digits', receipt({ timestamp: '9'.repeat(400) })],
   ];
-  it.skipIf(KNOWN_DISCREPANCIES).each(cases)('%s', (_name, partial) => {
+  it.each(cases)('%s', (_name, partial) => {
     const req = SendMessageRequest.fromPartial(partial);
     const violations = validateSendMessage(req, isConfigured);
     if (violations.length > 0) return;
     expect(validateGraphSend(wire(toGraphMessageBody(req)))?.error.message).toBeUndefined();
   });
-  it.skipIf(KNOWN_DISCREPANCIES)('D1 upload url "https:example.com"', () => {
+  it('D1 upload url "https:example.com"', () => {
     const meta: UploadMetadata = { pageId: '1001', type: MediaType.MEDIA_TYPE_IMAGE, source: { $case: 'url', value: 'https:example.com' } };
     if (validateUploadMetadata(meta, isConfigured).length > 0) return;
     expect(validateGraphUpload(wire({ message: toGraphUploadMessage(meta) }))?.error.message).toBeUndefined();
-  });
-  const noDiscrepancy = 'skipped: KNOWN_DISCREPANCIES is false, no known gateway/sandbox discrepancy is left to check (set it to true when one reappears)';
-  it('each minimal case still shows its discrepancy (when one is fixed, drop it from KNOWN_DISCREPANCIES)', (ctx) => {
-    if (!KNOWN_DISCREPANCIES) {
-      console.info(noDiscrepancy);
-      ctx.skip(noDiscrepancy);
-    }
-    for (const [name, partial] of cases) {
-      const req = SendMessageRequest.fromPartial(partial);
-      expect(validateSendMessage(req, isConfigured), name).toEqual([]);
-      expect(validateGraphSend(wire(toGraphMessageBody(req))), name).toBeDefined();
-      expect(knownDiscrepancy(req), name).toBe(name.slice(0, 2));
-    }
   });
 });
 
@@ -435,11 +374,9 @@ describe('property: end to end through the gateway and the sandbox', () => {
   });
 
   /** OK, or INVALID_ARGUMENT from the gateway's validation: never INTERNAL or UNKNOWN. */
-  function judge(err: ServiceError | undefined, known?: string): void {
+  function judge(err: ServiceError | undefined): void {
     if (!err) return;
     const d = decodeStatusDetails(err.metadata);
-    // Graph's (the sandbox's) own refusal of a known discrepancy, see KNOWN_DISCREPANCIES.
-    if (err.code === status.INVALID_ARGUMENT && d.errorInfo?.reason === 'INVALID_PARAMETER' && tolerate(known)) return;
     const violations = d.badRequest?.fieldViolations ?? [];
     expect({ code: status[err.code], reason: d.errorInfo?.reason, details: err.details }).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'INVALID_REQUEST' });
     expect(violations.length).toBeGreaterThanOrEqual(1);
@@ -472,7 +409,7 @@ describe('property: end to end through the gateway and the sandbox', () => {
   it('SendMessage', async () => {
     await fc.assert(
       fc.asyncProperty(sendMessageRequest.filter((r) => ordinary(r.recipient) && encodable(SendMessageRequest, r)), async (req) => {
-        judge(await gw.send(uniqueKey(req)).then(() => undefined, (e: ServiceError) => e), knownDiscrepancy(req));
+        judge(await gw.send(uniqueKey(req)).then(() => undefined, (e: ServiceError) => e));
       }),
       { numRuns: E2E_RUNS, seed: SEED },
     );
@@ -499,7 +436,7 @@ describe('property: end to end through the gateway and the sandbox', () => {
           }
           call.end();
         });
-        judge(err, knownUploadDiscrepancy(meta));
+        judge(err);
       }),
       { numRuns: E2E_RUNS, seed: SEED },
     );
