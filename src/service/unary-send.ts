@@ -27,7 +27,7 @@ export function replayTrailer(): Metadata {
   return trailer;
 }
 
-/** A unary RPC handler around `deliver`: the protocol edge of SendMessage and SendSenderAction. */
+/** A unary RPC handler around the send pipeline (`startDelivery`): the protocol edge of SendMessage and SendSenderAction. */
 export function unarySend<Req extends { pageId: string; idempotencyKey: string }, Res extends object>(
   deps: ServiceDeps,
   spec: SendSpec<Req, Res>,
