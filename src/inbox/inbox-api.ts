@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { CHAOS_PRESETS, type ChaosBoard } from '../sandbox/chaos-board';
+import { readJsonBody, sendJson } from '../sandbox/json-http';
 import type { ConversationStore } from './conversation-store';
 import type { EventStream } from './event-stream';
 
@@ -13,7 +14,6 @@ export interface InboxApiContext {
   sandboxUrl: string;
 }
 
-const MAX_BODY = 64 * 1024;
 
 /**
  * The inbox's JSON API under `/api/` (documented in src/sandbox/README.md):
@@ -32,23 +32,23 @@ const MAX_BODY = 64 * 1024;
 export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, url: URL, ctx: InboxApiContext): Promise<void> {
   const method = req.method ?? 'GET';
   const parts = url.pathname.split('/').slice(2).map(safeDecode);
-  if (parts.some((p) => p === undefined)) return json(res, 400, { error: 'the path is not valid percent-encoding' });
+  if (parts.some((p) => p === undefined)) return sendJson(res, 400, { error: 'the path is not valid percent-encoding' });
   const [what, a, b] = parts as string[];
   if (method !== 'GET' && method !== 'HEAD' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '') && method !== 'DELETE') {
     req.resume();
-    return json(res, 415, { error: 'send the body as content-type: application/json' });
+    return sendJson(res, 415, { error: 'send the body as content-type: application/json' });
   }
   if (what === 'events' && method === 'GET' && parts.length === 1) return ctx.events.open(req, res);
   if (what === 'conversations' && parts.length === 1) {
-    if (method === 'GET') return json(res, 200, { conversations: ctx.store.list() });
+    if (method === 'GET') return sendJson(res, 200, { conversations: ctx.store.list() });
     if (method === 'DELETE') {
       ctx.store.clear(url.searchParams.get('pageId') ?? undefined);
-      return json(res, 200, { cleared: true });
+      return sendJson(res, 200, { cleared: true });
     }
   }
   if (what === 'conversations' && parts.length === 3 && method === 'GET') {
     const c = ctx.store.get(a, b);
-    return c ? json(res, 200, c) : json(res, 404, { error: `no conversation of page ${a} with ${b}` });
+    return c ? sendJson(res, 200, c) : sendJson(res, 404, { error: `no conversation of page ${a} with ${b}` });
   }
   if (what === 'messages' && parts.length === 1 && method === 'GET') {
     const pageId = url.searchParams.get('pageId');
@@ -57,10 +57,10 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
       .filter((s) => pageId === null || s.pageId === pageId)
       .flatMap((s) => (ctx.store.get(s.pageId, s.recipient)?.items ?? []).map((i) => ({ pageId: s.pageId, recipient: s.recipient, ...i })))
       .sort((x, y) => y.id - x.id);
-    return json(res, 200, { messages });
+    return sendJson(res, 200, { messages });
   }
   if (what === 'chaos') {
-    if (parts.length === 1 && method === 'GET') return json(res, 200, { pages: ctx.chaos.list(), presets: CHAOS_PRESETS });
+    if (parts.length === 1 && method === 'GET') return sendJson(res, 200, { pages: ctx.chaos.list(), presets: CHAOS_PRESETS });
     if (parts.length === 1 && method === 'DELETE') {
       ctx.chaos.clear();
       return chaosChanged(res, ctx);
@@ -71,26 +71,26 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
         return chaosChanged(res, ctx);
       }
       if (method === 'PUT') {
-        const body = await readJson(req);
-        if (!body.ok) return json(res, 400, { error: body.why });
+        const body = await readJsonBody(req);
+        if (!body.ok) return sendJson(res, 400, { error: body.why });
         const why = ctx.chaos.set(a, body.value);
-        if (why) return json(res, 400, { error: why });
+        if (why) return sendJson(res, 400, { error: why });
         return chaosChanged(res, ctx);
       }
     }
   }
   if (what === 'customer' && a === 'messages' && parts.length === 2 && method === 'POST') {
-    const body = await readJson(req);
-    if (!body.ok) return json(res, 400, { error: body.why });
+    const body = await readJsonBody(req);
+    if (!body.ok) return sendJson(res, 400, { error: body.why });
     return forwardToCustomerApi(res, ctx.sandboxUrl, body.value);
   }
   req.resume();
-  return json(res, 404, { error: `no such inbox API: ${method} ${url.pathname.slice(0, 100)}` });
+  return sendJson(res, 404, { error: `no such inbox API: ${method} ${url.pathname.slice(0, 100)}` });
 }
 
 // The event stream hears of the change from the board itself (inbox-server.ts).
 function chaosChanged(res: ServerResponse, ctx: InboxApiContext): void {
-  json(res, 200, { pages: ctx.chaos.list() });
+  sendJson(res, 200, { pages: ctx.chaos.list() });
 }
 
 /** The sandbox's customer API does the work (a signed webhook to the gateway); its answer is passed on. */
@@ -107,7 +107,7 @@ async function forwardToCustomerApi(res: ServerResponse, sandboxUrl: string, bod
     res.writeHead(answer.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   } catch (err) {
-    json(res, 502, { error: `the sandbox did not answer: ${(err as Error).message}` });
+    sendJson(res, 502, { error: `the sandbox did not answer: ${(err as Error).message}` });
   }
 }
 
@@ -119,28 +119,4 @@ function safeDecode(s: string): string | undefined {
   }
 }
 
-function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; why: string }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return resolve({ ok: false, why: `body larger than ${MAX_BODY} bytes` });
-      try {
-        resolve({ ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
-      } catch {
-        resolve({ ok: false, why: 'the body is not JSON' });
-      }
-    });
-    req.on('error', () => resolve({ ok: false, why: 'the request failed' }));
-  });
-}
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}

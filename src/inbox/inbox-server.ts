@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { ChaosBoard } from '../sandbox/chaos-board';
 import type { ConversationStore } from './conversation-store';
 import { EventStream } from './event-stream';
-import { handleInboxApi, json, type InboxApiContext } from './inbox-api';
+import { sendJson as json } from '../sandbox/json-http';
+import { handleInboxApi, type InboxApiContext } from './inbox-api';
 import { loadInboxAssets, type InboxAssets } from './web-bundle';
 
 /** How to start the inbox. */

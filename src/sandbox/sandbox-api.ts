@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
+import { readJsonBody, sendJson } from './json-http';
 import { tell, type SandboxObserver } from './sandbox-observer';
 
 /**
@@ -14,7 +15,6 @@ export interface SandboxApiContext {
   observer?: SandboxObserver;
 }
 
-const MAX_BODY = 64 * 1024;
 
 /** The parts of {@link customerWebhookBody}'s JSON read back here. */
 interface SentWebhook {
@@ -28,13 +28,13 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     // (a "simple" request), but not application/json, so this stops it injecting events.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       req.resume();
-      return json(res, 415, { error: 'the body must be application/json' });
+      return sendJson(res, 415, { error: 'the body must be application/json' });
     }
-    const body = await readJson(req);
-    if (!body.ok) return json(res, 400, { error: body.why });
+    const body = await readJsonBody(req);
+    if (!body.ok) return sendJson(res, 400, { error: body.why });
     const action = customerAction(body.value);
-    if (typeof action === 'string') return json(res, 400, { error: action });
-    if (!ctx.customer) return json(res, 409, { error: 'no webhook listener is running: start the gateway in sandbox mode (its webhook listener runs by default)' });
+    if (typeof action === 'string') return sendJson(res, 400, { error: action });
+    if (!ctx.customer) return sendJson(res, 409, { error: 'no webhook listener is running: start the gateway in sandbox mode (its webhook listener runs by default)' });
     const payload = customerWebhookBody(action);
     try {
       const answer = await postWebhook(ctx.customer.webhookUrl, ctx.customer.appSecret, payload);
@@ -48,13 +48,13 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
           ...(action.quickReplyPayload !== undefined ? { quickReplyPayload: action.quickReplyPayload } : {}),
         }));
       }
-      return json(res, answer.status === 200 ? 200 : 502, { webhookStatus: answer.status, webhookAnswer: answer.text, sent });
+      return sendJson(res, answer.status === 200 ? 200 : 502, { webhookStatus: answer.status, webhookAnswer: answer.text, sent });
     } catch (err) {
-      return json(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
+      return sendJson(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
     }
   }
   req.resume();
-  return json(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });
+  return sendJson(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });
 }
 
 /** The action a request body describes, or why it does not describe one. */
@@ -76,28 +76,4 @@ export function customerAction(v: unknown): CustomerAction | string {
   return { pageId, psid, text, quickReplyPayload: str('quickReplyPayload') };
 }
 
-function readJson(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; why: string }> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return resolve({ ok: false, why: `body larger than ${MAX_BODY} bytes` });
-      try {
-        resolve({ ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
-      } catch {
-        resolve({ ok: false, why: 'the body is not JSON' });
-      }
-    });
-    req.on('error', () => resolve({ ok: false, why: 'the request failed' }));
-  });
-}
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
