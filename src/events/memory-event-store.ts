@@ -17,7 +17,6 @@ import type { Event } from '../../gen/messenger/v1/events';
 import {
   EventStoreFullError,
   EventStoreUnavailableError,
-  GroupScopeError,
   InvalidPageTokenError,
   TooManyGroupsError,
   type EventStoreHooks,
@@ -32,6 +31,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { fitScope } from './group-scope';
 
 /** One stored event, shared by every group. */
 interface Stored {
@@ -270,7 +270,7 @@ export class MemoryEventStore implements EventStore {
       }
       group = this.createGroup(options.group, options.start, options.scope ? new Set(options.scope) : undefined);
     } else if (group.scope) {
-      pageIds = fitScope(group, pageIds, options.fitToScope === true);
+      pageIds = fitScope(group.name, group.scope, pageIds, options.fitToScope === true);
     }
     group.idleSince = undefined;
     const c: ConsumerState = {
@@ -880,27 +880,6 @@ function wants(g: Group, s: Stored): boolean {
   return s.storedAt >= g.fromTime && (!g.scope || g.scope.has(s.event.pageId));
 }
 
-/** The pages a consumer of a scoped group receives: those asked for, all within the scope (or narrowed to it). */
-function fitScope(g: Group, pageIds: Set<string> | undefined, narrow: boolean): Set<string> {
-  const scope = g.scope as ReadonlySet<string>;
-  const shownScope = `${[...scope].slice(0, 5).join(', ')}${scope.size > 5 ? `, … (${scope.size} pages)` : ''}`;
-  if (narrow) {
-    const fitted = pageIds ? new Set([...pageIds].filter((p) => scope.has(p))) : new Set(scope);
-    if (fitted.size === 0) {
-      throw new GroupScopeError(`consumer group ${g.name} takes only the events of the pages it was created with (${shownScope}), none of which this caller may receive: use another group`, []);
-    }
-    return fitted;
-  }
-  if (!pageIds) throw new GroupScopeError(`consumer group ${g.name} takes only the events of the pages it was created with (${shownScope}), not every page: use another group`, []);
-  const outside = [...pageIds].filter((p) => !scope.has(p));
-  if (outside.length > 0) {
-    throw new GroupScopeError(
-      `consumer group ${g.name} takes only the events of the pages it was created with (${shownScope}); ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} outside it: use another group`,
-      outside,
-    );
-  }
-  return pageIds;
-}
 
 function encodeToken(parkSeq: number): string {
   return Buffer.from(`${TOKEN_PREFIX}${parkSeq}`).toString('base64url');

@@ -30,7 +30,6 @@ import { Event } from '../../gen/messenger/v1/events';
 import {
   EventStoreFullError,
   EventStoreUnavailableError,
-  GroupScopeError,
   InvalidPageTokenError,
   TooManyGroupsError,
   type AppendResult,
@@ -45,6 +44,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { fitScope } from './group-scope';
 import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
 export interface RedisEventStoreOptions extends EventStoreOptions {
@@ -958,24 +958,3 @@ function scopeOf(record: GroupRecord): ReadonlySet<string> | undefined {
   return new Set(Array.isArray(s) ? s : []);
 }
 
-/** The pages a consumer of a group receives: those asked for, all within its scope (or narrowed to it). */
-function fitScope(group: string, scope: ReadonlySet<string> | undefined, pageIds: Set<string> | undefined, narrow: boolean): Set<string> | undefined {
-  if (!scope) return pageIds;
-  const shownScope = `${[...scope].slice(0, 5).join(', ')}${scope.size > 5 ? `, … (${scope.size} pages)` : ''}`;
-  if (narrow) {
-    const fitted = pageIds ? new Set([...pageIds].filter((p) => scope.has(p))) : new Set(scope);
-    if (fitted.size === 0) {
-      throw new GroupScopeError(`consumer group ${group} takes only the events of the pages it was created with (${shownScope}), none of which this caller may receive: use another group`, []);
-    }
-    return fitted;
-  }
-  if (!pageIds) throw new GroupScopeError(`consumer group ${group} takes only the events of the pages it was created with (${shownScope}), not every page: use another group`, []);
-  const outside = [...pageIds].filter((p) => !scope.has(p));
-  if (outside.length > 0) {
-    throw new GroupScopeError(
-      `consumer group ${group} takes only the events of the pages it was created with (${shownScope}); ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} outside it: use another group`,
-      outside,
-    );
-  }
-  return pageIds;
-}
