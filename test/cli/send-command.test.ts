@@ -2,27 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { freePort, spawnGateway, type GatewayProcess } from '../support/gateway-process';
-import { runCli } from './run-cli';
+import { freePort } from '../support/gateway-process';
+import { runCli, useCliGateway } from './run-cli';
 
 // A real gateway process in front of a sandbox run here, so that what the CLI made the gateway send is visible.
-let sandbox: Sandbox;
-let gw: GatewayProcess;
+const cli = useCliGateway();
 const dir = mkdtempSync(join(tmpdir(), 'cli-send-'));
-const lastBody = () => sandbox.received.at(-1)?.body;
+const lastBody = () => cli.sandbox().received.at(-1)?.body;
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ pages: { '1001': { accessToken: 'cli-token' } } });
-  const config = join(dir, 'gateway.json');
-  writeFileSync(config, JSON.stringify({ graph: { baseUrl: sandbox.url }, pages: [{ id: '1001', accessToken: 'cli-token' }] }));
-  gw = await spawnGateway(['--config', config]);
-});
-afterAll(async () => {
-  gw.child.kill('SIGKILL');
-  await gw.exited;
-  await sandbox.close();
-});
 
 describe('npm run send', () => {
   it('--help prints the usage, the exit codes and the messaging_type default; exit 0', async () => {
@@ -36,16 +23,16 @@ describe('npm run send', () => {
   });
 
   it('sets messaging_type RESPONSE explicitly, and --messaging-type changes it', async () => {
-    const r = await runCli(['send', '--target', gw.target, '--page', '1001', '--to', '123', '--text', 'hi']);
+    const r = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', '123', '--text', 'hi']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ recipientId: '123', messageId: expect.stringMatching(/^m_/) });
     expect(lastBody()).toMatchObject({ messaging_type: 'RESPONSE', message: { text: 'hi' } });
-    expect((await runCli(['send', '--target', gw.target, '--page', '1001', '--to', '123', '--text', 'hi', '--messaging-type', 'update'])).code).toBe(0);
+    expect((await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', '123', '--text', 'hi', '--messaging-type', 'update'])).code).toBe(0);
     expect(lastBody()).toMatchObject({ messaging_type: 'UPDATE' });
   });
 
   it('--image URL with repeated --quick-reply TITLE[=PAYLOAD]', async () => {
-    const r = await runCli(['send', '--target', gw.target, '--page', '1001', '--to', '123', '--image', 'https://example.com/cat.png',
+    const r = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', '123', '--image', 'https://example.com/cat.png',
       '--quick-reply', 'Yes', '--quick-reply', 'No thanks=NO']);
     expect(r.code, r.stderr).toBe(0);
     expect(lastBody()).toMatchObject({
@@ -58,44 +45,44 @@ describe('npm run send', () => {
   });
 
   it('--action react --message-id --reaction sends the reaction payload', async () => {
-    const r = await runCli(['send', '--target', gw.target, '--page', '1001', '--to', '123', '--action', 'react', '--message-id', 'm_abc', '--reaction', '😀']);
+    const r = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', '123', '--action', 'react', '--message-id', 'm_abc', '--reaction', '😀']);
     expect(r.code, r.stderr).toBe(0);
     expect(lastBody()).toMatchObject({ sender_action: 'react', payload: { message_id: 'm_abc', reaction: '😀' } });
   });
 
   it('--idempotency-key: the repeat is answered from the first send, Graph called once', async () => {
-    const args = ['send', '--target', gw.target, '--page', '1001', '--to', '123', '--text', 'once', '--idempotency-key', `k-${Date.now()}`];
-    const before = sandbox.received.length;
+    const args = ['send', '--target', cli.gateway().target, '--page', '1001', '--to', '123', '--text', 'once', '--idempotency-key', `k-${Date.now()}`];
+    const before = cli.sandbox().received.length;
     const first = await runCli(args);
     const second = await runCli(args);
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(JSON.parse(second.stdout)).toEqual(JSON.parse(first.stdout));
-    expect(sandbox.received.length - before).toBe(1);
+    expect(cli.sandbox().received.length - before).toBe(1);
   });
 
   it('--json FILE and --json - send a SendMessageRequest in proto JSON as written', async () => {
     const file = join(dir, 'req.json');
     writeFileSync(file, JSON.stringify({ page_id: '1001', recipient: { id: '321' }, messaging_type: 'MESSAGING_TYPE_UPDATE', message: { text: 'from json' } }));
-    const r = await runCli(['send', '--target', gw.target, '--json', file]);
+    const r = await runCli(['send', '--target', cli.gateway().target, '--json', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(lastBody()).toMatchObject({ recipient: { id: '321' }, messaging_type: 'UPDATE', message: { text: 'from json' } });
-    const stdin = await runCli(['send', '--target', gw.target, '--json', '-'], JSON.stringify({ pageId: '1001', recipient: { id: '322' }, messagingType: 'MESSAGING_TYPE_RESPONSE', message: { text: 'stdin' } }));
+    const stdin = await runCli(['send', '--target', cli.gateway().target, '--json', '-'], JSON.stringify({ pageId: '1001', recipient: { id: '322' }, messagingType: 'MESSAGING_TYPE_RESPONSE', message: { text: 'stdin' } }));
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(lastBody()).toMatchObject({ recipient: { id: '322' }, message: { text: 'stdin' } });
   });
 
   it('a request without messaging_type (--json) is refused, the violation naming the four values: exit 1', async () => {
-    const before = sandbox.received.length;
-    const r = await runCli(['send', '--target', gw.target, '--json', '-'], JSON.stringify({ page_id: '1001', recipient: { id: '1' }, message: { text: 'x' } }));
+    const before = cli.sandbox().received.length;
+    const r = await runCli(['send', '--target', cli.gateway().target, '--json', '-'], JSON.stringify({ page_id: '1001', recipient: { id: '1' }, message: { text: 'x' } }));
     expect(r.code).toBe(1);
     const err = JSON.parse(r.stderr) as { code: string; errorInfo: { reason: string }; fieldViolations: string[] };
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', errorInfo: { reason: 'INVALID_REQUEST' } });
     expect(err.fieldViolations).toEqual([expect.stringMatching(/^messaging_type: is required: one of MESSAGING_TYPE_RESPONSE .*MESSAGING_TYPE_UPDATE .*MESSAGING_TYPE_MESSAGE_TAG .*MESSAGING_TYPE_UTILITY /)]);
-    expect(sandbox.received.length).toBe(before);
+    expect(cli.sandbox().received.length).toBe(before);
   });
 
   it('a Graph error comes out with its details decoded: exit 1', async () => {
-    const r = await runCli(['send', '--target', gw.target, '--page', '1001', '--to', 'error-551', '--text', 'hi']);
+    const r = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', 'error-551', '--text', 'hi']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stderr)).toMatchObject({ code: 'FAILED_PRECONDITION', errorInfo: { reason: 'RECIPIENT_UNAVAILABLE' }, graphError: { code: 551 } });
   });
@@ -107,16 +94,16 @@ describe('npm run send', () => {
     [['--page', '1001', '--to', '1', '--text', 'a', '--bogus'], /Unknown option '--bogus'/],
     [['--json', '-', '--text', 'a'], /--json gives the whole request: drop --text/],
   ])('usage error %j: one line, exit 2, nothing sent', async (args, message) => {
-    const before = sandbox.received.length;
-    const r = await runCli(['send', '--target', gw.target, ...args], '{}');
+    const before = cli.sandbox().received.length;
+    const r = await runCli(['send', '--target', cli.gateway().target, ...args], '{}');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(sandbox.received.length).toBe(before);
+    expect(cli.sandbox().received.length).toBe(before);
   });
 
   it('--json with a syntax error names line and column: exit 2', async () => {
-    const r = await runCli(['send', '--target', gw.target, '--json', '-'], '{\n  "page_id": "1001",\n  "recipient": {"id": "1"},\n}');
+    const r = await runCli(['send', '--target', cli.gateway().target, '--json', '-'], '{\n  "page_id": "1001",\n  "recipient": {"id": "1"},\n}');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--json: not valid JSON: line 4, column 1: expected another key after ","/);
   });
