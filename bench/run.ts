@@ -607,12 +607,20 @@ function markdown(r: {
     lines.push(`h2load at c=1 (p50/p99 ms): noop ${f(h.noop.p50Ms)}/${f(h.noop.p99Ms)}, gateway ${f(h.gateway.p50Ms)}/${f(h.gateway.p99Ms)}, gateway+tracing ${f(h['gateway+tracing'].p50Ms)}/${f(h['gateway+tracing'].p99Ms)}, fake Graph direct over HTTP/1.1 ${f(h['graph-direct'].p50Ms)}/${f(h['graph-direct'].p99Ms)}.`);
   }
   const rv = r.receiving;
-  lines.push('', `Receiving: ${rv.posts} signed webhook POSTs of one event each at ${rv.concurrency} in flight; latency at c=1 over ${rv.latencySamples} events, POST until the StreamEvents consumer has it. ${rv.note}`, '');
-  lines.push('| receiving | events/s | POST p50 c=1 (ms) | webhook → consumer p50 (ms) | p99 (ms) | of its parts\' limit |', '|---|---:|---:|---:|---:|---|');
-  lines.push(`| bare node:http answering 200 | ${rv.bareHttp.perSec} | ${f(rv.bareHttp.p50C1Ms)} | | | (limit of the listener) |`);
-  if (rv.xadd) lines.push(`| XADD through ioredis alone | ${rv.xadd.perSec} | ${f(rv.xadd.p50C1Ms)} | | | (limit of the store) |`);
-  lines.push(`| gateway, memory store | ${rv.memory.ingestPerSec} | ${f(rv.memory.ingestP50C1Ms)} | ${f(rv.memory.e2eP50Ms)} | ${f(rv.memory.e2eP99Ms)} | ${f(rv.memory.ingestOverBareHttp)} of bare http |`);
-  if (rv.redis) lines.push(`| gateway, Redis store | ${rv.redis.ingestPerSec} | ${f(rv.redis.ingestP50C1Ms)} | ${f(rv.redis.e2eP50Ms)} | ${f(rv.redis.e2eP99Ms)} | ${f(rv.redis.ingestOverBareHttp)} of bare http, ${f(rv.redis.ingestOverXadd)} of XADD |`);
+  lines.push('', `Receiving: ${rv.posts} signed webhook POSTs of one event each at ${rv.concurrency} in flight, without a consumer (ingest) and while a StreamEvents consumer takes and acks them (delivery: until the last is acked); latency at c=1 over ${rv.latencySamples} events, POST until the consumer has it. The parts' limit is 1/(1/bare http + 1/append alone), the store's append alone being the build's own store in a process of its own, the same events, one per call. ${rv.note}`, '');
+  lines.push('| receiving | ingest events/s | delivery events/s | gateway CPU/event ingest / delivery (µs) | POST p50 c=1 (ms) | webhook → consumer p50 (ms) | p99 (ms) | of its parts\' limit |', '|---|---:|---:|---:|---:|---:|---:|---|');
+  const limit = (name: string, x: { perSec: number; p50C1Ms?: number; cpuUsPerEvent?: number }, what: string) =>
+    lines.push(`| ${name} | ${x.perSec} | | ${x.cpuUsPerEvent === undefined ? '' : `${f(x.cpuUsPerEvent, 1)} (its process)`} | ${x.p50C1Ms === undefined ? '' : f(x.p50C1Ms)} | | | ${what} |`);
+  const side = (name: string, x: ReceivingResult['memory'], extra = '') =>
+    lines.push(`| ${name} | ${x.ingestPerSec} | ${x.deliveryPerSec} | ${f(x.ingestCpuUsPerEvent, 1)} / ${f(x.deliveryCpuUsPerEvent, 1)} | ${f(x.ingestP50C1Ms)} | ${f(x.e2eP50Ms)} | ${f(x.e2eP99Ms)} | ingest ${f(x.ingestOverComposition)}, delivery ${f(x.deliveryOverComposition)} of ${x.compositionPerSec}/s (target >= 0.6: ${ok(x.ingestOverComposition >= 0.6 && x.deliveryOverComposition >= 0.6)}); ingest ${f(x.ingestOverBareHttp)} of bare http${extra} |`);
+  limit('bare node:http answering 200', rv.bareHttp, '(limit of the listener)');
+  limit('MemoryEventStore append alone', rv.memory.append, '(limit of the memory store)');
+  side('gateway, memory store', rv.memory);
+  if (rv.redis) {
+    limit('RedisEventStore append alone', rv.redis.append, '(limit of the Redis store)');
+    if (rv.xadd) limit('XADD through ioredis alone', rv.xadd, '(information: Redis without the store\'s script)');
+    side('gateway, Redis store', rv.redis, `, ${f(rv.redis.ingestOverXadd)} of XADD`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

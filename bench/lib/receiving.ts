@@ -1,26 +1,44 @@
 /**
- * Receiving figures for bench/run.ts: webhook ingest (signed POSTs of one event each, events/s
- * at concurrency C) and webhook → consumer latency (p50/p99 at c=1, a gRPC StreamEvents
- * consumer acking each event), on the memory store and on Redis; each beside the limits of its
- * parts measured in the same run: a bare node:http server answering 200 (driven by the same
- * client), and XADD of the same payload through ioredis alone.
+ * Receiving figures for bench/run.ts, on the memory store and on Redis: webhook ingest (signed
+ * POSTs of one event each, events/s at concurrency C), webhook → consumer delivery (the same
+ * POSTs while a StreamEvents consumer takes and acks them: events/s until the last is acked),
+ * the gateway's CPU per event in both, and webhook → consumer latency at c=1. Each beside the
+ * limits of its parts measured in the same run: a bare node:http server answering 200 (driven by
+ * the same client), and the store's append alone (the build's own MemoryEventStore or
+ * RedisEventStore in a process of its own, the same events, one per call, C in flight); the
+ * target compares with their composition 1/(1/http + 1/append). XADD through ioredis alone is
+ * reported beside them: what Redis takes at most without the store's script.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
-import { Pool } from 'undici';
-import { EventServiceClient, StartPosition, type StreamEventsResponse } from '../../gen/messenger/v1/events';
 import { customerWebhookBody } from '../../src/sandbox/customer-webhook';
-import { signBody } from '../../src/webhook/verify-signature';
-import { jsonLines, ROOT, stop, track, waitForPort } from './processes';
+import { Event } from '../../gen/messenger/v1/events';
+import { parseWebhook } from '../../src/webhook/parse-webhook';
+import { cpuSeconds, jsonLines, ROOT, spawnTs, stop, track, waitForPort } from './processes';
 import { percentile, round, sortNumeric } from './stats';
+import { ackingConsumer, deliverAll, PAGE, postAll, postLatencies, signedBodies, startReceivingGateway } from './webhook-load';
 
-const APP_SECRET = 'bench-app-secret-0123456789';
-const PAGE = '1001';
-
-export interface ReceivingSide { ingestPerSec: number; ingestP50C1Ms: number; e2eP50Ms: number; e2eP99Ms: number; ingestOverBareHttp: number }
+export interface Limit { perSec: number; p50C1Ms?: number; p99C1Ms?: number; cpuUsPerEvent?: number }
+export interface ReceivingSide {
+  ingestPerSec: number;
+  ingestP50C1Ms: number;
+  /** Webhook → consumer throughput: events/s until a consumer has acked every one. */
+  deliveryPerSec: number;
+  /** The gateway's CPU (user + system) per event, ingest and delivery. */
+  ingestCpuUsPerEvent: number;
+  deliveryCpuUsPerEvent: number;
+  e2eP50Ms: number;
+  e2eP99Ms: number;
+  /** The store's append alone, measured in the same run. */
+  append: Limit;
+  /** 1/(1/bare http + 1/append): the limit of the parts together. */
+  compositionPerSec: number;
+  ingestOverComposition: number;
+  deliveryOverComposition: number;
+  ingestOverBareHttp: number;
+}
 export interface ReceivingResult {
   posts: number;
   latencySamples: number;
@@ -41,14 +59,16 @@ export async function measureReceiving(o: Options): Promise<ReceivingResult> {
   const owned: ChildProcess[] = [];
   try {
     const bare = await startBareHttp(owned);
-    await ingest(`http://127.0.0.1:${bare}`, '/webhook', bodies(Math.min(200, posts), 'bare-warm'), C);
-    const bareLoad = await ingest(`http://127.0.0.1:${bare}`, '/webhook', bodies(posts, 'bare'), C);
-    const bareC1 = await postLatencies(`http://127.0.0.1:${bare}`, '/webhook', bodies(samples, 'bare1'));
+    await postAll(`http://127.0.0.1:${bare}`, signedBodies(Math.min(200, posts), 'bare-warm'), C);
+    const bareLoad = await postAll(`http://127.0.0.1:${bare}`, signedBodies(posts, 'bare'), C);
+    const bareC1 = await postLatencies(`http://127.0.0.1:${bare}`, signedBodies(samples, 'bare1'));
     o.log(`receiving: bare node:http ${Math.round(bareLoad)}/s`);
+    const limits = (append: Limit) => ({ append, compositionPerSec: Math.round(1 / (1 / bareLoad + 1 / append.perSec)) });
 
-    const memory = await throughGateway(o, owned, undefined, posts, samples, C);
-    memory.ingestOverBareHttp = round(memory.ingestPerSec / bareLoad, 3);
-    o.log(`receiving: memory store ${Math.round(memory.ingestPerSec)} events/s, e2e p50 ${round(memory.e2eP50Ms)} ms`);
+    const memAppend = await appendAlone(o, 'memory', undefined, posts, C);
+    o.log(`receiving: MemoryEventStore append alone ${Math.round(memAppend.perSec)}/s`);
+    const memory = await throughGateway(o, owned, undefined, posts, samples, C, bareLoad, limits(memAppend));
+    o.log(`receiving: memory store ingest ${memory.ingestPerSec} events/s, delivery ${memory.deliveryPerSec} events/s, e2e p50 ${memory.e2eP50Ms} ms`);
 
     let xadd: ReceivingResult['xadd'] = null;
     let redis: ReceivingResult['redis'] = null;
@@ -62,9 +82,11 @@ export async function measureReceiving(o: Options): Promise<ReceivingResult> {
       const url = `redis://127.0.0.1:${port}`;
       xadd = await xaddLimit(url, posts, samples, C);
       o.log(`receiving: XADD through ioredis ${Math.round(xadd.perSec)}/s`);
-      const r = await throughGateway(o, owned, url, posts, samples, C);
-      redis = { ...r, ingestOverBareHttp: round(r.ingestPerSec / bareLoad, 3), ingestOverXadd: round(r.ingestPerSec / xadd.perSec, 3) };
-      o.log(`receiving: Redis store ${Math.round(r.ingestPerSec)} events/s, e2e p50 ${round(r.e2eP50Ms)} ms`);
+      const redisAppend = await appendAlone(o, 'redis', url, posts, C);
+      o.log(`receiving: RedisEventStore append alone ${Math.round(redisAppend.perSec)}/s`);
+      const r = await throughGateway(o, owned, url, posts, samples, C, bareLoad, limits(redisAppend));
+      redis = { ...r, ingestOverXadd: round(r.ingestPerSec / xadd.perSec, 3) };
+      o.log(`receiving: Redis store ingest ${r.ingestPerSec} events/s, delivery ${r.deliveryPerSec} events/s, e2e p50 ${r.e2eP50Ms} ms`);
     } else note = 'Redis: not measured (redis-server not found).';
     return { posts, latencySamples: samples, concurrency: C, bareHttp: { perSec: Math.round(bareLoad), p50C1Ms: round(percentile(bareC1, 50)), p99C1Ms: round(percentile(bareC1, 99)) }, xadd, memory, redis, note };
   } finally {
@@ -80,64 +102,41 @@ async function startBareHttp(owned: ChildProcess[]): Promise<number> {
   return jsonLines(child).next((x) => (x.ready ? Number(x.port) : undefined), 10_000, 'bare http server');
 }
 
-function bodies(n: number, tag: string): Array<{ body: Buffer; sig: string; psid: string }> {
-  return Array.from({ length: n }, (_, i) => {
-    const psid = `${tag}-${i % 500}`;
-    const body = customerWebhookBody({ pageId: PAGE, psid, text: `bench ${tag} ${i}` });
-    return { body, sig: signBody(body, APP_SECRET), psid };
-  });
+/** The store's append alone (bench/append-alone.ts), from the same build the gateway runs. */
+async function appendAlone(o: Options, store: 'memory' | 'redis', url: string | undefined, count: number, C: number): Promise<Limit> {
+  // gatewayEntry ends with <build>/src/cli/main.js.
+  const build = dirname(dirname(dirname(o.gatewayEntry[o.gatewayEntry.length - 1])));
+  const child = spawnTs('bench/append-alone.ts', ['--build', build, '--store', store, '--count', String(count), '--concurrency', String(C), ...(url ? ['--redis', url] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = await jsonLines(child).next((x) => (typeof x.perSec === 'number' ? (x as unknown as { perSec: number; cpuUsPerEvent: number }) : undefined), 120_000, `${store} append alone`);
+  await stop(child);
+  return { perSec: Math.round(r.perSec), cpuUsPerEvent: round(r.cpuUsPerEvent, 1) };
 }
 
-/** Events/s of `items` POSTed with `concurrency` requests in flight (each must answer 200). */
-async function ingest(origin: string, path: string, items: Array<{ body: Buffer; sig: string }>, concurrency: number): Promise<number> {
-  const pool = new Pool(origin, { connections: concurrency });
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const it = items[next++];
-        const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', 'x-hub-signature-256': it.sig }, body: it.body });
-        await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`webhook POST answered ${res.statusCode}`);
-      }
-    }),
-  );
-  const sec = Number(process.hrtime.bigint() - started) / 1e9;
-  await pool.close();
-  return items.length / sec;
-}
-
-async function postLatencies(origin: string, path: string, items: Array<{ body: Buffer; sig: string }>): Promise<Float64Array> {
-  const pool = new Pool(origin, { connections: 1 });
-  const ms: number[] = [];
-  for (const it of items) {
-    const t0 = performance.now();
-    const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', 'x-hub-signature-256': it.sig }, body: it.body });
-    await res.body.text();
-    ms.push(performance.now() - t0);
-  }
-  await pool.close();
-  return sortNumeric(ms);
-}
-
-/** XADD of an event-sized payload through ioredis alone: the limit of the store's part. */
+/**
+ * XADD through ioredis alone, of the fields the Redis store writes per event (the encoded event
+ * in base64, its conversation, page and sequence number): what Redis takes without the script.
+ */
 async function xaddLimit(url: string, n: number, samples: number, concurrency: number): Promise<{ perSec: number; p50C1Ms: number; p99C1Ms: number }> {
   const redis = new Redis(url);
-  const payload = customerWebhookBody({ pageId: PAGE, psid: 'x', text: 'bench xadd' }).toString('base64');
+  const parsed = parseWebhook(customerWebhookBody({ pageId: PAGE, psid: 'bench-x-1', text: 'bench xadd 1' }), { receivedAt: Date.now(), traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: '' });
+  if (!parsed.ok) throw new Error(parsed.why);
+  const payload = Buffer.from(Event.encode(parsed.events[0].event).finish()).toString('base64');
+  const conversation = parsed.events[0].conversation;
+  let q = 0;
+  const add = () => redis.xadd('bench:xadd', '*', 'e', payload, 'c', conversation, 'p', PAGE, 'q', ++q);
   try {
     let next = 0;
     const started = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next++ < n) await redis.xadd('bench:xadd', '*', 'e', payload, 'c', `${PAGE}\u0000x`, 'p', PAGE);
+        while (next++ < n) await add();
       }),
     );
     const perSec = n / (Number(process.hrtime.bigint() - started) / 1e9);
     const ms: number[] = [];
     for (let i = 0; i < samples; i++) {
       const t0 = performance.now();
-      await redis.xadd('bench:xadd', '*', 'e', payload, 'c', `${PAGE}\u0000x`, 'p', PAGE);
+      await add();
       ms.push(performance.now() - t0);
     }
     await redis.del('bench:xadd');
@@ -148,60 +147,53 @@ async function xaddLimit(url: string, n: number, samples: number, concurrency: n
   }
 }
 
-/** A gateway (memory store, or Redis at `redisUrl`) with its webhook listener: ingest, then webhook → consumer latency. */
-async function throughGateway(o: Options, owned: ChildProcess[], redisUrl: string | undefined, posts: number, samples: number, C: number): Promise<ReceivingSide> {
+/** A gateway (memory store, or Redis at `redisUrl`) with its webhook listener: ingest, delivery, then webhook → consumer latency. */
+async function throughGateway(o: Options, owned: ChildProcess[], redisUrl: string | undefined, posts: number, samples: number, C: number, bareLoad: number, limits: { append: Limit; compositionPerSec: number }): Promise<ReceivingSide> {
   const name = redisUrl ? 'recv-redis' : 'recv-memory';
-  const [grpcPort, webhookPort] = [await o.freePort(), await o.freePort()];
-  const config = join(o.tmp, `${name}.json`);
-  writeFileSync(config, JSON.stringify({
-    pages: [{ id: PAGE, accessToken: 'EAAB-bench-token' }],
-    graph: { baseUrl: 'http://127.0.0.1:9' },
-    log: { level: 'warn' },
-    webhook: { listen: `127.0.0.1:${webhookPort}`, verifyToken: 'bench-verify-token', appSecret: APP_SECRET },
-    events: { maxEvents: 1_000_000 },
-    ...(redisUrl ? { store: { redis: { url: redisUrl, keyPrefix: `bench-${Date.now()}:` } } } : {}),
-  }));
-  // The tests' GATEWAY_WEBHOOK_LISTEN (port 0) would override the port chosen here.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && k !== 'GATEWAY_WEBHOOK_LISTEN'));
-  const child = track(spawn(process.execPath, [...o.gatewayEntry, '--config', config, '--listen', `127.0.0.1:${grpcPort}`], { cwd: ROOT, env, stdio: 'ignore' }));
+  const { child, grpcPort, origin } = await startReceivingGateway({ entry: o.gatewayEntry, cwd: ROOT, tmp: o.tmp, name, redisUrl, freePort: o.freePort });
   owned.push(child);
-  await waitForPort(grpcPort, child, 30_000);
-  await waitForPort(webhookPort, child, 10_000);
-  const origin = `http://127.0.0.1:${webhookPort}`;
-  await ingest(origin, '/webhook', bodies(Math.min(200, posts), `${name}-warm`), C);
-  const ingestPerSec = await ingest(origin, '/webhook', bodies(posts, `${name}-load`), C);
-  const c1 = await postLatencies(origin, '/webhook', bodies(Math.min(samples, 200), `${name}-c1`));
+  await postAll(origin, signedBodies(Math.min(200, posts), `${name}-warm`), C);
+  let cpu0 = cpuSeconds(child.pid!);
+  const ingestPerSec = await postAll(origin, signedBodies(posts, `${name}-load`), C);
+  const ingestCpuUsPerEvent = ((cpuSeconds(child.pid!) - cpu0) * 1e6) / posts;
+  const c1 = await postLatencies(origin, signedBodies(Math.min(samples, 200), `${name}-c1`));
+
+  cpu0 = cpuSeconds(child.pid!);
+  const deliveryPerSec = await deliverAll(origin, grpcPort, 'bench-delivery', signedBodies(posts, `${name}-deliver`), C);
+  const deliveryCpuUsPerEvent = ((cpuSeconds(child.pid!) - cpu0) * 1e6) / posts;
 
   // Webhook → consumer: one POST at a time, timed until the consumer has the event.
-  const client = new EventServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  const call = client.streamEvents(new Metadata());
   const waiting = new Map<string, () => void>();
-  call.on('data', (r: StreamEventsResponse) => {
-    call.write({ subscribe: undefined, ack: { eventIds: [r.event!.eventId] }, nack: undefined });
-    waiting.get(r.event!.senderId)?.();
-  });
-  call.on('error', () => {});
-  const live = new Promise<void>((r) => call.once('metadata', () => r()));
-  call.write({ subscribe: { consumerGroup: 'bench-latency', pageIds: [], maxOutstanding: 100, start: StartPosition.START_POSITION_LATEST, startTime: undefined }, ack: undefined, nack: undefined });
-  await live;
-  const pool = new Pool(origin, { connections: 1 });
+  const consumer = await ackingConsumer(grpcPort, 'bench-latency', (r) => waiting.get(r.event!.senderId)?.());
   const ms: number[] = [];
-  for (let i = 0; i < samples + 20; i++) {
-    const psid = `${name}-e2e-${i}`;
-    const body = customerWebhookBody({ pageId: PAGE, psid, text: 'latency' });
-    const sig = signBody(body, APP_SECRET);
-    const got = new Promise<void>((r) => waiting.set(psid, r));
+  const latencyBodies = signedBodies(samples + 20, `${name}-e2e`);
+  const { Pool } = await import('undici');
+  const pool = new Pool(origin, { connections: 1 });
+  for (let i = 0; i < latencyBodies.length; i++) {
+    const it = latencyBodies[i];
+    const got = new Promise<void>((r) => waiting.set(it.psid, r));
     const t0 = performance.now();
-    const res = await pool.request({ method: 'POST', path: '/webhook', headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig }, body });
+    const res = await pool.request({ method: 'POST', path: '/webhook', headers: { 'content-type': 'application/json', 'x-hub-signature-256': it.sig }, body: it.body });
     await res.body.text();
     await got;
-    waiting.delete(psid);
+    waiting.delete(it.psid);
     if (i >= 20) ms.push(performance.now() - t0); // the first 20 warm up
   }
   await pool.close();
-  call.cancel();
-  client.close();
+  consumer.close();
   await stop(child);
   const e2e = sortNumeric(ms);
-  return { ingestPerSec: Math.round(ingestPerSec), ingestP50C1Ms: round(percentile(c1, 50)), e2eP50Ms: round(percentile(e2e, 50)), e2eP99Ms: round(percentile(e2e, 99)), ingestOverBareHttp: 0 };
+  return {
+    ingestPerSec: Math.round(ingestPerSec),
+    ingestP50C1Ms: round(percentile(c1, 50)),
+    deliveryPerSec: Math.round(deliveryPerSec),
+    ingestCpuUsPerEvent: round(ingestCpuUsPerEvent, 1),
+    deliveryCpuUsPerEvent: round(deliveryCpuUsPerEvent, 1),
+    e2eP50Ms: round(percentile(e2e, 50)),
+    e2eP99Ms: round(percentile(e2e, 99)),
+    ...limits,
+    ingestOverComposition: round(ingestPerSec / limits.compositionPerSec, 3),
+    deliveryOverComposition: round(deliveryPerSec / limits.compositionPerSec, 3),
+    ingestOverBareHttp: round(ingestPerSec / bareLoad, 3),
+  };
 }

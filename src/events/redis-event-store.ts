@@ -109,6 +109,7 @@ export class RedisEventStore implements EventStore {
   private sub: Redis | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private streamKeys: readonly string[] | undefined;
 
   private constructor(
     readonly redis: Redis,
@@ -158,8 +159,10 @@ export class RedisEventStore implements EventStore {
   get seqKey(): string {
     return `${this.prefix}seq`;
   }
-  private allStreams(): string[] {
-    return Array.from({ length: this.partitions }, (_, i) => this.stream(i));
+  /** Every partition stream's key, made once: each append passes them all to its script. */
+  private allStreams(): readonly string[] {
+    this.streamKeys ??= Array.from({ length: this.partitions }, (_, i) => this.stream(i));
+    return this.streamKeys;
   }
   private get channel(): string {
     return `${this.prefix}notify`;

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ATTR, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from './attribute-names';
+import { randomTraceparent } from './random-traceparent';
 import { telemetryStarted } from './start-telemetry';
 
 const tracer = trace.getTracer('messenger-gateway.webhook');
@@ -22,7 +22,7 @@ export interface WebhookTrace {
  */
 export function startWebhookSpan(path: string): WebhookTrace {
   if (!telemetryStarted()) {
-    return { span: undefined, traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, tracestate: '' };
+    return { span: undefined, traceparent: randomTraceparent(), tracestate: '' };
   }
   const span = tracer.startSpan(`POST ${path}`, {
     kind: SpanKind.SERVER,

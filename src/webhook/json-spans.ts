@@ -19,17 +19,30 @@ export interface Span {
   end: number;
 }
 
-/** Where the children of each parsed object (by key, the last duplicate) and array (by index) are. */
+/**
+ * Where the children of each parsed object (by key, the last duplicate) and array (by index) are.
+ * Kept flat, one array per container (`[key, start, end, ...]`, `[start, end, ...]`), not a Map
+ * and a Span per member: the parse of every webhook body records them all and reads a few.
+ */
 export class SpanIndex {
-  readonly #objects = new WeakMap<JsonObject, Map<string, Span>>();
-  readonly #arrays = new WeakMap<Json[], Span[]>();
+  // Strong maps: an index lives no longer than the parse result that holds it.
+  readonly #objects = new Map<JsonObject, Array<string | number>>();
+  readonly #arrays = new Map<Json[], number[]>();
 
   constructor(readonly text: string) {}
 
   /** The span of `container[key]`, if the container came from this parse and has it. */
   of(container: JsonObject | Json[], key: string | number): Span | undefined {
-    if (Array.isArray(container)) return typeof key === 'number' ? this.#arrays.get(container)?.[key] : undefined;
-    return typeof key === 'string' ? this.#objects.get(container)?.get(key) : undefined;
+    if (Array.isArray(container)) {
+      const flat = typeof key === 'number' ? this.#arrays.get(container) : undefined;
+      if (flat === undefined || !Number.isInteger(key) || (key as number) < 0 || 2 * (key as number) >= flat.length) return undefined;
+      return { start: flat[2 * (key as number)], end: flat[2 * (key as number) + 1] };
+    }
+    const flat = typeof key === 'string' ? this.#objects.get(container) : undefined;
+    if (flat === undefined) return undefined;
+    // The last duplicate is the value JSON.parse keeps.
+    for (let i = flat.length - 3; i >= 0; i -= 3) if (flat[i] === key) return { start: flat[i + 1] as number, end: flat[i + 2] as number };
+    return undefined;
   }
 
   /** The exact text of `container[key]`, or undefined. */
@@ -38,14 +51,14 @@ export class SpanIndex {
     return span === undefined ? undefined : this.text.slice(span.start, span.end);
   }
 
-  /** @internal */
-  setObject(o: JsonObject, spans: Map<string, Span>): void {
-    this.#objects.set(o, spans);
+  /** @internal `[key, start, end, ...]` of an object's members in text order. */
+  setObject(o: JsonObject, flat: Array<string | number>): void {
+    this.#objects.set(o, flat);
   }
 
-  /** @internal */
-  setArray(a: Json[], spans: Span[]): void {
-    this.#arrays.set(a, spans);
+  /** @internal `[start, end, ...]` of an array's elements. */
+  setArray(a: Json[], flat: number[]): void {
+    this.#arrays.set(a, flat);
   }
 }
 
@@ -162,7 +175,7 @@ export function parseJsonWithSpans(text: string, maxDepth = MAX_DEPTH): JsonPars
     if (depth > maxDepth) fail('nested too deeply');
     pos++; // '{'
     const o: JsonObject = {};
-    const childSpans = new Map<string, Span>();
+    const childSpans: Array<string | number> = [];
     spans.setObject(o, childSpans);
     skipWs();
     if (text.charCodeAt(pos) === 0x7d) {
@@ -181,7 +194,7 @@ export function parseJsonWithSpans(text: string, maxDepth = MAX_DEPTH): JsonPars
       const v = parseValue(depth);
       if (key === '__proto__') Object.defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
       else o[key] = v;
-      childSpans.set(key, { start, end: pos });
+      childSpans.push(key, start, pos);
       skipWs();
       const d = text.charCodeAt(pos);
       if (d === 0x2c) {
@@ -200,7 +213,7 @@ export function parseJsonWithSpans(text: string, maxDepth = MAX_DEPTH): JsonPars
     if (depth > maxDepth) fail('nested too deeply');
     pos++; // '['
     const a: Json[] = [];
-    const childSpans: Span[] = [];
+    const childSpans: number[] = [];
     spans.setArray(a, childSpans);
     skipWs();
     if (text.charCodeAt(pos) === 0x5d) {
@@ -211,7 +224,7 @@ export function parseJsonWithSpans(text: string, maxDepth = MAX_DEPTH): JsonPars
       skipWs();
       const start = pos;
       a.push(parseValue(depth));
-      childSpans.push({ start, end: pos });
+      childSpans.push(start, pos);
       skipWs();
       const d = text.charCodeAt(pos);
       if (d === 0x2c) {

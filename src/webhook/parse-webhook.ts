@@ -9,7 +9,7 @@
  * given as numbers become strings, anything missing or of the wrong type becomes '' (or
  * 0, false, unset), an item that is not an object arrives as `unknown`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   HandoverAction,
   Platform,
@@ -152,7 +152,8 @@ function double(o: JsonObject | undefined, key: string): number {
 }
 
 function sha256Hex(s: string): string {
-  return createHash('sha256').update(s, 'utf8').digest('hex');
+  // One-shot: no Hash object per event (UTF-8, as createHash().update(s, 'utf8') hashes it).
+  return hash('sha256', s, 'hex');
 }
 
 // ---------------------------------------------------------------- kinds

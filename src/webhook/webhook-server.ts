@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EventStoreFullError, type EventStore } from '../events/event-store';
+import { EventStoreFullError, type AppendResult, type EventStore } from '../events/event-store';
 import type { Logger } from '../log/logger';
 import { recordWebhookEvents, recordWebhookRequest, type WebhookOutcome } from '../telemetry/gateway-metrics';
 import { endWebhookSpan, startWebhookSpan } from '../telemetry/webhook-span';
@@ -136,11 +136,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   if (!parsed.ok) return done(400, 'bad_request', parsed.why, { why: parsed.why });
 
   let timer: NodeJS.Timeout | undefined;
-  const slow = new Promise<'slow'>((resolve) => {
-    timer = setTimeout(() => resolve('slow'), ANSWER_WITHIN_MS);
-  });
   try {
-    const result = await Promise.race([store.append(parsed.events), slow]);
+    // The append or the deadline, whichever comes first (one promise, not a race of two).
+    const result = await new Promise<AppendResult | 'slow'>((resolve, reject) => {
+      timer = setTimeout(resolve, ANSWER_WITHIN_MS, 'slow');
+      store.append(parsed.events).then(resolve, reject);
+    });
     if (result === 'slow') {
       recordWebhookEvents(0, 0, parsed.events.length);
       return done(503, 'store_slow', 'try again', { events: parsed.events.length });

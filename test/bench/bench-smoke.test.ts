@@ -58,13 +58,16 @@ function expectComplete(r: Awaited<ReturnType<typeof smoke>>, generator: string)
   for (const v of Object.values(r.json.targets)) expect(typeof v).toBe('boolean');
   // Tracing was really on and exported: the receiver got spans.
   expect(r.json.extra.otlp.spans).toBeGreaterThan(0);
-  // Receiving: ingest and webhook -> consumer latency on the memory store (and Redis when installed), beside their parts' limits.
+  // Receiving: ingest, delivery and webhook -> consumer latency on the memory store (and Redis when installed), beside their parts' limits.
   const rv = r.json.receiving;
   expect(r.stdout).toContain('| gateway, memory store |');
+  expect(r.stdout).toContain('| MemoryEventStore append alone |');
   for (const k of ['perSec', 'p50C1Ms']) expectNumeric(rv.bareHttp[k], `receiving.bareHttp.${k}`);
   for (const side of [rv.memory, ...(rv.redis ? [rv.redis] : [])]) {
-    for (const k of ['ingestPerSec', 'ingestP50C1Ms', 'e2eP50Ms', 'e2eP99Ms', 'ingestOverBareHttp']) expectNumeric(side[k], `receiving.${k}`);
+    for (const k of ['ingestPerSec', 'ingestP50C1Ms', 'deliveryPerSec', 'ingestCpuUsPerEvent', 'deliveryCpuUsPerEvent', 'e2eP50Ms', 'e2eP99Ms', 'compositionPerSec', 'ingestOverComposition', 'deliveryOverComposition', 'ingestOverBareHttp']) expectNumeric(side[k], `receiving.${k}`);
+    expectNumeric(side.append?.perSec, 'receiving.append.perSec');
     expect(side.ingestPerSec).toBeGreaterThan(0);
+    expect(side.deliveryPerSec).toBeGreaterThan(0);
   }
   if (rv.redis) expectNumeric(rv.xadd.perSec, 'receiving.xadd.perSec');
 }
