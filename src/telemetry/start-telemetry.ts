@@ -30,7 +30,7 @@ function otlpExporter(env: Env): SpanExporter {
     case 'http/json':
       return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
     case 'http/protobuf':
-      return new (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+      return new (require('./otlp-proto-trace-exporter') as typeof import('./otlp-proto-trace-exporter')).OtlpProtoTraceExporter();
     default:
       throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (grpc, http/protobuf, http/json)`);
   }
