@@ -9,6 +9,7 @@ import {
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { RedactingSpanExporter } from './redacting-span-exporter';
 import { SpanConventionsProcessor } from './span-conventions-processor';
+import { SyncContextManager } from './sync-context-manager';
 
 type Env = Record<string, string | undefined>;
 
@@ -57,7 +58,7 @@ let sdk: NodeSDK | undefined;
 
 /**
  * Starts the OpenTelemetry SDK: span processors, exporters, metrics, propagators and the
- * context manager. No instrumentation is loaded: the gateway makes its own server spans
+ * context manager (synchronous only: sync-context-manager.ts). No instrumentation is loaded: the gateway makes its own server spans
  * (src/telemetry/server-span.ts) and Graph client spans (src/telemetry/graph-span.ts), which
  * cost far less per send. Must run before the gateway is built (startGateway), which only
  * wraps its handlers when the SDK runs.
@@ -72,6 +73,7 @@ export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
     spanProcessors: processors,
+    contextManager: new SyncContextManager(),
     ...(options.metricReader ? { metricReaders: [options.metricReader] } : {}),
   });
   sdk.start();
