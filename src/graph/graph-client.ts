@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Span } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool, util as undiciUtil } from 'undici';
@@ -41,20 +42,20 @@ export class GraphClient {
     this.prefix = `${url.pathname.replace(/\/+$/, '')}/${config.version}`;
   }
 
-  /** `POST /{version}/{page}/messages` with a JSON body. */
-  sendMessage(creds: PageCredentials, body: object, bounds: CallBounds): Promise<GraphOutcome> {
+  /** `POST /{version}/{page}/messages` with a JSON body; its client span is a child of `parent` (the call's server span). */
+  sendMessage(creds: PageCredentials, body: object, bounds: CallBounds, parent?: Span): Promise<GraphOutcome> {
     const proof = creds.proof();
     const payload = JSON.stringify(proof ? { ...body, ...proof } : body);
-    return this.post(`${this.prefix}/${creds.pageId}/messages`, creds, 'application/json', payload, undefined, bounds);
+    return this.post(`${this.prefix}/${creds.pageId}/messages`, creds, 'application/json', payload, undefined, bounds, parent);
   }
 
   /** `POST /{version}/{page}/message_attachments`: a URL payload as JSON, or a streamed multipart file. */
-  uploadAttachment(creds: PageCredentials, message: object, file: FilePart | undefined, bounds: CallBounds): Promise<GraphOutcome> {
+  uploadAttachment(creds: PageCredentials, message: object, file: FilePart | undefined, bounds: CallBounds, parent?: Span): Promise<GraphOutcome> {
     const path = `${this.prefix}/${creds.pageId}/message_attachments`;
     const proof = creds.proof();
     if (!file) {
       const payload = JSON.stringify(proof ? { message, ...proof } : { message });
-      return this.post(path, creds, 'application/json', payload, undefined, bounds);
+      return this.post(path, creds, 'application/json', payload, undefined, bounds, parent);
     }
     const fields: Record<string, string> = { message: JSON.stringify(message) };
     if (proof) {
@@ -65,7 +66,7 @@ export class GraphClient {
     // client streams the file is the client's (its idle bound), not Graph's.
     const sent: BodyEnd = {};
     const { boundary, body, length } = multipart(fields, file, () => sent.onEnd?.());
-    return this.post(path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, sent);
+    return this.post(path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent);
   }
 
   async close(): Promise<void> {
@@ -101,6 +102,7 @@ export class GraphClient {
     body: string | Readable,
     contentLength: number | undefined,
     bounds: CallBounds,
+    parent: Span | undefined,
     bodyEnd?: BodyEnd,
   ): Promise<GraphOutcome> {
     const left = bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now();
@@ -109,7 +111,7 @@ export class GraphClient {
     if (bounds.signal?.aborted) return Promise.resolve({ kind: 'cancelled' });
     const headers: Record<string, string> = { authorization: creds.authorization, 'content-type': contentType };
     if (contentLength !== undefined) headers['content-length'] = String(contentLength);
-    const span = startGraphSpan(this.endpoint, path, headers);
+    const span = startGraphSpan(this.endpoint, path, headers, parent);
     return new Promise<GraphOutcome>((resolve) => {
       const settle = span
         ? (outcome: GraphOutcome) => {

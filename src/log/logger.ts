@@ -1,4 +1,3 @@
-import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/gateway-config';
 import { redactSecrets } from '../redaction/secret-redaction';
@@ -34,7 +33,6 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
     level,
     base: { service },
     redact: { paths: REDACT, censor: '[redacted]' },
-    mixin: traceIds,
     hooks: { streamWrite: finalLine },
   };
   return destination ? pino(options, destination) : pino(options);
@@ -43,12 +41,4 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
 /** Resolves once every line logged so far is written (pino buffers stdout): call it before process.exit. */
 export function flushLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
-}
-
-/** `trace_id`/`span_id` of the active span, so a log line leads to its trace (nothing when tracing is off). */
-function traceIds(): Record<string, string> {
-  const span = trace.getActiveSpan();
-  if (!span) return {};
-  const { traceId, spanId } = span.spanContext();
-  return { trace_id: traceId, span_id: spanId };
 }

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { reasonName, type Failure } from '../errors/failure';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../log/logger';
 import { recordSend } from '../telemetry/gateway-metrics';
 
@@ -23,6 +24,15 @@ export interface SendRecord {
   resends?: number;
   /** Answered from the idempotency store. */
   replayed?: boolean;
+  /** The call's server span, whose ids the log line carries. */
+  span?: Span;
+}
+
+/** `trace_id` and `span_id` of a span, so that a log line leads to its trace (nothing without one). */
+export function traceFields(span: Span | undefined): { trace_id?: string; span_id?: string } {
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
 }
 
 /** The one log line of every send (never a credential: the logger redacts), and its count in the metrics. */
@@ -50,6 +60,7 @@ export function logSend(logger: Logger, r: SendRecord): void {
     resends: r.resends,
     replayed: r.replayed,
     latency_ms: Math.round((performance.now() - r.startedAt) * 100) / 100,
+    ...traceFields(r.span),
   };
   logger[level](line, level === 'info' ? 'send' : 'send failed');
 }

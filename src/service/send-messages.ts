@@ -4,6 +4,7 @@ import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest,
 import { invalidRequest, type Failure } from '../errors/failure';
 import { clipBytes, encodeFailure, failureStatus, redactResponse } from '../errors/status-encoder';
 import { redactSecrets } from '../redaction/secret-redaction';
+import { serverSpanOf } from '../telemetry/server-span';
 import { callBounds } from './call-bounds';
 import { clientIdleFailure } from './client-idle';
 import { sendMessageSpec } from './send-message';
@@ -109,7 +110,8 @@ async function sendOne(
   call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>,
 ): Promise<SendMessagesResponse> {
   const req = item.message ?? SendMessageRequest.fromPartial({});
-  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: deps.callerOf(call.metadata) };
+  const streamSpan = serverSpanOf(call);
+  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: deps.callerOf(call.metadata), span: streamSpan };
   let result: SendResult<SendMessageResponse>;
   if (!item.requestId || item.requestId.length > MAX_ECHOED_REQUEST_ID || inFlightIds.has(item.requestId)) {
     const violation = !item.requestId
@@ -123,7 +125,7 @@ async function sendOne(
     try {
       const key = req.idempotencyKey;
       for (let waits = 0; ; waits++) {
-        result = await deliver(deps, sendMessageSpec, req, key, bounds, record, undefined);
+        result = await deliver(deps, sendMessageSpec, req, key, bounds, record, { span: undefined, parent: streamSpan });
         const wait = result.ok ? undefined : rateLimitWait(result.failure);
         if (wait === undefined || waits >= MAX_RATE_LIMIT_WAITS || call.cancelled) break;
         if (bounds.deadline !== undefined && Date.now() + wait >= bounds.deadline) break;

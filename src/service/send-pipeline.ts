@@ -46,6 +46,16 @@ export interface SendSpec<Req extends { pageId: string; idempotencyKey: string }
 /** The part of a spec that replays need. */
 type ResponseSide<Res> = Pick<SendSpec<{ pageId: string; idempotencyKey: string }, Res>, 'responseCodec' | 'describe'>;
 
+/**
+ * The spans of one send: `span` gets its facts (the unary call's server span; none for an item
+ * of a stream), `parent` is the parent of its Graph client spans (the call's server span).
+ * Passed explicitly: no AsyncLocalStorage carries a span across the pipeline's awaits.
+ */
+export interface SendTrace {
+  span: Span | undefined;
+  parent: Span | undefined;
+}
+
 export type SendResult<Res> =
   | { ok: true; response: Res; replayed: boolean }
   | { ok: false; failure: Failure; replayed: boolean };
@@ -60,10 +70,10 @@ export async function deliver<Req extends { pageId: string; idempotencyKey: stri
   callerKey: string,
   bounds: CallBounds,
   record: SendRecord,
-  span: Span | undefined,
+  trace: SendTrace,
 ): Promise<SendResult<Res>> {
   try {
-    return await startDelivery(deps, spec, req, callerKey, bounds, record, span);
+    return await startDelivery(deps, spec, req, callerKey, bounds, record, trace);
   } catch (err) {
     return storeUnavailable(deps, spec.method, err);
   }
@@ -81,15 +91,15 @@ export function startDelivery<Req extends { pageId: string; idempotencyKey: stri
   callerKey: string,
   bounds: CallBounds,
   record: SendRecord,
-  span: Span | undefined,
+  trace: SendTrace,
 ): SendResult<Res> | Promise<SendResult<Res>> {
   const violations = spec.validate(req, deps.pages.has);
   if (callerKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     violations.push({ field: 'idempotency_key', description: `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (got ${callerKey.length})` });
   }
   if (violations.length > 0) return fail(invalidRequest(`${spec.method} request`, violations));
-  if (!callerKey) return send(deps, spec, req, bounds, record, span);
-  return deliverOnce(deps, spec, req, callerKey, record, span, bounds);
+  if (!callerKey) return send(deps, spec, req, bounds, record, trace);
+  return deliverOnce(deps, spec, req, callerKey, record, trace, bounds);
 }
 
 /** A delivery's rejection: the store-unavailable answer for a StoreUnavailableError, else rethrown. */
@@ -108,13 +118,13 @@ async function deliverOnce<Req extends { pageId: string; idempotencyKey: string 
   req: Req,
   callerKey: string,
   record: SendRecord,
-  span: Span | undefined,
+  trace: SendTrace,
   bounds: CallBounds,
 ): Promise<SendResult<Res>> {
   const key = scopedKey(req.pageId, callerKey);
   // The fingerprint ignores the key itself: "the same request" is everything else.
   const fingerprint = requestFingerprint(spec.method, spec.requestCodec.encode({ ...req, idempotencyKey: '' }).finish());
-  annotateIdempotencyKey(span);
+  annotateIdempotencyKey(trace.span);
   const store = deps.idempotency;
   for (let round = 0; round < 3; round++) {
     const claim = await store.claim(key, fingerprint);
@@ -131,7 +141,7 @@ async function deliverOnce<Req extends { pageId: string; idempotencyKey: string 
     }
     // Claimed. The send must finish whatever the caller does, so that its outcome can be
     // stored and replayed: the caller's deadline and cancellation no longer bound Graph.
-    const finished = sendAndRecord(deps, spec, req, key, fingerprint, record, span);
+    const finished = sendAndRecord(deps, spec, req, key, fingerprint, record, trace);
     if (bounds.deadline === undefined) return await finished;
     // The caller's deadline (less the margin) comes first: answer with the gateway's own status
     // while the send goes on and records its outcome for the retry.
@@ -148,7 +158,7 @@ async function sendAndRecord<Req extends { pageId: string; idempotencyKey: strin
   key: string,
   fingerprint: string,
   record: SendRecord,
-  span: Span | undefined,
+  trace: SendTrace,
 ): Promise<SendResult<Res>> {
   const store = deps.idempotency;
   const ttl = deps.delivery.idempotency.claimTtlMs;
@@ -161,7 +171,7 @@ async function sendAndRecord<Req extends { pageId: string; idempotencyKey: strin
   }
   let result: SendResult<Res>;
   try {
-    result = await send(deps, spec, req, {}, record, span);
+    result = await send(deps, spec, req, {}, record, trace);
   } finally {
     if (keepAlive) clearInterval(keepAlive);
   }
@@ -207,7 +217,7 @@ async function send<Req extends { pageId: string; idempotencyKey: string }, Res>
   req: Req,
   bounds: CallBounds,
   record: SendRecord,
-  span: Span | undefined,
+  trace: SendTrace,
 ): Promise<SendResult<Res>> {
   const creds = deps.pages.get(req.pageId)!;
   const body = spec.toGraph(req);
@@ -223,7 +233,7 @@ async function send<Req extends { pageId: string; idempotencyKey: string }, Res>
       break; // a retry found no token: report the last Graph answer
     }
     const started = performance.now();
-    outcome = await deps.graph.sendMessage(creds, body, bounds);
+    outcome = await deps.graph.sendMessage(creds, body, bounds, trace.parent);
     annotateGraphCall(req.pageId, started, outcome.kind, 'status' in outcome ? outcome.status : undefined, 'usage' in outcome ? outcome.usage : undefined);
     const now = Date.now();
     const pause = pauseUntil(outcome, now, deps.delivery.rateLimit.pauseAtPercent);
@@ -234,7 +244,7 @@ async function send<Req extends { pageId: string; idempotencyKey: string }, Res>
     if (pause !== undefined) delay = Math.max(delay, pause - now);
     if (now + delay >= budgetEnd - RETRY_DEADLINE_MARGIN_MS) break;
     record.resends = attempt;
-    annotateRetry(span, attempt, delay, outcome.kind);
+    annotateRetry(trace.span, attempt, delay, outcome.kind);
     if (!(await sleep(delay, bounds.signal))) {
       outcome = { kind: 'cancelled' };
       break;

@@ -2,10 +2,10 @@ import { Metadata, status, type handleUnaryCall, type ServerUnaryCall } from '@g
 import { INTERNAL_FAILURE, reasonName, type Failure } from '../errors/failure';
 import { encodeFailure, redactResponse } from '../errors/status-encoder';
 import { annotateFailure, annotateReplay, annotateRequest, annotateSuccess } from '../telemetry/send-span';
-import { currentSpan } from '../telemetry/send-attributes';
+import { serverSpanOf } from '../telemetry/server-span';
 import { callBounds } from './call-bounds';
 import { IDEMPOTENCY_KEY_HEADER, REPLAY_METADATA_KEY, startDelivery, storeUnavailable, type SendResult, type SendSpec } from './send-pipeline';
-import { logSend, type SendRecord } from './send-log';
+import { logSend, traceFields, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 
 /** The idempotency key of a call: the field, else the `idempotency-key` metadata alias. */
@@ -34,13 +34,13 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
     const req = call.request;
-    const record: SendRecord = { method: spec.method, page: req.pageId, code: status.OK, startedAt: performance.now(), caller: deps.callerOf(call.metadata) };
-    const span = currentSpan();
+    const span = serverSpanOf(call);
+    const record: SendRecord = { method: spec.method, page: req.pageId, code: status.OK, startedAt: performance.now(), caller: deps.callerOf(call.metadata), span };
     if (span) annotateRequest(span, spec.attributes(req, deps.recordRecipient), record.caller);
     const bounds = callBounds(call);
     const failed = (err: unknown) => {
       bounds.dispose();
-      deps.logger.error({ err, method: spec.method }, 'unexpected failure');
+      deps.logger.error({ err, method: spec.method, ...traceFields(span) }, 'unexpected failure');
       record.code = status.INTERNAL;
       record.failure = INTERNAL_FAILURE;
       logSend(deps.logger, record);
@@ -73,7 +73,7 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
     };
     let started: SendResult<Res> | Promise<SendResult<Res>>;
     try {
-      started = startDelivery(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, span);
+      started = startDelivery(deps, spec, req, idempotencyKeyOf(req.idempotencyKey, call.metadata), bounds, record, { span, parent: span });
     } catch (err) {
       failed(err);
       return;

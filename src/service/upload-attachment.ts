@@ -9,7 +9,7 @@ import { fromGraphUploadResponse } from '../graph/from-graph';
 import type { FilePart } from '../graph/graph-types';
 import { toGraphUploadMessage } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
-import { currentSpan } from '../telemetry/send-attributes';
+import { serverSpanOf } from '../telemetry/server-span';
 import { annotateFailure, annotateGraphCall, annotateRequest, annotateSuccess } from '../telemetry/send-span';
 import type { FieldViolation } from '../validate/field-violation';
 import { validateUploadMetadata } from '../validate/validate-upload';
@@ -32,7 +32,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
   return (call, callback) => {
     const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0, caller: deps.callerOf(call.metadata) };
     // A streamed upload is one span (the server span), carrying its byte count.
-    const span = currentSpan();
+    const span = serverSpanOf(call);
     annotateRequest(span, {}, record.caller);
     // The protocol edge of an upload: every failure is encoded here, once.
     const fail = (failure: Failure) => {
@@ -99,7 +99,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
         const token = await deps.rateLimiter.acquire(meta.pageId, cls, bounds.deadline, bounds.signal);
         if (!token.ok) return fail(pageRateLimited(meta.pageId, token, deps.sandbox));
         const graphStart = performance.now();
-        const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds);
+        const outcome = await deps.graph.uploadAttachment(creds, toGraphUploadMessage(meta), file, bounds, span);
         annotateGraphCall(meta.pageId, graphStart, outcome.kind, 'status' in outcome ? outcome.status : undefined, 'usage' in outcome ? outcome.usage : undefined);
         if (problem instanceof ClientIdle) return fail(idle());
         if (problem) return refuse([problem.violation]);

@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
 } from './attribute-names';
@@ -25,11 +25,12 @@ export function graphEndpoint(origin: string): GraphEndpoint {
 }
 
 /**
- * Starts the span of one Graph request under the active context and puts its W3C context
- * (traceparent, ...) in `headers`; undefined, at no cost, when telemetry is off. The path
- * holds the version and page id only: the token travels in a header that no span ever sees.
+ * Starts the span of one Graph request as a child of `parent` (the call's server span; a root
+ * without one) and puts its W3C context (traceparent, ...) in `headers`; undefined, at no cost,
+ * when telemetry is off. The path holds the version and page id only: the token travels in a
+ * header that no span ever sees.
  */
-export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: Record<string, string>): Span | undefined {
+export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: Record<string, string>, parent: Span | undefined): Span | undefined {
   if (!telemetryStarted()) return undefined;
   const span = tracer.startSpan('POST', {
     kind: SpanKind.CLIENT,
@@ -39,8 +40,8 @@ export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: R
       [ATTR_SERVER_PORT]: endpoint.port,
       [ATTR_URL_FULL]: endpoint.origin + path,
     },
-  });
-  propagation.inject(trace.setSpan(context.active(), span), headers);
+  }, parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT);
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   return span;
 }
 

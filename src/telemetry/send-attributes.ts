@@ -1,11 +1,4 @@
-import { trace, type Span } from '@opentelemetry/api';
 import type { Recipient } from '../../gen/messenger/v1/recipient';
-
-/** The span of the current gRPC call, when tracing is on and it is sampled. */
-export function currentSpan(): Span | undefined {
-  const span = trace.getActiveSpan();
-  return span?.isRecording() ? span : undefined;
-}
 
 const RECIPIENT_KINDS: Record<string, string> = {
   id: 'id', userRef: 'user_ref', postId: 'post_id', commentId: 'comment_id',

@@ -1,6 +1,6 @@
 import type { Metadata, ServiceDefinition, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { errorMonitor } from 'node:events';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
 import {
   ATTR_GRPC_ERROR_MESSAGE, ATTR_GRPC_ERROR_NAME, ATTR_RPC_GRPC_STATUS_CODE, ATTR_RPC_METHOD, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM,
 } from './attribute-names';
@@ -26,6 +26,18 @@ const metadataGetter: TextMapGetter<Metadata> = {
   keys: (carrier) => Object.keys(carrier.getMap()),
 };
 
+/** Each traced call's server span, for its handler to annotate and to parent the call's Graph spans. */
+const spans = new WeakMap<object, Span>();
+
+/**
+ * The server span of a call (a handler's `call` object), when tracing is on and it records;
+ * passed on explicitly from here: no AsyncLocalStorage carries it (sync-context-manager.ts).
+ */
+export function serverSpanOf(call: object): Span | undefined {
+  const span = spans.get(call);
+  return span?.isRecording() ? span : undefined;
+}
+
 type Handler = (call: { metadata: Metadata; on(event: string | symbol, listener: (...args: never[]) => void): unknown }, callback?: (err: ServiceError | null, ...rest: unknown[]) => void) => void;
 
 /** Sets the status code, the server status rule and ends the span. */
@@ -39,8 +51,8 @@ function end(span: Span, code: number, err?: { name?: string; message?: string }
 }
 
 /**
- * Wraps a service implementation so that each call runs inside its server span; returns it
- * unchanged when telemetry is off (then tracing costs nothing at all).
+ * Wraps a service implementation so that each call has its server span (`serverSpanOf(call)`);
+ * returns it unchanged when telemetry is off (then tracing costs nothing at all).
  */
 export function tracedService<T extends UntypedServiceImplementation>(definition: ServiceDefinition, implementation: T): T {
   if (!telemetryStarted()) return implementation;
@@ -56,7 +68,6 @@ export function tracedService<T extends UntypedServiceImplementation>(definition
     const spanName = `grpc.${service}/${rpc}`;
     const attributes = { [ATTR_RPC_SYSTEM]: 'grpc', [ATTR_RPC_SERVICE]: service, [ATTR_RPC_METHOD]: rpc };
     const answersWithCallback = !method.responseStream;
-    const streaming = method.requestStream || method.responseStream;
     const original = handler as unknown as Handler;
     const wrapped: Handler = (call, callback) => {
       const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
@@ -67,25 +78,19 @@ export function tracedService<T extends UntypedServiceImplementation>(definition
         ended = true;
         end(span, code, err);
       };
-      const active = trace.setSpan(parent, span);
-      // A stream's messages arrive as events emitted from grpc-js's own context: bound, its
-      // listeners (and the sends they start) run under the span. Unary calls need no binding
-      // (their handler runs inside context.with, and promises carry the context on).
-      if (streaming) context.bind(active, call as unknown as NodeJS.EventEmitter);
-      context.with(active, () => {
-        if (answersWithCallback) {
-          original(call, (err, ...rest) => {
-            once(err ? (err.code ?? 2) : 0, err ?? undefined);
-            callback!(err, ...rest);
-          });
-          return;
-        }
-        call.on('finish', () => once(0));
-        call.on(errorMonitor, (err: ServiceError) => once(err.code ?? 2, err));
-        // A stream the caller cancels neither finishes nor errors: without this its span would never end.
-        call.on('cancelled', () => once(1, { name: 'Error', message: 'cancelled by the caller' }));
-        original(call);
-      });
+      spans.set(call, span);
+      if (answersWithCallback) {
+        original(call, (err, ...rest) => {
+          once(err ? (err.code ?? 2) : 0, err ?? undefined);
+          callback!(err, ...rest);
+        });
+        return;
+      }
+      call.on('finish', () => once(0));
+      call.on(errorMonitor, (err: ServiceError) => once(err.code ?? 2, err));
+      // A stream the caller cancels neither finishes nor errors: without this its span would never end.
+      call.on('cancelled', () => once(1, { name: 'Error', message: 'cancelled by the caller' }));
+      original(call);
     };
     traced[name] = wrapped as unknown as UntypedServiceImplementation[string];
   }

@@ -9,6 +9,7 @@ import {
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { RedactingSpanExporter } from './redacting-span-exporter';
 import { SpanConventionsProcessor } from './span-conventions-processor';
+import { SyncContextManager } from './sync-context-manager';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,7 +31,7 @@ function otlpExporter(env: Env): SpanExporter {
     case 'http/json':
       return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
     case 'http/protobuf':
-      return new (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+      return new (require('./otlp-proto-trace-exporter') as typeof import('./otlp-proto-trace-exporter')).OtlpProtoTraceExporter();
     default:
       throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (grpc, http/protobuf, http/json)`);
   }
@@ -57,7 +58,7 @@ let sdk: NodeSDK | undefined;
 
 /**
  * Starts the OpenTelemetry SDK: span processors, exporters, metrics, propagators and the
- * context manager. No instrumentation is loaded: the gateway makes its own server spans
+ * context manager (synchronous only: sync-context-manager.ts). No instrumentation is loaded: the gateway makes its own server spans
  * (src/telemetry/server-span.ts) and Graph client spans (src/telemetry/graph-span.ts), which
  * cost far less per send. Must run before the gateway is built (startGateway), which only
  * wraps its handlers when the SDK runs.
@@ -72,6 +73,7 @@ export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
     spanProcessors: processors,
+    contextManager: new SyncContextManager(),
     ...(options.metricReader ? { metricReaders: [options.metricReader] } : {}),
   });
   sdk.start();

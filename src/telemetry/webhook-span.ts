@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ATTR, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from './attribute-names';
 import { randomTraceparent } from './random-traceparent';
 import { telemetryStarted } from './start-telemetry';
@@ -29,7 +29,7 @@ export function startWebhookSpan(path: string): WebhookTrace {
     attributes: { [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_URL_PATH]: path },
   }, ROOT_CONTEXT);
   const carrier: Record<string, string> = {};
-  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
   return { span, traceparent: carrier.traceparent ?? '', tracestate: carrier.tracestate ?? '' };
 }
 

@@ -2,18 +2,23 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A minimal OTLP/HTTP receiver: no collector package exists here, and a real HTTP endpoint is all the exporter needs. */
-export async function otlpHttpReceiver(): Promise<{ url: string; bodies: Map<string, string[]>; server: HttpServer }> {
+export async function otlpHttpReceiver(): Promise<{ url: string; bodies: Map<string, string[]>; raw: Map<string, Buffer[]>; server: HttpServer }> {
   const bodies = new Map<string, string[]>();
+  const raw = new Map<string, Buffer[]>();
   const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      bodies.set(req.url!, [...(bodies.get(req.url!) ?? []), body]);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const body = Buffer.concat(chunks);
+      bodies.set(req.url!, [...(bodies.get(req.url!) ?? []), body.toString('utf8')]);
+      raw.set(req.url!, [...(raw.get(req.url!) ?? []), body]);
+      // An empty ExportTraceServiceResponse, in the encoding of the request.
+      if ((req.headers['content-type'] ?? '').includes('protobuf')) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, raw, server };
 }
 
 /** The spans of every `/v1/traces` body an http/json exporter sent. */

@@ -1,7 +1,7 @@
 import { spanExporter } from './setup-in-memory-tracing';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphClient, type GraphOutcome } from '../../src/graph/graph-client';
@@ -41,9 +41,7 @@ async function call(pageId: string, baseUrl = origin, timeoutMs = 5_000): Promis
   const client = new GraphClient({ baseUrl, version: 'v25.0', timeoutMs, connections: 2 });
   const parent = trace.getTracer('test').startSpan('parent');
   try {
-    const outcome = await context.with(trace.setSpan(context.active(), parent), () =>
-      client.sendMessage({ ...creds, pageId }, { recipient: { id: '1' }, message: { text: 'hi' } }, {}),
-    );
+    const outcome = await client.sendMessage({ ...creds, pageId }, { recipient: { id: '1' }, message: { text: 'hi' } }, {}, parent);
     // The first export may wait for the resource's async attributes.
     const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
     for (let i = 0; i < 100 && clientSpans().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -57,7 +55,7 @@ async function call(pageId: string, baseUrl = origin, timeoutMs = 5_000): Promis
 }
 
 describe('the Graph client span', () => {
-  it('is a child of the active span, with the HTTP client attributes, and its traceparent reaches Graph', async () => {
+  it('is a child of the span it is given, with the HTTP client attributes, and its traceparent reaches Graph', async () => {
     const { outcome, span, parentId } = await call('1001');
     expect(outcome.kind).toBe('ok');
     expect(span.name).toBe('POST');

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { textTo } from '../support/gateway-harness';
 import { otlpHttpReceiver } from '../support/otlp-receiver';
+import { readTraceRequest } from '../support/otlp-proto-reader';
 import { spawnGateway, type GatewayProcess, killGateway } from '../support/gateway-process';
 
 const TOKEN = 'EAAB-otlp-e2e-secret-token-77';
@@ -88,6 +89,39 @@ describe('OTLP export from the gateway process', () => {
 
     const everything = [...rx.bodies.values()].flat().join('\n') + proc.stdout.join('\n') + proc.stderr.join('');
     for (const secret of [TOKEN, SECRET]) expect(everything).not.toContain(secret);
+    rx.server.close();
+  });
+
+  it('OTLP/HTTP protobuf, the default protocol (the gateway\'s own serializer): the spans decode, with the caller as parent, the attributes, and no secret', async () => {
+    const rx = await otlpHttpReceiver();
+    proc = await spawnGateway(['--config', configWithSecrets()], {
+      T: TOKEN, S: SECRET,
+      OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      OTEL_SERVICE_NAME: 'gateway-e2e-proto',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    expect(await sendWithTraceparent(proc.target, '1')).toMatchObject({ messageId: expect.stringMatching(/^m_/) });
+    expect(await sendWithTraceparent(proc.target, 'error-613')).toMatchObject({ code: 8 });
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+
+    const bodies = rx.raw.get('/v1/traces') ?? [];
+    expect(bodies.length).toBeGreaterThan(0);
+    const resources = bodies.flatMap(readTraceRequest);
+    for (const r of resources) expect(r.resource['service.name']).toBe('gateway-e2e-proto');
+    const spans = resources.flatMap((r) => r.spans);
+    const servers = spans.filter((s) => s.name === 'grpc.messenger.v1.MessengerService/SendMessage');
+    expect(servers).toHaveLength(2);
+    for (const server of servers) {
+      expect(server).toMatchObject({ traceId: TRACE_ID, parentSpanId: PARENT, kind: 2 /* SERVER */ });
+      expect(server.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.method': 'SendMessage', 'messenger.page.id': '1001' });
+      const child = spans.find((s) => s.parentSpanId === server.spanId);
+      expect(child).toMatchObject({ name: 'POST', traceId: TRACE_ID, kind: 3 /* CLIENT */ });
+    }
+    expect(servers.map((s) => s.attributes['messenger.graph.error.code']).sort()).toEqual([613, undefined]);
+    const everything = Buffer.concat([...bodies, Buffer.from(proc.stdout.join('\n') + proc.stderr.join(''))]);
+    for (const secret of [TOKEN, SECRET]) expect(everything.includes(Buffer.from(secret))).toBe(false);
     rx.server.close();
   });
 

@@ -84,6 +84,10 @@ describe('tracing a send', () => {
       'http.response.status_code': 200,
     });
     expect(String(client!.attributes['url.full'])).toMatch(/\/v25\.0\/1001\/messages$/);
+    // Graph sees the client span's context, and not the caller's baggage (internal to the caller's system).
+    const toGraph = gw.sandbox!.received.filter((r) => r.path.endsWith('/messages')).at(-1)!;
+    expect(toGraph.headers.traceparent).toBe(`00-${TRACE_ID}-${client!.spanContext().spanId}-01`);
+    expect(toGraph.headers.baggage).toBeUndefined();
   });
 
   it('a Graph error is an event with code, subcode and fbtrace_id; FAILED_PRECONDITION is not a server error', async () => {
@@ -131,6 +135,8 @@ describe('tracing a send', () => {
     const uploads = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/UploadAttachment'));
     expect(uploads).toHaveLength(1);
     expect(uploads[0].attributes).toMatchObject({ 'messenger.upload.bytes': 100_000, 'messenger.attachment.id': expect.stringMatching(/^\d+$/) });
+    const graphCall = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === uploads[0].spanContext().spanId);
+    expect(graphCall).toHaveLength(1);
   });
 
   it('a SendMessages stream is one server span, OK when it finishes, with a Graph span per message under it', async () => {
