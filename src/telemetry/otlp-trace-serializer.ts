@@ -13,13 +13,14 @@ import type { Attributes, HrTime, Link } from '@opentelemetry/api';
  */
 
 const KEY_CACHE_LIMIT = 4_096;
+const INITIAL_SIZE = 64 * 1024;
 
 /** One growing output buffer, reused from batch to batch; `finish` hands out a copy. */
 class Writer {
   buf: Buffer;
   pos = 0;
 
-  constructor(size = 64 * 1024) {
+  constructor(size = INITIAL_SIZE) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
@@ -180,10 +181,13 @@ class Writer {
     this.buf[p] = v;
   }
 
-  /** The bytes written; the next batch gets a fresh buffer of the same size (cheaper than copying these out). */
+  /**
+   * The bytes written. The next batch gets a fresh buffer (cheaper than copying these out),
+   * sized for a batch like this one: one huge batch must not make every later one allocate as much.
+   */
   finish(): Uint8Array {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.buf = Buffer.allocUnsafe(Math.max(INITIAL_SIZE, this.pos + (this.pos >>> 2)));
     this.pos = 0;
     return out;
   }
@@ -429,6 +433,11 @@ function writeSpan(w: Writer, span: ReadableSpan): void {
 }
 
 const writer = new Writer();
+
+/** The size of the buffer the next batch starts with (for the test that a huge batch does not stick). */
+export function nextBatchCapacity(): number {
+  return writer.buf.length;
+}
 
 /** Serialises one export batch (the spans grouped by Resource, then by scope, in first-seen order). */
 export function serializeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {

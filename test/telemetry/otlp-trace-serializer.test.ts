@@ -5,7 +5,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { serializeTraceRequest } from '../../src/telemetry/otlp-trace-serializer';
+import { nextBatchCapacity, serializeTraceRequest } from '../../src/telemetry/otlp-trace-serializer';
 
 /** The oracle: the SDK's own serializer, which the default exporter used before. */
 const sdkBytes = (spans: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
@@ -88,6 +88,21 @@ describe('OTLP/protobuf trace serializer', () => {
     fc.assert(fc.property(fc.array(span, { maxLength: 8 }), (spans) => {
       expect(ownBytes(spans).toString('hex')).toBe(sdkBytes(spans).toString('hex'));
     }), { numRuns: 400 });
+  });
+
+  it('a huge batch does not make every later batch allocate as much', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const big = provider.getTracer('t').startSpan('big');
+    big.setAttribute('blob', 'x'.repeat(8 * 1024 * 1024));
+    big.end();
+    provider.getTracer('t').startSpan('small').end();
+    const [huge, small] = exporter.getFinishedSpans();
+    expect(serializeTraceRequest([huge]).length).toBeGreaterThan(8 * 1024 * 1024);
+    expect(nextBatchCapacity()).toBeGreaterThan(8 * 1024 * 1024);
+    const bytes = serializeTraceRequest([small]);
+    expect(Buffer.from(bytes).equals(sdkBytes([small]))).toBe(true);
+    expect(nextBatchCapacity()).toBe(64 * 1024);
   });
 
   it('hands out a batch of its own: the next batch does not overwrite one still being sent', () => {
