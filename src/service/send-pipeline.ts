@@ -81,8 +81,8 @@ export async function deliver<Req extends { pageId: string; idempotencyKey: stri
 
 /**
  * `deliver` without its own promise, for the unary handler, which takes the rejection in the
- * same `then` as the result (two promises fewer per send: each costs an AsyncLocalStorage
- * hook when tracing is on). A rejection goes through `storeUnavailable`.
+ * same `then` as the result (two promises fewer per send). A rejection goes through
+ * `storeUnavailable`.
  */
 export function startDelivery<Req extends { pageId: string; idempotencyKey: string }, Res>(
   deps: ServiceDeps,
