@@ -3,6 +3,7 @@ import { reasonName, type Failure } from '../errors/failure';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../log/logger';
 import { recordSend } from '../telemetry/gateway-metrics';
+import { traceFields } from '../telemetry/log-trace-fields';
 
 /** The longest page id a log line repeats: Page ids have at most 20 digits, a hostile one can have 4 MB. */
 const MAX_LOGGED_PAGE = 64;
@@ -28,12 +29,6 @@ export interface SendRecord {
   span?: Span;
 }
 
-/** `trace_id` and `span_id` of a span, so that a log line leads to its trace (nothing without one). */
-export function traceFields(span: Span | undefined): { trace_id?: string; span_id?: string } {
-  if (!span) return {};
-  const { traceId, spanId } = span.spanContext();
-  return { trace_id: traceId, span_id: spanId };
-}
 
 /** The one log line of every send (never a credential: the logger redacts), and its count in the metrics. */
 export function logSend(logger: Logger, r: SendRecord): void {

@@ -12,6 +12,7 @@ import { badResponseFailure, upstreamFailure } from '../errors/upstream-failure'
 import type { Malformed } from '../graph/from-graph';
 import type { CallBounds, CancelSignal, GraphOutcome } from '../graph/graph-types';
 import { annotateGraphCall, annotateIdempotencyKey, annotateRetry } from '../telemetry/send-span';
+import { traceFields } from '../telemetry/log-trace-fields';
 import type { FieldViolation } from '../validate/field-violation';
 import { redactStrings } from '../redaction/secret-redaction';
 import type { SendRecord } from './send-log';
@@ -75,7 +76,7 @@ export async function deliver<Req extends { pageId: string; idempotencyKey: stri
   try {
     return await startDelivery(deps, spec, req, callerKey, bounds, record, trace);
   } catch (err) {
-    return storeUnavailable(deps, spec.method, err);
+    return storeUnavailable(deps, spec.method, err, trace.parent);
   }
 }
 
@@ -103,9 +104,9 @@ export function startDelivery<Req extends { pageId: string; idempotencyKey: stri
 }
 
 /** A delivery's rejection: the store-unavailable answer for a StoreUnavailableError, else rethrown. */
-export function storeUnavailable(deps: ServiceDeps, method: string, err: unknown): SendResult<never> {
+export function storeUnavailable(deps: ServiceDeps, method: string, err: unknown, span?: Span): SendResult<never> {
   if (!(err instanceof StoreUnavailableError)) throw err;
-  deps.logger.error({ err: err.message, method }, 'delivery store unavailable');
+  deps.logger.error({ err: err.message, method, ...traceFields(span) }, 'delivery store unavailable');
   // A send that already went out was recorded by Graph; this answer only says the gateway
   // could not confirm or record it, which a retry with the same key will sort out.
   return fail(gatewayFailure(status.UNAVAILABLE, ErrorReason.STORE_UNAVAILABLE, 'the delivery store (Redis) is unreachable; retry with the same idempotency key', { retryAfterMs: 1000, nothingSent: false }));

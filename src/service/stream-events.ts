@@ -16,6 +16,8 @@ import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Fail
 import { encodeFailure } from '../errors/status-encoder';
 import { EventStoreUnavailableError, GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
 import type { Logger } from '../log/logger';
+import { traceFields } from '../telemetry/log-trace-fields';
+import { serverSpanOf } from '../telemetry/server-span';
 import { shown } from '../validate/field-checks';
 import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
 import { ViolationList } from '../validate/violation-list';
@@ -88,7 +90,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
       consumer = undefined;
       if (c) c.close().catch((err: unknown) => deps.logger.warn({ err, group }, 'closing an event consumer failed'));
       if (failure) {
-        deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, grpc_code: status[failure.code], reason: reasonName(failure.reason) }, 'event stream ended');
+        deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, grpc_code: status[failure.code], reason: reasonName(failure.reason), ...traceFields(serverSpanOf(call)) }, 'event stream ended');
       }
       if (call.cancelled || call.destroyed) return;
       if (failure) call.emit('error', encodeFailure(failure));
@@ -150,7 +152,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
             }
             consumer = c;
             stage = 'open';
-            deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, max_outstanding: maxOutstanding, pages: granted.pages ? granted.pages.size : 'all' }, 'event stream subscribed');
+            deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, max_outstanding: maxOutstanding, pages: granted.pages ? granted.pages.size : 'all', ...traceFields(serverSpanOf(call)) }, 'event stream subscribed');
             // Response headers say the subscription is live (a new group exists from now on).
             call.sendMetadata(new Metadata());
             call.resume();
@@ -241,7 +243,7 @@ export function replayDeadLettersHandler(deps: EventServiceDeps): handleUnaryCal
     const caller = deps.callerOf(call.metadata);
     deps.store.replayDeadLetters(req.consumerGroup, caller?.pages, req.eventIds).then(
       (replayed) => {
-        deps.logger.info({ method: 'ReplayDeadLetters', group: req.consumerGroup, caller: caller?.name, replayed }, 'dead letters replayed');
+        deps.logger.info({ method: 'ReplayDeadLetters', group: req.consumerGroup, caller: caller?.name, replayed, ...traceFields(serverSpanOf(call)) }, 'dead letters replayed');
         callback(null, { replayed });
       },
       (err: unknown) => callback(encodeFailure(storeFailure(deps, err, 'replaying dead letters failed'))),

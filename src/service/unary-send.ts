@@ -5,7 +5,8 @@ import { annotateFailure, annotateReplay, annotateRequest, annotateSuccess } fro
 import { serverSpanOf } from '../telemetry/server-span';
 import { callBounds } from './call-bounds';
 import { IDEMPOTENCY_KEY_HEADER, REPLAY_METADATA_KEY, startDelivery, storeUnavailable, type SendResult, type SendSpec } from './send-pipeline';
-import { logSend, traceFields, type SendRecord } from './send-log';
+import { logSend, type SendRecord } from './send-log';
+import { traceFields } from '../telemetry/log-trace-fields';
 import type { ServiceDeps } from './service-deps';
 
 /** The idempotency key of a call: the field, else the `idempotency-key` metadata alias. */
@@ -82,7 +83,7 @@ export function unarySend<Req extends { pageId: string; idempotencyKey: string }
     started.then(settled, (err: unknown) => {
       let result: SendResult<Res>;
       try {
-        result = storeUnavailable(deps, spec.method, err);
+        result = storeUnavailable(deps, spec.method, err, span);
       } catch (unexpected) {
         failed(unexpected);
         return;

@@ -10,6 +10,7 @@ import type { FilePart } from '../graph/graph-types';
 import { toGraphUploadMessage } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
 import { serverSpanOf } from '../telemetry/server-span';
+import { traceFields } from '../telemetry/log-trace-fields';
 import { annotateFailure, annotateGraphCall, annotateRequest, annotateSuccess } from '../telemetry/send-span';
 import type { FieldViolation } from '../validate/field-violation';
 import { validateUploadMetadata } from '../validate/validate-upload';
@@ -30,9 +31,9 @@ class StreamViolation extends Error {
 /** `UploadAttachment`: metadata first, then the file's chunks streamed to Graph as they arrive. */
 export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamingCall<UploadAttachmentRequest, UploadAttachmentResponse> {
   return (call, callback) => {
-    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0, caller: deps.callerOf(call.metadata) };
     // A streamed upload is one span (the server span), carrying its byte count.
     const span = serverSpanOf(call);
+    const record: SendRecord = { method: 'UploadAttachment', page: '', code: status.OK, startedAt: performance.now(), bytes: 0, caller: deps.callerOf(call.metadata), span };
     annotateRequest(span, {}, record.caller);
     // The protocol edge of an upload: every failure is encoded here, once.
     const fail = (failure: Failure) => {
@@ -118,7 +119,7 @@ export function uploadAttachmentHandler(deps: ServiceDeps): handleClientStreamin
       if (err instanceof ClientIdle) return fail(idle());
       // A client that cancels mid-stream makes the stream throw: that is no gateway failure.
       if (call.cancelled) return fail(gatewayFailure(status.CANCELLED, ErrorReason.CANCELLED, 'the upload was cancelled', { nothingSent: false }));
-      deps.logger.error({ err, method: 'UploadAttachment' }, 'unexpected failure');
+      deps.logger.error({ err, method: 'UploadAttachment', ...traceFields(span) }, 'unexpected failure');
       fail(INTERNAL_FAILURE);
     });
   };

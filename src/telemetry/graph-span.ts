@@ -1,4 +1,4 @@
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
 } from './attribute-names';
@@ -26,7 +26,7 @@ export function graphEndpoint(origin: string): GraphEndpoint {
 
 /**
  * Starts the span of one Graph request as a child of `parent` (the call's server span; a root
- * without one) and puts its W3C context (traceparent, ...) in `headers`; undefined, at no cost,
+ * without one) and puts its W3C `traceparent` in `headers`; undefined, at no cost,
  * when telemetry is off. The path holds the version and page id only: the token travels in a
  * header that no span ever sees.
  */
@@ -41,7 +41,10 @@ export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: R
       [ATTR_URL_FULL]: endpoint.origin + path,
     },
   }, parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT);
-  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
+  // The span's own traceparent only: not the propagators' whole output, whose tracestate (and
+  // baggage) is the caller's, for the caller's systems, not for Meta.
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  headers.traceparent = `00-${traceId}-${spanId}-${traceFlags & 1 ? '01' : '00'}`;
   return span;
 }
 

@@ -5,6 +5,7 @@ import { EventStoreFullError, type AppendResult, type EventStore } from '../even
 import type { Logger } from '../log/logger';
 import { recordWebhookEvents, recordWebhookRequest, type WebhookOutcome } from '../telemetry/gateway-metrics';
 import { endWebhookSpan, startWebhookSpan } from '../telemetry/webhook-span';
+import { traceparentFields } from '../telemetry/log-trace-fields';
 import { parseWebhook } from './parse-webhook';
 import { verifySignature } from './verify-signature';
 
@@ -99,7 +100,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     recordWebhookRequest(outcome);
     endWebhookSpan(trace.span, status, outcome);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status, ...fields }, 'webhook');
+    if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status, ...fields, ...traceparentFields(trace.traceparent) }, 'webhook');
     answer(res, status, text);
   };
 
@@ -123,7 +124,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     // The client went away: nobody to answer, but it is counted and logged.
     recordWebhookRequest('aborted');
     endWebhookSpan(trace.span, 499, 'aborted');
-    logger.warn({ webhook: 'aborted' }, 'webhook');
+    logger.warn({ webhook: 'aborted', ...traceparentFields(trace.traceparent) }, 'webhook');
     return;
   }
   if (raw === 'too-large') return done(413, 'too_large', 'body too large');

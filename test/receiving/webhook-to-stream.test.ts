@@ -112,6 +112,10 @@ describe('from the webhook to a consumer', () => {
     expect(got).toHaveLength(1);
     expect(got[0].deliveryAttempt).toBe(1);
     expect(got[0].event?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    // The POST's log line leads to the same trace as the event (tracing off here, so from its traceparent).
+    const [, traceId, spanId] = got[0].event!.traceparent.split('-');
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'webhook' && l.trace_id === traceId);
+    expect(line).toMatchObject({ webhook: 'stored', span_id: spanId });
     c.call.cancel();
   });
 

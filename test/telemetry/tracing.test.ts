@@ -32,6 +32,7 @@ function send(req: Parameters<typeof SendMessageRequest.fromPartial>[0], tracepa
   const md = new Metadata();
   md.set('traceparent', traceparent);
   md.set('baggage', 'tenant=acme');
+  md.set('tracestate', 'vendor=caller-internal');
   // Tracing suppressed on the calling side: the call is made like an uninstrumented
   // caller in another process, so the server sees exactly this traceparent.
   return new Promise((resolve) => context.with(suppressTracing(context.active()), () => {
@@ -84,10 +85,11 @@ describe('tracing a send', () => {
       'http.response.status_code': 200,
     });
     expect(String(client!.attributes['url.full'])).toMatch(/\/v25\.0\/1001\/messages$/);
-    // Graph sees the client span's context, and not the caller's baggage (internal to the caller's system).
+    // Graph sees the client span's context, and not the caller's baggage or tracestate (internal to the caller's system).
     const toGraph = gw.sandbox!.received.filter((r) => r.path.endsWith('/messages')).at(-1)!;
     expect(toGraph.headers.traceparent).toBe(`00-${TRACE_ID}-${client!.spanContext().spanId}-01`);
     expect(toGraph.headers.baggage).toBeUndefined();
+    expect(toGraph.headers.tracestate).toBeUndefined();
   });
 
   it('a Graph error is an event with code, subcode and fbtrace_id; FAILED_PRECONDITION is not a server error', async () => {
@@ -137,6 +139,9 @@ describe('tracing a send', () => {
     expect(uploads[0].attributes).toMatchObject({ 'messenger.upload.bytes': 100_000, 'messenger.attachment.id': expect.stringMatching(/^\d+$/) });
     const graphCall = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === uploads[0].spanContext().spanId);
     expect(graphCall).toHaveLength(1);
+    // Its log line leads to its trace, as a unary send's does.
+    const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).reverse().find((l) => l.method === 'UploadAttachment');
+    expect(line).toMatchObject({ msg: 'send', trace_id: uploads[0].spanContext().traceId, span_id: uploads[0].spanContext().spanId });
   });
 
   it('a SendMessages stream is one server span, OK when it finishes, with a Graph span per message under it', async () => {
