@@ -137,7 +137,7 @@ class Writer {
     this.ensure(n);
     const buf = this.buf;
     const at = this.pos;
-    for (let i = 0; i < n; i++) buf[at + i] = (HEX[hex.charCodeAt(2 * i) & 0x7f] << 4) | HEX[hex.charCodeAt(2 * i + 1) & 0x7f];
+    for (let i = 0; i < n; i++) buf[at + i] = (hexValue(hex.charCodeAt(2 * i)) << 4) | hexValue(hex.charCodeAt(2 * i + 1));
     this.pos += n;
   }
 
@@ -153,6 +153,11 @@ class Writer {
       for (let i = 0; i < n; i++) buf[at + i] = bytes[i];
     }
     this.pos += n;
+  }
+
+  /** A copy of the bytes written, for the caches of encoded keys, resources and scopes (no next buffer). */
+  take(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 
   /** Opens a nested message: reserves `reserve` bytes for its length. */
@@ -197,23 +202,31 @@ class Writer {
 const HEX = new Uint8Array(128);
 for (let c = 0; c < 128; c++) HEX[c] = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : (c - 55) & 0xff;
 
+/** A hex digit's value; anything else as the SDK's hexToBinary reads it (`c - 55`; only the low bits land in the byte). */
+function hexValue(c: number): number {
+  return c < 128 ? HEX[c] : c - 55;
+}
+
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
 
-/** `KeyValue.key` (tag, length, UTF-8) of each attribute key seen, bounded: keys come from code, not from data, but nothing here should grow without limit. */
+/**
+ * `KeyValue.key` (tag, length, UTF-8) of the first KEY_CACHE_LIMIT attribute keys seen: the
+ * gateway's keys are constants, so they all fit. Keys past the bound (spans with keys made
+ * from data) are written in place each time, as cheaply as any string.
+ */
 const encodedKeys = new Map<string, Buffer>();
 
-function encodedKey(key: string): Buffer {
-  let bytes = encodedKeys.get(key);
-  if (bytes === undefined) {
-    const w = new Writer(16 + key.length * 3);
-    w.byte(0x0a);
-    w.string(key);
-    bytes = w.finish() as Buffer;
-    if (encodedKeys.size >= KEY_CACHE_LIMIT) encodedKeys.clear();
-    encodedKeys.set(key, bytes);
+function writeKey(w: Writer, key: string): void {
+  const cached = encodedKeys.get(key);
+  if (cached !== undefined) {
+    w.raw(cached);
+    return;
   }
-  return bytes;
+  const start = w.pos;
+  w.byte(0x0a);
+  w.string(key);
+  if (encodedKeys.size < KEY_CACHE_LIMIT) encodedKeys.set(key, Buffer.from(w.buf.subarray(start, w.pos)));
 }
 
 function writeAttributes(w: Writer, attributes: Attributes, tag: number): void {
@@ -221,7 +234,7 @@ function writeAttributes(w: Writer, attributes: Attributes, tag: number): void {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
     w.byte(tag);
     const kv = w.open(1);
-    w.raw(encodedKey(key));
+    writeKey(w, key);
     w.byte(0x12);
     const value = w.open(1);
     writeAnyValue(w, attributes[key]);
@@ -296,14 +309,14 @@ const encodedScopes = new WeakMap<Scope, Uint8Array>();
 function encodedResource(resource: Resource): Uint8Array {
   const cached = encodedResources.get(resource);
   if (cached) return cached;
-  const w = new Writer();
+  const w = new Writer(256);
   w.byte(0x0a);
   const r = w.open(2);
   if (resource.attributes) writeAttributes(w, resource.attributes, 0x0a);
   w.byte(0x10);
   w.byte(0);
   w.close(r, 2);
-  const bytes = w.finish();
+  const bytes = w.take();
   // Attributes still to come from an asynchronous detector would change it.
   if (!resource.asyncAttributesPending) encodedResources.set(resource, bytes);
   return bytes;
@@ -312,7 +325,7 @@ function encodedResource(resource: Resource): Uint8Array {
 function encodedScope(scope: Scope): Uint8Array {
   let bytes = encodedScopes.get(scope);
   if (bytes === undefined) {
-    const w = new Writer();
+    const w = new Writer(256);
     w.byte(0x0a);
     const s = w.open(1);
     w.byte(0x0a);
@@ -329,7 +342,7 @@ function encodedScope(scope: Scope): Uint8Array {
       w.varint(extra.droppedAttributesCount);
     }
     w.close(s, 1);
-    bytes = w.finish();
+    bytes = w.take();
     encodedScopes.set(scope, bytes);
   }
   return bytes;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -88,6 +88,42 @@ describe('OTLP/protobuf trace serializer', () => {
     fc.assert(fc.property(fc.array(span, { maxLength: 8 }), (spans) => {
       expect(ownBytes(spans).toString('hex')).toBe(sdkBytes(spans).toString('hex'));
     }), { numRuns: 400 });
+  });
+
+  it('attribute keys past the cache bound cost no allocation each (thousands of distinct keys, as spans with keys made from data have)', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    // The SDK keeps at most 128 attributes per span: 80 spans give 10,240 distinct keys.
+    for (let i = 0; i < 80; i++) {
+      const span = provider.getTracer('keys').startSpan(`s${i}`);
+      for (let k = 0; k < 128; k++) span.setAttribute(`k.${i}.${k}`, k);
+      span.end();
+    }
+    const spans = exporter.getFinishedSpans();
+    serializeTraceRequest(spans); // fills the key cache up to its bound
+    const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe');
+    const from = vi.spyOn(Buffer, 'from');
+    try {
+      const bytes = serializeTraceRequest(spans);
+      expect(Buffer.from(bytes).equals(sdkBytes(spans))).toBe(true);
+      // 10,240 distinct keys, 4,096 cached: the others are written in place, not each through a buffer of its own.
+      expect(allocUnsafe.mock.calls.length).toBeLessThan(10);
+      expect(from.mock.calls.length).toBeLessThan(10);
+    } finally {
+      allocUnsafe.mockRestore();
+      from.mockRestore();
+    }
+  });
+
+  it('ids that are not hex read as the SDK reads them, byte for byte', () => {
+    const odd = (id: string): ReadableSpan => ({
+      name: 'odd', kind: 0, spanContext: () => ({ traceId: id, spanId: 'é'.repeat(16), traceFlags: 1 }),
+      startTime: [1, 2], endTime: [3, 4], status: { code: 0 }, attributes: {}, links: [], events: [], duration: [0, 0], ended: true,
+      resource: resourceFromAttributes({}), instrumentationScope: { name: 'x' }, droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0,
+    });
+    for (const id of ['ZZ'.repeat(16), '\u00ff\u0100'.repeat(16), '0A'.repeat(16), '!~'.repeat(16)]) {
+      expect(ownBytes([odd(id)]).toString('hex')).toBe(sdkBytes([odd(id)]).toString('hex'));
+    }
   });
 
   it('a huge batch does not make every later batch allocate as much', () => {
