@@ -774,12 +774,8 @@ class GroupWorker {
     const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
     if (entries.length === 0) return;
     const byPart = new Map<number, string[]>();
-    for (const e of entries) {
-      const list = byPart.get(e.conv.partition);
-      if (list) list.push(e.id);
-      else byPart.set(e.conv.partition, [e.id]);
-    }
-    await redisCall('ack', () => this.xackAll(byPart));
+    for (const e of entries) byPart.set(e.conv.partition, [...(byPart.get(e.conv.partition) ?? []), e.id]);
+    await redisCall('ack', () => Promise.all([...byPart].map(([p, list]) => this.redis.xack(this.store.stream(p), this.group, ...list))));
     // Only now may the conversation move on: the ack is in Redis.
     for (const e of entries) {
       if (!this.convs.has(e.conv.key) || !e.conv.queue.includes(e)) continue;
@@ -787,17 +783,6 @@ class GroupWorker {
       this.removeEntry(e);
     }
     if ([...this.parts.values()].some((p) => p.state === 'draining')) await redisCall('releasing a lease', () => this.releaseDrained());
-  }
-
-  /**
-   * The XACKs of an ack batch in one pipeline: one socket write for all its partitions, not one
-   * per partition (each write to Redis is a syscall that wakes the server).
-   */
-  private async xackAll(byPart: ReadonlyMap<number, string[]>): Promise<void> {
-    const pipe = this.redis.pipeline();
-    for (const [p, list] of byPart) pipe.xack(this.store.stream(p), this.group, ...list);
-    const results = await pipe.exec();
-    for (const [err] of results ?? []) if (err) throw err;
   }
 
   /** Nacked, past its deadline or its consumer gone: delivered again (after `delayMs`), or parked. */
