@@ -44,6 +44,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
@@ -936,7 +937,11 @@ function fieldsOf(list: string[]): Record<string, string | undefined> {
 
 function decodeEvent(b64: string | undefined): Event {
   if (b64 === undefined) throw new Error('an entry without an event');
-  return Event.decode(Buffer.from(b64, 'base64'));
+  const bytes = Buffer.from(b64, 'base64');
+  const event = Event.decode(bytes);
+  // Delivered as stored: the stream sends these bytes instead of encoding the event again.
+  rememberEncoding(event, bytes);
+  return event;
 }
 
 function idMs(id: string): number {
