@@ -439,6 +439,7 @@ class GroupWorker {
   private dispatchScheduled: NodeJS.Immediate | undefined;
   private reading = false;
   private readAgain = false;
+  private readScheduled: NodeJS.Immediate | undefined;
   /** A read was skipped for want of room: read again once an entry goes. */
   private starved = false;
   private ended = false;
@@ -481,9 +482,14 @@ class GroupWorker {
 
   /** New entries were appended to these partitions. */
   notify(parts: ReadonlySet<number>): void {
+    if (this.readScheduled) return;
     for (const p of parts) {
       if (this.parts.get(p)?.state === 'active') {
-        this.read();
+        // Notices arrive in bursts (one per append, several per socket read): one READ for the burst.
+        this.readScheduled = setImmediate(() => {
+          this.readScheduled = undefined;
+          this.read();
+        });
         return;
       }
     }
@@ -908,8 +914,10 @@ class GroupWorker {
     this.ended = true;
     if (this.tick) clearTimeout(this.tick);
     if (this.dispatchScheduled) clearImmediate(this.dispatchScheduled);
+    if (this.readScheduled) clearImmediate(this.readScheduled);
     this.tick = undefined;
     this.dispatchScheduled = undefined;
+    this.readScheduled = undefined;
     for (const conv of this.convs.values()) for (const e of conv.queue) this.clearTimer(e);
     this.convs.clear();
     this.ready.clear();
