@@ -16,6 +16,7 @@ import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Fail
 import { encodeFailure } from '../errors/status-encoder';
 import { EventStoreUnavailableError, GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
 import type { Logger } from '../log/logger';
+import { coalesceWrites } from './coalesced-writes';
 import { shown } from '../validate/field-checks';
 import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
 import { ViolationList } from '../validate/violation-list';
@@ -80,6 +81,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
     const caller = deps.callerOf(call.metadata);
     let group = '';
     let maxUnsent = Infinity;
+    coalesceWrites(call);
 
     const end = (failure?: Failure) => {
       if (stage === 'ended') return;
