@@ -44,6 +44,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
@@ -438,6 +439,7 @@ class GroupWorker {
   private dispatchScheduled: NodeJS.Immediate | undefined;
   private reading = false;
   private readAgain = false;
+  private readScheduled: NodeJS.Immediate | undefined;
   /** A read was skipped for want of room: read again once an entry goes. */
   private starved = false;
   private ended = false;
@@ -480,9 +482,14 @@ class GroupWorker {
 
   /** New entries were appended to these partitions. */
   notify(parts: ReadonlySet<number>): void {
+    if (this.readScheduled) return;
     for (const p of parts) {
       if (this.parts.get(p)?.state === 'active') {
-        this.read();
+        // Notices arrive in bursts (one per append, several per socket read): one READ for the burst.
+        this.readScheduled = setImmediate(() => {
+          this.readScheduled = undefined;
+          this.read();
+        });
         return;
       }
     }
@@ -907,8 +914,10 @@ class GroupWorker {
     this.ended = true;
     if (this.tick) clearTimeout(this.tick);
     if (this.dispatchScheduled) clearImmediate(this.dispatchScheduled);
+    if (this.readScheduled) clearImmediate(this.readScheduled);
     this.tick = undefined;
     this.dispatchScheduled = undefined;
+    this.readScheduled = undefined;
     for (const conv of this.convs.values()) for (const e of conv.queue) this.clearTimer(e);
     this.convs.clear();
     this.ready.clear();
@@ -936,7 +945,11 @@ function fieldsOf(list: string[]): Record<string, string | undefined> {
 
 function decodeEvent(b64: string | undefined): Event {
   if (b64 === undefined) throw new Error('an entry without an event');
-  return Event.decode(Buffer.from(b64, 'base64'));
+  const bytes = Buffer.from(b64, 'base64');
+  const event = Event.decode(bytes);
+  // Delivered as stored: the stream sends these bytes instead of encoding the event again.
+  rememberEncoding(event, bytes);
+  return event;
 }
 
 function idMs(id: string): number {

@@ -3,6 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { EventServiceService } from '../../gen/messenger/v1/events';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
 import { eventServiceHandlers } from '../service/stream-events';
+import { encodeStreamEventsResponse } from '../service/stream-events-codec';
 import { startReceiving, type Receiving } from './receiving';
 import type { GatewayConfig } from '../config/gateway-config';
 import { GraphClient } from '../graph/graph-client';
@@ -33,6 +34,8 @@ import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
+/** EventService with StreamEvents' responses written by the gateway's own encoder (stored event bytes reused). */
+const EVENT_SERVICE_DEFINITION = { ...EventServiceService, streamEvents: { ...EventServiceService.streamEvents, responseSerialize: encodeStreamEventsResponse } };
 
 /** A running gateway. */
 export interface Gateway {
@@ -151,8 +154,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     }),
   );
   server.addService(
-    EventServiceService,
-    tracedService(EventServiceService, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
+    EVENT_SERVICE_DEFINITION,
+    tracedService(EVENT_SERVICE_DEFINITION, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
   );
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);

@@ -18,6 +18,7 @@ import { EventStoreUnavailableError, GroupScopeError, InvalidPageTokenError, Too
 import type { Logger } from '../log/logger';
 import { traceFields } from '../telemetry/log-trace-fields';
 import { serverSpanOf } from '../telemetry/server-span';
+import { coalesceWrites } from './coalesced-writes';
 import { shown } from '../validate/field-checks';
 import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
 import { ViolationList } from '../validate/violation-list';
@@ -82,6 +83,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
     const caller = deps.callerOf(call.metadata);
     let group = '';
     let maxUnsent = Infinity;
+    coalesceWrites(call);
 
     const end = (failure?: Failure) => {
       if (stage === 'ended') return;
