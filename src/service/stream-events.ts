@@ -81,6 +81,8 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
     let stage: 'first' | 'subscribing' | 'open' | 'ended' = 'first';
     let consumer: Consumer | undefined;
     const caller = deps.callerOf(call.metadata);
+    // Taken now: once the stream has ended, its span no longer records, but its lines still name it.
+    const trace = traceFields(serverSpanOf(call));
     let group = '';
     let maxUnsent = Infinity;
     coalesceWrites(call);
@@ -92,7 +94,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
       consumer = undefined;
       if (c) c.close().catch((err: unknown) => deps.logger.warn({ err, group }, 'closing an event consumer failed'));
       if (failure) {
-        deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, grpc_code: status[failure.code], reason: reasonName(failure.reason), ...traceFields(serverSpanOf(call)) }, 'event stream ended');
+        deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, grpc_code: status[failure.code], reason: reasonName(failure.reason), ...trace }, 'event stream ended');
       }
       if (call.cancelled || call.destroyed) return;
       if (failure) call.emit('error', encodeFailure(failure));
@@ -154,7 +156,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
             }
             consumer = c;
             stage = 'open';
-            deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, max_outstanding: maxOutstanding, pages: granted.pages ? granted.pages.size : 'all', ...traceFields(serverSpanOf(call)) }, 'event stream subscribed');
+            deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, max_outstanding: maxOutstanding, pages: granted.pages ? granted.pages.size : 'all', ...trace }, 'event stream subscribed');
             // Response headers say the subscription is live (a new group exists from now on).
             call.sendMetadata(new Metadata());
             call.resume();

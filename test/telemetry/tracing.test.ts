@@ -6,6 +6,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SendMessageRequest, SendMessageResponse, UploadAttachmentRequest } from '../../gen/messenger/v1/service';
 import { MediaType } from '../../gen/messenger/v1/enums';
+import { EventServiceClient, StartPosition } from '../../gen/messenger/v1/events';
 import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { recordSend } from '../../src/telemetry/gateway-metrics';
@@ -161,6 +162,26 @@ describe('tracing a send', () => {
     expect(streams[0].attributes['rpc.grpc.status_code']).toBe(status.OK);
     const graphCalls = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === streams[0].spanContext().spanId);
     expect(graphCalls).toHaveLength(3);
+  });
+
+  it("an event stream's subscribed and ended lines carry its span's ids", async () => {
+    const events = new EventServiceClient(gw.target, credentials.createInsecure());
+    const call = events.streamEvents();
+    call.on('error', () => undefined);
+    call.write({ subscribe: { consumerGroup: 'traced-lines', pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_LATEST, startTime: undefined }, ack: undefined, nack: undefined });
+    const lines = () => gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.method === 'StreamEvents' && l.group === 'traced-lines');
+    for (let i = 0; i < 200 && lines().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // A second subscribe ends the stream (INVALID_ARGUMENT), with its line.
+    call.write({ subscribe: { consumerGroup: 'traced-lines', pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_LATEST, startTime: undefined }, ack: undefined, nack: undefined });
+    for (let i = 0; i < 200 && lines().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !spanExporter.getFinishedSpans().some((s) => s.name.endsWith('/StreamEvents')); i++) await new Promise((r) => setTimeout(r, 10));
+    events.close();
+    const span = spanExporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/StreamEvents'));
+    expect(span).toBeDefined();
+    expect(lines().map((l) => [l.msg, l.trace_id, l.span_id])).toEqual([
+      ['event stream subscribed', span!.spanContext().traceId, span!.spanContext().spanId],
+      ['event stream ended', span!.spanContext().traceId, span!.spanContext().spanId],
+    ]);
   });
 
   it('a stream the caller cancels still ends its span, CANCELLED and not a server error', async () => {
