@@ -6,16 +6,17 @@ import type { Attributes, HrTime, Link } from '@opentelemetry/api';
  * SDK's `ProtobufTraceSerializer` writes (test/telemetry/otlp-trace-serializer.test.ts holds
  * the two equal), at a fraction of its CPU. The SDK's writer copies strings one UTF-16 unit at
  * a time in JavaScript, runs a sizing pass over everything first and allocates every id; this
- * one writes strings and ids with Buffer's native UTF-8 and hex writers in one pass, encodes
- * each attribute key, each Resource and each instrumentation scope once, and fixes up a nested
- * message's length in place (a memmove only when its length needs another varint byte). That
- * serialisation was the largest cost of a traced send (bench/README.md).
+ * one writes in one pass (short ASCII strings and hex ids in a tight loop, other strings with
+ * Buffer's native UTF-8 writer), encodes each attribute key (up to KEY_CACHE_LIMIT of them), each
+ * Resource and each instrumentation scope once, and fixes up a nested message's length in place
+ * (a memmove only when its length needs another varint byte). That serialisation was the
+ * largest cost of a traced send (bench/README.md).
  */
 
 const KEY_CACHE_LIMIT = 4_096;
 const INITIAL_SIZE = 64 * 1024;
 
-/** One growing output buffer, reused from batch to batch; `finish` hands out a copy. */
+/** One growing output buffer; `finish` hands it out and starts the next batch on a fresh one. */
 class Writer {
   buf: Buffer;
   pos = 0;
