@@ -1,8 +1,8 @@
 import type { CancelSignal } from '../graph/graph-types';
 import type { Redis } from 'ioredis';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
-import { RedisScript } from './redis-script';
-import { storeCall } from './store-unavailable-error';
+import { RedisScript } from '../store/redis-script';
+import { storeCall } from '../store/store-unavailable-error';
 
 /** Where keys live and how waiting polls; the connection itself is the caller's. */
 export interface RedisIdempotencyOptions extends IdempotencyOptions {

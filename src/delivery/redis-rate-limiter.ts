@@ -1,8 +1,8 @@
 import type { CancelSignal } from '../graph/graph-types';
 import type { Redis } from 'ioredis';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
-import { RedisScript } from './redis-script';
-import { StoreUnavailableError } from './store-unavailable-error';
+import { RedisScript } from '../store/redis-script';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 
 /** Where buckets live; the connection itself is the caller's. */
 export interface RedisRateLimiterOptions extends RateLimitOptions {

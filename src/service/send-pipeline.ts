@@ -5,7 +5,7 @@ import { Status } from '../../gen/google/rpc/status';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, scopedKey } from '../delivery/request-fingerprint';
 import { pauseUntil, RETRY_DEADLINE_MARGIN_MS, retryDelayMs } from '../delivery/retry-policy';
 import type { RateClass, StoredOutcome } from '../delivery/delivery-types';
-import { StoreUnavailableError } from '../delivery/store-unavailable-error';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { failureFromStatus } from '../errors/decode-status-details';
 import { gatewayFailure, invalidRequest, type Failure } from '../errors/failure';
 import { badResponseFailure, upstreamFailure } from '../errors/upstream-failure';

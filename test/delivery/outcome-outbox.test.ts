@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryIdempotencyStore } from '../../src/delivery/memory-idempotency-store';
 import { OutboxIdempotencyStore } from '../../src/delivery/outcome-outbox';
-import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import type { StoredOutcome } from '../../src/delivery/delivery-types';
 
 /** A memory store whose writes fail while `down` is set, as Redis's do. */

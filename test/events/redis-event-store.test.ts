@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/delivery/redis-connection';
+import { connectRedis } from '../../src/store/redis-connection';
 import { EventStoreFullError, EventStoreUnavailableError, type Consumer } from '../../src/events/event-store';
 import { partitionOf, RedisEventStore } from '../../src/events/redis-event-store';
 import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
