@@ -1,4 +1,4 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { ClaimResult, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 

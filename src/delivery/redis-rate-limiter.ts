@@ -1,4 +1,4 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { Redis } from 'ioredis';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
 import { RedisScript } from '../store/redis-script';
