@@ -135,7 +135,7 @@ export class RedisRateLimiter implements PageRateLimiter {
     try {
       return (await TAKE.run(this.redis, keys, [rate, capacity, ttlMs])) as [number, number];
     } catch (err) {
-      throw new StoreUnavailableError('rate limit', err);
+      throw StoreUnavailableError.during('delivery store', 'rate limit', err);
     }
   }
 
@@ -149,7 +149,7 @@ export class RedisRateLimiter implements PageRateLimiter {
     try {
       await PAUSE.run(this.redis, [this.pauseKey(pageId)], [ms]);
     } catch (err) {
-      throw new StoreUnavailableError('pause', err);
+      throw StoreUnavailableError.during('delivery store', 'pause', err);
     }
   }
 

@@ -16,7 +16,6 @@
 import type { Event } from '../../gen/messenger/v1/events';
 import {
   EventStoreFullError,
-  EventStoreUnavailableError,
   InvalidPageTokenError,
   TooManyGroupsError,
   type EventStoreHooks,
@@ -31,6 +30,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { fitScope } from './group-scope';
 
 /** One stored event, shared by every group. */
@@ -395,7 +395,7 @@ export class MemoryEventStore implements EventStore {
       c.closed = true;
       c.outstanding.clear();
       try {
-        c.onError(new EventStoreUnavailableError('the event store was closed'));
+        c.onError(new StoreUnavailableError('the event store was closed'));
       } catch {
         // A consumer's error callback must not keep the store from closing.
       }
@@ -871,7 +871,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    if (this.closed) throw new StoreUnavailableError('the event store is closed');
   }
 }
 

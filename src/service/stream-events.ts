@@ -14,7 +14,8 @@ import {
 } from '../../gen/messenger/v1/events';
 import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Failure } from '../errors/failure';
 import { encodeFailure } from '../errors/status-encoder';
-import { EventStoreUnavailableError, GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
+import { GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 import type { Logger } from '../log/logger';
 import { traceFields } from '../telemetry/log-trace-fields';
 import { serverSpanOf } from '../telemetry/server-span';
@@ -318,7 +319,7 @@ function durationMs(d: Duration): number | undefined {
 
 /** The failure a store error becomes: UNAVAILABLE for an unreachable or closing store, else INTERNAL (logged). */
 function storeFailure(deps: EventServiceDeps, err: unknown, what: string): Failure {
-  if (err instanceof EventStoreUnavailableError) {
+  if (err instanceof StoreUnavailableError) {
     deps.logger.warn({ err }, `event store unavailable: ${what}`);
     return gatewayFailure(status.UNAVAILABLE, ErrorReason.EVENT_STORE_UNAVAILABLE, 'the event store is unavailable; subscribe again (unacked events are delivered again)', { retryAfterMs: STORE_RETRY_MS });
   }

@@ -8,7 +8,7 @@ import type { StoredOutcome } from '../../src/delivery/delivery-types';
 function flakyStore() {
   const inner = new MemoryIdempotencyStore({ windowMs: 60_000, claimTtlMs: 60_000, maxKeys: 1000 });
   const state = { down: false };
-  const guard = <T>(f: () => Promise<T>) => (state.down ? Promise.reject(new StoreUnavailableError('test', new Error('down'))) : f());
+  const guard = <T>(f: () => Promise<T>) => (state.down ? Promise.reject(StoreUnavailableError.during('delivery store', 'test', new Error('down'))) : f());
   const store = {
     claim: (k: string, fp: string) => guard(() => inner.claim(k, fp)),
     complete: (k: string, fp: string, o: StoredOutcome) => guard(() => inner.complete(k, fp, o)),
