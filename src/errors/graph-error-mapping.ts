@@ -24,7 +24,7 @@ export const GRAPH_ERROR_REASONS: ReadonlySet<ErrorReason> = new Set([
 ]);
 
 /**
- * The gRPC code and reason of a Graph error (the README's table, from the catalogue):
+ * The gRPC code and reason of a Graph error (the table in docs/errors.md, from the catalogue):
  * branch on code and subcode, never on HTTP status. The rate-limit family wins, then any
  * transient error, then a subcode that changes its code's mapping, then the code itself.
  */

@@ -5,7 +5,7 @@ import { domainOf, GATEWAY_DOMAIN, GRAPH_DOMAIN } from '../../src/errors/failure
 import { GRAPH_CATALOGUE, GRAPH_SUBCODES } from '../../src/errors/graph-catalogue';
 import { classifyGraphError } from '../../src/errors/graph-error-mapping';
 
-// The error table of the README, row by row.
+// The Graph error table of docs/errors.md, row by row.
 const table: Array<[string, number, number, boolean | undefined, status, string, boolean]> = [
   ['100 invalid parameter', 100, 0, undefined, status.INVALID_ARGUMENT, 'INVALID_PARAMETER', false],
   ['100 with any subcode', 100, 2018014, undefined, status.INVALID_ARGUMENT, 'INVALID_PARAMETER', false],
