@@ -70,8 +70,8 @@ export interface DispatchHost<E> {
   park(entry: E): Promise<void> | undefined;
   /** The entry left its conversation (acked, parked or dropped). */
   removed(entry: E): void;
-  /** The consumer closed; `givenBack` settles when what it held is back (it rejects when a park failed). */
-  left(consumer: DispatchConsumer<E>, givenBack: Promise<void> | undefined): void | Promise<void>;
+  /** A consumer closed; `givenBack` settles when what it held is back (it rejects when a park failed). */
+  left(givenBack: Promise<void> | undefined): void | Promise<void>;
 }
 
 export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
@@ -118,7 +118,7 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
       },
       close: async () => {
         if (c.closed) return;
-        await this.host.left(c, this.leave(c));
+        await this.host.left(this.leave(c));
       },
     };
   }

@@ -30,6 +30,7 @@ import {
   type StartAt,
 } from './event-store';
 import { fitScope } from './group-scope';
+import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
 
 /** One stored event, shared by every group. */
 interface Stored {
@@ -118,9 +119,7 @@ export class MemoryEventStore implements EventStore {
     private readonly options: EventsConfig,
     private readonly hooks: EventStoreHooks = {},
   ) {
-    for (const [k, v] of Object.entries(options)) {
-      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`events.${k} must be a positive number (got ${String(v)})`);
-    }
+    checkEventsConfig(options);
     this.maxDedupKeys = Math.max(MIN_DEDUP_KEYS, options.maxEvents * DEDUP_KEYS_PER_EVENT);
     this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs) / 4));
   }
@@ -207,10 +206,7 @@ export class MemoryEventStore implements EventStore {
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
     this.ensureOpen();
-    if (!options.group) throw new RangeError('a consumer group needs a name');
-    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
-      throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
-    }
+    checkConsumerOptions(options);
     let group = this.groups.get(options.group);
     let pageIds = options.pageIds ? new Set(options.pageIds) : undefined;
     if (!group) {

@@ -48,6 +48,7 @@ import {
 } from './event-store';
 import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
+import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
 import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
 export interface RedisEventStoreOptions extends EventsConfig {
@@ -119,10 +120,7 @@ export class RedisEventStore implements EventStore {
     readonly options: RedisEventStoreOptions,
     private readonly hooks: EventStoreHooks,
   ) {
-    for (const k of ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'groupIdleMs'] as const) {
-      const v = options[k];
-      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`events.${k} must be a positive number (got ${String(v)})`);
-    }
+    checkEventsConfig(options);
     this.prefix = options.keyPrefix ?? 'mgw:ev:';
     this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
     this.leaseMs = options.leaseMs ?? Math.min(10_000, Math.max(1_000, Math.floor(options.ackDeadlineMs / 2)));
@@ -226,10 +224,7 @@ export class RedisEventStore implements EventStore {
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
     this.ensureOpen();
-    if (!options.group) throw new RangeError('a consumer group needs a name');
-    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
-      throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
-    }
+    checkConsumerOptions(options);
     const group = options.group;
     const { created, record } = await redisCall('creating the group', () => this.createGroup(group, options.start, options.scope));
     const asked = options.pageIds ? new Set(options.pageIds) : undefined;
@@ -709,7 +704,7 @@ class GroupWorker implements DispatchHost<Entry> {
     }
   }
 
-  async left(_c: DispatchConsumer<Entry>, givenBack: Promise<void> | undefined): Promise<void> {
+  async left(givenBack: Promise<void> | undefined): Promise<void> {
     let failure: unknown;
     if (givenBack) await givenBack.catch((err: unknown) => (failure = err));
     if (this.dispatcher.consumers.length === 0 && !this.ended) {
