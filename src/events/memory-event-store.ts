@@ -430,6 +430,7 @@ export class MemoryEventStore implements EventStore {
     this.classify(entry.stored);
   }
 
+  /** Parked at once: nothing for the dispatcher to wait for. */
   private park(entry: Entry): undefined {
     const g = entry.group;
     const p: Parked = { stored: entry.stored, group: g, parkSeq: ++this.parkSeq, parkedAt: Date.now(), deliveries: entry.deliveries };

@@ -7,10 +7,10 @@
  * to one replica at a time, the replicas of a group sharing the partitions evenly. The holder
  * reads the partition with XREADGROUP (lease checked in the same script) and its Dispatcher
  * (dispatcher.ts, as in the memory store) hands each conversation's head to one of its
- * consumers, the next only once the head is acked or parked. A replica that dies stops renewing: after the lease
- * expires another replica of the group takes the partition and claims its pending entries
- * (XAUTOCLAIM, idle 0: the lease says nobody else serves them), in id order, so a conversation
- * resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
+ * consumers, the next only once the head is acked or parked. A replica that dies stops
+ * renewing: after the lease expires another replica of the group takes the partition and
+ * claims its pending entries (XAUTOCLAIM, idle 0: the lease says nobody else serves them), in
+ * id order, so a conversation resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
  * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
