@@ -116,7 +116,7 @@ export interface LimitsConfig {
   streamIdleMs: number;
 }
 
-/** Idempotency, retries, page rate limits and bulk streams (see README "Safe delivery"). */
+/** Idempotency, retries, page rate limits and bulk streams (see docs/delivery.md). */
 export interface DeliveryConfig {
   idempotency: IdempotencyOptions;
   retry: RetryOptions;
