@@ -227,7 +227,10 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
     this.host.removed(entry);
   }
 
-  /** Forgets a conversation here without settling anything (its events stay with the store); returns how many entries it had. */
+  /**
+   * Forgets a conversation here without settling anything (its events stay with the store, for
+   * whoever serves them next); returns how many entries it had.
+   */
   forget(conv: Conversation<E>): number {
     const n = conv.queue.length;
     for (const e of conv.queue) this.drop(e);
@@ -242,9 +245,7 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
     if (entry.state === 'outstanding') {
       void this.giveBack(entry, 0)?.catch(() => undefined);
     } else if (entry.state === 'delayed') {
-      this.deadlines.live--;
-      entry.state = 'queued';
-      entry.token++;
+      this.drop(entry);
       this.refresh(entry.conv);
     }
   }
