@@ -53,6 +53,16 @@ export interface WebhookConfig {
   appSecret: string;
   /** Largest POST body accepted (413 beyond). */
   maxBodyBytes: number;
+  /** A POST whose body does not start, or stops moving, for this long is cut with 408 (default 3 s; Meta sends its body at once). */
+  bodyTimeoutMs?: number;
+  /** Bodies one source address may have in progress at once; 503 beyond (default 8). */
+  maxBodiesPerSource?: number;
+  /**
+   * Proxies in front of the listener (addresses or `ADDRESS/PREFIX` ranges): for a request from
+   * one of them, the source address is the last `X-Forwarded-For` hop that is not one of them.
+   * Empty (default): the peer address, and `X-Forwarded-For` is ignored.
+   */
+  trustedProxies?: string[];
 }
 
 /** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents (what both stores take). */
@@ -84,6 +94,9 @@ export const SANDBOX_WEBHOOK: WebhookConfig = {
   verifyToken: 'sandbox-verify-token',
   appSecret: 'sandbox-app-secret',
   maxBodyBytes: 4 * 1024 * 1024,
+  bodyTimeoutMs: 3_000,
+  maxBodiesPerSource: 8,
+  trustedProxies: [],
 };
 
 /** One calling service: how it proves who it is, and what it may do. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import {
   DEFAULT_CONFIG,
   LOG_LEVELS,
@@ -119,7 +120,7 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): Gatewa
 
 function webhook(p: Problems, value: unknown, env: Env): WebhookConfig {
   const o = object(value, 'webhook');
-  allowKeys(p, o, 'webhook', ['listen', 'path', 'verifyToken', 'appSecret', 'maxBodyBytes']);
+  allowKeys(p, o, 'webhook', ['listen', 'path', 'verifyToken', 'appSecret', 'maxBodyBytes', 'bodyTimeoutMs', 'maxBodiesPerSource', 'trustedProxies']);
   const d = SANDBOX_WEBHOOK;
   return {
     listen: p.check(() => listenAddress(str(o.listen, 'webhook.listen', env), 'webhook.listen'), d.listen),
@@ -131,7 +132,25 @@ function webhook(p: Problems, value: unknown, env: Env): WebhookConfig {
     verifyToken: p.check(() => secret(o.verifyToken, 'webhook.verifyToken', env), ''),
     appSecret: p.check(() => secret(o.appSecret, 'webhook.appSecret', env), ''),
     maxBodyBytes: optional(p, o.maxBodyBytes, 'webhook.maxBodyBytes', (v, k) => int(v, k, 1024, 64 * 1024 * 1024), d.maxBodyBytes),
+    // Meta answers must come within 5 s, and its body comes at once: longer would only help idle sockets.
+    bodyTimeoutMs: optional(p, o.bodyTimeoutMs, 'webhook.bodyTimeoutMs', (v, k) => int(v, k, 100, 10_000), d.bodyTimeoutMs),
+    maxBodiesPerSource: optional(p, o.maxBodiesPerSource, 'webhook.maxBodiesPerSource', (v, k) => int(v, k, 1, 10_000), d.maxBodiesPerSource),
+    trustedProxies: optional(p, o.trustedProxies, 'webhook.trustedProxies', (v, k) => trustedProxies(v, k, env), d.trustedProxies),
   };
+}
+
+/** Addresses or `ADDRESS/PREFIX` ranges, IPv4 or IPv6. */
+function trustedProxies(value: unknown, key: string, env: Env): string[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, `must be a list of addresses or ADDRESS/PREFIX ranges, got ${describeValue(value)}`);
+  return value.map((item, i) => {
+    const entry = str(item, `${key}[${i}]`, env).trim();
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const widest = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= widest);
+    if (family === 0 || !prefixOk || extra !== undefined) throw new ConfigError(`${key}[${i}]`, `must be an IP address or ADDRESS/PREFIX range such as 10.0.0.0/8`);
+    return entry;
+  });
 }
 
 /** A required secret (`${ENV}`), never echoed. */

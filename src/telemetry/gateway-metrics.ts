@@ -79,7 +79,7 @@ export function recordUsage(page: string, usage: UsagePercents): void {
 }
 
 /** What became of a webhook request, for `messenger.webhook.requests`. */
-export type WebhookOutcome = 'stored' | 'bad_signature' | 'bad_request' | 'too_large' | 'busy' | 'aborted' | 'store_full' | 'store_unavailable' | 'store_slow' | 'verified' | 'verify_refused';
+export type WebhookOutcome = 'stored' | 'bad_signature' | 'bad_request' | 'too_large' | 'busy' | 'stalled' | 'aborted' | 'store_full' | 'store_unavailable' | 'store_slow' | 'verified' | 'verify_refused';
 
 const webhookRequests = meter.createCounter(METRIC.WEBHOOK_REQUESTS, { description: 'Webhook requests, by outcome' });
 const events = meter.createCounter(METRIC.EVENTS, { description: 'Webhook events: stored, deduplicated (Meta retries), refused (not stored: Meta retries)' });

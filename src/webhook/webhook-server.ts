@@ -6,7 +6,9 @@ import type { Logger } from '../log/logger';
 import { recordWebhookEvents, recordWebhookRequest, type WebhookOutcome } from '../telemetry/gateway-metrics';
 import { endWebhookSpan, startWebhookSpan } from '../telemetry/webhook-span';
 import { traceparentFields } from '../telemetry/log-trace-fields';
+import { BodyBounds, readBody } from './body-bounds';
 import { parseWebhook } from './parse-webhook';
+import { sourceAddressOf, type SourceOf } from './source-address';
 import { verifySignature } from './verify-signature';
 
 /**
@@ -26,6 +28,12 @@ export interface WebhookOptions {
   appSecret: string;
   /** Largest body accepted (413 beyond). */
   maxBodyBytes: number;
+  /** A POST whose body does not start, or stops moving, for this long is cut (408); default {@link BODY_STALL_MS}. */
+  bodyTimeoutMs?: number;
+  /** Bodies one source address may have in progress at once (503 beyond); default {@link MAX_BODIES_PER_SOURCE}. */
+  maxBodiesPerSource?: number;
+  /** Proxies (addresses, `ADDRESS/PREFIX` ranges) whose `X-Forwarded-For` names the source; none by default. */
+  trustedProxies?: readonly string[];
 }
 
 export interface WebhookServer {
@@ -38,21 +46,29 @@ export interface WebhookServer {
 /** Meta asks for an answer within 5 s; a store slower than this gets a 503 (Meta retries, dedup keeps it once). */
 export const ANSWER_WITHIN_MS = 4_000;
 /**
- * POST bodies buffered at once, and their bytes: a body is only verified once it is whole, so
- * unsigned senders must not be able to hold memory without bound. Past either, 503 at once.
+ * Bytes of POST bodies buffered at once: a body is only verified once it is whole, so unsigned
+ * senders must not be able to hold memory without bound. Counted as they arrive: the body whose
+ * bytes would pass it, and one whose Content-Length cannot fit, get 503 at once.
  */
-export const MAX_CONCURRENT_BODIES = 64;
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Bodies one source may have in progress (its sockets cannot hold the listener for everyone). */
+export const MAX_BODIES_PER_SOURCE = 8;
+/** Meta sends a body at once: one that does not start or move within this is cut. */
+export const BODY_STALL_MS = 3_000;
 // Meta's challenge is a number; anything else is not echoed (no reflected content).
 const CHALLENGE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Starts the webhook listener; rejects when the address cannot be bound. */
 export async function startWebhookServer(options: WebhookOptions, store: EventStore, logger: Logger): Promise<WebhookServer> {
-  const budget: BodyBudget = { bodies: 0, bytes: 0 };
+  const limits: Limits = {
+    bounds: new BodyBounds(MAX_BUFFERED_BYTES, options.maxBodiesPerSource ?? MAX_BODIES_PER_SOURCE),
+    sourceOf: sourceAddressOf(options.trustedProxies ?? []),
+    stallMs: options.bodyTimeoutMs ?? BODY_STALL_MS,
+  };
   // Timeouts are checked every second (Node's default is 30 s, which let a trickling client
   // hold a request for ~40 s).
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
-    handle(req, res, options, store, logger, budget).catch((err: unknown) => {
+    handle(req, res, options, store, logger, limits).catch((err: unknown) => {
       logger.error({ err }, 'webhook: unexpected failure');
       if (!res.headersSent) answer(res, 500, 'internal error');
     });
@@ -81,13 +97,14 @@ export async function startWebhookServer(options: WebhookOptions, store: EventSt
   };
 }
 
-/** What the listener has buffered of bodies not yet verified. */
-interface BodyBudget {
-  bodies: number;
-  bytes: number;
+/** The listener's bounds on bodies it cannot verify yet. */
+interface Limits {
+  bounds: BodyBounds;
+  sourceOf: SourceOf;
+  stallMs: number;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger, budget: BodyBudget): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger, limits: Limits): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://webhook');
   if (url.pathname !== options.path) return answer(res, 404, 'not found');
   if (req.method === 'GET') return verifySubscription(url, res, options, logger);
@@ -96,12 +113,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     return answer(res, 405, 'method not allowed');
   }
   const trace = startWebhookSpan(options.path);
-  const done = (status: number, outcome: WebhookOutcome, text: string, fields: Record<string, unknown> = {}) => {
+  const done = (status: number, outcome: WebhookOutcome, text: string, fields: Record<string, unknown> = {}, close = false) => {
     recordWebhookRequest(outcome);
     endWebhookSpan(trace.span, status, outcome);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status, ...fields, ...traceparentFields(trace.traceparent) }, 'webhook');
-    answer(res, status, text);
+    if (close) answerAndClose(req, res, status, text);
+    else answer(res, status, text);
   };
 
   const declared = Number(req.headers['content-length']);
@@ -109,16 +127,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     req.resume();
     return done(413, 'too_large', 'body too large', { bytes: declared });
   }
-  if (budget.bodies >= MAX_CONCURRENT_BODIES || budget.bytes >= MAX_BUFFERED_BYTES) {
-    req.resume();
-    return done(503, 'busy', 'too many requests at once, try again', { bodies: budget.bodies, bytes: budget.bytes });
+  const { bounds } = limits;
+  if (Number.isFinite(declared) && bounds.bytes + declared > bounds.maxBytes) {
+    return done(503, 'busy', 'too many requests at once, try again', { bytes: bounds.bytes, declared }, true);
   }
-  budget.bodies++;
-  let raw: Buffer | 'too-large' | 'aborted';
+  const source = limits.sourceOf(req);
+  // A burst parsed in one turn has bodies that are already whole: they finish within this turn,
+  // so a source at its bound is looked at again once they have, and refused only if still there.
+  if (!bounds.mayEnter(source) && !(await afterThisTurn(() => bounds.mayEnter(source)))) {
+    return done(503, 'busy', 'too many requests at once from one address, try again', { source, bodies: bounds.of(source) }, true);
+  }
+  bounds.enter(source);
+  let raw: Awaited<ReturnType<typeof readBody>>;
   try {
-    raw = await readBody(req, options.maxBodyBytes, budget);
+    raw = await readBody(req, options.maxBodyBytes, bounds, limits.stallMs);
   } finally {
-    budget.bodies--;
+    bounds.leave(source);
   }
   if (raw === 'aborted') {
     // The client went away: nobody to answer, but it is counted and logged.
@@ -127,6 +151,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     logger.warn({ webhook: 'aborted', ...traceparentFields(trace.traceparent) }, 'webhook');
     return;
   }
+  if (raw === 'over-budget') return done(503, 'busy', 'too many requests at once, try again', { bytes: bounds.bytes }, true);
+  if (raw === 'stalled') return done(408, 'stalled', 'the body did not arrive in time', { source, stall_ms: limits.stallMs }, true);
   if (raw === 'too-large') return done(413, 'too_large', 'body too large');
 
   // The signature first, over the bytes exactly as received: nothing unsigned is parsed.
@@ -178,44 +204,24 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function readBody(req: IncomingMessage, max: number, budget: BodyBudget): Promise<Buffer | 'too-large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let kept = 0;
-    let over = false;
-    let settled = false;
-    const settle = (result: Buffer | 'too-large' | 'aborted') => {
-      if (settled) return;
-      settled = true;
-      budget.bytes -= kept;
-      kept = 0;
-      resolve(result);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (over) return; // keep draining, keep nothing
-      if (size > max) {
-        over = true;
-        budget.bytes -= kept;
-        kept = 0;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-      kept += chunk.length;
-      budget.bytes += chunk.length;
-    });
-    req.on('end', () => settle(over ? 'too-large' : Buffer.concat(chunks)));
-    req.on('aborted', () => settle('aborted'));
-    req.on('error', () => settle('aborted'));
-    req.on('close', () => settle('aborted'));
-  });
-}
-
 function answer(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/**
+ * A refusal that also drops the connection: the client's socket (an idle one, or one still
+ * sending) must not stay open once it is refused.
+ */
+function answerAndClose(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
+  res.shouldKeepAlive = false;
+  res.once('finish', () => req.socket.destroy());
+  answer(res, status, text);
+}
+
+/** `check()` once the current turn of the event loop (its parsing, ticks and promises) is done. */
+function afterThisTurn(check: () => boolean): Promise<boolean> {
+  return new Promise((resolve) => setImmediate(() => resolve(check())));
 }
 
 function splitListen(listen: string): { host: string; port: number } {
