@@ -179,3 +179,42 @@ describe("idle sockets cannot hold the listener: Meta's signed POSTs get 200 wit
     }
   });
 });
+
+describe('behind an ingress: bodies in progress are bounded per forwarded address, only from trusted proxies', () => {
+  /** A header-only POST from `from` naming `forwarded`; resolves with how it ended once answered or held. */
+  async function idle(port: number, from: string, forwarded: string) {
+    const sock = await openFrom(port, from);
+    const outcome = outcomeOf(sock);
+    sock.write(`POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nexpect: 100-continue\r\nx-forwarded-for: ${forwarded}\r\n\r\n`);
+    return { sock, outcome };
+  }
+  async function forwardedPost(url: string, forwarded: string): Promise<number> {
+    const body = customerWebhookBody({ pageId: '1001', psid: `fwd-${forwarded}`, text: 'x' });
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, APP_SECRET), 'x-forwarded-for': forwarded }, body });
+    await res.body.text();
+    return res.statusCode;
+  }
+
+  it('with webhook.trustedProxies, the right-most untrusted X-Forwarded-For hop is the source; hops left of it are not believed', async () => {
+    const { url, port } = await startGateway({ trustedProxies: ['127.0.0.0/8'], maxBodiesPerSource: 2 });
+    const held = [await idle(port, '127.0.0.2', '203.0.113.7'), await idle(port, '127.0.0.3', '203.0.113.7')];
+    await Promise.all(held.map((h) => h.outcome.continued));
+    // A third body from the same client, through another proxy address: refused at once.
+    const third = await idle(port, '127.0.0.4', '203.0.113.7');
+    expect(await third.outcome.final).toBe('503');
+    // Another client through the same proxy is not held up; a spoofed left-most hop changes nothing.
+    expect(await forwardedPost(url, '198.51.100.1')).toBe(200);
+    expect(await forwardedPost(url, '198.51.100.1, 203.0.113.7')).toBe(503);
+    for (const h of held) h.sock.destroy();
+  });
+
+  it('without trusted proxies, X-Forwarded-For is ignored: the peer address is the source', async () => {
+    const { url, port } = await startGateway({ maxBodiesPerSource: 2 });
+    const held = [await idle(port, '127.0.0.2', '203.0.113.1'), await idle(port, '127.0.0.2', '203.0.113.2')];
+    await Promise.all(held.map((h) => h.outcome.continued));
+    expect(await (await idle(port, '127.0.0.2', '203.0.113.3')).outcome.final).toBe('503');
+    // Naming the held client does not make a POST from another peer count against it.
+    expect(await forwardedPost(url, '203.0.113.1')).toBe(200);
+    for (const h of held) h.sock.destroy();
+  });
+});
