@@ -4,6 +4,7 @@ import type { ChaosBoard } from '../sandbox/chaos-board';
 import type { ConversationStore } from './conversation-store';
 import { EventStream } from './event-stream';
 import { sendJson as json } from '../sandbox/json-http';
+import { hostAllowed } from '../sandbox/loopback-origin';
 import { handleInboxApi, type InboxApiContext } from './inbox-api';
 import { loadInboxAssets, type InboxAssets } from './web-bundle';
 
@@ -76,18 +77,8 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
   };
 }
 
-/**
- * Host names the inbox answers to: loopback names, and the address it listens on. A page on
- * another site that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name as
- * Host, and is refused.
- */
-function hostAllowed(hostHeader: string | undefined, listenHost: string): boolean {
-  if (!hostHeader) return false;
-  const name = hostHeader.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return name === 'localhost' || name === '127.0.0.1' || name === '::1' || name === listenHost.toLowerCase() || /^127\.\d+\.\d+\.\d+$/.test(name);
-}
-
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: InboxApiContext, assets: InboxAssets, listenHost: string): Promise<void> {
+  // Host names the inbox answers to: loopback names and its listen address (DNS rebinding).
   if (!hostAllowed(req.headers.host, listenHost)) {
     req.resume();
     return json(res, 421, { error: 'this inbox answers only to its own address (loopback)' });

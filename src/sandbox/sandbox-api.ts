@@ -21,14 +21,20 @@ interface SentWebhook {
   entry: { messaging: { timestamp: number; message?: { mid: string }; postback?: { mid: string } }[] }[];
 }
 
-/** Answers a `/_sandbox/...` request. */
-export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext): Promise<void> {
+/** Answers a `/_sandbox/...` request; `crossOrigin`: its Origin is another site's (refused). */
+export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext, crossOrigin = false): Promise<void> {
   if (path === '/_sandbox/customer/messages' && req.method === 'POST') {
     // JSON only: a page on another origin can send text/plain or form bodies without asking
     // (a "simple" request), but not application/json, so this stops it injecting events.
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       req.resume();
       return sendJson(res, 415, { error: 'the body must be application/json' });
+    }
+    // A JSON POST from another site still needs a preflight the sandbox never grants, but a
+    // refused Origin is not even read.
+    if (crossOrigin) {
+      req.resume();
+      return sendJson(res, 403, { error: 'the sandbox takes no requests from other origins' });
     }
     const body = await readJsonBody(req);
     if (!body.ok) return sendJson(res, 400, { error: body.why });

@@ -30,7 +30,9 @@
  *   delay-<ms>[-<rest>]       answers after <ms> ms (at most 10 min); <rest> may be magic too
  *                             (`delay-500-error-613`), else it only makes the value unique
  *
- * Every request, refused ones included, is appended to `received` (the last 10,000 are kept).
+ * Requests whose Host is not a loopback name or the listen address (421), or whose Origin is
+ * another site's (403), are refused before anything else (DNS rebinding, cross-origin forms).
+ * Every other request, refused ones included, is appended to `received` (the last 10,000 are kept).
  * `received` holds what clients sent, credentials included; the sandbox itself logs nothing.
  */
 
@@ -48,6 +50,8 @@ import { sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
 import { UsageMeter } from './usage-headers';
 import { handleSandboxApi, type SandboxApiContext } from './sandbox-api';
 import { ChaosBoard } from './chaos-board';
+import { sendJson } from './json-http';
+import { hostAllowed, originAllowed } from './loopback-origin';
 import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
 
 export type { PageSecrets } from './sandbox-auth';
@@ -111,7 +115,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const api: SandboxApiContext = { customer: options.customer, observer: options.observer };
   const chaos = new ChaosBoard();
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, observer: options.observer }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, observer: options.observer, host }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -148,12 +152,27 @@ interface Context {
   api: SandboxApiContext;
   chaos: ChaosBoard;
   observer?: SandboxObserver;
+  /** The address it listens on: a Host or Origin naming it is its own. */
+  host: string;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
+  // Only the machine itself may drive the sandbox: not a page of another site posting a form
+  // (its Origin), nor one that rebound its name to loopback (its Host). Otherwise any web page
+  // could inject conversations, or have the customer API sign webhooks with the app secret.
+  // Refused before anything is recorded or read.
+  if (!hostAllowed(req.headers.host, ctx.host)) {
+    req.resume();
+    return sendJson(res, 421, { error: 'the sandbox answers only to its own address (loopback)' });
+  }
+  const crossOrigin = !originAllowed(req.headers.origin, ctx.host);
   const url = new URL(req.url ?? '/', 'http://sandbox');
   // The sandbox's own API is not Graph: not recorded among Graph requests.
-  if (url.pathname.startsWith('/_sandbox/')) return handleSandboxApi(req, res, url.pathname, ctx.api);
+  if (url.pathname.startsWith('/_sandbox/')) return handleSandboxApi(req, res, url.pathname, ctx.api, crossOrigin);
+  if (crossOrigin) {
+    req.resume();
+    return sendJson(res, 403, { error: 'the sandbox takes no requests from other origins' });
+  }
   const query = Object.fromEntries(url.searchParams);
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.

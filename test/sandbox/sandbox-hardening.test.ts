@@ -51,4 +51,43 @@ describe('the sandbox and its inbox, hardened', () => {
     expect(own.statusCode).toBe(200);
     await own.body.text();
   });
+
+  it('a cross-origin form POST to the fake Graph is refused, and no conversation is injected into the inbox', async () => {
+    const before = gw.sandbox!.received.length;
+    const form = new URLSearchParams({ recipient: JSON.stringify({ id: 'csrf-form' }), messaging_type: 'RESPONSE', message: JSON.stringify({ text: 'injected' }), access_token: 't' });
+    const res = await request(`${gw.sandbox!.url}/v25.0/1001/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example' }, body: form.toString(),
+    });
+    expect(res.statusCode).toBe(403);
+    await res.body.text();
+    expect(gw.sandbox!.received.length).toBe(before);
+    const inbox = await request(`${gw.gateway.inbox!.url}/api/conversations`);
+    expect(await inbox.body.text()).not.toContain('csrf-form');
+    // Same-origin, loopback and origin-less clients keep working.
+    for (const origin of [undefined, gw.sandbox!.url, 'http://localhost:8025', 'null']) {
+      const ok = await request(`${gw.sandbox!.url}/v25.0/1001/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) }, body: form.toString(),
+      });
+      expect(ok.statusCode, String(origin)).toBe(origin === 'null' ? 403 : 200);
+      await ok.body.text();
+    }
+  });
+
+  it('a rebinding Host is refused: the customer API no longer signs webhooks for another site', async () => {
+    const { port } = new URL(gw.sandbox!.url);
+    const body = JSON.stringify({ pageId: '1001', psid: 'rebound', text: 'signed for evil' });
+    const rebound = await request(`${gw.sandbox!.url}/_sandbox/customer/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', host: `evil.example:${port}` }, body,
+    });
+    expect(rebound.statusCode).toBe(421);
+    await rebound.body.text();
+    for (const path of ['/v25.0/1001/messages', '/_sandbox/customer/messages']) {
+      const res = await request(`${gw.sandbox!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', host: `evil.example:${port}`, authorization: 'Bearer t' }, body: '{}' });
+      expect(res.statusCode, path).toBe(421);
+      await res.body.text();
+    }
+    // The gateway's own Graph client (undici: Host 127.0.0.1:port, no Origin) still sends.
+    const sent = await gw.send({ pageId: '1001', recipient: { identifier: { $case: 'id', value: 'after-rebind' } }, messagingType: 1, message: { content: { $case: 'text', value: 'hi' } } });
+    expect(sent.messageId).toBeTruthy();
+  });
 });
