@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import type { InboxConversation, InboxItem } from '../inbox-types';
 import type { CustomerReply } from './api';
+import { linkable } from './linkable';
 
 type Obj = Record<string, unknown>;
 /** Does what the customer did; resolves false when it could not be sent. */
@@ -22,15 +23,17 @@ export function GraphButton({ button, act, disabled }: { button: unknown; act: A
         {title}
       </button>
     );
-  if (type === 'web_url' && str(button.url))
+  const webUrl = type === 'web_url' ? linkable(str(button.url)) : undefined;
+  if (webUrl)
     return (
-      <a class="tbutton" href={str(button.url)} target="_blank" rel="noopener noreferrer">
+      <a class="tbutton" href={webUrl} target="_blank" rel="noopener noreferrer">
         {title}
       </a>
     );
-  if (type === 'phone_number')
+  const phone = type === 'phone_number' ? linkable(`tel:${str(button.payload) ?? ''}`) : undefined;
+  if (phone)
     return (
-      <a class="tbutton" href={`tel:${str(button.payload) ?? ''}`}>
+      <a class="tbutton" href={phone}>
         {title}
       </a>
     );
@@ -55,12 +58,29 @@ function Media({ type, payload }: { type: string; payload: Obj }) {
   if (type === 'image') return <img class="attachment image" src={url} alt="image attachment" />;
   if (type === 'video') return <video class="attachment" src={url} controls preload="none" aria-label="video attachment" />;
   if (type === 'audio') return <audio class="attachment" src={url} controls preload="none" aria-label="audio attachment" />;
-  const name = decodeURIComponent(url.split('/').pop() || 'file');
+  const name = fileName(url);
+  const href = linkable(url);
+  if (!href)
+    return (
+      <div class="attachment file">
+        <span class="label">file</span> {name}
+      </div>
+    );
   return (
-    <a class="attachment file" href={url} target="_blank" rel="noopener noreferrer">
+    <a class="attachment file" href={href} target="_blank" rel="noopener noreferrer">
       <span class="label">file</span> {name}
     </a>
   );
+}
+
+/** The last path segment, decoded when it can be (a malformed escape is shown as sent). */
+function fileName(url: string): string {
+  const last = url.split('/').pop() || 'file';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
 }
 
 function Card({ label, children }: { label: string; children: ComponentChildren }) {
@@ -153,9 +173,13 @@ function Template({ payload, act, disabled }: { payload: Obj; act: Act; disabled
           </div>
           {str(payload.coupon_url) && (
             <div class="tbuttons">
-              <a class="tbutton" href={str(payload.coupon_url)} target="_blank" rel="noopener noreferrer">
-                {str(payload.coupon_url_button_title) ?? 'Shop now'}
-              </a>
+              {linkable(str(payload.coupon_url)) ? (
+                <a class="tbutton" href={linkable(str(payload.coupon_url))} target="_blank" rel="noopener noreferrer">
+                  {str(payload.coupon_url_button_title) ?? 'Shop now'}
+                </a>
+              ) : (
+                <span class="tbutton inert">{str(payload.coupon_url_button_title) ?? 'Shop now'}</span>
+              )}
             </div>
           )}
         </Card>
