@@ -26,6 +26,7 @@ import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
 import { ConfigError } from '../config/load-config';
+import { RedisAuthError } from '../store/redis-connection';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
@@ -244,6 +245,9 @@ function redisStartError(url: string, err: unknown): ConfigError {
     where = `Redis at ${u.protocol}//${u.host}`;
   } catch {
     // the config check parsed it; nothing to show otherwise
+  }
+  if (err instanceof RedisAuthError) {
+    return new ConfigError('store.redis.url', `${where} refused the password (${err.code}): put the right user and password in store.redis.url (redis://user:password@host:port)`);
   }
   const code = (err as { code?: string } | null)?.code;
   const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');

@@ -28,15 +28,40 @@ export async function connectRedis(url: string, options: RedisConnectionOptions 
     // Reconnect forever in the background, but never faster than every 100 ms nor slower than 2 s.
     retryStrategy: (times) => Math.min(100 * times, 2_000),
   });
-  redis.on('error', options.onError ?? (() => {}));
+  // ioredis reports a refused AUTH as an 'error' event and rejects connect() with only
+  // "Connection is closed.": the refusal is kept so that the caller hears the real reason.
+  let refused: RedisAuthError | undefined;
+  const onError = options.onError ?? (() => {});
+  redis.on('error', (err: Error) => {
+    refused ??= authRefusal(err);
+    onError(err);
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw err;
+    throw refused ?? err;
   }
   return redis;
+}
+
+/** Redis refused the credentials of the URL (a wrong password or user, or none where one is required). */
+export class RedisAuthError extends Error {
+  constructor(
+    /** `WRONGPASS` or `NOAUTH`, as Redis says it. */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RedisAuthError';
+  }
+}
+
+function authRefusal(err: Error): RedisAuthError | undefined {
+  const code = /^(WRONGPASS|NOAUTH)\b/.exec(err.message)?.[1] ?? (/^ERR (invalid password|AUTH)/i.test(err.message) ? 'WRONGPASS' : undefined);
+  // Redis's own words name no credential, only that it refused them.
+  return code === undefined ? undefined : new RedisAuthError(code, err.message.split('\n')[0]!.slice(0, 200));
 }
 
 /** Closes a connection: QUIT lets pending replies arrive; a connection that is down is just dropped. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, MAIN, NODE_TSX, ROOT } from '../support/gateway-process';
+import { redisServerAvailable, startRedisServer } from '../support/redis-server';
 
 const SECRET = 'S3cret-Value-0123456789abcdef';
 
@@ -48,6 +49,18 @@ describe('startup failures: exit 2, one line naming the key, no stack, no secret
     const r = await serveWith({ pages: [page], store: { redis: { url: `redis://:\${STARTUP_SECRET}@127.0.0.1:${port}` } } }, ['--listen', '127.0.0.1:0']);
     const line = expectOneLine(r, 'store.redis.url');
     expect(line).toMatch(/did not answer|unreachable/);
+  });
+
+  it.skipIf(!redisServerAvailable())('a wrong Redis password says so (not "did not answer"), and is never printed', async () => {
+    const redis = await startRedisServer({ requirePass: 'the-right-password-42' });
+    try {
+      const wrong = await serveWith({ pages: [page], store: { redis: { url: `redis://:\${STARTUP_SECRET}@127.0.0.1:${redis.port}` } } }, ['--listen', '127.0.0.1:0']);
+      expect(expectOneLine(wrong, 'store.redis.url')).toMatch(/refused the password \(WRONGPASS\)/);
+      const none = await serveWith({ pages: [page], store: { redis: { url: redis.url } } }, ['--listen', '127.0.0.1:0']);
+      expect(expectOneLine(none, 'store.redis.url')).toMatch(/refused the password \(NOAUTH\)/);
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('a malformed Redis URL', async () => {

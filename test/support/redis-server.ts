@@ -21,6 +21,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Directory of the append-only file; with it, `--appendonly yes --appendfsync always`. */
   aofDir?: string;
+  /** `--requirepass`: clients must AUTH with it (the url then carries no password). */
+  requirePass?: string;
 }
 
 const INSTALL_HINT = 'install it with `apt-get install redis-server` (or set REDIS_SERVER_BIN)';
@@ -73,7 +75,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     const persistence = options.aofDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir] : ['--appendonly', 'no'];
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
+    const auth = options.requirePass === undefined ? [] : ['--requirepass', options.requirePass];
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
@@ -134,7 +137,8 @@ function ping(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString();
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      // A server that requires a password answers -NOAUTH: it is up all the same.
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
     });
   });
 }
