@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
 import { startWebhookServer, type WebhookServer } from '../webhook/webhook-server';
+import { DroppedEventsLog } from './dropped-events-log';
 import { listenErrorOf } from './listen-error';
 
 /** The receiving side of a gateway: the event store, and Meta's webhook listener when configured. */
@@ -23,15 +24,24 @@ export interface Receiving {
  */
 async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ store: EventStore; close(): Promise<void> }> {
   const redisConfig = config.store.redis;
+  const drops = new DroppedEventsLog((group, count) =>
+    logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store'),
+  );
   const hooks = {
     onDropped: (group: string, count: number) => {
       recordDroppedEvents(group, count);
-      logger.warn({ group, dropped: count, idle_ms: config.events.groupIdleMs }, 'an idle consumer group gave up its oldest events to make room in the event store');
+      drops.add(group, count);
     },
   };
   if (!redisConfig) {
     const store = new MemoryEventStore(config.events, hooks);
-    return { store, close: () => store.close() };
+    return {
+      store,
+      close: async () => {
+        await store.close();
+        drops.close();
+      },
+    };
   }
   const redis = await connectRedis(redisConfig.url, { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
   try {
@@ -40,11 +50,13 @@ async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ 
       store,
       close: async () => {
         await store.close();
+        drops.close();
         await closeRedis(redis);
       },
     };
   } catch (err) {
     redis.disconnect();
+    drops.close();
     throw err;
   }
 }
