@@ -59,6 +59,25 @@ describe('deploy/', () => {
     expect(svc.ports.map((p) => p.name)).toContain('grpc');
   });
 
+  it('the Ingress buffers request bodies and bounds its upstream timeouts; the gateway trusts its X-Forwarded-For', () => {
+    const config = parseConfig(JSON.parse(byKind('ConfigMap').data!['gateway.json']), byKind('Secret').stringData!);
+    const annotations = (byKind('Ingress').metadata as { annotations?: Record<string, string> }).annotations ?? {};
+    const a = (name: string) => annotations[`nginx.ingress.kubernetes.io/${name}`];
+    const bytes = (size: string) => Number(/^(\d+)([km]?)$/.exec(size)![1]) * ({ '': 1, k: 1024, m: 1024 * 1024 } as Record<string, number>)[/^\d+([km]?)$/.exec(size)![1]];
+    // Whole bodies, buffered in memory, no larger than the gateway takes.
+    expect(a('proxy-request-buffering')).toBe('on');
+    expect(bytes(a('client-body-buffer-size'))).toBeGreaterThanOrEqual(bytes(a('proxy-body-size')));
+    expect(bytes(a('proxy-body-size'))).toBeLessThanOrEqual(config.webhook!.maxBodyBytes);
+    // Meta wants its answer within 5 s; the gateway gives it within 4.
+    for (const name of ['proxy-connect-timeout', 'proxy-send-timeout', 'proxy-read-timeout']) {
+      expect(Number(a(name)), name).toBeGreaterThan(0);
+      expect(Number(a(name)), name).toBeLessThanOrEqual(5);
+    }
+    expect(config.webhook!.bodyTimeoutMs).toBeLessThanOrEqual(5_000);
+    expect(config.webhook!.trustedProxies?.length).toBeGreaterThan(0);
+    expect(readFileSync(join(K8S, 'ingress.yaml'), 'utf8')).toMatch(/client-body-timeout/);
+  });
+
   it('states Redis persistence (AOF) as the condition for durable receiving', () => {
     const text = ['configmap.yaml', 'secret.yaml'].map((f) => readFileSync(join(K8S, f), 'utf8')).join('\n');
     expect(text).toMatch(/appendonly yes/);
