@@ -156,4 +156,20 @@ describe('config', () => {
       expect((e as Error).message).not.toContain('EAAB');
     }
   });
+
+  it('webhook listener bounds: defaults, and trustedProxies as addresses or ADDRESS/PREFIX ranges', () => {
+    const base = { listen: '0.0.0.0:8088', verifyToken: 'verify-token-123', appSecret: '${APP_SECRET}' };
+    const d = parseConfig({ webhook: base }, env).webhook!;
+    expect(d).toMatchObject({ bodyTimeoutMs: 3_000, maxBodiesPerSource: 8, trustedProxies: [] });
+    const set = parseConfig({ webhook: { ...base, bodyTimeoutMs: 1_500, maxBodiesPerSource: 4, trustedProxies: ['10.0.0.0/8', '192.168.1.7', 'fd00::/8'] } }, env).webhook!;
+    expect(set).toMatchObject({ bodyTimeoutMs: 1_500, maxBodiesPerSource: 4, trustedProxies: ['10.0.0.0/8', '192.168.1.7', 'fd00::/8'] });
+    let err: ConfigError | undefined;
+    try {
+      parseConfig({ webhook: { ...base, bodyTimeoutMs: 60_000, trustedProxies: ['10.0.0.0/33', 'ingress.local', '::1/129'] } }, env);
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err!.problems.map((p) => p.key)).toEqual(['webhook.bodyTimeoutMs', 'webhook.trustedProxies[0]']);
+    expect(() => parseConfig({ webhook: { ...base, trustedProxies: '10.0.0.0/8' } }, env)).toThrow(/webhook\.trustedProxies/);
+  });
 });
