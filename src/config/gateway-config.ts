@@ -1,3 +1,5 @@
+import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
+
 /** The gateway's configuration after defaults and `${ENV}` substitution. */
 export interface GatewayConfig {
   /** `host:port` the gRPC server binds. */
@@ -53,16 +55,25 @@ export interface WebhookConfig {
   maxBodyBytes: number;
 }
 
-/** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents. */
+/** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents (what both stores take). */
 export interface EventsConfig {
+  /** How long a dedup key is remembered (default 24 h). */
   dedupWindowMs: number;
+  /** How long events are retained for replay (`START_POSITION_EARLIEST`) and delivery. */
   retentionMs: number;
+  /** Most events held; past it, events every group has acked may go, else appends are refused. */
   maxEvents: number;
+  /** An event delivered and neither acked nor nacked within this is delivered again (default 60 s). */
   ackDeadlineMs: number;
+  /** An event is parked as a dead letter when its delivery number this many is given back (nacked, past its deadline, or its stream gone), default 5. */
   maxDeliveryAttempts: number;
-  /** Most consumer groups; a subscribe that would create one more is refused (RESOURCE_EXHAUSTED). */
+  /** Most consumer groups (default 100): a subscribe that would create one more is refused (RESOURCE_EXHAUSTED, TooManyGroupsError). */
   maxGroups: number;
-  /** A group with no consumer this long is idle: at the store's bound it gives up its oldest events. */
+  /**
+   * A group with no consumer connected for at least this long (default 10 min) is idle: when the
+   * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
+   * consumer for longer than `retentionMs` is deleted.
+   */
   groupIdleMs: number;
 }
 
@@ -91,7 +102,7 @@ export interface CallerConfig {
 export interface LimitsConfig {
   /** Largest request message accepted (bytes). */
   maxRequestBytes: number;
-  /** Largest upload (bytes; Graph's own limit is 25 MB). */
+  /** Largest upload (bytes; at most Graph's own limit, MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   /** Concurrent streams per client connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
   maxConcurrentStreams: number;
@@ -107,7 +118,7 @@ export interface LimitsConfig {
   streamIdleMs: number;
 }
 
-/** Idempotency, retries, page rate limits and bulk streams (see README "Safe delivery"). */
+/** Idempotency, retries, page rate limits and bulk streams (see docs/delivery.md). */
 export interface DeliveryConfig {
   idempotency: IdempotencyOptions;
   retry: RetryOptions;
@@ -159,7 +170,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   },
   store: {},
   callers: [],
-  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
+  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
   events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, groupIdleMs: 600_000 },
 };

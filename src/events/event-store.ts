@@ -27,11 +27,6 @@ export class EventStoreFullError extends Error {
   override readonly name = 'EventStoreFullError';
 }
 
-/** The store could not be reached (Redis down) or is closed: nothing is known to be stored. */
-export class EventStoreUnavailableError extends Error {
-  override readonly name = 'EventStoreUnavailableError';
-}
-
 /** Subscribing would create a group past `maxGroups` (the RPC answers RESOURCE_EXHAUSTED, TOO_MANY_CONSUMER_GROUPS). */
 export class TooManyGroupsError extends Error {
   override readonly name = 'TooManyGroupsError';
@@ -118,27 +113,6 @@ export interface GroupStats {
   oldestUnackedMs: number;
 }
 
-export interface EventStoreOptions {
-  /** How long a dedup key is remembered (default 24 h). */
-  dedupWindowMs: number;
-  /** How long events are retained for replay (`START_POSITION_EARLIEST`) and delivery. */
-  retentionMs: number;
-  /** Most events held (memory store); past it, events every group has acked may go, else appends are refused. */
-  maxEvents: number;
-  /** An event delivered and neither acked nor nacked within this is delivered again (default 60 s). */
-  ackDeadlineMs: number;
-  /** An event is parked as a dead letter when its delivery number this many is given back (nacked, past its deadline, or its stream gone), default 5. */
-  maxDeliveryAttempts: number;
-  /** Most consumer groups (default 100): a subscribe that would create one more is refused (TooManyGroupsError). */
-  maxGroups: number;
-  /**
-   * A group with no consumer connected for at least this long (default 10 min) is idle: when the
-   * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
-   * consumer for longer than `retentionMs` is deleted.
-   */
-  groupIdleMs: number;
-}
-
 /** What a store reports besides its answers (memory store). */
 export interface EventStoreHooks {
   /** Events an idle group gave up to make room (never a connected group's). */
@@ -148,7 +122,7 @@ export interface EventStoreHooks {
 export interface EventStore {
   /**
    * Stores the batch, once per dedup key (within the batch too), all or nothing; throws
-   * EventStoreFullError or EventStoreUnavailableError. Every existing group whose scope has the
+   * EventStoreFullError or StoreUnavailableError. Every existing group whose scope has the
    * event's page gets it. When the store is at its bound, events every group has acked make room,
    * then parked ones, then the oldest events held only by idle groups (given up by them); when
    * that is not enough, nothing is stored (EventStoreFullError): a connected group never loses one.
@@ -166,6 +140,6 @@ export interface EventStore {
   replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number>;
   /** Lag and oldest unacked age per group, for metrics (asynchronous: a shared store is asked). */
   stats(): Promise<GroupStats[]>;
-  /** Stops timers and releases everything; open consumers get `onError` (EventStoreUnavailableError). */
+  /** Stops timers and releases everything; open consumers get `onError` (StoreUnavailableError). */
   close(): Promise<void>;
 }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   EventStoreFullError,
-  EventStoreUnavailableError,
   GroupScopeError,
   InvalidPageTokenError,
   TooManyGroupsError,
@@ -9,17 +8,18 @@ import {
   type ConsumerOptions,
   type DeliveredEvent,
   type EventStore,
-  type EventStoreOptions,
 } from '../../src/events/event-store';
+import type { EventsConfig } from '../../src/config/gateway-config';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { timePasses } from '../support/time-passes';
 import { waitFor, withDeadline } from '../support/wait-for';
 import { Inbox, isMark, marks, newEvent, uniqueName } from './event-fixtures';
 
 /** Makes a fresh store (a fresh key space) for one test; the suite closes it. */
-export type EventStoreFactory = (options: EventStoreOptions) => Promise<EventStore>;
+export type EventStoreFactory = (options: EventsConfig) => Promise<EventStore>;
 
 /** Short deadlines, so redelivery is seen within a test. */
-export const OPTIONS: EventStoreOptions = {
+export const OPTIONS: EventsConfig = {
   dedupWindowMs: 60_000,
   retentionMs: 3_600_000,
   maxEvents: 10_000,
@@ -36,7 +36,7 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
   describe(`${name}: event store contract`, () => {
     const open: EventStore[] = [];
     const consumers: Consumer[] = [];
-    const store = async (options: Partial<EventStoreOptions> = {}) => {
+    const store = async (options: Partial<EventsConfig> = {}) => {
       const s = await makeStore({ ...OPTIONS, ...options });
       open.push(s);
       return s;
@@ -615,9 +615,9 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         const { errors } = await consume(s, uniqueName('g'));
         await s.close();
         expect(errors.length).toBe(1);
-        expect(errors[0]).toBeInstanceOf(EventStoreUnavailableError);
-        await expect(s.append([newEvent(uniqueName('p'), 'u')])).rejects.toBeInstanceOf(EventStoreUnavailableError);
-        await expect(s.consume({ group: uniqueName('g'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
+        await expect(s.append([newEvent(uniqueName('p'), 'u')])).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(s.consume({ group: uniqueName('g'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(StoreUnavailableError);
       });
     });
 

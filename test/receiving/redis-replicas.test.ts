@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { credentials, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type StreamEventsRequest, type StreamEventsResponse } from '../../gen/messenger/v1/events';
-import { connectRedis } from '../../src/delivery/redis-connection';
+import { connectRedis } from '../../src/store/redis-connection';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { customerWebhookBody, newMid, postWebhook } from '../../src/sandbox/customer-webhook';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
