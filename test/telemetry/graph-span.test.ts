@@ -41,7 +41,7 @@ async function call(pageId: string, baseUrl = origin, timeoutMs = 5_000): Promis
   const client = new GraphClient({ baseUrl, version: 'v25.0', timeoutMs, connections: 2 });
   const parent = trace.getTracer('test').startSpan('parent');
   try {
-    const outcome = await client.sendMessage({ ...creds, pageId }, { recipient: { id: '1' }, message: { text: 'hi' } }, {}, parent);
+    const outcome = await client.call({ ...creds, pageId }, { method: 'POST', path: `/${pageId}/messages`, json: { recipient: { id: '1' }, message: { text: 'hi' } } }, {}, parent);
     // The first export may wait for the resource's async attributes.
     const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
     for (let i = 0; i < 100 && clientSpans().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
