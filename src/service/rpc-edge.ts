@@ -5,7 +5,7 @@ import { INTERNAL_FAILURE, reasonName, type Failure } from '../errors/failure';
 import { encodeFailure, failureStatus, redactResponse } from '../errors/status-encoder';
 import type { Logger } from '../log/logger';
 import { traceFields } from '../telemetry/log-trace-fields';
-import { annotateFailure, annotateReplay, annotateRequest, annotateSuccess, type FailureFacts } from '../telemetry/send-span';
+import { annotateCaller, annotateFailure, annotateReplay, annotateSuccess, type FailureFacts } from '../telemetry/send-span';
 import { serverSpanOf } from '../telemetry/server-span';
 import { callBounds, type CancellableCall } from './call-bounds';
 import { logCall, type CallStart, type SuccessIds } from './call-log';
@@ -76,7 +76,7 @@ function answerCall<C extends CancellableCall & { metadata: Metadata }, Res exte
 ): void {
   const span = serverSpanOf(call);
   const start: CallStart = { method: method.name, page, caller: deps.callerOf(call.metadata), startedAt: performance.now(), span };
-  if (span && start.caller) annotateRequest(span, {}, start.caller);
+  annotateCaller(span, start.caller);
   const bounds = callBounds(call);
   // One promise reaction for the result and the rejection; no closure on the synchronous path.
   let started: CallResult<Res> | Promise<CallResult<Res>>;

@@ -59,6 +59,11 @@ export function annotateRequest(span: Span | undefined, attributes: Record<strin
   if (caller) span.setAttribute(ATTR.CALLER, caller);
 }
 
+/** The authenticated caller (the request's own facts come with the Graph call). */
+export function annotateCaller(span: Span | undefined, caller: string | undefined): void {
+  if (span && caller) span.setAttribute(ATTR.CALLER, caller);
+}
+
 export function annotateIdempotencyKey(span: Span | undefined): void {
   span?.setAttribute(ATTR.IDEMPOTENCY_KEY_PRESENT, true);
 }
