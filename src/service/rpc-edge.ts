@@ -1,4 +1,4 @@
-import { Metadata, status, type handleClientStreamingCall, type handleUnaryCall, type sendUnaryData, type ServerReadableStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Metadata, status, type handleBidiStreamingCall, type handleClientStreamingCall, type handleUnaryCall, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import type { Status } from '../../gen/google/rpc/status';
 import { INTERNAL_FAILURE, reasonName, type Failure } from '../errors/failure';
@@ -14,9 +14,9 @@ import type { CallBounds } from '../graph/graph-types';
 
 /**
  * The RPC edge: the one place where a call's outcome becomes what the caller, the log and the
- * trace see. Every handler runs inside one of its wrappers (unaryEdge, clientStreamEdge) or, for
- * the streams that answer many times, answers through its functions (streamItem, failStream);
- * the access interceptor refuses through refuseCall. Handlers return a CallResult (an answer
+ * trace see. Every handler runs inside one of its wrappers (unaryEdge, clientStreamEdge,
+ * streamEdge); a stream that answers many times answers through streamItem and ends through
+ * failStream; the access interceptor refuses through refuseCall. Handlers return a CallResult (an answer
  * or a Failure, with the facts of the call) and never encode: a failure becomes a gRPC status
  * here, once, bounded and redacted by src/errors/status-encoder.ts, and an answer is redacted
  * here. Here too the call's log line is written (only when its level is enabled) and its
@@ -150,6 +150,24 @@ function replayTrailer(): Metadata {
   const trailer = new Metadata();
   trailer.set(REPLAY_METADATA_KEY, 'true');
   return trailer;
+}
+
+/**
+ * A bidi stream inside the edge: the caller on its span, and a throw of its handler answered
+ * INTERNAL (logged). The handler writes its items through streamItem and fails through failStream.
+ */
+export function streamEdge<Req, Res>(deps: EdgeDeps, name: string, run: (call: ServerDuplexStream<Req, Res>) => void): handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    const span = serverSpanOf(call);
+    annotateCaller(span, deps.callerOf(call.metadata));
+    try {
+      run(call);
+    } catch (err) {
+      deps.logger.error({ err, method: name, ...traceFields(span) }, 'unexpected failure');
+      annotateFailure(span, failureFacts(INTERNAL_FAILURE, undefined));
+      failStream(call, INTERNAL_FAILURE);
+    }
+  };
 }
 
 /** What a stream that answers per item (SendMessages) writes for one: its answer redacted, or its failure as a bounded status. */

@@ -9,7 +9,7 @@ import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSendMessage } from '../validate/validate-send-message';
 import type { GraphCallSpec } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
-import { unaryGraphCall } from './unary-send';
+import { unaryGraphCall } from './unary-graph-call';
 
 /** SendMessage: `POST /{page-id}/messages` (also each item of SendMessages). */
 export const sendMessageSpec: GraphCallSpec<SendMessageRequest, SendMessageResponse> = {

@@ -9,7 +9,7 @@ import { callBounds } from './call-bounds';
 import { failed, type CallResult } from './call-result';
 import { clientIdleFailure } from './client-idle';
 import { IDEMPOTENCY_KEY_HEADER, runGraphCall } from './graph-call';
-import { failStream, itemStart, streamItem } from './rpc-edge';
+import { failStream, itemStart, streamEdge, streamItem } from './rpc-edge';
 import { sendMessageSpec } from './send-message';
 import type { ServiceDeps } from './service-deps';
 
@@ -27,7 +27,7 @@ const MAX_ECHOED_REQUEST_ID = 256;
  * beyond that (HTTP/2 flow control pushes back on the caller).
  */
 export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<SendMessagesRequest, SendMessagesResponse> {
-  return (call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>) => {
+  return streamEdge<SendMessagesRequest, SendMessagesResponse>(deps, 'SendMessages', (call) => {
     // One key for a whole stream would make items 2..n IDEMPOTENCY_KEY_REUSED: only the per-item field counts.
     if (call.metadata.get(IDEMPOTENCY_KEY_HEADER).length > 0) {
       failStream(call, invalidRequest('SendMessages stream', [{
@@ -91,7 +91,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
       stopIdle();
       bounds.dispose();
     });
-  };
+  });
 }
 
 /** Messages of one lane are sent strictly one after the other. */

@@ -8,7 +8,7 @@ import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSenderAction } from '../validate/validate-sender-action';
 import type { GraphCallSpec } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
-import { unaryGraphCall } from './unary-send';
+import { unaryGraphCall } from './unary-graph-call';
 
 /** SendSenderAction: seen, typing or a reaction, `POST /{page-id}/messages` like messages. */
 export const sendSenderActionSpec: GraphCallSpec<SendSenderActionRequest, SendSenderActionResponse> = {

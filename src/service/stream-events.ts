@@ -1,4 +1,4 @@
-import { Metadata, status, type handleBidiStreamingCall, type handleUnaryCall, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Metadata, status, type handleBidiStreamingCall, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Duration } from '../../gen/google/protobuf/duration';
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import {
@@ -20,7 +20,7 @@ import { traceFields } from '../telemetry/log-trace-fields';
 import { serverSpanOf } from '../telemetry/server-span';
 import { failed, type CallResult } from './call-result';
 import { coalesceWrites } from './coalesced-writes';
-import { failStream, unaryEdge, type EdgeDeps } from './rpc-edge';
+import { failStream, streamEdge, unaryEdge, type EdgeDeps } from './rpc-edge';
 import { shown } from '../validate/field-checks';
 import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
 import { ViolationList } from '../validate/violation-list';
@@ -79,7 +79,7 @@ export function eventServiceHandlers(deps: EventServiceDeps): EventServiceServer
  * stops reading: the store gives no more until events are acked, nacked or past their deadline.
  */
 export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreamingCall<StreamEventsRequest, StreamEventsResponse> {
-  return (call: ServerDuplexStream<StreamEventsRequest, StreamEventsResponse>) => {
+  return streamEdge<StreamEventsRequest, StreamEventsResponse>(edgeDeps(deps), 'StreamEvents', (call) => {
     let stage: 'first' | 'subscribing' | 'open' | 'ended' = 'first';
     let consumer: Consumer | undefined;
     const caller = deps.callerOf(call.metadata);
@@ -199,7 +199,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
     call.on('cancelled', () => end());
     call.on('error', () => end());
     call.on('close', () => end());
-  };
+  });
 }
 
 /** The edge's view of the EventService's deps: the caller by name. */
