@@ -53,16 +53,25 @@ export interface WebhookConfig {
   maxBodyBytes: number;
 }
 
-/** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents. */
+/** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents (what both stores take). */
 export interface EventsConfig {
+  /** How long a dedup key is remembered (default 24 h). */
   dedupWindowMs: number;
+  /** How long events are retained for replay (`START_POSITION_EARLIEST`) and delivery. */
   retentionMs: number;
+  /** Most events held; past it, events every group has acked may go, else appends are refused. */
   maxEvents: number;
+  /** An event delivered and neither acked nor nacked within this is delivered again (default 60 s). */
   ackDeadlineMs: number;
+  /** An event is parked as a dead letter when its delivery number this many is given back (nacked, past its deadline, or its stream gone), default 5. */
   maxDeliveryAttempts: number;
-  /** Most consumer groups; a subscribe that would create one more is refused (RESOURCE_EXHAUSTED). */
+  /** Most consumer groups (default 100): a subscribe that would create one more is refused (RESOURCE_EXHAUSTED, TooManyGroupsError). */
   maxGroups: number;
-  /** A group with no consumer this long is idle: at the store's bound it gives up its oldest events. */
+  /**
+   * A group with no consumer connected for at least this long (default 10 min) is idle: when the
+   * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
+   * consumer for longer than `retentionMs` is deleted.
+   */
   groupIdleMs: number;
 }
 
@@ -107,7 +116,7 @@ export interface LimitsConfig {
   streamIdleMs: number;
 }
 
-/** Idempotency, retries, page rate limits and bulk streams (see README "Safe delivery"). */
+/** Idempotency, retries, page rate limits and bulk streams (see docs/delivery.md). */
 export interface DeliveryConfig {
   idempotency: IdempotencyOptions;
   retry: RetryOptions;

@@ -15,7 +15,7 @@ const TEMPORARY: GraphErrorClass = { grpcCode: status.UNAVAILABLE, reason: Error
 const OTHER: GraphErrorClass = { grpcCode: status.UNKNOWN, reason: ErrorReason.GRAPH_ERROR, retryable: false };
 
 /**
- * The gRPC code and reason of a Graph error (the README's table, from the catalogue):
+ * The gRPC code and reason of a Graph error (the table in docs/errors.md, from the catalogue):
  * branch on code and subcode, never on HTTP status. The rate-limit family wins, then any
  * transient error, then a subcode that changes its code's mapping, then the code itself.
  */

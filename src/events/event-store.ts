@@ -118,27 +118,6 @@ export interface GroupStats {
   oldestUnackedMs: number;
 }
 
-export interface EventStoreOptions {
-  /** How long a dedup key is remembered (default 24 h). */
-  dedupWindowMs: number;
-  /** How long events are retained for replay (`START_POSITION_EARLIEST`) and delivery. */
-  retentionMs: number;
-  /** Most events held (memory store); past it, events every group has acked may go, else appends are refused. */
-  maxEvents: number;
-  /** An event delivered and neither acked nor nacked within this is delivered again (default 60 s). */
-  ackDeadlineMs: number;
-  /** An event is parked as a dead letter when its delivery number this many is given back (nacked, past its deadline, or its stream gone), default 5. */
-  maxDeliveryAttempts: number;
-  /** Most consumer groups (default 100): a subscribe that would create one more is refused (TooManyGroupsError). */
-  maxGroups: number;
-  /**
-   * A group with no consumer connected for at least this long (default 10 min) is idle: when the
-   * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
-   * consumer for longer than `retentionMs` is deleted.
-   */
-  groupIdleMs: number;
-}
-
 /** What a store reports besides its answers (memory store). */
 export interface EventStoreHooks {
   /** Events an idle group gave up to make room (never a connected group's). */

@@ -3,17 +3,16 @@
  * once, in one shared log; a group takes the events of its page scope from the log through its
  * cursor, lazily: append only advances the log (its cost does not grow with the number of
  * groups times the batch), a group with consumers catches up in bounded slices on later turns of
- * the event loop, and a group with none takes nothing until one connects. Each group keeps
- * a FIFO per conversation of what it took; only the head of a conversation is ever out with a
- * consumer, so the next event of that conversation waits until the head is acked or parked.
- * Ready conversations are handed out in the order they became ready (fair between
- * conversations), round-robin over the group's consumers that have room and accept the
- * conversation's page.
+ * the event loop, and a group with none takes nothing until one connects. What a group took is
+ * handed out by its Dispatcher (dispatcher.ts): per-conversation order, fairness, ack deadlines.
  *
  * One timer (unref'd) drives ack deadlines, nack delays, retention and the dedup window: it is
  * armed for the earliest of those, never one timer per event.
  */
 import type { Event } from '../../gen/messenger/v1/events';
+import type { EventsConfig } from '../config/gateway-config';
+import { Deadlines } from './deadlines';
+import { Dispatcher, type DispatchEntry } from './dispatcher';
 import {
   EventStoreFullError,
   EventStoreUnavailableError,
@@ -26,12 +25,12 @@ import {
   type DeadLetter,
   type DeliveredEvent,
   type EventStore,
-  type EventStoreOptions,
   type GroupStats,
   type NewEvent,
   type StartAt,
 } from './event-store';
 import { fitScope } from './group-scope';
+import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
 
 /** One stored event, shared by every group. */
 interface Stored {
@@ -49,30 +48,10 @@ interface Stored {
   live: boolean;
 }
 
-/**
- * A group's copy of an event. Only the head of its conversation is ever `outstanding` (with a
- * consumer) or `delayed` (nacked with a delay); the others are `queued`.
- */
-interface Entry {
+/** A group's copy of an event (its deliveries count since it was stored or replayed). */
+interface Entry extends DispatchEntry<Entry> {
   readonly stored: Stored;
   readonly group: Group;
-  readonly conv: Conversation;
-  /** How many times the group was given it (since it was stored or replayed). */
-  deliveries: number;
-  state: 'queued' | 'outstanding' | 'delayed';
-  holder: ConsumerState | undefined;
-  /** Bumped on every change of state: a wakeup taken for an older token is stale. */
-  token: number;
-}
-
-interface Conversation {
-  readonly key: string;
-  readonly pageId: string;
-  readonly queue: Entry[];
-  /** In its page's ready set: its head can be delivered now. */
-  ready: boolean;
-  /** When it last became ready (a counter): the oldest-ready conversation goes first. */
-  readyStamp: number;
 }
 
 interface Parked {
@@ -95,32 +74,11 @@ interface Group {
   behind: number;
   /** When its last consumer left (epoch ms); undefined while one is connected. */
   idleSince: number | undefined;
-  readonly convs: Map<string, Conversation>;
-  /** Per page, the conversations whose head can be delivered, oldest-ready first. */
-  readonly readyByPage: Map<string, Set<Conversation>>;
-  readonly consumers: ConsumerState[];
-  /** Where the next round-robin turn starts. */
-  rr: number;
+  readonly dispatcher: Dispatcher<Entry>;
   /** Dead letters in the order they were parked. */
   readonly parked: Map<number, Parked>;
   /** Entries neither acked nor parked. */
   open: number;
-}
-
-interface ConsumerState {
-  readonly group: Group;
-  readonly pageIds: ReadonlySet<string> | undefined;
-  readonly max: number;
-  readonly outstanding: Map<string, Entry>;
-  readonly deliver: (d: DeliveredEvent) => void;
-  readonly onError: (err: Error) => void;
-  closed: boolean;
-}
-
-interface Wakeup {
-  readonly at: number;
-  readonly entry: Entry;
-  readonly token: number;
 }
 
 /** The dedup map holds at most this many keys per event the store may hold (oldest forgotten first). */
@@ -147,27 +105,21 @@ export class MemoryEventStore implements EventStore {
   private readonly maxDedupKeys: number;
   private readonly groups = new Map<string, Group>();
   private readonly dirty = new Set<Group>();
-  private readonly heap: Wakeup[] = [];
-  /** Entries outstanding or delayed: the live part of the heap (the rest is stale). */
-  private timed = 0;
+  /** Every group's ack deadlines and nack delays, and the housekeeping: the one timer. */
+  private readonly deadlines = new Deadlines<Entry>((now) => this.housekeep(now));
   private seq = 0;
   private parkSeq = 0;
-  private stamp = 0;
   private lastStoredAt = 0;
   private closed = false;
   private dispatchScheduled: NodeJS.Immediate | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
   private nextHousekeeping = Infinity;
   private readonly housekeepingMs: number;
 
   constructor(
-    private readonly options: EventStoreOptions,
+    private readonly options: EventsConfig,
     private readonly hooks: EventStoreHooks = {},
   ) {
-    for (const [k, v] of Object.entries(options)) {
-      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`EventStoreOptions.${k} must be a positive number (got ${String(v)})`);
-    }
+    checkEventsConfig(options);
     this.maxDedupKeys = Math.max(MIN_DEDUP_KEYS, options.maxEvents * DEDUP_KEYS_PER_EVENT);
     this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs) / 4));
   }
@@ -237,7 +189,7 @@ export class MemoryEventStore implements EventStore {
       }
       if (n === 0) continue;
       g.behind += n;
-      if (g.consumers.length > 0) this.markDirty(g);
+      if (g.dispatcher.consumers.length > 0) this.markDirty(g);
     }
     for (const ne of fresh) {
       const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: new Date(storedAt) };
@@ -254,10 +206,7 @@ export class MemoryEventStore implements EventStore {
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
     this.ensureOpen();
-    if (!options.group) throw new RangeError('a consumer group needs a name');
-    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
-      throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
-    }
+    checkConsumerOptions(options);
     let group = this.groups.get(options.group);
     let pageIds = options.pageIds ? new Set(options.pageIds) : undefined;
     if (!group) {
@@ -273,35 +222,7 @@ export class MemoryEventStore implements EventStore {
       pageIds = fitScope(group.name, group.scope, pageIds, options.fitToScope === true);
     }
     group.idleSince = undefined;
-    const c: ConsumerState = {
-      group,
-      pageIds,
-      max: options.maxOutstanding,
-      outstanding: new Map(),
-      deliver,
-      onError,
-      closed: false,
-    };
-    group.consumers.push(c);
-    this.markDirty(group);
-    return {
-      ack: async (ids) => {
-        if (c.closed) return;
-        for (const id of ids) {
-          const entry = c.outstanding.get(id);
-          if (entry) this.settle(entry);
-        }
-      },
-      nack: async (ids, delayMs) => {
-        if (c.closed) return;
-        const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-        for (const id of ids) {
-          const entry = c.outstanding.get(id);
-          if (entry) this.giveBack(entry, delay);
-        }
-      },
-      close: async () => this.closeConsumer(c),
-    };
+    return group.dispatcher.addConsumer(pageIds, options.maxOutstanding, deliver, onError);
   }
 
   async listDeadLetters(
@@ -358,7 +279,7 @@ export class MemoryEventStore implements EventStore {
     for (const g of this.groups.values()) {
       let oldest = Infinity;
       // A replayed event sits at the end of its conversation and may be its oldest.
-      for (const conv of g.convs.values()) for (const e of conv.queue) if (e.stored.storedAt < oldest) oldest = e.stored.storedAt;
+      for (const conv of g.dispatcher.convs.values()) for (const e of conv.queue) if (e.stored.storedAt < oldest) oldest = e.stored.storedAt;
       if (g.behind > 0) {
         for (let i = this.logIndex(g.cursor); i < this.log.length; i++) {
           const s = this.log[i];
@@ -376,11 +297,10 @@ export class MemoryEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.deadlines.stop();
     if (this.dispatchScheduled) clearImmediate(this.dispatchScheduled);
-    this.timer = undefined;
     this.dispatchScheduled = undefined;
-    const consumers = [...this.groups.values()].flatMap((g) => g.consumers);
+    const groups = [...this.groups.values()];
     this.groups.clear();
     this.events.clear();
     this.log = [];
@@ -389,17 +309,8 @@ export class MemoryEventStore implements EventStore {
     this.parkedOnly.clear();
     this.dedup.clear();
     this.dirty.clear();
-    this.heap.length = 0;
-    this.timed = 0;
-    for (const c of consumers) {
-      c.closed = true;
-      c.outstanding.clear();
-      try {
-        c.onError(new EventStoreUnavailableError('the event store was closed'));
-      } catch {
-        // A consumer's error callback must not keep the store from closing.
-      }
-    }
+    const closed = new EventStoreUnavailableError('the event store was closed');
+    for (const g of groups) g.dispatcher.end(closed);
   }
 
   // --- groups and conversations ---
@@ -412,10 +323,16 @@ export class MemoryEventStore implements EventStore {
       cursor: start.kind === 'latest' ? this.seq + 1 : 0,
       behind: 0,
       idleSince: undefined,
-      convs: new Map(),
-      readyByPage: new Map(),
-      consumers: [],
-      rr: 0,
+      dispatcher: new Dispatcher<Entry>(
+        {
+          wake: () => this.markDirty(g),
+          park: (entry) => this.park(entry),
+          removed: (entry) => this.removed(entry),
+          left: () => this.left(g),
+        },
+        this.deadlines,
+        this.options,
+      ),
       parked: new Map(),
       open: 0,
     };
@@ -465,24 +382,20 @@ export class MemoryEventStore implements EventStore {
   /** Groups with no consumer for longer than the retention go, with what they still hold. */
   private deleteAbandonedGroups(now: number): void {
     for (const g of [...this.groups.values()]) {
-      if (g.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince > this.options.retentionMs) this.deleteGroup(g);
+      if (g.dispatcher.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince > this.options.retentionMs) this.deleteGroup(g);
     }
   }
 
   private deleteGroup(g: Group): void {
     this.groups.delete(g.name);
     this.dirty.delete(g);
-    for (const conv of g.convs.values()) {
+    for (const conv of g.dispatcher.convs.values()) {
       for (const entry of conv.queue) {
-        if (entry.state !== 'queued') this.timed--;
-        entry.state = 'queued';
-        entry.token++;
         entry.stored.open.delete(entry);
         this.classify(entry.stored);
       }
     }
-    g.convs.clear();
-    g.readyByPage.clear();
+    g.dispatcher.end(undefined);
     g.open = 0;
     for (const p of g.parked.values()) {
       p.stored.parked.delete(p);
@@ -502,39 +415,36 @@ export class MemoryEventStore implements EventStore {
 
   /** Puts the event at the end of its conversation in the group. */
   private enqueue(g: Group, stored: Stored): void {
-    let conv = g.convs.get(stored.conversation);
-    if (!conv) {
-      conv = { key: stored.conversation, pageId: stored.event.pageId, queue: [], ready: false, readyStamp: 0 };
-      g.convs.set(conv.key, conv);
-    }
-    const entry: Entry = { stored, group: g, conv, deliveries: 0, state: 'queued', holder: undefined, token: 0 };
-    conv.queue.push(entry);
+    const d = g.dispatcher;
+    const conv = d.conversation(stored.conversation, stored.event.pageId);
+    const entry: Entry = { stored, group: g, event: stored.event, conv, deliveries: 0, state: 'queued', holder: undefined, token: 0 };
     stored.open.add(entry);
     g.open++;
-    if (conv.queue.length === 1) this.refresh(conv, g);
+    d.enqueue(entry);
   }
 
-  /** Brings a conversation's readiness in line with its head (and forgets it when empty). */
-  private refresh(conv: Conversation, g: Group): void {
-    const head = conv.queue[0];
-    const ready = head !== undefined && head.state === 'queued';
-    if (ready && !conv.ready) {
-      conv.ready = true;
-      conv.readyStamp = ++this.stamp;
-      let set = g.readyByPage.get(conv.pageId);
-      if (!set) {
-        set = new Set();
-        g.readyByPage.set(conv.pageId, set);
-      }
-      set.add(conv);
-      this.markDirty(g);
-    } else if (!ready && conv.ready) {
-      conv.ready = false;
-      const set = g.readyByPage.get(conv.pageId);
-      set?.delete(conv);
-      if (set?.size === 0) g.readyByPage.delete(conv.pageId);
-    }
-    if (!head) g.convs.delete(conv.key);
+  /** An entry left its conversation (acked, parked or dropped): the group no longer holds the event. */
+  private removed(entry: Entry): void {
+    entry.stored.open.delete(entry);
+    entry.group.open--;
+    this.classify(entry.stored);
+  }
+
+  /** Parked at once: nothing for the dispatcher to wait for. */
+  private park(entry: Entry): undefined {
+    const g = entry.group;
+    const p: Parked = { stored: entry.stored, group: g, parkSeq: ++this.parkSeq, parkedAt: Date.now(), deliveries: entry.deliveries };
+    g.parked.set(p.parkSeq, p);
+    entry.stored.parked.add(p);
+    g.dispatcher.remove(entry);
+    return undefined;
+  }
+
+  /** A consumer closed: with it the last, the group is idle from now. */
+  private left(g: Group): void {
+    if (g.dispatcher.consumers.length > 0) return;
+    g.idleSince = Date.now();
+    this.scheduleHousekeeping(g.idleSince);
   }
 
   // --- delivery ---
@@ -552,149 +462,14 @@ export class MemoryEventStore implements EventStore {
       const unfinished: Group[] = [];
       for (const group of groups) {
         if (this.closed) return;
-        if (group.consumers.length > 0 && group.cursor <= this.seq) {
+        if (group.dispatcher.consumers.length > 0 && group.cursor <= this.seq) {
           if (budget > 0) budget -= this.catchUp(group, budget);
           if (group.cursor <= this.seq) unfinished.push(group);
         }
-        this.dispatch(group);
+        group.dispatcher.dispatch();
       }
       for (const group of unfinished) this.markDirty(group);
     });
-  }
-
-  /** Hands ready heads out, one at a time, round-robin over the consumers with room. */
-  private dispatch(g: Group): void {
-    for (;;) {
-      if (this.closed) return;
-      const n = g.consumers.length;
-      let delivered = false;
-      for (let i = 0; i < n; i++) {
-        const idx = (g.rr + i) % n;
-        const c = g.consumers[idx];
-        if (c.closed || c.outstanding.size >= c.max) continue;
-        const conv = this.pickFor(g, c);
-        if (!conv) continue;
-        g.rr = (idx + 1) % n;
-        this.deliverHead(conv, c, g);
-        delivered = true;
-        break;
-      }
-      if (!delivered) return;
-    }
-  }
-
-  /** The oldest-ready conversation whose page the consumer accepts. */
-  private pickFor(g: Group, c: ConsumerState): Conversation | undefined {
-    let best: Conversation | undefined;
-    const consider = (set: Set<Conversation> | undefined) => {
-      if (!set) return;
-      const first = set.values().next().value;
-      if (first && (!best || first.readyStamp < best.readyStamp)) best = first;
-    };
-    if (c.pageIds) {
-      if (c.pageIds.size <= g.readyByPage.size) for (const p of c.pageIds) consider(g.readyByPage.get(p));
-      else for (const [p, set] of g.readyByPage) if (c.pageIds.has(p)) consider(set);
-    } else {
-      for (const set of g.readyByPage.values()) consider(set);
-    }
-    return best;
-  }
-
-  private deliverHead(conv: Conversation, c: ConsumerState, g: Group): void {
-    const entry = conv.queue[0];
-    entry.deliveries++;
-    entry.state = 'outstanding';
-    entry.holder = c;
-    entry.token++;
-    this.timed++;
-    c.outstanding.set(entry.stored.event.eventId, entry);
-    this.refresh(conv, g);
-    this.wakeAt(Date.now() + this.options.ackDeadlineMs, entry);
-    try {
-      c.deliver({ event: entry.stored.event, attempt: entry.deliveries });
-    } catch {
-      // A consumer that throws keeps the event until its ack deadline, like one that never answers.
-    }
-  }
-
-  /** Acked: gone from the group; the conversation moves on. */
-  private settle(entry: Entry): void {
-    this.release(entry);
-    this.removeEntry(entry);
-  }
-
-  /** Nacked, past its deadline or its consumer gone: delivered again (after `delayMs`), or parked. */
-  private giveBack(entry: Entry, delayMs: number): void {
-    this.release(entry);
-    if (entry.deliveries >= this.options.maxDeliveryAttempts) {
-      this.park(entry);
-      return;
-    }
-    if (delayMs > 0) {
-      entry.state = 'delayed';
-      this.timed++;
-      this.wakeAt(Date.now() + delayMs, entry);
-    } else {
-      entry.state = 'queued';
-      this.refresh(entry.conv, entry.group);
-    }
-  }
-
-  /** Takes an entry back from its consumer (or out of its delay). */
-  private release(entry: Entry): void {
-    if (entry.holder) {
-      entry.holder.outstanding.delete(entry.stored.event.eventId);
-      entry.holder = undefined;
-      this.markDirty(entry.group);
-    }
-    if (entry.state !== 'queued') this.timed--;
-    entry.state = 'queued';
-    entry.token++;
-  }
-
-  private park(entry: Entry): void {
-    const g = entry.group;
-    const p: Parked = { stored: entry.stored, group: g, parkSeq: ++this.parkSeq, parkedAt: Date.now(), deliveries: entry.deliveries };
-    g.parked.set(p.parkSeq, p);
-    entry.stored.parked.add(p);
-    this.removeEntry(entry);
-  }
-
-  /** Drops a (released) entry from its conversation and from the open count. */
-  private removeEntry(entry: Entry): void {
-    const { conv, group, stored } = entry;
-    const i = conv.queue[0] === entry ? 0 : conv.queue.indexOf(entry);
-    if (i === 0) conv.queue.shift();
-    else if (i > 0) conv.queue.splice(i, 1);
-    stored.open.delete(entry);
-    group.open--;
-    this.classify(stored);
-    // The head may have changed: make refresh recompute readiness from scratch.
-    if (i === 0 && conv.ready) {
-      conv.ready = false;
-      const set = group.readyByPage.get(conv.pageId);
-      set?.delete(conv);
-      if (set?.size === 0) group.readyByPage.delete(conv.pageId);
-    }
-    this.refresh(conv, group);
-  }
-
-  private closeConsumer(c: ConsumerState): void {
-    if (c.closed) return;
-    c.closed = true;
-    const g = c.group;
-    const i = g.consumers.indexOf(c);
-    if (i >= 0) {
-      g.consumers.splice(i, 1);
-      if (g.rr > i) g.rr--;
-      if (g.rr >= g.consumers.length) g.rr = 0;
-    }
-    for (const entry of [...c.outstanding.values()]) this.giveBack(entry, 0);
-    if (g.consumers.length === 0) {
-      g.idleSince = Date.now();
-      this.scheduleHousekeeping(g.idleSince);
-    }
-    this.markDirty(g);
   }
 
   // --- bounds ---
@@ -738,7 +513,7 @@ export class MemoryEventStore implements EventStore {
    * free or only parked; undefined when there are not that many.
    */
   private idleVictims(n: number, now: number): Stored[] | undefined {
-    const idle = (g: Group) => g.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince >= this.options.groupIdleMs;
+    const idle = (g: Group) => g.dispatcher.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince >= this.options.groupIdleMs;
     const active = [...this.groups.values()].filter((g) => !idle(g));
     const activeBehind = active.filter((g) => g.behind > 0);
     const out: Stored[] = [];
@@ -792,10 +567,7 @@ export class MemoryEventStore implements EventStore {
       this.log = this.log.filter((e) => e.live);
       this.logDead = 0;
     }
-    for (const entry of [...s.open]) {
-      this.release(entry);
-      this.removeEntry(entry);
-    }
+    for (const entry of [...s.open]) entry.group.dispatcher.discard(entry);
     for (const p of s.parked) p.group.parked.delete(p.parkSeq);
     s.parked.clear();
   }
@@ -815,59 +587,23 @@ export class MemoryEventStore implements EventStore {
     }
   }
 
-  // --- the one timer ---
-
-  private wakeAt(at: number, entry: Entry): void {
-    heapPush(this.heap, { at, entry, token: entry.token });
-    // Acked entries leave stale wakeups behind: rebuild when they are most of the heap.
-    if (this.heap.length > 1024 && this.heap.length > 4 * this.timed) {
-      const live = this.heap.filter((w) => w.token === w.entry.token && w.entry.state !== 'queued');
-      this.heap.length = 0;
-      for (const w of live) heapPush(this.heap, w);
-    }
-    this.arm(at);
-  }
+  // --- housekeeping, on the deadlines' timer ---
 
   private scheduleHousekeeping(now: number): void {
     if (this.nextHousekeeping !== Infinity) return;
     this.nextHousekeeping = now + this.housekeepingMs;
-    this.arm(this.nextHousekeeping);
+    this.deadlines.arm(this.nextHousekeeping);
   }
 
-  private arm(at: number): void {
-    if (this.closed || at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(1, at - Date.now()));
-    this.timer.unref();
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
-    if (this.closed) return;
-    const now = Date.now();
-    while (this.heap.length > 0 && this.heap[0].at <= now) {
-      const w = heapPop(this.heap);
-      const e = w.entry;
-      if (w.token !== e.token) continue;
-      if (e.state === 'outstanding') this.giveBack(e, 0);
-      else if (e.state === 'delayed') {
-        this.timed--;
-        e.state = 'queued';
-        e.token++;
-        this.refresh(e.conv, e.group);
-      }
-    }
+  private housekeep(now: number): void {
     if (now >= this.nextHousekeeping) {
       this.nextHousekeeping = Infinity;
       this.sweepDedup(now);
       this.dropExpired(now);
       this.deleteAbandonedGroups(now);
-      if (this.events.size > 0 || this.dedup.size > 0 || [...this.groups.values()].some((g) => g.consumers.length === 0)) this.scheduleHousekeeping(now);
+      if (this.events.size > 0 || this.dedup.size > 0 || [...this.groups.values()].some((g) => g.dispatcher.consumers.length === 0)) this.scheduleHousekeeping(now);
     }
-    if (this.heap.length > 0) this.arm(this.heap[0].at);
-    if (this.nextHousekeeping !== Infinity) this.arm(this.nextHousekeeping);
+    if (this.nextHousekeeping !== Infinity) this.deadlines.arm(this.nextHousekeeping);
   }
 
   private ensureOpen(): void {
@@ -880,7 +616,6 @@ function wants(g: Group, s: Stored): boolean {
   return s.storedAt >= g.fromTime && (!g.scope || g.scope.has(s.event.pageId));
 }
 
-
 function encodeToken(parkSeq: number): string {
   return Buffer.from(`${TOKEN_PREFIX}${parkSeq}`).toString('base64url');
 }
@@ -891,35 +626,4 @@ function decodeToken(token: string): number {
   const n = text.startsWith(TOKEN_PREFIX) ? Number(text.slice(TOKEN_PREFIX.length)) : NaN;
   if (!Number.isSafeInteger(n) || n < 0 || encodeToken(n) !== token) throw new InvalidPageTokenError('the page token was not handed out by this store');
   return n;
-}
-
-function heapPush(h: Wakeup[], w: Wakeup): void {
-  h.push(w);
-  let i = h.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (h[parent].at <= h[i].at) break;
-    [h[parent], h[i]] = [h[i], h[parent]];
-    i = parent;
-  }
-}
-
-function heapPop(h: Wakeup[]): Wakeup {
-  const top = h[0];
-  const last = h.pop() as Wakeup;
-  if (h.length > 0) {
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && h[l].at < h[m].at) m = l;
-      if (r < h.length && h[r].at < h[m].at) m = r;
-      if (m === i) break;
-      [h[m], h[i]] = [h[i], h[m]];
-      i = m;
-    }
-  }
-  return top;
 }

@@ -5,12 +5,12 @@
  *
  * Per-conversation order across replicas: each partition of a group is leased (SET PX, renewed)
  * to one replica at a time, the replicas of a group sharing the partitions evenly. The holder
- * reads the partition with XREADGROUP (lease checked in the same script) and, in memory, hands
- * each conversation's head to one of its consumers, the next only once the head is acked or
- * parked (as the memory store does). A replica that dies stops renewing: after the lease
- * expires another replica of the group takes the partition and claims its pending entries
- * (XAUTOCLAIM, idle 0: the lease says nobody else serves them), in id order, so a conversation
- * resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
+ * reads the partition with XREADGROUP (lease checked in the same script) and its Dispatcher
+ * (dispatcher.ts, as in the memory store) hands each conversation's head to one of its
+ * consumers, the next only once the head is acked or parked. A replica that dies stops
+ * renewing: after the lease expires another replica of the group takes the partition and
+ * claims its pending entries (XAUTOCLAIM, idle 0: the lease says nobody else serves them), in
+ * id order, so a conversation resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
  * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
@@ -27,6 +27,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Event } from '../../gen/messenger/v1/events';
+import type { EventsConfig } from '../config/gateway-config';
+import { Deadlines } from './deadlines';
+import { Dispatcher, type DispatchConsumer, type DispatchEntry, type DispatchHost } from './dispatcher';
 import {
   EventStoreFullError,
   EventStoreUnavailableError,
@@ -39,16 +42,16 @@ import {
   type DeliveredEvent,
   type EventStore,
   type EventStoreHooks,
-  type EventStoreOptions,
   type GroupStats,
   type NewEvent,
   type StartAt,
 } from './event-store';
 import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
+import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
 import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
-export interface RedisEventStoreOptions extends EventStoreOptions {
+export interface RedisEventStoreOptions extends EventsConfig {
   /** Prefix of every key (default `mgw:ev:`). */
   keyPrefix?: string;
   /** Partition streams (default 16). Every replica sharing the prefix must use the same number. */
@@ -117,10 +120,7 @@ export class RedisEventStore implements EventStore {
     readonly options: RedisEventStoreOptions,
     private readonly hooks: EventStoreHooks,
   ) {
-    for (const k of ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'groupIdleMs'] as const) {
-      const v = options[k];
-      if (!Number.isFinite(v) || v <= 0) throw new RangeError(`EventStoreOptions.${k} must be a positive number (got ${String(v)})`);
-    }
+    checkEventsConfig(options);
     this.prefix = options.keyPrefix ?? 'mgw:ev:';
     this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
     this.leaseMs = options.leaseMs ?? Math.min(10_000, Math.max(1_000, Math.floor(options.ackDeadlineMs / 2)));
@@ -224,10 +224,7 @@ export class RedisEventStore implements EventStore {
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
     this.ensureOpen();
-    if (!options.group) throw new RangeError('a consumer group needs a name');
-    if (!Number.isInteger(options.maxOutstanding) || options.maxOutstanding < 1) {
-      throw new RangeError(`maxOutstanding must be a positive integer (got ${options.maxOutstanding})`);
-    }
+    checkConsumerOptions(options);
     const group = options.group;
     const { created, record } = await redisCall('creating the group', () => this.createGroup(group, options.start, options.scope));
     const asked = options.pageIds ? new Set(options.pageIds) : undefined;
@@ -389,34 +386,12 @@ export class RedisEventStore implements EventStore {
 
 // --- one group, in this replica ---
 
-interface LocalConsumer {
-  readonly pageIds: ReadonlySet<string> | undefined;
-  readonly max: number;
-  readonly outstanding: Map<string, Entry>;
-  readonly deliver: (d: DeliveredEvent) => void;
-  readonly onError: (err: Error) => void;
-  closed: boolean;
-}
-
-interface Conversation {
-  readonly key: string;
-  readonly pageId: string;
-  readonly partition: number;
-  readonly queue: Entry[];
-}
-
-interface Entry {
+/** A stream entry of the group's (its deliveries are the PEL's delivery counter). */
+interface Entry extends DispatchEntry<Entry> {
   /** The stream entry id. */
   readonly id: string;
-  readonly event: Event;
-  readonly conv: Conversation;
-  /** Deliveries so far (the PEL's delivery counter). */
-  deliveries: number;
-  /** queued: waits; sending: given to `holder`, its delivery being recorded; outstanding: with `holder`; delayed: nacked with a delay; busy: being acked or parked. */
-  state: 'queued' | 'sending' | 'outstanding' | 'delayed' | 'busy';
-  holder: LocalConsumer | undefined;
-  timer: NodeJS.Timeout | undefined;
-  token: number;
+  /** The partition stream it was read from. */
+  readonly partition: number;
 }
 
 interface Partition {
@@ -427,13 +402,10 @@ interface Partition {
   validUntil: number;
 }
 
-class GroupWorker {
-  private readonly consumers: LocalConsumer[] = [];
-  private rr = 0;
+class GroupWorker implements DispatchHost<Entry> {
   private readonly parts = new Map<number, Partition>();
-  private readonly convs = new Map<string, Conversation>();
-  /** Conversations whose head can be delivered now, oldest-ready first. */
-  private readonly ready = new Set<Conversation>();
+  private readonly deadlines = new Deadlines<Entry>();
+  private readonly dispatcher: Dispatcher<Entry>;
   private buffered = 0;
   private tick: NodeJS.Timeout | undefined;
   private dispatchScheduled: NodeJS.Immediate | undefined;
@@ -447,7 +419,9 @@ class GroupWorker {
   constructor(
     private readonly store: RedisEventStore,
     readonly group: string,
-  ) {}
+  ) {
+    this.dispatcher = new Dispatcher<Entry>(this, this.deadlines, store.options);
+  }
 
   private get redis(): Redis {
     return this.store.redis;
@@ -462,22 +436,7 @@ class GroupWorker {
   }
 
   addConsumer(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Consumer {
-    const c: LocalConsumer = { pageIds: options.pageIds ? new Set(options.pageIds) : undefined, max: options.maxOutstanding, outstanding: new Map(), deliver, onError, closed: false };
-    this.consumers.push(c);
-    this.markDirty();
-    return {
-      ack: async (ids) => {
-        if (c.closed || this.ended) return;
-        await this.ack(c, ids);
-      },
-      nack: async (ids, delayMs) => {
-        if (c.closed || this.ended) return;
-        const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
-        const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
-        await Promise.all(entries.map((e) => this.giveBack(e, delay)));
-      },
-      close: async () => this.closeConsumer(c),
-    };
+    return this.dispatcher.addConsumer(options.pageIds, options.maxOutstanding, deliver, onError);
   }
 
   /** New entries were appended to these partitions. */
@@ -539,7 +498,7 @@ class GroupWorker {
     }
     await Promise.all(taking.map((p) => this.takeOver(p)));
     await this.releaseDrained();
-    this.markDirty();
+    this.wake();
     this.read();
   }
 
@@ -567,7 +526,7 @@ class GroupWorker {
 
   private busyByPartition(): Map<number, number> {
     const busy = new Map<number, number>();
-    for (const c of this.consumers) for (const e of c.outstanding.values()) busy.set(e.conv.partition, (busy.get(e.conv.partition) ?? 0) + 1);
+    for (const c of this.dispatcher.consumers) for (const e of c.outstanding.values()) busy.set(e.partition, (busy.get(e.partition) ?? 0) + 1);
     return busy;
   }
 
@@ -575,7 +534,7 @@ class GroupWorker {
     const busy = this.busyByPartition();
     for (const p of [...this.parts.values()]) {
       if (p.state !== 'draining' || (busy.get(p.index) ?? 0) > 0) continue;
-      if ([...this.convs.values()].some((c) => c.partition === p.index && c.queue[0]?.state === 'busy')) continue;
+      if ([...this.dispatcher.convs.values()].some((c) => c.queue[0]?.partition === p.index && c.queue[0].state === 'busy')) continue;
       this.dropPartition(p.index);
       await RELEASE.run(this.redis, [this.store.lease(this.group, p.index)], [this.store.me]);
     }
@@ -584,20 +543,8 @@ class GroupWorker {
   /** Forgets a partition here: its events stay pending in Redis for the next holder; acks of them from here are ignored. */
   private dropPartition(index: number): void {
     this.parts.delete(index);
-    for (const conv of [...this.convs.values()]) {
-      if (conv.partition !== index) continue;
-      for (const e of conv.queue) {
-        this.clearTimer(e);
-        if (e.holder) e.holder.outstanding.delete(e.event.eventId);
-        e.holder = undefined;
-        e.token++;
-        this.buffered--;
-      }
-      conv.queue.length = 0;
-      this.ready.delete(conv);
-      this.convs.delete(conv.key);
-    }
-    this.markDirty();
+    for (const conv of [...this.dispatcher.convs.values()]) if (conv.queue[0]?.partition === index) this.buffered -= this.dispatcher.forget(conv);
+    this.wake();
   }
 
   // --- reading ---
@@ -650,7 +597,7 @@ class GroupWorker {
     // Across partitions, in the order they were stored (within one, the stream's order holds).
     read.sort((a, b) => a.q - b.q);
     for (const x of read) this.enqueue(x.p, x.id, x.list, 0);
-    this.markDirty();
+    this.wake();
     return more && this.buffered < this.store.maxBuffered;
   }
 
@@ -662,87 +609,39 @@ class GroupWorker {
     } catch {
       return undefined; // not written by this store: never deliverable, left pending
     }
-    const key = f.c ?? `${event.pageId}\u0000${event.senderId}`;
-    let conv = this.convs.get(key);
-    if (!conv) {
-      conv = { key, pageId: f.p ?? event.pageId, partition, queue: [] };
-      this.convs.set(key, conv);
-    }
-    const entry: Entry = { id, event, conv, deliveries, state: 'queued', holder: undefined, timer: undefined, token: 0 };
-    conv.queue.push(entry);
+    const conv = this.dispatcher.conversation(f.c ?? `${event.pageId}\u0000${event.senderId}`, f.p ?? event.pageId);
+    const entry: Entry = { id, partition, event, conv, deliveries, state: 'queued', holder: undefined, token: 0 };
     this.buffered++;
-    if (conv.queue.length === 1) this.refresh(conv);
+    this.dispatcher.enqueue(entry);
     return entry;
   }
 
-  // --- delivery ---
+  // --- delivery (what the dispatcher asks of Redis) ---
 
-  private refresh(conv: Conversation): void {
-    const head = conv.queue[0];
-    if (head && head.state === 'queued') {
-      if (!this.ready.has(conv)) {
-        this.ready.add(conv);
-        this.markDirty();
-      }
-    } else this.ready.delete(conv);
-    if (!head) this.convs.delete(conv.key);
-  }
-
-  private markDirty(): void {
+  wake(): void {
     if (this.ended) return;
     this.dispatchScheduled ??= setImmediate(() => {
       this.dispatchScheduled = undefined;
-      this.dispatch();
+      this.dispatcher.dispatch();
     });
   }
 
-  /** Hands ready heads out round-robin over the consumers with room; records the deliveries, then makes them. */
-  private dispatch(): void {
-    if (this.ended) return;
-    const now = Date.now();
-    const batch: Entry[] = [];
-    for (;;) {
-      const n = this.consumers.length;
-      let given = false;
-      for (let i = 0; i < n; i++) {
-        const idx = (this.rr + i) % n;
-        const c = this.consumers[idx];
-        if (c.closed || c.outstanding.size >= c.max) continue;
-        const conv = this.pickFor(c, now);
-        if (!conv) continue;
-        this.rr = (idx + 1) % n;
-        const entry = conv.queue[0];
-        entry.deliveries++;
-        entry.state = 'sending';
-        entry.holder = c;
-        entry.token++;
-        c.outstanding.set(entry.event.eventId, entry);
-        this.ready.delete(conv);
-        batch.push(entry);
-        given = true;
-        break;
-      }
-      if (!given) break;
-    }
-    if (batch.length > 0) void this.record(batch);
+  /** Only while the partition's lease surely holds. */
+  mayDeliver(head: Entry, now: number): boolean {
+    const p = this.parts.get(head.partition);
+    return p !== undefined && p.state === 'active' && p.validUntil > now;
   }
 
-  private pickFor(c: LocalConsumer, now: number): Conversation | undefined {
-    for (const conv of this.ready) {
-      if (c.pageIds && !c.pageIds.has(conv.pageId)) continue;
-      const p = this.parts.get(conv.partition);
-      if (!p || p.state !== 'active' || p.validUntil <= now) continue;
-      return conv;
-    }
-    return undefined;
+  record(handedOut: Entry[]): void {
+    void this.recordDeliveries(handedOut);
   }
 
   /** DELIVER: the attempt is in the PEL before the consumer sees the event. */
-  private async record(batch: Entry[]): Promise<void> {
-    const parts = [...new Set(batch.map((e) => e.conv.partition))];
+  private async recordDeliveries(batch: Entry[]): Promise<void> {
+    const parts = [...new Set(batch.map((e) => e.partition))];
     const keys = parts.flatMap((p) => [this.store.stream(p), this.store.lease(this.group, p)]);
     const args: Array<string | number> = [this.group, this.store.me];
-    for (const e of batch) args.push(parts.indexOf(e.conv.partition) + 1, e.id, e.deliveries);
+    for (const e of batch) args.push(parts.indexOf(e.partition) + 1, e.id, e.deliveries);
     const tokens = batch.map((e) => e.token);
     let reply: number[];
     try {
@@ -756,141 +655,65 @@ class GroupWorker {
     batch.forEach((e, i) => {
       if (e.token !== tokens[i] || e.state !== 'sending' || !e.holder) return;
       const code = Number(reply[i]);
-      if (code === -1) lost.add(e.conv.partition);
-      else if (code === 0) {
-        // Acked by another replica, or trimmed away by retention.
-        this.release(e);
-        this.removeEntry(e);
-      } else {
-        const c = e.holder;
-        e.state = 'outstanding';
-        const t = e.token;
-        e.timer = setTimeout(() => void this.giveBack(e, 0, t).catch(() => undefined), this.opts.ackDeadlineMs);
-        e.timer.unref();
-        try {
-          c.deliver({ event: e.event, attempt: e.deliveries });
-        } catch {
-          // A consumer that throws keeps the event until its ack deadline.
-        }
-      }
+      if (code === -1) lost.add(e.partition);
+      // 0: acked by another replica, or trimmed away by retention.
+      else if (code === 0) this.dispatcher.discard(e);
+      else this.dispatcher.deliver(e);
     });
     for (const p of lost) this.dropPartition(p);
   }
 
-  private async ack(c: LocalConsumer, ids: readonly string[]): Promise<void> {
+  async ack(c: DispatchConsumer<Entry>, ids: readonly string[]): Promise<void> {
     const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
     if (entries.length === 0) return;
     const byPart = new Map<number, string[]>();
-    for (const e of entries) byPart.set(e.conv.partition, [...(byPart.get(e.conv.partition) ?? []), e.id]);
+    for (const e of entries) byPart.set(e.partition, [...(byPart.get(e.partition) ?? []), e.id]);
     await redisCall('ack', () => Promise.all([...byPart].map(([p, list]) => this.redis.xack(this.store.stream(p), this.group, ...list))));
     // Only now may the conversation move on: the ack is in Redis.
-    for (const e of entries) {
-      if (!this.convs.has(e.conv.key) || !e.conv.queue.includes(e)) continue;
-      this.release(e);
-      this.removeEntry(e);
-    }
+    for (const e of entries) if (e.conv.queue.includes(e)) this.dispatcher.discard(e);
     if ([...this.parts.values()].some((p) => p.state === 'draining')) await redisCall('releasing a lease', () => this.releaseDrained());
   }
 
-  /** Nacked, past its deadline or its consumer gone: delivered again (after `delayMs`), or parked. */
-  private async giveBack(entry: Entry, delayMs: number, token?: number): Promise<void> {
-    if (token !== undefined && entry.token !== token) return;
-    if (entry.state !== 'sending' && entry.state !== 'outstanding') return;
-    this.release(entry);
-    if (entry.deliveries >= this.opts.maxDeliveryAttempts) {
-      try {
-        await this.park(entry);
-      } catch (err) {
-        this.fail(err);
-        throw err;
-      }
-      return;
+  async park(entry: Entry): Promise<void> {
+    this.dispatcher.hold(entry);
+    const p = entry.partition;
+    let code: number;
+    try {
+      code = Number(
+        await redisCall('parking a dead letter', () =>
+          PARK.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p), this.store.deadLetters(this.group)], [this.group, this.store.me, entry.id, entry.deliveries, this.store.partitionCap * this.store.partitions, Math.ceil(this.opts.retentionMs)]),
+        ),
+      );
+    } catch (err) {
+      this.fail(err);
+      throw err;
     }
-    if (delayMs > 0) {
-      entry.state = 'delayed';
-      const t = entry.token;
-      entry.timer = setTimeout(() => {
-        if (entry.token !== t || entry.state !== 'delayed') return;
-        entry.timer = undefined;
-        entry.state = 'queued';
-        entry.token++;
-        this.refresh(entry.conv);
-      }, delayMs);
-      entry.timer.unref();
-    } else {
-      this.refresh(entry.conv);
-    }
-  }
-
-  private async park(entry: Entry): Promise<void> {
-    entry.state = 'busy';
-    this.ready.delete(entry.conv);
-    const p = entry.conv.partition;
-    const code = Number(
-      await redisCall('parking a dead letter', () =>
-        PARK.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p), this.store.deadLetters(this.group)], [this.group, this.store.me, entry.id, entry.deliveries, this.store.partitionCap * this.store.partitions, Math.ceil(this.opts.retentionMs)]),
-      ),
-    );
     if (this.ended || !entry.conv.queue.includes(entry)) return;
     if (code === -1) {
       this.dropPartition(p);
       return;
     }
-    this.removeEntry(entry);
+    this.dispatcher.remove(entry);
   }
 
-  /** Takes an entry back from its consumer (or out of its delay): queued again. */
-  private release(entry: Entry): void {
-    this.clearTimer(entry);
-    if (entry.holder) {
-      entry.holder.outstanding.delete(entry.event.eventId);
-      entry.holder = undefined;
-      this.markDirty();
-    }
-    entry.state = 'queued';
-    entry.token++;
-  }
-
-  private clearTimer(entry: Entry): void {
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = undefined;
-  }
-
-  private removeEntry(entry: Entry): void {
-    const conv = entry.conv;
-    const i = conv.queue.indexOf(entry);
-    if (i < 0) return;
-    conv.queue.splice(i, 1);
+  removed(): void {
     this.buffered--;
-    this.ready.delete(conv);
-    this.refresh(conv);
     if (this.starved && this.buffered < this.store.maxBuffered) {
       this.starved = false;
       this.read();
     }
   }
 
-  private async closeConsumer(c: LocalConsumer): Promise<void> {
-    if (c.closed) return;
-    c.closed = true;
-    const i = this.consumers.indexOf(c);
-    if (i >= 0) {
-      this.consumers.splice(i, 1);
-      if (this.rr > i) this.rr--;
-      if (this.rr >= this.consumers.length) this.rr = 0;
-    }
-    if (this.ended) return;
-    const held = [...c.outstanding.values()];
+  async left(givenBack: Promise<void> | undefined): Promise<void> {
     let failure: unknown;
-    await Promise.all(held.map((e) => this.giveBack(e, 0).catch((err: unknown) => (failure = err))));
-    this.markDirty();
-    if (this.consumers.length === 0 && !this.ended) {
+    if (givenBack) await givenBack.catch((err: unknown) => (failure = err));
+    if (this.dispatcher.consumers.length === 0 && !this.ended) {
       // The last one here: the group's partitions go to other replicas (or to the next consumer here).
       const done = this.shutdown(undefined);
       this.store.workerStopped(this, done);
       await done;
     }
-    if (failure) throw failure;
+    if (failure !== undefined) throw failure;
   }
 
   /** Ends this worker: consumers get `err` (if any), leases are given up (best effort). */
@@ -918,22 +741,9 @@ class GroupWorker {
     this.tick = undefined;
     this.dispatchScheduled = undefined;
     this.readScheduled = undefined;
-    for (const conv of this.convs.values()) for (const e of conv.queue) this.clearTimer(e);
-    this.convs.clear();
-    this.ready.clear();
+    this.deadlines.stop();
     this.parts.clear();
-    const consumers = this.consumers.splice(0);
-    for (const c of consumers) {
-      c.closed = true;
-      c.outstanding.clear();
-      if (err) {
-        try {
-          c.onError(err);
-        } catch {
-          // A consumer's error callback must not keep the store from closing.
-        }
-      }
-    }
+    this.dispatcher.end(err);
   }
 }
 

@@ -3,7 +3,7 @@ import { errorReasonToJSON } from '../../gen/messenger/v1/errors';
 import { classifyGraphError } from '../errors/graph-error-mapping';
 import type { SendOutcome } from '../sandbox/sandbox-observer';
 
-/** The gRPC status a gateway's caller gets for a sandbox answer, by the gateway's own mapping (README, "Errors"). */
+/** The gRPC status a gateway's caller gets for a sandbox answer, by the gateway's own mapping (docs/errors.md). */
 export interface CallerStatus {
   /** e.g. `FAILED_PRECONDITION`. */
   code: string;

@@ -62,7 +62,7 @@ describe('deploy/', () => {
   it('states Redis persistence (AOF) as the condition for durable receiving', () => {
     const text = ['configmap.yaml', 'secret.yaml'].map((f) => readFileSync(join(K8S, f), 'utf8')).join('\n');
     expect(text).toMatch(/appendonly yes/);
-    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toMatch(/appendonly yes/);
+    expect(readFileSync(join(ROOT, 'docs/replicas.md'), 'utf8')).toMatch(/appendonly yes/);
   });
 
   it("the ConfigMap's gateway.json is a valid config once the Secret's variables are set", () => {

@@ -6,7 +6,8 @@ import { runCli } from '../cli/run-cli';
 import { ROOT, spawnGateway, type GatewayProcess } from '../support/gateway-process';
 
 const READMES = ['README.md', 'examples/README.md', ...readdirSync(join(ROOT, 'examples'), { withFileTypes: true })
-  .filter((e) => e.isDirectory()).map((e) => `examples/${e.name}/README.md`)];
+  .filter((e) => e.isDirectory()).map((e) => `examples/${e.name}/README.md`),
+  ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const commandLines = (file: string) => readFileSync(join(ROOT, file), 'utf8').split('\n').map((l) => l.trim()).filter((l) => /^(npm run|\/usr\/bin\/python3|node_modules\/\.bin\/tsx|\.\/gopath)/.test(l));
 
 /** Shell words of a command line, without its trailing `# comment`. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errorReasonFromJSON } from '../../gen/messenger/v1/errors';
 import { classifyGraphError } from '../../src/errors/graph-error-mapping';
 
-// The error table of the README, row by row.
+// The Graph error table of docs/errors.md, row by row.
 const table: Array<[string, number, number, boolean | undefined, status, string, boolean]> = [
   ['100 invalid parameter', 100, 0, undefined, status.INVALID_ARGUMENT, 'INVALID_PARAMETER', false],
   ['100 with any subcode', 100, 2018014, undefined, status.INVALID_ARGUMENT, 'INVALID_PARAMETER', false],

@@ -9,15 +9,15 @@ import {
   type ConsumerOptions,
   type DeliveredEvent,
   type EventStore,
-  type EventStoreOptions,
 } from '../../src/events/event-store';
+import type { EventsConfig } from '../../src/config/gateway-config';
 import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
 
 /** Makes a fresh store (a fresh key space) for one test; the suite closes it. */
-export type EventStoreFactory = (options: EventStoreOptions) => Promise<EventStore>;
+export type EventStoreFactory = (options: EventsConfig) => Promise<EventStore>;
 
 /** Short deadlines, so redelivery is seen within a test. */
-export const OPTIONS: EventStoreOptions = {
+export const OPTIONS: EventsConfig = {
   dedupWindowMs: 60_000,
   retentionMs: 3_600_000,
   maxEvents: 10_000,
@@ -34,7 +34,7 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
   describe(`${name}: event store contract`, () => {
     const open: EventStore[] = [];
     const consumers: Consumer[] = [];
-    const store = async (options: Partial<EventStoreOptions> = {}) => {
+    const store = async (options: Partial<EventsConfig> = {}) => {
       const s = await makeStore({ ...OPTIONS, ...options });
       open.push(s);
       return s;

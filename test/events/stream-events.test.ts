@@ -11,7 +11,7 @@ import {
   type StreamEventsResponse,
 } from '../../gen/messenger/v1/events';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
-import type { EventStoreOptions } from '../../src/events/event-store';
+import type { EventsConfig } from '../../src/config/gateway-config';
 import { MemoryEventStore } from '../../src/events/memory-event-store';
 import { createLogger } from '../../src/log/logger';
 import { accessInterceptor, CallerRegistry } from '../../src/server/access-interceptor';
@@ -23,7 +23,7 @@ import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
 // A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
 // grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
 
-const STORE_OPTIONS: EventStoreOptions = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, groupIdleMs: 600_000 };
+const STORE_OPTIONS: EventsConfig = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, groupIdleMs: 600_000 };
 const silent = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 interface Harness {
@@ -38,7 +38,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(options: Partial<EventStoreOptions> = {}, withAccess?: { key: string; pages: string[] }): Promise<Harness> {
+async function start(options: Partial<EventsConfig> = {}, withAccess?: { key: string; pages: string[] }): Promise<Harness> {
   const store = new MemoryEventStore({ ...STORE_OPTIONS, ...options });
   const callers = new CallerRegistry();
   const h: Harness = { store, client: undefined as unknown as EventServiceClient, caller: undefined };

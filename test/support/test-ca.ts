@@ -14,7 +14,7 @@ export interface TestCa {
 
 const openssl = (dir: string, ...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
-/** The same commands as the README's recipe. */
+/** The same commands as the recipe in docs/security.md. */
 export function makeTestCa(): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'gw-ca-'));
   openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=Test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
