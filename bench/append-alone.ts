@@ -16,7 +16,7 @@ import { signedBodies } from './lib/webhook-load';
 type ParseModule = typeof import('../src/webhook/parse-webhook');
 type MemoryModule = typeof import('../src/events/memory-event-store');
 type RedisModule = typeof import('../src/events/redis-event-store');
-type ConnectionModule = typeof import('../src/delivery/redis-connection');
+type ConnectionModule = typeof import('../src/store/redis-connection');
 type ConfigModule = typeof import('../src/config/gateway-config');
 
 const { values: argv } = parseArgs({
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   let store: EventStore;
   let close: () => Promise<void>;
   if (argv.store === 'redis') {
-    const { connectRedis, closeRedis } = load<ConnectionModule>('src/delivery/redis-connection.js');
+    const { connectRedis, closeRedis } = load<ConnectionModule>('src/store/redis-connection.js');
     const { RedisEventStore } = load<RedisModule>('src/events/redis-event-store.js');
     const redis = await connectRedis(argv.redis ?? '');
     const s = await RedisEventStore.open(redis, { ...options, keyPrefix: `bench-append-${Date.now()}:ev:` });

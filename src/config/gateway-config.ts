@@ -1,3 +1,5 @@
+import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
+
 /** The gateway's configuration after defaults and `${ENV}` substitution. */
 export interface GatewayConfig {
   /** `host:port` the gRPC server binds. */
@@ -100,7 +102,7 @@ export interface CallerConfig {
 export interface LimitsConfig {
   /** Largest request message accepted (bytes). */
   maxRequestBytes: number;
-  /** Largest upload (bytes; Graph's own limit is 25 MB). */
+  /** Largest upload (bytes; at most Graph's own limit, MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   /** Concurrent streams per client connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
   maxConcurrentStreams: number;
@@ -168,7 +170,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   },
   store: {},
   callers: [],
-  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: 25 * 1024 * 1024, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
+  limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
   events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, groupIdleMs: 600_000 },
 };

@@ -13,6 +13,7 @@ import {
   type WebhookConfig,
 } from './gateway-config';
 import { findJsonSyntaxError } from './json-syntax-error';
+import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
 
 /** One problem of a config: the path of the offending key and what is wrong with it. */
 export interface ConfigProblem {
@@ -281,7 +282,7 @@ function limits(p: Problems, value: unknown): LimitsConfig {
   const maxInFlightCalls = n('maxInFlightCalls', 1, 1_000_000);
   return {
     maxRequestBytes: n('maxRequestBytes', 1024, 64 * 1024 * 1024),
-    maxUploadBytes: n('maxUploadBytes', 1, 25 * 1024 * 1024),
+    maxUploadBytes: n('maxUploadBytes', 1, MAX_UPLOAD_BYTES),
     maxConcurrentStreams: n('maxConcurrentStreams', 1, 100_000),
     maxInFlightCalls,
     // By default one caller may hold half of the gateway's calls, never all of them.

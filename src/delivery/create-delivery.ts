@@ -1,7 +1,7 @@
 import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOptions } from './delivery-types';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from './redis-connection';
+import { closeRedis, connectRedis, type RedisConnectionOptions } from '../store/redis-connection';
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';

@@ -3,7 +3,7 @@
  * policy. Implementations: memory (embedded default) and Redis (many replicas).
  */
 import type { Failure } from '../errors/failure';
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 
 // The options are configuration: their shapes live with the config.
 export type { IdempotencyOptions, RateLimitOptions, RetryOptions } from '../config/gateway-config';

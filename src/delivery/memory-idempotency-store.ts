@@ -1,4 +1,4 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
 
 type Entry =

@@ -1,4 +1,4 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
 
 interface Waiter {

@@ -1,6 +1,6 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { ClaimResult, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
-import { StoreUnavailableError } from './store-unavailable-error';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 
 /** Bounds of the outbox. */
 export interface OutboxOptions {

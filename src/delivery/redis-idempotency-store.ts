@@ -1,8 +1,8 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { Redis } from 'ioredis';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
-import { RedisScript } from './redis-script';
-import { storeCall } from './store-unavailable-error';
+import { RedisScript } from '../store/redis-script';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 
 /** Where keys live and how waiting polls; the connection itself is the caller's. */
 export interface RedisIdempotencyOptions extends IdempotencyOptions {
@@ -148,4 +148,13 @@ function isOutcome(value: unknown): value is StoredOutcome {
     return typeof f === 'object' && f !== null && typeof f.code === 'number' && typeof f.reason === 'number' && typeof f.message === 'string';
   }
   return v.kind === 'error' && typeof v.code === 'number' && typeof v.message === 'string' && typeof v.details === 'string';
+}
+
+/** Runs a store operation, turning any failure into a StoreUnavailableError. */
+async function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw err instanceof StoreUnavailableError ? err : StoreUnavailableError.during('delivery store', operation, err);
+  }
 }

@@ -1,8 +1,8 @@
-import type { CancelSignal } from '../graph/graph-types';
+import type { CancelSignal } from '../call/bounds';
 import type { Redis } from 'ioredis';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
-import { RedisScript } from './redis-script';
-import { StoreUnavailableError } from './store-unavailable-error';
+import { RedisScript } from '../store/redis-script';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 
 /** Where buckets live; the connection itself is the caller's. */
 export interface RedisRateLimiterOptions extends RateLimitOptions {
@@ -135,7 +135,7 @@ export class RedisRateLimiter implements PageRateLimiter {
     try {
       return (await TAKE.run(this.redis, keys, [rate, capacity, ttlMs])) as [number, number];
     } catch (err) {
-      throw new StoreUnavailableError('rate limit', err);
+      throw StoreUnavailableError.during('delivery store', 'rate limit', err);
     }
   }
 
@@ -149,7 +149,7 @@ export class RedisRateLimiter implements PageRateLimiter {
     try {
       await PAUSE.run(this.redis, [this.pauseKey(pageId)], [ms]);
     } catch (err) {
-      throw new StoreUnavailableError('pause', err);
+      throw StoreUnavailableError.during('delivery store', 'pause', err);
     }
   }
 

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { ErrorReason, errorReasonToJSON, type GraphError } from '../../gen/messenger/v1/errors';
 import type { FieldViolation } from '../validate/field-violation';
+import { GRAPH_ERROR_REASONS } from './graph-error-mapping';
 
 /** `google.rpc.ErrorInfo.domain` of errors the gateway raises itself. */
 export const GATEWAY_DOMAIN = 'messenger-gateway';
@@ -30,13 +31,16 @@ export interface Failure {
   readonly nothingSent: boolean;
 }
 
+/**
+ * Graph's reasons: every reason a Graph error maps to (from the catalogue), and the three a Graph
+ * call ends with when Graph sent no error (src/errors/upstream-failure.ts: no answer, no answer in
+ * time, an answer that is not Graph's).
+ */
 const GRAPH_REASONS: ReadonlySet<ErrorReason> = new Set([
-  ErrorReason.INVALID_PARAMETER, ErrorReason.RECIPIENT_NOT_FOUND, ErrorReason.RECIPIENT_UNAVAILABLE,
-  ErrorReason.OUTSIDE_MESSAGING_WINDOW, ErrorReason.CANNOT_REPLY_TO_ACTIVITY, ErrorReason.ACTIVITY_ALREADY_REPLIED,
-  ErrorReason.PAGE_MESSAGING_DISABLED, ErrorReason.COMMERCE_MESSAGING_DISABLED, ErrorReason.PAGE_ACCESS_TOKEN_INVALID,
-  ErrorReason.PERMISSION_ERROR, ErrorReason.ACTION_BLOCKED_AS_ABUSIVE, ErrorReason.RATE_LIMITED,
-  ErrorReason.TEMPORARY_SEND_FAILURE, ErrorReason.GRAPH_ERROR, ErrorReason.GRAPH_UNAVAILABLE,
-  ErrorReason.GRAPH_TIMEOUT, ErrorReason.GRAPH_BAD_RESPONSE,
+  ...GRAPH_ERROR_REASONS,
+  ErrorReason.GRAPH_UNAVAILABLE,
+  ErrorReason.GRAPH_TIMEOUT,
+  ErrorReason.GRAPH_BAD_RESPONSE,
 ]);
 
 /** The ErrorInfo domain of a reason: Graph's reasons are `graph.facebook.com`, the rest the gateway's. */

@@ -14,6 +14,15 @@ const RATE_LIMITED: GraphErrorClass = { grpcCode: status.RESOURCE_EXHAUSTED, rea
 const TEMPORARY: GraphErrorClass = { grpcCode: status.UNAVAILABLE, reason: ErrorReason.TEMPORARY_SEND_FAILURE, retryable: true };
 const OTHER: GraphErrorClass = { grpcCode: status.UNKNOWN, reason: ErrorReason.GRAPH_ERROR, retryable: false };
 
+/** Every reason classifyGraphError can give, derived from the catalogue (so a new entry's reason is in it). */
+export const GRAPH_ERROR_REASONS: ReadonlySet<ErrorReason> = new Set([
+  RATE_LIMITED.reason,
+  TEMPORARY.reason,
+  OTHER.reason,
+  ...[...GRAPH_CATALOGUE.values()].map((entry) => entry.reason),
+  ...[...GRAPH_SUBCODES.values()].flatMap((entry) => (entry.override ? [entry.override.reason] : [])),
+]);
+
 /**
  * The gRPC code and reason of a Graph error (the table in docs/errors.md, from the catalogue):
  * branch on code and subcode, never on HTTP status. The rate-limit family wins, then any

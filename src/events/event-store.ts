@@ -27,11 +27,6 @@ export class EventStoreFullError extends Error {
   override readonly name = 'EventStoreFullError';
 }
 
-/** The store could not be reached (Redis down) or is closed: nothing is known to be stored. */
-export class EventStoreUnavailableError extends Error {
-  override readonly name = 'EventStoreUnavailableError';
-}
-
 /** Subscribing would create a group past `maxGroups` (the RPC answers RESOURCE_EXHAUSTED, TOO_MANY_CONSUMER_GROUPS). */
 export class TooManyGroupsError extends Error {
   override readonly name = 'TooManyGroupsError';
@@ -127,7 +122,7 @@ export interface EventStoreHooks {
 export interface EventStore {
   /**
    * Stores the batch, once per dedup key (within the batch too), all or nothing; throws
-   * EventStoreFullError or EventStoreUnavailableError. Every existing group whose scope has the
+   * EventStoreFullError or StoreUnavailableError. Every existing group whose scope has the
    * event's page gets it. When the store is at its bound, events every group has acked make room,
    * then parked ones, then the oldest events held only by idle groups (given up by them); when
    * that is not enough, nothing is stored (EventStoreFullError): a connected group never loses one.
@@ -145,6 +140,6 @@ export interface EventStore {
   replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number>;
   /** Lag and oldest unacked age per group, for metrics (asynchronous: a shared store is asked). */
   stats(): Promise<GroupStats[]>;
-  /** Stops timers and releases everything; open consumers get `onError` (EventStoreUnavailableError). */
+  /** Stops timers and releases everything; open consumers get `onError` (StoreUnavailableError). */
   close(): Promise<void>;
 }

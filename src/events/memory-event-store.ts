@@ -15,7 +15,6 @@ import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchEntry } from './dispatcher';
 import {
   EventStoreFullError,
-  EventStoreUnavailableError,
   InvalidPageTokenError,
   TooManyGroupsError,
   type EventStoreHooks,
@@ -29,6 +28,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { fitScope } from './group-scope';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
 
@@ -309,7 +309,7 @@ export class MemoryEventStore implements EventStore {
     this.parkedOnly.clear();
     this.dedup.clear();
     this.dirty.clear();
-    const closed = new EventStoreUnavailableError('the event store was closed');
+    const closed = new StoreUnavailableError('the event store was closed');
     for (const g of groups) g.dispatcher.end(closed);
   }
 
@@ -607,7 +607,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    if (this.closed) throw new StoreUnavailableError('the event store is closed');
   }
 }
 

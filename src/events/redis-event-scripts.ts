@@ -4,7 +4,7 @@
  * The `#!lua` shebang makes Redis refuse a script at its start when it is out of memory, so a
  * refused append has written nothing of the batch.
  */
-import { RedisScript } from '../delivery/redis-script';
+import { RedisScript } from '../store/redis-script';
 
 /** Stream id helpers shared by the scripts. */
 const IDS = `

@@ -32,7 +32,6 @@ import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchConsumer, type DispatchEntry, type DispatchHost } from './dispatcher';
 import {
   EventStoreFullError,
-  EventStoreUnavailableError,
   InvalidPageTokenError,
   TooManyGroupsError,
   type AppendResult,
@@ -46,6 +45,7 @@ import {
   type NewEvent,
   type StartAt,
 } from './event-store';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
@@ -91,13 +91,13 @@ export function partitionOf(conversation: string, partitions: number): number {
   return h % partitions;
 }
 
-/** Any failure to talk to Redis becomes EventStoreUnavailableError (the webhook answers 503). */
+/** Any failure to talk to Redis becomes StoreUnavailableError (the webhook answers 503). */
 async function redisCall<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof EventStoreUnavailableError || err instanceof EventStoreFullError || err instanceof TooManyGroupsError) throw err;
-    throw new EventStoreUnavailableError(`event store (Redis) unavailable during ${what}: ${(err as Error).message}`, { cause: err });
+    if (err instanceof StoreUnavailableError || err instanceof EventStoreFullError || err instanceof TooManyGroupsError) throw err;
+    throw new StoreUnavailableError(`event store (Redis) unavailable during ${what}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -241,7 +241,7 @@ export class RedisEventStore implements EventStore {
         await worker.start();
       } catch (err) {
         worker.fail(err);
-        throw err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(`event store (Redis) unavailable: ${(err as Error).message}`, { cause: err });
+        throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`event store (Redis) unavailable: ${(err as Error).message}`, { cause: err });
       }
     }
     return worker.addConsumer({ ...options, pageIds }, deliver, onError);
@@ -368,7 +368,7 @@ export class RedisEventStore implements EventStore {
     const workers = [...this.workers.values()];
     this.workers.clear();
     // Leases are given up so other replicas take over at once (best effort: Redis may be gone).
-    await Promise.all(workers.map((w) => w.shutdown(new EventStoreUnavailableError('the event store was closed'))));
+    await Promise.all(workers.map((w) => w.shutdown(new StoreUnavailableError('the event store was closed'))));
     await Promise.all([...this.stopping.values()]);
     const sub = this.sub;
     this.sub = undefined;
@@ -380,7 +380,7 @@ export class RedisEventStore implements EventStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new EventStoreUnavailableError('the event store is closed');
+    if (this.closed) throw new StoreUnavailableError('the event store is closed');
   }
 }
 
@@ -473,7 +473,7 @@ class GroupWorker implements DispatchHost<Entry> {
     const keys = [this.store.groupsKey, this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
     const [share, held] = (await REBALANCE.run(this.redis, keys, [this.store.me, this.store.leaseMs, this.group])) as [number, number[]];
     if (this.ended) return;
-    if (Number(share) === -1) throw new EventStoreUnavailableError(`consumer group ${this.group} was deleted (no consumer for longer than the retention): subscribe again`);
+    if (Number(share) === -1) throw new StoreUnavailableError(`consumer group ${this.group} was deleted (no consumer for longer than the retention): subscribe again`);
     const heldSet = new Set(held.map(Number));
     const validUntil = sentAt + this.store.leaseMs - Math.max(100, Math.floor(this.store.leaseMs / 5));
     for (const p of [...this.parts.values()]) if (!heldSet.has(p.index)) this.dropPartition(p.index);
@@ -728,7 +728,7 @@ class GroupWorker implements DispatchHost<Entry> {
   /** Redis failed: every consumer here gets onError (their streams end UNAVAILABLE); leases lapse. */
   fail(err: unknown): void {
     if (this.ended) return;
-    const e = err instanceof EventStoreUnavailableError ? err : new EventStoreUnavailableError(`event store (Redis) unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    const e = err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`event store (Redis) unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
     this.end(e);
     this.store.workerFailed(this);
   }

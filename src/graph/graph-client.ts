@@ -6,13 +6,14 @@ import { Pool, util as undiciUtil } from 'undici';
 import type { GraphConfig } from '../config/gateway-config';
 import { endGraphSpan, graphEndpoint, startGraphSpan, type GraphEndpoint } from '../telemetry/graph-span';
 import { parseGraphError } from './graph-error';
-import type { CallBounds, CancelSignal, FilePart, GraphOutcome } from './graph-types';
+import type { CallBounds, CancelSignal } from '../call/bounds';
 import type { AppsecretProof } from './appsecret-proof';
+import type { FilePart, GraphOutcome } from './graph-types';
 import type { GraphRequest } from './graph-request';
 import type { PageCredentials } from './page-credentials';
 import { usageOf } from './usage-headers';
 
-export type { CallBounds, CancelSignal, FilePart, GraphOutcome } from './graph-types';
+export type { FilePart, GraphOutcome } from './graph-types';
 
 // Graph answers are small JSON; anything larger is broken or hostile.
 const MAX_RESPONSE_BYTES = 1 << 20;

@@ -1,7 +1,7 @@
 /**
  * The types the Graph client shares with the layers that call it (delivery, service, errors),
- * in one module that imports nothing of the gateway's: so nothing that needs a CancelSignal or
- * a GraphOutcome has to import the client, and no cycle can form through it.
+ * in one module that imports nothing of the gateway's: so nothing that needs a GraphOutcome has
+ * to import the client, and no cycle can form through it. A call's bounds are in src/call/bounds.ts.
  */
 import type { GraphError } from '../../gen/messenger/v1/errors';
 import type { GraphUsage } from './usage-headers';
@@ -19,23 +19,6 @@ export type GraphOutcome =
   | { kind: 'cancelled' };
 
 export type GraphFailureOutcome = Exclude<GraphOutcome, { kind: 'ok' }>;
-
-/**
- * Cancellation as the Graph client, the page limiter and the stores use it: an AbortSignal
- * fits, and so does the gateway's cheaper per-call signal (src/service/call-bounds.ts).
- */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  /** `listener` runs at most once, on abort. */
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
-
-/** Bounds of one call: the caller's deadline (epoch ms) and cancellation. */
-export interface CallBounds {
-  deadline?: number;
-  signal?: CancelSignal;
-}
 
 /** A file streamed to Graph as the multipart `filedata` part. */
 export interface FilePart {

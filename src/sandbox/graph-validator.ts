@@ -2,6 +2,7 @@
 // functions over the parsed body. The sandbox answers with their result, and fuzz tests use
 // them to prove that every body the gateway builds is one Graph would accept.
 
+import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
 import { envelope, graphErrorFields, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
 import {
   type Check,
@@ -20,9 +21,6 @@ export interface UploadedFile {
   contentType: string;
   size: number;
 }
-
-/** Graph's attachment size limit: 25 MB. */
-export const MAX_FILE_BYTES = 25 * 1024 * 1024;
 
 const AUTH_KEYS = ['access_token', 'appsecret_proof', 'appsecret_time'];
 const SEND_KEYS: ReadonlySet<string> = new Set([
@@ -175,7 +173,7 @@ function checkTypeAndTag(body: Record<string, unknown>): Check {
 
 /** Graph's checks of an uploaded file against the attachment type it is sent as. */
 function checkFile(message: unknown, file: UploadedFile): Check {
-  if (file.size > MAX_FILE_BYTES) return graphErrorFields(100, 2018109);
+  if (file.size > MAX_UPLOAD_BYTES) return graphErrorFields(100, 2018109);
   const attachment = isObject(message) ? message.attachment : undefined;
   const type = isObject(attachment) && typeof attachment.type === 'string' ? attachment.type.toLowerCase() : undefined;
   if (type === 'audio' && !/^audio\//i.test(file.contentType)) return graphErrorFields(100, 2018047);

@@ -1,16 +1,11 @@
 // The `message` object of a send: content (text, attachment, attachments, utility template),
 // quick replies and metadata, as Graph checks them.
 
+import { IMAGES_MAX, METADATA_LIMIT, QUICK_REPLIES_MAX, QUICK_REPLY_PAYLOAD_MAX, QUICK_REPLY_TITLE_MAX, TEXT_LIMIT } from '../limits/graph-limits';
 import { invalidParam } from './graph-errors';
 import { type Check, chars, each, isObject, knownKeys, missing, oneOf, optionalArray, optionalBoolean, optionalString, requireArray, requireObject, requireString, optionalUrl } from './json-checks';
 import { checkTemplatePayload } from './validate-graph-template';
 
-const TEXT_LIMIT = 2000; // fewer than
-const METADATA_LIMIT = 1000; // fewer than
-const QUICK_REPLIES_MAX = 13;
-const QUICK_REPLY_TITLE_MAX = 20;
-const QUICK_REPLY_PAYLOAD_MAX = 1000;
-const IMAGES_MAX = 30;
 const CONTENT_KEYS = ['text', 'attachment', 'attachments', 'template'] as const;
 const MESSAGE_KEYS: ReadonlySet<string> = new Set([...CONTENT_KEYS, 'quick_replies', 'metadata']);
 /** The attachment types that carry media (everything but `template`). */

@@ -1,13 +1,19 @@
 // Template attachments (`attachment.type: "template"`) and their buttons, as Graph checks them.
 
+import {
+  BUTTON_TEXT_MAX,
+  BUTTON_TITLE_MAX,
+  BUTTONS_MAX,
+  ELEMENT_TEXT_MAX,
+  FEEDBACK_EXPIRY_MAX_DAYS,
+  GENERIC_ELEMENTS_MAX,
+  POSTBACK_PAYLOAD_MAX,
+  PRODUCTS_MAX,
+  RECEIPT_ELEMENTS_MAX,
+} from '../limits/graph-limits';
 import { invalidParam } from './graph-errors';
 import { type Check, each, isObject, missing, oneOf, optionalAmount, optionalArray, optionalBoolean, optionalString, requireAmount, requireArray, requireObject, requireString, optionalUrl, requireUrl } from './json-checks';
 
-const BUTTON_TITLE_MAX = 20;
-const PAYLOAD_MAX = 1000;
-const ELEMENT_TEXT_MAX = 80;
-const BUTTON_TEXT_MAX = 640;
-const BUTTONS_MAX = 3;
 const BUTTON_TYPES = ['web_url', 'postback', 'phone_number', 'account_link', 'account_unlink', 'game_play'] as const;
 const TEMPLATE_TYPES = ['generic', 'button', 'media', 'receipt', 'product', 'coupon', 'customer_feedback'] as const;
 
@@ -33,7 +39,7 @@ export function checkTemplatePayload(payload: unknown, name: string): Check {
     case 'receipt':
       return checkReceipt(payload, name);
     case 'product':
-      return requireArray(payload.elements, `${name}[elements]`, 1, 10) ??
+      return requireArray(payload.elements, `${name}[elements]`, 1, PRODUCTS_MAX) ??
         each(payload.elements, `${name}[elements]`, (e, n) => requireObject(e, n) ?? (isObject(e) ? requireString(e.id, `${n}[id]`) : undefined));
     case 'coupon':
       return requireString(payload.title, `${name}[title]`) ?? requireString(payload.coupon_code, `${name}[coupon_code]`) ??
@@ -57,7 +63,7 @@ export function checkButton(button: unknown, name: string): Check {
     case 'web_url':
       return title() ?? checkWebview(button, name);
     case 'postback':
-      return title() ?? requireString(button.payload, `${name}[payload]`, PAYLOAD_MAX);
+      return title() ?? requireString(button.payload, `${name}[payload]`, POSTBACK_PAYLOAD_MAX);
     case 'phone_number':
       return title() ?? requireString(button.payload, `${name}[payload]`);
     case 'account_link':
@@ -81,7 +87,7 @@ function checkWebview(obj: Record<string, unknown>, name: string): Check {
 function checkGeneric(payload: Record<string, unknown>, name: string): Check {
   const ratio = payload.image_aspect_ratio;
   return (ratio === undefined ? undefined : oneOf(ratio, `${name}[image_aspect_ratio]`, ['horizontal', 'square'])) ??
-    requireArray(payload.elements, `${name}[elements]`, 1, 10) ??
+    requireArray(payload.elements, `${name}[elements]`, 1, GENERIC_ELEMENTS_MAX) ??
     each(payload.elements, `${name}[elements]`, checkGenericElement);
 }
 
@@ -135,7 +141,7 @@ function checkReceipt(p: Record<string, unknown>, name: string): Check {
     optionalUrl(p.order_url, `${name}[order_url]`) ??
     optionalAmount(p.timestamp, `${name}[timestamp]`) ??
     requireObject(p.summary, `${name}[summary]`) ??
-    optionalArray(p.elements, `${name}[elements]`, 0, 100) ??
+    optionalArray(p.elements, `${name}[elements]`, 0, RECEIPT_ELEMENTS_MAX) ??
     each(p.elements, `${name}[elements]`, (e, n) => requireObject(e, n) ??
       (isObject(e) ? requireString(e.title, `${n}[title]`) ?? requireAmount(e.price, `${n}[price]`) ?? optionalAmount(e.quantity, `${n}[quantity]`) : undefined)) ??
     optionalArray(p.adjustments, `${name}[adjustments]`, 0, Number.MAX_SAFE_INTEGER) ??
@@ -169,8 +175,8 @@ function checkCustomerFeedback(p: Record<string, unknown>, name: string): Check 
     (isObject(p.business_privacy) ? requireUrl(p.business_privacy.url, `${name}[business_privacy][url]`) : undefined);
   if (problem) return problem;
   const days = p.expires_in_days;
-  if (days !== undefined && !(typeof days === 'number' && Number.isInteger(days) && days >= 1 && days <= 7)) {
-    return invalidParam(`Param ${name}[expires_in_days] must be an integer between 1 and 7`);
+  if (days !== undefined && !(typeof days === 'number' && Number.isInteger(days) && days >= 1 && days <= FEEDBACK_EXPIRY_MAX_DAYS)) {
+    return invalidParam(`Param ${name}[expires_in_days] must be an integer between 1 and ${FEEDBACK_EXPIRY_MAX_DAYS}`);
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/gateway-config';
 import type { EventStore } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
 import { RedisEventStore } from '../events/redis-event-store';
-import { closeRedis, connectRedis } from '../delivery/redis-connection';
+import { closeRedis, connectRedis } from '../store/redis-connection';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';

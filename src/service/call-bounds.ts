@@ -1,5 +1,5 @@
 import type { Deadline } from '@grpc/grpc-js';
-import type { CallBounds, CancelSignal } from '../graph/graph-types';
+import type { CallBounds, CancelSignal } from '../call/bounds';
 
 /** What callBounds needs of a grpc-js server call (any of unary, stream, duplex). */
 export interface CancellableCall {

@@ -10,7 +10,7 @@ import { serverSpanOf } from '../telemetry/server-span';
 import { callBounds, type CancellableCall } from './call-bounds';
 import { logCall, type CallStart, type SuccessIds } from './call-log';
 import type { CallResult } from './call-result';
-import type { CallBounds } from '../graph/graph-types';
+import type { CallBounds } from '../call/bounds';
 
 /**
  * The RPC edge: the one place where a call's outcome becomes what the caller, the log and the

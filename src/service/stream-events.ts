@@ -13,8 +13,10 @@ import {
   type Subscribe,
 } from '../../gen/messenger/v1/events';
 import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Failure } from '../errors/failure';
-import { EventStoreUnavailableError, GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
+import { GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
 import type { Span } from '@opentelemetry/api';
+import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
 import type { Logger } from '../log/logger';
 import { traceFields } from '../telemetry/log-trace-fields';
 import { serverSpanOf } from '../telemetry/server-span';
@@ -51,8 +53,6 @@ const GROUP_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const MAX_PAGE_IDS = 1000;
 const MAX_EVENT_IDS = 1000;
 const MAX_PAGE_TOKEN_LENGTH = 1024;
-/** 9999-12-31T23:59:59.999Z: the end of google.protobuf.Timestamp's range. */
-const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 /**
  * A stream whose unsent responses reach this many times its max_outstanding is not being read:
  * the store redelivers at the ack deadline, so without a bound they would pile up forever.
@@ -331,7 +331,7 @@ function durationMs(d: Duration): number | undefined {
 
 /** The failure a store error becomes: UNAVAILABLE for an unreachable or closing store, else INTERNAL (logged). */
 function storeFailure(deps: EventServiceDeps, err: unknown, what: string): Failure {
-  if (err instanceof EventStoreUnavailableError) {
+  if (err instanceof StoreUnavailableError) {
     deps.logger.warn({ err }, `event store unavailable: ${what}`);
     return gatewayFailure(status.UNAVAILABLE, ErrorReason.EVENT_STORE_UNAVAILABLE, 'the event store is unavailable; subscribe again (unacked events are delivered again)', { retryAfterMs: STORE_RETRY_MS });
   }

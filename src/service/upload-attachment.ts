@@ -5,7 +5,7 @@ import { ErrorReason } from '../../gen/messenger/v1/errors';
 import type { UploadAttachmentRequest, UploadAttachmentResponse, UploadMetadata } from '../../gen/messenger/v1/service';
 import { gatewayFailure, invalidRequest, type Failure } from '../errors/failure';
 import { fromGraphUploadResponse } from '../graph/from-graph';
-import type { CallBounds } from '../graph/graph-types';
+import type { CallBounds } from '../call/bounds';
 import { toGraphUploadMessage } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
 import type { FieldViolation } from '../validate/field-violation';

@@ -1,10 +1,8 @@
 import { WebviewHeightRatio, type Button, type DefaultAction, type UrlButton } from '../../gen/messenger/v1/template';
+import { BUTTON_TITLE_MAX, BUTTONS_MAX, POSTBACK_PAYLOAD_MAX } from '../limits/graph-limits';
 import { checkCount, checkEnum, checkRequired, checkRequiredMax, checkUrl, walkCount } from './field-checks';
 import type { ViolationList } from './violation-list';
 
-const BUTTON_TITLE_MAX = 20;
-const POSTBACK_PAYLOAD_MAX = 1000;
-const BUTTONS_MAX = 3;
 
 /** `buttons` of an element or template: at most 3 (at least `min`), each valid. */
 export function checkButtons(out: ViolationList, field: string, buttons: Button[], min = 0): void {

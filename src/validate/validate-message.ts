@@ -1,17 +1,12 @@
 import type { Attachment, ImageAttachments, MediaAttachment, Message, QuickReply } from '../../gen/messenger/v1/message';
 import { QuickReply_ContentType } from '../../gen/messenger/v1/message';
 import { MediaType } from '../../gen/messenger/v1/enums';
+import { IMAGES_MAX, METADATA_LIMIT, QUICK_REPLIES_MAX, QUICK_REPLY_PAYLOAD_MAX, QUICK_REPLY_TITLE_MAX, TEXT_LIMIT } from '../limits/graph-limits';
 import { checkCount, checkEnum, checkFewerChars, checkMaxChars, checkRequired, checkUrl, walkCount } from './field-checks';
 import { checkTemplate } from './validate-template';
 import { checkUtilityTemplate } from './validate-utility-template';
 import type { ViolationList } from './violation-list';
 
-const TEXT_LIMIT = 2000; // fewer than
-const METADATA_LIMIT = 1000; // fewer than
-const QUICK_REPLIES_MAX = 13;
-const QUICK_REPLY_TITLE_MAX = 20;
-const QUICK_REPLY_PAYLOAD_MAX = 1000;
-const IMAGES_MAX = 30;
 
 /**
  * The `message` object on its own: content, quick replies and metadata. The rules that

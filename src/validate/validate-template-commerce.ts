@@ -6,11 +6,10 @@ import {
   type ReceiptAddress,
   type ReceiptTemplate,
 } from '../../gen/messenger/v1/template';
+import { FEEDBACK_EXPIRY_MAX_DAYS, RECEIPT_ELEMENTS_MAX } from '../limits/graph-limits';
 import { checkCount, checkEnum, checkRequired, checkUrl, isNumericId, walkCount, shown, MAX_WALKED_ITEMS } from './field-checks';
 import type { ViolationList } from './violation-list';
 
-const RECEIPT_ELEMENTS_MAX = 100;
-const FEEDBACK_EXPIRY_MAX_DAYS = 7;
 
 /** The receipt template: its required order fields, summary and items. */
 export function checkReceiptTemplate(out: ViolationList, field: string, t: ReceiptTemplate): void {

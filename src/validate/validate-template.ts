@@ -8,13 +8,11 @@ import {
   type ProductTemplate,
   type Template,
 } from '../../gen/messenger/v1/template';
+import { BUTTON_TEXT_MAX, ELEMENT_TEXT_MAX, GENERIC_ELEMENTS_MAX, PRODUCTS_MAX } from '../limits/graph-limits';
 import { checkButtons, checkWebview } from './validate-button';
 import { checkCount, checkEnum, checkMaxChars, checkRequired, checkRequiredMax, checkUrl, walkCount } from './field-checks';
 import { checkCouponTemplate, checkCustomerFeedbackTemplate, checkReceiptTemplate } from './validate-template-commerce';
 import type { ViolationList } from './violation-list';
-
-const ELEMENT_TEXT_MAX = 80;
-const BUTTON_TEXT_MAX = 640;
 
 /** A structured template (`message.attachment.template`): one kind, valid for that kind. */
 export function checkTemplate(out: ViolationList, field: string, template: Template): void {
@@ -42,7 +40,7 @@ export function checkTemplate(out: ViolationList, field: string, template: Templ
 }
 
 function checkGenericTemplate(out: ViolationList, field: string, t: GenericTemplate): void {
-  checkCount(out, `${field}.elements`, t.elements.length, 1, 10, 'elements');
+  checkCount(out, `${field}.elements`, t.elements.length, 1, GENERIC_ELEMENTS_MAX, 'elements');
   for (let i = 0; i < walkCount(t.elements); i++) checkGenericElement(out, `${field}.elements[${i}]`, t.elements[i]);
   checkEnum(out, `${field}.image_aspect_ratio`, GenericTemplate_ImageAspectRatio, t.imageAspectRatio, false);
 }
@@ -80,6 +78,6 @@ function checkMediaTemplate(out: ViolationList, field: string, t: MediaTemplate)
 }
 
 function checkProductTemplate(out: ViolationList, field: string, t: ProductTemplate): void {
-  checkCount(out, `${field}.product_ids`, t.productIds.length, 1, 10, 'product ids');
+  checkCount(out, `${field}.product_ids`, t.productIds.length, 1, PRODUCTS_MAX, 'product ids');
   for (let i = 0; i < walkCount(t.productIds); i++) checkRequired(out, `${field}.product_ids[${i}]`, t.productIds[i]);
 }

@@ -1,12 +1,11 @@
 import { MediaType } from '../../gen/messenger/v1/enums';
 import type { UploadFile, UploadMetadata } from '../../gen/messenger/v1/service';
+import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
 import type { FieldViolation } from './field-violation';
 import { checkEnum, checkRequired, checkUrl } from './field-checks';
 import { checkPageId, type IsPageConfigured } from './validate-page-id';
 import { ViolationList } from './violation-list';
 
-/** Graph's attachment size limit: 25 MB. */
-export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
 /**
  * Every rule the metadata of an UploadAttachment stream breaks; [] when valid. `meta` is
@@ -43,7 +42,7 @@ function checkFile(out: ViolationList, field: string, file: UploadFile, type: Me
     if (!/^[0-9]+$/.test(file.size)) {
       out.add(`${field}.size`, `must be a non-negative number of bytes (got ${file.size})`);
     } else if (Number(file.size) > MAX_UPLOAD_BYTES) {
-      out.add(`${field}.size`, `must be at most ${MAX_UPLOAD_BYTES} bytes (25 MB) (got ${file.size})`);
+      out.add(`${field}.size`, `must be at most ${MAX_UPLOAD_BYTES} bytes (${MAX_UPLOAD_BYTES / (1024 * 1024)} MB) (got ${file.size})`);
     }
   }
 }

@@ -20,6 +20,7 @@ import {
   type Referral,
 } from '../../gen/messenger/v1/events';
 import type { NewEvent } from '../events/event-store';
+import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
 import { canonicalJson, parseJsonWithSpans, type Json, type JsonObject, type SpanIndex } from './json-spans';
 
 export interface ParseContext {
@@ -73,9 +74,6 @@ const HANDOVER_KEYS: ReadonlyArray<readonly [string, HandoverAction]> = [
 
 /** Keys every item has besides its kind. */
 const ENVELOPE_KEYS = new Set(['sender', 'recipient', 'timestamp']);
-
-/** The latest instant a google.protobuf.Timestamp can hold (9999-12-31T23:59:59.999Z). */
-const MAX_TIMESTAMP_MS = 253_402_300_799_999;
 
 const INTEGER_LITERAL = /^-?[0-9]+$/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

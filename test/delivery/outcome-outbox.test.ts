@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryIdempotencyStore } from '../../src/delivery/memory-idempotency-store';
 import { OutboxIdempotencyStore } from '../../src/delivery/outcome-outbox';
-import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import type { StoredOutcome } from '../../src/delivery/delivery-types';
 
 /** A memory store whose writes fail while `down` is set, as Redis's do. */
 function flakyStore() {
   const inner = new MemoryIdempotencyStore({ windowMs: 60_000, claimTtlMs: 60_000, maxKeys: 1000 });
   const state = { down: false };
-  const guard = <T>(f: () => Promise<T>) => (state.down ? Promise.reject(new StoreUnavailableError('test', new Error('down'))) : f());
+  const guard = <T>(f: () => Promise<T>) => (state.down ? Promise.reject(StoreUnavailableError.during('delivery store', 'test', new Error('down'))) : f());
   const store = {
     claim: (k: string, fp: string) => guard(() => inner.claim(k, fp)),
     complete: (k: string, fp: string, o: StoredOutcome) => guard(() => inner.complete(k, fp, o)),

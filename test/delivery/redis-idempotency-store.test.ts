@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/delivery/redis-connection';
+import { connectRedis } from '../../src/store/redis-connection';
 import { RedisIdempotencyStore } from '../../src/delivery/redis-idempotency-store';
-import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
 import { idempotencySuite, OPTIONS, RESPONSE } from './idempotency-suite';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createDeliveryStores } from '../../src/delivery/create-delivery';
-import { connectRedis } from '../../src/delivery/redis-connection';
+import { connectRedis } from '../../src/store/redis-connection';
 import { RedisRateLimiter } from '../../src/delivery/redis-rate-limiter';
-import { StoreUnavailableError } from '../../src/delivery/store-unavailable-error';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
 import { OPTIONS } from './idempotency-suite';
 import { drainBurst, freshPage, grantTimes, LIMITS, rateLimiterSuite, steadyRate } from './rate-limiter-suite';

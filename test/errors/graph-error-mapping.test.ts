@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { errorReasonFromJSON } from '../../gen/messenger/v1/errors';
+import { ErrorReason, errorReasonFromJSON } from '../../gen/messenger/v1/errors';
+import { domainOf, GATEWAY_DOMAIN, GRAPH_DOMAIN } from '../../src/errors/failure';
+import { GRAPH_CATALOGUE, GRAPH_SUBCODES } from '../../src/errors/graph-catalogue';
 import { classifyGraphError } from '../../src/errors/graph-error-mapping';
 
 // The Graph error table of docs/errors.md, row by row.
@@ -38,5 +40,20 @@ const table: Array<[string, number, number, boolean | undefined, status, string,
 describe('classifyGraphError', () => {
   it.each(table)('%s', (_name, code, subcode, transient, grpcCode, reason, retryable) => {
     expect(classifyGraphError(code, subcode, transient)).toEqual({ grpcCode, reason: errorReasonFromJSON(reason), retryable });
+  });
+});
+
+describe("the ErrorInfo domain of a reason (derived from the catalogue)", () => {
+  it('is Graph\'s for every reason a catalogued code or subcode maps to', () => {
+    const byCode = [...GRAPH_CATALOGUE.keys()].map((code) => classifyGraphError(code, 0, undefined).reason);
+    const bySubcode = [...GRAPH_SUBCODES].flatMap(([subcode, entry]) => (entry.override ? [classifyGraphError(entry.override.code, subcode, undefined).reason] : []));
+    for (const reason of [...byCode, ...bySubcode, ...table.map((row) => errorReasonFromJSON(row[5]))]) {
+      expect(domainOf(reason), ErrorReason[reason]).toBe(GRAPH_DOMAIN);
+    }
+  });
+
+  it("is Graph's when Graph sent no error, the gateway's for what the gateway decides", () => {
+    for (const reason of [ErrorReason.GRAPH_UNAVAILABLE, ErrorReason.GRAPH_TIMEOUT, ErrorReason.GRAPH_BAD_RESPONSE]) expect(domainOf(reason)).toBe(GRAPH_DOMAIN);
+    for (const reason of [ErrorReason.INVALID_REQUEST, ErrorReason.STORE_UNAVAILABLE, ErrorReason.CANCELLED, ErrorReason.INTERNAL]) expect(domainOf(reason)).toBe(GATEWAY_DOMAIN);
   });
 });

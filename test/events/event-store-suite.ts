@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   EventStoreFullError,
-  EventStoreUnavailableError,
   GroupScopeError,
   InvalidPageTokenError,
   TooManyGroupsError,
@@ -11,6 +10,7 @@ import {
   type EventStore,
 } from '../../src/events/event-store';
 import type { EventsConfig } from '../../src/config/gateway-config';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
 
 /** Makes a fresh store (a fresh key space) for one test; the suite closes it. */
@@ -570,9 +570,9 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         const { errors } = await consume(s, uniqueName('g'));
         await s.close();
         expect(errors.length).toBe(1);
-        expect(errors[0]).toBeInstanceOf(EventStoreUnavailableError);
-        await expect(s.append([newEvent(uniqueName('p'), 'u')])).rejects.toBeInstanceOf(EventStoreUnavailableError);
-        await expect(s.consume({ group: uniqueName('g'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(EventStoreUnavailableError);
+        expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
+        await expect(s.append([newEvent(uniqueName('p'), 'u')])).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(s.consume({ group: uniqueName('g'), pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {})).rejects.toBeInstanceOf(StoreUnavailableError);
       });
     });
 

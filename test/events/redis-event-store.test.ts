@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/delivery/redis-connection';
-import { EventStoreFullError, EventStoreUnavailableError, type Consumer } from '../../src/events/event-store';
+import { connectRedis } from '../../src/store/redis-connection';
+import { EventStoreFullError, type Consumer } from '../../src/events/event-store';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { partitionOf, RedisEventStore } from '../../src/events/redis-event-store';
 import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
 import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
@@ -108,7 +109,7 @@ describe.skipIf(!available)('RedisEventStore', () => {
 });
 
 describe.skipIf(!available)('RedisEventStore when Redis goes away', () => {
-  it('append fails fast with EventStoreUnavailableError and consumers get onError', async () => {
+  it('append fails fast with StoreUnavailableError and consumers get onError', async () => {
     const server = await startRedisServer();
     const redis = await connectRedis(server.url);
     const s = await RedisEventStore.open(redis, { ...OPTIONS, keyPrefix: 'down:' });
@@ -116,10 +117,10 @@ describe.skipIf(!available)('RedisEventStore when Redis goes away', () => {
     await s.consume({ group: 'g', pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, (e) => errors.push(e));
     await server.stop();
     const started = Date.now();
-    await expect(s.append([newEvent('p', 'u')])).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(s.append([newEvent('p', 'u')])).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(3_000);
     for (let i = 0; i < 60 && errors.length === 0; i++) await sleep(100);
-    expect(errors[0]).toBeInstanceOf(EventStoreUnavailableError);
+    expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
     await s.close();
     redis.disconnect();
   });

@@ -1,6 +1,7 @@
 // The layering lint (.dependency-cruiser.cjs) run by its CLI, as `npm run lint` runs it, on small
 // fixture trees: it must fail on a cycle made only of `import type`, on an import against the
-// layer direction and on a grpc-js internal, and pass on a tree that keeps the rules.
+// layer direction (a lower domain folder importing a higher one included), on a folder in no
+// layer and on a grpc-js internal, and pass on a tree that keeps the rules.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,12 +52,11 @@ const clean: Record<string, string> = {
   'src/config/config.ts': "export type Config = { listen: string };\n",
   'src/log/logger.ts': "import type { Config } from '../config/config';\nexport const log = (c: Config) => c.listen;\n",
   'src/errors/mapping.ts': "export const toStatus = (code: number) => code + 1;\n",
-  'src/graph/client.ts':
-    "import type { Config } from '../config/config';\nimport { toStatus } from '../errors/mapping';\nexport const send = (c: Config) => toStatus(c.listen.length);\n",
+  'src/graph/client.ts': "import type { Config } from '../config/config';\nexport const send = (c: Config) => c.listen.length;\n",
   'src/telemetry/span.ts': "import type { Outcome } from './outcome';\nexport const end = (o: Outcome) => o.ok;\n",
   'src/telemetry/outcome.ts': "export type Outcome = { ok: boolean };\n",
   'src/service/handler.ts':
-    "import { send } from '../graph/client';\nimport { end } from '../telemetry/span';\nexport const handle = () => end({ ok: send({ listen: '' }) > 0 });\n",
+    "import { send } from '../graph/client';\nimport { toStatus } from '../errors/mapping';\nimport { end } from '../telemetry/span';\nexport const handle = () => end({ ok: toStatus(send({ listen: '' })) > 0 });\n",
   'src/server/wiring.ts': "import { handle } from '../service/handler';\nexport const wire = () => handle();\n",
   'src/cli/main.ts': "import { wire } from '../server/wiring';\nimport { log } from '../log/logger';\nwire();\nlog({ listen: '' });\n",
   'gen/messenger.ts': "export type Message = { text: string };\n",
@@ -99,6 +99,40 @@ describe('the layering lint (.dependency-cruiser.cjs)', () => {
     expect(out).toContain('error config-is-a-leaf: src/config/uses-errors.ts → src/errors/mapping.ts');
     expect(out).toContain('error gen-not-to-src: gen/uses-src.ts → src/config/config.ts');
     expect(out).not.toMatch(/no-circular/);
+  });
+
+  it('fails on a domain folder importing one above it in the order, naming the rule and the edge', () => {
+    const { status, out } = depcruise(
+      fixture({
+        ...clean,
+        'src/webhook/server.ts': "export const listen = (port: number) => port;\n",
+        'src/graph/uses-errors.ts': "import type { toStatus } from '../errors/mapping';\nexport type T = typeof toStatus;\n",
+        'src/events/uses-webhook.ts': "import { listen } from '../webhook/server';\nexport const l = listen(0);\n",
+        // No exception for an entry point: one that starts the inbox lives in src/cli.
+        'src/inbox/server.ts': "export const startInbox = () => 1;\n",
+        'src/sandbox/main.ts': "import { startInbox } from '../inbox/server';\nstartInbox();\n",
+      }),
+    );
+    expect(status).not.toBe(0);
+    expect(out).toContain(
+      'error graph-not-to-errors-or-delivery-or-events-or-webhook-or-sandbox-or-inbox-or-service-or-server-or-cli: src/graph/uses-errors.ts → src/errors/mapping.ts',
+    );
+    expect(out).toContain('error events-not-to-webhook-or-sandbox-or-inbox-or-service-or-server-or-cli: src/events/uses-webhook.ts → src/webhook/server.ts');
+    expect(out).toContain('error sandbox-not-to-inbox-or-service-or-server-or-cli: src/sandbox/main.ts → src/inbox/server.ts');
+    expect(out).toMatch(/x 3 dependency violations/);
+  });
+
+  it('fails on a folder of src/ that is in no layer, and on an import of it', () => {
+    const { status, out } = depcruise(
+      fixture({
+        ...clean,
+        'src/misc/helpers.ts': "import type { Config } from '../config/config';\nexport const id = (c: Config) => c;\n",
+        'src/service/uses-misc.ts': "import { id } from '../misc/helpers';\nexport const x = id({ listen: '' });\n",
+      }),
+    );
+    expect(status).not.toBe(0);
+    expect(out).toContain('error folder-in-no-layer: src/misc/helpers.ts → src/config/config.ts');
+    expect(out).toContain('error import-of-a-folder-in-no-layer: src/service/uses-misc.ts → src/misc/helpers.ts');
   });
 
   it('fails on an import of a grpc-js internal, not on the package itself', () => {

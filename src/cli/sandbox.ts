@@ -1,11 +1,11 @@
-// Standalone sandbox: `tsx src/sandbox/main.ts [--port 8080] [--host 127.0.0.1] [--inbox-listen HOST:PORT]`.
+// Standalone sandbox: `tsx src/cli/sandbox.ts [--port 8080] [--host 127.0.0.1] [--inbox-listen HOST:PORT]`.
 // Prints one JSON log line with its URL, one with its inbox's, and stops cleanly on SIGINT/SIGTERM.
-// The one file of src/sandbox that may import src/inbox: it puts the two together.
+// It puts the sandbox and its inbox together, so it lives above both (the sandbox does not import the inbox).
 
 import { parseArgs } from 'node:util';
 import { createLogger, flushLogger } from '../log/logger';
-import { DEMO_PAGES } from './demo-pages';
-import { startSandbox } from './sandbox-server';
+import { DEMO_PAGES } from '../sandbox/demo-pages';
+import { startSandbox } from '../sandbox/sandbox-server';
 import { ConversationStore } from '../inbox/conversation-store';
 import { startInboxServer } from '../inbox/inbox-server';
 import { SANDBOX_INBOX_LISTEN } from '../config/gateway-config';

@@ -1,0 +1,40 @@
+/**
+ * Limits Graph's Send API sets on what it accepts, in one place: the gateway's validation
+ * (src/validate) refuses a request past them before Graph sees it, the sandbox (src/sandbox)
+ * refuses them as Graph would, and the configuration (src/config) bounds the upload limit by
+ * Graph's. Lengths count characters (code points), as Graph does.
+ */
+
+/** `message.text`: fewer than this many characters. */
+export const TEXT_LIMIT = 2000;
+/** `message.metadata`: fewer than this many characters. */
+export const METADATA_LIMIT = 1000;
+
+/** Quick replies of one message. */
+export const QUICK_REPLIES_MAX = 13;
+export const QUICK_REPLY_TITLE_MAX = 20;
+export const QUICK_REPLY_PAYLOAD_MAX = 1000;
+
+/** Images of one `attachments` message. */
+export const IMAGES_MAX = 30;
+
+/** Buttons of a template or an element. */
+export const BUTTONS_MAX = 3;
+export const BUTTON_TITLE_MAX = 20;
+export const POSTBACK_PAYLOAD_MAX = 1000;
+
+/** A generic element's title and subtitle. */
+export const ELEMENT_TEXT_MAX = 80;
+/** A button template's text. */
+export const BUTTON_TEXT_MAX = 640;
+/** Elements of a generic template. */
+export const GENERIC_ELEMENTS_MAX = 10;
+/** Products of a product template. */
+export const PRODUCTS_MAX = 10;
+/** Elements (items) of a receipt template. */
+export const RECEIPT_ELEMENTS_MAX = 100;
+/** A customer feedback template's `expires_in_days`. */
+export const FEEDBACK_EXPIRY_MAX_DAYS = 7;
+
+/** An attachment upload: 25 MB. */
+export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
