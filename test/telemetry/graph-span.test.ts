@@ -113,7 +113,7 @@ describe('the Graph client span', () => {
       await client.close();
     }
     const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-    for (let i = 0; i < 100 && clientSpans().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => clientSpans().length > 0, { what: 'the GET client span' });
     const [span] = clientSpans();
     expect(span.name).toBe('GET');
     expect(span.attributes['http.request.method']).toBe('GET');
