@@ -90,15 +90,6 @@ export class Inbox<T = DeliveredEvent> {
     return out;
   }
 
-  /**
-   * Nothing delivered for `ms`: returns what was (should be empty). Only for a consumer that no
-   * mark can reach (it is full): elsewhere, wait for marks (see `marks`) instead.
-   */
-  async quiet(ms: number): Promise<T[]> {
-    await new Promise<void>((r) => setTimeout(r, ms));
-    return this.drain();
-  }
-
   /** What is delivered up to the first delivery `isLast` accepts, leaving out those `isMark` accepts. */
   async before(isLast: (d: T) => boolean, isMark: (d: T) => boolean, timeoutMs = 3_000): Promise<T[]> {
     const others: T[] = [];
