@@ -45,6 +45,7 @@ export const ALLOWED: Allowed[] = [
   { file: 'test/events/event-store-suite.ts', line: 'setTimeout(() => {', count: 1, reason: "a consumer's random processing time (0-15 ms) before its ack: the concurrency being tested" },
   { file: 'test/events/stream-events.test.ts', line: 'setTimeout(() => {', count: 1, reason: "a consumer's random processing time (0-20 ms) before its ack: the concurrency being tested" },
   { file: 'test/receiving/redis-replicas.test.ts', line: 'if (delay > 0) setTimeout(ack, delay)', count: 1, reason: "a consumer's random processing time before its ack" },
+  { file: 'test/receiving/webhook-listener-bounds.test.ts', line: 'if (!stopped) setTimeout(open, reopenMs, from)', count: 1, reason: "an idle attacker's own pace: it reopens what the gateway closed 100 ms later (the attack being measured)" },
   { file: 'test/receiving/redis-replicas.test.ts', line: 'setTimeout(subscribe, 300)', count: 1, reason: "a real consumer's back-off before it subscribes again after UNAVAILABLE" },
   { file: 'test/delivery-e2e/redis-failure-exactly-once.test.ts', line: 'setTimeout(r, Math.max(0, 1_000 - (Date.now() - started)))', count: 1, reason: "a caller's retry every second, as the scenario defines it" },
   { file: 'test/delivery-e2e/redis-failure-exactly-once.test.ts', line: 'setTimeout(() => void redis!.kill(), 500)', count: 1, reason: 'the fault schedule: Redis is SIGKILLed 0.5 s in, what the scenario (and its title) is' },
@@ -60,6 +61,7 @@ export const ALLOWED: Allowed[] = [
   { file: 'test/support/redis-server.ts', line: "const kill = setTimeout(() => child.kill('SIGKILL'), 2_000)", count: 1, reason: 'SIGKILL when SIGTERM did not stop redis-server within 2 s' },
   { file: 'test/interop/polyglot-clients.test.ts', line: "const killer = setTimeout(() => child.kill('SIGKILL'), 45_000)", count: 1, reason: "an echo bot's deadline" },
   { file: 'test/e2e/startup-failures.test.ts', line: "const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)", count: 1, reason: "the deadline of a gateway expected to exit on a bad config" },
+  { file: 'test/receiving/webhook-listener-bounds.test.ts', line: 'const cap = setTimeout(() => stop(), 60_000)', count: 1, reason: "the idle attack's deadline: it stops after 60 s whatever happens to the test" },
   { file: 'test/bench/bench-smoke.test.ts', line: "const timer = setTimeout(() => child.kill('SIGTERM'), 170_000)", count: 1, reason: "the benchmark smoke run's deadline" },
 ];
 

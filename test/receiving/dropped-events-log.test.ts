@@ -40,7 +40,7 @@ describe('idle-group drops in the log', () => {
     const call = client.streamEvents(new Metadata());
     call.on('error', () => undefined);
     call.write({ subscribe: { consumerGroup: 'idle-drops', pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_LATEST, startTime: undefined }, ack: undefined, nack: undefined });
-    await waitFor(() => gw.logs.some((l) => l.includes('event stream subscribed') && l.includes('idle-drops')), 'the subscription', 5_000);
+    await waitFor(() => gw.logs.some((l) => l.includes('event stream subscribed') && l.includes('idle-drops')), { what: 'the subscription', timeoutMs: 5_000 });
     call.cancel();
     client.close();
 
@@ -49,7 +49,7 @@ describe('idle-group drops in the log', () => {
     await waitFor(async () => {
       await post(`fill-${n++}`);
       return dropLines().length > 0;
-    }, 'the first drop', 10_000);
+    }, { what: 'the first drop', timeoutMs: 10_000 });
     const first = dropLines();
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ group: 'idle-drops' });
@@ -73,10 +73,10 @@ describe('DroppedEventsLog', () => {
     log.add('b', 5);
     log.add('a', 3);
     expect(lines).toEqual([['a', 1], ['b', 5]]);
-    await waitFor(() => lines.length === 3, 'the end of the period', 5_000);
+    await waitFor(() => lines.length === 3, { what: 'the end of the period', timeoutMs: 5_000 });
     expect(lines[2]).toEqual(['a', 5]);
     // b had nothing more, and a has nothing in its second period: both are forgotten.
-    await waitFor(() => log.size === 0, 'both groups forgotten after a quiet period', 5_000);
+    await waitFor(() => log.size === 0, { what: 'both groups forgotten after a quiet period', timeoutMs: 5_000 });
     log.add('a', 7);
     expect(lines.at(-1)).toEqual(['a', 7]);
     log.close();

@@ -161,7 +161,7 @@ describe("idle sockets cannot hold the listener: Meta's signed POSTs get 200 wit
     const { url, port } = await startGateway({ bodyTimeoutMs: 1_000 });
     const attack = idleAttack(port, sources);
     try {
-      await waitFor(() => attack.opened() >= sources.length, 'every attacker connected', 20_000);
+      await waitFor(() => attack.opened() >= sources.length, { what: 'every attacker connected', timeoutMs: 20_000 });
       const times: number[] = [];
       // Meta's POSTs go on until every attacker was cut at least once and came back.
       const until = Date.now() + 20_000;
