@@ -17,7 +17,9 @@ let gw: TestGateway;
 let events: EventServiceClient;
 beforeAll(async () => {
   gw = await startTestGateway({
-    extra: { webhook: { listen: '127.0.0.1:0', path: '/webhook', verifyToken: VERIFY_TOKEN, appSecret: APP_SECRET, maxBodyBytes: 1024 * 1024 } },
+    // 64 bodies from one address, as the bound test below sends them (the default per-source
+    // bound is 8; test/receiving/webhook-listener-bounds.test.ts tests that one).
+    extra: { webhook: { listen: '127.0.0.1:0', path: '/webhook', verifyToken: VERIFY_TOKEN, appSecret: APP_SECRET, maxBodyBytes: 1024 * 1024, maxBodiesPerSource: 64 } },
   });
   events = new EventServiceClient(gw.target, credentials.createInsecure());
 });
