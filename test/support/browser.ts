@@ -20,11 +20,14 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
-/** Headless Chromium with a fresh profile, driven by playwright-core. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/**
+ * Headless Chromium with a fresh profile, driven by playwright-core. `extraArgs`: more flags,
+ * e.g. `--host-resolver-rules=MAP evil.example 127.0.0.1` to play a site that rebinds to loopback.
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'inbox-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, ...extraArgs] });
   return {
     context,
     close: async () => {
