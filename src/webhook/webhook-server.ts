@@ -132,9 +132,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     return done(503, 'busy', 'too many requests at once, try again', { bytes: bounds.bytes, declared }, true);
   }
   const source = limits.sourceOf(req);
-  // A burst parsed in one turn has bodies that are already whole: they finish within this turn,
-  // so a source at its bound is looked at again once they have, and refused only if still there.
-  if (!bounds.mayEnter(source) && !(await afterThisTurn(() => bounds.mayEnter(source)))) {
+  // A body that came whole with its headers (Meta's) is read before the next socket's bytes are
+  // parsed, so it leaves its place at once: only bodies still arriving fill a source's share.
+  if (!bounds.mayEnter(source)) {
     return done(503, 'busy', 'too many requests at once from one address, try again', { source, bodies: bounds.of(source) }, true);
   }
   bounds.enter(source);
@@ -217,11 +217,6 @@ function answerAndClose(req: IncomingMessage, res: ServerResponse, status: numbe
   res.shouldKeepAlive = false;
   res.once('finish', () => req.socket.destroy());
   answer(res, status, text);
-}
-
-/** `check()` once the current turn of the event loop (its parsing, ticks and promises) is done. */
-function afterThisTurn(check: () => boolean): Promise<boolean> {
-  return new Promise((resolve) => setImmediate(() => resolve(check())));
 }
 
 function splitListen(listen: string): { host: string; port: number } {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { customerWebhookBody } from '../../src/sandbox/customer-webhook';
 import { signBody } from '../../src/webhook/verify-signature';
@@ -112,8 +112,9 @@ describe('bodies started together: the byte budget holds (64 MiB, not 64 bodies 
     // cut once they stop moving (408).
     expect(counts['503'] ?? 0).toBeGreaterThanOrEqual(40);
     expect(Object.keys(counts).every((k) => k === '408' || k === '503')).toBe(true);
-    // 64 x 4 MiB held at once would be 256 MiB; the budget is 64 MiB.
-    expect(after.peak - before.rss).toBeLessThan(160);
+    // 64 x 4 MiB held at once would be 256 MiB (measured +260 MiB before the bound); the budget is
+    // 64 MiB, plus socket buffers and garbage not yet collected (measured +90 to +130 MiB).
+    expect(after.peak - before.rss).toBeLessThan(192);
     // The listener still stores Meta's POSTs.
     expect((await metaPost(url, 'after-bodies')).status).toBe(200);
   }, 40_000);
@@ -216,5 +217,26 @@ describe('behind an ingress: bodies in progress are bounded per forwarded addres
     // Naming the held client does not make a POST from another peer count against it.
     expect(await forwardedPost(url, '203.0.113.1')).toBe(200);
     for (const h of held) h.sock.destroy();
+  });
+});
+
+describe('the per-source bound does not refuse whole bodies', () => {
+  it("64 of Meta's POSTs at once from one address, 10 times over: all 200 (their bodies come with their headers)", async () => {
+    const { url } = await startGateway();
+    const pool = new Pool(new URL(url).origin, { connections: 64 });
+    try {
+      const statuses: number[] = [];
+      for (let round = 0; round < 10; round++) {
+        statuses.push(...(await Promise.all(Array.from({ length: 64 }, async (_, i) => {
+          const body = customerWebhookBody({ pageId: '1001', psid: `burst-${round}-${i}`, text: 'x' });
+          const res = await pool.request({ path: '/webhook', method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, APP_SECRET) }, body });
+          await res.body.text();
+          return res.statusCode;
+        }))));
+      }
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    } finally {
+      await pool.close();
+    }
   });
 });
