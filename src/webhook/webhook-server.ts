@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger';
 import { recordWebhookEvents, recordWebhookRequest, type WebhookOutcome } from '../telemetry/gateway-metrics';
 import { endWebhookSpan, startWebhookSpan } from '../telemetry/webhook-span';
 import { traceparentFields } from '../telemetry/log-trace-fields';
-import { BodyBounds, readBody } from './body-bounds';
+import { BodyBounds, readBody, type BodyRead } from './body-bounds';
 import { parseWebhook } from './parse-webhook';
 import { sourceAddressOf, type SourceOf } from './source-address';
 import { verifySignature } from './verify-signature';
@@ -138,7 +138,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     return done(503, 'busy', 'too many requests at once from one address, try again', { source, bodies: bounds.of(source) }, true);
   }
   bounds.enter(source);
-  let raw: Awaited<ReturnType<typeof readBody>>;
+  let raw: BodyRead;
   try {
     raw = await readBody(req, options.maxBodyBytes, bounds, limits.stallMs);
   } finally {
