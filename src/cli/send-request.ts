@@ -41,8 +41,8 @@ const TAG_NAMES = Object.keys(MessageTag)
 
 
 /**
- * The call the flags describe. `json` is the text of `--json` (a SendMessageRequest in proto JSON),
- * sent as written; otherwise the flags build the request and messaging_type is RESPONSE unless given.
+ * The call the flags describe. `json` is the text of `--json` (a SendMessageRequest in proto JSON,
+ * or a SendSenderActionRequest: one with `action`), sent as written; otherwise the flags build the request and messaging_type is RESPONSE unless given.
  */
 export function sendCall(f: SendFlags, json?: string): SendCall {
   const target = f.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051';
@@ -54,7 +54,13 @@ export function sendCall(f: SendFlags, json?: string): SendCall {
     const others = (['page', 'to', 'text', 'image', 'quick-reply', 'action', 'reaction', 'message-id', 'messaging-type', 'tag'] as const).filter((k) => f[k] !== undefined);
     if (others.length) throw new UsageError(`--json gives the whole request: drop --${others.join(', --')}`);
     const parsed = parseJsonInput(json, '--json');
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--json: must be a JSON object (a SendMessageRequest)');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--json: must be a JSON object (a SendMessageRequest or a SendSenderActionRequest)');
+    // A sender action is the request with an `action` (SendMessageRequest has none).
+    if ('action' in parsed) {
+      const request = SendSenderActionRequest.fromJSON(parsed);
+      if (idempotencyKey) request.idempotencyKey = idempotencyKey;
+      return { kind: 'action', request, target, timeoutMs };
+    }
     const request = SendMessageRequest.fromJSON(parsed);
     if (idempotencyKey) request.idempotencyKey = idempotencyKey;
     return { kind: 'message', request, target, timeoutMs };
