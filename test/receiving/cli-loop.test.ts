@@ -26,8 +26,8 @@ describe('npm run customer → gateway → npm run listen', () => {
       while (!re.test(text()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       return text();
     };
+    // "listening" is printed once the gateway says the subscription is live.
     expect(await until(/listening on/, () => err)).toContain('group readme');
-    await new Promise((r) => setTimeout(r, 300)); // the subscription reaches the gateway
 
     const said = await runCli(['customer', '--page', '1001', '--from', '24681357', '--text', 'hi there', '--webhook', webhook]);
     expect(said.code, said.stderr).toBe(0);
