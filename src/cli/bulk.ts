@@ -14,7 +14,8 @@ SendMessages stream; each message's request_id is its line number (blank lines a
 is parsed before anything is sent. Failed messages are printed on stderr as they come back, one JSON
 line each ({"line": N, "code": …, "errorInfo": …}); progress goes to stderr every 2 s; the summary is
 printed on stdout: {"messages", "sent", "failed", "failedByReason", "notAnswered", "seconds"}.
-Exit code 0 only when every message was sent.
+Exit code 0 only when every message was sent. A sample: examples/requests/messages.jsonl (and one
+request of each kind in examples/requests/*.json). In a pipe, npm run -s bulk -- … keeps npm's banner off stdout.
 
 ${EXIT_CODES_HELP}`;
 

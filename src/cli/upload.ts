@@ -16,7 +16,8 @@ export const UPLOAD_USAGE = `Usage: npm run upload -- --page PAGE_ID --file PATH
 Uploads a file to the Page (UploadAttachment, streamed in chunks) and prints {"attachmentId": "…"}
 on stdout: send it later as a media attachment_id. --type and --content-type default from the file's
 extension (image for .png/.jpg/.jpeg/.gif, video for .mp4/.mov, audio for .mp3/.m4a/.ogg/.wav, else file).
-Errors are printed with their details decoded, as JSON on stderr.
+Errors are printed with their details decoded, as JSON on stderr. A sample: examples/requests/photo.png.
+In a pipe, npm run -s upload -- … keeps npm's banner off stdout.
 
 ${EXIT_CODES_HELP}`;
 
