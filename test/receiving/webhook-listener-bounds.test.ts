@@ -108,10 +108,13 @@ describe('bodies started together: the byte budget holds (64 MiB, not 64 bodies 
     const counts: Record<string, number> = {};
     for (const a of answered) counts[a] = (counts[a] ?? 0) + 1;
     console.info(`[bounds] ${kind}: RSS ${before.rss.toFixed(0)} -> ${after.rss.toFixed(0)} MiB, peak ${after.peak.toFixed(0)} MiB; answers ${JSON.stringify(counts)}`);
-    // The bodies whose bytes would pass the budget get 503 at once; those held within it are
-    // cut once they stop moving (408).
-    expect(counts['503'] ?? 0).toBeGreaterThanOrEqual(40);
-    expect(Object.keys(counts).every((k) => k === '408' || k === '503')).toBe(true);
+    // The bodies whose bytes would pass the budget get 503 at once, and their connection is
+    // closed (a sender still writing may see the close as a reset before it reads the 503);
+    // those held within the budget are cut once they stop moving (408).
+    const refused = (counts['503'] ?? 0) + (counts.ECONNRESET ?? 0) + (counts.EPIPE ?? 0);
+    expect(refused).toBeGreaterThanOrEqual(40);
+    expect(counts['503'] ?? 0).toBeGreaterThan(0);
+    expect(Object.keys(counts).filter((k) => !['408', '503', 'ECONNRESET', 'EPIPE'].includes(k))).toEqual([]);
     // 64 x 4 MiB held at once would be 256 MiB (measured +260 MiB before the bound); the budget is
     // 64 MiB, plus socket buffers and garbage not yet collected (measured +90 to +130 MiB).
     expect(after.peak - before.rss).toBeLessThan(192);
