@@ -26,6 +26,8 @@ export const OPTIONS: EventsConfig = {
   ackDeadlineMs: 200,
   maxDeliveryAttempts: 3,
   maxGroups: 100,
+  maxGroupsPerCaller: 100,
+  neverAckedGroupMs: 3_600_000,
   groupIdleMs: 600_000,
 };
 
