@@ -433,6 +433,28 @@ describe('StreamEvents over a real grpc-js server', () => {
     expect(idOf(await other.inbox.next())).toBe(big.event.eventId);
   });
 
+  it('bounds Ack and Nack event_ids (at most 1000 ids of at most 128 characters): INVALID_ARGUMENT past it, naming the field', async () => {
+    const h = await start();
+    const cases: Array<[StreamEventsRequest, string]> = [
+      [{ ack: { eventIds: Array.from({ length: 1001 }, (_, i) => `ev_${i}`) } }, 'ack.event_ids'],
+      [{ ack: { eventIds: ['ev_ok', 'x'.repeat(129)] } }, 'ack.event_ids[1]'],
+      [{ nack: { eventIds: Array.from({ length: 1001 }, (_, i) => `ev_${i}`) } }, 'nack.event_ids'],
+    ];
+    for (const [req, field] of cases) {
+      const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+      s.call.write(req);
+      const st = await s.ended;
+      expect(st.code, field).toBe(status.INVALID_ARGUMENT);
+      expect(decodeStatusDetails(st.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual([field]);
+    }
+    // At the bounds: accepted (unknown ids are ignored), the stream goes on.
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+    s.call.write({ ack: { eventIds: Array.from({ length: 1000 }, () => 'x'.repeat(128)) } });
+    const page = uniqueName('p');
+    await h.store.append([newEvent(page, 'u')]);
+    expect((await s.inbox.next()).event?.pageId).toBe(page);
+  });
+
   it('ends the stream UNAVAILABLE (EVENT_STORE_UNAVAILABLE, with RetryInfo) when the store goes away', async () => {
     const h = await start();
     const s = await subscribed(h, { consumerGroup: uniqueName('g') });
