@@ -391,6 +391,19 @@ describe('StreamEvents over a real grpc-js server', () => {
     await subscribed(h, { consumerGroup: a });
   });
 
+  it("with callers, TOO_MANY_CONSUMER_GROUPS at the store's bound does not tell a caller how many groups the others hold", async () => {
+    const h = await start({ maxGroups: 2, maxGroupsPerCaller: 2 });
+    h.caller = { name: 'orders', pages: undefined };
+    await subscribed(h, { consumerGroup: uniqueName('g') });
+    h.caller = { name: 'billing', pages: undefined };
+    await subscribed(h, { consumerGroup: uniqueName('g') });
+    const st = await open(h, { consumerGroup: uniqueName('g') }).ended;
+    expect(st.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(reasonOf(st)).toBe('TOO_MANY_CONSUMER_GROUPS');
+    expect(st.details).not.toMatch(/\d/);
+    expect(st.details).toContain('events.maxGroups');
+  });
+
   it("a group's page scope is fixed by its first subscribe: pages outside it are FAILED_PRECONDITION (CONSUMER_GROUP_PAGES_MISMATCH); empty page_ids join within it", async () => {
     const h = await start({ ackDeadlineMs: 5_000 });
     h.caller = { name: 'orders', pages: new Set(['1001', '2002']) };
