@@ -87,7 +87,7 @@ export interface EventsConfig {
   /**
    * A group with no consumer connected for at least this long (default 10 min) is idle: when the
    * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
-   * consumer for longer than `retentionMs` is deleted.
+   * consumer for longer than `retentionMs` (`neverAckedGroupMs` if none ever acked) is deleted.
    */
   groupIdleMs: number;
 }

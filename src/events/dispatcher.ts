@@ -4,7 +4,9 @@
  * conversation waits until the head is acked or parked); ready conversations handed out in the
  * order they became ready (fair between conversations), round-robin over the consumers that
  * have room (`maxOutstanding`) and accept the conversation's page; ack deadlines and nack
- * delays (on the store's Deadlines); redelivery, and parking past `maxDeliveryAttempts`.
+ * delays (on the store's Deadlines); redelivery, and parking past `maxDeliveryAttempts`; consumers
+ * that stopped reading (their deliveries expire) neither count toward parking while another is
+ * healthy, nor stay once `maxOutstanding` of theirs expired (when they asked for it).
  *
  * The store keeps what makes it memory or Redis (DispatchHost): where entries come from, when a
  * dispatch turn runs, whether a head may go now, recording a delivery, acking, parking, and

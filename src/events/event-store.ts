@@ -160,8 +160,8 @@ export interface EventStore {
   append(events: readonly NewEvent[]): Promise<AppendResult>;
   /**
    * Joins (or creates, with `scope`) a consumer group; `onError` reports the store going away (the
-   * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups`, GroupScopeError
-   * when `pageIds` do not fit an existing group's scope.
+   * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups` or past the
+   * owner's `maxGroupsPerCaller`, GroupScopeError when `pageIds` do not fit an existing group's scope.
    */
   consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer>;
   /** The group's parked events of these pages (undefined: all), oldest first, paged by an opaque token. */

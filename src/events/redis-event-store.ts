@@ -17,12 +17,14 @@
  * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
  * replay re-XADDs them into their partition, marked for that group only.
  *
- * Groups: a record per group in the groups hash (start, page scope, last heartbeat) bounds them
- * (maxGroups, checked in the creating script) and fixes their scope; entries outside it are
+ * Groups: a record per group in the groups hash (start, page scope, owner, never acked yet, last
+ * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
+ * script) and fixes their scope; entries outside it are
  * XACKed by the read script, never delivered. At maxEvents (all partitions together) the append
  * script makes room from events no group needs, then from the oldest needed only by groups idle
  * for groupIdleMs (given up by them, reported through `onDropped`); groups with no consumer for
- * longer than the retention are deleted by a periodic sweep.
+ * longer than the retention (than neverAckedGroupMs when none of their consumers ever acked)
+ * are deleted by a periodic sweep.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
