@@ -95,6 +95,11 @@ export interface Sandbox {
   chaos: ChaosBoard;
   /** A message of this Page the sandbox did not answer itself (a customer's, from a webhook), so that it may be reacted to. */
   rememberMessage(pageId: string, mid: string): void;
+  /**
+   * Whether a react/unreact must name a known message (default true, as on Graph). Off: any id
+   * is accepted, for tests that make ids up (fuzzing) and are not about Graph's knowledge of messages.
+   */
+  setReactionCheck(strict: boolean): void;
   close(): Promise<void>;
 }
 
@@ -114,10 +119,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
 
   const known = new KnownMessages();
+  const checks = { reactions: true };
   const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known };
   const chaos = new ChaosBoard();
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, observer: options.observer }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, observer: options.observer }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -147,6 +153,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url: `http://${urlHost}:${port}`, port, received, close, chaos,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
+    setReactionCheck: (strict) => void (checks.reactions = strict),
   };
 }
 
@@ -158,6 +165,7 @@ interface Context {
   api: SandboxApiContext;
   chaos: ChaosBoard;
   known: KnownMessages;
+  checks: { reactions: boolean };
   observer?: SandboxObserver;
 }
 
@@ -219,7 +227,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   // Graph does not document its answer to a reaction on an unknown message: its documented
   // "100 Invalid parameter" of this endpoint (no subcode) is the closest.
   const target = route.edge === 'messages' ? reactionTarget(params) : undefined;
-  if (target !== undefined && !ctx.known.has(pageId, target)) return refuse(invalidParam('Invalid parameter'));
+  if (target !== undefined && ctx.checks.reactions && !ctx.known.has(pageId, target)) return refuse(invalidParam('Invalid parameter'));
 
   const ok: Answer = {
     kind: 'json',
