@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { request } from 'undici';
 
 const ROOT = join(__dirname, '../..');
@@ -36,6 +36,38 @@ describe('sandbox CLI', () => {
       expect(code === 0 || signal === 'SIGTERM', `code ${code}, signal ${signal}`).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('starts beside a running gateway: its inbox takes a free port (8025 is the gateway\'s) and says where', async () => {
+    // 8025 held as a running gateway holds it (if another program already has it, that proves as much).
+    const gatewayInbox = createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      gatewayInbox.once('error', () => resolve(false));
+      gatewayInbox.listen(8025, '127.0.0.1', () => resolve(true));
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/sandbox.ts', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const lines = createInterface({ input: child.stdout });
+      const logs: Array<{ msg: string; url?: string; inbox?: string }> = [];
+      for await (const line of lines) {
+        logs.push(JSON.parse(line) as { msg: string; inbox?: string });
+        if (logs.some((l) => l.inbox)) break;
+      }
+      const inbox = logs.find((l) => l.inbox)!;
+      expect(inbox.msg).toBe(`sandbox inbox: every message sent, as Messenger shows it, at ${inbox.inbox}`);
+      expect(inbox.inbox).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(new URL(inbox.inbox!).port).not.toBe('8025');
+      const res = await request(`${inbox.inbox}/api/conversations`);
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+      // It serves the demo image too, as the sandbox does.
+      const cat = await request(`${inbox.inbox}/_sandbox/demo/cat.png`);
+      expect([cat.statusCode, cat.headers['content-type']]).toEqual([200, 'image/png']);
+      await cat.body.dump();
+    } finally {
+      child.kill('SIGKILL');
+      if (held) gatewayInbox.close();
     }
   });
 
