@@ -46,7 +46,10 @@ describe('sandbox CLI', () => {
       gatewayInbox.once('error', () => resolve(false));
       gatewayInbox.listen(8025, '127.0.0.1', () => resolve(true));
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/sandbox.ts', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As in a user's shell: no inbox address set anywhere (the test config sets one for gateways).
+    const env = { ...process.env };
+    delete env.GATEWAY_INBOX_LISTEN;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/sandbox.ts', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const lines = createInterface({ input: child.stdout });
       const logs: Array<{ msg: string; url?: string; inbox?: string }> = [];
