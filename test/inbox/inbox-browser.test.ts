@@ -3,7 +3,7 @@
 // chaos switch makes the next send fail. Screenshots at phone and desktop widths
 // (UPDATE_SCREENSHOTS=1 writes them to docs/screenshots/ for the README).
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -316,6 +316,22 @@ describe.skipIf(!run)('sandbox inbox in Chromium', () => {
     const bubbles = log.getByRole('listitem').filter({ has: page.locator('.bubble-text') });
     expect(await bubbles.evaluateAll((items) => items.map((i) => `${i.className.includes('from-customer') ? 'customer' : 'page'}: ${i.querySelector('.bubble-text')?.textContent ?? ''}`)))
       .toEqual(['customer: Is my parcel on its way?', 'page: Yes: it ships today.']);
+    await page.close();
+  });
+
+  it('the README\'s image example, run as written against this inbox, draws the sandbox\'s demo image', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npm run send -- ') && l.includes('--image'));
+    expect(line).toContain('http://127.0.0.1:8025/_sandbox/demo/cat.png');
+    // The README's words, split as the shell splits them (only double quotes are used there).
+    const words = line!.replace(/^npm run send -- /, '').match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
+    const args = words.map((w) => w.replace('http://127.0.0.1:8025', inboxUrl).replace(/^123$/, '7006'));
+    const r = await runCli(['send', '--target', gw.target, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await newPage();
+    await openConversation(page, '7006');
+    const img = page.getByRole('log', { name: 'Messages' }).locator('img[src$="/_sandbox/demo/cat.png"]');
+    await expect.poll(() => img.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).complete && (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(240);
     await page.close();
   });
 
