@@ -357,7 +357,7 @@ describe.skipIf(!run)('sandbox inbox in Chromium', () => {
     await openConversation(phone, '7004');
     await phone.getByText(`Chaos for page ${PAGE_ID}`).click();
     await phone.getByRole('form', { name: `Chaos switchboard for page ${PAGE_ID}` }).waitFor();
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await phone.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     // Nothing of the panel is cut off by a container that hides its overflow either.
     const form = phone.getByRole('form', { name: `Chaos switchboard for page ${PAGE_ID}` });
     expect(await form.evaluate((f) => [f, ...f.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > 390).map((e) => e.tagName))).toEqual([]);
