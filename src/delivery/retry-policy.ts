@@ -9,10 +9,17 @@ export const DEFAULT_PAUSE_MS = 1_000;
 
 
 /** Why an outcome may be retried; undefined when Graph may have delivered (or a retry cannot help). */
-export type RetryReason = 'not-sent' | 'rate-limited' | 'transient';
+export type RetryReason = 'not-sent' | 'rate-limited' | 'transient' | 'repeatable';
 
-/** Classifies an outcome for retrying: only outcomes where Graph certainly did not deliver qualify. */
-export function retryReason(outcome: GraphOutcome): RetryReason | undefined {
+/**
+ * Classifies an outcome for retrying. A request that acts (a POST that sends) qualifies only when
+ * Graph certainly did not act on it; one that is safe to repeat (a GET, a DELETE) also after a
+ * timeout, a lost connection or a bare 5xx, which may have been served but change nothing twice.
+ */
+export function retryReason(outcome: GraphOutcome, safeToRepeat = false): RetryReason | undefined {
+  if (safeToRepeat && (outcome.kind === 'timeout' || outcome.kind === 'unreachable' || (outcome.kind === 'http-error' && outcome.status >= 500))) {
+    return 'repeatable';
+  }
   switch (outcome.kind) {
     case 'unreachable':
       // A reset after the request was written may have been delivered: only a refused connection is safe.
@@ -32,7 +39,8 @@ export function retryReason(outcome: GraphOutcome): RetryReason | undefined {
 
 /**
  * The delay before the next attempt in ms, or undefined for "do not retry". `attempt` counts the
- * attempts made so far (1 = the first just failed); `remainingMs` is the time left to the deadline.
+ * attempts made so far (1 = the first just failed); `remainingMs` is the time left to the deadline;
+ * `safeToRepeat`: the request changes nothing when Graph serves it twice (GET, DELETE).
  */
 export function retryDelayMs(
   outcome: GraphOutcome,
@@ -40,9 +48,10 @@ export function retryDelayMs(
   options: RetryOptions,
   remainingMs: number,
   random: () => number = Math.random,
+  safeToRepeat = false,
 ): number | undefined {
   if (attempt >= options.maxAttempts) return undefined;
-  const reason = retryReason(outcome);
+  const reason = retryReason(outcome, safeToRepeat);
   if (reason === undefined) return undefined;
   let delay: number | undefined;
   if (reason === 'rate-limited' && outcome.kind === 'graph-error') {

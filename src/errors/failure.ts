@@ -11,8 +11,8 @@ export const GRAPH_DOMAIN = 'graph.facebook.com';
 /**
  * Why a call failed, as data. Validation, delivery, the Graph mapping and the access checks
  * produce it; it travels unencoded through the pipeline (the retry loop, the idempotency
- * store, logs and spans read its fields), and only the protocol edge
- * (src/errors/status-encoder.ts) turns it into a gRPC status, bounded and redacted there.
+ * store, logs and spans read its fields), and only the RPC edge (src/service/rpc-edge.ts)
+ * turns it into a gRPC status, bounded and redacted by src/errors/status-encoder.ts.
  */
 export interface Failure {
   readonly code: status;

@@ -7,9 +7,9 @@ import { redactSecrets, redactStrings } from '../redaction/secret-redaction';
 import { domainOf, reasonName, type Failure } from './failure';
 
 /**
- * The protocol edge: the one place where a Failure becomes a gRPC status (the unary answer,
- * a refused call, a SendMessages item, a replayed outcome). Everything that leaves here is
- * redacted (every registered secret and anything shaped like a credential becomes
+ * How a Failure becomes a gRPC status (the unary answer, a refused call, a SendMessages item, a
+ * replayed outcome), used by the RPC edge (src/service/rpc-edge.ts) only. Everything that leaves
+ * here is redacted (every registered secret and anything shaped like a credential becomes
  * `[REDACTED]`) and bounded: status message plus `grpc-status-details-bin` stay within
  * MAX_TRAILER_BYTES as they go on the wire, which gRPC's C core (Python, C++, Ruby, PHP, C#
  * callers) accepts by default, and far below the 64 KB that froze a grpc-js connection.

@@ -7,7 +7,9 @@ import type { GraphConfig } from '../config/gateway-config';
 import { endGraphSpan, graphEndpoint, startGraphSpan, type GraphEndpoint } from '../telemetry/graph-span';
 import { parseGraphError } from './graph-error';
 import type { CallBounds, CancelSignal } from '../call/bounds';
+import type { AppsecretProof } from './appsecret-proof';
 import type { FilePart, GraphOutcome } from './graph-types';
+import type { GraphRequest } from './graph-request';
 import type { PageCredentials } from './page-credentials';
 import { usageOf } from './usage-headers';
 
@@ -43,31 +45,37 @@ export class GraphClient {
     this.prefix = `${url.pathname.replace(/\/+$/, '')}/${config.version}`;
   }
 
-  /** `POST /{version}/{page}/messages` with a JSON body; its client span is a child of `parent` (the call's server span). */
-  sendMessage(creds: PageCredentials, body: object, bounds: CallBounds, parent?: Span): Promise<GraphOutcome> {
+  /**
+   * One Graph request: `request.path` below the version, as the Page of `creds` (its token in the
+   * Authorization header, its appsecret_proof beside the parameters); the client span is a child
+   * of `parent` (the call's server span). Every RPC that calls Graph goes through here.
+   */
+  call(creds: PageCredentials, request: GraphRequest, bounds: CallBounds, parent?: Span): Promise<GraphOutcome> {
     const proof = creds.proof();
-    const payload = JSON.stringify(proof ? { ...body, ...proof } : body);
-    return this.post(`${this.prefix}/${creds.pageId}/messages`, creds, 'application/json', payload, undefined, bounds, parent);
-  }
-
-  /** `POST /{version}/{page}/message_attachments`: a URL payload as JSON, or a streamed multipart file. */
-  uploadAttachment(creds: PageCredentials, message: object, file: FilePart | undefined, bounds: CallBounds, parent?: Span): Promise<GraphOutcome> {
-    const path = `${this.prefix}/${creds.pageId}/message_attachments`;
-    const proof = creds.proof();
-    if (!file) {
-      const payload = JSON.stringify(proof ? { message, ...proof } : { message });
-      return this.post(path, creds, 'application/json', payload, undefined, bounds, parent);
+    const { json, multipart, query } = request;
+    const q = query ? new URLSearchParams(query).toString() : '';
+    const path = q ? `${this.prefix}${request.path}?${q}` : this.prefix + request.path;
+    if (multipart) {
+      const fields: Record<string, string> = {};
+      for (const [name, value] of Object.entries(multipart.fields)) fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
+      if (proof) {
+        fields.appsecret_proof = proof.appsecret_proof;
+        if (proof.appsecret_time !== undefined) fields.appsecret_time = String(proof.appsecret_time);
+      }
+      // graph.timeoutMs bounds Graph's answer, from the moment the whole body is out: how fast the
+      // client streams the file is the client's (its idle bound), not Graph's.
+      const sent: BodyEnd = {};
+      const { boundary, body, length } = multipartBody(fields, multipart.file, () => sent.onEnd?.());
+      return this.dispatch(request.method, path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent);
     }
-    const fields: Record<string, string> = { message: JSON.stringify(message) };
-    if (proof) {
-      fields.appsecret_proof = proof.appsecret_proof;
-      if (proof.appsecret_time !== undefined) fields.appsecret_time = String(proof.appsecret_time);
+    if (json !== undefined) {
+      const payload = JSON.stringify(proof ? { ...json, ...proof } : json);
+      return this.dispatch(request.method, path, creds, 'application/json', payload, undefined, bounds, parent);
     }
-    // graph.timeoutMs bounds Graph's answer, from the moment the whole body is out: how fast the
-    // client streams the file is the client's (its idle bound), not Graph's.
-    const sent: BodyEnd = {};
-    const { boundary, body, length } = multipart(fields, file, () => sent.onEnd?.());
-    return this.post(path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent);
+    // No body (GET, DELETE): the proof goes in the query, beside the request's own parameters;
+    // the span shows the path without it.
+    const wire = proof ? `${path}${q ? '&' : '?'}${proofQuery(proof)}` : path;
+    return this.dispatch(request.method, wire, creds, undefined, undefined, undefined, bounds, parent, undefined, path);
   }
 
   async close(): Promise<void> {
@@ -96,23 +104,27 @@ export class GraphClient {
    * buffer (capped) without a response stream, and the timeout and cancellation abort through
    * the handler, without an AbortController per call.
    */
-  private post(
+  private dispatch(
+    method: GraphRequest['method'],
     path: string,
     creds: PageCredentials,
-    contentType: string,
-    body: string | Readable,
+    contentType: string | undefined,
+    body: string | Readable | undefined,
     contentLength: number | undefined,
     bounds: CallBounds,
     parent: Span | undefined,
     bodyEnd?: BodyEnd,
+    /** What the client span shows of the path (without a query's proof). */
+    shownPath = path,
   ): Promise<GraphOutcome> {
     const left = bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now();
     const timeoutMs = Math.min(this.config.timeoutMs, left);
     if (timeoutMs <= 0) return Promise.resolve({ kind: 'timeout', timeoutMs: 0, maybeDelivered: false });
     if (bounds.signal?.aborted) return Promise.resolve({ kind: 'cancelled' });
-    const headers: Record<string, string> = { authorization: creds.authorization, 'content-type': contentType };
+    const headers: Record<string, string> = { authorization: creds.authorization };
+    if (contentType !== undefined) headers['content-type'] = contentType;
     if (contentLength !== undefined) headers['content-length'] = String(contentLength);
-    const span = startGraphSpan(this.endpoint, path, headers, parent);
+    const span = startGraphSpan(this.endpoint, shownPath, headers, parent, method);
     return new Promise<GraphOutcome>((resolve) => {
       const settle = span
         ? (outcome: GraphOutcome) => {
@@ -125,7 +137,7 @@ export class GraphClient {
       if (bodyEnd) {
         bodyEnd.onEnd = () => handler.rearm(Math.min(this.config.timeoutMs, bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now()));
       }
-      this.pool().dispatch({ method: 'POST', path, headers, body }, handler);
+      this.pool().dispatch({ method, path, headers, body }, handler);
     });
   }
 }
@@ -272,7 +284,7 @@ interface BodyEnd {
   onEnd?: () => void;
 }
 
-function multipart(fields: Record<string, string>, file: FilePart, onEnd: () => void): { boundary: string; body: AsyncIterable<Uint8Array>; length?: number } {
+function multipartBody(fields: Record<string, string>, file: FilePart, onEnd: () => void): { boundary: string; body: AsyncIterable<Uint8Array>; length?: number } {
   const boundary = `----messenger-gateway-${randomBytes(12).toString('hex')}`;
   let head = '';
   for (const [name, value] of Object.entries(fields)) {
@@ -291,4 +303,11 @@ function multipart(fields: Record<string, string>, file: FilePart, onEnd: () => 
   }
   const length = file.size === undefined ? undefined : headBytes.length + file.size + tailBytes.length;
   return { boundary, body: body(), length };
+}
+
+/** The Page's proof as query parameters: a GET or DELETE has no body to carry it. */
+function proofQuery(proof: AppsecretProof): string {
+  const params = new URLSearchParams({ appsecret_proof: proof.appsecret_proof });
+  if (proof.appsecret_time !== undefined) params.set('appsecret_time', String(proof.appsecret_time));
+  return params.toString();
 }

@@ -1,8 +1,8 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
 import { ErrorReason } from '../../gen/messenger/v1/errors';
-import { gatewayFailure, reasonName, type Failure } from '../errors/failure';
-import { encodeFailure } from '../errors/status-encoder';
+import { gatewayFailure, type Failure } from '../errors/failure';
 import type { Logger } from '../log/logger';
+import { refuseCall } from '../service/rpc-edge';
 import { mayUsePage, type Caller, type CallerAuthenticator, type PeerCertificateLike } from './caller-auth';
 import type { MethodAccess } from './method-access';
 
@@ -103,7 +103,7 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
             const mine = watchesByPeer.get(from) ?? 0;
             if (watches >= opts.maxWatchStreams || mine >= opts.maxWatchStreamsPerConnection) {
               const bound = watches >= opts.maxWatchStreams ? `${opts.maxWatchStreams} open Health Watch streams in all` : `${opts.maxWatchStreamsPerConnection} open Health Watch streams per connection`;
-              call.sendStatus(encodeFailure(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CALLS, `the gateway is at its bound of ${bound}; use Check, or fewer Watch streams`, { retryAfterMs: 1000 })));
+              refuseCall(call, gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CALLS, `the gateway is at its bound of ${bound}; use Check, or fewer Watch streams`, { retryAfterMs: 1000 }));
               return;
             }
             peer = from;
@@ -145,11 +145,10 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
       }
     };
     const perMessage = access?.kind === 'page' && access.perMessage === true;
-    const refuse = (failure: Failure, fields: Record<string, unknown> = {}) => {
+    const refuse = (failure: Failure, fields?: Record<string, unknown>) => {
       refused = true;
       release();
-      opts.logger.warn({ method: path.slice(0, 200), grpc_code: status[failure.code], caller: caller?.name, reason: reasonName(failure.reason), ...fields }, 'call refused');
-      call.sendStatus(encodeFailure(failure));
+      refuseCall(call, failure, { logger: opts.logger, method: path, caller: caller?.name, fields });
     };
     // Only streams of sends need it: no closure for the unary hot path.
     const holdForToken = !perMessage ? undefined : (c: Caller, message: unknown, msgNext: (m: unknown) => void): void => {

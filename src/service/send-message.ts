@@ -7,20 +7,25 @@ import { toGraphMessageBody } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
 import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSendMessage } from '../validate/validate-send-message';
+import type { GraphCallSpec } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
-import type { SendSpec } from './send-pipeline';
-import { unarySend } from './unary-send';
+import { unaryGraphCall } from './unary-graph-call';
 
-/** How SendMessage is validated, translated, limited and mapped back (also used by SendMessages). */
-export const sendMessageSpec: SendSpec<SendMessageRequest, SendMessageResponse> = {
+/** SendMessage: `POST /{page-id}/messages` (also each item of SendMessages). */
+export const sendMessageSpec: GraphCallSpec<SendMessageRequest, SendMessageResponse> = {
   method: 'SendMessage',
+  pageOf: (req) => req.pageId,
   validate: validateSendMessage,
-  toGraph: toGraphMessageBody,
+  request: (req) => ({ method: 'POST', path: `/${req.pageId}/messages`, json: toGraphMessageBody(req) }),
   fromGraph: fromGraphMessageResponse,
   describe: (res) => ({ messageId: res.messageId, attachmentId: res.attachmentId }),
   rateClass: messageRateClass,
-  requestCodec: SendMessageRequest,
-  responseCodec: SendMessageResponse,
+  // A send acts: retried only when Graph certainly did not act on it.
+  safeToRetry: false,
+  idempotency: {
+    fingerprint: (req) => SendMessageRequest.encode({ ...req, idempotencyKey: '' }).finish(),
+    responseCodec: SendMessageResponse,
+  },
   attributes: (req, recordRecipient) => ({
     [ATTR.PAGE_ID]: req.pageId,
     [ATTR.MESSAGING_TYPE]: messagingTypeToJSON(req.messagingType).replace('MESSAGING_TYPE_', ''),
@@ -31,7 +36,7 @@ export const sendMessageSpec: SendSpec<SendMessageRequest, SendMessageResponse> 
 
 /** `SendMessage`: one message to one recipient. */
 export function sendMessageHandler(deps: ServiceDeps): handleUnaryCall<SendMessageRequest, SendMessageResponse> {
-  return unarySend(deps, sendMessageSpec);
+  return unaryGraphCall(deps, sendMessageSpec);
 }
 
 /** Meta limits audio and video sends per page far below the rest (10/s against ~300/s). */

@@ -1,15 +1,16 @@
-import { status, type handleBidiStreamingCall, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { handleBidiStreamingCall, ServerDuplexStream } from '@grpc/grpc-js';
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { SendMessageRequest, type SendMessageResponse, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { invalidRequest, type Failure } from '../errors/failure';
-import { clipBytes, encodeFailure, failureStatus, redactResponse } from '../errors/status-encoder';
+import { clipBytes } from '../errors/status-encoder';
 import { redactSecrets } from '../redaction/secret-redaction';
 import { serverSpanOf } from '../telemetry/server-span';
 import { callBounds } from './call-bounds';
+import { failed, type CallResult } from './call-result';
 import { clientIdleFailure } from './client-idle';
+import { IDEMPOTENCY_KEY_HEADER, runGraphCall } from './graph-call';
+import { failStream, itemStart, streamEdge, streamItem } from './rpc-edge';
 import { sendMessageSpec } from './send-message';
-import { deliver, IDEMPOTENCY_KEY_HEADER, type SendResult } from './send-pipeline';
-import { logSend, type SendRecord } from './send-log';
 import type { ServiceDeps } from './service-deps';
 
 // A rate-limited message of a bulk stream is not failed: the stream waits (Graph's
@@ -26,13 +27,13 @@ const MAX_ECHOED_REQUEST_ID = 256;
  * beyond that (HTTP/2 flow control pushes back on the caller).
  */
 export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<SendMessagesRequest, SendMessagesResponse> {
-  return (call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>) => {
+  return streamEdge<SendMessagesRequest, SendMessagesResponse>(deps, 'SendMessages', (call) => {
     // One key for a whole stream would make items 2..n IDEMPOTENCY_KEY_REUSED: only the per-item field counts.
     if (call.metadata.get(IDEMPOTENCY_KEY_HEADER).length > 0) {
-      call.emit('error', encodeFailure(invalidRequest('SendMessages stream', [{
+      failStream(call, invalidRequest('SendMessages stream', [{
         field: 'metadata.idempotency-key',
         description: 'is not accepted on a stream (it would apply to every item); set SendMessageRequest.idempotency_key on each item instead',
-      }])));
+      }]));
       return;
     }
     const bounds = callBounds(call);
@@ -48,7 +49,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
       if (inputEnded || call.cancelled) return;
       if (accepted > 0) return void idle.refresh();
       bounds.dispose();
-      call.emit('error', encodeFailure(clientIdleFailure(deps.streamIdleMs, 'SendMessages stream')));
+      failStream(call, clientIdleFailure(deps.streamIdleMs, 'SendMessages stream'));
     }, deps.streamIdleMs);
     const stopIdle = () => clearTimeout(idle);
     call.on('cancelled', stopIdle);
@@ -90,7 +91,7 @@ export function sendMessagesHandler(deps: ServiceDeps): handleBidiStreamingCall<
       stopIdle();
       bounds.dispose();
     });
-  };
+  });
 }
 
 /** Messages of one lane are sent strictly one after the other. */
@@ -110,42 +111,37 @@ async function sendOne(
   call: ServerDuplexStream<SendMessagesRequest, SendMessagesResponse>,
 ): Promise<SendMessagesResponse> {
   const req = item.message ?? SendMessageRequest.fromPartial({});
-  const streamSpan = serverSpanOf(call);
-  const record: SendRecord = { method: 'SendMessages', page: req.pageId, code: status.OK, startedAt: performance.now(), caller: deps.callerOf(call.metadata), span: streamSpan };
-  let result: SendResult<SendMessageResponse>;
+  const start = itemStart(deps, 'SendMessages', req.pageId, call);
+  let result: CallResult<SendMessageResponse>;
   if (!item.requestId || item.requestId.length > MAX_ECHOED_REQUEST_ID || inFlightIds.has(item.requestId)) {
     const violation = !item.requestId
       ? { field: 'request_id', description: 'is required' }
       : item.requestId.length > MAX_ECHOED_REQUEST_ID
         ? { field: 'request_id', description: `must be at most ${MAX_ECHOED_REQUEST_ID} characters (got ${item.requestId.length})` }
         : { field: 'request_id', description: `${item.requestId} is already in flight on this stream` };
-    result = { ok: false, replayed: false, failure: invalidRequest('SendMessages item', [violation]) };
+    result = failed(invalidRequest('SendMessages item', [violation]));
   } else {
     inFlightIds.add(item.requestId);
     try {
       const key = req.idempotencyKey;
+      let resends = 0;
       for (let waits = 0; ; waits++) {
-        result = await deliver(deps, sendMessageSpec, req, key, bounds, record, { span: undefined, parent: streamSpan });
+        result = await runGraphCall(deps, sendMessageSpec, req, key, bounds, { span: undefined, parent: start.span });
+        resends = result.resends || resends;
         const wait = result.ok ? undefined : rateLimitWait(result.failure);
         if (wait === undefined || waits >= MAX_RATE_LIMIT_WAITS || call.cancelled) break;
         if (bounds.deadline !== undefined && Date.now() + wait >= bounds.deadline) break;
         await new Promise((r) => setTimeout(r, wait));
       }
+      // An item sent again after a rate-limit wait reports the resends of the latest round that made any.
+      if (resends && !result.resends) result = { ...result, resends };
     } finally {
       inFlightIds.delete(item.requestId);
     }
   }
-  // The protocol edge of a bulk item: its answer is redacted, its failure bounded and encoded here.
   // The request id is the caller's own, but it is bounded too (a 4 MB id must not come back whole).
   const requestId = redactSecrets(item.requestId.length > MAX_ECHOED_REQUEST_ID ? clipBytes(item.requestId, MAX_ECHOED_REQUEST_ID) : item.requestId);
-  if (result.ok) {
-    logSend(deps.logger, record);
-    return { requestId, result: { $case: 'response', value: redactResponse(result.response) }, replayed: result.replayed };
-  }
-  record.code = result.failure.code;
-  record.failure = result.failure;
-  logSend(deps.logger, record);
-  return { requestId, result: { $case: 'error', value: failureStatus(result.failure) }, replayed: result.replayed };
+  return { requestId, result: streamItem(deps, start, result, sendMessageSpec.describe), replayed: result.replayed };
 }
 
 /** How long to wait before sending a rate-limited message again; undefined for other failures. */

@@ -6,24 +6,32 @@ import { toGraphSenderActionBody } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
 import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSenderAction } from '../validate/validate-sender-action';
+import type { GraphCallSpec } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
-import { unarySend } from './unary-send';
+import { unaryGraphCall } from './unary-graph-call';
 
-/** `SendSenderAction`: seen, typing or a reaction, on the same Graph endpoint as messages. */
-export function sendSenderActionHandler(deps: ServiceDeps): handleUnaryCall<SendSenderActionRequest, SendSenderActionResponse> {
-  return unarySend(deps, {
-    method: 'SendSenderAction',
-    validate: validateSenderAction,
-    toGraph: toGraphSenderActionBody,
-    fromGraph: fromGraphSenderActionResponse,
-    rateClass: () => 'default',
-    requestCodec: SendSenderActionRequest,
+/** SendSenderAction: seen, typing or a reaction, `POST /{page-id}/messages` like messages. */
+export const sendSenderActionSpec: GraphCallSpec<SendSenderActionRequest, SendSenderActionResponse> = {
+  method: 'SendSenderAction',
+  pageOf: (req) => req.pageId,
+  validate: validateSenderAction,
+  request: (req) => ({ method: 'POST', path: `/${req.pageId}/messages`, json: toGraphSenderActionBody(req) }),
+  fromGraph: fromGraphSenderActionResponse,
+  rateClass: () => 'default',
+  safeToRetry: false,
+  idempotency: {
+    fingerprint: (req) => SendSenderActionRequest.encode({ ...req, idempotencyKey: '' }).finish(),
     responseCodec: SendSenderActionResponse,
-    attributes: (req, recordRecipient) => ({
-      [ATTR.PAGE_ID]: req.pageId,
-      [ATTR.SENDER_ACTION]: senderActionToJSON(req.action).replace('SENDER_ACTION_', '').toLowerCase(),
-      [ATTR.RECIPIENT_KIND]: recipientKind(req.recipient),
-      ...(recordRecipient ? { [ATTR.RECIPIENT_ID]: recipientValue(req.recipient) } : {}),
-    }),
-  });
+  },
+  attributes: (req, recordRecipient) => ({
+    [ATTR.PAGE_ID]: req.pageId,
+    [ATTR.SENDER_ACTION]: senderActionToJSON(req.action).replace('SENDER_ACTION_', '').toLowerCase(),
+    [ATTR.RECIPIENT_KIND]: recipientKind(req.recipient),
+    ...(recordRecipient ? { [ATTR.RECIPIENT_ID]: recipientValue(req.recipient) } : {}),
+  }),
+};
+
+/** `SendSenderAction`. */
+export function sendSenderActionHandler(deps: ServiceDeps): handleUnaryCall<SendSenderActionRequest, SendSenderActionResponse> {
+  return unaryGraphCall(deps, sendSenderActionSpec);
 }

@@ -1,4 +1,4 @@
-import { Metadata, status, type handleBidiStreamingCall, type handleUnaryCall, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Metadata, status, type handleBidiStreamingCall, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { Duration } from '../../gen/google/protobuf/duration';
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import {
@@ -13,14 +13,16 @@ import {
   type Subscribe,
 } from '../../gen/messenger/v1/events';
 import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Failure } from '../errors/failure';
-import { encodeFailure } from '../errors/status-encoder';
 import { GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
+import type { Span } from '@opentelemetry/api';
 import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 import type { Logger } from '../log/logger';
 import { traceFields } from '../telemetry/log-trace-fields';
 import { serverSpanOf } from '../telemetry/server-span';
+import { failed, type CallResult } from './call-result';
 import { coalesceWrites } from './coalesced-writes';
+import { failStream, streamEdge, unaryEdge, type EdgeDeps } from './rpc-edge';
 import { shown } from '../validate/field-checks';
 import { MAX_PAGE_ID_LENGTH } from '../validate/validate-page-id';
 import { ViolationList } from '../validate/violation-list';
@@ -77,7 +79,7 @@ export function eventServiceHandlers(deps: EventServiceDeps): EventServiceServer
  * stops reading: the store gives no more until events are acked, nacked or past their deadline.
  */
 export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreamingCall<StreamEventsRequest, StreamEventsResponse> {
-  return (call: ServerDuplexStream<StreamEventsRequest, StreamEventsResponse>) => {
+  return streamEdge<StreamEventsRequest, StreamEventsResponse>(edgeDeps(deps), 'StreamEvents', (call) => {
     let stage: 'first' | 'subscribing' | 'open' | 'ended' = 'first';
     let consumer: Consumer | undefined;
     const caller = deps.callerOf(call.metadata);
@@ -97,7 +99,7 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
         deps.logger.info({ method: 'StreamEvents', group, caller: caller?.name, grpc_code: status[failure.code], reason: reasonName(failure.reason), ...trace }, 'event stream ended');
       }
       if (call.cancelled || call.destroyed) return;
-      if (failure) call.emit('error', encodeFailure(failure));
+      if (failure) failStream(call, failure);
       else call.end();
     };
 
@@ -197,62 +199,73 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
     call.on('cancelled', () => end());
     call.on('error', () => end());
     call.on('close', () => end());
-  };
+  });
 }
+
+/** The edge's view of the EventService's deps: the caller by name. */
+function edgeDeps(deps: EventServiceDeps): EdgeDeps {
+  return { logger: deps.logger, callerOf: (metadata) => deps.callerOf(metadata)?.name };
+}
+
+const noPage = (): string => '';
 
 /** `ListDeadLetters`: the group's parked events of the caller's Pages, oldest first. */
 export function listDeadLettersHandler(deps: EventServiceDeps): handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse> {
-  return (call, callback) => {
-    const req = call.request;
-    const v = new ViolationList();
-    checkGroup(v, 'consumer_group', req.consumerGroup);
-    if (req.pageSize < 0) v.add('page_size', `must not be negative (got ${req.pageSize})`);
-    if (req.pageToken.length > MAX_PAGE_TOKEN_LENGTH) v.add('page_token', 'is not a token this gateway handed out');
-    const items = v.items;
-    if (items.length > 0) {
-      callback(encodeFailure(invalidRequest('ListDeadLetters request', items)));
-      return;
-    }
-    // AIP-158: a page size above the maximum is treated as the maximum.
-    const pageSize = req.pageSize === 0 ? DEFAULT_DEAD_LETTER_PAGE_SIZE : Math.min(req.pageSize, MAX_DEAD_LETTER_PAGE_SIZE);
-    const caller = deps.callerOf(call.metadata);
-    deps.store.listDeadLetters(req.consumerGroup, caller?.pages, pageSize, req.pageToken).then(
-      (r) =>
-        callback(null, {
-          deadLetters: r.deadLetters.map((dl) => ({ event: dl.event, deliveryAttempts: dl.deliveryAttempts, parkedTime: new Date(dl.parkedAt) })),
-          nextPageToken: r.nextPageToken,
-        }),
-      (err: unknown) => {
-        if (err instanceof InvalidPageTokenError) {
-          callback(encodeFailure(invalidRequest('ListDeadLetters request', [{ field: 'page_token', description: 'is not a token this gateway handed out' }])));
-        } else callback(encodeFailure(storeFailure(deps, err, 'listing dead letters failed')));
+  return unaryEdge(edgeDeps(deps), { name: 'ListDeadLetters', quiet: true, verbatim: true }, noPage, (call) => listDeadLetters(deps, call));
+}
+
+function listDeadLetters(deps: EventServiceDeps, call: ServerUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>): CallResult<ListDeadLettersResponse> | Promise<CallResult<ListDeadLettersResponse>> {
+  const req = call.request;
+  const v = new ViolationList();
+  checkGroup(v, 'consumer_group', req.consumerGroup);
+  if (req.pageSize < 0) v.add('page_size', `must not be negative (got ${req.pageSize})`);
+  if (req.pageToken.length > MAX_PAGE_TOKEN_LENGTH) v.add('page_token', 'is not a token this gateway handed out');
+  const items = v.items;
+  if (items.length > 0) return failed(invalidRequest('ListDeadLetters request', items));
+  // AIP-158: a page size above the maximum is treated as the maximum.
+  const pageSize = req.pageSize === 0 ? DEFAULT_DEAD_LETTER_PAGE_SIZE : Math.min(req.pageSize, MAX_DEAD_LETTER_PAGE_SIZE);
+  const caller = deps.callerOf(call.metadata);
+  return deps.store.listDeadLetters(req.consumerGroup, caller?.pages, pageSize, req.pageToken).then(
+    (r): CallResult<ListDeadLettersResponse> => ({
+      ok: true,
+      response: {
+        deadLetters: r.deadLetters.map((dl) => ({ event: dl.event, deliveryAttempts: dl.deliveryAttempts, parkedTime: new Date(dl.parkedAt) })),
+        nextPageToken: r.nextPageToken,
       },
-    );
-  };
+      replayed: false,
+    }),
+    (err: unknown) =>
+      failed(err instanceof InvalidPageTokenError
+        ? invalidRequest('ListDeadLetters request', [{ field: 'page_token', description: 'is not a token this gateway handed out' }])
+        : storeFailure(deps, err, 'listing dead letters failed')),
+  );
 }
 
 /** `ReplayDeadLetters`: parked events (these, or all) of the caller's Pages back in delivery. */
 export function replayDeadLettersHandler(deps: EventServiceDeps): handleUnaryCall<ReplayDeadLettersRequest, ReplayDeadLettersResponse> {
-  return (call, callback) => {
-    const req = call.request;
-    const v = new ViolationList();
-    checkGroup(v, 'consumer_group', req.consumerGroup);
-    if (req.eventIds.length > MAX_EVENT_IDS) v.add('event_ids', `must list at most ${MAX_EVENT_IDS} events (got ${req.eventIds.length}); replay in several calls`);
-    else req.eventIds.forEach((id, i) => id === '' && v.add(`event_ids[${i}]`, 'must not be empty'));
-    const items = v.items;
-    if (items.length > 0) {
-      callback(encodeFailure(invalidRequest('ReplayDeadLetters request', items)));
-      return;
-    }
-    const caller = deps.callerOf(call.metadata);
-    deps.store.replayDeadLetters(req.consumerGroup, caller?.pages, req.eventIds).then(
-      (replayed) => {
-        deps.logger.info({ method: 'ReplayDeadLetters', group: req.consumerGroup, caller: caller?.name, replayed, ...traceFields(serverSpanOf(call)) }, 'dead letters replayed');
-        callback(null, { replayed });
-      },
-      (err: unknown) => callback(encodeFailure(storeFailure(deps, err, 'replaying dead letters failed'))),
-    );
-  };
+  return unaryEdge(edgeDeps(deps), { name: 'ReplayDeadLetters', quiet: true }, noPage, (call, _bounds, span) => replayDeadLetters(deps, call, span));
+}
+
+function replayDeadLetters(
+  deps: EventServiceDeps,
+  call: ServerUnaryCall<ReplayDeadLettersRequest, ReplayDeadLettersResponse>,
+  span: Span | undefined,
+): CallResult<ReplayDeadLettersResponse> | Promise<CallResult<ReplayDeadLettersResponse>> {
+  const req = call.request;
+  const v = new ViolationList();
+  checkGroup(v, 'consumer_group', req.consumerGroup);
+  if (req.eventIds.length > MAX_EVENT_IDS) v.add('event_ids', `must list at most ${MAX_EVENT_IDS} events (got ${req.eventIds.length}); replay in several calls`);
+  else req.eventIds.forEach((id, i) => id === '' && v.add(`event_ids[${i}]`, 'must not be empty'));
+  const items = v.items;
+  if (items.length > 0) return failed(invalidRequest('ReplayDeadLetters request', items));
+  const caller = deps.callerOf(call.metadata);
+  return deps.store.replayDeadLetters(req.consumerGroup, caller?.pages, req.eventIds).then(
+    (replayed): CallResult<ReplayDeadLettersResponse> => {
+      deps.logger.info({ method: 'ReplayDeadLetters', group: req.consumerGroup, caller: caller?.name, replayed, ...traceFields(span) }, 'dead letters replayed');
+      return { ok: true, response: { replayed }, replayed: false };
+    },
+    (err: unknown) => failed(storeFailure(deps, err, 'replaying dead letters failed')),
+  );
 }
 
 function checkGroup(v: ViolationList, field: string, group: string): void {

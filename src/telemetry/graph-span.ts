@@ -27,15 +27,15 @@ export function graphEndpoint(origin: string): GraphEndpoint {
 /**
  * Starts the span of one Graph request as a child of `parent` (the call's server span; a root
  * without one) and puts its W3C `traceparent` in `headers`; undefined, at no cost,
- * when telemetry is off. The path holds the version and page id only: the token travels in a
- * header that no span ever sees.
+ * when telemetry is off. The path holds the version, ids and the request's own parameters only:
+ * the token travels in a header and the appsecret_proof of a GET or DELETE is left out of it.
  */
-export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: Record<string, string>, parent: Span | undefined): Span | undefined {
+export function startGraphSpan(endpoint: GraphEndpoint, path: string, headers: Record<string, string>, parent: Span | undefined, method = 'POST'): Span | undefined {
   if (!telemetryStarted()) return undefined;
-  const span = tracer.startSpan('POST', {
+  const span = tracer.startSpan(method, {
     kind: SpanKind.CLIENT,
     attributes: {
-      [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+      [ATTR_HTTP_REQUEST_METHOD]: method,
       [ATTR_SERVER_ADDRESS]: endpoint.host,
       [ATTR_SERVER_PORT]: endpoint.port,
       [ATTR_URL_FULL]: endpoint.origin + path,

@@ -10,11 +10,10 @@ import { telemetryStarted } from './start-telemetry';
  * no-op without a recording span.
  */
 
-/** What a finished send succeeded with. */
+/** The ids a finished send succeeded with. */
 export interface SuccessFacts {
   messageId?: string;
   attachmentId?: string;
-  bytes?: number;
 }
 
 /** What a failed send failed with (the failure's reason by name, its Graph error, its retry delay). */
@@ -26,11 +25,12 @@ export interface FailureFacts {
   graph?: GraphError;
 }
 
-export function annotateSuccess(span: Span | undefined, f: SuccessFacts): void {
+/** Success facts on the server span: the ids Graph gave, the bytes of an upload. */
+export function annotateSuccess(span: Span | undefined, f: SuccessFacts | undefined, bytes: number | undefined): void {
   if (!span) return;
-  if (f.messageId) span.setAttribute(ATTR.MESSAGE_ID, f.messageId);
-  if (f.attachmentId) span.setAttribute(ATTR.ATTACHMENT_ID, f.attachmentId);
-  if (f.bytes !== undefined) span.setAttribute(ATTR.UPLOAD_BYTES, f.bytes);
+  if (f?.messageId) span.setAttribute(ATTR.MESSAGE_ID, f.messageId);
+  if (f?.attachmentId) span.setAttribute(ATTR.ATTACHMENT_ID, f.attachmentId);
+  if (bytes !== undefined) span.setAttribute(ATTR.UPLOAD_BYTES, bytes);
 }
 
 /** Failure facts on the server span, and an event carrying the Graph error. */
@@ -57,6 +57,11 @@ export function annotateRequest(span: Span | undefined, attributes: Record<strin
   if (!span) return;
   span.setAttributes(attributes);
   if (caller) span.setAttribute(ATTR.CALLER, caller);
+}
+
+/** The authenticated caller (the request's own facts come with the Graph call). */
+export function annotateCaller(span: Span | undefined, caller: string | undefined): void {
+  if (span && caller) span.setAttribute(ATTR.CALLER, caller);
 }
 
 export function annotateIdempotencyKey(span: Span | undefined): void {

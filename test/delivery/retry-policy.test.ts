@@ -54,6 +54,29 @@ describe('retryReason / retryDelayMs: which outcomes are retried', () => {
   });
 });
 
+describe('retryReason with safeToRepeat (GET, DELETE): answers that may have been served are retried too', () => {
+  const table: Array<[string, GraphOutcome, ReturnType<typeof retryReason>]> = [
+    ['ok', ok, undefined],
+    ['unreachable, maybe served (reset after write)', { kind: 'unreachable', detail: 'ECONNRESET', maybeDelivered: true }, 'repeatable'],
+    ['unreachable, request never left', { kind: 'unreachable', detail: 'ECONNREFUSED', maybeDelivered: false }, 'repeatable'],
+    ['timeout of a sent request', { kind: 'timeout', timeoutMs: 5000, maybeDelivered: true }, 'repeatable'],
+    ['http-error 503', { kind: 'http-error', status: 503, usage: usageOf({}) }, 'repeatable'],
+    ['http-error 404 (an answer: repeating it changes nothing)', { kind: 'http-error', status: 404, usage: usageOf({}) }, undefined],
+    ['cancelled (the caller gave up)', { kind: 'cancelled' }, undefined],
+    ['bad-response', { kind: 'bad-response', status: 200, detail: 'answer is not JSON' }, undefined],
+    ['graph-error 613', graphError(613), 'rate-limited'],
+    ['graph-error 2', graphError(2), 'transient'],
+    ['graph-error 100', graphError(100), undefined],
+  ];
+
+  it.each(table)('%s', (_name, outcome, reason) => {
+    expect(retryReason(outcome, true)).toBe(reason);
+    const delay = retryDelayMs(outcome, 1, options, FAR, midJitter, true);
+    if (reason === undefined) expect(delay).toBeUndefined();
+    else expect(delay).toBe(75);
+  });
+});
+
 describe('retryDelayMs: backoff, bounds and Graph estimates', () => {
   const refused: GraphOutcome = { kind: 'unreachable', detail: 'ECONNREFUSED', maybeDelivered: false };
 

@@ -1,11 +1,12 @@
 import { spanExporter } from './setup-in-memory-tracing';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphClient, type GraphOutcome } from '../../src/graph/graph-client';
 import { pageCredentials } from '../../src/graph/page-credentials';
+import { waitFor } from '../support/wait-for';
 
 const TOKEN = 'EAAgraphspantesttoken0123456789';
 const creds = pageCredentials({ id: '1001', accessToken: TOKEN, appSecret: 'graph-span-secret' } as Parameters<typeof pageCredentials>[0]);
@@ -14,16 +15,19 @@ const creds = pageCredentials({ id: '1001', accessToken: TOKEN, appSecret: 'grap
 let server: Server;
 let origin: string;
 const seen: IncomingHttpHeaders[] = [];
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push(req.headers);
-    req.resume();
-    req.on('end', () => {
-      if (req.url?.includes('/503/')) res.writeHead(503, { 'content-type': 'text/html' }).end('<html>down</html>');
-      else if (req.url?.includes('/hang/')) return;
-      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"recipient_id":"1","message_id":"m_1"}');
-    });
+const seenUrls: string[] = [];
+function answer(req: IncomingMessage, res: ServerResponse): void {
+  seen.push(req.headers);
+  seenUrls.push(req.url ?? '');
+  req.resume();
+  req.on('end', () => {
+    if (req.url?.includes('/503/')) res.writeHead(503, { 'content-type': 'text/html' }).end('<html>down</html>');
+    else if (req.url?.includes('/hang/')) return;
+    else res.writeHead(200, { 'content-type': 'application/json' }).end('{"recipient_id":"1","message_id":"m_1"}');
   });
+}
+beforeAll(async () => {
+  server = createServer(answer);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -34,6 +38,7 @@ afterAll(() => {
 beforeEach(() => {
   spanExporter.reset();
   seen.length = 0;
+  seenUrls.length = 0;
 });
 
 /** One Graph call under a parent span; returns the outcome, the client span and the parent. */
@@ -41,10 +46,10 @@ async function call(pageId: string, baseUrl = origin, timeoutMs = 5_000): Promis
   const client = new GraphClient({ baseUrl, version: 'v25.0', timeoutMs, connections: 2 });
   const parent = trace.getTracer('test').startSpan('parent');
   try {
-    const outcome = await client.sendMessage({ ...creds, pageId }, { recipient: { id: '1' }, message: { text: 'hi' } }, {}, parent);
+    const outcome = await client.call({ ...creds, pageId }, { method: 'POST', path: `/${pageId}/messages`, json: { recipient: { id: '1' }, message: { text: 'hi' } } }, {}, parent);
     // The first export may wait for the resource's async attributes.
     const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-    for (let i = 0; i < 100 && clientSpans().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => clientSpans().length > 0, { what: 'the Graph client span' });
     const spans = clientSpans();
     expect(spans).toHaveLength(1);
     return { outcome, span: spans[0], parentId: parent.spanContext().spanId };
@@ -97,5 +102,26 @@ describe('the Graph client span', () => {
     expect(timedOut.outcome.kind).toBe('timeout');
     expect(timedOut.span.attributes['error.type']).toBe('timeout');
     expect(timedOut.span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no answer within 200 ms' });
+  });
+
+  it('a GET is named by its method, and the appsecret_proof sent in its query never reaches the span', async () => {
+    const client = new GraphClient({ baseUrl: origin, version: 'v25.0', timeoutMs: 5_000, connections: 2 });
+    try {
+      const outcome = await client.call(creds, { method: 'GET', path: '/42', query: { fields: 'first_name' } }, {});
+      expect(outcome.kind).toBe('ok');
+    } finally {
+      await client.close();
+    }
+    const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
+    await waitFor(() => clientSpans().length > 0, { what: 'the GET client span' });
+    const [span] = clientSpans();
+    expect(span.name).toBe('GET');
+    expect(span.attributes['http.request.method']).toBe('GET');
+    expect(String(span.attributes['url.full']).startsWith(`${origin}/v25.0/42?`)).toBe(true);
+    // Graph got the proof (a GET has no body to carry it); the span did not.
+    const proof = /^\/v25\.0\/42\?fields=first_name&appsecret_proof=([0-9a-f]{64})$/.exec(seenUrls[0])?.[1];
+    expect(proof).toBeDefined();
+    expect(JSON.stringify(span.attributes)).not.toContain('appsecret_proof');
+    expect(JSON.stringify(span.attributes)).not.toContain(proof);
   });
 });
