@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { request } from 'undici';
 
 const ROOT = join(__dirname, '../..');
@@ -39,38 +39,39 @@ describe('sandbox CLI', () => {
     }
   });
 
-  it('starts beside a running gateway: its inbox takes a free port (8025 is the gateway\'s) and says where', async () => {
-    // 8025 held as a running gateway holds it (if another program already has it, that proves as much).
-    const gatewayInbox = createServer();
-    const held = await new Promise<boolean>((resolve) => {
-      gatewayInbox.once('error', () => resolve(false));
-      gatewayInbox.listen(8025, '127.0.0.1', () => resolve(true));
-    });
-    // As in a user's shell: no inbox address set anywhere (the test config sets one for gateways).
+  it('starts beside a running gateway: its inbox takes a free port, not the gateway\'s 8025, and says where', async () => {
+    // Two at once, as a user's shell runs them (no inbox address set anywhere; the test config
+    // sets one for gateways): with a fixed inbox port the second could not start. 8025 itself is
+    // left alone, for whatever runs on this machine.
     const env = { ...process.env };
     delete env.GATEWAY_INBOX_LISTEN;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/sandbox.ts', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', 'src/cli/sandbox.ts', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     try {
-      const lines = createInterface({ input: child.stdout });
-      const logs: Array<{ msg: string; url?: string; inbox?: string }> = [];
-      for await (const line of lines) {
-        logs.push(JSON.parse(line) as { msg: string; inbox?: string });
-        if (logs.some((l) => l.inbox)) break;
+      const inboxes = await Promise.all(children.map(async (child) => {
+        const logs: Array<{ msg: string; inbox?: string }> = [];
+        for await (const line of createInterface({ input: child.stdout })) {
+          logs.push(JSON.parse(line) as { msg: string; inbox?: string });
+          if (logs.some((l) => l.inbox)) break;
+        }
+        const inbox = logs.find((l) => l.inbox);
+        expect(inbox, JSON.stringify(logs)).toBeDefined();
+        expect(inbox!.msg).toBe(`sandbox inbox: every message sent, as Messenger shows it, at ${inbox!.inbox}`);
+        return inbox!.inbox!;
+      }));
+      for (const url of inboxes) {
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(new URL(url).port).not.toBe('8025');
+        const res = await request(`${url}/api/conversations`);
+        expect(res.statusCode).toBe(200);
+        await res.body.dump();
+        // It serves the demo image too, as the sandbox does.
+        const cat = await request(`${url}/_sandbox/demo/cat.png`);
+        expect([cat.statusCode, cat.headers['content-type']]).toEqual([200, 'image/png']);
+        await cat.body.dump();
       }
-      const inbox = logs.find((l) => l.inbox)!;
-      expect(inbox.msg).toBe(`sandbox inbox: every message sent, as Messenger shows it, at ${inbox.inbox}`);
-      expect(inbox.inbox).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(new URL(inbox.inbox!).port).not.toBe('8025');
-      const res = await request(`${inbox.inbox}/api/conversations`);
-      expect(res.statusCode).toBe(200);
-      await res.body.dump();
-      // It serves the demo image too, as the sandbox does.
-      const cat = await request(`${inbox.inbox}/_sandbox/demo/cat.png`);
-      expect([cat.statusCode, cat.headers['content-type']]).toEqual([200, 'image/png']);
-      await cat.body.dump();
+      expect(inboxes[0]).not.toBe(inboxes[1]);
     } finally {
-      child.kill('SIGKILL');
-      if (held) gatewayInbox.close();
+      for (const child of children) child.kill('SIGKILL');
     }
   });
 
