@@ -11,6 +11,7 @@ import { startSandbox } from '../sandbox/sandbox-server';
 import { ConversationStore } from '../inbox/conversation-store';
 import { startInboxServer } from '../inbox/inbox-server';
 import { listenAddress } from '../config/load-config';
+import { shownAddress } from '../server/listen-error';
 
 const USAGE = 'usage: sandbox [--port PORT] [--host HOST] [--inbox-listen HOST:PORT (default: a free port on 127.0.0.1, printed at start)]';
 /** A free port on loopback: the gateway's inbox (127.0.0.1:8025 by default) may be running. */
@@ -56,9 +57,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (stopping) return;
     await sandbox.close();
-    // Only --inbox-listen names an address here (a free port cannot be busy): it is the user's own text.
+    // As the gateway says it: an IP address is named, a host name is not. Only --inbox-listen
+    // names an address here (a free port cannot be busy).
     const code = (err as { code?: string }).code ?? 'the port cannot be bound';
-    process.stderr.write(`cannot listen on ${listen} (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT, or leave it out for a free port\n`);
+    process.stderr.write(`cannot listen on ${shownAddress(listen)} (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT, or leave it out for a free port\n`);
     await flushLogger(logger);
     process.exit(2);
   }
