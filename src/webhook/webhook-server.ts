@@ -59,7 +59,7 @@ export const BODY_STALL_MS = 3_000;
 const CHALLENGE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Starts the webhook listener; rejects when the address cannot be bound. */
-export async function startWebhookServer(options: WebhookOptions, store: EventStore, logger: Logger): Promise<WebhookServer> {
+export async function startWebhookServer(options: WebhookOptions, store: Pick<EventStore, 'append'>, logger: Logger): Promise<WebhookServer> {
   const limits: Limits = {
     bounds: new BodyBounds(MAX_BUFFERED_BYTES, options.maxBodiesPerSource ?? MAX_BODIES_PER_SOURCE),
     sourceOf: sourceAddressOf(options.trustedProxies ?? []),
@@ -104,7 +104,7 @@ interface Limits {
   stallMs: number;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger, limits: Limits): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: Pick<EventStore, 'append'>, logger: Logger, limits: Limits): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://webhook');
   if (url.pathname !== options.path) return answer(res, 404, 'not found');
   if (req.method === 'GET') return verifySubscription(url, res, options, logger);
