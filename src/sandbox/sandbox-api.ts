@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
 import { readJsonBody, sendJson } from './json-http';
 import { tell, type SandboxObserver } from './sandbox-observer';
+import { handleThreadsApi } from './threads-api';
+import type { RoutingKit } from './routing-routes';
 
 /**
  * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
@@ -13,13 +15,17 @@ export interface SandboxApiContext {
   customer?: { webhookUrl: string; appSecret: string };
   /** Told of each customer message the webhook listener took (200). */
   observer?: SandboxObserver;
+  /** Conversation routing: a conversation another app owns reaches the gateway as `standby`. */
+  routing?: RoutingKit;
 }
 
 
 /** The parts of {@link customerWebhookBody}'s JSON read back here. */
 interface SentWebhook {
-  entry: { messaging: { timestamp: number; message?: { mid: string }; postback?: { mid: string } }[] }[];
+  entry: { messaging?: SentItem[]; standby?: SentItem[] }[];
 }
+
+interface SentItem { timestamp: number; message?: { mid: string }; postback?: { mid: string } }
 
 /** Answers a `/_sandbox/...` request. */
 export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext): Promise<void> {
@@ -35,12 +41,13 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     const action = customerAction(body.value);
     if (typeof action === 'string') return sendJson(res, 400, { error: action });
     if (!ctx.customer) return sendJson(res, 409, { error: 'no webhook listener is running: start the gateway in sandbox mode (its webhook listener runs by default)' });
-    const payload = customerWebhookBody(action);
+    const standby = ctx.routing?.threads.isStandby(action.pageId, action.psid) ?? false;
+    const payload = customerWebhookBody(action, Date.now(), standby);
     try {
       const answer = await postWebhook(ctx.customer.webhookUrl, ctx.customer.appSecret, payload);
       const sent = JSON.parse(payload.toString('utf8')) as SentWebhook;
       if (answer.status === 200) {
-        const item = sent.entry[0].messaging[0];
+        const item = (sent.entry[0].messaging ?? sent.entry[0].standby)![0];
         const mid = item.message?.mid ?? item.postback?.mid ?? '';
         tell(ctx.observer, (o) => o.onCustomerMessage?.({
           at: item.timestamp, pageId: action.pageId, psid: action.psid, mid,
@@ -53,6 +60,7 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
       return sendJson(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
     }
   }
+  if (path === '/_sandbox/threads' && ctx.routing) return handleThreadsApi(req, res, ctx.routing);
   req.resume();
   return sendJson(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });
 }

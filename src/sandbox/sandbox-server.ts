@@ -49,6 +49,8 @@ import { UsageMeter } from './usage-headers';
 import { handleSandboxApi, type SandboxApiContext } from './sandbox-api';
 import { ChaosBoard } from './chaos-board';
 import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
+import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-routes';
+import { ThreadOwners } from './thread-owners';
 
 export type { PageSecrets } from './sandbox-auth';
 
@@ -90,6 +92,8 @@ export interface Sandbox {
   setCustomer(customer: SandboxApiContext['customer']): void;
   /** The chaos switchboard: per Page, failures for the next sends and added latency. */
   chaos: ChaosBoard;
+  /** Who owns each conversation (conversation routing). */
+  threads: ThreadOwners;
   close(): Promise<void>;
 }
 
@@ -108,10 +112,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const usage = new UsageMeter();
   const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
 
-  const api: SandboxApiContext = { customer: options.customer, observer: options.observer };
+  const threads = new ThreadOwners();
+  const routing: RoutingKit = {
+    pages, usage, threads, observer: options.observer,
+    customer: () => api.customer,
+    resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages),
+    perform: async (res, magic, body, pageId) => (await perform(res, magic, { kind: 'json', status: 200, body, headers: usage.normal(pageId) }, pageId, usage))?.kind === 'ok',
+  };
+  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, routing };
   const chaos = new ChaosBoard();
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, observer: options.observer }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, observer: options.observer, routing }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -137,7 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     return closing;
   };
-  return { url: `http://${urlHost}:${port}`, port, received, close, chaos, setCustomer: (customer) => void (api.customer = customer) };
+  return { url: `http://${urlHost}:${port}`, port, received, close, chaos, threads, setCustomer: (customer) => void (api.customer = customer) };
 }
 
 interface Context {
@@ -148,6 +159,7 @@ interface Context {
   api: SandboxApiContext;
   chaos: ChaosBoard;
   observer?: SandboxObserver;
+  routing: RoutingKit;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
@@ -158,6 +170,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.
   remember(ctx.received, record, ctx.maxReceived);
+  if (isRoutingRoute(record.method, url)) return handleRoutingRoute(req, res, url, record, ctx.routing);
 
   const route = parseRoute(url.pathname);
   if (!route) {
