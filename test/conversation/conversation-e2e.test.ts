@@ -7,7 +7,7 @@ import { classicProof } from '../../src/graph/appsecret-proof';
 import { SANDBOX_APP_ID } from '../../src/sandbox/thread-owners';
 import { conversationClient, type ConversationClient } from '../support/conversation-client';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
-import { pollUntil } from '../support/poll-until';
+import { waitFor } from '../support/wait-for';
 
 // ConversationService end to end: a real gateway on its sandbox, a real grpc-js client, the
 // sandbox's record of what reached "Graph", and the webhook loop back through StreamEvents.
@@ -87,10 +87,10 @@ describe('routing as Meta does it', () => {
     stream.on('error', () => undefined);
     stream.write({ subscribe: { consumerGroup: 'routing-e2e', pageIds: ['1001'], maxOutstanding: 0, start: StartPosition.START_POSITION_LATEST } });
     // The subscription is live once a first event reaches it.
-    await pollUntil(async () => {
+    await waitFor(async () => {
       await customerSays(psid, { text: 'hello bot' });
       return got.find((r) => r.event?.senderId === psid) ? true : undefined;
-    }, 'the consumer to be subscribed');
+    }, { what: 'the consumer to be subscribed' });
     expect(got.find((r) => r.event?.senderId === psid)!.event!.standby).toBe(false);
 
     await conv.pass({ pageId: '1001', recipientId: psid, targetAppId: INBOX });
@@ -100,18 +100,18 @@ describe('routing as Meta does it', () => {
     const postback = await customerSays(psid, { postback: { title: 'Back to the bot', payload: 'BOT' } });
     expect(postback.body.sent.entry[0].standby![0]).toMatchObject({ postback: { title: 'Back to the bot' } });
     expect(JSON.stringify(postback.body.sent)).not.toContain('"payload"');
-    await pollUntil(() => (got.filter((r) => r.event?.senderId === psid && r.event.standby).length >= 2 ? true : undefined), 'two standby events');
+    await waitFor(() => (got.filter((r) => r.event?.senderId === psid && r.event.standby).length >= 2 ? true : undefined), { what: 'two standby events' });
 
     // The Page Inbox hands it back: the gateway gets pass_thread_control.
     const back = await otherApp({ psid, action: 'pass', metadata: 'done' });
     expect(back).toEqual({ status: 200, body: { ownerAppId: SANDBOX_APP_ID, webhookStatus: 200 } });
-    const handover = await pollUntil(() => got.find((r) => r.event?.kind?.$case === 'handover')?.event, 'the handover event');
+    const handover = await waitFor(() => got.find((r) => r.event?.kind?.$case === 'handover')?.event, { what: 'the handover event' });
     expect(handover.kind).toEqual({ $case: 'handover', value: expect.objectContaining({ action: HandoverAction.HANDOVER_ACTION_PASS, newOwnerAppId: SANDBOX_APP_ID, previousOwnerAppId: INBOX, metadata: 'done' }) });
     expect((await customerSays(psid, { text: 'thanks' })).body.sent.entry[0].messaging).toHaveLength(1);
 
     // The Page Inbox takes it: take_thread_control, and standby again.
     expect((await otherApp({ psid, action: 'take' })).body).toMatchObject({ ownerAppId: INBOX });
-    await pollUntil(() => got.find((r) => r.event?.kind?.$case === 'handover' && r.event.kind.value.action === HandoverAction.HANDOVER_ACTION_TAKE), 'the take event');
+    await waitFor(() => got.find((r) => r.event?.kind?.$case === 'handover' && r.event.kind.value.action === HandoverAction.HANDOVER_ACTION_TAKE), { what: 'the take event' });
     expect(await conv.owner({ pageId: '1001', recipientId: psid })).toEqual({ appId: INBOX });
     stream.cancel();
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_APP_ID } from '../../src/sandbox/thread-owners';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { ROOT, TSX } from '../support/gateway-process';
-import { pollUntil } from '../support/poll-until';
+import { waitFor } from '../support/wait-for';
 
 // The TypeScript echo bot (examples/typescript/echo-bot.ts) as its own process against a sandbox
 // gateway: the customer asks for a person, the bot passes the conversation to the Page Inbox,
@@ -20,7 +20,7 @@ beforeAll(async () => {
   bot = spawn(TSX, ['examples/typescript/echo-bot.ts', '--target', gw.target, '--page', '1001', '--group', 'routing-bot'], { cwd: ROOT });
   bot.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   bot.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  await pollUntil(() => (/echo bot on /.test(err) ? true : undefined), `the bot to subscribe (stderr: ${err})`, 30_000);
+  await waitFor(() => (/echo bot on /.test(err) ? true : undefined), { what: 'the bot to subscribe', timeoutMs: 30_000 });
 }, 60_000);
 afterAll(async () => {
   if (bot.exitCode === null) {
@@ -37,7 +37,7 @@ async function customer(psid: string, body: Record<string, unknown>): Promise<vo
   await res.body.text();
 }
 
-const line = (pattern: RegExp, what: string) => pollUntil(() => out.split('\n').find((l) => pattern.test(l)), `${what} (bot said: ${out})`, 20_000);
+const line = (pattern: RegExp, what: string) => waitFor(() => out.split('\n').find((l) => pattern.test(l)), { what, timeoutMs: 20_000 });
 
 describe('the echo bot routes conversations', () => {
   it('passes to the Page Inbox on "human", stays quiet in standby, takes the conversation back on a postback', async () => {
