@@ -2,6 +2,7 @@ import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import type { CallBounds } from '../call/bounds';
 import { annotateRequest } from '../telemetry/send-span';
+import { redactStrings } from '../redaction/secret-redaction';
 import { UserProfile, type GetUserProfileRequest, type GetUserProfileResponse } from '../../gen/messenger/v1/conversation';
 import { profileCacheKey, type ProfileCache } from '../delivery/profile-cache';
 import { fromGraphUserProfile } from '../graph/from-graph-conversation';
@@ -83,6 +84,8 @@ async function lookUp(
     }
   }
   const result = await startGraphCall(deps, spec, req, '', bounds, { span, parent: span });
-  if (result.ok && result.response.profile) await cache.set(key, UserProfile.encode(result.response.profile).finish());
+  // Redacted before it is kept: with Redis the cache is outside the process, as the idempotency
+  // store is (and a cached answer is redacted again at the edge anyway).
+  if (result.ok && result.response.profile) await cache.set(key, UserProfile.encode(redactStrings(result.response.profile)).finish());
   return result;
 }
