@@ -8,6 +8,7 @@ import { SANDBOX_APP_ID } from '../../src/sandbox/thread-owners';
 import { conversationClient, type ConversationClient } from '../support/conversation-client';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { waitFor } from '../support/wait-for';
+import { runCli } from '../cli/run-cli';
 
 // ConversationService end to end: a real gateway on its sandbox, a real grpc-js client, the
 // sandbox's record of what reached "Graph", and the webhook loop back through StreamEvents.
@@ -113,8 +114,16 @@ describe('routing as Meta does it', () => {
     expect((await otherApp({ psid, action: 'take' })).body).toMatchObject({ ownerAppId: INBOX });
     await waitFor(() => got.find((r) => r.event?.kind?.$case === 'handover' && r.event.kind.value.action === HandoverAction.HANDOVER_ACTION_TAKE), { what: 'the take event' });
     expect(await conv.owner({ pageId: '1001', recipientId: psid })).toEqual({ appId: INBOX });
+
+    // `npm run customer` posts straight to the listener: --standby says what the sandbox knows.
+    const cli = await runCli(['customer', '--page', '1001', '--from', psid, '--postback', 'BOT', '--title', 'Bot', '--standby', '--webhook', gw.gateway.webhookUrl!, '--app-secret', WEBHOOK_SECRET]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const mid = (JSON.parse(cli.stdout) as { mid: string }).mid;
+    const viaCli = await waitFor(() => got.find((r) => r.event?.kind?.$case === 'postback' && r.event.kind.value.mid === mid)?.event, { what: 'the CLI\'s standby postback', timeoutMs: 20_000 });
+    expect(viaCli.standby).toBe(true);
+    expect(viaCli.kind).toMatchObject({ value: { payload: '' } });
     stream.cancel();
-  });
+  }, 60_000);
 
   it('refuses a pass by an app that does not own the conversation (Graph 10: PERMISSION_DENIED)', async () => {
     await conv.pass({ pageId: '1001', recipientId: '5550004', targetAppId: INBOX });
