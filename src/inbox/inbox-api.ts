@@ -26,7 +26,7 @@ export interface InboxApiContext {
  *   DELETE /api/chaos[/{page}]                        switches off
  *   POST   /api/customer/messages                     reply as the customer (the sandbox's customer API)
  *   GET    /api/threads/{page}/{recipient}            who owns the conversation {ownerAppId, standby}
- *   POST   /api/threads                               play the other app: {pageId, psid, action: pass|take, appId?, metadata?}
+ *   POST   /api/threads                               play the other app: {pageId, psid, action: pass|take|request, appId?, metadata?}
  *   GET    /api/events                                server-sent events
  * Bodies are JSON and must say `content-type: application/json`: a page of another origin cannot
  * send that without a CORS preflight, which is never allowed.

@@ -16,7 +16,7 @@ import { checkAuth, extractToken, type PageSecrets } from './sandbox-auth';
 import type { UsageMeter } from './usage-headers';
 import { tell, type SandboxObserver } from './sandbox-observer';
 import { ThreadOwners, SANDBOX_APP_ID } from './thread-owners';
-import { postHandover } from './handover-webhook';
+import { postHandover, type HandoverKey } from './handover-webhook';
 import { userProfile, isProfileQuery } from './user-profiles';
 
 /** What the routes need from the sandbox that runs them. */
@@ -136,22 +136,34 @@ export async function handleRoutingRoute(req: IncomingMessage, res: ServerRespon
   return;
 }
 
-/** Plays the other app: it passes the conversation to the gateway, or takes it; the gateway gets Meta's handover event. */
-export async function playOtherApp(kit: RoutingKit, move: { pageId: string; psid: string; action: 'pass' | 'take'; appId: string; metadata?: string }): Promise<{ status: number; body: unknown }> {
+/**
+ * Plays the other app: it passes the conversation to the gateway, takes it, or asks the gateway
+ * (the owner) for it; the gateway gets Meta's handover event (a request changes no owner).
+ */
+export async function playOtherApp(kit: RoutingKit, move: { pageId: string; psid: string; action: 'pass' | 'take' | 'request'; appId: string; metadata?: string }): Promise<{ status: number; body: unknown }> {
   const owner = kit.threads.ownerOf(move.pageId, move.psid);
   if (move.action === 'pass' && owner === SANDBOX_APP_ID) return { status: 409, body: { error: 'the gateway already owns this conversation: nothing to pass back' } };
-  if (move.action === 'take' && owner !== SANDBOX_APP_ID) return { status: 409, body: { error: `app ${owner} already owns this conversation` } };
-  const change = kit.threads.setOwner(move.pageId, move.psid, move.action === 'pass' ? SANDBOX_APP_ID : move.appId)!;
-  tell(kit.observer, (o) => o.onThreadOwner?.(change));
+  if (move.action !== 'pass' && owner !== SANDBOX_APP_ID) return { status: 409, body: { error: `app ${owner} already owns this conversation` } };
+  let key: HandoverKey;
+  let event: Record<string, string>;
+  let ownerAppId = owner;
+  if (move.action === 'request') {
+    key = 'request_thread_control';
+    event = { requested_owner_app_id: move.appId, ...(move.metadata ? { metadata: move.metadata } : {}) };
+  } else {
+    const change = kit.threads.setOwner(move.pageId, move.psid, move.action === 'pass' ? SANDBOX_APP_ID : move.appId)!;
+    tell(kit.observer, (o) => o.onThreadOwner?.(change));
+    key = move.action === 'pass' ? 'pass_thread_control' : 'take_thread_control';
+    event = { previous_owner_app_id: change.previousOwnerAppId, new_owner_app_id: change.ownerAppId, ...(move.metadata ? { metadata: move.metadata } : {}) };
+    ownerAppId = change.ownerAppId;
+  }
   const customer = kit.customer();
-  if (!customer) return { status: 200, body: { ownerAppId: change.ownerAppId, webhookStatus: null } };
-  const key = move.action === 'pass' ? 'pass_thread_control' : 'take_thread_control';
-  const event = { previous_owner_app_id: change.previousOwnerAppId, new_owner_app_id: change.ownerAppId, ...(move.metadata ? { metadata: move.metadata } : {}) };
+  if (!customer) return { status: 200, body: { ownerAppId, webhookStatus: null } };
   try {
     const answer = await postHandover(customer, move.pageId, move.psid, key, event);
-    return { status: answer.status === 200 ? 200 : 502, body: { ownerAppId: change.ownerAppId, webhookStatus: answer.status } };
+    return { status: answer.status === 200 ? 200 : 502, body: { ownerAppId, webhookStatus: answer.status } };
   } catch (err) {
-    return { status: 502, body: { ownerAppId: change.ownerAppId, error: `the webhook listener did not answer: ${(err as Error).message}` } };
+    return { status: 502, body: { ownerAppId, error: `the webhook listener did not answer: ${(err as Error).message}` } };
   }
 }
 

@@ -6,10 +6,11 @@ import { PAGE_INBOX_APP_ID } from '../limits/graph-limits';
 /**
  * `/_sandbox/threads`: the other side of conversation routing.
  *   GET  ?pageId=P&psid=U                        -> {ownerAppId, standby}
- *   POST {pageId, psid, action: "pass"|"take", appId?, metadata?}
+ *   POST {pageId, psid, action: "pass"|"take"|"request", appId?, metadata?}
  * A POST plays another app (by default the Page Inbox, as when a person in Meta Business Suite
  * marks a conversation done, or takes it): `pass` hands the conversation back to the gateway,
- * `take` takes it from the gateway; the gateway's webhook gets Meta's handover event.
+ * `take` takes it from the gateway, `request` asks the gateway for it; the gateway's webhook
+ * gets Meta's handover event.
  */
 export async function handleThreadsApi(req: IncomingMessage, res: ServerResponse, kit: RoutingKit): Promise<void> {
   if (req.method === 'GET') {
@@ -40,7 +41,7 @@ export async function handleThreadsApi(req: IncomingMessage, res: ServerResponse
   const metadata = str('metadata');
   if (!pageId || !/^\d{1,20}$/.test(pageId)) return sendJson(res, 400, { error: 'pageId: a numeric Page id is required' });
   if (!psid || psid.length > 64) return sendJson(res, 400, { error: "psid: the customer's id is required (at most 64 characters)" });
-  if (action !== 'pass' && action !== 'take') return sendJson(res, 400, { error: 'action: "pass" (back to the gateway) or "take" (from the gateway)' });
+  if (action !== 'pass' && action !== 'take' && action !== 'request') return sendJson(res, 400, { error: 'action: "pass" (back to the gateway), "take" (from the gateway) or "request" (ask the gateway for it)' });
   if (!/^\d{1,20}$/.test(appId)) return sendJson(res, 400, { error: 'appId: a numeric app id' });
   if (metadata !== undefined && metadata.length > 1000) return sendJson(res, 400, { error: 'metadata: at most 1000 characters' });
   const answer = await playOtherApp(kit, { pageId, psid, action, appId, metadata });

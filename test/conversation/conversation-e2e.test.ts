@@ -110,6 +110,11 @@ describe('routing as Meta does it', () => {
     expect(handover.kind).toEqual({ $case: 'handover', value: expect.objectContaining({ action: HandoverAction.HANDOVER_ACTION_PASS, newOwnerAppId: SANDBOX_APP_ID, previousOwnerAppId: INBOX, metadata: 'done' }) });
     expect((await customerSays(psid, { text: 'thanks' })).body.sent.entry[0].messaging).toHaveLength(1);
 
+    // The Page Inbox asks for it: request_thread_control, the owner unchanged.
+    expect((await otherApp({ psid, action: 'request', metadata: 'may I?' })).body).toMatchObject({ ownerAppId: SANDBOX_APP_ID, webhookStatus: 200 });
+    const asked = await waitFor(() => got.find((r) => r.event?.kind?.$case === 'handover' && r.event.kind.value.action === HandoverAction.HANDOVER_ACTION_REQUEST)?.event, { what: 'the request event' });
+    expect(asked.kind).toEqual({ $case: 'handover', value: expect.objectContaining({ requestedOwnerAppId: INBOX, metadata: 'may I?' }) });
+
     // The Page Inbox takes it: take_thread_control, and standby again.
     expect((await otherApp({ psid, action: 'take' })).body).toMatchObject({ ownerAppId: INBOX });
     await waitFor(() => got.find((r) => r.event?.kind?.$case === 'handover' && r.event.kind.value.action === HandoverAction.HANDOVER_ACTION_TAKE), { what: 'the take event' });
