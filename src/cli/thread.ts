@@ -4,6 +4,8 @@ import { ConversationServiceClient, GetThreadOwnerRequest, PassThreadControlRequ
 import { PAGE_INBOX_APP_ID } from '../limits/graph-limits';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { checkPageId } from './check-page-id';
+import { withNpmHint } from './parse-flags';
 import { UsageError } from './usage-error';
 
 export const THREAD_USAGE = `Usage: npm run -s thread -- pass    --page PAGE_ID --to PSID [--app APP_ID (${PAGE_INBOX_APP_ID}, the Page Inbox)] [--metadata TEXT]
@@ -25,20 +27,18 @@ type Action = (typeof ACTIONS)[number];
 
 /** `thread`: one routing call from the shell. Returns the exit code. */
 export async function runThread(argv: string[]): Promise<number> {
+  // The action is the one positional argument, so parseFlags (which refuses any) is not used;
+  // its npm hint is.
+  const flags = {
+    page: { type: 'string' }, to: { type: 'string' }, app: { type: 'string' }, metadata: { type: 'string' },
+    target: { type: 'string' }, 'api-key': { type: 'string' }, 'idempotency-key': { type: 'string' }, 'timeout-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        page: { type: 'string' }, to: { type: 'string' }, app: { type: 'string' }, metadata: { type: 'string' },
-        target: { type: 'string' }, 'api-key': { type: 'string' }, 'idempotency-key': { type: 'string' }, 'timeout-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: flags, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(withNpmHint('thread', (err as Error).message, flags, false));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -48,6 +48,7 @@ export async function runThread(argv: string[]): Promise<number> {
   const action = positionals[0] as Action | undefined;
   if (positionals.length !== 1 || !ACTIONS.includes(action!)) throw new UsageError(`give one action: ${ACTIONS.join(', ')}`);
   if (!values.page) throw new UsageError('--page: the Page id is required');
+  checkPageId(values.page);
   if (!values.to) throw new UsageError("--to: the person's PSID is required");
   if (values.app !== undefined && action !== 'pass') throw new UsageError('--app goes with pass only');
   if ((values.metadata !== undefined || values['idempotency-key'] !== undefined) && action === 'owner') throw new UsageError('owner takes no --metadata or --idempotency-key');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   DEFAULT_CONFIG,
+  LOG_FORMATS,
   LOG_LEVELS,
   SANDBOX_WEBHOOK,
   type CallerConfig,
@@ -8,6 +9,7 @@ import {
   type EventsConfig,
   type GatewayConfig,
   type LimitsConfig,
+  type LogFormat,
   type LogLevel,
   type PageConfig,
   type WebhookConfig,
@@ -90,7 +92,7 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): Gatewa
   allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events', 'conversations']);
   const d = DEFAULT_CONFIG;
   const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
-  const log = section(p, root.log, 'log', ['level']);
+  const log = section(p, root.log, 'log', ['level', 'format']);
   const telemetry = section(p, root.telemetry, 'telemetry', ['recordRecipient']);
   return {
     listen: optional(p, root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
@@ -104,7 +106,10 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): Gatewa
     sandbox: optional(p, root.sandbox, 'sandbox', bool, d.sandbox),
     shutdownDelayMs: optional(p, root.shutdownDelayMs, 'shutdownDelayMs', (v, k) => int(v, k, 0, 600_000), d.shutdownDelayMs),
     shutdownGraceMs: optional(p, root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
-    log: { level: optional(p, log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
+    log: {
+      level: optional(p, log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level),
+      ...(log.format === undefined ? {} : { format: p.check(() => logFormat(str(log.format, 'log.format', env), 'log.format'), 'json' as const) }),
+    },
     telemetry: { recordRecipient: optional(p, telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
     delivery: delivery(p, root.delivery),
     store: p.check(() => store(p, root.store, env), {}),
@@ -156,15 +161,18 @@ function secret(value: unknown, key: string, env: Env): string {
 function events(p: Problems, value: unknown): EventsConfig {
   const d = DEFAULT_CONFIG.events;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'groupIdleMs']);
-  const n = (key: keyof EventsConfig, min: number, max: number) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'maxGroupsPerCaller', 'neverAckedGroupMs', 'groupIdleMs']);
+  const n = (key: keyof EventsConfig, min: number, max: number, fallback = d[key]) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), fallback);
+  const maxGroups = n('maxGroups', 1, 10_000);
   return {
     dedupWindowMs: n('dedupWindowMs', 1_000, 30 * 24 * 3600_000),
     retentionMs: n('retentionMs', 1_000, 30 * 24 * 3600_000),
     maxEvents: n('maxEvents', 1, 10_000_000),
     ackDeadlineMs: n('ackDeadlineMs', 100, 3600_000),
     maxDeliveryAttempts: n('maxDeliveryAttempts', 1, 1_000),
-    maxGroups: n('maxGroups', 1, 10_000),
+    maxGroups,
+    maxGroupsPerCaller: n('maxGroupsPerCaller', 1, 10_000, Math.max(1, Math.floor(maxGroups / 4))),
+    neverAckedGroupMs: n('neverAckedGroupMs', 1_000, 30 * 24 * 3600_000),
     groupIdleMs: n('groupIdleMs', 1_000, 30 * 24 * 3600_000),
   };
 }
@@ -354,6 +362,11 @@ function logLevel(value: string, key: string): LogLevel {
     throw new ConfigError(key, `must be one of ${LOG_LEVELS.join(', ')}`);
   }
   return value as LogLevel;
+}
+
+function logFormat(value: string, key: string): LogFormat {
+  if (!(LOG_FORMATS as readonly string[]).includes(value)) throw new ConfigError(key, `must be one of ${LOG_FORMATS.join(', ')}`);
+  return value as LogFormat;
 }
 
 function object(value: unknown, key: string): Record<string, unknown> {

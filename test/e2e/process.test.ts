@@ -78,7 +78,7 @@ describe('the gateway process', () => {
       const r = await run(['--listen', `127.0.0.1:${port}`]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
-        `cannot listen on the configured address (listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
+        `cannot listen on 127.0.0.1:${port} (listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
           'choose another address with --listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
       ]);
     } finally {
