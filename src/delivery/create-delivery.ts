@@ -5,6 +5,7 @@ import { closeRedis, connectRedis, type RedisConnectionOptions } from '../store/
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
+import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileCacheOptions } from './profile-cache';
 
 /** What the delivery factory needs: without `redisUrl` everything lives in this process. */
 export interface DeliveryStoresConfig {
@@ -17,6 +18,8 @@ export interface DeliveryStoresConfig {
   outbox?: OutboxOptions;
   /** Redis connection tuning and background error reporting. */
   redis?: RedisConnectionOptions;
+  /** The user profile cache (default: off). */
+  profileCache?: ProfileCacheOptions;
 }
 
 /** The idempotency store and page rate limiter of one gateway, closed together. */
@@ -29,6 +32,8 @@ export interface DeliveryStores {
    * (StoreUnavailableError) when Redis fails. Undefined without Redis.
    */
   callerRate?: (name: string, ratePerSecond: number) => Promise<number | undefined>;
+  /** User profiles per Page and person: in memory, or in Redis (under `<prefix>profile:`) shared by every replica. */
+  profileCache: ProfileCache;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
   close(): Promise<void>;
@@ -42,6 +47,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     return {
       idempotency,
       rateLimiter,
+      profileCache: new MemoryProfileCache(config.profileCache ?? NO_PROFILE_CACHE),
       backend: 'memory',
       close: async () => {
         await Promise.all([idempotency.close(), rateLimiter.close()]);
@@ -68,6 +74,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     idempotency,
     rateLimiter,
     callerRate,
+    profileCache: new RedisProfileCache(redis, { ...(config.profileCache ?? NO_PROFILE_CACHE), keyPrefix: `${prefix}profile:` }),
     backend: 'redis',
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
@@ -75,3 +82,5 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     },
   };
 }
+
+const NO_PROFILE_CACHE: ProfileCacheOptions = { ttlMs: 0, maxEntries: 1 };

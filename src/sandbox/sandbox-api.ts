@@ -4,6 +4,8 @@ import { readJsonBody, sendJson } from './json-http';
 import { tell, type SandboxObserver } from './sandbox-observer';
 import type { KnownMessages } from './known-messages';
 import { serveDemoImage } from './demo-images';
+import { handleThreadsApi } from './threads-api';
+import type { RoutingKit } from './routing-routes';
 
 /**
  * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
@@ -17,6 +19,8 @@ export interface SandboxApiContext {
   observer?: SandboxObserver;
   /** The message ids the Page may react to: a customer's message the listener took is one. */
   known?: KnownMessages;
+  /** Conversation routing: a conversation another app owns reaches the gateway as `standby`. */
+  routing?: RoutingKit;
 }
 
 
@@ -25,8 +29,10 @@ export const DEMO_PREFIX = '/_sandbox/demo/';
 
 /** The parts of {@link customerWebhookBody}'s JSON read back here. */
 interface SentWebhook {
-  entry: { messaging: { timestamp: number; message?: { mid: string }; postback?: { mid: string } }[] }[];
+  entry: { messaging?: SentItem[]; standby?: SentItem[] }[];
 }
+
+interface SentItem { timestamp: number; message?: { mid: string }; postback?: { mid: string } }
 
 /** Answers a `/_sandbox/...` request; `crossOrigin`: its Origin is another site's (refused). */
 export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext, crossOrigin = false): Promise<void> {
@@ -48,12 +54,13 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     const action = customerAction(body.value);
     if (typeof action === 'string') return sendJson(res, 400, { error: action });
     if (!ctx.customer) return sendJson(res, 409, { error: 'no webhook listener is running: start the gateway in sandbox mode (its webhook listener runs by default)' });
-    const payload = customerWebhookBody(action);
+    const standby = ctx.routing?.threads.isStandby(action.pageId, action.psid) ?? false;
+    const payload = customerWebhookBody(action, Date.now(), standby);
     try {
       const answer = await postWebhook(ctx.customer.webhookUrl, ctx.customer.appSecret, payload);
       const sent = JSON.parse(payload.toString('utf8')) as SentWebhook;
       if (answer.status === 200) {
-        const item = sent.entry[0].messaging[0];
+        const item = (sent.entry[0].messaging ?? sent.entry[0].standby)![0];
         const mid = item.message?.mid ?? item.postback?.mid ?? '';
         if (mid) ctx.known?.add(action.pageId, mid);
         tell(ctx.observer, (o) => o.onCustomerMessage?.({
@@ -70,6 +77,14 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
   if (path.startsWith(DEMO_PREFIX) && (req.method === 'GET' || req.method === 'HEAD')) {
     req.resume();
     return serveDemoImage(req, res, path.slice(DEMO_PREFIX.length));
+  }
+  if (path === '/_sandbox/threads' && ctx.routing) {
+    // It sends signed webhooks too (thread control): for this machine only.
+    if (crossOrigin) {
+      req.resume();
+      return sendJson(res, 403, { error: 'the sandbox takes no requests from other origins' });
+    }
+    return handleThreadsApi(req, res, ctx.routing);
   }
   req.resume();
   return sendJson(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });

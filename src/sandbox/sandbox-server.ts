@@ -56,6 +56,8 @@ import { ChaosBoard } from './chaos-board';
 import { sendJson } from './json-http';
 import { hostAllowed, originAllowed } from './loopback-origin';
 import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
+import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-routes';
+import { ThreadOwners } from './thread-owners';
 
 export type { PageSecrets } from './sandbox-auth';
 
@@ -104,6 +106,8 @@ export interface Sandbox {
    * is accepted, for tests that make ids up (fuzzing) and are not about Graph's knowledge of messages.
    */
   setReactionCheck(strict: boolean): void;
+  /** Who owns each conversation (conversation routing). */
+  threads: ThreadOwners;
   close(): Promise<void>;
 }
 
@@ -124,10 +128,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const known = new KnownMessages();
   const checks = { reactions: true };
-  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known };
+  const threads = new ThreadOwners();
+  const routing: RoutingKit = {
+    pages, usage, threads, observer: options.observer,
+    customer: () => api.customer,
+    resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages),
+    perform: async (res, magic, body, pageId) => (await perform(res, magic, { kind: 'json', status: 200, body, headers: usage.normal(pageId) }, pageId, usage))?.kind === 'ok',
+  };
+  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing };
   const chaos = new ChaosBoard();
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, observer: options.observer, host }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, observer: options.observer, routing, host }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -154,7 +165,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return closing;
   };
   return {
-    url: `http://${urlHost}:${port}`, port, received, close, chaos,
+    url: `http://${urlHost}:${port}`, port, received, close, chaos, threads,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
     setReactionCheck: (strict) => void (checks.reactions = strict),
@@ -171,6 +182,7 @@ interface Context {
   known: KnownMessages;
   checks: { reactions: boolean };
   observer?: SandboxObserver;
+  routing: RoutingKit;
   /** The address it listens on: a Host or Origin naming it is its own. */
   host: string;
 }
@@ -196,6 +208,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.
   remember(ctx.received, record, ctx.maxReceived);
+  if (isRoutingRoute(record.method, url)) return handleRoutingRoute(req, res, url, record, ctx.routing);
 
   const route = parseRoute(url.pathname);
   if (!route) {

@@ -1,5 +1,6 @@
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService } from '../../gen/messenger/v1/events';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
 import { eventServiceHandlers } from '../service/stream-events';
@@ -18,6 +19,11 @@ import { sendSenderActionHandler } from '../service/send-sender-action';
 import type { ServiceDeps } from '../service/service-deps';
 import { uploadAttachmentHandler } from '../service/upload-attachment';
 import { sendMessagesHandler } from '../service/send-messages';
+import { passThreadControlHandler } from '../service/pass-thread-control';
+import { takeThreadControlHandler } from '../service/take-thread-control';
+import { requestThreadControlHandler } from '../service/request-thread-control';
+import { getThreadOwnerHandler } from '../service/get-thread-owner';
+import { getUserProfileHandler } from '../service/get-user-profile';
 import { createDeliveryStores, type DeliveryStores } from '../delivery/create-delivery';
 import { loadDescriptorSet } from './descriptor-set';
 import { addReflection } from './reflection';
@@ -36,6 +42,7 @@ import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
+export const CONVERSATION_SERVICE_NAME = 'messenger.v1.ConversationService';
 /** EventService with StreamEvents' responses written by the gateway's own encoder (stored event bytes reused). */
 const EVENT_SERVICE_DEFINITION = { ...EventServiceService, streamEvents: { ...EventServiceService.streamEvents, responseSerialize: encodeStreamEventsResponse } };
 
@@ -112,6 +119,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
+      profileCache: { ttlMs: config.conversations.profileCacheTtlMs, maxEntries: config.conversations.profileCacheMaxEntries },
     });
   } catch (err) {
     await undo();
@@ -158,14 +166,25 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     }),
   );
   server.addService(
+    ConversationServiceService,
+    tracedService(ConversationServiceService, {
+      passThreadControl: passThreadControlHandler(deps),
+      takeThreadControl: takeThreadControlHandler(deps),
+      requestThreadControl: requestThreadControlHandler(deps),
+      getThreadOwner: getThreadOwnerHandler(deps),
+      getUserProfile: getUserProfileHandler(deps, delivery.profileCache),
+    }),
+  );
+  server.addService(
     EVENT_SERVICE_DEFINITION,
     tracedService(EVENT_SERVICE_DEFINITION, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
   );
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING', [CONVERSATION_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server, loadDescriptorSet(), [
     SERVICE_NAME,
     EVENT_SERVICE_NAME,
+    CONVERSATION_SERVICE_NAME,
     'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
     'grpc.reflection.v1alpha.ServerReflection',
@@ -189,7 +208,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       throw err;
     }
   }
-  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'SERVING');
+  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME]) health.setStatus(name, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
@@ -203,7 +222,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
+      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       if (config.shutdownDelayMs > 0) {
         logger.info({ delayMs: config.shutdownDelayMs }, 'health NOT_SERVING; still accepting calls until load balancers have seen it');
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
