@@ -73,6 +73,16 @@ describe('the sandbox and its inbox, hardened', () => {
     }
   });
 
+  it("the threads API (it sends signed thread-control webhooks) refuses another site's Origin", async () => {
+    const body = JSON.stringify({ pageId: '1001', psid: 'csrf-thread', action: 'take' });
+    const res = await request(`${gw.sandbox!.url}/_sandbox/threads`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body });
+    expect(res.statusCode).toBe(403);
+    await res.body.text();
+    const own = await request(`${gw.sandbox!.url}/_sandbox/threads?pageId=1001&psid=csrf-thread`);
+    expect(own.statusCode).not.toBe(403);
+    await own.body.text();
+  });
+
   it('a rebinding Host is refused: the customer API no longer signs webhooks for another site', async () => {
     const { port } = new URL(gw.sandbox!.url);
     const body = JSON.stringify({ pageId: '1001', psid: 'rebound', text: 'signed for evil' });
