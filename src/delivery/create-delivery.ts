@@ -5,6 +5,10 @@ import { closeRedis, connectRedis, type RedisConnectionOptions } from '../store/
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
+import type { BudgetLimit, CallBudget } from './call-budget';
+import { MemoryCallBudget } from './memory-call-budget';
+import { RedisCallBudget } from './redis-call-budget';
+import { MemoryLock, RedisLock, type ExclusiveLock } from './exclusive-lock';
 
 /** What the delivery factory needs: without `redisUrl` everything lives in this process. */
 export interface DeliveryStoresConfig {
@@ -29,6 +33,10 @@ export interface DeliveryStores {
    * (StoreUnavailableError) when Redis fails. Undefined without Redis.
    */
   callerRate?: (name: string, ratePerSecond: number) => Promise<number | undefined>;
+  /** A budget of calls per window (Meta's Messenger Profile quota): in memory, or shared through Redis under `<prefix>budget:`. */
+  budget(limit: BudgetLimit): CallBudget;
+  /** A lock held by one holder at a time: in memory, or across replicas through Redis under `<prefix>lock:`. */
+  lock: ExclusiveLock;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
   close(): Promise<void>;
@@ -42,6 +50,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     return {
       idempotency,
       rateLimiter,
+      budget: (limit) => new MemoryCallBudget(limit),
+      lock: new MemoryLock(),
       backend: 'memory',
       close: async () => {
         await Promise.all([idempotency.close(), rateLimiter.close()]);
@@ -68,6 +78,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     idempotency,
     rateLimiter,
     callerRate,
+    budget: (limit) => new RedisCallBudget(redis, limit, `${prefix}budget:`),
+    lock: new RedisLock(redis, `${prefix}lock:`),
     backend: 'redis',
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);

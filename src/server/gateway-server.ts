@@ -2,6 +2,10 @@ import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { EventServiceService } from '../../gen/messenger/v1/events';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
+import { PageServiceService } from '../../gen/messenger/v1/page';
+import { pageServiceHandlers } from '../service/page-service';
+import { PersonaOwnership } from '../service/persona-ownership';
+import { PROFILE_BUDGET } from '../service/profile-budget-guard';
 import { eventServiceHandlers } from '../service/stream-events';
 import { encodeStreamEventsResponse } from '../service/stream-events-codec';
 import { startReceiving, type Receiving } from './receiving';
@@ -34,6 +38,7 @@ import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
+export const PAGE_SERVICE_NAME = 'messenger.v1.PageService';
 /** EventService with StreamEvents' responses written by the gateway's own encoder (stored event bytes reused). */
 const EVENT_SERVICE_DEFINITION = { ...EventServiceService, streamEvents: { ...EventServiceService.streamEvents, responseSerialize: encodeStreamEventsResponse } };
 
@@ -153,15 +158,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       sendMessages: sendMessagesHandler(deps),
     }),
   );
+  server.addService(PageServiceService, tracedService(PageServiceService, pageServiceHandlers({ ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() })));
   server.addService(
     EVENT_SERVICE_DEFINITION,
     tracedService(EVENT_SERVICE_DEFINITION, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
   );
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING', [PAGE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server, loadDescriptorSet(), [
     SERVICE_NAME,
     EVENT_SERVICE_NAME,
+    PAGE_SERVICE_NAME,
     'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
     'grpc.reflection.v1alpha.ServerReflection',
@@ -185,7 +192,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       throw err;
     }
   }
-  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'SERVING');
+  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
@@ -199,7 +206,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
+      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       if (config.shutdownDelayMs > 0) {
         logger.info({ delayMs: config.shutdownDelayMs }, 'health NOT_SERVING; still accepting calls until load balancers have seen it');
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));

@@ -1,4 +1,5 @@
 import { EventServiceService, type StreamEventsRequest } from '../../gen/messenger/v1/events';
+import { PageServiceService } from '../../gen/messenger/v1/page';
 import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequest, type SendSenderActionRequest, type UploadAttachmentRequest } from '../../gen/messenger/v1/service';
 
 /**
@@ -47,6 +48,8 @@ function perMessage(access: MethodAccess): MethodAccess {
 const M = MessengerServiceService;
 const E = EventServiceService;
 const PUBLIC: MethodAccess = { kind: 'public' };
+/** Every PageService request names its Page in `page_id`. */
+const PAGE_ID = page<{ pageId: string }>((m) => m.pageId);
 
 /** The declarations of every method the gateway serves. */
 export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, MethodAccess>([
@@ -62,6 +65,8 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   // These name no Page: the handlers show and replay only the caller's Pages' events.
   [E.listDeadLetters.path, pages(() => NONE)],
   [E.replayDeadLetters.path, pages(() => NONE)],
+  // PageService: the Page named is the one whose personas, profile and templates are touched.
+  ...Object.values(PageServiceService).map((m): [string, MethodAccess] => [m.path, PAGE_ID]),
   ['/grpc.health.v1.Health/Check', PUBLIC],
   ['/grpc.health.v1.Health/Watch', { kind: 'public', watch: true }],
   ['/grpc.health.v1.Health/List', PUBLIC],
