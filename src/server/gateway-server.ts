@@ -6,6 +6,8 @@ import { PageServiceService } from '../../gen/messenger/v1/page';
 import { pageServiceHandlers } from '../service/page-service';
 import { PersonaOwnership } from '../service/persona-ownership';
 import { PROFILE_BUDGET } from '../service/profile-budget-guard';
+import type { PageServiceDeps } from '../service/page-service-deps';
+import { applyProfilesAtStart } from './profile-at-start';
 import { eventServiceHandlers } from '../service/stream-events';
 import { encodeStreamEventsResponse } from '../service/stream-events-codec';
 import { startReceiving, type Receiving } from './receiving';
@@ -53,6 +55,8 @@ export interface Gateway {
   inbox?: InboxServer;
   /** The webhook listener's URL, when it runs. */
   webhookUrl?: string;
+  /** Settles once the Pages' profiles as code were applied (or found up to date) at start. */
+  profilesApplied: Promise<void>;
   /**
    * Health NOT_SERVING at once; after `shutdownDelayMs` (calls still served meanwhile) stop
    * accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything.
@@ -158,7 +162,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       sendMessages: sendMessagesHandler(deps),
     }),
   );
-  server.addService(PageServiceService, tracedService(PageServiceService, pageServiceHandlers({ ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() })));
+  const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };
+  server.addService(PageServiceService, tracedService(PageServiceService, pageServiceHandlers(pageDeps)));
   server.addService(
     EVENT_SERVICE_DEFINITION,
     tracedService(EVENT_SERVICE_DEFINITION, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
@@ -234,7 +239,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     })();
     return stopping;
   };
-  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown };
+  // Beside serving, never before it: a start does not wait on Graph or on another replica's lock.
+  const profilesApplied = applyProfilesAtStart(pageDeps, config.pages, delivery.lock, logger);
+  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown, profilesApplied };
 }
 
 /** The callers' rates shared through Redis, when Redis is configured. */

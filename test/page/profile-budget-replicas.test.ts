@@ -39,7 +39,7 @@ describe.skipIf(!redisServerAvailable())('the profile budget across two replicas
     redis = await startRedisServer();
     graph = await startScriptedGraph();
     graph.answers = [{ status: 200, body: { data: [] } }];
-    const opts = { sandbox: false, pages: [PAGE], graph: { baseUrl: graph.url }, store: { redis: { url: redis.url } } };
+    const opts = { sandbox: false, pages: [PAGE], graph: { baseUrl: graph.url }, store: { redis: { url: redis.url, keyPrefix: 'mgw:' } } };
     a = await startTestGateway(opts);
     b = await startTestGateway(opts);
     ca = pageClient(a.target);
