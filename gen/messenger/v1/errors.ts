@@ -493,13 +493,8 @@ export enum ErrorReason {
    * another Page's persona is never shown or deleted. Nothing was changed.
    */
   PERSONA_NOT_FOUND = 51,
-  /**
-   * PROFILE_APPLY_IN_PROGRESS - ABORTED: another replica holds the Page's profile-apply lock (`npm run profile --
-   * --apply` or a start); it applies the same plan. Retry after `RetryInfo`.
-   */
-  PROFILE_APPLY_IN_PROGRESS = 52,
   /** TEMPLATE_NOT_FOUND - NOT_FOUND: the Page has no message template of that name. */
-  TEMPLATE_NOT_FOUND = 53,
+  TEMPLATE_NOT_FOUND = 52,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
@@ -612,9 +607,6 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case "PERSONA_NOT_FOUND":
       return ErrorReason.PERSONA_NOT_FOUND;
     case 52:
-    case "PROFILE_APPLY_IN_PROGRESS":
-      return ErrorReason.PROFILE_APPLY_IN_PROGRESS;
-    case 53:
     case "TEMPLATE_NOT_FOUND":
       return ErrorReason.TEMPLATE_NOT_FOUND;
     case 20:
@@ -717,8 +709,6 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "PROFILE_BUDGET_EXHAUSTED";
     case ErrorReason.PERSONA_NOT_FOUND:
       return "PERSONA_NOT_FOUND";
-    case ErrorReason.PROFILE_APPLY_IN_PROGRESS:
-      return "PROFILE_APPLY_IN_PROGRESS";
     case ErrorReason.TEMPLATE_NOT_FOUND:
       return "TEMPLATE_NOT_FOUND";
     case ErrorReason.INVALID_PARAMETER:
