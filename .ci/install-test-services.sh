@@ -2,8 +2,9 @@
 # Installs the Debian packages the tests start for real: redis-server (the shared idempotency
 # and rate-limit store), nghttp2-client (h2load, the benchmark's load generator) and openssl.
 # chromium: Debian's browser for the sandbox inbox's browser tests (driven by playwright-core).
+# jq: the documented pipes (`npm run -s send -- … | jq -r .messageId`) are run as written.
 # Idempotent and quiet: does nothing when all are installed.
 set -euo pipefail
-packages=(redis-server nghttp2-client openssl chromium)
+packages=(redis-server nghttp2-client openssl chromium jq)
 APT_OPTS=--no-install-recommends bash "$(dirname "$0")/apt-install.sh" install-test-services "${packages[@]}"
 # The tests start their own redis-server on free loopback ports; a system one is left alone.

@@ -4,7 +4,7 @@
 // dist/ is fresh when dist/.build-stamp records the same newest mtime and the same file list of
 // src/, gen/, tsconfig.json, package.json and package-lock.json as now. A stale or missing stamp
 // runs `tsc --incremental` (its build info in dist/, so a one-file change rebuilds faster) and
-// writes the stamp only when tsc succeeds. `--force` always builds. After tsc, the sandbox inbox's page
+// writes the stamp only when tsc succeeds; a build says so on stderr when it starts and ends. `--force` always builds. After tsc, the sandbox inbox's page
 // (src/inbox/web: Preact + app.tsx) is bundled by esbuild into dist/src/inbox/web/app.js, with its
 // index.html and app.css beside it: the built gateway serves those files and needs nothing else.
 'use strict';
@@ -40,9 +40,14 @@ const stamp = existsSync(STAMP) ? readFileSync(STAMP, 'utf8') : '';
 const wanted = JSON.stringify(now);
 if (!process.argv.includes('--force') && stamp === wanted && existsSync(join(ROOT, 'dist/src/cli/main.js'))) process.exit(0);
 
+// A build takes seconds (the first one ~6 s): say so on stderr, so that the wait is not silent
+// and stdout stays the gateway's logs.
+process.stderr.write(`${existsSync(join(ROOT, 'dist/src/cli/main.js')) ? 'src/ changed since the last build' : 'first start'}: compiling to dist/ (a few seconds)…\n`);
+const started = Date.now();
 const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { cwd: ROOT, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 const inbox = spawnSync(process.execPath, [join(ROOT, 'scripts/build-inbox.js')], { cwd: ROOT, stdio: 'inherit' });
 if (inbox.status !== 0) process.exit(inbox.status ?? 1);
 writeFileSync(STAMP, wanted);
+process.stderr.write(`compiled in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { MessengerServiceClient, SendMessageRequest, type SendMessagesRequest, type SendMessagesResponse } from '../../gen/messenger/v1/service';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { parseFlags } from './parse-flags';
 import { parseJsonInput } from './parse-json-input';
 import { readInputText } from './read-input-text';
 import { callErrorReport, exitCodeOf, isServiceError, statusReport } from './report-call-error';
@@ -14,7 +14,8 @@ SendMessages stream; each message's request_id is its line number (blank lines a
 is parsed before anything is sent. Failed messages are printed on stderr as they come back, one JSON
 line each ({"line": N, "code": …, "errorInfo": …}); progress goes to stderr every 2 s; the summary is
 printed on stdout: {"messages", "sent", "failed", "failedByReason", "notAnswered", "seconds"}.
-Exit code 0 only when every message was sent.
+Exit code 0 only when every message was sent. A sample: examples/requests/messages.jsonl (and one
+request of each kind in examples/requests/*.json). In a pipe, npm run -s bulk -- … keeps npm's banner off stdout.
 
 ${EXIT_CODES_HELP}`;
 
@@ -34,16 +35,7 @@ export interface BulkSummary {
 
 /** `bulk`: a JSONL file of SendMessageRequests over one SendMessages stream. Returns the exit code. */
 export async function runBulk(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { jsonl: { type: 'string' }, target: { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags('bulk', argv, { jsonl: { type: 'string' }, target: { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     process.stdout.write(`${BULK_USAGE}\n`);
     return EXIT.OK;

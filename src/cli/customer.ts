@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { SANDBOX_WEBHOOK } from '../config/gateway-config';
 import { customerWebhookBody, postWebhook, type CustomerAction } from '../sandbox/customer-webhook';
 import { EXIT } from './exit-codes';
+import { parseFlags } from './parse-flags';
 import { UsageError } from './usage-error';
 
 export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from PSID (--text TEXT [--quick-reply PAYLOAD] | --postback PAYLOAD [--title TITLE])
@@ -21,20 +21,11 @@ Exit codes:
 
 /** `customer`: one signed webhook POST, as Meta would send it. Returns the exit code. */
 export async function runCustomer(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        page: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' }, 'quick-reply': { type: 'string' },
-        postback: { type: 'string' }, title: { type: 'string' }, webhook: { type: 'string' }, 'app-secret': { type: 'string' },
-        instagram: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags('customer', argv, {
+    page: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' }, 'quick-reply': { type: 'string' },
+    postback: { type: 'string' }, title: { type: 'string' }, webhook: { type: 'string' }, 'app-secret': { type: 'string' },
+    instagram: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(`${CUSTOMER_USAGE}\n`);
     return EXIT.OK;

@@ -1,7 +1,8 @@
-import { parseArgs } from 'node:util';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { EventServiceClient, StartPosition, type Event, type StreamEventsResponse } from '../../gen/messenger/v1/events';
+import { checkPageId } from './check-page-id';
 import { EXIT } from './exit-codes';
+import { parseFlags } from './parse-flags';
 import { callErrorReport, exitCodeOf } from './report-call-error';
 import { UsageError } from './usage-error';
 
@@ -10,12 +11,14 @@ export const LISTEN_USAGE = `Usage: npm run listen -- --group GROUP [--page PAGE
 
 Consumes StreamEvents as the consumer group GROUP: prints each event as it arrives (one line:
 time, page, sender, kind, what it says, event id, delivery attempt; --json: the whole Event) and
-acks it, as 'stripe listen' does. --from-start makes a new group begin with every retained event
+acks it once the line is written, as 'stripe listen' does. "listening" goes to stderr once the gateway
+says the subscription is live. --from-start makes a new group begin with every retained event
 (default: only events from now on). --no-ack prints without acking: the events come back after
-the ack deadline. Ctrl-C ends the stream (unacked events go back to the group).
+the ack deadline. Ctrl-C, or a reader that goes away (… | head -1), ends the stream (unacked
+events go back to the group). Page ids are numeric.
 
 Exit codes:
-  0  ended by Ctrl-C (or the gateway ended the stream cleanly)
+  0  ended by Ctrl-C or by the reader of stdout going away (or the gateway ended the stream cleanly)
   1  the gateway ended the stream with an error (printed on stderr)
   2  usage error
   3  gateway unreachable at --target`;
@@ -52,24 +55,17 @@ export function describeEvent(e: Event, attempt: number): string {
 
 /** `listen`: prints and acks the events of a consumer group until Ctrl-C. Returns the exit code. */
 export async function runListen(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        group: { type: 'string' }, page: { type: 'string', multiple: true }, 'from-start': { type: 'boolean' }, json: { type: 'boolean' },
-        'no-ack': { type: 'boolean' }, 'api-key': { type: 'string' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags('listen', argv, {
+    group: { type: 'string' }, page: { type: 'string', multiple: true }, 'from-start': { type: 'boolean' }, json: { type: 'boolean' },
+    'no-ack': { type: 'boolean' }, 'api-key': { type: 'string' }, target: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(`${LISTEN_USAGE}\n`);
     return EXIT.OK;
   }
   if (!values.group) throw new UsageError('--group: the consumer group is required');
+  // A name here would fix the new group's Page scope to a Page that never sends anything.
+  for (const page of values.page ?? []) checkPageId(page);
   const target = values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051';
   const client = new EventServiceClient(target, credentials.createInsecure());
   const metadata = new Metadata();
@@ -82,6 +78,8 @@ export async function runListen(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // The reader of stdout went away: nothing printed from now on would be seen, so nothing more is acked.
+  process.stdout.once('error', stop);
   call.write({
     subscribe: {
       consumerGroup: values.group, pageIds: values.page ?? [], maxOutstanding: 0,
@@ -89,12 +87,20 @@ export async function runListen(argv: string[]): Promise<number> {
     },
     ack: undefined, nack: undefined,
   });
-  process.stderr.write(`listening on ${target} as group ${values.group}${values.page ? ` for page(s) ${values.page.join(', ')}` : ''} (Ctrl-C to stop)\n`);
+  // The gateway sends the response headers once the subscription is live (a new group exists from then on).
+  call.once('metadata', () => {
+    process.stderr.write(`listening on ${target} as group ${values.group}${values.page ? ` for page(s) ${values.page.join(', ')}` : ''} (Ctrl-C to stop)\n`);
+  });
+  const ack = !values['no-ack'];
   return await new Promise<number>((resolve) => {
     call.on('data', (res: StreamEventsResponse) => {
       if (!res.event) return;
-      process.stdout.write(`${values.json ? JSON.stringify({ event: res.event, deliveryAttempt: res.deliveryAttempt }) : describeEvent(res.event, res.deliveryAttempt)}\n`);
-      if (!values['no-ack']) call.write({ subscribe: undefined, ack: { eventIds: [res.event.eventId] }, nack: undefined });
+      const eventId = res.event.eventId;
+      const line = `${values.json ? JSON.stringify({ event: res.event, deliveryAttempt: res.deliveryAttempt }) : describeEvent(res.event, res.deliveryAttempt)}\n`;
+      // Acked once written: an event whose line did not get out (the reader went away) goes back to the group.
+      process.stdout.write(line, (err) => {
+        if (!err && ack && !stopping) call.write({ subscribe: undefined, ack: { eventIds: [eventId] }, nack: undefined });
+      });
     });
     call.on('error', (err: ServiceError) => {
       client.close();

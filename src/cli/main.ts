@@ -3,11 +3,13 @@ import '../telemetry/preload';
 import { parseArgs } from 'node:util';
 import { generateApiKey, hashApiKey } from '../server/caller-auth';
 import { runBulk } from './bulk';
+import { tolerateClosedPipes } from './closed-pipes';
 import { runCustomer } from './customer';
 import { runListen } from './listen';
 import { runPersona } from './persona';
 import { runProfile } from './profile';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { npmBannerHint } from './npm-banner';
 import { runSend } from './send';
 import { serve } from './serve';
 import { runUpload } from './upload';
@@ -41,6 +43,9 @@ async function main(argv: string[]): Promise<void> {
   const rest = command === argv[0] ? argv.slice(1) : argv;
   const client = CLIENT_COMMANDS[command];
   if (client) {
+    tolerateClosedPipes();
+    const hint = npmBannerHint(command);
+    if (hint) process.stderr.write(hint);
     try {
       process.exitCode = await client(rest);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { Status } from '../../gen/google/rpc/status';
+import type { GraphError } from '../../gen/messenger/v1/errors';
 import { decodeStatus, decodeStatusDetails, type DecodedDetails } from '../errors/decode-status-details';
 import { STATUS_DETAILS_KEY } from '../errors/status-encoder';
 import { EXIT } from './exit-codes';
@@ -10,7 +11,8 @@ export interface CallErrorReport {
   message: string;
   errorInfo?: DecodedDetails['errorInfo'];
   retryDelay?: string;
-  graphError?: DecodedDetails['graphError'];
+  /** Graph's error, without the texts Graph left empty (most errors have no errorUserTitle or errorUserMsg). */
+  graphError?: Partial<GraphError>;
   fieldViolations?: string[];
   hint?: string;
 }
@@ -49,7 +51,13 @@ function reportOf(code: number, message: string, d: DecodedDetails): CallErrorRe
     message,
     errorInfo: d.errorInfo,
     retryDelay: delay ? `${Number(delay.seconds) + delay.nanos / 1e9}s` : undefined,
-    graphError: d.graphError,
+    graphError: d.graphError && withoutEmptyTexts(d.graphError),
     fieldViolations: d.badRequest?.fieldViolations.map((v) => `${v.field}: ${v.description}`),
   };
+}
+
+function withoutEmptyTexts(g: GraphError): Partial<GraphError> {
+  const out: Partial<GraphError> = { ...g };
+  for (const key of Object.keys(out) as (keyof GraphError)[]) if (out[key] === '') delete out[key];
+  return out;
 }

@@ -10,6 +10,7 @@ import { ConversationStore } from '../inbox/conversation-store';
 import { startInboxServer } from '../inbox/inbox-server';
 import { SANDBOX_INBOX_LISTEN } from '../config/gateway-config';
 import { listenAddress } from '../config/load-config';
+import { shownAddress } from '../server/listen-error';
 
 const USAGE = 'usage: sandbox [--port PORT] [--host HOST] [--inbox-listen HOST:PORT (default 127.0.0.1:8025, or GATEWAY_INBOX_LISTEN)]';
 
@@ -53,9 +54,9 @@ async function main(): Promise<void> {
   } catch (err) {
     if (stopping) return;
     await sandbox.close();
-    // As the gateway says it: the address itself is not repeated (it may come from the environment).
+    // As the gateway says it: an IP address is named, a host name is not (it may come from the environment).
     const code = (err as { code?: string }).code ?? 'the port cannot be bound';
-    process.stderr.write(`cannot listen on the configured address (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT\n`);
+    process.stderr.write(`cannot listen on ${shownAddress(listen)} (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT\n`);
     await flushLogger(logger);
     process.exit(2);
   }

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   MediaType,
   MessageTag,
@@ -10,6 +9,8 @@ import {
 } from '../../gen/messenger/v1/enums';
 import { QuickReply_ContentType, type Message, type QuickReply } from '../../gen/messenger/v1/message';
 import { SendMessageRequest, SendSenderActionRequest } from '../../gen/messenger/v1/service';
+import { checkPageId } from './check-page-id';
+import { parseFlags } from './parse-flags';
 import { parseJsonInput } from './parse-json-input';
 import { UsageError } from './usage-error';
 
@@ -30,16 +31,18 @@ export type SendFlags = ReturnType<typeof parseSendFlags>;
 
 /** The flags of `send` (unknown flags and stray arguments are usage errors). */
 export function parseSendFlags(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: SEND_OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseFlags('send', argv, SEND_OPTIONS);
 }
 
+/** The message tags `--tag` takes, as written on the command line. */
+const TAG_NAMES = Object.keys(MessageTag)
+  .filter((k) => k.startsWith('MESSAGE_TAG_') && k !== 'MESSAGE_TAG_UNSPECIFIED')
+  .map((k) => k.slice('MESSAGE_TAG_'.length).toLowerCase());
+
+
 /**
- * The call the flags describe. `json` is the text of `--json` (a SendMessageRequest in proto JSON),
- * sent as written; otherwise the flags build the request and messaging_type is RESPONSE unless given.
+ * The call the flags describe. `json` is the text of `--json` (a SendMessageRequest in proto JSON,
+ * or a SendSenderActionRequest: one with `action`), sent as written; otherwise the flags build the request and messaging_type is RESPONSE unless given.
  */
 export function sendCall(f: SendFlags, json?: string): SendCall {
   const target = f.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051';
@@ -51,13 +54,20 @@ export function sendCall(f: SendFlags, json?: string): SendCall {
     const others = (['page', 'to', 'text', 'image', 'quick-reply', 'action', 'reaction', 'message-id', 'messaging-type', 'tag'] as const).filter((k) => f[k] !== undefined);
     if (others.length) throw new UsageError(`--json gives the whole request: drop --${others.join(', --')}`);
     const parsed = parseJsonInput(json, '--json');
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--json: must be a JSON object (a SendMessageRequest)');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--json: must be a JSON object (a SendMessageRequest or a SendSenderActionRequest)');
+    // A sender action is the request with an `action` (SendMessageRequest has none).
+    if ('action' in parsed) {
+      const request = SendSenderActionRequest.fromJSON(parsed);
+      if (idempotencyKey) request.idempotencyKey = idempotencyKey;
+      return { kind: 'action', request, target, timeoutMs };
+    }
     const request = SendMessageRequest.fromJSON(parsed);
     if (idempotencyKey) request.idempotencyKey = idempotencyKey;
     return { kind: 'message', request, target, timeoutMs };
   }
 
   if (!f.page || !f.to) throw new UsageError('send needs --page and --to (or --json FILE)');
+  checkPageId(f.page);
   const recipient = { identifier: { $case: 'id' as const, value: f.to } };
   if (f.action !== undefined) {
     const misplaced = (['text', 'image', 'quick-reply', 'messaging-type', 'tag'] as const).filter((k) => f[k] !== undefined);
@@ -80,7 +90,7 @@ export function sendCall(f: SendFlags, json?: string): SendCall {
   let tag = MessageTag.MESSAGE_TAG_UNSPECIFIED;
   if (f.tag !== undefined) {
     tag = messageTagFromJSON(f.tag.toUpperCase().startsWith('MESSAGE_TAG_') ? f.tag.toUpperCase() : `MESSAGE_TAG_${f.tag.toUpperCase()}`);
-    if (tag === MessageTag.UNRECOGNIZED || tag === MessageTag.MESSAGE_TAG_UNSPECIFIED) throw new UsageError(`unknown --tag ${f.tag} (for example human_agent)`);
+    if (tag === MessageTag.UNRECOGNIZED || tag === MessageTag.MESSAGE_TAG_UNSPECIFIED) throw new UsageError(`unknown --tag ${f.tag} (one of ${TAG_NAMES.join(', ')})`);
   }
   const content: Message['content'] = f.text !== undefined
     ? { $case: 'text', value: f.text }

@@ -10,8 +10,14 @@ export const SEND_USAGE = `Usage: npm run send -- --page PAGE_ID --to PSID (--te
        npm run send -- --page PAGE_ID --to PSID --action mark_seen|typing_on|typing_off
        npm run send -- --page PAGE_ID --to PSID --action react --message-id MID --reaction EMOJI
        npm run send -- --page PAGE_ID --to PSID --action unreact --message-id MID
-       npm run send -- --json FILE|-        a SendMessageRequest in proto JSON (- reads stdin), sent as written
+       npm run send -- --json FILE|-        a SendMessageRequest in proto JSON (- reads stdin), sent as written,
+                                            or a SendSenderActionRequest (one with "action")
 Common flags: [--target HOST:PORT] [--idempotency-key KEY] [--timeout-ms MS (15000)]
+
+Sample requests of every kind (text, image, quick replies, each template, a sender action; a photo
+to upload, a JSONL file for bulk) are in examples/requests/, for example:
+  npm run send -- --json examples/requests/generic-template.json
+Page ids are numeric. In a pipe, npm run -s send -- … keeps npm's banner off stdout.
 
 Sends one message (SendMessage) or sender action (SendSenderAction) and prints the response as JSON
 on stdout, or the error with its details decoded (ErrorInfo, GraphError, RetryInfo, BadRequest) as

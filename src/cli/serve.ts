@@ -25,7 +25,7 @@ export async function serve(overrides: ConfigOverrides): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, undefined, config.log.format);
   routeGrpcLogs(logger);
   let gateway;
   try {

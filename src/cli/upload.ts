@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MediaType } from '../../gen/messenger/v1/enums';
 import { MessengerServiceClient, type UploadAttachmentRequest, type UploadAttachmentResponse, type UploadMetadata } from '../../gen/messenger/v1/service';
+import { checkPageId } from './check-page-id';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
+import { parseFlags } from './parse-flags';
 import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
 import { UsageError } from './usage-error';
 
@@ -15,7 +16,8 @@ export const UPLOAD_USAGE = `Usage: npm run upload -- --page PAGE_ID --file PATH
 Uploads a file to the Page (UploadAttachment, streamed in chunks) and prints {"attachmentId": "…"}
 on stdout: send it later as a media attachment_id. --type and --content-type default from the file's
 extension (image for .png/.jpg/.jpeg/.gif, video for .mp4/.mov, audio for .mp3/.m4a/.ogg/.wav, else file).
-Errors are printed with their details decoded, as JSON on stderr.
+Errors are printed with their details decoded, as JSON on stderr. A sample: examples/requests/photo.png.
+In a pipe, npm run -s upload -- … keeps npm's banner off stdout.
 
 ${EXIT_CODES_HELP}`;
 
@@ -32,24 +34,16 @@ const CHUNK_BYTES = 64 * 1024;
 
 /** `upload`: streams one file to UploadAttachment and prints its attachment id. Returns the exit code. */
 export async function runUpload(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        page: { type: 'string' }, file: { type: 'string' }, type: { type: 'string' }, 'content-type': { type: 'string' },
-        target: { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const values = parseFlags('upload', argv, {
+    page: { type: 'string' }, file: { type: 'string' }, type: { type: 'string' }, 'content-type': { type: 'string' },
+    target: { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(`${UPLOAD_USAGE}\n`);
     return EXIT.OK;
   }
   if (!values.page || !values.file) throw new UsageError('upload needs --page and --file');
+  checkPageId(values.page);
   const guess = BY_EXTENSION[extname(values.file).toLowerCase()];
   const typeName = values.type ?? guess?.[0] ?? 'file';
   const type = TYPES[typeName];

@@ -15,7 +15,11 @@ export interface GatewayConfig {
   shutdownDelayMs: number;
   /** How long SIGTERM waits for in-flight calls before cancelling them. */
   shutdownGraceMs: number;
-  log: { level: LogLevel };
+  /**
+   * `format`: `json` (one JSON object a line, for log collectors) or `pretty` (one readable line,
+   * for a terminal); absent: `pretty` when stdout is a terminal, else `json`.
+   */
+  log: { level: LogLevel; format?: LogFormat };
   telemetry: {
     /** Put the recipient's id or phone number on spans (personal data: off by default). */
     recordRecipient: boolean;
@@ -159,6 +163,9 @@ export interface PageConfig {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export type LogFormat = 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
 export const DEFAULT_CONFIG: GatewayConfig = {
   listen: '127.0.0.1:50051',

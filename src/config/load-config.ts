@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   DEFAULT_CONFIG,
+  LOG_FORMATS,
   LOG_LEVELS,
   SANDBOX_WEBHOOK,
   type CallerConfig,
@@ -9,6 +10,7 @@ import {
   type EventsConfig,
   type GatewayConfig,
   type LimitsConfig,
+  type LogFormat,
   type LogLevel,
   type PageConfig,
   type WebhookConfig,
@@ -94,7 +96,7 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir
   allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events']);
   const d = DEFAULT_CONFIG;
   const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
-  const log = section(p, root.log, 'log', ['level']);
+  const log = section(p, root.log, 'log', ['level', 'format']);
   const telemetry = section(p, root.telemetry, 'telemetry', ['recordRecipient']);
   return {
     listen: optional(p, root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
@@ -108,7 +110,10 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir
     sandbox: optional(p, root.sandbox, 'sandbox', bool, d.sandbox),
     shutdownDelayMs: optional(p, root.shutdownDelayMs, 'shutdownDelayMs', (v, k) => int(v, k, 0, 600_000), d.shutdownDelayMs),
     shutdownGraceMs: optional(p, root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
-    log: { level: optional(p, log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level) },
+    log: {
+      level: optional(p, log.level, 'log.level', (v, k) => logLevel(str(v, k, env), k), d.log.level),
+      ...(log.format === undefined ? {} : { format: p.check(() => logFormat(str(log.format, 'log.format', env), 'log.format'), 'json' as const) }),
+    },
     telemetry: { recordRecipient: optional(p, telemetry.recordRecipient, 'telemetry.recordRecipient', bool, d.telemetry.recordRecipient) },
     delivery: delivery(p, root.delivery),
     store: p.check(() => store(p, root.store, env), {}),
@@ -374,6 +379,11 @@ function logLevel(value: string, key: string): LogLevel {
     throw new ConfigError(key, `must be one of ${LOG_LEVELS.join(', ')}`);
   }
   return value as LogLevel;
+}
+
+function logFormat(value: string, key: string): LogFormat {
+  if (!(LOG_FORMATS as readonly string[]).includes(value)) throw new ConfigError(key, `must be one of ${LOG_FORMATS.join(', ')}`);
+  return value as LogFormat;
 }
 
 function object(value: unknown, key: string): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config/gateway-config';
+import type { LogFormat, LogLevel } from '../config/gateway-config';
 import { redactSecrets } from '../redaction/secret-redaction';
+import { prettyLine } from './pretty-line';
 
 export type { Logger };
 
@@ -24,16 +25,26 @@ function finalLine(line: string): string {
   return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line too long: cut', bytes: redacted.length, head })}\n`;
 }
 
+/** A readable line of a final (redacted, bounded) JSON line, bounded again: a pretty line is never longer than MAX_LOG_LINE either. */
+function finalPrettyLine(line: string): string {
+  const pretty = prettyLine(finalLine(line));
+  return pretty.length * 3 <= MAX_LOG_LINE || Buffer.byteLength(pretty) <= MAX_LOG_LINE ? pretty : `${pretty.slice(0, 1024)} … (cut)\n`;
+}
+
 /**
- * JSON logs to stdout (or the given stream, for tests): pino's format, numeric `level` (30 = info) and
- * `time` in epoch ms, for the gateway and the standalone sandbox alike (`service` tells them apart).
+ * Logs to stdout (or the given stream, for tests): pino's JSON lines, numeric `level` (30 = info)
+ * and `time` in epoch ms, for the gateway and the standalone sandbox alike (`service` tells them
+ * apart). `format` `pretty` writes the same lines readable, one per line (see pretty-line.ts);
+ * without a format, stdout that is a terminal gets `pretty`, anything else (a file, a pipe, a
+ * container runtime) JSON. Both go through the same redaction and length bound.
  */
-export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream, service = 'messenger-gateway'): Logger {
+export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream, service = 'messenger-gateway', format?: LogFormat): Logger {
+  const pretty = (format ?? (destination === undefined && process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   const options = {
     level,
     base: { service },
     redact: { paths: REDACT, censor: '[redacted]' },
-    hooks: { streamWrite: finalLine },
+    hooks: { streamWrite: pretty ? finalPrettyLine : finalLine },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -1,12 +1,23 @@
 /**
  * The gateway could not listen on its address: a mistake of the operator, reported in one line (exit 2).
- * The address itself is not repeated: whatever `${ENV}` put into `listen` (a secret, by mistake) stays out of logs.
+ * The line names the address when its host is an IP address or `localhost`; a host name is not
+ * repeated (only the port is): whatever `${ENV}` or a paste put there (a secret, by mistake) stays out of logs.
  */
 export class ListenError extends Error {
   override name = 'ListenError';
   constructor(readonly listen: string, reason: string, what: ListenerName = 'grpc') {
-    super(`cannot listen on the configured address (${KEY[what]}): ${reason}; choose another address with ${HOW[what]}`);
+    super(`cannot listen on ${shownAddress(listen)} (${KEY[what]}): ${reason}; choose another address with ${HOW[what]}`);
   }
+}
+
+/** `127.0.0.1:8025`, `[::1]:50051`, `localhost:8088` as they are; `port 50051 (host not repeated)` for any other host. */
+export function shownAddress(listen: string): string {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon);
+  const port = listen.slice(colon + 1);
+  if (colon < 0 || !/^\d{1,5}$/.test(port)) return 'the configured address';
+  const literal = /^(\d{1,3}\.){3}\d{1,3}$/.test(host) || /^\[[0-9a-fA-F:.]+\]$/.test(host) || host === 'localhost';
+  return literal ? listen : `port ${port} (host not repeated)`;
 }
 
 /** The gateway's listeners, and how each address is changed. */

@@ -108,6 +108,43 @@ describe('npm run send', () => {
     expect(r.stderr).toMatch(/--json: not valid JSON: line 4, column 1: expected another key after ","/);
   });
 
+  it('a Graph error without user texts prints none (no empty errorUserTitle/errorUserMsg); one with them prints them', async () => {
+    const bare = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', 'error-551', '--text', 'hi']);
+    const graph = (JSON.parse(bare.stderr) as { graphError: Record<string, unknown> }).graphError;
+    expect(graph).toMatchObject({ code: 551, type: 'OAuthException' });
+    expect(Object.keys(graph)).not.toContain('errorUserTitle');
+    expect(Object.keys(graph)).not.toContain('errorUserMsg');
+    expect(Object.values(graph)).not.toContain('');
+    const titled = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', 'error-10-2018278', '--text', 'hi']);
+    expect(JSON.parse(titled.stderr)).toMatchObject({ graphError: { code: 10, errorSubcode: 2018278, errorUserTitle: expect.any(String), errorUserMsg: expect.any(String) } });
+  });
+
+  it.each([
+    [['--page', 'my-shop', '--to', '1', '--text', 'a'], /--page: Page ids are numeric .*got "my-shop"/],
+    [['--page', '1001', '--to', '1', '--text', 'a', '--tag', 'foo'], /unknown --tag foo \(one of human_agent, customer_feedback, account_update, confirmed_event_update, post_purchase_update\)/],
+    [['--page', '1001', '--to', '1', 'hello'], /unexpected argument "hello": every value follows its flag/],
+  ])('usage error %j: exit 2 before any call, nothing sent', async (args, message) => {
+    const before = cli.sandbox().received.length;
+    const r = await runCli(['send', '--target', cli.gateway().target, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/did you forget/);
+    expect(cli.sandbox().received.length).toBe(before);
+  });
+
+  it('--json with a non-numeric page_id: the gateway says Page ids are numeric (not "not configured")', async () => {
+    const r = await runCli(['send', '--target', cli.gateway().target, '--json', '-'], JSON.stringify({ page_id: 'my-shop', recipient: { id: '1' }, messaging_type: 'MESSAGING_TYPE_RESPONSE', message: { text: 'x' } }));
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stderr) as { fieldViolations: string[] }).fieldViolations).toEqual(['page_id: must be a numeric Page id (got "my-shop")']);
+  });
+
+  it('upload and listen refuse a non-numeric Page id too: exit 2', async () => {
+    const upload = await runCli(['upload', '--target', cli.gateway().target, '--page', 'my-shop', '--file', 'examples/requests/photo.png']);
+    expect([upload.code, upload.stderr]).toEqual([2, expect.stringMatching(/^upload: --page: Page ids are numeric/)]);
+    const listen = await runCli(['listen', '--target', cli.gateway().target, '--group', 'g1', '--page', '1001', '--page', 'my-shop']);
+    expect([listen.code, listen.stderr]).toEqual([2, expect.stringMatching(/^listen: --page: Page ids are numeric .*got "my-shop"/)]);
+  });
+
   it('no gateway at the target: exit 3, saying so', async () => {
     const r = await runCli(['send', '--target', `127.0.0.1:${await freePort()}`, '--page', '1001', '--to', '1', '--text', 'a']);
     expect(r.code).toBe(3);

@@ -5,6 +5,7 @@ import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { okBody } from '../support/counting-graph';
 import { useCountingGateway } from '../support/counting-gateway';
 import { grpcError, textTo } from '../support/gateway-harness';
+import { waitFor } from '../support/wait-for';
 
 const fixture = useCountingGateway();
 
@@ -25,9 +26,9 @@ describe('the gateway answers a margin before the caller deadline', () => {
   });
 
   it('a repeat while the first keyed send is in flight: ABORTED IDEMPOTENT_SEND_IN_FLIGHT with RetryInfo', async () => {
-    const { gw } = await fixture.start((i) => ({ ...okBody(i), delayMs: 4_000 }), { graph: { timeoutMs: 10_000 } });
+    const { gw, graph } = await fixture.start((i) => ({ ...okBody(i), delayMs: 4_000 }), { graph: { timeoutMs: 10_000 } });
     const first = gw.send({ ...textTo('42'), idempotencyKey: 'k-1' }, { deadlineMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => graph.requests.length === 1, { what: 'the first keyed send at Graph' });
     for (let i = 0; i < 3; i++) {
       const err = await grpcError(gw.send({ ...textTo('42'), idempotencyKey: 'k-1' }, { deadlineMs: 1_000 }));
       expect(err.code).toBe(status.ABORTED);

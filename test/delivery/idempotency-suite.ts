@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IdempotencyOptions, IdempotencyStore, StoredOutcome } from '../../src/delivery/delivery-types';
+import { timePasses } from '../support/time-passes';
 
 /** Makes a fresh store (a fresh key space) for one test; `close` is called by the suite. */
 export type StoreFactory = (options: IdempotencyOptions) => Promise<IdempotencyStore>;
@@ -15,8 +16,6 @@ export const FAILURE: StoredOutcome = {
     graph: { code: 10, errorSubcode: 2018278, type: 'OAuthException', message: '(#10) outside', fbtraceId: 'AbC', isTransient: undefined, errorUserTitle: '', errorUserMsg: '', errorData: { a: [1, 'x'] }, httpStatus: 400 },
   },
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The contract of IdempotencyStore, run against every implementation. */
 export function idempotencySuite(name: string, makeStore: StoreFactory): void {
@@ -98,7 +97,7 @@ export function idempotencySuite(name: string, makeStore: StoreFactory): void {
       const s = await store();
       await s.claim(key, 'fp');
       const waiters = [s.wait(key, 'fp', Date.now() + 5_000), s.wait(key, 'fp', Date.now() + 5_000)];
-      await sleep(20);
+      await timePasses(20); // the waiters block first (nothing says they do): the release must wake them
       await s.release(key, 'fp');
       expect(await Promise.all(waiters)).toEqual([{ kind: 'released' }, { kind: 'released' }]);
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'claimed' });
@@ -126,7 +125,7 @@ export function idempotencySuite(name: string, makeStore: StoreFactory): void {
       await s.claim(key, 'fp');
       await s.complete(key, 'fp', RESPONSE);
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'done', outcome: RESPONSE });
-      await sleep(300);
+      await timePasses(300); // windowMs running out is what is tested
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'claimed' });
     });
 
@@ -134,7 +133,7 @@ export function idempotencySuite(name: string, makeStore: StoreFactory): void {
       const s = await store({ claimTtlMs: 200 });
       await s.claim(key, 'fp');
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'in-flight' });
-      await sleep(300);
+      await timePasses(300); // claimTtlMs running out is what is tested
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'claimed' });
     });
 
@@ -150,7 +149,7 @@ export function idempotencySuite(name: string, makeStore: StoreFactory): void {
     it('a late complete after the claim expired is still recorded (the send happened)', async () => {
       const s = await store({ claimTtlMs: 100 });
       await s.claim(key, 'fp');
-      await sleep(200);
+      await timePasses(200); // claimTtlMs running out is what is tested
       await s.complete(key, 'fp', RESPONSE);
       expect(await s.claim(key, 'fp')).toEqual({ kind: 'done', outcome: RESPONSE });
     });

@@ -3,6 +3,7 @@ import { MemoryIdempotencyStore } from '../../src/delivery/memory-idempotency-st
 import { OutboxIdempotencyStore } from '../../src/delivery/outcome-outbox';
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import type { StoredOutcome } from '../../src/delivery/delivery-types';
+import { waitFor } from '../support/wait-for';
 
 /** A memory store whose writes fail while `down` is set, as Redis's do. */
 function flakyStore() {
@@ -34,7 +35,7 @@ describe('the outcome outbox', () => {
     expect(await outbox.claim('k', 'other')).toEqual({ kind: 'mismatch' });
     expect(await outbox.wait('k', 'fp', Date.now() + 100)).toEqual({ kind: 'done', outcome });
     state.down = false;
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => outbox.size === 0, { what: 'the outbox handing its outcome over' });
     expect(outbox.size).toBe(0);
     expect(await inner.claim('k', 'fp')).toEqual({ kind: 'done', outcome });
     await outbox.close();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AcquireResult, PageRateLimiter, RateLimitOptions } from '../../src/delivery/delivery-types';
+import { timePasses } from '../support/time-passes';
 
 /** Makes a limiter for one test; the suite closes it. */
 export type LimiterFactory = (options: RateLimitOptions) => Promise<PageRateLimiter>;
@@ -122,7 +123,7 @@ export function rateLimiterSuite(name: string, makeLimiter: LimiterFactory): voi
       expect(retryAfterMs).toBeLessThanOrEqual(200);
       expect(await l.acquire(page, 'media', undefined)).toMatchObject({ ok: false, reason: 'PAGE_PAUSED' });
       expect(await l.acquire(other, 'default', undefined)).toEqual({ ok: true });
-      await new Promise((res) => setTimeout(res, 250));
+      await timePasses(250); // the pause running out is what is tested
       expect(await l.acquire(page, 'default', undefined)).toEqual({ ok: true });
     });
 
@@ -131,7 +132,7 @@ export function rateLimiterSuite(name: string, makeLimiter: LimiterFactory): voi
       const page = freshPage();
       await l.pause(page, Date.now() + 1_000);
       await l.pause(page, Date.now() + 10);
-      await new Promise((res) => setTimeout(res, 50));
+      await timePasses(50); // the shorter pause running out is what is tested
       expect(await l.acquire(page, 'default', undefined)).toMatchObject({ ok: false, reason: 'PAGE_PAUSED' });
     });
 

@@ -7,6 +7,7 @@ import { measureWarmStart } from '../../bench/lib/warm-start';
 import { parseConfig } from '../../src/config/load-config';
 import { isLoopback } from '../../src/server/server-credentials';
 import { freePort, healthStatus, ROOT } from '../support/gateway-process';
+import { withDeadline } from '../support/wait-for';
 
 const K8S = join(ROOT, 'deploy/kubernetes');
 type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string>; stringData?: Record<string, string> };
@@ -141,7 +142,7 @@ describe('deploy/', () => {
       // npm forwards the signal to its child: the script execs node, so that child is the gateway
       // (with `sh -c node ...` the shell got it, and the gateway kept running).
       child.kill('SIGTERM');
-      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).toBe(0);
+      expect(await withDeadline(exited, 15_000, 'npm start to exit after SIGTERM')).toBe(0);
       expect(out).toContain('"msg":"stopped"');
     } finally {
       child.kill('SIGKILL');

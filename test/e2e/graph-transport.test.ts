@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SendMessageRequest } from '../../gen/messenger/v1/service';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+import { waitFor } from '../support/wait-for';
 
 /** A Graph stand-in that never answers, and tells when the gateway gave up on a request. */
 async function hangingGraph(): Promise<{ url: string; seen: IncomingMessage[]; closed: Promise<void>[]; server: Server }> {
@@ -56,10 +57,10 @@ describe('deadlines, cancellation and unreachable Graph', () => {
     graph = await hangingGraph();
     gw = await startTestGateway({ sandbox: false, pages: [page], graph: { baseUrl: graph.url, timeoutMs: 60_000 } });
     const call = gw.client.sendMessage(SendMessageRequest.fromPartial(textTo('42')), new Metadata(), () => undefined);
-    while (graph.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => graph!.seen.length > 0, { what: 'the request at Graph' });
     call.cancel();
     await graph.closed[0];
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => gw!.logs.some((l) => l.includes('"grpc_code":"CANCELLED"')), { what: 'the CANCELLED line' });
     expect(gw.logs.some((l) => l.includes('"grpc_code":"CANCELLED"'))).toBe(true);
   });
 

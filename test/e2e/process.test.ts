@@ -6,14 +6,31 @@ import { join } from 'node:path';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
+import { okBody, startCountingGraph, type CountingGraph } from '../support/counting-graph';
 import { textTo } from '../support/gateway-harness';
 import { healthStatus, MAIN, ROOT, spawnGateway, TSX, type GatewayProcess, killGateway } from '../support/gateway-process';
+import { waitFor } from '../support/wait-for';
 
 let proc: GatewayProcess | undefined;
+let graph: CountingGraph | undefined;
 afterEach(async () => {
   await killGateway(proc);
   proc = undefined;
+  await graph?.close();
+  graph = undefined;
 });
+
+/**
+ * A gateway process sending to a Graph in this process that answers after `delayMs`: the test
+ * sees each send arrive there, so it knows when they are all in flight.
+ */
+async function gatewayWithSlowGraph(delayMs: number, config: Record<string, unknown> = {}): Promise<{ proc: GatewayProcess; graph: CountingGraph }> {
+  graph = await startCountingGraph((i) => ({ ...okBody(i), delayMs }));
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-')), 'gateway.json');
+  writeFileSync(file, JSON.stringify({ ...config, graph: { ...(config.graph as object), baseUrl: graph.url }, pages: [{ id: '1001', accessToken: 'EAAB-drain-token' }] }));
+  proc = await spawnGateway(['--config', file]);
+  return { proc, graph };
+}
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -61,7 +78,7 @@ describe('the gateway process', () => {
       const r = await run(['--listen', `127.0.0.1:${port}`]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
-        `cannot listen on the configured address (listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
+        `cannot listen on 127.0.0.1:${port} (listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; ` +
           'choose another address with --listen HOST:PORT (or GATEWAY_LISTEN, or "listen" in the config)',
       ]);
     } finally {
@@ -92,11 +109,10 @@ describe('the gateway process', () => {
   });
 
   it('SIGTERM drains: every in-flight send completes, new calls are refused, exit code 0', async () => {
-    proc = await spawnGateway([]);
+    const { proc, graph } = await gatewayWithSlowGraph(1_500);
     const client = new MessengerServiceClient(proc.target, credentials.createInsecure());
-    // The sandbox answers `delay-<ms>` recipients after that many milliseconds.
-    const inflight = Array.from({ length: 20 }, (_, i) => sendVia(client, `delay-1500-${i}`));
-    await new Promise((r) => setTimeout(r, 500));
+    const inflight = Array.from({ length: 20 }, (_, i) => sendVia(client, `drain-${i}`));
+    await waitFor(() => graph.requests.length === 20, { what: 'the 20 sends at Graph' });
     proc.child.kill('SIGTERM');
     const results = await Promise.allSettled(inflight);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(20);
@@ -113,14 +129,11 @@ describe('the gateway process', () => {
   });
 
   it('SIGTERM during 1,000 in-flight sends loses none: every call gets its response', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-'));
-    const config = join(dir, 'gateway.json');
     // Page rate limits off the way: this is about draining, not about Meta's limits.
-    writeFileSync(config, JSON.stringify({ delivery: { rateLimit: { defaultPerSecond: 100000, maxQueue: 100000 } }, graph: { connections: 1000 }, shutdownGraceMs: 20000 }));
-    proc = await spawnGateway(['--config', config]);
+    const { proc, graph } = await gatewayWithSlowGraph(1_000, { delivery: { rateLimit: { defaultPerSecond: 100000, maxQueue: 100000 } }, graph: { connections: 1000 }, shutdownGraceMs: 20000 });
     const client = new MessengerServiceClient(proc.target, credentials.createInsecure());
-    const inflight = Array.from({ length: 1000 }, (_, i) => sendVia(client, `delay-1000-${i}`));
-    await new Promise((r) => setTimeout(r, 700));
+    const inflight = Array.from({ length: 1000 }, (_, i) => sendVia(client, `drain-${i}`));
+    await waitFor(() => graph.requests.length === 1000, { what: 'the 1,000 sends at Graph', timeoutMs: 15_000 });
     proc.child.kill('SIGTERM');
     const results = await Promise.allSettled(inflight);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -1,5 +1,6 @@
 import { Platform, type Event } from '../../gen/messenger/v1/events';
 import type { DeliveredEvent, NewEvent } from '../../src/events/event-store';
+import { partitionOf } from '../../src/events/redis-event-store';
 
 let counter = 0;
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
@@ -29,7 +30,27 @@ export function newEvent(page: string, sender: string, opts: { id?: string; text
   return { event, dedupKey: opts.dedupKey ?? `message:${id}`, conversation: `${page}\u0000${sender}` };
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The Redis store's default partition count (the suites use the default). */
+const PARTITIONS = 16;
+
+/**
+ * Marks for "nothing more arrives": one event of `page` in every Redis partition (the memory
+ * store has none: they are just more conversations). A store hands out what a partition holds
+ * in order, and the memory store the oldest ready conversation first, so once a consumer had
+ * every mark, whatever was stored before them and was going to reach it has.
+ */
+export function marks(page: string): NewEvent[] {
+  const byPartition = new Map<number, NewEvent>();
+  for (let i = 0; byPartition.size < PARTITIONS; i++) {
+    const sender = `mark-${i}`;
+    const partition = partitionOf(`${page}\u0000${sender}`, PARTITIONS);
+    if (!byPartition.has(partition)) byPartition.set(partition, newEvent(page, sender));
+  }
+  return [...byPartition.values()];
+}
+
+/** Whether a delivery is one of `marks`. */
+export const isMark = (d: DeliveredEvent): boolean => d.event.senderId.startsWith('mark-');
 
 /** What one consumer was given, in order, with a way to wait for the next. */
 export class Inbox<T = DeliveredEvent> {
@@ -69,9 +90,18 @@ export class Inbox<T = DeliveredEvent> {
     return out;
   }
 
-  /** Nothing delivered for `ms`: returns what was (should be empty). */
-  async quiet(ms: number): Promise<T[]> {
-    await sleep(ms);
+  /** What is delivered up to the first delivery `isLast` accepts, leaving out those `isMark` accepts. */
+  async before(isLast: (d: T) => boolean, isMark: (d: T) => boolean, timeoutMs = 3_000): Promise<T[]> {
+    const others: T[] = [];
+    for (;;) {
+      const d = await this.next(timeoutMs);
+      if (isLast(d)) return others;
+      if (!isMark(d)) others.push(d);
+    }
+  }
+
+  /** Takes every delivery not read yet. */
+  drain(): T[] {
     return this.unread.splice(0);
   }
 

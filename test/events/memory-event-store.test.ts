@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventStoreFullError, type Consumer, type DeliveredEvent } from '../../src/events/event-store';
 import { MemoryEventStore } from '../../src/events/memory-event-store';
-import { Inbox, newEvent, sleep } from './event-fixtures';
+import { timePasses } from '../support/time-passes';
+import { waitFor } from '../support/wait-for';
+import { Inbox, newEvent } from './event-fixtures';
 import { eventStoreSuite, OPTIONS } from './event-store-suite';
 
 eventStoreSuite('memory', async (options) => new MemoryEventStore(options));
@@ -70,7 +72,7 @@ describe('MemoryEventStore bounds and timers', () => {
     await s.append([newEvent('p', 'u1'), newEvent('p', 'u2')]);
     const held = await a.inbox.take(2);
     await expect(s.append([newEvent('p', 'u3')])).rejects.toBeInstanceOf(EventStoreFullError);
-    await sleep(150);
+    await timePasses(150); // the retention running out is what is tested
     expect((await s.append([newEvent('p', 'u3')])).stored).toBe(1);
     expect(s.size).toBe(1);
     // The consumer's expired events are gone: their acks are ignored, it has room for the new one.
@@ -94,7 +96,7 @@ describe('MemoryEventStore bounds and timers', () => {
     await mk('b', 10);
     await mk('c', 1);
     await s.append(Array.from({ length: 9 }, (_, i) => newEvent('p', `u${i}`)));
-    await sleep(30);
+    await waitFor(() => order.length >= 9, { what: 'the 9 deliveries' });
     expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'a', 'b', 'a', 'b']);
   });
 
@@ -133,8 +135,7 @@ describe('MemoryEventStore bounds and timers', () => {
       last = now;
     }, 1);
     const done = async () => connected.every((c) => c.inbox.all.length >= 100);
-    const until = Date.now() + 20_000;
-    while (!(await done()) && Date.now() < until) await sleep(5);
+    await waitFor(done, { what: 'every connected group caught up', timeoutMs: 20_000, intervalMs: 5 });
     clearInterval(probe);
     console.log(`append of 10,000 events with 100 groups: ${appendMs.toFixed(1)} ms; longest event-loop stall while 50 groups caught up: ${longest.toFixed(1)} ms`);
     expect(appendMs).toBeLessThan(300);
@@ -154,7 +155,7 @@ describe('MemoryEventStore bounds and timers', () => {
     const b = await consume(s, 'b');
     await b.c.close();
     await s.append([1, 2, 3].map((i) => newEvent('p', `u${i}`)));
-    await sleep(100);
+    await timePasses(100); // groupIdleMs running out is what is tested
     await s.append([newEvent('p', 'u4'), newEvent('p', 'u5')]);
     expect(dropped.sort()).toEqual([
       ['a', 2],

@@ -4,7 +4,9 @@ import { EventStoreFullError, type Consumer } from '../../src/events/event-store
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { partitionOf, RedisEventStore } from '../../src/events/redis-event-store';
 import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
-import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
+import { timePasses } from '../support/time-passes';
+import { waitFor } from '../support/wait-for';
+import { Inbox, newEvent, uniqueName } from './event-fixtures';
 import { eventStoreSuite, OPTIONS } from './event-store-suite';
 
 const available = redisServerAvailable();
@@ -94,7 +96,7 @@ describe.skipIf(!available)('RedisEventStore', () => {
       const c = await s.consume({ group: 'idle', pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {});
       await c.close();
       await s.append([1, 2, 3].map((i) => newEvent('p', `u${i}`)));
-      await sleep(100);
+      await timePasses(100); // groupIdleMs running out is what is tested
       expect((await s.append([newEvent('p', 'u4'), newEvent('p', 'u5')])).stored).toBe(2);
       expect(dropped).toEqual([['idle', 2]]);
     });
@@ -119,7 +121,7 @@ describe.skipIf(!available)('RedisEventStore when Redis goes away', () => {
     const started = Date.now();
     await expect(s.append([newEvent('p', 'u')])).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(3_000);
-    for (let i = 0; i < 60 && errors.length === 0; i++) await sleep(100);
+    await waitFor(() => errors.length > 0, { what: 'the consumer told the store is unavailable', timeoutMs: 6_000, intervalMs: 100 });
     expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
     await s.close();
     redis.disconnect();

@@ -1,4 +1,4 @@
-import { credentials, Metadata, Server, ServerCredentials, status, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { credentials, Metadata, Server, ServerCredentials, status, type ClientDuplexStream, type ServerDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -18,7 +18,8 @@ import { accessInterceptor, CallerRegistry } from '../../src/server/access-inter
 import { CallerAuthenticator, generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { METHOD_ACCESS } from '../../src/server/method-access';
 import { eventServiceHandlers, type EventCaller } from '../../src/service/stream-events';
-import { Inbox, newEvent, sleep, uniqueName } from './event-fixtures';
+import { waitFor, withDeadline } from '../support/wait-for';
+import { Inbox, newEvent, uniqueName } from './event-fixtures';
 
 // A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
 // grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
@@ -31,6 +32,10 @@ interface Harness {
   client: EventServiceClient;
   /** What `callerOf` answers (undefined: no caller auth configured). */
   caller: EventCaller | undefined;
+  /** The handlers' log lines. */
+  logs: string[];
+  /** The `x-test-stream` ids of the streams the server saw cancelled. */
+  cancelled: Set<string>;
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -41,7 +46,7 @@ afterEach(async () => {
 async function start(options: Partial<EventsConfig> = {}, withAccess?: { key: string; pages: string[] }): Promise<Harness> {
   const store = new MemoryEventStore({ ...STORE_OPTIONS, ...options });
   const callers = new CallerRegistry();
-  const h: Harness = { store, client: undefined as unknown as EventServiceClient, caller: undefined };
+  const h: Harness = { store, client: undefined as unknown as EventServiceClient, caller: undefined, logs: [], cancelled: new Set() };
   const server = withAccess
     ? new Server({
         interceptors: [
@@ -55,7 +60,22 @@ async function start(options: Partial<EventsConfig> = {}, withAccess?: { key: st
         ],
       })
     : new Server();
-  server.addService(EventServiceService, eventServiceHandlers({ store, logger: silent(), callerOf: (md) => (withAccess ? callers.callerOf(md) : h.caller) }));
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      h.logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const handlers = eventServiceHandlers({ store, logger, callerOf: (md) => (withAccess ? callers.callerOf(md) : h.caller) });
+  server.addService(EventServiceService, {
+    ...handlers,
+    streamEvents: (call: ServerDuplexStream<StreamEventsRequest, StreamEventsResponse>) => {
+      handlers.streamEvents(call);
+      // After the handler's own listener: once this runs, the handler has seen the cancel too.
+      call.on('cancelled', () => h.cancelled.add(String(call.metadata.get('x-test-stream')[0] ?? '')));
+    },
+  });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   h.client = new EventServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   cleanups.push(async () => {
@@ -67,6 +87,8 @@ async function start(options: Partial<EventsConfig> = {}, withAccess?: { key: st
 }
 
 interface Stream {
+  /** Sent as `x-test-stream`, so that the harness can tell what the server saw of this stream. */
+  id: string;
   call: ClientDuplexStream<StreamEventsRequest, StreamEventsResponse>;
   inbox: Inbox<StreamEventsResponse>;
   /** The stream's final status. */
@@ -78,6 +100,8 @@ interface Stream {
 }
 
 function open(h: Harness, subscribe: Partial<Subscribe> | undefined, md = new Metadata()): Stream {
+  const id = uniqueName('stream');
+  md.set('x-test-stream', id);
   const call = h.client.streamEvents(md);
   const inbox = new Inbox<StreamEventsResponse>();
   call.on('data', inbox.push);
@@ -87,6 +111,7 @@ function open(h: Harness, subscribe: Partial<Subscribe> | undefined, md = new Me
   call.write(subscribe ? { subscribe: Subscribe.fromPartial(subscribe) } : { ack: { eventIds: ['x'] } });
   cleanups.push(() => call.cancel());
   return {
+    id,
     call,
     inbox,
     ended,
@@ -105,6 +130,23 @@ async function subscribed(h: Harness, subscribe: Partial<Subscribe>, md?: Metada
 }
 
 const idOf = (r: StreamEventsResponse) => r.event!.eventId;
+
+/**
+ * "Nothing more arrives", told by the store: a mark of `page` appended now (the memory store
+ * hands the oldest ready conversation out first, so anything stored before it that was going to
+ * reach `streams` has once one of them had it) and acked by whichever holds it. Returns what else
+ * each stream was given and had not read.
+ */
+async function extras(h: Harness, group: string, page: string, streams: Stream[]): Promise<StreamEventsResponse[][]> {
+  const mark = newEvent(page, 'mark');
+  const markId = mark.event.eventId;
+  const lagBefore = (await h.store.stats()).find((g) => g.group === group)?.lag ?? 0;
+  await h.store.append([mark]);
+  await waitFor(() => streams.some((s) => s.inbox.all.some((r) => idOf(r) === markId)), { what: `the mark of ${page} in group ${group}` });
+  for (const s of streams) s.ack(markId);
+  await waitFor(async () => (await h.store.stats()).find((g) => g.group === group)?.lag === lagBefore, { what: `the mark of ${page} acked` });
+  return streams.map((s) => s.inbox.drain().filter((r) => idOf(r) !== markId));
+}
 const reasonOf = (st: StatusObject | ServiceError) => decodeStatusDetails(st.metadata).errorInfo?.reason;
 
 function unary<Res>(fn: (cb: (err: ServiceError | null, res?: Res) => void) => void): Promise<{ err: ServiceError | null; res?: Res }> {
@@ -129,7 +171,11 @@ describe('StreamEvents over a real grpc-js server', () => {
     const third = await s.inbox.next();
     s.ack(idOf(third));
     expect([...two, third].map(idOf).sort()).toEqual(events.map((e) => e.event.eventId).sort());
-    expect(await s.inbox.quiet(700)).toEqual([]); // well past the 300 ms ack deadline
+    // Until a mark given after them came back past the 300 ms ack deadline: so would they have.
+    const mark = newEvent(page, 'mark');
+    await h.store.append([mark]);
+    const isMark = (r: StreamEventsResponse) => idOf(r) === mark.event.eventId;
+    expect(await s.inbox.before((r) => isMark(r) && r.deliveryAttempt === 2, isMark)).toEqual([]);
   });
 
   it('nack at once: delivered again with delivery_attempt 2; nack with a delay: after it, and the conversation waits', async () => {
@@ -175,7 +221,7 @@ describe('StreamEvents over a real grpc-js server', () => {
     await h.store.append([newEvent(uniqueName('p'), 'u')]);
     const got = await a.inbox.next();
     const b = await subscribed(h, { consumerGroup: group });
-    expect(await b.inbox.quiet(100)).toEqual([]);
+    expect((await extras(h, group, uniqueName('p'), [a, b]))[1]).toEqual([]);
     const started = Date.now();
     a.call.cancel();
     const again = await b.inbox.next();
@@ -207,7 +253,7 @@ describe('StreamEvents over a real grpc-js server', () => {
     await h.store.append(events);
     const all = events.map((e) => e.event.eventId).sort();
     expect((await b.inbox.take(20)).map(idOf).sort()).toEqual(all);
-    await sleep(100);
+    await waitFor(() => a1.inbox.all.length + a2.inbox.all.length >= all.length, { what: `the ${all.length} events in group ${g1}` });
     const shared = [...a1.inbox.all, ...a2.inbox.all].map(idOf);
     expect(shared.sort()).toEqual(all); // each event to one consumer of the group
     expect(a1.inbox.all.length).toBe(10);
@@ -250,7 +296,7 @@ describe('StreamEvents over a real grpc-js server', () => {
       });
     }
     for (let i = 0; i < events.length; i += 10) await h.store.append(events.slice(i, i + 10));
-    await Promise.race([finished, sleep(15_000)]);
+    await withDeadline(finished, 15_000, `every one of the ${events.length} events acked`);
     expect(violations).toEqual([]);
     expect(acked).toBe(events.length);
     for (const [conv, list] of expected) expect(received.get(conv), conv).toEqual(list);
@@ -356,11 +402,11 @@ describe('StreamEvents over a real grpc-js server', () => {
     // Empty page_ids: the caller's Pages within the scope (1001).
     const second = await subscribed(h, { consumerGroup: group });
     first.call.cancel();
-    await sleep(50);
+    await waitFor(() => h.cancelled.has(first.id), { what: 'the server to see the first stream cancelled' });
     const e1 = newEvent('1001', 'u');
     await h.store.append([newEvent('2002', 'u'), e1]);
     expect(idOf(await second.inbox.next())).toBe(e1.event.eventId);
-    expect(await second.inbox.quiet(150)).toEqual([]);
+    expect((await extras(h, group, '1001', [second]))[0]).toEqual([]);
     // A caller whose Pages are all outside the scope cannot join it.
     h.caller = { name: 'other', pages: new Set(['3003']) };
     const st2 = await open(h, { consumerGroup: group }).ended;
@@ -376,8 +422,8 @@ describe('StreamEvents over a real grpc-js server', () => {
     const big = newEvent(uniqueName('p'), 'u');
     big.event.rawJson = JSON.stringify({ text: 'x'.repeat(1024 * 1024) });
     await h.store.append([big]);
-    // A few MB fill the socket and HTTP/2 windows within a second or so; then the bound is hit.
-    await sleep(3_000);
+    // A few MB fill the socket and HTTP/2 windows; then the bound is hit, and the server says so.
+    await waitFor(() => h.logs.some((l) => l.includes('"reason":"CONSUMER_NOT_READING"')), { what: 'the stream ended CONSUMER_NOT_READING', timeoutMs: 15_000 });
     // The status waits behind the unsent responses: the caller sees it once it reads again.
     s.call.resume();
     const final = await s.ended;
@@ -417,7 +463,7 @@ describe('StreamEvents authorization', () => {
     await h.store.append([theirs, mine]);
     const got = await s.inbox.next();
     expect(idOf(got)).toBe(mine.event.eventId);
-    expect(await s.inbox.quiet(200)).toEqual([]);
+    expect((await extras(h, group, '1001', [s]))[0]).toEqual([]);
     // The group's scope is the caller's Pages: 2002's event was never stored for it.
     expect((await h.store.stats()).find((g) => g.group === group)?.lag).toBe(1);
 
@@ -430,7 +476,7 @@ describe('StreamEvents authorization', () => {
     await h.store.append([theirs2, mine2]);
     const both = await all.inbox.take(2);
     all.nack(both.map(idOf));
-    await sleep(100);
+    await waitFor(async () => (await h.store.listDeadLetters(wide, undefined, 10, '')).deadLetters.length === 2, { what: `both events parked in ${wide}` });
     const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
     expect(everything.res?.deadLetters.length).toBe(2);
 
@@ -457,10 +503,11 @@ describe('StreamEvents authorization', () => {
     const unauthenticated = open(h, { consumerGroup: uniqueName('g') });
     expect((await unauthenticated.ended).code).toBe(status.UNAUTHENTICATED);
 
-    const s = await subscribed(h, { consumerGroup: uniqueName('g') }, md());
+    const group = uniqueName('g');
+    const s = await subscribed(h, { consumerGroup: group }, md());
     await h.store.append([newEvent('2002', 'u'), newEvent('1001', 'u')]);
     expect((await s.inbox.next()).event?.pageId).toBe('1001');
-    expect(await s.inbox.quiet(150)).toEqual([]);
+    expect((await extras(h, group, '1001', [s]))[0]).toEqual([]);
     const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: 'g', pageSize: 1, pageToken: '' }, md(), cb));
     expect(listed.err).toBeNull();
   });

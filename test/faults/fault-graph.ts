@@ -6,6 +6,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { waitFor } from '../support/wait-for';
 
 /** What the fake does with a request, keyed by the recipient id that asks for it. */
 export type Fault =
@@ -216,14 +217,12 @@ export async function startFaultGraph(opts: FaultGraphOptions = {}): Promise<Fau
     hugeReports,
     openSockets: () => sockets.size,
     async socketsDrained(ms) {
-      const until = Date.now() + ms;
-      while (sockets.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => sockets.size === 0, { what: 'every socket closed', timeoutMs: ms, intervalMs: 20 }).catch(() => undefined);
       return sockets.size === 0;
     },
     async requestsClosed(recipient, ms) {
-      const until = Date.now() + ms;
       const open = () => requests.some((r) => r.recipient === recipient && !r.closed);
-      while (open() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => !open(), { what: `the requests for ${recipient} closed`, timeoutMs: ms, intervalMs: 20 }).catch(() => undefined);
       return requests.some((r) => r.recipient === recipient) && !open();
     },
     close: () =>

@@ -8,6 +8,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { REGAIN_MINUTES, refusedUrl, startFaultGraph, type FaultGraph } from './fault-graph';
+import { waitFor } from '../support/wait-for';
 
 // One Page per case: a gateway may pause a Page after a rate limit (613), and that must not
 // change the next case's answer.
@@ -32,9 +33,13 @@ beforeEach(() => spanExporter.reset());
 /** The server span of the one call made since the reset, and the Graph call under it. */
 async function spans(): Promise<{ server: ReadableSpan; upstream: ReadableSpan[] }> {
   const isServer = (s: ReadableSpan) => s.kind === SpanKind.SERVER && s.name.includes('MessengerService');
-  for (let i = 0; i < 100 && !spanExporter.getFinishedSpans().some(isServer); i++) await new Promise((r) => setTimeout(r, 10));
-  // The client span of an aborted Graph call may end a moment after the answer.
-  await new Promise((r) => setTimeout(r, 50));
+  const first = await waitFor(() => spanExporter.getFinishedSpans().find(isServer), { what: 'the server span' });
+  // The client span of an aborted Graph call may end a moment after the answer. The server span
+  // says how many there are: one per attempt, the first and one per retry event.
+  const attempts = 1 + first.events.filter((e) => e.name === 'messenger.graph.retry').length;
+  const under = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT && s.parentSpanContext?.spanId === first.spanContext().spanId);
+  // Past the deadline, what there is: the expects below say what is missing.
+  await waitFor(() => under().length >= attempts, { what: `${attempts} Graph client span(s)` }).catch(() => undefined);
   const all = spanExporter.getFinishedSpans();
   const servers = all.filter(isServer);
   expect(servers).toHaveLength(1);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeStatusDetails, type DecodedDetails } from '../../src/errors/decode-status-details';
 import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { FAULTS, HUGE_BODY_BYTES, REGAIN_MINUTES, refusedUrl, startFaultGraph, type Fault, type FaultGraph, type FaultGraphOptions } from './fault-graph';
+import { waitFor } from '../support/wait-for';
 
 /** Slack over a deadline or timeout: generous, this is no benchmark. */
 const MARGIN_MS = 1_500;
@@ -30,12 +31,13 @@ function activeResources(): Counts {
 
 /** Waits until no watched kind exceeds its baseline (or 3 s), and returns the last counts. */
 async function settledResources(baseline: Counts): Promise<Counts> {
-  const until = Date.now() + 3_000;
-  for (;;) {
+  const settled = () => {
     const now = activeResources();
-    if (WATCHED.every((k) => now[k] <= baseline[k]) || Date.now() > until) return now;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+    return WATCHED.every((k) => now[k] <= baseline[k]);
+  };
+  // Past the deadline, the counts as they are: the caller's expect names what stayed open.
+  await waitFor(settled, { what: 'the resources back at their baseline', timeoutMs: 3_000, intervalMs: 25 }).catch(() => undefined);
+  return activeResources();
 }
 
 let cleanup: (() => Promise<void>)[] = [];

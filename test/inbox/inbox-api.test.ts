@@ -115,7 +115,7 @@ describe('inbox address', () => {
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       expect(code).toBe(2);
       expect(stderr.trim().split('\n')).toEqual([
-        'cannot listen on the configured address (inbox listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; choose another address with --inbox-listen HOST:PORT (or GATEWAY_INBOX_LISTEN)',
+        `cannot listen on 127.0.0.1:${port} (inbox listen): the address is already in use (EADDRINUSE): another gateway, or another program, is listening there; choose another address with --inbox-listen HOST:PORT (or GATEWAY_INBOX_LISTEN)`,
       ]);
     } finally {
       taken.close();

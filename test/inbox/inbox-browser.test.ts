@@ -19,6 +19,7 @@ import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { chromiumAvailable, launchChromium } from '../support/browser';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { gradientPng } from '../support/png';
+import { withDeadline } from '../support/wait-for';
 
 const ROOT = join(__dirname, '../..');
 const PAGE_ID = '1001';
@@ -75,13 +76,11 @@ function consumer(): { responses: StreamEventsResponse[]; next(pred: (r: StreamE
   call.write({ subscribe: Subscribe.fromPartial({ consumerGroup: `inbox-test-${Math.random().toString(36).slice(2)}`, pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_EARLIEST }) });
   return {
     responses,
-    next: (pred) =>
-      new Promise((resolve, reject) => {
-        const found = responses.find(pred);
-        if (found) return resolve(found);
-        const timer = setTimeout(() => reject(new Error('no such event within 10 s')), 10_000);
-        waiters.push({ pred, resolve: (r) => (clearTimeout(timer), resolve(r)) });
-      }),
+    next: (pred) => {
+      const found = responses.find(pred);
+      if (found) return Promise.resolve(found);
+      return withDeadline(new Promise((resolve) => waiters.push({ pred, resolve })), 10_000, 'such an event');
+    },
     close: () => {
       call.cancel();
       client.close();

@@ -6,6 +6,7 @@ import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { customerWebhookBody, postWebhook, type CustomerAction } from '../../src/sandbox/customer-webhook';
 import { healthStatus, ROOT, spawnGateway, TSX, type GatewayProcess } from '../support/gateway-process';
 import { otlpReceiver } from '../support/otlp-receiver';
+import { waitFor } from '../support/wait-for';
 
 // The Python, Go and TypeScript examples (examples/), generated from proto/ by
 // examples/generate-clients.sh, called against a real gateway process in sandbox mode:
@@ -247,8 +248,8 @@ function customerSays(action: CustomerAction): Promise<{ status: number; text: s
 
 /** The spans exported so far, once `ready` says they are all there (at most 10 s). */
 async function spansUntil(ready: (spans: ReturnType<typeof rx.spans>) => boolean): Promise<ReturnType<typeof rx.spans>> {
-  const end = Date.now() + 10_000;
-  while (!ready(rx.spans()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  // Past the deadline, what there is: the caller's expects say what is missing.
+  await waitFor(() => ready(rx.spans()), { what: 'the exported spans', timeoutMs: 10_000, intervalMs: 100 }).catch(() => undefined);
   return rx.spans();
 }
 

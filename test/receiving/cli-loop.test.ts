@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli';
 import { MAIN, NODE_TSX, ROOT, spawnGateway, type GatewayProcess, killGateway } from '../support/gateway-process';
+import { waitFor } from '../support/wait-for';
 
 // The loop of the README on one machine: the gateway on its sandbox, `npm run listen` as a
 // consumer, `npm run customer` as the person writing to the Page.
@@ -22,12 +23,13 @@ describe('npm run customer → gateway → npm run listen', () => {
     listener.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((r) => listener.once('exit', r));
     const until = async (re: RegExp, text: () => string) => {
-      const end = Date.now() + 10_000;
-      while (!re.test(text()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => re.test(text()), { what: `${re} from the listener`, timeoutMs: 10_000, intervalMs: 50 });
       return text();
     };
     expect(await until(/listening on/, () => err)).toContain('group readme');
-    await new Promise((r) => setTimeout(r, 300)); // the subscription reaches the gateway
+    // The gateway logs the subscription once it is live.
+    const gateway = proc;
+    await waitFor(() => gateway.stdout.some((l) => l.includes('"event stream subscribed"') && l.includes('"group":"readme"')), { what: "the gateway's line for the listener's subscription", timeoutMs: 10_000 });
 
     const said = await runCli(['customer', '--page', '1001', '--from', '24681357', '--text', 'hi there', '--webhook', webhook]);
     expect(said.code, said.stderr).toBe(0);

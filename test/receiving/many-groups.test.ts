@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { signBody } from '../../src/webhook/verify-signature';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
+import { waitFor } from '../support/wait-for';
 
 // The listener against the group bound: a gateway with events.maxGroups groups subscribed (each
 // taking every Page) still answers Meta's largest batches in time, and a further group is refused.
@@ -54,7 +55,7 @@ function batchBody(items: number): Buffer {
 
 describe('the webhook listener with events.maxGroups consumer groups', () => {
   it(`refuses group ${MAX_GROUPS + 1} (TOO_MANY_CONSUMER_GROUPS) and answers a signed 10,000-item POST with 200 within 4 s, the loop still serving`, async () => {
-    const subs = [];
+    const subs: Array<Awaited<ReturnType<typeof subscribe>>> = [];
     for (let i = 0; i < MAX_GROUPS; i++) subs.push(await subscribe(`many-${i}`));
     expect(subs.every((s) => s.live)).toBe(true);
     const over = await subscribe('one-too-many');
@@ -84,8 +85,7 @@ describe('the webhook listener with events.maxGroups consumer groups', () => {
     expect(answeredMs).toBeLessThan(4_000);
     expect(probeMs).toBeLessThan(1_000);
     // Every group gets the batch (each holds one event at a time: max_outstanding 1).
-    const until = Date.now() + 20_000;
-    while (subs.some((s) => s.got.length === 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => subs.every((s) => s.got.length > 0), { what: `the batch in all ${MAX_GROUPS} groups`, timeoutMs: 20_000, intervalMs: 50 }).catch(() => undefined); // the expect below counts the groups without it
     expect(subs.filter((s) => s.got.length > 0)).toHaveLength(MAX_GROUPS);
   }, 60_000);
 });

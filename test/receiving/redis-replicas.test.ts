@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { credentials, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type StreamEventsRequest, type StreamEventsResponse } from '../../gen/messenger/v1/events';
+import { connectRedis } from '../../src/store/redis-connection';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { customerWebhookBody, newMid, postWebhook } from '../../src/sandbox/customer-webhook';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 
 // Two (and three) gateway processes sharing one redis-server that persists with AOF: the
 // receiving side at scale, from Meta's POST on any replica to consumers on any replica.
@@ -15,8 +17,9 @@ const available = redisServerAvailable();
 const APP_SECRET = 'replica-app-secret-0123456789';
 const PAGE = '1001';
 const ACK_DEADLINE_MS = 4_000;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The Redis key prefix of the config below; the event store's keys are under `<prefix>ev:`, in its default 16 partitions. */
+const KEY_PREFIX = 'recv:';
+const PARTITIONS = 16;
 
 interface Replica {
   proc: GatewayProcess;
@@ -93,11 +96,7 @@ function consumer(replica: () => Replica, group: string, name: string, opts: { a
 }
 
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
+  await waitFor(cond, { what, timeoutMs: ms, intervalMs: 25 });
 }
 
 describe.skipIf(!available)('receiving with several gateway processes on one Redis (AOF)', () => {
@@ -131,13 +130,34 @@ describe.skipIf(!available)('receiving with several gateway processes on one Red
       JSON.stringify({
         graph: { baseUrl: 'http://127.0.0.1:9' },
         pages: [{ id: PAGE, accessToken: 'EAAB-replica-token' }],
-        store: { redis: { url: redis.url, keyPrefix: 'recv:' } },
+        store: { redis: { url: redis.url, keyPrefix: KEY_PREFIX } },
         webhook: { listen: '127.0.0.1:0', verifyToken: 'replica-verify-token', appSecret: APP_SECRET },
         events: { ackDeadlineMs: ACK_DEADLINE_MS, maxDeliveryAttempts: 10, maxEvents: 200_000 },
       }),
     );
     [a, b] = await Promise.all([spawnReplica(), spawnReplica()]);
   }, 60_000);
+  /**
+   * Waits until the replicas share `group`'s partitions evenly, as the store's leases in Redis
+   * say: each partition leased, by `replicas` holders, none holding more than one over another.
+   */
+  const sharedEvenly = async (group: string, replicas: number): Promise<void> => {
+    const r = await connectRedis(redis.url);
+    try {
+      await waitFor(
+        async () => {
+          const holders = await r.mget(Array.from({ length: PARTITIONS }, (_, i) => `${KEY_PREFIX}ev:g:${group}:l:${i}`));
+          if (holders.some((h) => h === null)) return false;
+          const counts = [...holders.reduce((m, h) => m.set(h, (m.get(h) ?? 0) + 1), new Map<string | null, number>()).values()];
+          return counts.length === replicas && Math.max(...counts) - Math.min(...counts) <= 1;
+        },
+        { what: `group ${group}'s ${PARTITIONS} partitions shared by ${replicas} replicas`, timeoutMs: 15_000, intervalMs: 50 },
+      );
+    } finally {
+      r.disconnect();
+    }
+  };
+
   afterAll(async () => {
     for (const stop of stops) stop();
     for (const r of replicas) {
@@ -163,15 +183,17 @@ describe.skipIf(!available)('receiving with several gateway processes on one Red
     const answers = await Promise.all([postWebhook(a.webhook, APP_SECRET, body), postWebhook(b.webhook, APP_SECRET, body), postWebhook(b.webhook, APP_SECRET, body)]);
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
     await until(() => c.got.some((d) => d.psid === 'retry-1'), 10_000, 'the event');
-    await sleep(500);
-    expect(c.got.filter((d) => d.psid === 'retry-1')).toHaveLength(1);
+    // A mark last in the conversation: a second copy, stored before it, would have come first.
+    expect((await postWebhook(b.webhook, APP_SECRET, customerWebhookBody({ pageId: PAGE, psid: 'retry-1', text: 'mark' }))).status).toBe(200);
+    await until(() => c.got.some((d) => d.psid === 'retry-1' && d.text === 'mark'), 10_000, 'the mark');
+    expect(c.got.filter((d) => d.psid === 'retry-1' && d.text !== 'mark')).toHaveLength(1);
   });
 
   it('per-conversation order with consumers on both replicas', async () => {
     const group = 'order';
     const cs = [track(consumer(() => a, group, 'a', { ackDelayMs: () => Math.random() * 10 })), track(consumer(() => b, group, 'b', { ackDelayMs: () => Math.random() * 10 }))];
     await Promise.all(cs.map((c) => c.live));
-    await sleep(1_500); // both replicas have their share of the partitions
+    await sharedEvenly(group, 2);
     const conversations = 12;
     const perConversation = 15;
     const expected = new Map<string, string[]>();
@@ -194,7 +216,7 @@ describe.skipIf(!available)('receiving with several gateway processes on one Red
     const group = 'bulk';
     const cs = [track(consumer(() => a, group, 'a1')), track(consumer(() => a, group, 'a2')), track(consumer(() => b, group, 'b1'))];
     await Promise.all(cs.map((c) => c.live));
-    await sleep(1_500);
+    await sharedEvenly(group, 2);
     const posted = new Set<string>();
     const bodies: Buffer[] = [];
     for (let i = 0; i < 100; i++) {
@@ -260,14 +282,17 @@ describe.skipIf(!available)('receiving with several gateway processes on one Red
 
     redis = await startRedisServer({ port: redis.port, aofDir });
     // Meta retries the refused POST until it is stored.
-    let retried = 0;
-    for (;;) {
-      const r = await postWebhook(b.webhook, APP_SECRET, down.body);
-      if (r.status === 200) break;
-      expect(r.status).toBe(503);
-      expect(++retried).toBeLessThan(60);
-      await sleep(250);
-    }
+    const refusals: number[] = [];
+    await waitFor(
+      async () => {
+        const r = await postWebhook(b.webhook, APP_SECRET, down.body);
+        if (r.status !== 200) refusals.push(r.status);
+        return r.status === 200;
+      },
+      { what: 'the refused POST stored once Redis is back', timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(refusals.filter((st) => st !== 503)).toEqual([]);
+    expect(refusals.length).toBeLessThan(60);
     down.mids.forEach((m) => stored.add(m));
     const second = batchBody(Array.from({ length: 50 }, (_, k) => ({ psid: `restart-${k % 10}`, text: `after ${k}` })));
     expect((await postWebhook(a.webhook, APP_SECRET, second.body)).status).toBe(200);

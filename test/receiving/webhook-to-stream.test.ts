@@ -6,6 +6,7 @@ import { EventServiceClient, StartPosition, type StreamEventsResponse } from '..
 import { customerWebhookBody, escapeNonAscii } from '../../src/sandbox/customer-webhook';
 import { signBody } from '../../src/webhook/verify-signature';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
+import { waitFor } from '../support/wait-for';
 
 // Real HTTP requests to the gateway's webhook listener, signed for real, and a real gRPC
 // consumer on StreamEvents: the receiving loop from Meta's POST to the consumer's ack.
@@ -42,13 +43,27 @@ function consume(group: string, opts: { ack?: boolean; start?: StartPosition } =
     call.on('error', (e: ServiceError) => resolve(e));
     call.on('end', () => resolve(undefined));
   });
+  // The gateway answers the stream's headers once the subscription is live.
+  const live = new Promise<void>((resolve) => call.on('metadata', () => resolve()));
   call.write({ subscribe: { consumerGroup: group, pageIds: [], maxOutstanding: 0, start: opts.start ?? StartPosition.START_POSITION_EARLIEST, startTime: undefined }, ack: undefined, nack: undefined });
   const until = async (n: number, ms = 5_000) => {
-    const end = Date.now() + ms;
-    while (got.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => got.length >= n, { what: `${n} events in group ${group}`, timeoutMs: ms });
     return got;
   };
-  return { got, call, ended, until };
+  return { got, call, ended, live, until };
+}
+
+const textOf = (r: StreamEventsResponse) => (r.event?.kind?.$case === 'message' ? r.event.kind.value.text : '');
+const isMark = (r: StreamEventsResponse) => textOf(r).startsWith('mark ');
+
+/**
+ * "Nothing more arrives": posts a mark from `psid` (last in that conversation, so behind
+ * anything stored for it before) and waits until the consumer had it.
+ */
+async function markReached(c: { got: StreamEventsResponse[] }, psid: string): Promise<void> {
+  const text = `mark ${Math.random()}`;
+  expect((await post(customerWebhookBody({ pageId: '1001', psid, text }))).status).toBe(200);
+  await waitFor(() => c.got.some((r) => r.event?.senderId === psid && textOf(r) === text), { what: `the mark from ${psid}` });
 }
 
 describe('webhook verification (GET)', () => {
@@ -76,8 +91,8 @@ describe('webhook POST signatures', () => {
   ])('%s: 403, nothing stored', async (_name, headers) => {
     const c = consume(`sig-${Math.random()}`);
     expect((await post(body, headers as Record<string, string>)).status).toBe(403);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(c.got.filter((r) => r.event?.senderId === 'sig-1')).toHaveLength(0);
+    await markReached(c, 'sig-1');
+    expect(c.got.filter((r) => r.event?.senderId === 'sig-1' && !isMark(r))).toHaveLength(0);
     c.call.cancel();
   });
 
@@ -121,17 +136,17 @@ describe('from the webhook to a consumer', () => {
 
   it("Meta's retry of the same POST is stored once", async () => {
     const c = consume(`dup-${Math.random()}`, { start: StartPosition.START_POSITION_LATEST });
-    await new Promise((r) => setTimeout(r, 100));
+    await c.live;
     const body = customerWebhookBody({ pageId: '1001', psid: 'dup-1', text: 'once' });
     for (let i = 0; i < 3; i++) expect((await post(body)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(c.got.filter((r) => r.event?.senderId === 'dup-1')).toHaveLength(1);
+    await markReached(c, 'dup-1');
+    expect(c.got.filter((r) => r.event?.senderId === 'dup-1' && !isMark(r))).toHaveLength(1);
     c.call.cancel();
   });
 
   it('a batch of several entries and items gives every event, in order per conversation', async () => {
     const c = consume(`batch-${Math.random()}`, { start: StartPosition.START_POSITION_LATEST });
-    await new Promise((r) => setTimeout(r, 100));
+    await c.live;
     const item = (psid: string, n: number) => ({ sender: { id: psid }, recipient: { id: '1001' }, timestamp: 1_700_000_000_000 + n, message: { mid: `m_batch_${psid}_${n}`, text: `#${n}` } });
     const body = Buffer.from(JSON.stringify({
       object: 'page',
@@ -179,19 +194,28 @@ describe('the public listener holds nothing for unsigned senders without bound',
       sock.write(`POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n${'x'.repeat(1000)}`);
       sockets.push(sock);
     }
-    await new Promise((r) => setTimeout(r, 200));
-    const started = performance.now();
-    expect((await post(customerWebhookBody({ pageId: '1001', psid: 'busy-1', text: 'x' }))).status).toBe(503);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // The listener says nothing when it starts on a body: a probe answered 200 came before it
+    // held all 64 (and stores an event nobody looks at); the first 503 is the one measured.
+    const busy = await waitFor(
+      async () => {
+        const started = performance.now();
+        const res = await post(customerWebhookBody({ pageId: '1001', psid: 'busy-1', text: 'x' }));
+        return res.status === 200 ? undefined : { status: res.status, ms: performance.now() - started };
+      },
+      { what: 'the listener holding 64 bodies' },
+    );
+    expect(busy.status).toBe(503);
+    expect(busy.ms).toBeLessThan(1_000);
+    const abortedBefore = gw.logs.filter((l) => l.includes('"webhook":"aborted"')).length;
     for (const sock of sockets) sock.destroy();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => gw.logs.filter((l) => l.includes('"webhook":"aborted"')).length >= abortedBefore + sockets.length, { what: 'the 64 aborted bodies let go' });
     expect((await post(customerWebhookBody({ pageId: '1001', psid: 'busy-2', text: 'x' }))).status).toBe(200);
     expect(gw.logs.some((l) => l.includes('"webhook":"aborted"'))).toBe(true);
   });
 
   it('a traceparent sent with the webhook is not trusted: each POST starts its own trace', async () => {
     const c = consume(`tp-${Math.random()}`, { start: StartPosition.START_POSITION_LATEST });
-    await new Promise((r) => setTimeout(r, 100));
+    await c.live;
     const body = customerWebhookBody({ pageId: '1001', psid: 'tp-1', text: 'x' });
     const forged = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     expect((await post(body, { 'x-hub-signature-256': signBody(body, APP_SECRET), traceparent: forged, tracestate: 'x=y' })).status).toBe(200);

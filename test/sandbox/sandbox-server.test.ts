@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { waitFor } from '../support/wait-for';
 
 const PAGE = '1000000000001';
 const TOKEN = 'page-token-1';
@@ -322,15 +323,16 @@ describe('sandbox: errors on demand', () => {
     const own = await startSandbox();
     try {
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), 200);
       const call = request(`${own.url}/v25.0/${PAGE}/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
         body: JSON.stringify({ recipient: { id: 'error-hang' }, message: { text: 'x' } }),
         signal: controller.signal,
       });
+      // The client gives up once the sandbox has the request (and holds it).
+      await waitFor(() => own.received.length === 1, { what: 'the hanging request at the sandbox' });
+      controller.abort();
       await expect(call).rejects.toThrow();
-      clearTimeout(timer);
       expect(own.received).toHaveLength(1);
       expect(own.received[0].body).toMatchObject({ recipient: { id: 'error-hang' } });
       // A second hanging request still open when close() runs.
@@ -339,7 +341,7 @@ describe('sandbox: errors on demand', () => {
         headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
         body: JSON.stringify({ recipient: { id: 'error-hang' }, message: { text: 'x' } }),
       }).catch((err: unknown) => err);
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => own.received.length === 2, { what: 'the second hanging request at the sandbox' });
       await own.close();
       expect(await pending).toBeInstanceOf(Error);
     } finally {
@@ -354,7 +356,7 @@ describe('sandbox: errors on demand', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
       body: JSON.stringify({ recipient: { id: 'delay-600000' }, message: { text: 'x' } }),
     }).catch((err: unknown) => err);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => own.received.length === 1, { what: 'the delayed request at the sandbox' });
     const started = Date.now();
     await own.close();
     expect(Date.now() - started).toBeLessThan(5000);

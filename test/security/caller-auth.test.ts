@@ -7,6 +7,7 @@ import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { healthStatus } from '../support/gateway-process';
 import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
+import { waitFor } from '../support/wait-for';
 
 const ORDERS_KEY = generateApiKey();
 const SUPPORT_KEY = generateApiKey();
@@ -133,7 +134,7 @@ describe('limits', () => {
   it('beyond maxInFlightCalls: RESOURCE_EXHAUSTED TOO_MANY_CALLS at once, and the bound frees up', async () => {
     gw = await startTestGateway({ extra: { limits: { ...DEFAULT_CONFIG.limits, maxRequestBytes: 4 << 20, maxUploadBytes: 25 << 20, maxConcurrentStreams: 100, maxInFlightCalls: 3 } } });
     const slow = Array.from({ length: 3 }, (_, i) => gw!.send(textTo(`delay-600-${i}`)));
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => gw!.sandbox!.received.length >= 3, { what: 'the 3 slow sends at the sandbox' });
     const err = await grpcError(gw.send(textTo('1')));
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(decodeStatusDetails(err.metadata).errorInfo?.reason).toBe('TOO_MANY_CALLS');
@@ -143,11 +144,13 @@ describe('limits', () => {
 
   it('the in-flight bound is released by cancelled calls too', async () => {
     gw = await startTestGateway({ extra: { limits: { ...DEFAULT_CONFIG.limits, maxRequestBytes: 4 << 20, maxUploadBytes: 25 << 20, maxConcurrentStreams: 100, maxInFlightCalls: 2 } } });
+    const cancelledLines = () => gw!.logs.filter((l) => l.includes('"grpc_code":"CANCELLED"')).length;
     for (let round = 0; round < 3; round++) {
       const calls = Array.from({ length: 2 }, (_, i) => gw!.client.sendMessage(SendMessageRequest.fromPartial(textTo(`delay-2000-${round}-${i}`)), () => undefined));
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => gw!.sandbox!.received.length >= 2 * (round + 1), { what: `round ${round}'s 2 sends at the sandbox` });
       for (const c of calls) c.cancel();
-      await new Promise((r) => setTimeout(r, 100));
+      // Each call's line is written as it ends, which frees its place in the bound.
+      await waitFor(() => cancelledLines() >= 2 * (round + 1), { what: `round ${round}'s 2 calls ended CANCELLED` });
     }
     expect((await gw.send(textTo('1'))).messageId).toMatch(/^m_/);
   });

@@ -8,6 +8,8 @@ import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { timePasses } from '../support/time-passes';
+import { waitFor } from '../support/wait-for';
 
 const A_KEY = generateApiKey();
 const B_KEY = generateApiKey();
@@ -75,7 +77,10 @@ describe('per-caller limits', () => {
     const gw = await gateway({ callers: callers(), limits: { ...DEFAULT_CONFIG.limits, maxInFlightCalls: 4, maxInFlightPerCaller: 2, streamIdleMs: 800 } });
     const started = Date.now();
     const held = Array.from({ length: 4 }, () => openUpload(gw, A_KEY, [urlMeta]));
-    await new Promise((r) => setTimeout(r, 200));
+    // The caller is at its bound once the gateway has refused the two uploads past it.
+    let refused = 0;
+    for (const h of held) void h.done.then((o) => (refused += o.err?.code === status.RESOURCE_EXHAUSTED ? 1 : 0));
+    await waitFor(() => refused >= 2, { what: "the two uploads past the caller's bound refused" });
     // The other caller keeps sending meanwhile.
     for (let i = 0; i < 5; i++) expect((await gw.send(textTo('42', `b ${i}`), { metadata: bearer(B_KEY) })).messageId).toMatch(/^m_/);
     const outcomes = await Promise.all(held.map((h) => h.done));
@@ -113,7 +118,7 @@ describe('uploads: who was slow', () => {
     const gw = await gateway({ limits: { ...DEFAULT_CONFIG.limits, streamIdleMs: 2_000 } }, { graph: { timeoutMs: 1_000 } });
     const { call, done } = openUpload(gw, '', [{ $case: 'metadata', value: { pageId: '1001', type: MediaType.MEDIA_TYPE_IMAGE, source: { $case: 'file', value: { filename: 'slow.png', contentType: 'image/png' } } } }]);
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+      await timePasses(500); // a client this slow is what is tested
       call.write({ part: { $case: 'chunk', value: randomBytes(10) } });
     }
     call.end();

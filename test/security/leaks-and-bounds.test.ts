@@ -21,6 +21,7 @@ import {
 import { appsecretProof, randomAlnum, startEchoGraph, type EchoGraph, type EchoMode } from '../support/echo-graph';
 import { startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
 import { ROOT } from '../support/gateway-process';
+import { waitFor } from '../support/wait-for';
 
 // Attacks on what the gateway hands back, seen from outside: a Graph (or a proxy in front
 // of it) that echoes credentials must not make the gateway leak them to callers or logs,
@@ -266,7 +267,8 @@ function trailerBytes(c: Captured): number {
   return n;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 30));
+/** Waits for the line the gateway logs as a call ends (after `from`), so that every line of the call is in. */
+const callLogged = (from: number) => waitFor(() => gw.logs.slice(from).some((l) => l.includes('"msg":"send')), { what: "the call's send (or send failed) line" });
 
 // ---------------------------------------------------------------------------------------
 // A. Secrets echoed by Graph never reach a caller or a log line.
@@ -299,7 +301,7 @@ describe('A. secrets echoed by Graph reach no caller and no log line', () => {
     const requestsBefore = graph.requests.length;
     try {
       const c = await run(client, pageId);
-      await settle();
+      await callLogged(logsBefore);
       // The attack reached the fake Graph (not refused before it).
       expect(graph.requests.length, `${rpc} did not reach Graph: ${status[c.code]} ${c.message}`).toBeGreaterThan(requestsBefore);
       expect(graph.requests.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
@@ -403,7 +405,7 @@ describe('B. trailers stay within what gRPC clients accept', () => {
     client = rawClient();
     const from = gw.logs.length;
     const c = await sendMessage(client, quickRepliesRequest());
-    await settle();
+    await callLogged(from);
     const st = expectBoundedStatus('(1) 1,000 quick replies', c, status.INVALID_ARGUMENT);
     await expectNextCallOk(client);
     expectTruncatedViolations(st, 1000);
@@ -414,7 +416,7 @@ describe('B. trailers stay within what gRPC clients accept', () => {
     client = rawClient();
     const from = gw.logs.length;
     const c = await sendMessage(client, textTo('42', 'hello', LONG_PAGE_ID));
-    await settle();
+    await callLogged(from);
     const st = expectBoundedStatus('(2) 40,000-character page_id', c, status.INVALID_ARGUMENT);
     const run = /7{1000}/;
     expect.soft(run.test(c.message), 'page_id echoed in the status message').toBe(false);
@@ -429,7 +431,7 @@ describe('B. trailers stay within what gRPC clients accept', () => {
     client = rawClient();
     const from = gw.logs.length;
     const c = await sendMessage(client, textTo(BIG_ERROR_RECIPIENT, 'hello', PAGE));
-    await settle();
+    await callLogged(from);
     const st = expectBoundedStatus('(3) Graph error 100 with 100 KB of error_data', c, status.INVALID_ARGUMENT);
     await expectNextCallOk(client);
     expect(st && graphErrorOf(st)?.code, 'the GraphError is still reported').toBe(100);
@@ -440,7 +442,7 @@ describe('B. trailers stay within what gRPC clients accept', () => {
     client = rawClient();
     const from = gw.logs.length;
     const c = await bulk(client, [quickRepliesRequest(), textTo('42', 'next item', PAGE)]);
-    await settle();
+    await callLogged(from);
     expect(status[c.code], c.message.slice(0, 200)).toBe('OK');
     expect(trailerBytes(c)).toBeLessThanOrEqual(TRAILER_BUDGET);
     expect(c.responses).toHaveLength(2);

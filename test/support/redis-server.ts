@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { waitFor } from './wait-for';
 
 /** A throwaway redis-server on a free loopback port, for one test file. */
 export interface RedisServer {
@@ -110,15 +111,14 @@ function freePort(): Promise<number> {
 }
 
 async function waitForPing(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr.trim()}`);
-    if (await ping(port)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`redis-server did not answer PING on port ${port} within ${timeoutMs} ms`);
+  const answer = await waitFor(async () => (child.exitCode !== null ? 'exited' : (await ping(port)) && 'pong'), {
+    what: `redis-server answering PING on port ${port}`,
+    timeoutMs,
+    intervalMs: 25,
+  });
+  if (answer === 'exited') throw new Error(`redis-server exited with ${child.exitCode}: ${stderr.trim()}`);
 }
 
 function ping(port: number): Promise<boolean> {

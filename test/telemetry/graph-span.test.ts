@@ -6,6 +6,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphClient, type GraphOutcome } from '../../src/graph/graph-client';
 import { pageCredentials } from '../../src/graph/page-credentials';
+import { waitFor } from '../support/wait-for';
 
 const TOKEN = 'EAAgraphspantesttoken0123456789';
 const creds = pageCredentials({ id: '1001', accessToken: TOKEN, appSecret: 'graph-span-secret' } as Parameters<typeof pageCredentials>[0]);
@@ -48,7 +49,7 @@ async function call(pageId: string, baseUrl = origin, timeoutMs = 5_000): Promis
     const outcome = await client.call({ ...creds, pageId }, { method: 'POST', path: `/${pageId}/messages`, json: { recipient: { id: '1' }, message: { text: 'hi' } } }, {}, parent);
     // The first export may wait for the resource's async attributes.
     const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-    for (let i = 0; i < 100 && clientSpans().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => clientSpans().length > 0, { what: 'the Graph client span' });
     const spans = clientSpans();
     expect(spans).toHaveLength(1);
     return { outcome, span: spans[0], parentId: parent.spanContext().spanId };
@@ -112,7 +113,7 @@ describe('the Graph client span', () => {
       await client.close();
     }
     const clientSpans = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.CLIENT);
-    for (let i = 0; i < 100 && clientSpans().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => clientSpans().length > 0, { what: 'the GET client span' });
     const [span] = clientSpans();
     expect(span.name).toBe('GET');
     expect(span.attributes['http.request.method']).toBe('GET');

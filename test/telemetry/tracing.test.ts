@@ -11,11 +11,16 @@ import { startTestGateway, textTo, type TestGateway } from '../support/gateway-h
 import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { recordSend } from '../../src/telemetry/gateway-metrics';
 import { healthStatus } from '../support/gateway-process';
+import { waitFor } from '../support/wait-for';
 
 const TOKEN = 'EAAB-tracing-secret-token-42';
 const SECRET = 'tracing-app-secret';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN_ID = '00f067aa0ba902b7';
+
+/** Waits until a finished span matches `match`. */
+const spanOut = (match: (s: ReadableSpan) => boolean, what: string) => waitFor(() => spanExporter.getFinishedSpans().some(match), { what });
+const isServer = (s: ReadableSpan) => s.kind === SpanKind.SERVER;
 
 let gw: TestGateway;
 let raw: Client;
@@ -50,8 +55,8 @@ function send(req: Parameters<typeof SendMessageRequest.fromPartial>[0], tracepa
 }
 
 async function spans(): Promise<{ server: ReadableSpan; client?: ReadableSpan; all: ReadableSpan[] }> {
-  // Spans end right after the callback: give the event loop a turn.
-  for (let i = 0; i < 50 && !spanExporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 10));
+  // Spans end right after the callback.
+  await spanOut(isServer, 'a server span');
   const all = spanExporter.getFinishedSpans();
   const server = all.find((s) => s.kind === SpanKind.SERVER && s.name.includes('MessengerService'));
   if (!server) throw new Error(`no server span among ${all.map((s) => s.name).join(', ')}`);
@@ -134,7 +139,7 @@ describe('tracing a send', () => {
       call.write({ part: { $case: 'chunk', value: Buffer.alloc(30_000, 2) } });
       call.end();
     });
-    for (let i = 0; i < 50 && !spanExporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 10));
+    await spanOut(isServer, 'a server span');
     const uploads = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/UploadAttachment'));
     expect(uploads).toHaveLength(1);
     expect(uploads[0].attributes).toMatchObject({ 'messenger.upload.bytes': 100_000, 'messenger.attachment.id': expect.stringMatching(/^\d+$/) });
@@ -156,7 +161,7 @@ describe('tracing a send', () => {
       call.end();
     });
     expect(answers).toBe(3);
-    for (let i = 0; i < 50 && !spanExporter.getFinishedSpans().some((s) => s.kind === SpanKind.SERVER); i++) await new Promise((r) => setTimeout(r, 10));
+    await spanOut(isServer, 'a server span');
     const streams = spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name === 'grpc.messenger.v1.MessengerService/SendMessages');
     expect(streams).toHaveLength(1);
     expect(streams[0].attributes['rpc.grpc.status_code']).toBe(status.OK);
@@ -170,11 +175,11 @@ describe('tracing a send', () => {
     call.on('error', () => undefined);
     call.write({ subscribe: { consumerGroup: 'traced-lines', pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_LATEST, startTime: undefined }, ack: undefined, nack: undefined });
     const lines = () => gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.method === 'StreamEvents' && l.group === 'traced-lines');
-    for (let i = 0; i < 200 && lines().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => lines().length > 0, { what: 'the subscribed line' });
     // A second subscribe ends the stream (INVALID_ARGUMENT), with its line.
     call.write({ subscribe: { consumerGroup: 'traced-lines', pageIds: [], maxOutstanding: 0, start: StartPosition.START_POSITION_LATEST, startTime: undefined }, ack: undefined, nack: undefined });
-    for (let i = 0; i < 200 && lines().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    for (let i = 0; i < 200 && !spanExporter.getFinishedSpans().some((s) => s.name.endsWith('/StreamEvents')); i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => lines().length >= 2, { what: 'the ended line' });
+    await spanOut((s) => s.name.endsWith('/StreamEvents'), 'the StreamEvents span');
     events.close();
     const span = spanExporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/StreamEvents'));
     expect(span).toBeDefined();
@@ -187,11 +192,12 @@ describe('tracing a send', () => {
   it('a stream the caller cancels still ends its span, CANCELLED and not a server error', async () => {
     const call = gw.client.sendMessages(new Metadata(), { deadline: Date.now() + 10_000 });
     call.on('error', () => undefined);
+    const graphBefore = gw.sandbox!.received.length;
     call.write({ requestId: 'slow', message: SendMessageRequest.fromPartial(textTo('delay-300')) });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => gw.sandbox!.received.length > graphBefore, { what: 'the slow send at the sandbox' });
     call.cancel();
     const ended = () => spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && s.name.endsWith('/SendMessages'));
-    for (let i = 0; i < 100 && ended().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => ended().length > 0, { what: 'the SendMessages span' });
     expect(ended()).toHaveLength(1);
     expect(ended()[0].attributes['rpc.grpc.status_code']).toBe(status.CANCELLED);
     expect(ended()[0].status.code).toBe(SpanStatusCode.UNSET);
@@ -199,8 +205,11 @@ describe('tracing a send', () => {
 
   it('health checks make no span', async () => {
     expect(await healthStatus(gw.target)).toBe('SERVING');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER)).toHaveLength(0);
+    // A traced call after it: once its span is out, a span of the health check would be too.
+    await send(textTo('1'));
+    const isMark = (s: ReadableSpan) => isServer(s) && s.name.endsWith('/SendMessage');
+    await spanOut(isMark, 'the span of the call made after the health check');
+    expect(spanExporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER && !isMark(s))).toHaveLength(0);
   });
 
   it('metrics count sends by page, method and code, and time the Graph calls', async () => {
