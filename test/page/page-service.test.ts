@@ -183,3 +183,15 @@ describe('utility templates', () => {
     expect(bad.details.badRequest?.fieldViolations.map((v) => v.field).sort()).toEqual(['category', 'components', 'language', 'name']);
   });
 });
+
+describe('access declarations', () => {
+  it('every PageService method is declared a page method, its Page read from page_id', async () => {
+    const { METHOD_ACCESS } = await import('../../src/server/method-access');
+    const { PageServiceService } = await import('../../gen/messenger/v1/page');
+    for (const m of Object.values(PageServiceService)) {
+      const access = METHOD_ACCESS.get(m.path);
+      expect(access?.kind, m.path).toBe('page');
+      if (access?.kind === 'page') expect(access.pagesOf({ pageId: '42' })).toEqual(['42']);
+    }
+  });
+});

@@ -181,3 +181,15 @@ describe("utility templates on the wire (Meta's documented shapes; the SDK has n
     expect(del).toEqual({ method: 'DELETE', path: `/${VERSION}/me/message_templates`, query: { name: 'order_shipped' }, body: undefined });
   });
 });
+
+describe('secrets never come back', () => {
+  it("a Graph answer echoing the Page token or proof is redacted in the caller's answer and error", async () => {
+    graph.answers = [{ status: 200, body: { data: [{ id: '99', name: `leak ${TOKEN}`, profile_picture_url: `https://example.com/p.png?access_token=${TOKEN}` }] } }];
+    const listed = await page.call('listPersonas', { pageId: PAGE.id });
+    expect(JSON.stringify(listed)).not.toContain(TOKEN);
+    graph.answers = [{ status: 400, body: { error: { message: `Invalid token ${TOKEN}`, type: 'OAuthException', code: 190, fbtrace_id: 'x' } } }];
+    const err = await page.call('getMessengerProfile', { pageId: PAGE.id, fields: ['greeting'] }).then(() => undefined, (e: Error & { details?: string; metadata?: { getMap(): Record<string, unknown> } }) => e);
+    expect(err).toBeDefined();
+    expect(`${err!.details} ${JSON.stringify(err!.metadata?.getMap())}`).not.toContain(TOKEN);
+  });
+});
