@@ -2,8 +2,10 @@
 // Bundles the sandbox inbox's page for the built gateway (run by build-if-stale.js after tsc, and by
 // the Dockerfile): esbuild turns src/inbox/web/app.tsx and Preact into dist/src/inbox/web/app.js, and
 // index.html and app.css are copied beside it, where dist/src/inbox/web-bundle.js looks for them.
+// The sandbox's demo images (src/sandbox/demo) are copied to dist/src/sandbox/demo, where
+// dist/src/sandbox/demo-images.js serves them from.
 'use strict';
-const { copyFileSync, mkdirSync, writeFileSync } = require('node:fs');
+const { copyFileSync, mkdirSync, readdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -17,6 +19,9 @@ const OUT = join(ROOT, 'dist/src/inbox/web');
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'app.js'), js);
   for (const f of ['index.html', 'app.css']) copyFileSync(join(SOURCE, f), join(OUT, f));
+  const demoOut = join(ROOT, 'dist/src/sandbox/demo');
+  mkdirSync(demoOut, { recursive: true });
+  for (const f of readdirSync(join(ROOT, 'src/sandbox/demo'))) copyFileSync(join(ROOT, 'src/sandbox/demo', f), join(demoOut, f));
 })().catch((err) => {
   process.stderr.write(`build-inbox: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

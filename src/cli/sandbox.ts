@@ -1,5 +1,7 @@
 // Standalone sandbox: `tsx src/cli/sandbox.ts [--port 8080] [--host 127.0.0.1] [--inbox-listen HOST:PORT]`.
 // Prints one JSON log line with its URL, one with its inbox's, and stops cleanly on SIGINT/SIGTERM.
+// Its inbox takes a free loopback port unless --inbox-listen names one: it starts beside a running
+// gateway, whose own inbox holds 127.0.0.1:8025.
 // It puts the sandbox and its inbox together, so it lives above both (the sandbox does not import the inbox).
 
 import { parseArgs } from 'node:util';
@@ -8,11 +10,12 @@ import { DEMO_PAGES } from '../sandbox/demo-pages';
 import { startSandbox } from '../sandbox/sandbox-server';
 import { ConversationStore } from '../inbox/conversation-store';
 import { startInboxServer } from '../inbox/inbox-server';
-import { SANDBOX_INBOX_LISTEN } from '../config/gateway-config';
 import { listenAddress } from '../config/load-config';
 import { shownAddress } from '../server/listen-error';
 
-const USAGE = 'usage: sandbox [--port PORT] [--host HOST] [--inbox-listen HOST:PORT (default 127.0.0.1:8025, or GATEWAY_INBOX_LISTEN)]';
+const USAGE = 'usage: sandbox [--port PORT] [--host HOST] [--inbox-listen HOST:PORT (default: a free port on 127.0.0.1, printed at start)]';
+/** A free port on loopback: the gateway's inbox (127.0.0.1:8025 by default) may be running. */
+const FREE_INBOX_LISTEN = '127.0.0.1:0';
 
 // The gateway's log format (pino: numeric level, epoch-ms time), so one tool reads both.
 const logger = createLogger('info', undefined, 'messenger-sandbox');
@@ -29,8 +32,8 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535 (got ${values.port})`);
 
-  const inboxListen = values['inbox-listen'] ?? process.env.GATEWAY_INBOX_LISTEN;
-  const listen = inboxListen === undefined ? SANDBOX_INBOX_LISTEN : listenAddress(inboxListen, values['inbox-listen'] ? '--inbox-listen' : 'GATEWAY_INBOX_LISTEN');
+  const inboxListen = values['inbox-listen'];
+  const listen = inboxListen === undefined ? FREE_INBOX_LISTEN : listenAddress(inboxListen, '--inbox-listen');
   const store = new ConversationStore();
   const sandbox = await startSandbox({ host: values.host, port, observer: store });
   // The signal handlers come first: a SIGTERM while the inbox starts still stops cleanly.
@@ -54,9 +57,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (stopping) return;
     await sandbox.close();
-    // As the gateway says it: an IP address is named, a host name is not (it may come from the environment).
+    // As the gateway says it: an IP address is named, a host name is not. Only --inbox-listen
+    // names an address here (a free port cannot be busy).
     const code = (err as { code?: string }).code ?? 'the port cannot be bound';
-    process.stderr.write(`cannot listen on ${shownAddress(listen)} (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT\n`);
+    process.stderr.write(`cannot listen on ${shownAddress(listen)} (inbox listen): ${code}; choose another address with --inbox-listen HOST:PORT, or leave it out for a free port\n`);
     await flushLogger(logger);
     process.exit(2);
   }

@@ -74,9 +74,20 @@ export interface EventsConfig {
   /** Most consumer groups (default 100): a subscribe that would create one more is refused (RESOURCE_EXHAUSTED, TooManyGroupsError). */
   maxGroups: number;
   /**
+   * Most consumer groups one authenticated caller may create (default a quarter of `maxGroups`),
+   * so that no caller can take every group for the others.
+   */
+  maxGroupsPerCaller: number;
+  /**
+   * A group none of whose consumers ever acked an event is deleted once it has had no consumer
+   * for this long (default 10 min; never later than `retentionMs`): subscribes that never did
+   * any work do not hold a group for a day.
+   */
+  neverAckedGroupMs: number;
+  /**
    * A group with no consumer connected for at least this long (default 10 min) is idle: when the
    * store is at `maxEvents`, idle groups give up their oldest events to make room. A group with no
-   * consumer for longer than `retentionMs` is deleted.
+   * consumer for longer than `retentionMs` (`neverAckedGroupMs` if none ever acked) is deleted.
    */
   groupIdleMs: number;
 }
@@ -186,7 +197,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   callers: [],
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
-  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, groupIdleMs: 600_000 },
+  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000 },
 };
 
 export interface IdempotencyOptions {

@@ -153,15 +153,18 @@ function secret(value: unknown, key: string, env: Env): string {
 function events(p: Problems, value: unknown): EventsConfig {
   const d = DEFAULT_CONFIG.events;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'groupIdleMs']);
-  const n = (key: keyof EventsConfig, min: number, max: number) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), d[key]);
+  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'maxGroupsPerCaller', 'neverAckedGroupMs', 'groupIdleMs']);
+  const n = (key: keyof EventsConfig, min: number, max: number, fallback = d[key]) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), fallback);
+  const maxGroups = n('maxGroups', 1, 10_000);
   return {
     dedupWindowMs: n('dedupWindowMs', 1_000, 30 * 24 * 3600_000),
     retentionMs: n('retentionMs', 1_000, 30 * 24 * 3600_000),
     maxEvents: n('maxEvents', 1, 10_000_000),
     ackDeadlineMs: n('ackDeadlineMs', 100, 3600_000),
     maxDeliveryAttempts: n('maxDeliveryAttempts', 1, 1_000),
-    maxGroups: n('maxGroups', 1, 10_000),
+    maxGroups,
+    maxGroupsPerCaller: n('maxGroupsPerCaller', 1, 10_000, Math.max(1, Math.floor(maxGroups / 4))),
+    neverAckedGroupMs: n('neverAckedGroupMs', 1_000, 30 * 24 * 3600_000),
     groupIdleMs: n('groupIdleMs', 1_000, 30 * 24 * 3600_000),
   };
 }

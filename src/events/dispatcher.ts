@@ -4,7 +4,9 @@
  * conversation waits until the head is acked or parked); ready conversations handed out in the
  * order they became ready (fair between conversations), round-robin over the consumers that
  * have room (`maxOutstanding`) and accept the conversation's page; ack deadlines and nack
- * delays (on the store's Deadlines); redelivery, and parking past `maxDeliveryAttempts`.
+ * delays (on the store's Deadlines); redelivery, and parking past `maxDeliveryAttempts`; consumers
+ * that stopped reading (their deliveries expire) neither count toward parking while another is
+ * healthy, nor stay once `maxOutstanding` of theirs expired (when they asked for it).
  *
  * The store keeps what makes it memory or Redis (DispatchHost): where entries come from, when a
  * dispatch turn runs, whether a head may go now, recording a delivery, acking, parking, and
@@ -13,7 +15,7 @@
 import type { Event } from '../../gen/messenger/v1/events';
 import type { EventsConfig } from '../config/gateway-config';
 import type { Deadlines, WakeupOwner } from './deadlines';
-import type { Consumer, DeliveredEvent } from './event-store';
+import { ConsumerStuckError, type Consumer, type DeliveredEvent } from './event-store';
 
 /**
  * queued: waits; sending: given to `holder`, its delivery being recorded (Redis); outstanding:
@@ -50,6 +52,10 @@ export interface DispatchConsumer<E> {
   readonly outstanding: Map<string, E>;
   readonly deliver: (d: DeliveredEvent) => void;
   readonly onError: (err: Error) => void;
+  /** Ended with ConsumerStuckError once `max` of its deliveries expired in a row (no ack or nack between). */
+  readonly endWhenStuck: boolean;
+  /** Its deliveries that passed their ack deadline since it last acked or nacked one: 0 is healthy. */
+  expired: number;
   closed: boolean;
 }
 
@@ -70,6 +76,8 @@ export interface DispatchHost<E> {
   park(entry: E): Promise<void> | undefined;
   /** The entry left its conversation (acked, parked or dropped). */
   removed(entry: E): void;
+  /** A consumer of the group acked an event for the first time since this dispatcher began (the group is in use). */
+  firstAck?(): void;
   /** A consumer closed; `givenBack` settles when what it held is back (it rejects when a park failed). */
   left(givenBack: Promise<void> | undefined): void | Promise<void>;
 }
@@ -84,6 +92,8 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
   private rr = 0;
   private stamp = 0;
   private ended = false;
+  /** A consumer acked one of its events here (told to the host once). */
+  private acked = false;
 
   constructor(
     private readonly host: DispatchHost<E>,
@@ -92,13 +102,21 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
   ) {}
 
   /** A consumer joins the rotation; its acks, nacks and close come through the returned handle. */
-  addConsumer(pageIds: ReadonlySet<string> | undefined, max: number, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Consumer {
-    const c: DispatchConsumer<E> = { pageIds, max, outstanding: new Map(), deliver, onError, closed: false };
+  addConsumer(pageIds: ReadonlySet<string> | undefined, max: number, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void, endWhenStuck = false): Consumer {
+    const c: DispatchConsumer<E> = { pageIds, max, outstanding: new Map(), deliver, onError, endWhenStuck, expired: 0, closed: false };
     this.consumers.push(c);
     this.host.wake();
     return {
       ack: async (ids) => {
         if (c.closed) return;
+        // Only until the first ack and after an expiry: the steady state costs nothing per ack.
+        if ((!this.acked || c.expired > 0) && ids.some((id) => c.outstanding.has(id))) {
+          c.expired = 0;
+          if (!this.acked) {
+            this.acked = true;
+            this.host.firstAck?.();
+          }
+        }
         if (this.host.ack) return this.host.ack(c, ids);
         for (const id of ids) {
           const entry = c.outstanding.get(id);
@@ -108,6 +126,7 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
       nack: async (ids, delayMs) => {
         if (c.closed) return;
         const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+        if (c.expired > 0 && ids.some((id) => c.outstanding.has(id))) c.expired = 0;
         let parking: Array<Promise<void>> | undefined;
         for (const id of ids) {
           const entry = c.outstanding.get(id);
@@ -240,10 +259,20 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
     return n;
   }
 
-  /** An ack deadline or a nack delay is up. */
+  /**
+   * An ack deadline or a nack delay is up. A delivery that expired counts toward the event's
+   * attempts only when no other consumer of the group is healthy: a consumer that stopped
+   * reading must not park what a working one would handle.
+   */
   due(entry: E): void {
     if (entry.state === 'outstanding') {
+      const c = entry.holder;
+      if (c) {
+        c.expired++;
+        if (this.consumers.some((o) => o !== c && !o.closed && o.expired === 0)) entry.deliveries--;
+      }
       void this.giveBack(entry, 0)?.catch(() => undefined);
+      if (c && c.endWhenStuck && !c.closed && c.expired >= c.max) this.stuck(c);
     } else if (entry.state === 'delayed') {
       this.drop(entry);
       this.refresh(entry.conv);
@@ -271,6 +300,18 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
       } catch {
         // A consumer's error callback must not keep the store from closing.
       }
+    }
+  }
+
+  /** Takes a consumer that stopped reading out of the rotation, and tells it (its stream ends and closes it). */
+  private stuck(c: DispatchConsumer<E>): void {
+    const given = c.expired;
+    // Its handle's close() is a no-op from now: the host hears of the leaving here.
+    void Promise.resolve(this.host.left(this.leave(c))).catch(() => undefined);
+    try {
+      c.onError(new ConsumerStuckError(`${given} deliveries to this consumer passed their ack deadline and it acked none of them`));
+    } catch {
+      // A consumer's error callback must not break the deadline timer.
     }
   }
 

@@ -27,9 +27,27 @@ export class EventStoreFullError extends Error {
   override readonly name = 'EventStoreFullError';
 }
 
-/** Subscribing would create a group past `maxGroups` (the RPC answers RESOURCE_EXHAUSTED, TOO_MANY_CONSUMER_GROUPS). */
+/**
+ * Subscribing would create a group past `maxGroups`, or past its owner's `maxGroupsPerCaller`
+ * (the RPC answers RESOURCE_EXHAUSTED, TOO_MANY_CONSUMER_GROUPS).
+ */
 export class TooManyGroupsError extends Error {
   override readonly name = 'TooManyGroupsError';
+  constructor(
+    message: string,
+    /** The owner's own groups and its bound, when that bound was hit; undefined when the store's was. */
+    readonly share?: { held: number; bound: number },
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Told to a consumer that asked for it (`endWhenStuck`): it let `maxOutstanding` deliveries pass
+ * their ack deadline without acking or nacking any, so it is not reading (the stream ends CONSUMER_NOT_READING).
+ */
+export class ConsumerStuckError extends Error {
+  override readonly name = 'ConsumerStuckError';
 }
 
 /**
@@ -55,8 +73,20 @@ export class InvalidPageTokenError extends Error {
 export type StartAt = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'time'; epochMs: number };
 
 export interface ConsumerOptions {
-  /** The group's name (the RPC checks it: 1-128 of [A-Za-z0-9._:-]). Groups outlive their consumers. */
+  /** The group's key (the RPC makes it from the caller and the name it asked for). Groups outlive their consumers. */
   group: string;
+  /**
+   * Who creates the group (an authenticated caller): its groups count against
+   * `maxGroupsPerCaller`. Undefined: nobody's (no callers configured), only `maxGroups` holds.
+   * Ignored when the group exists.
+   */
+  owner?: string;
+  /**
+   * End this consumer (onError with ConsumerStuckError) once `maxOutstanding` of its deliveries
+   * passed their ack deadline with no ack or nack from it in between. Default false: it keeps
+   * getting them again.
+   */
+  endWhenStuck?: boolean;
   /** Only events of these pages (within the group's scope); undefined: every page of the group's scope. */
   pageIds: ReadonlySet<string> | undefined;
   /**
@@ -130,8 +160,8 @@ export interface EventStore {
   append(events: readonly NewEvent[]): Promise<AppendResult>;
   /**
    * Joins (or creates, with `scope`) a consumer group; `onError` reports the store going away (the
-   * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups`, GroupScopeError
-   * when `pageIds` do not fit an existing group's scope.
+   * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups` or past the
+   * owner's `maxGroupsPerCaller`, GroupScopeError when `pageIds` do not fit an existing group's scope.
    */
   consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer>;
   /** The group's parked events of these pages (undefined: all), oldest first, paged by an opaque token. */

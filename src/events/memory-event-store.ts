@@ -30,6 +30,7 @@ import {
 } from './event-store';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { fitScope } from './group-scope';
+import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
 
 /** One stored event, shared by every group. */
@@ -64,6 +65,10 @@ interface Parked {
 
 interface Group {
   readonly name: string;
+  /** Who created it (counted against `maxGroupsPerCaller`); undefined: nobody's. */
+  readonly owner: string | undefined;
+  /** A consumer acked one of its events: until then it is deleted `neverAckedGroupMs` after its last consumer left. */
+  acked: boolean;
   /** Events stored before this (epoch ms) are not the group's (a `time` start). */
   readonly fromTime: number;
   /** The only pages whose events the group takes; undefined: every page. */
@@ -121,7 +126,7 @@ export class MemoryEventStore implements EventStore {
   ) {
     checkEventsConfig(options);
     this.maxDedupKeys = Math.max(MIN_DEDUP_KEYS, options.maxEvents * DEDUP_KEYS_PER_EVENT);
-    this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs) / 4));
+    this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs, options.neverAckedGroupMs) / 4));
   }
 
   /** Events held (for tests and metrics). */
@@ -211,18 +216,26 @@ export class MemoryEventStore implements EventStore {
     let pageIds = options.pageIds ? new Set(options.pageIds) : undefined;
     if (!group) {
       const now = Date.now();
-      if (this.groups.size >= this.options.maxGroups) this.deleteAbandonedGroups(now);
-      if (this.groups.size >= this.options.maxGroups) {
-        throw new TooManyGroupsError(
-          `the event store holds ${this.groups.size} consumer groups, its bound: subscribe to an existing group, or wait until an abandoned one (no consumer for ${this.options.retentionMs} ms) is deleted`,
-        );
+      const owner = options.owner;
+      if (this.groups.size >= this.options.maxGroups || (owner !== undefined && this.ownedBy(owner) >= this.options.maxGroupsPerCaller)) this.deleteAbandonedGroups(now);
+      if (owner !== undefined) {
+        const held = this.ownedBy(owner);
+        if (held >= this.options.maxGroupsPerCaller) throw new TooManyGroupsError(ownerBoundMessage(held, this.options), { held, bound: this.options.maxGroupsPerCaller });
       }
-      group = this.createGroup(options.group, options.start, options.scope ? new Set(options.scope) : undefined);
+      if (this.groups.size >= this.options.maxGroups) throw new TooManyGroupsError(storeBoundMessage(this.groups.size, this.options));
+      group = this.createGroup(options.group, owner, options.start, options.scope ? new Set(options.scope) : undefined);
     } else if (group.scope) {
       pageIds = fitScope(group.name, group.scope, pageIds, options.fitToScope === true);
     }
     group.idleSince = undefined;
-    return group.dispatcher.addConsumer(pageIds, options.maxOutstanding, deliver, onError);
+    return group.dispatcher.addConsumer(pageIds, options.maxOutstanding, deliver, onError, options.endWhenStuck === true);
+  }
+
+  /** How many groups this owner created (only when one is created: bounded by maxGroups). */
+  private ownedBy(owner: string): number {
+    let n = 0;
+    for (const g of this.groups.values()) if (g.owner === owner) n++;
+    return n;
   }
 
   async listDeadLetters(
@@ -315,9 +328,11 @@ export class MemoryEventStore implements EventStore {
 
   // --- groups and conversations ---
 
-  private createGroup(name: string, start: StartAt, scope: ReadonlySet<string> | undefined): Group {
+  private createGroup(name: string, owner: string | undefined, start: StartAt, scope: ReadonlySet<string> | undefined): Group {
     const g: Group = {
       name,
+      owner,
+      acked: false,
       fromTime: start.kind === 'time' ? start.epochMs : -Infinity,
       scope,
       cursor: start.kind === 'latest' ? this.seq + 1 : 0,
@@ -329,6 +344,9 @@ export class MemoryEventStore implements EventStore {
           park: (entry) => this.park(entry),
           removed: (entry) => this.removed(entry),
           left: () => this.left(g),
+          firstAck: () => {
+            g.acked = true;
+          },
         },
         this.deadlines,
         this.options,
@@ -379,10 +397,14 @@ export class MemoryEventStore implements EventStore {
     return lo;
   }
 
-  /** Groups with no consumer for longer than the retention go, with what they still hold. */
+  /**
+   * Groups with no consumer for longer than the retention go, with what they still hold; groups
+   * no consumer ever acked anything of, after `neverAckedGroupMs`.
+   */
   private deleteAbandonedGroups(now: number): void {
     for (const g of [...this.groups.values()]) {
-      if (g.dispatcher.consumers.length === 0 && g.idleSince !== undefined && now - g.idleSince > this.options.retentionMs) this.deleteGroup(g);
+      if (g.dispatcher.consumers.length > 0 || g.idleSince === undefined) continue;
+      if (now - g.idleSince > (g.acked ? this.options.retentionMs : Math.min(this.options.retentionMs, this.options.neverAckedGroupMs))) this.deleteGroup(g);
     }
   }
 

@@ -30,10 +30,12 @@ end
 `;
 
 /**
- * Group records (the groups hash: one JSON value per group, `{start, scope, seen, live}`):
- * `scope` the pages it takes (absent: every page), `seen` when a replica last had a consumer of
- * it (epoch ms, refreshed by every replica's heartbeat while it has one, and when the last one
- * leaves), `live` until when a replica is known to have one (0 once the last one left).
+ * Group records (the groups hash: one JSON value per group, `{start, scope, owner, fresh, seen, live}`):
+ * `scope` the pages it takes (absent: every page), `owner` the caller that created it (absent:
+ * nobody's), `fresh` 1 until a consumer first acks (absent, as in records of older versions:
+ * used), `seen` when a replica last had a consumer of it (epoch ms, refreshed by every replica's
+ * heartbeat while it has one, and when the last one leaves), `live` until when a replica is
+ * known to have one (0 once the last one left).
  */
 const GROUPS = `
 local function record(raw)
@@ -52,15 +54,18 @@ end
 local function idle(r, now, idleMs)
   return r['seen'] ~= nil and tonumber(r['live']) <= now and now - tonumber(r['seen']) >= idleMs
 end
-local function sweep(groupsKey, streams, now, retention)
+-- A group no consumer ever acked of goes after neverAcked (never later than the retention), the others after the retention.
+local function sweep(groupsKey, streams, now, retention, neverAcked)
   local deleted = {}
   local flat = redis.call('HGETALL', groupsKey)
   for j = 1, #flat, 2 do
     local r = record(flat[j + 1])
+    local after = retention
+    if r['fresh'] == 1 then after = math.min(neverAcked, retention) end
     if r['seen'] == nil then
       r['seen'] = now
       redis.call('HSET', groupsKey, flat[j], cjson.encode(r))
-    elseif idle(r, now, retention + 1) then
+    elseif idle(r, now, after + 1) then
       for _, s in ipairs(streams) do redis.pcall('XGROUP', 'DESTROY', s, flat[j]) end
       redis.call('HDEL', groupsKey, flat[j])
       deleted[#deleted + 1] = flat[j]
@@ -231,9 +236,11 @@ return {#fresh, dups, out}
 /**
  * Create a group on every partition (MKSTREAM) unless it is registered; joining refreshes its
  * heartbeat. KEYS: the groups hash, then every partition stream. ARGV: group, start id, record
- * JSON (start and scope), maxGroups, retentionMs. At the bound, groups with no consumer for
- * longer than the retention are deleted first (their names returned, for their other keys).
- * Returns {1 created | 0 joined | -1 too many groups, the group's record JSON, {deleted...}, count}.
+ * JSON (start, scope, owner, fresh), maxGroups, retentionMs, owner ('' for nobody),
+ * maxGroupsPerCaller, neverAckedGroupMs. At a bound, abandoned groups are deleted first (their
+ * names returned, for their other keys).
+ * Returns {1 created | 0 joined | -1 too many groups | -2 too many of the owner's, the group's
+ * record JSON, {deleted...}, the count of the bound hit (the owner's for -2)}.
  */
 export const CREATE_GROUP = new RedisScript(`#!lua
 ${IDS}
@@ -247,8 +254,24 @@ if raw then
   redis.call('HSET', KEYS[1], ARGV[1], raw)
   return {0, raw, {}, redis.call('HLEN', KEYS[1])}
 end
+local owner = ARGV[6]
+local perOwner = tonumber(ARGV[7])
+local function owned()
+  if owner == '' then return 0 end
+  local n = 0
+  for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+    if record(v)['owner'] == owner then n = n + 1 end
+  end
+  return n
+end
 local deleted = {}
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then deleted = sweep(KEYS[1], streamsOf(2), now, tonumber(ARGV[5])) end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) or (owner ~= '' and owned() >= perOwner) then
+  deleted = sweep(KEYS[1], streamsOf(2), now, tonumber(ARGV[5]), tonumber(ARGV[8]))
+end
+if owner ~= '' then
+  local held = owned()
+  if held >= perOwner then return {-2, '', deleted, held} end
+end
 local count = redis.call('HLEN', KEYS[1])
 if count >= tonumber(ARGV[4]) then return {-1, '', deleted, count} end
 for i = 2, #KEYS do
@@ -258,19 +281,36 @@ end
 local r = record(ARGV[3])
 r['seen'] = now
 r['live'] = 0
+r['fresh'] = 1
 raw = cjson.encode(r)
 redis.call('HSET', KEYS[1], ARGV[1], raw)
 return {1, raw, deleted, count + 1}
 `);
 
 /**
- * Delete the groups with no consumer for longer than the retention. KEYS: the groups hash, then
- * every partition stream. ARGV: retentionMs. Returns their names.
+ * A consumer of the group acked for the first time here: the group is in use (kept for the
+ * retention once abandoned). KEYS: the groups hash. ARGV: group.
+ */
+export const MARK_ACKED = new RedisScript(`#!lua
+${GROUPS}
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local r = record(raw)
+if r['fresh'] == nil then return 0 end
+r['fresh'] = nil
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(r))
+return 1
+`);
+
+/**
+ * Delete the groups with no consumer for longer than the retention (than neverAckedGroupMs for
+ * a group none of whose consumers ever acked). KEYS: the groups hash, then every partition
+ * stream. ARGV: retentionMs, neverAckedGroupMs. Returns their names.
  */
 export const SWEEP_GROUPS = new RedisScript(`#!lua
 ${IDS}
 ${GROUPS}
-return sweep(KEYS[1], streamsOf(2), nowms(), tonumber(ARGV[1]))
+return sweep(KEYS[1], streamsOf(2), nowms(), tonumber(ARGV[1]), tonumber(ARGV[2]))
 `);
 
 /**

@@ -17,12 +17,14 @@
  * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
  * replay re-XADDs them into their partition, marked for that group only.
  *
- * Groups: a record per group in the groups hash (start, page scope, last heartbeat) bounds them
- * (maxGroups, checked in the creating script) and fixes their scope; entries outside it are
+ * Groups: a record per group in the groups hash (start, page scope, owner, never acked yet, last
+ * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
+ * script) and fixes their scope; entries outside it are
  * XACKed by the read script, never delivered. At maxEvents (all partitions together) the append
  * script makes room from events no group needs, then from the oldest needed only by groups idle
  * for groupIdleMs (given up by them, reported through `onDropped`); groups with no consumer for
- * longer than the retention are deleted by a periodic sweep.
+ * longer than the retention (than neverAckedGroupMs when none of their consumers ever acked)
+ * are deleted by a periodic sweep.
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -48,8 +50,9 @@ import {
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
+import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
-import { APPEND, CREATE_GROUP, DELIVER, LEAVE, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
+import { APPEND, CREATE_GROUP, DELIVER, LEAVE, MARK_ACKED, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
 export interface RedisEventStoreOptions extends EventsConfig {
   /** Prefix of every key (default `mgw:ev:`). */
@@ -75,6 +78,7 @@ const MAX_SWEEP_MS = 60_000;
 /** A group's record in the groups hash (see redis-event-scripts.ts). */
 interface GroupRecord {
   start?: StartAt;
+  owner?: string;
   scope?: string[] | Record<string, never>;
   seen?: number;
   live?: number;
@@ -134,7 +138,7 @@ export class RedisEventStore implements EventStore {
   static async open(redis: Redis, options: RedisEventStoreOptions, hooks: EventStoreHooks = {}): Promise<RedisEventStore> {
     const store = new RedisEventStore(redis, options, hooks);
     await redisCall('subscribe', () => store.subscribe());
-    const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, options.retentionMs / 4));
+    const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.min(options.retentionMs, options.neverAckedGroupMs) / 4));
     store.sweepTimer = setInterval(() => void store.sweepGroups().catch(() => undefined), every);
     store.sweepTimer.unref();
     return store;
@@ -226,7 +230,7 @@ export class RedisEventStore implements EventStore {
     this.ensureOpen();
     checkConsumerOptions(options);
     const group = options.group;
-    const { created, record } = await redisCall('creating the group', () => this.createGroup(group, options.start, options.scope));
+    const { created, record } = await redisCall('creating the group', () => this.createGroup(group, options.owner, options.start, options.scope));
     const asked = options.pageIds ? new Set(options.pageIds) : undefined;
     // The group's scope is fixed when it is created: a later consumer must fit it.
     const pageIds = created ? asked : fitScope(group, scopeOf(record), asked, options.fitToScope === true);
@@ -247,17 +251,18 @@ export class RedisEventStore implements EventStore {
     return worker.addConsumer({ ...options, pageIds }, deliver, onError);
   }
 
-  /** Creates the group (within maxGroups, its scope fixed) or joins it; returns its record. */
-  private async createGroup(group: string, start: StartAt, scope: ReadonlySet<string> | undefined): Promise<{ created: boolean; record: GroupRecord }> {
+  /** Creates the group (within maxGroups and its owner's share, its scope fixed) or joins it; returns its record. */
+  private async createGroup(group: string, owner: string | undefined, start: StartAt, scope: ReadonlySet<string> | undefined): Promise<{ created: boolean; record: GroupRecord }> {
     const id = start.kind === 'latest' ? '$' : start.kind === 'earliest' || start.epochMs <= 0 ? '0' : `${Math.floor(start.epochMs) - 1}-18446744073709551615`;
-    const wanted: GroupRecord = scope ? { start, scope: [...scope] } : { start };
-    const [code, raw, deleted, count] = (await CREATE_GROUP.run(this.redis, [this.groupsKey, ...this.allStreams()], [group, id, JSON.stringify(wanted), this.options.maxGroups, Math.ceil(this.options.retentionMs)])) as [number, string, string[], number];
+    const wanted: GroupRecord = { start };
+    if (scope) wanted.scope = [...scope];
+    if (owner !== undefined) wanted.owner = owner;
+    const o = this.options;
+    const args = [group, id, JSON.stringify(wanted), o.maxGroups, Math.ceil(o.retentionMs), owner ?? '', o.maxGroupsPerCaller, Math.ceil(o.neverAckedGroupMs)];
+    const [code, raw, deleted, count] = (await CREATE_GROUP.run(this.redis, [this.groupsKey, ...this.allStreams()], args)) as [number, string, string[], number];
     await this.forgetGroups(deleted);
-    if (Number(code) === -1) {
-      throw new TooManyGroupsError(
-        `the event store holds ${count} consumer groups, its bound: subscribe to an existing group, or wait until an abandoned one (no consumer for ${this.options.retentionMs} ms) is deleted`,
-      );
-    }
+    if (Number(code) === -2) throw new TooManyGroupsError(ownerBoundMessage(Number(count), o), { held: Number(count), bound: o.maxGroupsPerCaller });
+    if (Number(code) === -1) throw new TooManyGroupsError(storeBoundMessage(Number(count), o));
     let record: GroupRecord = {};
     try {
       record = JSON.parse(raw) as GroupRecord;
@@ -270,7 +275,7 @@ export class RedisEventStore implements EventStore {
   /** Deletes abandoned groups (no consumer on any replica for longer than the retention). */
   async sweepGroups(): Promise<void> {
     if (this.closed) return;
-    const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey, ...this.allStreams()], [Math.ceil(this.options.retentionMs)])) as string[];
+    const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey, ...this.allStreams()], [Math.ceil(this.options.retentionMs), Math.ceil(this.options.neverAckedGroupMs)])) as string[];
     await this.forgetGroups(deleted);
   }
 
@@ -436,7 +441,12 @@ class GroupWorker implements DispatchHost<Entry> {
   }
 
   addConsumer(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Consumer {
-    return this.dispatcher.addConsumer(options.pageIds, options.maxOutstanding, deliver, onError);
+    return this.dispatcher.addConsumer(options.pageIds, options.maxOutstanding, deliver, onError, options.endWhenStuck === true);
+  }
+
+  /** The group is in use: its record says so (once per worker; a failure leaves it to the next worker's first ack). */
+  firstAck(): void {
+    MARK_ACKED.run(this.redis, [this.store.groupsKey], [this.group]).catch(() => undefined);
   }
 
   /** New entries were appended to these partitions. */

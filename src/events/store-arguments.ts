@@ -10,6 +10,8 @@ const POSITIVE: Record<keyof EventsConfig, true> = {
   ackDeadlineMs: true,
   maxDeliveryAttempts: true,
   maxGroups: true,
+  maxGroupsPerCaller: true,
+  neverAckedGroupMs: true,
   groupIdleMs: true,
 };
 

@@ -5,6 +5,13 @@ import type { InboxConversation, InboxFailure, InboxItem, InboxSummary } from '.
 /** Bounds, so a long-running sandbox does not grow without end (the oldest go first). */
 export const MAX_CONVERSATIONS = 500;
 export const MAX_ITEMS = 500;
+/** Messenger drops a typing indicator that nothing turned off after about 20 s; so does the inbox. */
+export const TYPING_EXPIRES_MS = 20_000;
+
+export interface ConversationStoreOptions {
+  /** How long a `typing_on` shows without a message or `typing_off` (default {@link TYPING_EXPIRES_MS}). */
+  typingExpiresMs?: number;
+}
 
 type Listener = (conversation: InboxConversation | undefined) => void;
 
@@ -18,7 +25,14 @@ const RECIPIENT_KEYS = ['id', 'user_ref', 'phone_number', 'comment_id', 'post_id
 export class ConversationStore implements SandboxObserver {
   private readonly conversations = new Map<string, InboxConversation>();
   private readonly listeners = new Set<Listener>();
+  /** The timer that ends each conversation's typing indicator, by conversation key. */
+  private readonly typingTimers = new Map<string, NodeJS.Timeout>();
+  private readonly typingExpiresMs: number;
   private nextId = 1;
+
+  constructor(options: ConversationStoreOptions = {}) {
+    this.typingExpiresMs = options.typingExpiresMs ?? TYPING_EXPIRES_MS;
+  }
 
   /** Called with each changed conversation, or with undefined when everything was cleared. */
   subscribe(listener: Listener): () => void {
@@ -35,6 +49,8 @@ export class ConversationStore implements SandboxObserver {
     const action = typeof send.body.sender_action === 'string' ? send.body.sender_action.toLowerCase() : undefined;
     if (action !== undefined && failure === undefined) {
       applyAction(c, action, send.body.payload, send.at);
+      if (action === 'typing_on') this.expireTyping(c);
+      else if (action === 'typing_off') this.stopTypingTimer(c.key);
     } else {
       const item: InboxItem = { id: this.nextId++, at: send.at, from: 'page' };
       if (send.outcome.kind === 'ok' && send.outcome.messageId) item.mid = send.outcome.messageId;
@@ -51,15 +67,24 @@ export class ConversationStore implements SandboxObserver {
       set('failure', failure);
       if (send.delayedMs) item.delayedMs = send.delayedMs;
       // Messenger stops the typing indicator when the message arrives.
-      if (failure === undefined) c.typing = false;
+      if (failure === undefined) {
+        c.typing = false;
+        this.stopTypingTimer(c.key);
+      }
       push(c, item);
     }
     c.updatedAt = send.at;
     this.changed(c);
   }
 
+  /**
+   * A customer's message, from whatever played the customer (the gateway feeds what its webhook
+   * listener stored). A `mid` the conversation already holds is not added again: Meta retries a
+   * webhook, and the same message may be told twice.
+   */
   onCustomerMessage(m: ObservedCustomerMessage): void {
     const c = this.conversation(m.pageId, this.recipientForPsid(m.pageId, m.psid), m.psid);
+    if (m.mid && c.items.some((i) => i.mid === m.mid)) return;
     const item: InboxItem = { id: this.nextId++, at: m.at, from: 'customer', mid: m.mid };
     if (m.text !== undefined) item.text = m.text;
     if (m.quickReplyPayload !== undefined) item.quickReplyPayload = m.quickReplyPayload;
@@ -80,12 +105,33 @@ export class ConversationStore implements SandboxObserver {
 
   /** Forgets every conversation (or one Page's). */
   clear(pageId?: string): void {
-    if (pageId === undefined) {
-      this.conversations.clear();
-      return this.emit(undefined);
+    for (const [k, c] of this.conversations) {
+      if (pageId !== undefined && c.pageId !== pageId) continue;
+      this.conversations.delete(k);
+      this.stopTypingTimer(k);
     }
-    for (const [k, c] of this.conversations) if (c.pageId === pageId) this.conversations.delete(k);
     this.emit(undefined);
+  }
+
+  /** Ends the conversation's typing indicator after the expiry, unless something ends it first. */
+  private expireTyping(c: InboxConversation): void {
+    this.stopTypingTimer(c.key);
+    const timer = setTimeout(() => {
+      this.typingTimers.delete(c.key);
+      if (!c.typing || this.conversations.get(c.key) !== c) return;
+      c.typing = false;
+      this.changed(c);
+    }, this.typingExpiresMs);
+    // A pending expiry must not keep the process alive.
+    timer.unref();
+    this.typingTimers.set(c.key, timer);
+  }
+
+  private stopTypingTimer(key: string): void {
+    const timer = this.typingTimers.get(key);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.typingTimers.delete(key);
   }
 
   private recipientForPsid(pageId: string, psid: string): string {
@@ -102,6 +148,7 @@ export class ConversationStore implements SandboxObserver {
       if (this.conversations.size > MAX_CONVERSATIONS) {
         const oldest = [...this.conversations.values()].reduce((a, b) => (b.updatedAt < a.updatedAt ? b : a));
         this.conversations.delete(oldest.key);
+        this.stopTypingTimer(oldest.key);
       }
     }
     return c;

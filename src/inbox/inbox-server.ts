@@ -6,6 +6,8 @@ import { inboxPage } from './inbox-page';
 import type { ConversationStore } from './conversation-store';
 import { EventStream } from './event-stream';
 import { sendJson as json } from '../sandbox/json-http';
+import { DEMO_PREFIX } from '../sandbox/sandbox-api';
+import { serveDemoImage } from '../sandbox/demo-images';
 import { handleInboxApi, type InboxApiContext } from './inbox-api';
 import { loadInboxAssets, type InboxAssets } from './web-bundle';
 
@@ -104,6 +106,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: InboxApiCo
   if (url.pathname.startsWith('/api/')) return handleInboxApi(req, res, url, ctx);
   req.resume();
   if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+  // The sandbox's demo images, at the inbox's fixed address too (the embedded sandbox's port is
+  // chosen at start): the README's image example names this URL.
+  if (url.pathname.startsWith(DEMO_PREFIX)) return serveDemoImage(req, res, url.pathname.slice(DEMO_PREFIX.length));
   const file =
     url.pathname === '/' ? { body: assets.html, type: 'text/html; charset=utf-8' }
     : url.pathname === '/app.js' ? { body: assets.js, type: 'text/javascript; charset=utf-8' }

@@ -185,6 +185,14 @@ function templateType(message: Record<string, unknown>): unknown {
   return isObject(attachment) && isObject(attachment.payload) ? attachment.payload.template_type : undefined;
 }
 
+/** The `payload.message_id` of a react or unreact (a body that passed validation), else undefined. */
+export function reactionTarget(body: Record<string, unknown>): string | undefined {
+  const action = typeof body.sender_action === 'string' ? body.sender_action.toLowerCase() : undefined;
+  if (action !== 'react' && action !== 'unreact') return undefined;
+  const payload = parseJsonString(body.payload);
+  return isObject(payload) && typeof payload.message_id === 'string' ? payload.message_id : undefined;
+}
+
 /** Top-level `payload` is documented as a JSON string; a JSON body may nest the object. */
 function parseJsonString(value: unknown): unknown {
   if (typeof value !== 'string') return value;

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
 import { readJsonBody, sendJson } from './json-http';
 import { tell, type SandboxObserver } from './sandbox-observer';
+import type { KnownMessages } from './known-messages';
+import { serveDemoImage } from './demo-images';
 
 /**
  * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
@@ -13,8 +15,13 @@ export interface SandboxApiContext {
   customer?: { webhookUrl: string; appSecret: string };
   /** Told of each customer message the webhook listener took (200). */
   observer?: SandboxObserver;
+  /** The message ids the Page may react to: a customer's message the listener took is one. */
+  known?: KnownMessages;
 }
 
+
+/** Where the sandbox serves its demo images: `GET /_sandbox/demo/cat.png`. */
+export const DEMO_PREFIX = '/_sandbox/demo/';
 
 /** The parts of {@link customerWebhookBody}'s JSON read back here. */
 interface SentWebhook {
@@ -42,6 +49,7 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
       if (answer.status === 200) {
         const item = sent.entry[0].messaging[0];
         const mid = item.message?.mid ?? item.postback?.mid ?? '';
+        if (mid) ctx.known?.add(action.pageId, mid);
         tell(ctx.observer, (o) => o.onCustomerMessage?.({
           at: item.timestamp, pageId: action.pageId, psid: action.psid, mid,
           ...(action.postback ? { postback: action.postback } : { text: action.text }),
@@ -52,6 +60,10 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     } catch (err) {
       return sendJson(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
     }
+  }
+  if (path.startsWith(DEMO_PREFIX) && (req.method === 'GET' || req.method === 'HEAD')) {
+    req.resume();
+    return serveDemoImage(req, res, path.slice(DEMO_PREFIX.length));
   }
   req.resume();
   return sendJson(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });

@@ -16,7 +16,9 @@
  * Page is configured with `accessToken` it must match, with `appSecret` an `appsecret_proof`
  * (classic, or time-stamped with `appsecret_time` within 5 minutes) is required.
  *
- * Validation: {@link validateGraphSend} / {@link validateGraphUpload} (graph-validator.ts).
+ * Validation: {@link validateGraphSend} / {@link validateGraphUpload} (graph-validator.ts); a
+ * react or unreact must name a message the sandbox knows for that Page (one it answered a send
+ * with, or a customer's it was told of), else 100 "Invalid parameter", as Graph refuses one.
  *
  * Magic recipient values (any recipient identifier; for uploads the file name or the URL's
  * last path segment, extension dropped), applied after auth and validation pass:
@@ -38,7 +40,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { envelope, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
-import { recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
+import { reactionTarget, recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
+import { KnownMessages } from './known-messages';
 import { isObject } from './json-checks';
 import { parseMagic, uploadMagic, type Magic } from './magic-recipients';
 import { decodeParams, readRequestBody } from './read-request-body';
@@ -95,6 +98,13 @@ export interface Sandbox {
   chaos: ChaosBoard;
   /** Each Page's personas, Messenger Profile and utility templates (page-routes.ts). */
   objects: PageObjects;
+  /** A message of this Page the sandbox did not answer itself (a customer's, from a webhook), so that it may be reacted to. */
+  rememberMessage(pageId: string, mid: string): void;
+  /**
+   * Whether a react/unreact must name a known message (default true, as on Graph). Off: any id
+   * is accepted, for tests that make ids up (fuzzing) and are not about Graph's knowledge of messages.
+   */
+  setReactionCheck(strict: boolean): void;
   close(): Promise<void>;
 }
 
@@ -109,12 +119,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const usage = new UsageMeter();
   const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
 
-  const api: SandboxApiContext = { customer: options.customer, observer: options.observer };
+  const known = new KnownMessages();
+  const checks = { reactions: true };
+  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known };
   const chaos = new ChaosBoard();
   const objects = new PageObjects();
   const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages) };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, pageRoutes, observer: options.observer }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -140,7 +152,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     return closing;
   };
-  return { url: `http://${urlHost}:${port}`, port, received, close, chaos, objects, setCustomer: (customer) => void (api.customer = customer) };
+  return {
+    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects,
+    setCustomer: (customer) => void (api.customer = customer),
+    rememberMessage: (pageId, mid) => known.add(pageId, mid),
+    setReactionCheck: (strict) => void (checks.reactions = strict),
+  };
 }
 
 interface Context {
@@ -151,6 +168,8 @@ interface Context {
   api: SandboxApiContext;
   chaos: ChaosBoard;
   pageRoutes: PageRouteContext;
+  known: KnownMessages;
+  checks: { reactions: boolean };
   observer?: SandboxObserver;
 }
 
@@ -211,6 +230,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const file = parsed.file && { contentType: parsed.file.contentType, size: parsed.file.size };
   const invalid = route.edge === 'messages' ? validateGraphSend(params, file) : validateGraphUpload(params, file);
   if (invalid) return refuse(invalid);
+  // Graph does not document its answer to a reaction on an unknown message: its documented
+  // "100 Invalid parameter" of this endpoint (no subcode) is the closest.
+  const target = route.edge === 'messages' ? reactionTarget(params) : undefined;
+  if (target !== undefined && ctx.checks.reactions && !ctx.known.has(pageId, target)) return refuse(invalidParam('Invalid parameter'));
 
   const ok: Answer = {
     kind: 'json',
@@ -222,6 +245,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     const effect = ctx.chaos.apply(pageId, recipientMagic(params.recipient), params.message !== undefined);
     const started = Date.now();
     const outcome = await perform(res, effect.magic, ok, pageId, ctx.usage);
+    // Remembered before any next request is read (this runs in the answer's microtask).
+    if (outcome?.kind === 'ok' && outcome.messageId) ctx.known.add(pageId, outcome.messageId);
     if (outcome?.kind === 'graph-error' && effect.chaos) outcome.chaos = true;
     // Only a deliberate hold (delay- recipient, chaos latency) is worth showing.
     const held = Date.now() - started;

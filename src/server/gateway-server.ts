@@ -10,7 +10,8 @@ import type { PageServiceDeps } from '../service/page-service-deps';
 import { applyProfilesAtStart } from './profile-at-start';
 import { eventServiceHandlers } from '../service/stream-events';
 import { encodeStreamEventsResponse } from '../service/stream-events-codec';
-import { startReceiving, type Receiving } from './receiving';
+import { startReceiving, type Receiving, type StoredEventsObserver } from './receiving';
+import { customerMessagesOf } from './customer-messages';
 import type { GatewayConfig } from '../config/gateway-config';
 import { GraphClient } from '../graph/graph-client';
 import { configuredPages, sandboxPages, type PageDirectory } from '../graph/page-directory';
@@ -93,9 +94,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let pages: PageDirectory;
   if (config.sandbox) {
     const secrets = Object.fromEntries(config.pages.map((p) => [p.id, { accessToken: p.accessToken, appSecret: p.appSecret }]));
-    // The inbox's conversations are fed by the sandbox as its observer.
-    inboxStore = config.inbox ? new ConversationStore() : undefined;
-    sandbox = await startSandbox({ pages: secrets, observer: inboxStore });
+    // The inbox's conversations: the Page's side from the sandbox (its observer of sends), the
+    // customer's from the gateway's own record of events (below), whoever played the customer.
+    const store = config.inbox ? new ConversationStore() : undefined;
+    inboxStore = store;
+    sandbox = await startSandbox({ pages: secrets, observer: store && { onSend: (send) => store.onSend(send) } });
     opened.push(() => sandbox!.close());
     graphConfig = { ...config.graph, baseUrl: sandbox.url };
     pages = sandboxPages(config.pages);
@@ -125,7 +128,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   opened.push(() => delivery.close());
   let receiving: Receiving;
   try {
-    receiving = await startReceiving(config, logger);
+    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore));
   } catch (err) {
     await undo();
     throw err;
@@ -242,6 +245,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   // Beside serving, never before it: a start does not wait on Graph or on another replica's lock.
   const profilesApplied = applyProfilesAtStart(pageDeps, config.pages, delivery.lock, logger);
   return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown, profilesApplied };
+}
+
+/**
+ * Sandbox mode: each customer message the webhook listener stored (from `npm run customer`, the
+ * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the inbox.
+ */
+function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | undefined): StoredEventsObserver {
+  return (events) => {
+    for (const m of customerMessagesOf(events)) {
+      if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
+      inboxStore?.onCustomerMessage(m);
+    }
+  };
 }
 
 /** The callers' rates shared through Redis, when Redis is configured. */

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/gateway-config';
-import type { EventStore } from '../events/event-store';
+import type { EventStore, NewEvent } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
 import { RedisEventStore } from '../events/redis-event-store';
 import { closeRedis, connectRedis } from '../store/redis-connection';
@@ -49,8 +49,15 @@ async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ 
   }
 }
 
-/** Starts the event store and the webhook listener (throws a ListenError when its address is unusable). */
-export async function startReceiving(config: GatewayConfig, logger: Logger): Promise<Receiving> {
+/** Told of the events of each webhook once the store holds them (sandbox mode: the inbox, the sandbox's known message ids). */
+export type StoredEventsObserver = (events: readonly NewEvent[]) => void;
+
+/**
+ * Starts the event store and the webhook listener (throws a ListenError when its address is
+ * unusable). With `onStored`, the listener's appends are observed: only then is each append
+ * wrapped, so a gateway with real pages pays nothing for it.
+ */
+export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver): Promise<Receiving> {
   const opened = await openEventStore(config, logger);
   const store = opened.store;
   observeEventGroups(() => store.stats());
@@ -59,11 +66,15 @@ export async function startReceiving(config: GatewayConfig, logger: Logger): Pro
     registerSecret(config.webhook.appSecret);
     registerSecret(config.webhook.verifyToken);
     try {
-      webhook = await startWebhookServer(config.webhook, store, logger);
+      webhook = await startWebhookServer(config.webhook, onStored ? observedAppends(store, onStored, logger) : store, logger);
     } catch (err) {
       await opened.close();
       throw listenErrorOf(config.webhook.listen, err, 'webhook');
     }
+  }
+  if (!config.webhook) {
+    // Real pages and no `webhook` block: nothing from Meta can arrive, which is easy to miss.
+    logger.warn({ key: 'webhook.listen' }, 'no webhook listener: messages from Meta are not received (StreamEvents gets nothing). Set webhook.listen, webhook.verifyToken and webhook.appSecret in the config (docs/going-live.md)');
   }
   return {
     store,
@@ -71,6 +82,21 @@ export async function startReceiving(config: GatewayConfig, logger: Logger): Pro
     close: async () => {
       await webhook?.close();
       await opened.close();
+    },
+  };
+}
+
+/** The store's appends, each told to `onStored` once stored; a fault of the observer is logged, never the webhook's answer. */
+function observedAppends(store: EventStore, onStored: StoredEventsObserver, logger: Logger): Pick<EventStore, 'append'> {
+  return {
+    append: async (events) => {
+      const result = await store.append(events);
+      try {
+        onStored(events);
+      } catch (err) {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'webhook: the observer of stored events failed');
+      }
+      return result;
     },
   };
 }

@@ -13,7 +13,7 @@ import {
   type Subscribe,
 } from '../../gen/messenger/v1/events';
 import { gatewayFailure, INTERNAL_FAILURE, invalidRequest, reasonName, type Failure } from '../errors/failure';
-import { GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
+import { ConsumerStuckError, GroupScopeError, InvalidPageTokenError, TooManyGroupsError, type Consumer, type ConsumerOptions, type DeliveredEvent, type EventStore, type StartAt } from '../events/event-store';
 import type { Span } from '@opentelemetry/api';
 import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
@@ -21,6 +21,7 @@ import type { Logger } from '../log/logger';
 import { traceFields } from '../telemetry/log-trace-fields';
 import { serverSpanOf } from '../telemetry/server-span';
 import { failed, type CallResult } from './call-result';
+import { ownedGroup } from './owned-group';
 import { coalesceWrites } from './coalesced-writes';
 import { failStream, streamEdge, unaryEdge, type EdgeDeps } from './rpc-edge';
 import { shown } from '../validate/field-checks';
@@ -52,6 +53,8 @@ const MAX_GROUP_LENGTH = 128;
 const GROUP_PATTERN = /^[A-Za-z0-9._:-]+$/;
 const MAX_PAGE_IDS = 1000;
 const MAX_EVENT_IDS = 1000;
+/** Event ids are `ev_` and 32 hex digits: anything much longer is not one. */
+const MAX_EVENT_ID_LENGTH = 128;
 const MAX_PAGE_TOKEN_LENGTH = 1024;
 /**
  * A stream whose unsent responses reach this many times its max_outstanding is not being read:
@@ -145,10 +148,22 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
       stage = 'subscribing';
       // Acks and nacks wait until the consumer exists (HTTP/2 flow control holds the rest).
       call.pause();
-      deps.store
+      const options: ConsumerOptions = {
+        group: ownedGroup(caller?.name, group),
+        owner: caller?.name,
+        pageIds: granted.pages,
         // A new group's scope is what this stream may receive; joining, empty page_ids are fitted to the group's.
-        .consume({ group, pageIds: granted.pages, scope: granted.pages, fitToScope: sub.pageIds.length === 0, maxOutstanding, start }, deliver, (err) =>
-          end(storeFailure(deps, err, 'the event store ended the stream')),
+        scope: granted.pages,
+        fitToScope: sub.pageIds.length === 0,
+        maxOutstanding,
+        start,
+        endWhenStuck: true,
+      };
+      deps.store
+        .consume(options, deliver, (err) =>
+          end(err instanceof ConsumerStuckError
+            ? gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.CONSUMER_NOT_READING, `the stream is not read: ${err.message}; its unacked events go back to the group`)
+            : storeFailure(deps, err, 'the event store ended the stream')),
         )
         .then(
           (c) => {
@@ -164,8 +179,8 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
             call.resume();
           },
           (err: unknown) => {
-            if (err instanceof TooManyGroupsError) end(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CONSUMER_GROUPS, err.message));
-            else if (err instanceof GroupScopeError) end(gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH, err.message));
+            if (err instanceof TooManyGroupsError) end(gatewayFailure(status.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_CONSUMER_GROUPS, tooManyGroupsMessage(caller, err)));
+            else if (err instanceof GroupScopeError) end(gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH, scopeMessage(caller, group, err)));
             else end(storeFailure(deps, err, 'subscribing failed'));
           },
         );
@@ -184,6 +199,14 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
           return;
         }
         delayMs = Math.min(ms, MAX_NACK_DELAY_MS);
+      }
+      // Acks come with every event: the violations are only gathered once a bound is passed.
+      if ((req.ack && !eventIdsFit(req.ack.eventIds)) || (req.nack && !eventIdsFit(req.nack.eventIds))) {
+        const v = new ViolationList();
+        if (req.ack) checkEventIds(v, 'ack.event_ids', req.ack.eventIds);
+        if (req.nack) checkEventIds(v, 'nack.event_ids', req.nack.eventIds);
+        end(invalidRequest('StreamEvents request', v.items));
+        return;
       }
       const failed = (err: unknown) => end(storeFailure(deps, err, 'an ack or nack failed'));
       if (req.ack && req.ack.eventIds.length > 0) c.ack(req.ack.eventIds).catch(failed);
@@ -225,7 +248,7 @@ function listDeadLetters(deps: EventServiceDeps, call: ServerUnaryCall<ListDeadL
   // AIP-158: a page size above the maximum is treated as the maximum.
   const pageSize = req.pageSize === 0 ? DEFAULT_DEAD_LETTER_PAGE_SIZE : Math.min(req.pageSize, MAX_DEAD_LETTER_PAGE_SIZE);
   const caller = deps.callerOf(call.metadata);
-  return deps.store.listDeadLetters(req.consumerGroup, caller?.pages, pageSize, req.pageToken).then(
+  return deps.store.listDeadLetters(ownedGroup(caller?.name, req.consumerGroup), caller?.pages, pageSize, req.pageToken).then(
     (r): CallResult<ListDeadLettersResponse> => ({
       ok: true,
       response: {
@@ -259,7 +282,7 @@ function replayDeadLetters(
   const items = v.items;
   if (items.length > 0) return failed(invalidRequest('ReplayDeadLetters request', items));
   const caller = deps.callerOf(call.metadata);
-  return deps.store.replayDeadLetters(req.consumerGroup, caller?.pages, req.eventIds).then(
+  return deps.store.replayDeadLetters(ownedGroup(caller?.name, req.consumerGroup), caller?.pages, req.eventIds).then(
     (replayed): CallResult<ReplayDeadLettersResponse> => {
       deps.logger.info({ method: 'ReplayDeadLetters', group: req.consumerGroup, caller: caller?.name, replayed, ...traceFields(span) }, 'dead letters replayed');
       return { ok: true, response: { replayed }, replayed: false };
@@ -272,6 +295,47 @@ function checkGroup(v: ViolationList, field: string, group: string): void {
   if (group === '') v.add(field, 'is required');
   else if (group.length > MAX_GROUP_LENGTH) v.add(field, `must be at most ${MAX_GROUP_LENGTH} characters (got ${group.length})`);
   else if (!GROUP_PATTERN.test(group)) v.add(field, `must use only letters, digits and . _ : - (got ${JSON.stringify(shown(group))})`);
+}
+
+function eventIdsFit(ids: readonly string[]): boolean {
+  if (ids.length > MAX_EVENT_IDS) return false;
+  for (let i = 0; i < ids.length; i++) if (ids[i].length > MAX_EVENT_ID_LENGTH) return false;
+  return true;
+}
+
+/** An ack or nack lists at most MAX_EVENT_IDS ids, each at most MAX_EVENT_ID_LENGTH long. */
+function checkEventIds(v: ViolationList, field: string, ids: readonly string[]): void {
+  if (ids.length > MAX_EVENT_IDS) {
+    v.add(field, `must list at most ${MAX_EVENT_IDS} events (got ${ids.length}); send several`);
+    return;
+  }
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i].length > MAX_EVENT_ID_LENGTH) v.add(`${field}[${i}]`, `must be an event id of at most ${MAX_EVENT_ID_LENGTH} characters (got ${ids[i].length})`);
+  }
+}
+
+/**
+ * TOO_MANY_CONSUMER_GROUPS as a caller may read it: its own count and share, never how many
+ * groups others hold. Without callers (one trusted network) the store's words.
+ */
+function tooManyGroupsMessage(caller: EventCaller | undefined, err: TooManyGroupsError): string {
+  if (!caller) return err.message;
+  if (err.share) {
+    return `caller ${caller.name} holds ${err.share.held} consumer groups, its share (events.maxGroupsPerCaller ${err.share.bound}): subscribe to one of its groups, or wait until an abandoned one is deleted`;
+  }
+  return 'the gateway holds as many consumer groups as it may (events.maxGroups): subscribe to one of this caller\'s groups, or retry later';
+}
+
+/**
+ * CONSUMER_GROUP_PAGES_MISMATCH as a caller may read it: the group is its own, and the message
+ * names only the Pages it asked for, never the group's scope (which may hold Pages no longer
+ * granted to it). Without callers, the store's words.
+ */
+function scopeMessage(caller: EventCaller | undefined, name: string, err: GroupScopeError): string {
+  if (!caller) return err.message;
+  const outside = err.outside;
+  if (outside.length === 0) return `consumer group ${name} takes only the events of the Pages it was created with, none of which this caller may receive now: use another group`;
+  return `consumer group ${name} takes only the events of the Pages it was created with; ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ', …' : ''} ${outside.length === 1 ? 'is' : 'are'} outside it: use another group`;
 }
 
 function checkPageIds(v: ViolationList, field: string, pageIds: readonly string[]): void {

@@ -47,7 +47,7 @@ export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const CHALLENGE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Starts the webhook listener; rejects when the address cannot be bound. */
-export async function startWebhookServer(options: WebhookOptions, store: EventStore, logger: Logger): Promise<WebhookServer> {
+export async function startWebhookServer(options: WebhookOptions, store: Pick<EventStore, 'append'>, logger: Logger): Promise<WebhookServer> {
   const budget: BodyBudget = { bodies: 0, bytes: 0 };
   // Timeouts are checked every second (Node's default is 30 s, which let a trickling client
   // hold a request for ~40 s).
@@ -87,7 +87,7 @@ interface BodyBudget {
   bytes: number;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: EventStore, logger: Logger, budget: BodyBudget): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: Pick<EventStore, 'append'>, logger: Logger, budget: BodyBudget): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://webhook');
   if (url.pathname !== options.path) return answer(res, 404, 'not found');
   if (req.method === 'GET') return verifySubscription(url, res, options, logger);

@@ -45,6 +45,8 @@ describe('npm run send', () => {
   });
 
   it('--action react --message-id --reaction sends the reaction payload', async () => {
+    // The sandbox, like Graph, refuses a reaction to a message it does not know.
+    cli.sandbox().rememberMessage('1001', 'm_abc');
     const r = await runCli(['send', '--target', cli.gateway().target, '--page', '1001', '--to', '123', '--action', 'react', '--message-id', 'm_abc', '--reaction', '😀']);
     expect(r.code, r.stderr).toBe(0);
     expect(lastBody()).toMatchObject({ sender_action: 'react', payload: { message_id: 'm_abc', reaction: '😀' } });

@@ -104,6 +104,13 @@ describe('config', () => {
     ]);
   });
 
+  it('events.maxGroupsPerCaller defaults to a quarter of events.maxGroups; events.neverAckedGroupMs to 10 minutes', () => {
+    expect(parseConfig({}, env).events).toMatchObject({ maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000 });
+    expect(parseConfig({ events: { maxGroups: 40 } }, env).events).toMatchObject({ maxGroups: 40, maxGroupsPerCaller: 10 });
+    expect(parseConfig({ events: { maxGroups: 2 } }, env).events.maxGroupsPerCaller).toBe(1);
+    expect(parseConfig({ events: { maxGroupsPerCaller: 7, neverAckedGroupMs: 60_000 } }, env).events).toMatchObject({ maxGroupsPerCaller: 7, neverAckedGroupMs: 60_000 });
+  });
+
   it('echoes a bad number (no numeric key holds a secret), never a string value', () => {
     const problems = (raw: object) => {
       try {

@@ -149,6 +149,8 @@ describe('SendSenderAction end to end', () => {
   });
 
   it('react carries the payload', async () => {
+    // The sandbox, like Graph, refuses a reaction to a message it does not know.
+    gw.sandbox!.rememberMessage('1001', 'm_1');
     await gw.action({ pageId: '1001', recipient: { identifier: { $case: 'id', value: '99' } }, action: SenderAction.SENDER_ACTION_REACT, payload: { messageId: 'm_1', reaction: '😊' } });
     expect(last().body).toMatchObject({ sender_action: 'react', payload: { message_id: 'm_1', reaction: '😊' } });
   });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ConsumerStuckError,
   EventStoreFullError,
   GroupScopeError,
   InvalidPageTokenError,
@@ -26,6 +27,8 @@ export const OPTIONS: EventsConfig = {
   ackDeadlineMs: 200,
   maxDeliveryAttempts: 3,
   maxGroups: 100,
+  maxGroupsPerCaller: 100,
+  neverAckedGroupMs: 3_600_000,
   groupIdleMs: 600_000,
 };
 
@@ -400,6 +403,39 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         await a.c.ack([d.event.eventId]);
         expect((await s.stats()).find((g) => g.group === group)?.lag).toBe(0);
       });
+      it('a delivery that expires on a consumer while another consumer of the group is healthy does not count toward its attempts', async () => {
+        const s = await store({ maxDeliveryAttempts: 1 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const stuck = await consume(s, group, { maxOutstanding: 1 });
+        const e = newEvent(page, 'u');
+        await s.append([e]);
+        expect((await stuck.inbox.next()).attempt).toBe(1);
+        const healthy = await consume(s, group);
+        // Past the ack deadline on the stuck one: given to the healthy one, not parked (1 attempt allowed).
+        const d = await healthy.inbox.next(3_000);
+        expect([d.event.eventId, d.attempt]).toEqual([e.event.eventId, 1]);
+        await healthy.c.ack([d.event.eventId]);
+        expect((await s.listDeadLetters(group, undefined, 10, '')).deadLetters).toEqual([]);
+      });
+
+      it('a consumer asking endWhenStuck that lets maxOutstanding deliveries pass their deadline without an ack is ended (ConsumerStuckError); the others get its events', async () => {
+        const s = await store({ maxDeliveryAttempts: 3 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const stuck = await consume(s, group, { maxOutstanding: 2, endWhenStuck: true });
+        const events = [newEvent(page, 'a'), newEvent(page, 'b')];
+        await s.append(events);
+        await stuck.inbox.take(2);
+        const healthy = await consume(s, group);
+        await waitFor(() => stuck.errors.length > 0, { what: 'the stuck consumer ended' });
+        expect(stuck.errors.map((e) => e.name)).toEqual(['ConsumerStuckError']);
+        expect(stuck.errors[0]).toBeInstanceOf(ConsumerStuckError);
+        const got = await healthy.inbox.take(2, 3_000);
+        expect(ids(got).sort()).toEqual(ids(events.map((e) => ({ event: e.event, attempt: 0 }))).sort());
+        await healthy.c.ack(ids(got));
+        expect((await extras(s, page, [healthy, stuck]))[1]).toEqual([]);
+      });
     });
 
     describe('dead letters', () => {
@@ -590,6 +626,39 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         await back.c.close();
         await timePasses(250); // groupIdleMs running out is what is tested
         await expect(s.append([newEvent(page, 'c1'), newEvent(page, 'c2'), newEvent(page, 'c3')])).rejects.toBeInstanceOf(EventStoreFullError);
+      });
+
+      it('an owner creates at most maxGroupsPerCaller groups (TooManyGroupsError with its own count); other owners and groups of nobody still can', async () => {
+        const s = await store({ maxGroups: 4, maxGroupsPerCaller: 2 });
+        const mine = [uniqueName('g'), uniqueName('g')];
+        for (const g of mine) await consume(s, g, { owner: 'a' });
+        const refused = await s.consume({ group: uniqueName('g'), owner: 'a', pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {}).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(TooManyGroupsError);
+        expect((refused as TooManyGroupsError).share).toEqual({ held: 2, bound: 2 });
+        // Joining its own group is not creating one.
+        await consume(s, mine[0], { owner: 'a' });
+        await consume(s, uniqueName('g'), { owner: 'b' });
+        await consume(s, uniqueName('g'));
+        // The store's bound (4) still holds for everyone.
+        const full = await s.consume({ group: uniqueName('g'), owner: 'c', pageIds: undefined, maxOutstanding: 1, start: { kind: 'latest' } }, () => {}, () => {}).catch((e: unknown) => e);
+        expect(full).toBeInstanceOf(TooManyGroupsError);
+        expect((full as TooManyGroupsError).share).toBeUndefined();
+      });
+
+      it('a group none of whose consumers ever acked is deleted neverAckedGroupMs after its last one left; one that acked stays for the retention', async () => {
+        const s = await store({ neverAckedGroupMs: 150 });
+        const page = uniqueName('p');
+        const used = uniqueName('used');
+        const unused = uniqueName('unused');
+        const u = await consume(s, used);
+        const n = await consume(s, unused);
+        await s.append([newEvent(page, 'u')]);
+        await u.c.ack(ids(await u.inbox.take(1)));
+        await n.inbox.take(1);
+        await u.c.close();
+        await n.c.close();
+        await waitFor(async () => !(await s.stats()).some((g) => g.group === unused), { what: `${unused} deleted`, timeoutMs: 5_000 });
+        expect((await s.stats()).map((g) => g.group)).toContain(used);
       });
 
       it('a group with no consumer for longer than the retention is deleted (its name can start anew, it no longer counts to maxGroups)', async () => {

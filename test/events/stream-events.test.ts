@@ -18,13 +18,14 @@ import { accessInterceptor, CallerRegistry } from '../../src/server/access-inter
 import { CallerAuthenticator, generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { METHOD_ACCESS } from '../../src/server/method-access';
 import { eventServiceHandlers, type EventCaller } from '../../src/service/stream-events';
+import { ownedGroup } from '../../src/service/owned-group';
 import { waitFor, withDeadline } from '../support/wait-for';
 import { Inbox, newEvent, uniqueName } from './event-fixtures';
 
 // A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
 // grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
 
-const STORE_OPTIONS: EventsConfig = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, groupIdleMs: 600_000 };
+const STORE_OPTIONS: EventsConfig = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, maxGroupsPerCaller: 100, neverAckedGroupMs: 3_600_000, groupIdleMs: 600_000 };
 const silent = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 interface Harness {
@@ -135,7 +136,7 @@ const idOf = (r: StreamEventsResponse) => r.event!.eventId;
  * "Nothing more arrives", told by the store: a mark of `page` appended now (the memory store
  * hands the oldest ready conversation out first, so anything stored before it that was going to
  * reach `streams` has once one of them had it) and acked by whichever holds it. Returns what else
- * each stream was given and had not read.
+ * each stream was given and had not read. `group` is the store's key of the group (its caller's, see ownedGroup).
  */
 async function extras(h: Harness, group: string, page: string, streams: Stream[]): Promise<StreamEventsResponse[][]> {
   const mark = newEvent(page, 'mark');
@@ -390,6 +391,19 @@ describe('StreamEvents over a real grpc-js server', () => {
     await subscribed(h, { consumerGroup: a });
   });
 
+  it("with callers, TOO_MANY_CONSUMER_GROUPS at the store's bound does not tell a caller how many groups the others hold", async () => {
+    const h = await start({ maxGroups: 2, maxGroupsPerCaller: 2 });
+    h.caller = { name: 'orders', pages: undefined };
+    await subscribed(h, { consumerGroup: uniqueName('g') });
+    h.caller = { name: 'billing', pages: undefined };
+    await subscribed(h, { consumerGroup: uniqueName('g') });
+    const st = await open(h, { consumerGroup: uniqueName('g') }).ended;
+    expect(st.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(reasonOf(st)).toBe('TOO_MANY_CONSUMER_GROUPS');
+    expect(st.details).not.toMatch(/\d/);
+    expect(st.details).toContain('events.maxGroups');
+  });
+
   it("a group's page scope is fixed by its first subscribe: pages outside it are FAILED_PRECONDITION (CONSUMER_GROUP_PAGES_MISMATCH); empty page_ids join within it", async () => {
     const h = await start({ ackDeadlineMs: 5_000 });
     h.caller = { name: 'orders', pages: new Set(['1001', '2002']) };
@@ -406,12 +420,11 @@ describe('StreamEvents over a real grpc-js server', () => {
     const e1 = newEvent('1001', 'u');
     await h.store.append([newEvent('2002', 'u'), e1]);
     expect(idOf(await second.inbox.next())).toBe(e1.event.eventId);
-    expect((await extras(h, group, '1001', [second]))[0]).toEqual([]);
-    // A caller whose Pages are all outside the scope cannot join it.
+    expect((await extras(h, ownedGroup('orders', group), '1001', [second]))[0]).toEqual([]);
+    // Another caller with the same name gets a group of its own: it never meets orders' scope.
     h.caller = { name: 'other', pages: new Set(['3003']) };
-    const st2 = await open(h, { consumerGroup: group }).ended;
-    expect(st2.code).toBe(status.FAILED_PRECONDITION);
-    expect(reasonOf(st2)).toBe('CONSUMER_GROUP_PAGES_MISMATCH');
+    await subscribed(h, { consumerGroup: group });
+    expect((await h.store.stats()).map((g) => g.group).filter((g) => g.endsWith(`/${group}`)).sort()).toEqual([ownedGroup('orders', group), ownedGroup('other', group)].sort());
   });
 
   it('ends a stream its caller stopped reading (CONSUMER_NOT_READING) instead of piling redeliveries up, and gives its events back', async () => {
@@ -431,6 +444,28 @@ describe('StreamEvents over a real grpc-js server', () => {
     expect(reasonOf(final)).toBe('CONSUMER_NOT_READING');
     const other = await subscribed(h, { consumerGroup: group, maxOutstanding: 1 });
     expect(idOf(await other.inbox.next())).toBe(big.event.eventId);
+  });
+
+  it('bounds Ack and Nack event_ids (at most 1000 ids of at most 128 characters): INVALID_ARGUMENT past it, naming the field', async () => {
+    const h = await start();
+    const cases: Array<[StreamEventsRequest, string]> = [
+      [{ ack: { eventIds: Array.from({ length: 1001 }, (_, i) => `ev_${i}`) } }, 'ack.event_ids'],
+      [{ ack: { eventIds: ['ev_ok', 'x'.repeat(129)] } }, 'ack.event_ids[1]'],
+      [{ nack: { eventIds: Array.from({ length: 1001 }, (_, i) => `ev_${i}`) } }, 'nack.event_ids'],
+    ];
+    for (const [req, field] of cases) {
+      const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+      s.call.write(req);
+      const st = await s.ended;
+      expect(st.code, field).toBe(status.INVALID_ARGUMENT);
+      expect(decodeStatusDetails(st.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual([field]);
+    }
+    // At the bounds: accepted (unknown ids are ignored), the stream goes on.
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+    s.call.write({ ack: { eventIds: Array.from({ length: 1000 }, () => 'x'.repeat(128)) } });
+    const page = uniqueName('p');
+    await h.store.append([newEvent(page, 'u')]);
+    expect((await s.inbox.next()).event?.pageId).toBe(page);
   });
 
   it('ends the stream UNAVAILABLE (EVENT_STORE_UNAVAILABLE, with RetryInfo) when the store goes away', async () => {
@@ -463,9 +498,9 @@ describe('StreamEvents authorization', () => {
     await h.store.append([theirs, mine]);
     const got = await s.inbox.next();
     expect(idOf(got)).toBe(mine.event.eventId);
-    expect((await extras(h, group, '1001', [s]))[0]).toEqual([]);
+    expect((await extras(h, ownedGroup('orders', group), '1001', [s]))[0]).toEqual([]);
     // The group's scope is the caller's Pages: 2002's event was never stored for it.
-    expect((await h.store.stats()).find((g) => g.group === group)?.lag).toBe(1);
+    expect((await h.store.stats()).find((g) => g.group === ownedGroup('orders', group))?.lag).toBe(1);
 
     // A group made without caller authentication takes every Page: park one event of each.
     h.caller = undefined;
@@ -480,11 +515,29 @@ describe('StreamEvents authorization', () => {
     const everything = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
     expect(everything.res?.deadLetters.length).toBe(2);
 
+    // A group made without callers is nobody's: once callers are configured, none of them reaches it.
     h.caller = { name: 'orders', pages: new Set(['1001']) };
     const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: wide, pageSize: 10, pageToken: '' }, cb));
-    expect(listed.res?.deadLetters.map((d) => d.event?.pageId)).toEqual(['1001']);
+    expect(listed.res?.deadLetters).toEqual([]);
     const replayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: wide, eventIds: [] }, cb));
-    expect(replayed.res?.replayed).toBe(1);
+    expect(replayed.res?.replayed).toBe(0);
+    expect((await h.store.listDeadLetters(wide, undefined, 10, '')).deadLetters.length).toBe(2);
+
+    // Its own group's dead letters: only of the Pages it is granted now (a grant taken back hides them).
+    h.caller = { name: 'orders', pages: new Set(['1001', '2002']) };
+    const own = uniqueName('g');
+    const both2 = await subscribed(h, { consumerGroup: own });
+    const mine3 = newEvent('1001', 'w');
+    const theirs3 = newEvent('2002', 'w');
+    await h.store.append([theirs3, mine3]);
+    const got3 = await both2.inbox.take(2);
+    both2.nack(got3.map(idOf));
+    await waitFor(async () => (await h.store.listDeadLetters(ownedGroup('orders', own), undefined, 10, '')).deadLetters.length === 2, { what: `both events parked in ${own}` });
+    h.caller = { name: 'orders', pages: new Set(['1001']) };
+    const ownListed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: own, pageSize: 10, pageToken: '' }, cb));
+    expect(ownListed.res?.deadLetters.map((d) => d.event?.pageId)).toEqual(['1001']);
+    const ownReplayed = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: own, eventIds: [] }, cb));
+    expect(ownReplayed.res?.replayed).toBe(1);
   });
 
   it('with the gateway access interceptor: StreamEvents is declared, its subscribe.page_ids checked before the handler runs', async () => {
@@ -507,7 +560,7 @@ describe('StreamEvents authorization', () => {
     const s = await subscribed(h, { consumerGroup: group }, md());
     await h.store.append([newEvent('2002', 'u'), newEvent('1001', 'u')]);
     expect((await s.inbox.next()).event?.pageId).toBe('1001');
-    expect((await extras(h, group, '1001', [s]))[0]).toEqual([]);
+    expect((await extras(h, ownedGroup('orders', group), '1001', [s]))[0]).toEqual([]);
     const listed = await unary<ListDeadLettersResponse>((cb) => h.client.listDeadLetters({ consumerGroup: 'g', pageSize: 1, pageToken: '' }, md(), cb));
     expect(listed.err).toBeNull();
   });

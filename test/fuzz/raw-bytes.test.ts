@@ -168,6 +168,9 @@ let gw: TestGateway;
 let raw: Client;
 beforeAll(async () => {
   gw = await startTestGateway();
+  // Mutations make up message ids and pages: the sandbox, like Graph, would refuse a reaction to a
+  // message it does not know. This test is about the gateway's decoding, not about known messages.
+  gw.sandbox!.setReactionCheck(false);
   raw = new Client(gw.target, credentials.createInsecure());
 });
 afterAll(async () => {

@@ -368,6 +368,9 @@ describe('property: end to end through the gateway and the sandbox', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway();
+    // Generated reactions name made-up message ids: the sandbox, like Graph, would refuse them.
+    // This property is about the gateway's validation and translation, not about known messages.
+    gw.sandbox!.setReactionCheck(false);
   });
   afterAll(async () => {
     await gw.close();

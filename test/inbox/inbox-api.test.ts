@@ -5,7 +5,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SenderAction } from '../../gen/messenger/v1/enums';
 import { resolveConfig } from '../../src/config/resolve-config';
-import { ConversationStore } from '../../src/inbox/conversation-store';
+import { ConversationStore, TYPING_EXPIRES_MS } from '../../src/inbox/conversation-store';
+import { customerMessagesOf } from '../../src/server/customer-messages';
+import { parseWebhook } from '../../src/webhook/parse-webhook';
+import { customerWebhookBody } from '../../src/sandbox/customer-webhook';
 import type { InboxConversation, InboxSummary } from '../../src/inbox/inbox-types';
 import { ChaosBoard } from '../../src/sandbox/chaos-board';
 import { grpcError, startTestGateway, textTo, type TestGateway } from '../support/gateway-harness';
@@ -94,6 +97,54 @@ describe('ChaosBoard and ConversationStore', () => {
     store.onSend({ at: 4, pageId: '1', body: body({ sender_action: 'mark_seen' }), outcome: { kind: 'ok' } });
     expect(store.get('1', '9')).toMatchObject({ seenAt: 4, items: [{ mid: 'm_1' }] });
     expect(store.get('1', '9')?.items[0].reactions).toBeUndefined();
+  });
+});
+
+describe('the inbox and the gateway\'s record of events', () => {
+  it('a typing indicator nothing turns off ends by itself after TYPING_EXPIRES_MS (about 20 s, as in Messenger), and tells its listeners', async () => {
+    expect(TYPING_EXPIRES_MS).toBe(20_000);
+    const store = new ConversationStore({ typingExpiresMs: 30 });
+    const body = (extra: Record<string, unknown>) => ({ recipient: { id: '9' }, ...extra });
+    const ended = new Promise<InboxConversation | undefined>((resolve) => store.subscribe((c) => c && !c.typing && resolve(c)));
+    store.onSend({ at: 1, pageId: '1', body: body({ sender_action: 'typing_on' }), outcome: { kind: 'ok' } });
+    expect(store.get('1', '9')?.typing).toBe(true);
+    await expect(ended).resolves.toMatchObject({ typing: false });
+    expect(store.get('1', '9')?.typing).toBe(false);
+  });
+
+  it('a typing_off or a message before the expiry ends it at once, and no stale expiry fires later', async () => {
+    const store = new ConversationStore({ typingExpiresMs: 20 });
+    const body = (extra: Record<string, unknown>) => ({ recipient: { id: '9' }, ...extra });
+    store.onSend({ at: 1, pageId: '1', body: body({ sender_action: 'typing_on' }), outcome: { kind: 'ok' } });
+    store.onSend({ at: 2, pageId: '1', body: body({ message: { text: 'hi' } }), outcome: { kind: 'ok', messageId: 'm_1' } });
+    expect(store.get('1', '9')?.typing).toBe(false);
+    let changes = 0;
+    store.subscribe(() => changes++);
+    // A second store's expiry, twice as long, is the signal that the first one's would have fired.
+    const later = new ConversationStore({ typingExpiresMs: 40 });
+    const fired = new Promise<void>((resolve) => later.subscribe((c) => c && !c.typing && resolve()));
+    later.onSend({ at: 1, pageId: '1', body: body({ sender_action: 'typing_on' }), outcome: { kind: 'ok' } });
+    await fired;
+    expect(changes).toBe(0);
+  });
+
+  it('customer messages come from stored webhook events (messages, quick replies, postbacks; not echoes), once per mid', () => {
+    const parse = (raw: Buffer) => {
+      const r = parseWebhook(raw, { receivedAt: 5, traceparent: '', tracestate: '' });
+      if (!r.ok) throw new Error(r.why);
+      return r.events;
+    };
+    const text = parse(customerWebhookBody({ pageId: '1001', psid: '42', text: 'Hello', quickReplyPayload: 'HI' }, 1000));
+    const postback = parse(customerWebhookBody({ pageId: '1001', psid: '42', postback: { title: 'Start', payload: 'GO' } }, 2000));
+    const echo = parse(Buffer.from(JSON.stringify({ object: 'page', entry: [{ id: '1001', time: 3, messaging: [{ sender: { id: '1001' }, recipient: { id: '42' }, timestamp: 3, message: { mid: 'm_echo', text: 'from the page', is_echo: true } }] }] })));
+    const messages = customerMessagesOf([...text, ...postback, ...echo]);
+    expect(messages).toEqual([
+      { at: 1000, pageId: '1001', psid: '42', mid: expect.stringMatching(/^m_/), text: 'Hello', quickReplyPayload: 'HI' },
+      { at: 2000, pageId: '1001', psid: '42', mid: expect.stringMatching(/^m_/), postback: { title: 'Start', payload: 'GO' } },
+    ]);
+    const store = new ConversationStore();
+    for (const m of [...messages, messages[0]]) store.onCustomerMessage(m);
+    expect(store.get('1001', '42')?.items.map((i) => i.text ?? i.postback?.title)).toEqual(['Hello', 'Start']);
   });
 });
 

@@ -3,7 +3,7 @@
 // chaos switch makes the next send fail. Screenshots at phone and desktop widths
 // (UPDATE_SCREENSHOTS=1 writes them to docs/screenshots/ for the README).
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import type { DeepPartial, SendMessageRequest } from '../../gen/messenger/v1/ser
 import { FeedbackQuestion_QuestionType, MediaElement_MediaKind, UtilityComponent_ComponentType, type Template } from '../../gen/messenger/v1/template';
 import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { chromiumAvailable, launchChromium } from '../support/browser';
+import { runCli } from '../cli/run-cli';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { gradientPng } from '../support/png';
 import { withDeadline } from '../support/wait-for';
@@ -292,6 +293,76 @@ describe.skipIf(!run)('sandbox inbox in Chromium', () => {
     expect(restricted.details).toContain('10/1893063');
     await expect.poll(() => page.getByRole('note', { name: 'not delivered' }).count()).toBe(2);
     await page.close();
+  });
+
+  it('a customer played by `npm run customer` (a signed webhook straight to the listener) and the bot\'s reply both appear, in order', async () => {
+    const psid = '7005';
+    const page = await newPage();
+    await page.goto(inboxUrl);
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    // What `npm run customer` runs, against this gateway's listener.
+    const customer = await runCli(['customer', '--webhook', gw.gateway.webhookUrl!, '--page', PAGE_ID, '--from', psid, '--text', 'Is my parcel on its way?']);
+    expect(customer.code, customer.stderr).toBe(0);
+    const mid = (JSON.parse(customer.stdout) as { mid: string }).mid;
+    // The conversation appears live from the customer's message alone.
+    await page.getByRole('button', { name: new RegExp(`Page ${PAGE_ID} · ${psid}`) }).click();
+    const log = page.getByRole('log', { name: 'Messages' });
+    await log.getByText('Is my parcel on its way?').waitFor();
+    // The bot answers it, quoting it, and reacts to it: the sandbox knows the customer's message.
+    await gw.send(to(psid, text('Yes: it ships today.'), { replyTo: mid }));
+    await gw.action({ pageId: PAGE_ID, recipient: { identifier: { $case: 'id', value: psid } }, action: SenderAction.SENDER_ACTION_REACT, payload: { messageId: mid, reaction: '👍' } });
+    await log.getByRole('img', { name: 'reaction 👍' }).waitFor();
+    const bubbles = log.getByRole('listitem').filter({ has: page.locator('.bubble-text') });
+    expect(await bubbles.evaluateAll((items) => items.map((i) => `${i.className.includes('from-customer') ? 'customer' : 'page'}: ${i.querySelector('.bubble-text')?.textContent ?? ''}`)))
+      .toEqual(['customer: Is my parcel on its way?', 'page: Yes: it ships today.']);
+    await page.close();
+  });
+
+  it('the README\'s image example, run as written against this inbox, draws the sandbox\'s demo image', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npm run send -- ') && l.includes('--image'));
+    expect(line).toContain('http://127.0.0.1:8025/_sandbox/demo/cat.png');
+    // The README's words, split as the shell splits them (only double quotes are used there).
+    const words = line!.replace(/^npm run send -- /, '').match(/"[^"]*"|\S+/g)!.map((w) => w.replace(/^"|"$/g, ''));
+    const args = words.map((w) => w.replace('http://127.0.0.1:8025', inboxUrl).replace(/^123$/, '7006'));
+    const r = await runCli(['send', '--target', gw.target, ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await newPage();
+    await openConversation(page, '7006');
+    const img = page.getByRole('log', { name: 'Messages' }).locator('img[src$="/_sandbox/demo/cat.png"]');
+    await expect.poll(() => img.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).complete && (i as unknown as { naturalWidth: number }).naturalWidth)).toBe(240);
+    await page.close();
+  });
+
+  it('shows "loading" until the first answer of its conversation list, never "no conversations" before it', async () => {
+    const page = await newPage();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/conversations', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(inboxUrl);
+    await page.getByText('Loading conversations…').waitFor();
+    expect(await page.getByText('No conversations yet').count()).toBe(0);
+    release();
+    await page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: /Page 1001 · 7001/ }).waitFor();
+    expect(await page.getByText('Loading conversations…').count()).toBe(0);
+    await page.close();
+  });
+
+  it('the chaos panel fits a 390 px phone: no horizontal overflow with it open', async () => {
+    const phone = await newPage(390, 844);
+    await openConversation(phone, '7004');
+    await phone.getByText(`Chaos for page ${PAGE_ID}`).click();
+    await phone.getByRole('form', { name: `Chaos switchboard for page ${PAGE_ID}` }).waitFor();
+    expect(await phone.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // Nothing of the panel is cut off by a container that hides its overflow either.
+    const form = phone.getByRole('form', { name: `Chaos switchboard for page ${PAGE_ID}` });
+    expect(await form.evaluate((f) => [f, ...f.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > 390).map((e) => e.tagName))).toEqual([]);
+    const dir = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'inbox-shots-'));
+    await phone.screenshot({ path: join(dir, 'inbox-phone-chaos.png') });
+    await phone.close();
   });
 
   it('screenshots at phone width (390) and desktop width (1280)', async () => {

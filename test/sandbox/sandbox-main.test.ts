@@ -39,6 +39,42 @@ describe('sandbox CLI', () => {
     }
   });
 
+  it('starts beside a running gateway: its inbox takes a free port, not the gateway\'s 8025, and says where', async () => {
+    // Two at once, as a user's shell runs them (no inbox address set anywhere; the test config
+    // sets one for gateways): with a fixed inbox port the second could not start. 8025 itself is
+    // left alone, for whatever runs on this machine.
+    const env = { ...process.env };
+    delete env.GATEWAY_INBOX_LISTEN;
+    const children = [0, 1].map(() => spawn(process.execPath, ['--import', 'tsx', 'src/cli/sandbox.ts', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      const inboxes = await Promise.all(children.map(async (child) => {
+        const logs: Array<{ msg: string; inbox?: string }> = [];
+        for await (const line of createInterface({ input: child.stdout })) {
+          logs.push(JSON.parse(line) as { msg: string; inbox?: string });
+          if (logs.some((l) => l.inbox)) break;
+        }
+        const inbox = logs.find((l) => l.inbox);
+        expect(inbox, JSON.stringify(logs)).toBeDefined();
+        expect(inbox!.msg).toBe(`sandbox inbox: every message sent, as Messenger shows it, at ${inbox!.inbox}`);
+        return inbox!.inbox!;
+      }));
+      for (const url of inboxes) {
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(new URL(url).port).not.toBe('8025');
+        const res = await request(`${url}/api/conversations`);
+        expect(res.statusCode).toBe(200);
+        await res.body.dump();
+        // It serves the demo image too, as the sandbox does.
+        const cat = await request(`${url}/_sandbox/demo/cat.png`);
+        expect([cat.statusCode, cat.headers['content-type']]).toEqual([200, 'image/png']);
+        await cat.body.dump();
+      }
+      expect(inboxes[0]).not.toBe(inboxes[1]);
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+    }
+  });
+
   it('`npm run sandbox` execs the server: SIGTERM to the npm process stops it', async () => {
     const child = spawn('npm', ['run', 'sandbox', '--', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

@@ -100,7 +100,9 @@ describe('sandbox: successful sends', () => {
     const reply = await send({ recipient: { id: '77' }, sender_action: 'TYPING_ON' });
     expect(reply.status).toBe(200);
     expect(reply.json).toEqual({ recipient_id: '77' });
-    const react = await send({ recipient: { id: '77' }, sender_action: 'react', payload: { message_id: 'm_1', reaction: '😊' } });
+    // A reaction names a message the sandbox knows, as on Graph: one it answered a send with.
+    const sent = await send({ recipient: { id: '77' }, message: { text: 'to react to' } });
+    const react = await send({ recipient: { id: '77' }, sender_action: 'react', payload: { message_id: sent.json.message_id, reaction: '😊' } });
     expect(react.json).toEqual({ recipient_id: '77' });
   });
 
@@ -111,6 +113,54 @@ describe('sandbox: successful sends', () => {
     const last = sandbox.received.at(-1);
     expect(last?.body).toEqual({ recipient: { id: '42' }, message: { text: 'form' }, messaging_type: 'UPDATE' });
     expect(last?.path).toBe(`/v25.0/${PAGE}/messages`);
+  });
+});
+
+describe('sandbox: reactions name a message it knows, as on Graph', () => {
+  it('refuses a reaction to a made-up message id with 100 "Invalid parameter", HTTP 400; accepts one to a message it answered', async () => {
+    const made = await send({ recipient: { id: '78' }, sender_action: 'react', payload: { message_id: 'm_made_up', reaction: '😊' } });
+    expect(made.status).toBe(400);
+    expect(errorOf(made)).toMatchObject({ code: 100, type: 'OAuthException', message: '(#100) Invalid parameter' });
+    expect(errorOf(made)).not.toHaveProperty('error_subcode');
+    const unreact = await send({ recipient: { id: '78' }, sender_action: 'unreact', payload: JSON.stringify({ message_id: 'm_made_up' }) });
+    expect(errorOf(unreact)).toMatchObject({ code: 100 });
+
+    const sent = await send({ recipient: { id: '78' }, message: { text: 'react to me' } });
+    const ok = await send({ recipient: { id: '78' }, sender_action: 'react', payload: JSON.stringify({ message_id: sent.json.message_id, reaction: '😊' }) });
+    expect(ok.status, ok.text).toBe(200);
+    // Another Page's message is not this Page's to react to.
+    const other = await post(`/v25.0/${SECURE_PAGE}/messages`, { recipient: { id: '78' }, sender_action: 'react', payload: { message_id: sent.json.message_id, reaction: '😊' }, appsecret_proof: proof(SECURE_TOKEN) }, { token: SECURE_TOKEN });
+    expect(errorOf(other)).toMatchObject({ code: 100, message: '(#100) Invalid parameter' });
+  });
+
+  it('accepts a reaction to a message it was told of (a customer\'s, stored by the gateway)', async () => {
+    sandbox.rememberMessage(PAGE, 'm_from_the_customer');
+    const ok = await send({ recipient: { id: '78' }, sender_action: 'react', payload: { message_id: 'm_from_the_customer', reaction: '❤️' } });
+    expect(ok.status, ok.text).toBe(200);
+  });
+
+  it('setReactionCheck(false) accepts any id (for tests that make ids up), true restores the check', async () => {
+    sandbox.setReactionCheck(false);
+    try {
+      expect((await send({ recipient: { id: '78' }, sender_action: 'react', payload: { message_id: 'm_fuzzed', reaction: '😊' } })).status).toBe(200);
+    } finally {
+      sandbox.setReactionCheck(true);
+    }
+    expect((await send({ recipient: { id: '78' }, sender_action: 'react', payload: { message_id: 'm_fuzzed', reaction: '😊' } })).status).toBe(400);
+  });
+});
+
+describe('sandbox: demo images', () => {
+  it('serves its demo image itself, as a real PNG; an unknown name is 404', async () => {
+    const res = await request(`${sandbox.url}/_sandbox/demo/cat.png`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    const png = Buffer.from(await res.body.arrayBuffer());
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBeGreaterThan(0); // IHDR width
+    const missing = await request(`${sandbox.url}/_sandbox/demo/..%2Fsandbox-server.ts`);
+    expect(missing.statusCode).toBe(404);
+    await missing.body.dump();
   });
 });
 

@@ -18,7 +18,9 @@ const keyFromHash = () => {
 const wide = () => window.matchMedia('(min-width: 760px)').matches;
 
 function App() {
-  const [summaries, setSummaries] = useState<InboxSummary[]>([]);
+  // undefined until the first answer: "loading", never "no conversations", before it.
+  const [loaded, setLoaded] = useState<InboxSummary[] | undefined>(undefined);
+  const summaries = loaded ?? [];
   const [conversations, setConversations] = useState<Record<string, InboxConversation>>({});
   const [selected, setSelected] = useState<string | undefined>(keyFromHash());
   const [chaos, setChaosState] = useState<Record<string, InboxChaos>>({});
@@ -29,7 +31,7 @@ function App() {
 
   const refreshList = useCallback(async () => {
     try {
-      setSummaries(await api.listConversations());
+      setLoaded(await api.listConversations());
     } catch (e) {
       setError((e as Error).message);
     }
@@ -111,7 +113,9 @@ function App() {
         </div>
       )}
       <nav class="list" aria-label="Conversations">
-        {summaries.length === 0 ? (
+        {loaded === undefined ? (
+          <p class="loading" role="status">Loading conversations…</p>
+        ) : summaries.length === 0 ? (
           <p class="empty">No conversations yet. Send a message through the gateway, for example <code>npm run send -- --page 1001 --to 123 --text hello</code>.</p>
         ) : (
           <ul>
@@ -131,7 +135,7 @@ function App() {
         {summary ? (
           <Thread key={summary.key} summary={summary} conversation={conversation} page={pages[summary.pageId]} chaos={chaos[summary.pageId]} presets={presets} onBack={() => open(undefined)} onError={setError} />
         ) : (
-          <p class="empty wide-only">Choose a conversation.</p>
+          <p class="empty wide-only">{loaded === undefined ? 'Loading…' : 'Choose a conversation.'}</p>
         )}
       </main>
     </div>
