@@ -3,7 +3,9 @@
 
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PageServiceService } from '../../gen/messenger/v1/page';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
+import { METHOD_ACCESS } from '../../src/server/method-access';
 import { generateApiKey, hashApiKey } from '../../src/server/caller-auth';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { pageClient, type PageCaller } from '../support/page-client';
@@ -185,9 +187,7 @@ describe('utility templates', () => {
 });
 
 describe('access declarations', () => {
-  it('every PageService method is declared a page method, its Page read from page_id', async () => {
-    const { METHOD_ACCESS } = await import('../../src/server/method-access');
-    const { PageServiceService } = await import('../../gen/messenger/v1/page');
+  it('every PageService method is declared a page method, its Page read from page_id', () => {
     for (const m of Object.values(PageServiceService)) {
       const access = METHOD_ACCESS.get(m.path);
       expect(access?.kind, m.path).toBe('page');
