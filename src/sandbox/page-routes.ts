@@ -146,7 +146,7 @@ function profileEdge(method: string, pageId: string, params: Record<string, unkn
       return { error: invalidParam('Param fields must be a non-empty array of Messenger Profile properties') };
     }
     if (fields.includes('get_started') && !fields.includes('persistent_menu') && ctx.objects.profile(pageId).persistent_menu !== undefined) {
-      return { error: invalidParam('You must delete the persistent menu before deleting the get started button', 2018145) };
+      return { error: invalidParam('You must delete the persistent menu before deleting the get started button') };
     }
     return { commit: () => ctx.objects.deleteProfile(pageId, fields as string[]), body: () => ({ result: 'success' }) };
   }
@@ -161,7 +161,7 @@ function profileEdge(method: string, pageId: string, params: Record<string, unkn
 /** The rules Graph enforces on a profile write (the gateway checks them first; this is for other clients). */
 function checkProfile(props: Record<string, unknown>, current: Readonly<Record<string, unknown>>): GraphErrorFields | undefined {
   if (props.persistent_menu !== undefined && props.get_started === undefined && current.get_started === undefined) {
-    return invalidParam('Persistent menu requires the get started button to be set', 2018145);
+    return invalidParam('Persistent menu requires the get started button to be set');
   }
   for (const key of ['greeting', 'persistent_menu', 'ice_breakers']) {
     const v = props[key];
@@ -186,7 +186,7 @@ function templatesEdge(method: string, pageId: string, params: Record<string, un
   }
   if (method === 'DELETE') {
     if (name === undefined) return { error: invalidParam('The parameter name is required') };
-    if (!ctx.objects.templatesOf(pageId).some((t) => t.name === name)) return { error: invalidParam(`Message template "${name}" does not exist`, 2388044) };
+    if (!ctx.objects.templatesOf(pageId).some((t) => t.name === name)) return { error: invalidParam(`Message template "${name}" does not exist`) };
     return { magic: parseMagic(name), commit: () => ctx.objects.deleteTemplate(pageId, name), body: () => ({ success: true }) };
   }
   if (method !== 'POST') return unsupported(method, pageId);
@@ -195,7 +195,7 @@ function templatesEdge(method: string, pageId: string, params: Record<string, un
   const components = Array.isArray(params.components) ? params.components : [];
   const library = typeof params.library_template_name === 'string' ? params.library_template_name : undefined;
   if ((components.length > 0) === (library !== undefined)) return { error: invalidParam('Set either components or library_template_name') };
-  if (ctx.objects.templatesOf(pageId).some((t) => t.name === name)) return { error: invalidParam(`Message template "${name}" already exists`, 2388024) };
+  if (ctx.objects.templatesOf(pageId).some((t) => t.name === name)) return { error: invalidParam(`Message template "${name}" already exists`) };
   let created: { id: string; status: string; category: string } | undefined;
   const category = typeof params.category === 'string' ? params.category : 'UTILITY';
   return {
