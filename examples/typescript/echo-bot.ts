@@ -7,6 +7,12 @@
  * A text gets "echo: <text>", a tapped quick reply or postback button "got <payload>". The
  * event's traceparent (and tracestate) go with the reply as gRPC metadata, so the customer's
  * message, the webhook, this bot and the reply are one trace. One line per event on stdout.
+ *
+ * Routing (ConversationService): a person who writes "human", "agent" or "person" is told so and
+ * the conversation is passed to the Page Inbox (PassThreadControl), where people answer in Meta
+ * Business Suite. Meanwhile the bot gets the conversation's items as standby and stays quiet;
+ * a postback tapped then (a standby postback carries no payload) takes the conversation back
+ * (TakeThreadControl). The event id is the idempotency key: a redelivered event acts once.
  */
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
@@ -19,6 +25,7 @@ import {
   type StreamEventsResponse,
 } from '../../gen/messenger/v1/events';
 import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
+import { ConversationServiceClient, PassThreadControlRequest, TakeThreadControlRequest } from '../../gen/messenger/v1/conversation';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 
 const USAGE = `usage: echo-bot.ts [--target HOST:PORT] [--group GROUP] [--page PAGE_ID ...] [--once | --max-events N]
@@ -58,7 +65,7 @@ const { target, group, page: pages } = args;
 const serviceConfig = {
   methodConfig: [
     {
-      name: [{ service: 'messenger.v1.MessengerService' }],
+      name: [{ service: 'messenger.v1.MessengerService' }, { service: 'messenger.v1.ConversationService' }],
       timeout: '10s',
       retryPolicy: { maxAttempts: 3, initialBackoff: '0.2s', maxBackoff: '2s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
     },
@@ -68,6 +75,35 @@ const REPLY_DEADLINE_MS = 10_000;
 const channelOptions = { 'grpc.service_config': JSON.stringify(serviceConfig) };
 const events = new EventServiceClient(target, credentials.createInsecure(), channelOptions);
 const messenger = new MessengerServiceClient(target, credentials.createInsecure(), channelOptions);
+const conversations = new ConversationServiceClient(target, credentials.createInsecure(), channelOptions);
+
+/** Meta's Page Inbox app: people answer there, in Meta Business Suite. */
+const PAGE_INBOX_APP_ID = '263902037430900';
+/** What a person writes to be handed to a person. */
+const ASKS_FOR_A_PERSON = /^\s*(human|agent|person)\s*[.!?]*\s*$/i;
+
+/** What the bot does with the conversation after its reply, if anything. */
+type Routing = 'pass' | 'take' | undefined;
+
+/** Whether the event hands the conversation over (pass) or takes it back (take). */
+function routingOf(e: Event): Routing {
+  if (e.standby) return e.kind?.$case === 'postback' ? 'take' : undefined;
+  if (e.kind?.$case === 'message' && !e.kind.value.isEcho && ASKS_FOR_A_PERSON.test(e.kind.value.text)) return 'pass';
+  return undefined;
+}
+
+/** Passes the conversation to the Page Inbox, or takes it back; the event id keys it, so a redelivery acts once. */
+function route(e: Event, action: 'pass' | 'take'): Promise<void> {
+  const md = authMetadata();
+  if (e.traceparent) md.set('traceparent', e.traceparent);
+  const options = { deadline: Date.now() + REPLY_DEADLINE_MS };
+  const common = { pageId: e.pageId, recipientId: e.senderId, idempotencyKey: `${action}-${e.eventId}` };
+  return new Promise((resolve, reject) => {
+    const done = (err: ServiceError | null) => (err ? reject(err) : resolve());
+    if (action === 'pass') conversations.passThreadControl(PassThreadControlRequest.fromPartial({ ...common, targetAppId: PAGE_INBOX_APP_ID, metadata: 'the customer asked for a person' }), md, options, done);
+    else conversations.takeThreadControl(TakeThreadControlRequest.fromPartial({ ...common, metadata: 'the customer came back to the bot' }), md, options, done);
+  });
+}
 
 function authMetadata(): Metadata {
   const md = new Metadata();
@@ -77,6 +113,11 @@ function authMetadata(): Metadata {
 
 /** What the bot answers to an event, or undefined when it does not answer (not a person's message). */
 function replyText(e: Event): string | undefined {
+  const routing = routingOf(e);
+  if (routing === 'pass') return 'A person will answer you here shortly.';
+  if (routing === 'take') return 'The bot is back: write anything and it echoes.';
+  // Another app (the Page Inbox) owns the conversation: a person is answering, the bot keeps out.
+  if (e.standby) return undefined;
   switch (e.kind?.$case) {
     case 'message': {
       const m = e.kind.value;
@@ -139,12 +180,17 @@ async function handle(res: StreamEventsResponse): Promise<StreamEventsRequest> {
   const ack: StreamEventsRequest = { subscribe: undefined, ack: { eventIds: [e.eventId] }, nack: undefined };
   const text = replyText(e);
   if (text === undefined) {
-    console.log(`skipped ${e.eventId} page=${e.pageId} from=${e.senderId} kind=${kindName(e)}${attempt}`);
+    console.log(`skipped ${e.eventId} page=${e.pageId} from=${e.senderId} kind=${kindName(e)}${e.standby ? ' standby' : ''}${attempt}`);
     return ack;
   }
+  const routing = routingOf(e);
   let sent: SendMessageResponse;
   try {
+    // Taken back before the reply (the bot must own the conversation to answer it); passed after
+    // it, so that the person reads why the bot goes quiet.
+    if (routing === 'take') await route(e, 'take');
     sent = await reply(e, text);
+    if (routing === 'pass') await route(e, 'pass');
   } catch (err) {
     if (typeof (err as ServiceError).code !== 'number') throw err;
     const { details, retryDelayS } = decodeFailure(err as ServiceError);
@@ -162,6 +208,8 @@ async function handle(res: StreamEventsResponse): Promise<StreamEventsRequest> {
   const parts = e.traceparent.split('-');
   const traceId = parts.length === 4 ? parts[1] : '-';
   console.log(`replied ${e.eventId} page=${e.pageId} to=${sent.recipientId}${attempt} text=${JSON.stringify(text)} message_id=${sent.messageId} trace_id=${traceId}`);
+  if (routing === 'pass') console.log(`passed ${e.eventId} page=${e.pageId} to=${e.senderId} app=${PAGE_INBOX_APP_ID}`);
+  if (routing === 'take') console.log(`took ${e.eventId} page=${e.pageId} to=${e.senderId}`);
   return ack;
 }
 
@@ -224,6 +272,7 @@ async function main(): Promise<number> {
   } finally {
     events.close();
     messenger.close();
+    conversations.close();
   }
 }
 

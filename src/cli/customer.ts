@@ -5,13 +5,16 @@ import { parseFlags } from './parse-flags';
 import { UsageError } from './usage-error';
 
 export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from PSID (--text TEXT [--quick-reply PAYLOAD] | --postback PAYLOAD [--title TITLE])
-                          [--webhook URL (http://127.0.0.1:8088/webhook)] [--app-secret SECRET] [--instagram]
+                          [--webhook URL (http://127.0.0.1:8088/webhook)] [--app-secret SECRET] [--instagram] [--standby]
 
 Plays the customer: sends the webhook Meta would send for a person's message (or tapped quick
 reply, or postback button), signed with the app secret (X-Hub-Signature-256), to the gateway's
 webhook listener. In sandbox mode the listener runs at ${SANDBOX_WEBHOOK.listen} with the app secret
 "${SANDBOX_WEBHOOK.appSecret}" (the defaults here); a StreamEvents consumer (npm run listen) gets the event.
 The app secret can also come from GATEWAY_WEBHOOK_APP_SECRET.
+--standby sends the item under "standby", as Meta does while another app (the Page Inbox) owns the
+conversation; a postback then carries no payload. This command posts straight to the listener and
+does not know who owns the conversation: the sandbox's customer API and the inbox do, and choose for you.
 
 Exit codes:
   0  the listener stored the event (HTTP 200)
@@ -24,7 +27,7 @@ export async function runCustomer(argv: string[]): Promise<number> {
   const values = parseFlags('customer', argv, {
     page: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' }, 'quick-reply': { type: 'string' },
     postback: { type: 'string' }, title: { type: 'string' }, webhook: { type: 'string' }, 'app-secret': { type: 'string' },
-    instagram: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    instagram: { type: 'boolean' }, standby: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(`${CUSTOMER_USAGE}\n`);
@@ -38,7 +41,7 @@ export async function runCustomer(argv: string[]): Promise<number> {
     : { pageId: values.page, psid: values.from, text: values.text, quickReplyPayload: values['quick-reply'], instagram: values.instagram };
   const url = values.webhook ?? `http://${SANDBOX_WEBHOOK.listen}${SANDBOX_WEBHOOK.path}`;
   const secret = values['app-secret'] ?? process.env.GATEWAY_WEBHOOK_APP_SECRET ?? SANDBOX_WEBHOOK.appSecret;
-  const body = customerWebhookBody(action);
+  const body = customerWebhookBody(action, Date.now(), values.standby === true);
   let answer;
   try {
     answer = await postWebhook(url, secret, body);
@@ -46,7 +49,9 @@ export async function runCustomer(argv: string[]): Promise<number> {
     process.stderr.write(`no webhook listener answered at ${url}: ${(err as Error).message}\n`);
     return EXIT.UNREACHABLE;
   }
-  const mid = (JSON.parse(body.toString('utf8')) as { entry: Array<{ messaging: Array<{ message?: { mid: string }; postback?: { mid: string } }> }> }).entry[0].messaging[0];
+  type Item = { message?: { mid: string }; postback?: { mid: string } };
+  const entry = (JSON.parse(body.toString('utf8')) as { entry: Array<{ messaging?: Item[]; standby?: Item[] }> }).entry[0];
+  const mid = (entry.messaging ?? entry.standby)![0];
   if (answer.status !== 200) {
     process.stderr.write(`the webhook listener answered HTTP ${answer.status}: ${answer.text}\n`);
     return EXIT.CALL_FAILED;

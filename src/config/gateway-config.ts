@@ -40,6 +40,18 @@ export interface GatewayConfig {
   events: EventsConfig;
   /** The sandbox inbox (sandbox mode only): where its page and JSON API listen. */
   inbox?: { listen: string };
+  /** ConversationService: routing and user profiles. */
+  conversations: ConversationsConfig;
+}
+
+export interface ConversationsConfig {
+  /**
+   * How long a user profile is served from the cache (per Page and person, in memory or in
+   * Redis with `store.redis`) before Graph is asked again; 0 turns the cache off.
+   */
+  profileCacheTtlMs: number;
+  /** Memory cache only: at most this many profiles, the oldest evicted first. */
+  profileCacheMaxEntries: number;
 }
 
 /** Where the sandbox inbox listens by default (Mailpit's port). */
@@ -197,6 +209,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   callers: [],
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
+  conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000 },
   events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000 },
 };
 

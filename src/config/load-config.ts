@@ -93,7 +93,7 @@ export function parseConfig(raw: unknown, env: Env = process.env, baseDir = proc
 }
 
 function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir: string): GatewayConfig {
-  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events']);
+  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events', 'conversations']);
   const d = DEFAULT_CONFIG;
   const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
   const log = section(p, root.log, 'log', ['level', 'format']);
@@ -123,6 +123,18 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir
     insecure: optional(p, root.insecure, 'insecure', bool, d.insecure),
     webhook: root.webhook === undefined ? undefined : p.check(() => webhook(p, root.webhook, env), undefined),
     events: events(p, root.events),
+    conversations: conversations(p, root.conversations),
+  };
+}
+
+function conversations(p: Problems, value: unknown): GatewayConfig['conversations'] {
+  const d = DEFAULT_CONFIG.conversations;
+  if (value === undefined) return { ...d };
+  const o = section(p, value, 'conversations', ['profileCacheTtlMs', 'profileCacheMaxEntries']);
+  return {
+    // A day at most: Meta's profile_pic URLs expire, so an older copy would hand out dead links.
+    profileCacheTtlMs: optional(p, o.profileCacheTtlMs, 'conversations.profileCacheTtlMs', (v, k) => int(v, k, 0, 86_400_000), d.profileCacheTtlMs),
+    profileCacheMaxEntries: optional(p, o.profileCacheMaxEntries, 'conversations.profileCacheMaxEntries', (v, k) => int(v, k, 1, 10_000_000), d.profileCacheMaxEntries),
   };
 }
 

@@ -9,6 +9,7 @@ import type { BudgetLimit, CallBudget } from './call-budget';
 import { MemoryCallBudget } from './memory-call-budget';
 import { RedisCallBudget } from './redis-call-budget';
 import { MemoryLock, RedisLock, type ExclusiveLock } from './exclusive-lock';
+import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileCacheOptions } from './profile-cache';
 
 /** What the delivery factory needs: without `redisUrl` everything lives in this process. */
 export interface DeliveryStoresConfig {
@@ -21,6 +22,8 @@ export interface DeliveryStoresConfig {
   outbox?: OutboxOptions;
   /** Redis connection tuning and background error reporting. */
   redis?: RedisConnectionOptions;
+  /** The user profile cache (default: off). */
+  profileCache?: ProfileCacheOptions;
 }
 
 /** The idempotency store and page rate limiter of one gateway, closed together. */
@@ -37,6 +40,8 @@ export interface DeliveryStores {
   budget(limit: BudgetLimit): CallBudget;
   /** A lock held by one holder at a time: in memory, or across replicas through Redis under `<prefix>lock:`. */
   lock: ExclusiveLock;
+  /** User profiles per Page and person: in memory, or in Redis (under `<prefix>profile:`) shared by every replica. */
+  profileCache: ProfileCache;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
   close(): Promise<void>;
@@ -52,6 +57,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       rateLimiter,
       budget: (limit) => new MemoryCallBudget(limit),
       lock: new MemoryLock(),
+      profileCache: new MemoryProfileCache(config.profileCache ?? NO_PROFILE_CACHE),
       backend: 'memory',
       close: async () => {
         await Promise.all([idempotency.close(), rateLimiter.close()]);
@@ -80,6 +86,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     callerRate,
     budget: (limit) => new RedisCallBudget(redis, limit, `${prefix}budget:`),
     lock: new RedisLock(redis, `${prefix}lock:`),
+    profileCache: new RedisProfileCache(redis, { ...(config.profileCache ?? NO_PROFILE_CACHE), keyPrefix: `${prefix}profile:` }),
     backend: 'redis',
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
@@ -87,3 +94,5 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     },
   };
 }
+
+const NO_PROFILE_CACHE: ProfileCacheOptions = { ttlMs: 0, maxEntries: 1 };

@@ -86,7 +86,7 @@ export interface GraphSubcodeEntry {
 const S = GraphErrorSubcode;
 const outsideWindow = { code: C.GRAPH_ERROR_CODE_PERMISSION_DENIED, grpcCode: status.FAILED_PRECONDITION, reason: R.OUTSIDE_MESSAGING_WINDOW };
 
-/** Subcodes Graph words specifically, and the two that change the mapping of their code. */
+/** Subcodes Graph words specifically, and those that change the mapping of their code. */
 export const GRAPH_SUBCODES: ReadonlyMap<number, GraphSubcodeEntry> = new Map<number, GraphSubcodeEntry>([
   [S.GRAPH_ERROR_SUBCODE_NO_MATCHING_USER, {
     text: 'No matching user found', title: 'No Matching User', msg: 'No matching user found.',
@@ -107,6 +107,12 @@ export const GRAPH_SUBCODES: ReadonlyMap<number, GraphSubcodeEntry> = new Map<nu
   [S.GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED, {
     text: 'This Page is temporarily restricted from sending messages.',
     title: 'Page Temporarily Restricted', msg: 'Your Page is temporarily restricted from sending messages. Try again later.',
+  }],
+  // The User Profile API's answer for a person without a profile the Page may read: the person is
+  // not there for this caller, which NOT_FOUND says better than a parameter error.
+  [S.GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE, {
+    text: 'No profile available for this user.', title: 'No Profile Available', msg: 'No profile available for this user.',
+    override: { code: C.GRAPH_ERROR_CODE_INVALID_PARAMETER, grpcCode: status.NOT_FOUND, reason: R.USER_PROFILE_NOT_FOUND },
   }],
   [S.GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT, { text: 'The comment is invalid for a private reply', title: 'Invalid Comment', msg: 'The comment is invalid for a private reply.' }],
 ]);

@@ -58,6 +58,11 @@ export class Deadlines<E extends Timed> {
     this.timer.unref();
   }
 
+  /** The wake-ups still current (their entry's token has not moved on), in no order. */
+  *current(): IterableIterator<{ at: number; entry: E }> {
+    for (const w of this.heap) if (w.token === w.entry.token) yield { at: w.at, entry: w.entry };
+  }
+
   /** No more firing; every wake-up is forgotten. */
   stop(): void {
     this.stopped = true;

@@ -224,6 +224,15 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
     return undefined;
   }
 
+  /** A queued entry nobody holds waits until `at` (epoch ms), as after a nack: a delay carried over from before. */
+  delay(entry: E, at: number): void {
+    if (entry.state !== 'queued' || entry.holder) return;
+    entry.state = 'delayed';
+    entry.token++;
+    this.deadlines.add(at, entry, this);
+    this.refresh(entry.conv);
+  }
+
   /** The entry is being parked: its conversation waits until it is removed. */
   hold(entry: E): void {
     entry.state = 'busy';

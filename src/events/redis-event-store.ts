@@ -114,6 +114,12 @@ export class RedisEventStore implements EventStore {
   readonly me = `${process.pid}-${randomBytes(6).toString('hex')}`;
   private readonly workers = new Map<string, GroupWorker>();
   private readonly stopping = new Map<string, Promise<void>>();
+  /**
+   * Nack delays of groups whose last consumer here left, by group, then `<partition> <entry id>`:
+   * epoch ms when due. The delay is held by the replica, not by its worker: the group's next
+   * worker here claims those entries back and keeps them waiting (on another replica they come at once).
+   */
+  private readonly heldDelays = new Map<string, Map<string, number>>();
   private sub: Redis | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -282,8 +288,30 @@ export class RedisEventStore implements EventStore {
   /** The other keys of deleted groups: dead letters, heartbeats, leases. */
   private async forgetGroups(groups: readonly string[]): Promise<void> {
     if (groups.length === 0) return;
+    for (const g of groups) this.heldDelays.delete(g);
     const keys = groups.flatMap((g) => [this.deadLetters(g), this.members(g), ...Array.from({ length: this.partitions }, (_, i) => this.lease(g, i))]);
     await this.redis.del(...keys);
+  }
+
+  /** A leaving worker's nack delays still running (`<partition> <entry id>` to when due), for the group's next worker here. */
+  holdDelays(group: string, delays: Map<string, number>): void {
+    const now = Date.now();
+    const held = this.heldDelays.get(group);
+    if (held) for (const [key, at] of held) if (at > now && !delays.has(key)) delays.set(key, at);
+    if (delays.size > 0) this.heldDelays.set(group, delays);
+    else this.heldDelays.delete(group);
+  }
+
+  /** When a held delay of this entry ends (taken: asked once); undefined when none is held or it is over. */
+  takeHeldDelay(group: string, partition: number, id: string): number | undefined {
+    const held = this.heldDelays.get(group);
+    if (!held) return undefined;
+    const key = `${partition} ${id}`;
+    const at = held.get(key);
+    if (at === undefined) return undefined;
+    held.delete(key);
+    if (held.size === 0) this.heldDelays.delete(group);
+    return at > Date.now() ? at : undefined;
   }
 
   /** Called by a worker when it stopped (last consumer gone, lease work done). */
@@ -372,6 +400,7 @@ export class RedisEventStore implements EventStore {
     this.sweepTimer = undefined;
     const workers = [...this.workers.values()];
     this.workers.clear();
+    this.heldDelays.clear();
     // Leases are given up so other replicas take over at once (best effort: Redis may be gone).
     await Promise.all(workers.map((w) => w.shutdown(new StoreUnavailableError('the event store was closed'))));
     await Promise.all([...this.stopping.values()]);
@@ -526,7 +555,13 @@ class GroupWorker implements DispatchHost<Entry> {
       cursor = reply[0];
       for (const [id, count, list] of reply[1]) {
         const e = this.enqueue(p.index, id, list, Number(count));
-        if (e && e.deliveries >= this.opts.maxDeliveryAttempts) toPark.push(e);
+        if (!e) continue;
+        if (e.deliveries >= this.opts.maxDeliveryAttempts) toPark.push(e);
+        else {
+          // Nacked with a delay here before this group's last consumer left: it still waits.
+          const at = this.store.takeHeldDelay(this.group, p.index, id);
+          if (at !== undefined) this.dispatcher.delay(e, at);
+        }
       }
     } while (cursor !== '0-0');
     if (p.state === 'taking') p.state = 'active';
@@ -719,11 +754,19 @@ class GroupWorker implements DispatchHost<Entry> {
     if (givenBack) await givenBack.catch((err: unknown) => (failure = err));
     if (this.dispatcher.consumers.length === 0 && !this.ended) {
       // The last one here: the group's partitions go to other replicas (or to the next consumer here).
+      this.store.holdDelays(this.group, this.runningDelays());
       const done = this.shutdown(undefined);
       this.store.workerStopped(this, done);
       await done;
     }
     if (failure !== undefined) throw failure;
+  }
+
+  /** The nack delays still running here, `<partition> <entry id>` to when due. */
+  private runningDelays(): Map<string, number> {
+    const delays = new Map<string, number>();
+    for (const { at, entry } of this.deadlines.current()) if (entry.state === 'delayed') delays.set(`${entry.partition} ${entry.id}`, at);
+    return delays;
   }
 
   /** Ends this worker: consumers get `err` (if any), leases are given up (best effort). */

@@ -225,7 +225,8 @@ class GraphCallHandler {
   private stop(reason: UpstreamAbort): void {
     if (this.settled) return;
     this.reason = reason;
-    this.settle(reason === CANCELLED ? { kind: 'cancelled' } : { kind: 'timeout', timeoutMs: this.timeoutMs, maybeDelivered: !this.streaming });
+    // Cut short by the caller's deadline the bound is fractional (deadline minus now): whole ms are shown.
+    this.settle(reason === CANCELLED ? { kind: 'cancelled' } : { kind: 'timeout', timeoutMs: Math.round(this.timeoutMs), maybeDelivered: !this.streaming });
     this.abortRequest?.(reason);
   }
 

@@ -30,6 +30,8 @@ export interface InboxApiContext {
  *   PUT    /api/chaos/{page}                          {failNext?: {count, code, subcode?}, latencyMs?}
  *   DELETE /api/chaos[/{page}]                        switches off
  *   POST   /api/customer/messages                     reply as the customer (the sandbox's customer API)
+ *   GET    /api/threads/{page}/{recipient}            who owns the conversation {ownerAppId, standby}
+ *   POST   /api/threads                               play the other app: {pageId, psid, action: pass|take|request, appId?, metadata?}
  *   GET    /api/events                                server-sent events
  * Bodies are JSON and must say `content-type: application/json`: a page of another origin cannot
  * send that without a CORS preflight, which is never allowed.
@@ -92,6 +94,7 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
     if (!body.ok) return sendJson(res, 400, { error: body.why });
     return forwardToCustomerApi(res, ctx.sandboxUrl, body.value);
   }
+  if (what === 'threads') return forwardThreads(req, res, ctx.sandboxUrl, method, parts as string[]);
   req.resume();
   return sendJson(res, 404, { error: `no such inbox API: ${method} ${url.pathname.slice(0, 100)}` });
 }
@@ -111,6 +114,32 @@ async function forwardToCustomerApi(res: ServerResponse, sandboxUrl: string, bod
       headersTimeout: 15_000,
       bodyTimeout: 15_000,
     });
+    const text = await answer.body.text();
+    res.writeHead(answer.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  } catch (err) {
+    sendJson(res, 502, { error: `the sandbox did not answer: ${(err as Error).message}` });
+  }
+}
+
+/** The sandbox's routing API (`/_sandbox/threads`) behind the inbox's origin, so that its page can use it. */
+async function forwardThreads(req: IncomingMessage, res: ServerResponse, sandboxUrl: string, method: string, parts: string[]): Promise<void> {
+  let target: string;
+  let body: string | undefined;
+  if (method === 'GET' && parts.length === 3) {
+    target = `${sandboxUrl}/_sandbox/threads?${new URLSearchParams({ pageId: parts[1], psid: parts[2] }).toString()}`;
+    req.resume();
+  } else if (method === 'POST' && parts.length === 1) {
+    const read = await readJsonBody(req);
+    if (!read.ok) return sendJson(res, 400, { error: read.why });
+    target = `${sandboxUrl}/_sandbox/threads`;
+    body = JSON.stringify(read.value);
+  } else {
+    req.resume();
+    return sendJson(res, 404, { error: 'GET /api/threads/{page}/{recipient} or POST /api/threads' });
+  }
+  try {
+    const answer = await request(target, { method: method === 'GET' ? 'GET' : 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 15_000, bodyTimeout: 15_000 });
     const text = await answer.body.text();
     res.writeHead(answer.statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);

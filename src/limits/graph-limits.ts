@@ -58,3 +58,18 @@ export const PROFILE_WINDOW_MS = 10 * 60 * 1000;
 export const TEMPLATE_NAME_MAX = 512;
 /** Items per page of a Graph list edge (`limit`). */
 export const LIST_LIMIT_MAX = 100;
+/** Conversation routing: the `metadata` of a pass, take or request, in characters. */
+export const HANDOVER_METADATA_MAX = 1000;
+/** The Page Inbox's app id: the target of a pass to people working in Meta Business Suite. */
+export const PAGE_INBOX_APP_ID = '263902037430900';
+
+/**
+ * The User Profile API's fields (`GET /{psid}?fields=`): a PSID's (`locale`, `timezone` and
+ * `gender` need Meta's approval) and an Instagram-scoped id's.
+ */
+export const USER_PROFILE_FIELDS = [
+  'id', 'name', 'first_name', 'last_name', 'profile_pic', 'locale', 'timezone', 'gender',
+  'username', 'follower_count', 'is_user_follow_business', 'is_business_follow_user',
+] as const;
+/** What is asked for when a request names no field: what a greeting needs. */
+export const DEFAULT_USER_PROFILE_FIELDS: readonly string[] = ['first_name', 'last_name', 'profile_pic'];

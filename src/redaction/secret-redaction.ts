@@ -62,17 +62,21 @@ export function registerSecret(value: string | undefined): void {
 
 export const REDACTED = '[REDACTED]';
 
-// Credential shapes, whatever their origin: query/form parameters (also percent-encoded),
-// bearer headers, Facebook tokens (EAA..., also cut short) and hex HMAC-SHA256 proofs (any
-// case, also inside longer hex runs).
-const PATTERNS: RegExp[] = [
+// Credentials by name, whatever their value: query/form parameters (also percent-encoded) and
+// bearer headers.
+const NAMED: RegExp[] = [
   /((?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)(?:=|%3D))[^&\s"']+/gi,
   /(bearer(?:\s|%20|\+)+)[A-Za-z0-9._~+/=%-]+/gi,
-  /()EAA[A-Za-z0-9]{12,}/g,
-  /()[0-9a-fA-F]{64,}/g,
+];
+// Credentials by shape, with where their random part starts: Facebook tokens (EAA..., also cut
+// short) and hex HMAC-SHA256 proofs (any case, also inside longer hex runs). A random part that
+// is one character repeated (a request id of 300 "e"s) is no credential and is left alone.
+const SHAPES: Array<[RegExp, number]> = [
+  [/EAA[A-Za-z0-9]{12,}/g, 3],
+  [/[0-9a-fA-F]{64,}/g, 0],
 ];
 
-// Cheap tests that every credential-shaped substring passes (a superset of PATTERNS), so that
+// Cheap tests that every credential-shaped substring passes (a superset of NAMED and SHAPES), so that
 // the common string is scanned once instead of replaced four times: a case-insensitive regex
 // over the whole pattern set cost ~2 µs per log line, these a tenth of it.
 const MAYBE_WORD = /_token|appsecret_|client_secret|bearer/i;
@@ -97,8 +101,16 @@ export function redactSecrets(text: string): string {
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
   if (anchors.size > 0 && out.length >= MIN_FRAGMENT) out = redactFragments(out);
   if (!mayHoldCredential(out)) return out;
-  for (const re of PATTERNS) out = out.replace(re, `$1${REDACTED}`);
+  for (const re of NAMED) out = out.replace(re, `$1${REDACTED}`);
+  for (const [re, from] of SHAPES) out = out.replace(re, (m) => (oneCharacter(m, from) ? m : REDACTED));
   return out;
+}
+
+/** Whether `s` from `from` on is one character repeated. */
+function oneCharacter(s: string, from: number): boolean {
+  const c = s.charCodeAt(from);
+  for (let i = from + 1; i < s.length; i++) if (s.charCodeAt(i) !== c) return false;
+  return true;
 }
 
 

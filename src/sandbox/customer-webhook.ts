@@ -26,17 +26,21 @@ export function newMid(): string {
   return `m_${randomBytes(24).toString('base64url')}`;
 }
 
-/** The webhook body Meta would send for the action, as bytes exactly as they go on the wire. */
-export function customerWebhookBody(action: CustomerAction, now = Date.now()): Buffer {
+/**
+ * The webhook body Meta would send for the action, as bytes exactly as they go on the wire.
+ * `standby`: another app owns the conversation, so the item comes under `standby`, and a
+ * postback there carries no payload (as Meta sends it).
+ */
+export function customerWebhookBody(action: CustomerAction, now = Date.now(), standby = false): Buffer {
   const item: Record<string, unknown> = { sender: { id: action.psid }, recipient: { id: action.pageId }, timestamp: now };
   if (action.postback) {
-    item.postback = { title: action.postback.title, payload: action.postback.payload, mid: newMid() };
+    item.postback = standby ? { title: action.postback.title, mid: newMid() } : { title: action.postback.title, payload: action.postback.payload, mid: newMid() };
   } else {
     const message: Record<string, unknown> = { mid: newMid(), text: action.text ?? '' };
     if (action.quickReplyPayload !== undefined) message.quick_reply = { payload: action.quickReplyPayload };
     item.message = message;
   }
-  const body = { object: action.instagram ? 'instagram' : 'page', entry: [{ id: action.pageId, time: now, messaging: [item] }] };
+  const body = { object: action.instagram ? 'instagram' : 'page', entry: [{ id: action.pageId, time: now, [standby ? 'standby' : 'messaging']: [item] }] };
   return Buffer.from(escapeNonAscii(JSON.stringify(body)), 'utf8');
 }
 

@@ -4,6 +4,8 @@ import { readJsonBody, sendJson } from './json-http';
 import { tell, type SandboxObserver } from './sandbox-observer';
 import type { KnownMessages } from './known-messages';
 import { serveDemoImage } from './demo-images';
+import { handleThreadsApi } from './threads-api';
+import type { RoutingKit } from './routing-routes';
 
 /**
  * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
@@ -17,6 +19,8 @@ export interface SandboxApiContext {
   observer?: SandboxObserver;
   /** The message ids the Page may react to: a customer's message the listener took is one. */
   known?: KnownMessages;
+  /** Conversation routing: a conversation another app owns reaches the gateway as `standby`. */
+  routing?: RoutingKit;
 }
 
 
@@ -25,8 +29,10 @@ export const DEMO_PREFIX = '/_sandbox/demo/';
 
 /** The parts of {@link customerWebhookBody}'s JSON read back here. */
 interface SentWebhook {
-  entry: { messaging: { timestamp: number; message?: { mid: string }; postback?: { mid: string } }[] }[];
+  entry: { messaging?: SentItem[]; standby?: SentItem[] }[];
 }
+
+interface SentItem { timestamp: number; message?: { mid: string }; postback?: { mid: string } }
 
 /** Answers a `/_sandbox/...` request. */
 export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse, path: string, ctx: SandboxApiContext): Promise<void> {
@@ -42,12 +48,13 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     const action = customerAction(body.value);
     if (typeof action === 'string') return sendJson(res, 400, { error: action });
     if (!ctx.customer) return sendJson(res, 409, { error: 'no webhook listener is running: start the gateway in sandbox mode (its webhook listener runs by default)' });
-    const payload = customerWebhookBody(action);
+    const standby = ctx.routing?.threads.isStandby(action.pageId, action.psid) ?? false;
+    const payload = customerWebhookBody(action, Date.now(), standby);
     try {
       const answer = await postWebhook(ctx.customer.webhookUrl, ctx.customer.appSecret, payload);
       const sent = JSON.parse(payload.toString('utf8')) as SentWebhook;
       if (answer.status === 200) {
-        const item = sent.entry[0].messaging[0];
+        const item = (sent.entry[0].messaging ?? sent.entry[0].standby)![0];
         const mid = item.message?.mid ?? item.postback?.mid ?? '';
         if (mid) ctx.known?.add(action.pageId, mid);
         tell(ctx.observer, (o) => o.onCustomerMessage?.({
@@ -65,6 +72,7 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     req.resume();
     return serveDemoImage(req, res, path.slice(DEMO_PREFIX.length));
   }
+  if (path === '/_sandbox/threads' && ctx.routing) return handleThreadsApi(req, res, ctx.routing);
   req.resume();
   return sendJson(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });
 }

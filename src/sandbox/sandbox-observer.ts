@@ -3,6 +3,7 @@
 // starts it passes one in.
 
 import type { GraphErrorBody } from './graph-errors';
+import type { OwnerChange } from './thread-owners';
 
 /** What the sandbox answered one `POST /{page}/messages`. */
 export type SendOutcome =
@@ -42,6 +43,8 @@ export interface ObservedCustomerMessage {
 export interface SandboxObserver {
   onSend?(send: ObservedSend): void;
   onCustomerMessage?(message: ObservedCustomerMessage): void;
+  /** A conversation changed hands (conversation routing). */
+  onThreadOwner?(change: OwnerChange): void;
 }
 
 const CREDENTIALS = new Set(['access_token', 'appsecret_proof', 'appsecret_time']);

@@ -55,6 +55,8 @@ import { ChaosBoard } from './chaos-board';
 import { PageObjects } from './page-objects';
 import { handlePageRoute, type PageRouteContext } from './page-routes';
 import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
+import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-routes';
+import { ThreadOwners } from './thread-owners';
 
 export type { PageSecrets } from './sandbox-auth';
 
@@ -105,6 +107,8 @@ export interface Sandbox {
    * is accepted, for tests that make ids up (fuzzing) and are not about Graph's knowledge of messages.
    */
   setReactionCheck(strict: boolean): void;
+  /** Who owns each conversation (conversation routing). */
+  threads: ThreadOwners;
   close(): Promise<void>;
 }
 
@@ -121,12 +125,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const known = new KnownMessages();
   const checks = { reactions: true };
-  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known };
+  const threads = new ThreadOwners();
+  const routing: RoutingKit = {
+    pages, usage, threads, observer: options.observer,
+    customer: () => api.customer,
+    resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages),
+    perform: async (res, magic, body, pageId) => (await perform(res, magic, { kind: 'json', status: 200, body, headers: usage.normal(pageId) }, pageId, usage))?.kind === 'ok',
+  };
+  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing };
   const chaos = new ChaosBoard();
   const objects = new PageObjects();
   const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages) };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer, routing }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -153,7 +164,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return closing;
   };
   return {
-    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects,
+    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects, threads,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
     setReactionCheck: (strict) => void (checks.reactions = strict),
@@ -171,6 +182,7 @@ interface Context {
   known: KnownMessages;
   checks: { reactions: boolean };
   observer?: SandboxObserver;
+  routing: RoutingKit;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
@@ -181,9 +193,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.
   remember(ctx.received, record, ctx.maxReceived);
-
+  // First the Page setup edges: a bare id there is only a persona this sandbox made, so a PSID
+  // (a user profile) goes on to the routing routes.
   const pageRoute = handlePageRoute(req, res, url, record, ctx.pageRoutes);
   if (pageRoute) return pageRoute;
+  if (isRoutingRoute(record.method, url)) return handleRoutingRoute(req, res, url, record, ctx.routing);
   const route = parseRoute(url.pathname);
   if (!route) {
     req.resume();

@@ -132,6 +132,8 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
     let callerCounted: string | undefined;
     let refused = false;
     let cancelled = false;
+    /** A call of a page takes its token with its first message, once the page is granted: a refused call sends nothing. */
+    let tokenDue = false;
     const release = () => {
       if (counted) {
         counted = false;
@@ -192,8 +194,9 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
               }
               byCaller.set(caller.name, mine + 1);
               callerCounted = caller.name;
-              // A stream of sends counts each message instead (onReceiveMessage).
-              if (!perMessage) {
+              // A stream of sends counts each message instead, a call of a page its first message (onReceiveMessage).
+              if (access.kind === 'page') tokenDue = !perMessage && caller.ratePerSecond > 0;
+              else {
                 const c = caller;
                 const wait = takeToken(c);
                 if (wait instanceof Promise) {
@@ -220,6 +223,20 @@ export function accessInterceptor(opts: AccessOptions): ServerInterceptor {
               // Each message of a bulk stream is a send: it waits for the caller's token. grpc-js
               // reads the next message only once this one is passed on, so order and flow control hold.
               if (holdForToken && caller.ratePerSecond > 0) return holdForToken(caller, message, msgNext);
+              if (tokenDue) {
+                tokenDue = false;
+                const c = caller;
+                const wait = takeToken(c);
+                if (wait instanceof Promise) {
+                  void wait.then((w) => {
+                    if (refused || cancelled) return;
+                    if (w !== undefined) refuse(overRateFailure(c, w));
+                    else msgNext(message);
+                  });
+                  return;
+                }
+                if (wait !== undefined) return refuse(overRateFailure(c, wait));
+              }
             }
             msgNext(message);
           },

@@ -1,5 +1,6 @@
 import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService } from '../../gen/messenger/v1/events';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
 import { PageServiceService } from '../../gen/messenger/v1/page';
@@ -24,6 +25,11 @@ import { sendSenderActionHandler } from '../service/send-sender-action';
 import type { ServiceDeps } from '../service/service-deps';
 import { uploadAttachmentHandler } from '../service/upload-attachment';
 import { sendMessagesHandler } from '../service/send-messages';
+import { passThreadControlHandler } from '../service/pass-thread-control';
+import { takeThreadControlHandler } from '../service/take-thread-control';
+import { requestThreadControlHandler } from '../service/request-thread-control';
+import { getThreadOwnerHandler } from '../service/get-thread-owner';
+import { getUserProfileHandler } from '../service/get-user-profile';
 import { createDeliveryStores, type DeliveryStores } from '../delivery/create-delivery';
 import { loadDescriptorSet } from './descriptor-set';
 import { addReflection } from './reflection';
@@ -42,6 +48,7 @@ import type { InboxServer } from '../inbox/inbox-server';
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
 export const PAGE_SERVICE_NAME = 'messenger.v1.PageService';
+export const CONVERSATION_SERVICE_NAME = 'messenger.v1.ConversationService';
 /** EventService with StreamEvents' responses written by the gateway's own encoder (stored event bytes reused). */
 const EVENT_SERVICE_DEFINITION = { ...EventServiceService, streamEvents: { ...EventServiceService.streamEvents, responseSerialize: encodeStreamEventsResponse } };
 
@@ -120,6 +127,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
+      profileCache: { ttlMs: config.conversations.profileCacheTtlMs, maxEntries: config.conversations.profileCacheMaxEntries },
     });
   } catch (err) {
     await undo();
@@ -168,14 +176,25 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };
   server.addService(PageServiceService, tracedService(PageServiceService, pageServiceHandlers(pageDeps)));
   server.addService(
+    ConversationServiceService,
+    tracedService(ConversationServiceService, {
+      passThreadControl: passThreadControlHandler(deps),
+      takeThreadControl: takeThreadControlHandler(deps),
+      requestThreadControl: requestThreadControlHandler(deps),
+      getThreadOwner: getThreadOwnerHandler(deps),
+      getUserProfile: getUserProfileHandler(deps, delivery.profileCache),
+    }),
+  );
+  server.addService(
     EVENT_SERVICE_DEFINITION,
     tracedService(EVENT_SERVICE_DEFINITION, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
   );
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING', [PAGE_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING', [CONVERSATION_SERVICE_NAME]: 'NOT_SERVING', [PAGE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server, loadDescriptorSet(), [
     SERVICE_NAME,
     EVENT_SERVICE_NAME,
+    CONVERSATION_SERVICE_NAME,
     PAGE_SERVICE_NAME,
     'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
@@ -200,7 +219,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       throw err;
     }
   }
-  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'SERVING');
+  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
@@ -214,7 +233,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
+      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       if (config.shutdownDelayMs > 0) {
         logger.info({ delayMs: config.shutdownDelayMs }, 'health NOT_SERVING; still accepting calls until load balancers have seen it');
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));

@@ -1,3 +1,4 @@
+import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService, type StreamEventsRequest } from '../../gen/messenger/v1/events';
 import { PageServiceService } from '../../gen/messenger/v1/page';
 import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequest, type SendSenderActionRequest, type UploadAttachmentRequest } from '../../gen/messenger/v1/service';
@@ -47,6 +48,7 @@ function perMessage(access: MethodAccess): MethodAccess {
 
 const M = MessengerServiceService;
 const E = EventServiceService;
+const C = ConversationServiceService;
 const PUBLIC: MethodAccess = { kind: 'public' };
 /** Every PageService request names its Page in `page_id`. */
 const PAGE_ID = page<{ pageId: string }>((m) => m.pageId);
@@ -65,6 +67,12 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   // These name no Page: the handlers show and replay only the caller's Pages' events.
   [E.listDeadLetters.path, pages(() => NONE)],
   [E.replayDeadLetters.path, pages(() => NONE)],
+  // Each names its Page; a person's conversation or profile is reached only through a granted Page.
+  [C.passThreadControl.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.takeThreadControl.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.requestThreadControl.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.getThreadOwner.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.getUserProfile.path, page<{ pageId: string }>((m) => m.pageId)],
   // PageService: the Page named is the one whose personas, profile and templates are touched.
   ...Object.values(PageServiceService).map((m): [string, MethodAccess] => [m.path, PAGE_ID]),
   ['/grpc.health.v1.Health/Check', PUBLIC],

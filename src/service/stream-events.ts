@@ -47,7 +47,7 @@ export const DEFAULT_MAX_OUTSTANDING = 100;
 export const MAX_MAX_OUTSTANDING = 1000;
 export const DEFAULT_DEAD_LETTER_PAGE_SIZE = 100;
 export const MAX_DEAD_LETTER_PAGE_SIZE = 1000;
-/** The longest a nack may hold an event back (longer delays are cut to this). */
+/** The longest a nack may hold an event back (events.proto: "at most 1 hour"; longer is refused). */
 export const MAX_NACK_DELAY_MS = 3_600_000;
 const MAX_GROUP_LENGTH = 128;
 const GROUP_PATTERN = /^[A-Za-z0-9._:-]+$/;
@@ -198,7 +198,11 @@ export function streamEventsHandler(deps: EventServiceDeps): handleBidiStreaming
           end(invalidRequest('StreamEvents request', [{ field: 'nack.delay', description: 'must be a valid, non-negative duration' }]));
           return;
         }
-        delayMs = Math.min(ms, MAX_NACK_DELAY_MS);
+        if (ms > MAX_NACK_DELAY_MS) {
+          end(invalidRequest('StreamEvents request', [{ field: 'nack.delay', description: `must be at most ${MAX_NACK_DELAY_MS / 1000} s (1 hour)` }]));
+          return;
+        }
+        delayMs = ms;
       }
       // Acks come with every event: the violations are only gathered once a bound is passed.
       if ((req.ack && !eventIdsFit(req.ack.eventIds)) || (req.nack && !eventIdsFit(req.nack.eventIds))) {

@@ -16,11 +16,12 @@ export function idempotencyKeyOf(fieldValue: string, metadata: Metadata): string
  * core answers synchronously when it can (a refused request) and with one promise otherwise,
  * whose rejection (the delivery store went away) the edge turns into its answer.
  */
-export function unaryGraphCall<Req extends { idempotencyKey?: string }, Res extends object>(deps: ServiceDeps, spec: GraphCallSpec<Req, Res>): handleUnaryCall<Req, Res> {
+export function unaryGraphCall<Req extends object, Res extends object>(deps: ServiceDeps, spec: GraphCallSpec<Req, Res>): handleUnaryCall<Req, Res> {
   return unaryEdge<Req, Res>(
     deps,
     { name: spec.method, describe: spec.describe, recover: (err, span) => storeUnavailable(deps, spec.method, err, span) },
     spec.pageOf,
-    (call, bounds, span) => startGraphCall(deps, spec, call.request, spec.idempotency ? idempotencyKeyOf(call.request.idempotencyKey ?? '', call.metadata) : '', bounds, { span, parent: span }),
+    // Only a spec with `idempotency` has a request with an `idempotency_key` field (reads have none).
+    (call, bounds, span) => startGraphCall(deps, spec, call.request, spec.idempotency ? idempotencyKeyOf((call.request as { idempotencyKey?: string }).idempotencyKey ?? '', call.metadata) : '', bounds, { span, parent: span }),
   );
 }

@@ -101,6 +101,9 @@ class StreamViolation extends Error {
   }
 }
 
+/** A request with its `part` unset (empty, or only fields this gateway does not know). */
+const NEITHER: FieldViolation = { field: 'part', description: 'a request must carry metadata or a chunk; this one carries neither' };
+
 function refused(violation: FieldViolation): Failure {
   return invalidRequest('UploadAttachment stream', [violation]);
 }
@@ -122,7 +125,7 @@ class UploadBody {
     try {
       for (let next = await this.stream.next(); !next.done; next = await this.stream.next()) {
         const p = next.value.part;
-        if (p?.$case !== 'chunk') throw new StreamViolation({ field: 'metadata', description: 'metadata may only be sent once, first' });
+        if (p?.$case !== 'chunk') throw new StreamViolation(p ? { field: 'metadata', description: 'metadata may only be sent once, first' } : NEITHER);
         this.bytes += p.value.length;
         if (this.bytes > this.maxBytes) throw new StreamViolation({ field: 'chunk', description: `the file is larger than ${this.maxBytes} bytes` });
         if (declared !== undefined && this.bytes > declared) {
@@ -149,7 +152,8 @@ class UploadBody {
       if (err instanceof ClientIdle) return this.idleFailure();
       throw err;
     }
-    return extra.done ? undefined : refused({ field: 'chunk', description: 'chunks may only follow metadata with a file source' });
+    if (extra.done) return undefined;
+    return refused(extra.value.part ? { field: 'chunk', description: 'chunks may only follow metadata with a file source' } : NEITHER);
   }
 
   /** What the body did wrong, once Graph has answered (or failed to). */

@@ -10,6 +10,7 @@ import {
   type FieldDescriptorProto,
 } from '@bufbuild/protobuf/wkt';
 import { describe, expect, it } from 'vitest';
+import * as conversation from '../../gen/messenger/v1/conversation';
 import * as enums from '../../gen/messenger/v1/enums';
 import * as errors from '../../gen/messenger/v1/errors';
 import * as events from '../../gen/messenger/v1/events';
@@ -26,7 +27,7 @@ interface Codec {
   fromPartial(m: unknown): unknown;
 }
 
-const generated: Record<string, unknown> = { ...enums, ...errors, ...events, ...message, ...page, ...recipient, ...service, ...template };
+const generated: Record<string, unknown> = { ...conversation, ...enums, ...errors, ...events, ...message, ...page, ...recipient, ...service, ...template };
 
 // The descriptor set written by `buf generate` drives the test, so a field or enum
 // value added to the protos is covered without editing this file.

@@ -25,6 +25,15 @@ describe('the gateway answers a margin before the caller deadline', () => {
     }
   });
 
+  it('GRAPH_TIMEOUT cut short by the deadline names whole milliseconds, in its message and timeout_ms', async () => {
+    const { gw } = await fixture.start((i) => ({ ...okBody(i), delayMs: 3_000 }), { graph: { timeoutMs: 10_000 } });
+    for (let i = 0; i < 3; i++) {
+      const err = await grpcError(gw.send(textTo('42', `slow ${i}`), { deadlineMs: 1_000 }));
+      expect(decodeStatusDetails(err.metadata).errorInfo?.metadata.timeout_ms).toMatch(/^\d+$/);
+      expect(err.details).toMatch(/within \d+ ms;/);
+    }
+  });
+
   it('a repeat while the first keyed send is in flight: ABORTED IDEMPOTENT_SEND_IN_FLIGHT with RetryInfo', async () => {
     const { gw, graph } = await fixture.start((i) => ({ ...okBody(i), delayMs: 4_000 }), { graph: { timeoutMs: 10_000 } });
     const first = gw.send({ ...textTo('42'), idempotencyKey: 'k-1' }, { deadlineMs: 10_000 });

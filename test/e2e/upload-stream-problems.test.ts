@@ -62,6 +62,16 @@ describe('UploadAttachment: problems of the client stream', () => {
     expect(r).toMatchObject({ field: 'metadata', description: 'metadata may only be sent once, first' });
   });
 
+  it('a request with neither metadata nor a chunk after the metadata is refused as such (part)', async () => {
+    const neither = { field: 'part', description: 'a request must carry metadata or a chunk; this one carries neither' };
+    const file = await refusal([fileMeta(), chunk(3), undefined]);
+    expect(file.err.code).toBe(status.INVALID_ARGUMENT);
+    expect(file).toMatchObject(neither);
+    const url = await refusal([meta({ $case: 'url', value: 'https://example.com/a.pdf' }), undefined]);
+    expect(url.err.code).toBe(status.INVALID_ARGUMENT);
+    expect(url).toMatchObject(neither);
+  });
+
   it('a file over limits.maxUploadBytes is refused (chunk)', async () => {
     const r = await refusal([fileMeta(), chunk(600), chunk(600)]);
     expect(r).toMatchObject({ field: 'chunk', description: `the file is larger than ${MAX_BYTES} bytes` });

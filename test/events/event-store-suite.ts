@@ -386,6 +386,24 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         expect((await b.inbox.next()).event.eventId).toBe(x[1].event.eventId);
       });
 
+      it('a nack\'s delay outlasts its consumer: one that nacks with a delay and leaves, the last of its group, does not cut the delay short for the next', async () => {
+        const s = await store({ ackDeadlineMs: 10_000 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const a = await consume(s, group);
+        const x = newEvent(page, 'x');
+        await s.append([x]);
+        const d = await a.inbox.next();
+        const started = Date.now();
+        await a.c.nack([d.event.eventId], 1_000);
+        await a.c.close();
+        const b = await consume(s, group);
+        const again = await b.inbox.next(5_000);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(980);
+        expect(again.event.eventId).toBe(x.event.eventId);
+        expect(again.attempt).toBe(2);
+      });
+
       it('ignores acks and nacks of unknown ids and of events another consumer holds', async () => {
         const s = await store({ ackDeadlineMs: 5_000 });
         const page = uniqueName('p');

@@ -468,6 +468,21 @@ describe('StreamEvents over a real grpc-js server', () => {
     expect((await s.inbox.next()).event?.pageId).toBe(page);
   });
 
+  it('refuses a nack delay over 1 hour (INVALID_ARGUMENT naming nack.delay); 1 hour exactly is accepted', async () => {
+    const h = await start();
+    const over = await subscribed(h, { consumerGroup: uniqueName('g') });
+    over.call.write({ nack: { eventIds: ['ev_x'], delay: { seconds: '3600', nanos: 1_000_000 } } });
+    const st = await over.ended;
+    expect(st.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(st.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['nack.delay']);
+    // At the bound: accepted (the unknown id is ignored), the stream goes on.
+    const s = await subscribed(h, { consumerGroup: uniqueName('g') });
+    s.call.write({ nack: { eventIds: ['ev_x'], delay: { seconds: '3600', nanos: 0 } } });
+    const page = uniqueName('p');
+    await h.store.append([newEvent(page, 'u')]);
+    expect((await s.inbox.next()).event?.pageId).toBe(page);
+  });
+
   it('ends the stream UNAVAILABLE (EVENT_STORE_UNAVAILABLE, with RetryInfo) when the store goes away', async () => {
     const h = await start();
     const s = await subscribed(h, { consumerGroup: uniqueName('g') });

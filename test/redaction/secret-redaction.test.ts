@@ -51,6 +51,14 @@ describe('redactSecrets', () => {
     expect(redactSecrets(`token ${other.slice(0, 16)}`)).toBe(`token ${REDACTED}`);
   });
 
+  it('a run of one repeated character is no credential, however long (a request id of 300 "e"s)', () => {
+    for (const run of ['e'.repeat(300), '0'.repeat(64), 'F'.repeat(100), `EAA${'A'.repeat(40)}`]) {
+      expect(redactSecrets(`request ${run} failed`)).toBe(`request ${run} failed`);
+    }
+    // A credential glued to such a run is still found.
+    expect(redactSecrets(`${'e'.repeat(64)}${proof}`)).toBe(REDACTED);
+  });
+
   it('leaves innocent text alone, and returns the same object when nothing needs redacting', () => {
     const text = 'Graph error 551: This person isn\'t available right now. m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P';
     expect(redactSecrets(text)).toBe(text);

@@ -91,6 +91,20 @@ describe('per-caller limits', () => {
     expect(took).toBeLessThan(3_000);
   });
 
+  // A call refused before it sends anything (its page not granted) is no message: it takes no token.
+  for (const withRedis of [false, true]) {
+    it.skipIf(withRedis && !redisServerAvailable())(`a burst of 10 unary calls at 5/s lets the full bucket (5) through, after refused calls${withRedis ? ' (Redis)' : ''}`, async () => {
+      const store = withRedis ? { redis: { url: (redis = await startRedisServer()).url, keyPrefix: `burst-${Date.now()}:` } } : undefined;
+      const gw = await gateway({ callers: [{ name: 'one-page', apiKeyHash: hashApiKey(A_KEY), pages: ['1001'], ratePerSecond: 5 }] }, store ? { store } : {});
+      for (let i = 0; i < 3; i++) expect(reasonOf(await grpcError(gw.send(textTo('1', 'hi', '2002'), { metadata: bearer(A_KEY) })))).toBe('PAGE_NOT_GRANTED');
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => gw.send(textTo('1', `b ${i}`), { metadata: bearer(A_KEY) })));
+      const ok = results.filter((r) => r.status === 'fulfilled').length;
+      for (const r of results) if (r.status === 'rejected') expect(reasonOf(r.reason as ServiceError)).toBe('CALLER_RATE_LIMITED');
+      expect(ok).toBeGreaterThanOrEqual(5);
+      expect(ok).toBeLessThanOrEqual(7);
+    });
+  }
+
   it.skipIf(!redisServerAvailable())('with Redis, the caller rate is shared by the replicas', async () => {
     redis = await startRedisServer();
     const store = { redis: { url: redis.url, keyPrefix: `shared-${Date.now()}:` } };

@@ -286,6 +286,8 @@ export enum GraphErrorSubcode {
   GRAPH_ERROR_SUBCODE_ATTACHMENT_TOO_LARGE = 2018109,
   /** GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW - 2018278 (with 10): the message is sent outside the allowed messaging window. */
   GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW = 2018278,
+  /** GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE - 2018218 (with 100): no profile available for this user (User Profile API). */
+  GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE = 2018218,
   /** GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT - 2018294 (with 100): Graph timed out fetching a video (75 s). */
   GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT = 2018294,
   /** GRAPH_ERROR_SUBCODE_TAG_OVERUSE - 2018338 (with 613): a tag was used too often towards one person. */
@@ -339,6 +341,9 @@ export function graphErrorSubcodeFromJSON(object: any): GraphErrorSubcode {
     case 2018278:
     case "GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW":
       return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW;
+    case 2018218:
+    case "GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE":
+      return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE;
     case 2018294:
     case "GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT":
       return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT;
@@ -385,6 +390,8 @@ export function graphErrorSubcodeToJSON(object: GraphErrorSubcode): string {
       return "GRAPH_ERROR_SUBCODE_ATTACHMENT_TOO_LARGE";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW:
       return "GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW";
+    case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE:
+      return "GRAPH_ERROR_SUBCODE_NO_PROFILE_AVAILABLE";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT:
       return "GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_TAG_OVERUSE:
@@ -541,6 +548,8 @@ export enum ErrorReason {
    * message may have been sent.
    */
   GRAPH_BAD_RESPONSE = 36,
+  /** USER_PROFILE_NOT_FOUND - NOT_FOUND: Graph error 100/2018218, no profile available for this person (GetUserProfile). */
+  USER_PROFILE_NOT_FOUND = 40,
   UNRECOGNIZED = -1,
 }
 
@@ -660,6 +669,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 36:
     case "GRAPH_BAD_RESPONSE":
       return ErrorReason.GRAPH_BAD_RESPONSE;
+    case 40:
+    case "USER_PROFILE_NOT_FOUND":
+      return ErrorReason.USER_PROFILE_NOT_FOUND;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -745,6 +757,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "GRAPH_TIMEOUT";
     case ErrorReason.GRAPH_BAD_RESPONSE:
       return "GRAPH_BAD_RESPONSE";
+    case ErrorReason.USER_PROFILE_NOT_FOUND:
+      return "USER_PROFILE_NOT_FOUND";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

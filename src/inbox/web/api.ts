@@ -52,3 +52,16 @@ export function followEvents(onEvent: (e: InboxEvent) => void, onState: (live: b
   source.onmessage = (m: MessageEvent) => onEvent(JSON.parse(String(m.data)) as InboxEvent);
   return () => source.close();
 }
+
+/** Who owns a conversation (conversation routing): an app id; `standby` when it is not the gateway's app. */
+export interface ThreadOwner {
+  ownerAppId: string;
+  standby: boolean;
+}
+
+export const getThreadOwner = (pageId: string, psid: string) =>
+  call<ThreadOwner>('GET', `/api/threads/${encodeURIComponent(pageId)}/${encodeURIComponent(psid)}`);
+
+/** Plays the other app (the Page Inbox): it hands the conversation back to the gateway (`pass`) or takes it (`take`). */
+export const moveThread = (pageId: string, psid: string, action: 'pass' | 'take') =>
+  call<unknown>('POST', '/api/threads', { pageId, psid, action });

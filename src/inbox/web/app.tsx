@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { InboxChaos, InboxConversation, InboxEvent, InboxPage, InboxSummary } from '../inbox-types';
 import * as api from './api';
 import { ChaosPanel } from './chaos-panel';
+import { ThreadOwnerBadge } from './thread-owner';
 import { ItemView, QuickReplies, type Act } from './message-view';
 import { PersistentMenu, ProfileIntro } from './page-profile';
 
@@ -178,6 +179,7 @@ function Thread(props: { summary: InboxSummary; conversation: InboxConversation 
         <button type="button" class="back" onClick={props.onBack} aria-label="Back to the conversations">‹</button>
         <h2>{heading}</h2>
         <ChaosPanel pageId={summary.pageId} chaos={props.chaos} presets={props.presets} onError={props.onError} />
+        <ThreadOwnerBadge pageId={summary.pageId} psid={summary.psid} version={count} onError={props.onError} />
       </div>
       <div class="log" role="log" aria-live="polite" aria-label="Messages">
       <ProfileIntro page={props.page} act={act} disabled={busy} />
