@@ -15,7 +15,7 @@ acks it once the line is written, as 'stripe listen' does. "listening" goes to s
 says the subscription is live. --from-start makes a new group begin with every retained event
 (default: only events from now on). --no-ack prints without acking: the events come back after
 the ack deadline. Ctrl-C, or a reader that goes away (… | head -1), ends the stream (unacked
-events go back to the group). Page ids are numeric.
+events go back to the group). Page ids are numeric. --api-key defaults to GATEWAY_API_KEY.
 
 Exit codes:
   0  ended by Ctrl-C or by the reader of stdout going away (or the gateway ended the stream cleanly)
@@ -69,7 +69,9 @@ export async function runListen(argv: string[]): Promise<number> {
   const target = values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051';
   const client = new EventServiceClient(target, credentials.createInsecure());
   const metadata = new Metadata();
-  if (values['api-key']) metadata.set('authorization', `Bearer ${values['api-key']}`);
+  // From the environment too, as the echo bots take it: a key given as a flag is echoed by npm's banner.
+  const apiKey = values['api-key'] ?? process.env.GATEWAY_API_KEY;
+  if (apiKey) metadata.set('authorization', `Bearer ${apiKey}`);
   const call = client.streamEvents(metadata);
   let stopping = false;
   const stop = () => {
