@@ -14,7 +14,8 @@ Common flags: [--api-key KEY] [--target HOST:PORT] [--timeout-ms MS (15000)]
 Personas of a Page through the gateway (PageService): a persona's id goes on a send
 (\`persona_id\`) so that the customer sees the agent's name and picture. Prints the response as
 JSON on stdout ({"personaId"} for create; {"personas", "nextCursor"} for list), or the error with
-its details decoded as JSON on stderr. --target defaults to GATEWAY_TARGET, else 127.0.0.1:50051.
+its details decoded as JSON on stderr. --target defaults to GATEWAY_TARGET, else 127.0.0.1:50051; --api-key to
+GATEWAY_API_KEY.
 
 ${EXIT_CODES_HELP}`;
 
@@ -44,7 +45,7 @@ export async function runPersona(argv: string[]): Promise<number> {
   if (!action || !ACTIONS.includes(action) || positionals.length > 1) throw new UsageError(`give one action: ${ACTIONS.join(', ')}`);
   const pageId = values.page ?? '';
   if (!pageId) throw new UsageError('--page PAGE_ID is required');
-  const calls = new PageCalls(values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051', values['api-key'], Number(values['timeout-ms'] ?? 15_000));
+  const calls = new PageCalls(values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051', values['api-key'] ?? process.env.GATEWAY_API_KEY, Number(values['timeout-ms'] ?? 15_000));
   const m = calls.methods;
   try {
     let res: object;

@@ -28,7 +28,7 @@ messengerProfile in the gateway's config (--config, else GATEWAY_CONFIG). Proper
 left as they are. Every call counts against the Page's budget (10 per 10 minutes): a --diff costs
 one, an --apply one to three.
 Prints {"page", "changes", "writes", "applied", "plan"} as JSON on stdout; the plan as text on stderr.
---target defaults to GATEWAY_TARGET, else 127.0.0.1:50051.
+--target defaults to GATEWAY_TARGET, else 127.0.0.1:50051; --api-key to GATEWAY_API_KEY.
 
 ${EXIT_CODES_HELP}`;
 
@@ -54,7 +54,7 @@ export async function runProfile(argv: string[]): Promise<number> {
   if (!pageId || !/^\d+$/.test(pageId)) throw new UsageError('--page PAGE_ID (numeric) is required');
   if (values.diff === values.apply) throw new UsageError('give exactly one of --diff and --apply');
   const desired = desiredProfile(pageId, values.file, values.config ?? process.env.GATEWAY_CONFIG);
-  const calls = new PageCalls(values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051', values['api-key'], Number(values['timeout-ms'] ?? 15_000));
+  const calls = new PageCalls(values.target ?? process.env.GATEWAY_TARGET ?? '127.0.0.1:50051', values['api-key'] ?? process.env.GATEWAY_API_KEY, Number(values['timeout-ms'] ?? 15_000));
   try {
     const outcome = await applyProfile(grpcPort(calls, pageId), pageId, desired, values.apply === true);
     if (outcome.plan) process.stderr.write(`${formatPlan(pageId, outcome.plan)}\n`);
