@@ -6,6 +6,8 @@ import { runBulk } from './bulk';
 import { tolerateClosedPipes } from './closed-pipes';
 import { runCustomer } from './customer';
 import { runListen } from './listen';
+import { runPersona } from './persona';
+import { runProfile } from './profile';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { npmBannerHint } from './npm-banner';
 import { runSend } from './send';
@@ -24,6 +26,8 @@ Usage:
   messenger-gateway bulk ...          a JSONL file of messages over SendMessages (npm run bulk -- --help)
   messenger-gateway customer ...      play the customer: a signed webhook to the listener (npm run customer -- --help)
   messenger-gateway listen ...        print (and ack) events as they arrive on StreamEvents (npm run listen -- --help)
+  messenger-gateway profile ...       the Messenger Profile as code: --diff, --apply (npm run profile -- --help)
+  messenger-gateway persona ...       create, list, get, delete a Page's personas (npm run persona -- --help)
   messenger-gateway thread ...        conversation routing: pass, take, request, owner (npm run thread -- --help)
 
 Environment: GATEWAY_CONFIG (config file), GATEWAY_LISTEN (listen address), GATEWAY_WEBHOOK_LISTEN, GATEWAY_INBOX_LISTEN, GATEWAY_TARGET (the clients' target).
@@ -33,7 +37,7 @@ serve exits 2 on a bad config or an address it cannot use (in use: choose anothe
 
 ${EXIT_CODES_HELP}`;
 
-const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk, customer: runCustomer, listen: runListen, thread: runThread };
+const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk, customer: runCustomer, listen: runListen, profile: runProfile, persona: runPersona, thread: runThread };
 
 /** The command line: `serve` (default), `hash-key`, or a client command. */
 async function main(argv: string[]): Promise<void> {

@@ -187,6 +187,13 @@ export interface PageConfig {
   appSecret?: string;
   /** `classic`: HMAC(token); `timed`: HMAC(token|time) plus `appsecret_time` (expires after 5 min). */
   appsecretProof: 'classic' | 'timed';
+  /**
+   * The Page's Messenger Profile as code, in Graph's own JSON shape (what
+   * `POST /{page-id}/messenger_profile` takes): applied at start (only what differs, within the
+   * Page's budget, by one replica) and by `npm run profile -- --apply`. A property set to `null`
+   * is deleted; a property not named is left as it is. Given inline, or as the path of a JSON file.
+   */
+  messengerProfile?: Record<string, unknown>;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import {
   DEFAULT_CONFIG,
   LOG_FORMATS,
@@ -78,18 +79,21 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
     const e = findJsonSyntaxError(text);
     throw new ConfigError(path, e ? `is not valid JSON: line ${e.line}, column ${e.column}: ${e.problem}` : 'is not valid JSON');
   }
-  return parseConfig(raw, env);
+  return parseConfig(raw, env, dirname(path));
 }
 
-/** Validates a parsed config object; every `${NAME}` in a string is read from `env`. Throws every problem at once. */
-export function parseConfig(raw: unknown, env: Env = process.env): GatewayConfig {
+/**
+ * Validates a parsed config object; every `${NAME}` in a string is read from `env`; files it
+ * names (a Page's `messengerProfile`) are read relative to `baseDir`. Throws every problem at once.
+ */
+export function parseConfig(raw: unknown, env: Env = process.env, baseDir = process.cwd()): GatewayConfig {
   const p = new Problems();
-  const config = p.check(() => parseRoot(p, object(raw, '(root)'), env), undefined);
+  const config = p.check(() => parseRoot(p, object(raw, '(root)'), env, baseDir), undefined);
   if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
   return config;
 }
 
-function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): GatewayConfig {
+function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir: string): GatewayConfig {
   allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events', 'conversations']);
   const d = DEFAULT_CONFIG;
   const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
@@ -103,7 +107,7 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env): Gatewa
       timeoutMs: optional(p, graph.timeoutMs, 'graph.timeoutMs', (v, k) => int(v, k, 1, 600_000), d.graph.timeoutMs),
       connections: optional(p, graph.connections, 'graph.connections', (v, k) => int(v, k, 1, 10_000), d.graph.connections),
     },
-    pages: optional(p, root.pages, 'pages', (v, k) => pages(p, v, k, env), d.pages),
+    pages: optional(p, root.pages, 'pages', (v, k) => pages(p, v, k, env, baseDir), d.pages),
     sandbox: optional(p, root.sandbox, 'sandbox', bool, d.sandbox),
     shutdownDelayMs: optional(p, root.shutdownDelayMs, 'shutdownDelayMs', (v, k) => int(v, k, 0, 600_000), d.shutdownDelayMs),
     shutdownGraceMs: optional(p, root.shutdownGraceMs, 'shutdownGraceMs', (v, k) => int(v, k, 0, 3_600_000), d.shutdownGraceMs),
@@ -203,14 +207,14 @@ export function listenAddress(value: string, key: string): string {
   return value;
 }
 
-function pages(p: Problems, value: unknown, key: string, env: Env): PageConfig[] {
+function pages(p: Problems, value: unknown, key: string, env: Env, baseDir: string): PageConfig[] {
   if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
   const seen = new Set<string>();
   return value.flatMap((item, i) => {
     const k = `${key}[${i}]`;
     const page = p.check(() => object(item, k), undefined);
     if (!page) return [];
-    allowKeys(p, page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof']);
+    allowKeys(p, page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof', 'messengerProfile']);
     const id = p.check(() => {
       const v = str(page.id, `${k}.id`, env);
       if (!/^\d+$/.test(v)) throw new ConfigError(`${k}.id`, 'must be a numeric Page id');
@@ -225,8 +229,36 @@ function pages(p: Problems, value: unknown, key: string, env: Env): PageConfig[]
       if (s !== 'classic' && s !== 'timed') throw new ConfigError(kk, 'must be "classic" or "timed"');
       return s;
     }, 'classic' as const);
-    return [{ id, accessToken, appSecret, appsecretProof }];
+    const messengerProfile = optional(p, page.messengerProfile, `${k}.messengerProfile`, (v, kk) => profileAsCode(v, kk, env, baseDir), undefined);
+    return [{ id, accessToken, appSecret, appsecretProof, ...(messengerProfile ? { messengerProfile } : {}) }];
   });
+}
+
+/** The Messenger Profile properties a config may name (Graph's names). */
+const PROFILE_PROPERTIES = ['get_started', 'greeting', 'ice_breakers', 'persistent_menu', 'whitelisted_domains', 'account_linking_url', 'commands'];
+
+/** A Page's `messengerProfile`: an object in Graph's shape, or the path of a JSON file holding one. */
+function profileAsCode(value: unknown, key: string, env: Env, baseDir: string): Record<string, unknown> {
+  let profile: unknown = value;
+  if (typeof value === 'string') {
+    const path = resolve(baseDir, str(value, key, env));
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(key, `names a file that cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    try {
+      profile = JSON.parse(text) as unknown;
+    } catch {
+      const e = findJsonSyntaxError(text);
+      throw new ConfigError(key, e ? `names a file that is not valid JSON: line ${e.line}, column ${e.column}: ${e.problem}` : 'names a file that is not valid JSON');
+    }
+  }
+  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) throw new ConfigError(key, 'must be an object in Graph\'s Messenger Profile shape, or the path of a JSON file holding one');
+  const unknown = Object.keys(profile).filter((name) => !PROFILE_PROPERTIES.includes(name));
+  if (unknown.length > 0) throw new ConfigError(key, `names properties the gateway does not manage: ${unknown.join(', ')} (known: ${PROFILE_PROPERTIES.join(', ')})`);
+  return profile as Record<string, unknown>;
 }
 
 function delivery(p: Problems, value: unknown): DeliveryConfig {

@@ -5,6 +5,10 @@ import { closeRedis, connectRedis, type RedisConnectionOptions } from '../store/
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
+import type { BudgetLimit, CallBudget } from './call-budget';
+import { MemoryCallBudget } from './memory-call-budget';
+import { RedisCallBudget } from './redis-call-budget';
+import { MemoryLock, RedisLock, type ExclusiveLock } from './exclusive-lock';
 import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileCacheOptions } from './profile-cache';
 
 /** What the delivery factory needs: without `redisUrl` everything lives in this process. */
@@ -32,6 +36,10 @@ export interface DeliveryStores {
    * (StoreUnavailableError) when Redis fails. Undefined without Redis.
    */
   callerRate?: (name: string, ratePerSecond: number) => Promise<number | undefined>;
+  /** A budget of calls per window (Meta's Messenger Profile quota): in memory, or shared through Redis under `<prefix>budget:`. */
+  budget(limit: BudgetLimit): CallBudget;
+  /** A lock held by one holder at a time: in memory, or across replicas through Redis under `<prefix>lock:`. */
+  lock: ExclusiveLock;
   /** User profiles per Page and person: in memory, or in Redis (under `<prefix>profile:`) shared by every replica. */
   profileCache: ProfileCache;
   /** Which backend was chosen, for logs and health. */
@@ -47,6 +55,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     return {
       idempotency,
       rateLimiter,
+      budget: (limit) => new MemoryCallBudget(limit),
+      lock: new MemoryLock(),
       profileCache: new MemoryProfileCache(config.profileCache ?? NO_PROFILE_CACHE),
       backend: 'memory',
       close: async () => {
@@ -74,6 +84,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     idempotency,
     rateLimiter,
     callerRate,
+    budget: (limit) => new RedisCallBudget(redis, limit, `${prefix}budget:`),
+    lock: new RedisLock(redis, `${prefix}lock:`),
     profileCache: new RedisProfileCache(redis, { ...(config.profileCache ?? NO_PROFILE_CACHE), keyPrefix: `${prefix}profile:` }),
     backend: 'redis',
     close: async () => {

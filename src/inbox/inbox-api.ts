@@ -4,6 +4,8 @@ import { CHAOS_PRESETS, type ChaosBoard } from '../sandbox/chaos-board';
 import { readJsonBody, sendJson } from '../sandbox/json-http';
 import type { ConversationStore } from './conversation-store';
 import type { EventStream } from './event-stream';
+import type { PageObjects } from '../sandbox/page-objects';
+import { inboxPage } from './inbox-page';
 
 /** What the JSON API works on. */
 export interface InboxApiContext {
@@ -12,6 +14,8 @@ export interface InboxApiContext {
   events: EventStream;
   /** The sandbox's URL: replies go to its customer API. */
   sandboxUrl: string;
+  /** The sandbox's personas and Messenger Profiles. */
+  objects?: PageObjects;
 }
 
 
@@ -21,6 +25,7 @@ export interface InboxApiContext {
  *   GET    /api/conversations/{page}/{recipient}      one conversation with its items
  *   GET    /api/messages[?pageId=]                    every item, newest first, with pageId and recipient
  *   DELETE /api/conversations[?pageId=]               forget all (or one Page's)
+ *   GET    /api/pages/{page}                          the Page's Messenger Profile and personas
  *   GET    /api/chaos                                 every Page's switches and the presets
  *   PUT    /api/chaos/{page}                          {failNext?: {count, code, subcode?}, latencyMs?}
  *   DELETE /api/chaos[/{page}]                        switches off
@@ -60,6 +65,9 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
       .flatMap((s) => (ctx.store.get(s.pageId, s.recipient)?.items ?? []).map((i) => ({ pageId: s.pageId, recipient: s.recipient, ...i })))
       .sort((x, y) => y.id - x.id);
     return sendJson(res, 200, { messages });
+  }
+  if (what === 'pages' && parts.length === 2 && method === 'GET' && /^\d{1,20}$/.test(a)) {
+    return sendJson(res, 200, ctx.objects ? inboxPage(ctx.objects, a) : { pageId: a, profile: {}, personas: [] });
   }
   if (what === 'chaos') {
     if (parts.length === 1 && method === 'GET') return sendJson(res, 200, { pages: ctx.chaos.list(), presets: CHAOS_PRESETS });

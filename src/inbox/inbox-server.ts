@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChaosBoard } from '../sandbox/chaos-board';
+import type { PageObjects } from '../sandbox/page-objects';
+import { inboxPage } from './inbox-page';
 import type { ConversationStore } from './conversation-store';
 import { EventStream } from './event-stream';
 import { sendJson as json } from '../sandbox/json-http';
@@ -20,6 +22,8 @@ export interface InboxOptions {
   chaos: ChaosBoard;
   /** The sandbox's URL (replies go to its customer API). */
   sandboxUrl: string;
+  /** The sandbox's personas and Messenger Profiles (a new conversation's greeting, menu; personas on messages). */
+  objects?: PageObjects;
 }
 
 export interface InboxServer {
@@ -40,7 +44,9 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
     events.send(conversation ? { type: 'conversation', conversation } : { type: 'cleared' }),
   );
   const unsubscribeChaos = options.chaos.subscribe(() => events.send({ type: 'chaos', chaos: options.chaos.list() }));
-  const ctx: InboxApiContext = { store: options.store, chaos: options.chaos, events, sandboxUrl: options.sandboxUrl };
+  const objects = options.objects;
+  const unsubscribePages = objects?.subscribe((pageId) => events.send({ type: 'page', page: inboxPage(objects, pageId) })) ?? (() => undefined);
+  const ctx: InboxApiContext = { store: options.store, chaos: options.chaos, events, sandboxUrl: options.sandboxUrl, objects };
   const listenHost = splitListen(options.listen).host;
   const server = createServer((req, res) => {
     handle(req, res, ctx, assets, listenHost).catch((err: unknown) => {
@@ -60,6 +66,7 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
   } catch (err) {
     unsubscribe();
     unsubscribeChaos();
+    unsubscribePages();
     events.close();
     throw err;
   }
@@ -72,6 +79,7 @@ export async function startInboxServer(options: InboxOptions): Promise<InboxServ
       new Promise<void>((resolve) => {
         unsubscribe();
         unsubscribeChaos();
+        unsubscribePages();
         events.close();
         server.close(() => resolve());
         server.closeAllConnections();

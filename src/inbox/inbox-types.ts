@@ -83,8 +83,17 @@ export interface InboxChaos {
   latencyMs?: number;
 }
 
+/** A Page's setup as the customer meets it: its Messenger Profile (Graph's JSON) and personas. */
+export interface InboxPage {
+  pageId: string;
+  /** The properties set: `get_started`, `greeting`, `ice_breakers`, `persistent_menu`, ... */
+  profile: Record<string, unknown>;
+  personas: { id: string; name: string; pictureUrl: string }[];
+}
+
 /** What the event stream (`GET /api/events`) sends, one JSON object per event. */
 export type InboxEvent =
   | { type: 'conversation'; conversation: InboxConversation }
+  | { type: 'page'; page: InboxPage }
   | { type: 'cleared' }
   | { type: 'chaos'; chaos: Record<string, InboxChaos> };

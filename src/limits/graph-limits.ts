@@ -39,6 +39,25 @@ export const FEEDBACK_EXPIRY_MAX_DAYS = 7;
 /** An attachment upload: 25 MB. */
 export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
+/** A persona's name (Personas API). */
+export const PERSONA_NAME_MAX = 50;
+/** One locale's greeting text (Messenger Profile API). */
+export const GREETING_TEXT_MAX = 160;
+/** Items of one locale's persistent menu. */
+export const PERSISTENT_MENU_ITEMS_MAX = 20;
+/** A persistent menu item's title. */
+export const MENU_ITEM_TITLE_MAX = 30;
+/** Questions of one locale's ice breakers. */
+export const ICE_BREAKERS_MAX = 4;
+/** Domains of `whitelisted_domains`. */
+export const WHITELISTED_DOMAINS_MAX = 50;
+/** The Messenger Profile API's budget: this many calls per window, per Page. */
+export const PROFILE_CALLS_PER_WINDOW = 10;
+export const PROFILE_WINDOW_MS = 10 * 60 * 1000;
+/** A message template's name. */
+export const TEMPLATE_NAME_MAX = 512;
+/** Items per page of a Graph list edge (`limit`). */
+export const LIST_LIMIT_MAX = 100;
 /** Conversation routing: the `metadata` of a pass, take or request, in characters. */
 export const HANDOVER_METADATA_MAX = 1000;
 /** The Page Inbox's app id: the target of a pass to people working in Meta Business Suite. */

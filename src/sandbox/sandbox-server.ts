@@ -5,6 +5,7 @@
  * Paths (any `vN.N` prefix or none; `{page}` is numeric or `me`):
  *   POST /{page}/messages             send a message or a sender action
  *   POST /{page}/message_attachments  upload an attachment (URL as JSON, or multipart `filedata`)
+ *   personas, messenger_profile, message_templates and /{persona-id}: page-routes.ts
  * Anything else answers 404 with a Graph error (code 100, subcode 33, "Unknown path components").
  *
  * Bodies: JSON, form-urlencoded (object params as JSON strings) or multipart/form-data
@@ -38,10 +39,9 @@
  * `received` holds what clients sent, credentials included; the sandbox itself logs nothing.
  */
 
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { envelope, graphError, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
-import { pausesPage } from '../errors/graph-catalogue';
+import { envelope, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
 import { reactionTarget, recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
 import { KnownMessages } from './known-messages';
 import { isObject } from './json-checks';
@@ -52,9 +52,12 @@ import { isKnownNode, parseRoute, type Route } from './sandbox-routes';
 import { sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
 import { UsageMeter } from './usage-headers';
 import { handleSandboxApi, type SandboxApiContext } from './sandbox-api';
+import { answer, perform, type Answer } from './sandbox-answer';
 import { ChaosBoard } from './chaos-board';
 import { sendJson } from './json-http';
 import { hostAllowed, originAllowed } from './loopback-origin';
+import { PageObjects } from './page-objects';
+import { handlePageRoute, type PageRouteContext } from './page-routes';
 import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
 import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-routes';
 import { ThreadOwners } from './thread-owners';
@@ -99,6 +102,8 @@ export interface Sandbox {
   setCustomer(customer: SandboxApiContext['customer']): void;
   /** The chaos switchboard: per Page, failures for the next sends and added latency. */
   chaos: ChaosBoard;
+  /** Each Page's personas, Messenger Profile and utility templates (page-routes.ts). */
+  objects: PageObjects;
   /** A message of this Page the sandbox did not answer itself (a customer's, from a webhook), so that it may be reacted to. */
   rememberMessage(pageId: string, mid: string): void;
   /**
@@ -113,10 +118,6 @@ export interface Sandbox {
 
 /** How many requests `received` keeps, so a long-running sandbox does not grow without end. */
 export const MAX_RECEIVED = 10_000;
-
-type Answer =
-  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
-  | { kind: 'raw'; status: number; contentType: string; text: string };
 
 /** Starts a sandbox and resolves once it listens. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -137,8 +138,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing };
   const chaos = new ChaosBoard();
+  const objects = new PageObjects();
+  const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages) };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, observer: options.observer, routing, host }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer, routing, host }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -165,7 +168,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return closing;
   };
   return {
-    url: `http://${urlHost}:${port}`, port, received, close, chaos, threads,
+    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects, threads,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
     setReactionCheck: (strict) => void (checks.reactions = strict),
@@ -179,6 +182,7 @@ interface Context {
   maxReceived: number;
   api: SandboxApiContext;
   chaos: ChaosBoard;
+  pageRoutes: PageRouteContext;
   known: KnownMessages;
   checks: { reactions: boolean };
   observer?: SandboxObserver;
@@ -208,8 +212,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.
   remember(ctx.received, record, ctx.maxReceived);
+  // First the Page setup edges: a bare id there is only a persona this sandbox made, so a PSID
+  // (a user profile) goes on to the routing routes.
+  const pageRoute = handlePageRoute(req, res, url, record, ctx.pageRoutes);
+  if (pageRoute) return pageRoute;
   if (isRoutingRoute(record.method, url)) return handleRoutingRoute(req, res, url, record, ctx.routing);
-
   const route = parseRoute(url.pathname);
   if (!route) {
     req.resume();
@@ -279,62 +286,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     return observe(outcome, effect.magic?.kind === 'delay' ? held : 0);
   }
   await perform(res, uploadMagic(parsed.file?.filename ?? uploadUrl(params)), ok, pageId, ctx.usage);
-}
-
-/** Carries out what a magic value asks for, or sends the normal answer; resolves with what was answered (undefined: the client left first). */
-async function perform(res: ServerResponse, magic: Magic | undefined, ok: Answer, pageId: string, usage: UsageMeter): Promise<SendOutcome | undefined> {
-  switch (magic?.kind) {
-    case undefined: {
-      await answer(res, ok);
-      const body = ok.kind === 'json' ? (ok.body as Record<string, string>) : {};
-      return { kind: 'ok', ...(body.message_id ? { messageId: body.message_id } : {}), ...(body.recipient_id ? { recipientId: body.recipient_id } : {}) };
-    }
-    case 'graph-error': {
-      const error = graphError(magic.code, magic.subcode);
-      const headers = pausesPage(magic.code) ? usage.exhausted(pageId) : usage.normal(pageId);
-      await answer(res, { kind: 'json', status: error.status, body: error.body, headers });
-      return { kind: 'graph-error', httpStatus: error.status, error: error.body.error };
-    }
-    case 'http-status': {
-      const reason = STATUS_CODES[magic.status] ?? 'Error';
-      const text = `<!DOCTYPE html>\n<html><head><title>${magic.status} ${reason}</title></head><body><h1>${magic.status} ${reason}</h1></body></html>\n`;
-      await answer(res, { kind: 'raw', status: magic.status, contentType: 'text/html; charset=utf-8', text });
-      return { kind: 'http-status', status: magic.status };
-    }
-    case 'malformed':
-      await answer(res, { kind: 'raw', status: 200, contentType: 'application/json; charset=UTF-8', text: '{"recipient_id":"1","message_id":"m_' });
-      return { kind: 'malformed' };
-    case 'hang':
-      // Never answered: the socket closes when the client gives up or close() runs.
-      return { kind: 'no-answer' };
-    case 'delay':
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, magic.ms);
-        // A client that gave up needs no answer; free the timer instead of waiting it out.
-        res.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      if (res.destroyed || res.writableEnded) return undefined;
-      return perform(res, magic.then, ok, pageId, usage);
-  }
-}
-
-function answer(res: ServerResponse, a: Answer): Promise<void> {
-  if (res.destroyed || res.headersSent) return Promise.resolve();
-  if (a.kind === 'raw' && (a.status === 204 || a.status === 304)) {
-    // These statuses cannot carry a body.
-    res.writeHead(a.status).end();
-  } else if (a.kind === 'raw') {
-    res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.text) });
-    res.end(a.text);
-  } else {
-    const text = JSON.stringify(a.body);
-    res.writeHead(a.status, { ...a.headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  }
-  return Promise.resolve();
 }
 
 /** The Page a call acts for: the one named, or for `me` the configured Page owning the token. */

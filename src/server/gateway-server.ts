@@ -3,6 +3,12 @@ import { HealthImplementation } from 'grpc-health-check';
 import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService } from '../../gen/messenger/v1/events';
 import { MessengerServiceService } from '../../gen/messenger/v1/service';
+import { PageServiceService } from '../../gen/messenger/v1/page';
+import { pageServiceHandlers } from '../service/page-service';
+import { PersonaOwnership } from '../service/persona-ownership';
+import { PROFILE_BUDGET } from '../service/profile-budget-guard';
+import type { PageServiceDeps } from '../service/page-service-deps';
+import { applyProfilesAtStart } from './profile-at-start';
 import { eventServiceHandlers } from '../service/stream-events';
 import { encodeStreamEventsResponse } from '../service/stream-events-codec';
 import { startReceiving, type Receiving, type StoredEventsObserver } from './receiving';
@@ -42,6 +48,7 @@ import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
 export const EVENT_SERVICE_NAME = 'messenger.v1.EventService';
+export const PAGE_SERVICE_NAME = 'messenger.v1.PageService';
 export const CONVERSATION_SERVICE_NAME = 'messenger.v1.ConversationService';
 /** EventService with StreamEvents' responses written by the gateway's own encoder (stored event bytes reused). */
 const EVENT_SERVICE_DEFINITION = { ...EventServiceService, streamEvents: { ...EventServiceService.streamEvents, responseSerialize: encodeStreamEventsResponse } };
@@ -57,6 +64,8 @@ export interface Gateway {
   inbox?: InboxServer;
   /** The webhook listener's URL, when it runs. */
   webhookUrl?: string;
+  /** Settles once the Pages' profiles as code were applied (or found up to date) at start. */
+  profilesApplied: Promise<void>;
   /**
    * Health NOT_SERVING at once; after `shutdownDelayMs` (calls still served meanwhile) stop
    * accepting calls, let in-flight ones finish within `graceMs`, then cancel the rest and free everything.
@@ -165,6 +174,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       sendMessages: sendMessagesHandler(deps),
     }),
   );
+  const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };
+  server.addService(PageServiceService, tracedService(PageServiceService, pageServiceHandlers(pageDeps)));
   server.addService(
     ConversationServiceService,
     tracedService(ConversationServiceService, {
@@ -179,12 +190,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     EVENT_SERVICE_DEFINITION,
     tracedService(EVENT_SERVICE_DEFINITION, eventServiceHandlers({ store: receiving.store, logger, callerOf: (metadata) => callers.callerOf(metadata) })),
   );
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING', [CONVERSATION_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [EVENT_SERVICE_NAME]: 'NOT_SERVING', [CONVERSATION_SERVICE_NAME]: 'NOT_SERVING', [PAGE_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   addReflection(server, loadDescriptorSet(), [
     SERVICE_NAME,
     EVENT_SERVICE_NAME,
     CONVERSATION_SERVICE_NAME,
+    PAGE_SERVICE_NAME,
     'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
     'grpc.reflection.v1alpha.ServerReflection',
@@ -208,7 +220,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       throw err;
     }
   }
-  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME]) health.setStatus(name, 'SERVING');
+  for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'SERVING');
   logger.info(
     {
       listen: config.listen, port, graph: graphConfig.baseUrl, version: graphConfig.version, pages: config.pages.map((p) => p.id),
@@ -222,7 +234,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
+      for (const name of ['', SERVICE_NAME, EVENT_SERVICE_NAME, CONVERSATION_SERVICE_NAME, PAGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       if (config.shutdownDelayMs > 0) {
         logger.info({ delayMs: config.shutdownDelayMs }, 'health NOT_SERVING; still accepting calls until load balancers have seen it');
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
@@ -250,7 +262,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     })();
     return stopping;
   };
-  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown };
+  // Beside serving, never before it: a start does not wait on Graph or on another replica's lock.
+  const profilesApplied = applyProfilesAtStart(pageDeps, config.pages, delivery.lock, logger);
+  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown, profilesApplied };
 }
 
 /**

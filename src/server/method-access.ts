@@ -1,5 +1,6 @@
 import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService, type StreamEventsRequest } from '../../gen/messenger/v1/events';
+import { PageServiceService } from '../../gen/messenger/v1/page';
 import { MessengerServiceService, type SendMessageRequest, type SendMessagesRequest, type SendSenderActionRequest, type UploadAttachmentRequest } from '../../gen/messenger/v1/service';
 
 /**
@@ -49,6 +50,8 @@ const M = MessengerServiceService;
 const E = EventServiceService;
 const C = ConversationServiceService;
 const PUBLIC: MethodAccess = { kind: 'public' };
+/** Every PageService request names its Page in `page_id`. */
+const PAGE_ID = page<{ pageId: string }>((m) => m.pageId);
 
 /** The declarations of every method the gateway serves. */
 export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, MethodAccess>([
@@ -70,6 +73,8 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [C.requestThreadControl.path, page<{ pageId: string }>((m) => m.pageId)],
   [C.getThreadOwner.path, page<{ pageId: string }>((m) => m.pageId)],
   [C.getUserProfile.path, page<{ pageId: string }>((m) => m.pageId)],
+  // PageService: the Page named is the one whose personas, profile and templates are touched.
+  ...Object.values(PageServiceService).map((m): [string, MethodAccess] => [m.path, PAGE_ID]),
   ['/grpc.health.v1.Health/Check', PUBLIC],
   ['/grpc.health.v1.Health/Watch', { kind: 'public', watch: true }],
   ['/grpc.health.v1.Health/List', PUBLIC],

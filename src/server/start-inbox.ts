@@ -8,7 +8,7 @@ import { listenErrorOf } from './listen-error';
 export async function startSandboxInbox(listen: string, store: ConversationStore, sandbox: Sandbox, logger: Logger): Promise<InboxServer> {
   let inbox: InboxServer;
   try {
-    inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
+    inbox = await startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url, objects: sandbox.objects });
   } catch (err) {
     // Only an address it cannot use is the operator's to change (exit 2); anything else (its
     // page's bundle missing from a build, say) is a fault reported as such.

@@ -489,6 +489,19 @@ export enum ErrorReason {
    * another group for other Pages.
    */
   CONSUMER_GROUP_PAGES_MISMATCH = 17,
+  /**
+   * PROFILE_BUDGET_EXHAUSTED - RESOURCE_EXHAUSTED: the Page's Messenger Profile budget is spent (Meta allows 10 calls
+   * per 10 minutes per Page, shared by every replica); `RetryInfo` says when a call is
+   * free again (`metadata.budget`, `metadata.window_ms`). Nothing was sent.
+   */
+  PROFILE_BUDGET_EXHAUSTED = 50,
+  /**
+   * PERSONA_NOT_FOUND - NOT_FOUND: the persona is not one of this Page's (not in the Page's list of personas):
+   * another Page's persona is never shown or deleted. Nothing was changed.
+   */
+  PERSONA_NOT_FOUND = 51,
+  /** TEMPLATE_NOT_FOUND - NOT_FOUND: the Page has no message template of that name. */
+  TEMPLATE_NOT_FOUND = 52,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
@@ -596,6 +609,15 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 17:
     case "CONSUMER_GROUP_PAGES_MISMATCH":
       return ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH;
+    case 50:
+    case "PROFILE_BUDGET_EXHAUSTED":
+      return ErrorReason.PROFILE_BUDGET_EXHAUSTED;
+    case 51:
+    case "PERSONA_NOT_FOUND":
+      return ErrorReason.PERSONA_NOT_FOUND;
+    case 52:
+    case "TEMPLATE_NOT_FOUND":
+      return ErrorReason.TEMPLATE_NOT_FOUND;
     case 20:
     case "INVALID_PARAMETER":
       return ErrorReason.INVALID_PARAMETER;
@@ -695,6 +717,12 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "TOO_MANY_CONSUMER_GROUPS";
     case ErrorReason.CONSUMER_GROUP_PAGES_MISMATCH:
       return "CONSUMER_GROUP_PAGES_MISMATCH";
+    case ErrorReason.PROFILE_BUDGET_EXHAUSTED:
+      return "PROFILE_BUDGET_EXHAUSTED";
+    case ErrorReason.PERSONA_NOT_FOUND:
+      return "PERSONA_NOT_FOUND";
+    case ErrorReason.TEMPLATE_NOT_FOUND:
+      return "TEMPLATE_NOT_FOUND";
     case ErrorReason.INVALID_PARAMETER:
       return "INVALID_PARAMETER";
     case ErrorReason.RECIPIENT_NOT_FOUND:

@@ -1,5 +1,5 @@
 // The inbox's JSON API, as the page calls it.
-import type { InboxChaos, InboxConversation, InboxEvent, InboxSummary } from '../inbox-types';
+import type { InboxChaos, InboxConversation, InboxEvent, InboxPage, InboxSummary } from '../inbox-types';
 
 export interface ChaosPreset {
   code: number;
@@ -23,6 +23,8 @@ export const listConversations = () => call<{ conversations: InboxSummary[] }>('
 
 export const getConversation = (pageId: string, recipient: string) =>
   call<InboxConversation>('GET', `/api/conversations/${encodeURIComponent(pageId)}/${encodeURIComponent(recipient)}`);
+
+export const getPage = (pageId: string) => call<InboxPage>('GET', `/api/pages/${encodeURIComponent(pageId)}`);
 
 export const clearConversations = () => call<unknown>('DELETE', '/api/conversations');
 

@@ -1,11 +1,12 @@
 // The sandbox inbox: every conversation the sandbox saw, drawn as Messenger draws it, live.
 import { Fragment, render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { InboxChaos, InboxConversation, InboxEvent, InboxSummary } from '../inbox-types';
+import type { InboxChaos, InboxConversation, InboxEvent, InboxPage, InboxSummary } from '../inbox-types';
 import * as api from './api';
 import { ChaosPanel } from './chaos-panel';
 import { ThreadOwnerBadge } from './thread-owner';
 import { ItemView, QuickReplies, type Act } from './message-view';
+import { PersistentMenu, ProfileIntro } from './page-profile';
 
 const keyFromHash = () => {
   // A hand-edited or truncated hash must not blank the page.
@@ -24,6 +25,7 @@ function App() {
   const [conversations, setConversations] = useState<Record<string, InboxConversation>>({});
   const [selected, setSelected] = useState<string | undefined>(keyFromHash());
   const [chaos, setChaosState] = useState<Record<string, InboxChaos>>({});
+  const [pages, setPages] = useState<Record<string, InboxPage>>({});
   const [presets, setPresets] = useState<api.ChaosPreset[]>([]);
   const [live, setLive] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -49,6 +51,8 @@ function App() {
       } else if (e.type === 'cleared') {
         setConversations({});
         void refreshList();
+      } else if (e.type === 'page') {
+        setPages((all) => ({ ...all, [e.page.pageId]: e.page }));
       } else {
         setChaosState(e.chaos);
       }
@@ -81,6 +85,13 @@ function App() {
       (e: Error) => setError(e.message),
     );
   }, [selected, summaries, conversations]);
+
+  // A Page's profile and personas, once per Page shown; the event stream keeps them fresh.
+  const pageId = summaries.find((x) => x.key === selected)?.pageId;
+  useEffect(() => {
+    if (!pageId || pages[pageId]) return;
+    api.getPage(pageId).then((p) => setPages((all) => (all[p.pageId] ? all : { ...all, [p.pageId]: p })), (e: Error) => setError(e.message));
+  }, [pageId, pages]);
 
   const open = (key: string | undefined) => {
     history.replaceState(null, '', key ? `#${encodeURIComponent(key)}` : '#');
@@ -123,7 +134,7 @@ function App() {
       </nav>
       <main class="thread">
         {summary ? (
-          <Thread key={summary.key} summary={summary} conversation={conversation} chaos={chaos[summary.pageId]} presets={presets} onBack={() => open(undefined)} onError={setError} />
+          <Thread key={summary.key} summary={summary} conversation={conversation} page={pages[summary.pageId]} chaos={chaos[summary.pageId]} presets={presets} onBack={() => open(undefined)} onError={setError} />
         ) : (
           <p class="empty wide-only">{loaded === undefined ? 'Loading…' : 'Choose a conversation.'}</p>
         )}
@@ -132,7 +143,7 @@ function App() {
   );
 }
 
-function Thread(props: { summary: InboxSummary; conversation: InboxConversation | undefined; chaos: InboxChaos | undefined; presets: api.ChaosPreset[]; onBack: () => void; onError: (e: string) => void }) {
+function Thread(props: { summary: InboxSummary; conversation: InboxConversation | undefined; page: InboxPage | undefined; chaos: InboxChaos | undefined; presets: api.ChaosPreset[]; onBack: () => void; onError: (e: string) => void }) {
   const { summary, conversation } = props;
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
@@ -171,10 +182,11 @@ function Thread(props: { summary: InboxSummary; conversation: InboxConversation 
         <ThreadOwnerBadge pageId={summary.pageId} psid={summary.psid} version={count} onError={props.onError} />
       </div>
       <div class="log" role="log" aria-live="polite" aria-label="Messages">
+      <ProfileIntro page={props.page} act={act} disabled={busy} />
       <ol class="items">
         {items.map((item, i) => (
           <Fragment key={item.id}>
-            <ItemView item={item} conversation={conversation!} act={act} disabled={busy} />
+            <ItemView item={item} conversation={conversation!} page={props.page} act={act} disabled={busy} />
             {i === lastSeenIndex && <li class="seen" aria-label="seen by the Page">Seen</li>}
           </Fragment>
         ))}
@@ -189,6 +201,7 @@ function Thread(props: { summary: InboxSummary; conversation: InboxConversation 
       <div ref={end} />
       </div>
       <form class="composer" onSubmit={submit} aria-label="Reply as the customer">
+        <PersistentMenu page={props.page} act={act} disabled={busy} />
         <label for="reply" class="visually-hidden">Reply as the customer</label>
         <input id="reply" type="text" autocomplete="off" placeholder={`Reply as ${summary.psid}…`} value={text} maxLength={2000} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
         <button type="submit" disabled={busy || !text.trim()}>Send</button>

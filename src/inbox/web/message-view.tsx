@@ -1,8 +1,9 @@
 // One conversation item drawn as Messenger draws it: bubbles, attachments, template cards, labels.
 import type { ComponentChildren } from 'preact';
-import type { InboxConversation, InboxItem } from '../inbox-types';
+import type { InboxConversation, InboxItem, InboxPage } from '../inbox-types';
 import type { CustomerReply } from './api';
 import { linkable } from './linkable';
+import { PersonaLabel } from './persona-label';
 
 type Obj = Record<string, unknown>;
 /** Does what the customer did; resolves false when it could not be sent. */
@@ -272,7 +273,7 @@ function quoteOf(item: InboxItem | undefined): string {
 const LABELS: Record<string, string> = { RESPONSE: 'response', UPDATE: 'update', MESSAGE_TAG: 'message tag', UTILITY: 'utility' };
 
 /** One item of a conversation. */
-export function ItemView({ item, conversation, act, disabled }: { item: InboxItem; conversation: InboxConversation; act: Act; disabled: boolean }) {
+export function ItemView({ item, conversation, page, act, disabled }: { item: InboxItem; conversation: InboxConversation; page?: InboxPage; act: Act; disabled: boolean }) {
   const mine = item.from === 'customer';
   const quoted = item.replyTo ? conversation.items.find((i) => i.mid === item.replyTo) : undefined;
   const time = new Date(item.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
@@ -281,7 +282,7 @@ export function ItemView({ item, conversation, act, disabled }: { item: InboxIte
     <li class={`item ${mine ? 'from-customer' : 'from-page'}${item.failure ? ' failed' : ''}`} data-item-id={item.id} aria-label={`${mine ? 'Customer' : 'Page'} at ${time}`}>
       {!mine && (item.personaId || item.messagingType || item.tag || item.notificationType) && (
         <div class="labels">
-          {item.personaId && <span class="label persona">{`Persona ${item.personaId}`}</span>}
+          {item.personaId && <PersonaLabel personaId={item.personaId} page={page} />}
           {item.messagingType && <span class="label">{LABELS[item.messagingType] ?? item.messagingType.toLowerCase()}</span>}
           {item.tag && <span class="label tag">{`tag ${item.tag}`}</span>}
           {item.notificationType && item.notificationType !== 'REGULAR' && <span class="label">{item.notificationType.toLowerCase().replace(/_/g, ' ')}</span>}
