@@ -33,6 +33,8 @@ export interface DispatchEntry<E extends DispatchEntry<E>> {
   holder: DispatchConsumer<E> | undefined;
   /** Bumped on every change of state: a wake-up taken for an older token is stale. */
   token: number;
+  /** Its holder's `settles` when it was handed out: unchanged at its deadline, the holder answered nothing since. */
+  settlesAtDelivery: number;
 }
 
 export interface Conversation<E> {
@@ -56,6 +58,8 @@ export interface DispatchConsumer<E> {
   readonly endWhenStuck: boolean;
   /** Its deliveries that passed their ack deadline since it last acked or nacked one: 0 is healthy. */
   expired: number;
+  /** Its acks and nacks so far (calls, not ids): one that answers nothing is not reading. */
+  settles: number;
   closed: boolean;
 }
 
@@ -103,12 +107,13 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
 
   /** A consumer joins the rotation; its acks, nacks and close come through the returned handle. */
   addConsumer(pageIds: ReadonlySet<string> | undefined, max: number, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void, endWhenStuck = false): Consumer {
-    const c: DispatchConsumer<E> = { pageIds, max, outstanding: new Map(), deliver, onError, endWhenStuck, expired: 0, closed: false };
+    const c: DispatchConsumer<E> = { pageIds, max, outstanding: new Map(), deliver, onError, endWhenStuck, expired: 0, settles: 0, closed: false };
     this.consumers.push(c);
     this.host.wake();
     return {
       ack: async (ids) => {
         if (c.closed) return;
+        c.settles++;
         // Only until the first ack and after an expiry: the steady state costs nothing per ack.
         if ((!this.acked || c.expired > 0) && ids.some((id) => c.outstanding.has(id))) {
           c.expired = 0;
@@ -125,6 +130,7 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
       },
       nack: async (ids, delayMs) => {
         if (c.closed) return;
+        c.settles++;
         const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
         if (c.expired > 0 && ids.some((id) => c.outstanding.has(id))) c.expired = 0;
         let parking: Array<Promise<void>> | undefined;
@@ -178,6 +184,7 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
         entry.deliveries++;
         entry.state = 'sending';
         entry.holder = c;
+        entry.settlesAtDelivery = c.settles;
         entry.token++;
         c.outstanding.set(entry.event.eventId, entry);
         this.unready(conv);
@@ -269,16 +276,19 @@ export class Dispatcher<E extends DispatchEntry<E>> implements WakeupOwner<E> {
   }
 
   /**
-   * An ack deadline or a nack delay is up. A delivery that expired counts toward the event's
-   * attempts only when no other consumer of the group is healthy: a consumer that stopped
-   * reading must not park what a working one would handle.
+   * An ack deadline or a nack delay is up. A delivery that expired does not count toward the
+   * event's attempts when its consumer answered nothing since it got it (it may have stopped
+   * reading) and another consumer of the group is healthy: a consumer that stopped reading must
+   * not park what a working one would handle. One that kept acking others did read it: its
+   * expiry counts, or an event whose handling always hangs would go round forever, never parked,
+   * holding its conversation.
    */
   due(entry: E): void {
     if (entry.state === 'outstanding') {
       const c = entry.holder;
       if (c) {
         c.expired++;
-        if (this.consumers.some((o) => o !== c && !o.closed && o.expired === 0)) entry.deliveries--;
+        if (c.settles === entry.settlesAtDelivery && this.consumers.some((o) => o !== c && !o.closed && o.expired === 0)) entry.deliveries--;
       }
       void this.giveBack(entry, 0)?.catch(() => undefined);
       if (c && c.endWhenStuck && !c.closed && c.expired >= c.max) this.stuck(c);

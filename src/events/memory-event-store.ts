@@ -439,7 +439,7 @@ export class MemoryEventStore implements EventStore {
   private enqueue(g: Group, stored: Stored): void {
     const d = g.dispatcher;
     const conv = d.conversation(stored.conversation, stored.event.pageId);
-    const entry: Entry = { stored, group: g, event: stored.event, conv, deliveries: 0, state: 'queued', holder: undefined, token: 0 };
+    const entry: Entry = { stored, group: g, event: stored.event, conv, deliveries: 0, state: 'queued', holder: undefined, token: 0, settlesAtDelivery: 0 };
     stored.open.add(entry);
     g.open++;
     d.enqueue(entry);

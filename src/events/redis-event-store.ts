@@ -655,7 +655,7 @@ class GroupWorker implements DispatchHost<Entry> {
       return undefined; // not written by this store: never deliverable, left pending
     }
     const conv = this.dispatcher.conversation(f.c ?? `${event.pageId}\u0000${event.senderId}`, f.p ?? event.pageId);
-    const entry: Entry = { id, partition, event, conv, deliveries, state: 'queued', holder: undefined, token: 0 };
+    const entry: Entry = { id, partition, event, conv, deliveries, state: 'queued', holder: undefined, token: 0, settlesAtDelivery: 0 };
     this.buffered++;
     this.dispatcher.enqueue(entry);
     return entry;

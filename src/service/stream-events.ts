@@ -282,7 +282,12 @@ function replayDeadLetters(
   const v = new ViolationList();
   checkGroup(v, 'consumer_group', req.consumerGroup);
   if (req.eventIds.length > MAX_EVENT_IDS) v.add('event_ids', `must list at most ${MAX_EVENT_IDS} events (got ${req.eventIds.length}); replay in several calls`);
-  else req.eventIds.forEach((id, i) => id === '' && v.add(`event_ids[${i}]`, 'must not be empty'));
+  else {
+    req.eventIds.forEach((id, i) => {
+      if (id === '') v.add(`event_ids[${i}]`, 'must not be empty');
+      else if (id.length > MAX_EVENT_ID_LENGTH) v.add(`event_ids[${i}]`, `must be an event id of at most ${MAX_EVENT_ID_LENGTH} characters (got ${id.length})`);
+    });
+  }
   const items = v.items;
   if (items.length > 0) return failed(invalidRequest('ReplayDeadLetters request', items));
   const caller = deps.callerOf(call.metadata);

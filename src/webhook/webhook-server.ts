@@ -8,6 +8,7 @@ import { endWebhookSpan, startWebhookSpan } from '../telemetry/webhook-span';
 import { traceparentFields } from '../telemetry/log-trace-fields';
 import { BodyBounds, readBody, type BodyRead } from './body-bounds';
 import { parseWebhook } from './parse-webhook';
+import { RefusalLog, type Refusal } from './refusal-log';
 import { sourceAddressOf, type SourceOf } from './source-address';
 import { verifySignature } from './verify-signature';
 
@@ -64,6 +65,10 @@ export async function startWebhookServer(options: WebhookOptions, store: Pick<Ev
     bounds: new BodyBounds(MAX_BUFFERED_BYTES, options.maxBodiesPerSource ?? MAX_BODIES_PER_SOURCE),
     sourceOf: sourceAddressOf(options.trustedProxies ?? []),
     stallMs: options.bodyTimeoutMs ?? BODY_STALL_MS,
+    refusals: new RefusalLog((outcome, refused, fields) => {
+      const level = outcome === 'busy' ? 'error' : 'warn';
+      if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status: REFUSAL_STATUS[outcome], refused, ...fields }, 'webhook');
+    }),
   };
   // Timeouts are checked every second (Node's default is 30 s, which let a trickling client
   // hold a request for ~40 s).
@@ -93,6 +98,7 @@ export async function startWebhookServer(options: WebhookOptions, store: Pick<Ev
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        limits.refusals.close();
       }),
   };
 }
@@ -102,7 +108,12 @@ interface Limits {
   bounds: BodyBounds;
   sourceOf: SourceOf;
   stallMs: number;
+  /** Refusals a client can cause at will, logged once per outcome per minute with a count. */
+  refusals: RefusalLog;
 }
+
+/** The status each refusal was answered with (an aborted request has none: 499, as its span says). */
+const REFUSAL_STATUS: Record<Refusal, number> = { busy: 503, stalled: 408, aborted: 499 };
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: WebhookOptions, store: Pick<EventStore, 'append'>, logger: Logger, limits: Limits): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://webhook');
@@ -116,8 +127,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
   const done = (status: number, outcome: WebhookOutcome, text: string, fields: Record<string, unknown> = {}, close = false) => {
     recordWebhookRequest(outcome);
     endWebhookSpan(trace.span, status, outcome);
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status, ...fields, ...traceparentFields(trace.traceparent) }, 'webhook');
+    if (outcome === 'busy' || outcome === 'stalled') limits.refusals.add(outcome, { ...fields, ...traceparentFields(trace.traceparent) });
+    else {
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      if (logger.isLevelEnabled(level)) logger[level]({ webhook: outcome, status, ...fields, ...traceparentFields(trace.traceparent) }, 'webhook');
+    }
     if (close) answerAndClose(req, res, status, text);
     else answer(res, status, text);
   };
@@ -148,7 +162,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Webhoo
     // The client went away: nobody to answer, but it is counted and logged.
     recordWebhookRequest('aborted');
     endWebhookSpan(trace.span, 499, 'aborted');
-    logger.warn({ webhook: 'aborted', ...traceparentFields(trace.traceparent) }, 'webhook');
+    limits.refusals.add('aborted', { ...traceparentFields(trace.traceparent) });
     return;
   }
   if (raw === 'over-budget') return done(503, 'busy', 'too many requests at once, try again', { bytes: bounds.bytes }, true);

@@ -437,6 +437,35 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         expect((await s.listDeadLetters(group, undefined, 10, '')).deadLetters).toEqual([]);
       });
 
+      it('an event that passes its ack deadline on every consumer, while each keeps acking others, is parked after maxDeliveryAttempts', async () => {
+        // A poison event (its handler hangs) with two working consumers: neither is stuck, so each
+        // expiry counts; else it would go round forever and hold its conversation.
+        const s = await store({ maxDeliveryAttempts: 2 });
+        const page = uniqueName('p');
+        const group = uniqueName('g');
+        const poison = newEvent(page, 'poison');
+        const attempts: number[] = [];
+        const handles: Consumer[] = [];
+        const deliver = (i: number) => (d: DeliveredEvent) => {
+          if (d.event.eventId === poison.event.eventId) attempts.push(d.attempt);
+          else void handles[i]?.ack([d.event.eventId]);
+        };
+        for (const i of [0, 1]) {
+          const c = await s.consume({ group, pageIds: undefined, maxOutstanding: 100, start: { kind: 'latest' } }, deliver(i), () => {});
+          consumers.push(c);
+          handles.push(c);
+        }
+        await s.append([poison]);
+        let n = 0;
+        const parked = async () => (await s.listDeadLetters(group, undefined, 10, '')).deadLetters.some((dl) => dl.event.eventId === poison.event.eventId);
+        const deadline = Date.now() + 4_000;
+        while (Date.now() < deadline && !(await parked())) {
+          await s.append([newEvent(page, `other-${++n % 4}`)]);
+          await timePasses(50);
+        }
+        expect({ parked: await parked(), attempts }).toEqual({ parked: true, attempts: [1, 2] });
+      });
+
       it('a consumer asking endWhenStuck that lets maxOutstanding deliveries pass their deadline without an ack is ended (ConsumerStuckError); the others get its events', async () => {
         const s = await store({ maxDeliveryAttempts: 3 });
         const page = uniqueName('p');

@@ -340,6 +340,10 @@ describe('StreamEvents over a real grpc-js server', () => {
     const noGroup = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: '', eventIds: [] }, cb));
     expect(noGroup.err?.code).toBe(status.INVALID_ARGUMENT);
     expect(decodeStatusDetails(noGroup.err?.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['consumer_group']);
+    // Its event ids are bounded in length as an ack's are (an event id is `ev_` and 32 hex digits).
+    const longId = await unary<ReplayDeadLettersResponse>((cb) => h.client.replayDeadLetters({ consumerGroup: group, eventIds: ['ev_ok', 'x'.repeat(129)] }, cb));
+    expect(longId.err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeStatusDetails(longId.err?.metadata).badRequest?.fieldViolations.map((v) => v.field)).toEqual(['event_ids[1]']);
   });
 
   it('refuses a first request without subscribe, and a bad subscribe, with INVALID_ARGUMENT and a BadRequest', async () => {

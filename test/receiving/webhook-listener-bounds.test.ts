@@ -243,3 +243,28 @@ describe('the per-source bound does not refuse whole bodies', () => {
     }
   });
 });
+
+describe('the log under refused sockets', () => {
+  it('100 idle sockets from one address past its bound, each refused 503: one log line, not one per request (the rest counted for the minute)', async () => {
+    const { url, port } = await startGateway({ maxBodiesPerSource: 1 });
+    const held = await openFrom(port, '127.0.0.5');
+    const heldOutcome = outcomeOf(held);
+    held.write('POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nexpect: 100-continue\r\n\r\n');
+    await heldOutcome.continued;
+    const answers: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const sock = await openFrom(port, '127.0.0.5');
+      const { final } = outcomeOf(sock);
+      sock.write('POST /webhook HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n');
+      answers.push(await final);
+      sock.destroy();
+    }
+    held.destroy();
+    expect(answers.filter((a) => a !== '503')).toEqual([]);
+    // Meta's POSTs are still logged each (a line per stored request).
+    expect((await metaPost(url, 'after-refusals')).status).toBe(200);
+    await waitFor(() => gw!.stdout.some((l) => l.includes('"webhook":"stored"')), { what: 'the stored POST logged' });
+    const busyLines = gw!.stdout.filter((l) => l.includes('"webhook":"busy"'));
+    expect(busyLines.length).toBe(1);
+  });
+});

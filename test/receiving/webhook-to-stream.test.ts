@@ -208,9 +208,11 @@ describe('the public listener holds nothing for unsigned senders without bound',
     );
     expect(busy.status).toBe(503);
     expect(busy.ms).toBeLessThan(1_000);
-    const abortedBefore = gw.logs.filter((l) => l.includes('"webhook":"aborted"')).length;
     for (const sock of sockets) sock.destroy();
-    await waitFor(() => gw.logs.filter((l) => l.includes('"webhook":"aborted"')).length >= abortedBefore + sockets.length, { what: 'the 64 aborted bodies let go' });
+    // Aborts are logged once a minute with a count (a line each would let any client flood the
+    // log), so their letting go is seen as the listener taking a POST again.
+    let n = 0;
+    await waitFor(async () => (await post(customerWebhookBody({ pageId: '1001', psid: `busy-wait-${++n}`, text: 'x' }))).status === 200, { what: 'the 64 aborted bodies let go' });
     expect((await post(customerWebhookBody({ pageId: '1001', psid: 'busy-2', text: 'x' }))).status).toBe(200);
     expect(gw.logs.some((l) => l.includes('"webhook":"aborted"'))).toBe(true);
   });
