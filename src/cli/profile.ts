@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DeleteMessengerProfileRequest, DeleteMessengerProfileResponse, GetMessengerProfileRequest, GetMessengerProfileResponse, SetMessengerProfileRequest, SetMessengerProfileResponse } from '../../gen/messenger/v1/page';
 import { loadConfigFile } from '../config/load-config';
+import { profileAsCodeProblems } from '../config/profile-as-code';
 import { failureFromStatus } from '../errors/decode-status-details';
 import { reasonName } from '../errors/failure';
 import { formatPlan } from '../graph/messenger-profile-plan';
@@ -84,6 +85,9 @@ function desiredProfile(pageId: string, file: string | undefined, configPath: st
       throw new UsageError(`--file ${file}: ${(err as Error).message}`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--file ${file}: must hold a JSON object in Graph's Messenger Profile shape`);
+    // The config's check: a misspelt property or a wrong type is refused, not planned as "up to date".
+    const problems = profileAsCodeProblems(parsed);
+    if (problems.length > 0) throw new UsageError(`--file ${file}: ${problems.join('; ')}`);
     return parsed as Record<string, unknown>;
   }
   if (!configPath) throw new UsageError('give --file PROFILE.json, or --config GATEWAY.json (or GATEWAY_CONFIG) with pages[].messengerProfile');

@@ -18,6 +18,7 @@ import {
 } from './gateway-config';
 import { findJsonSyntaxError } from './json-syntax-error';
 import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
+import { profileAsCodeProblems } from './profile-as-code';
 
 /** One problem of a config: the path of the offending key and what is wrong with it. */
 export interface ConfigProblem {
@@ -234,9 +235,6 @@ function pages(p: Problems, value: unknown, key: string, env: Env, baseDir: stri
   });
 }
 
-/** The Messenger Profile properties a config may name (Graph's names). */
-const PROFILE_PROPERTIES = ['get_started', 'greeting', 'ice_breakers', 'persistent_menu', 'whitelisted_domains', 'account_linking_url', 'commands'];
-
 /** A Page's `messengerProfile`: an object in Graph's shape, or the path of a JSON file holding one. */
 function profileAsCode(value: unknown, key: string, env: Env, baseDir: string): Record<string, unknown> {
   let profile: unknown = value;
@@ -256,8 +254,8 @@ function profileAsCode(value: unknown, key: string, env: Env, baseDir: string): 
     }
   }
   if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) throw new ConfigError(key, 'must be an object in Graph\'s Messenger Profile shape, or the path of a JSON file holding one');
-  const unknown = Object.keys(profile).filter((name) => !PROFILE_PROPERTIES.includes(name));
-  if (unknown.length > 0) throw new ConfigError(key, `names properties the gateway does not manage: ${unknown.join(', ')} (known: ${PROFILE_PROPERTIES.join(', ')})`);
+  const problems = profileAsCodeProblems(profile);
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => ({ key, problem })));
   return profile as Record<string, unknown>;
 }
 

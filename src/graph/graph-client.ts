@@ -55,6 +55,7 @@ export class GraphClient {
     const { json, multipart, query } = request;
     const q = query ? new URLSearchParams(query).toString() : '';
     const path = q ? `${this.prefix}${request.path}?${q}` : this.prefix + request.path;
+    const shown = request.shownPath === undefined ? path : q ? `${this.prefix}${request.shownPath}?${q}` : this.prefix + request.shownPath;
     if (multipart) {
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(multipart.fields)) fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
@@ -66,16 +67,16 @@ export class GraphClient {
       // client streams the file is the client's (its idle bound), not Graph's.
       const sent: BodyEnd = {};
       const { boundary, body, length } = multipartBody(fields, multipart.file, () => sent.onEnd?.());
-      return this.dispatch(request.method, path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent);
+      return this.dispatch(request.method, path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent, shown);
     }
     if (json !== undefined) {
       const payload = JSON.stringify(proof ? { ...json, ...proof } : json);
-      return this.dispatch(request.method, path, creds, 'application/json', payload, undefined, bounds, parent);
+      return this.dispatch(request.method, path, creds, 'application/json', payload, undefined, bounds, parent, undefined, shown);
     }
     // No body (GET, DELETE): the proof goes in the query, beside the request's own parameters;
     // the span shows the path without it.
     const wire = proof ? `${path}${q ? '&' : '?'}${proofQuery(proof)}` : path;
-    return this.dispatch(request.method, wire, creds, undefined, undefined, undefined, bounds, parent, undefined, path);
+    return this.dispatch(request.method, wire, creds, undefined, undefined, undefined, bounds, parent, undefined, shown);
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,11 @@ export interface GraphRequest {
   method: 'GET' | 'POST' | 'DELETE';
   /** Below the version, with its leading slash: `/{page-id}/messages`, `/{psid}`. */
   path: string;
+  /**
+   * What the client span's `url.full` shows instead of `path`, when the path holds personal data
+   * (a PSID: `GET /{psid}`) that `telemetry.recordRecipient` keeps off spans.
+   */
+  shownPath?: string;
   /** Query parameters (`fields=...`); never a credential. */
   query?: Readonly<Record<string, string>>;
   /** A JSON body (POST). */

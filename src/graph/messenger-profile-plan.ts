@@ -33,7 +33,8 @@ export function planProfile(desired: Readonly<Record<string, unknown>>, live: Re
   const set: Record<string, unknown> = {};
   const remove: string[] = [];
   for (const field of Object.keys(desired)) {
-    const before = have[field];
+    // Own properties only: a name such as "constructor" must not find Object.prototype's.
+    const before = Object.hasOwn(have, field) ? have[field] : undefined;
     if (desired[field] === null) {
       if (before !== undefined) {
         changes.push({ field, action: 'remove', before });
@@ -41,7 +42,7 @@ export function planProfile(desired: Readonly<Record<string, unknown>>, live: Re
       }
       continue;
     }
-    const after = want[field];
+    const after = Object.hasOwn(want, field) ? want[field] : undefined;
     if (after === undefined || stableJson(before) === stableJson(after)) continue;
     changes.push({ field, action: before === undefined ? 'add' : 'change', before, after });
     set[field] = after;

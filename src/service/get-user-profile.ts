@@ -25,12 +25,13 @@ function fieldsOf(req: GetUserProfileRequest): readonly string[] {
  * GetUserProfile: `GET /{psid}?fields=...` with the Page's token. A read: retried where it
  * failed. It draws from the Page's bucket (default class), as Meta counts it against the Page.
  */
-export function getUserProfileSpec(isPersonId: IsPersonId): GraphCallSpec<GetUserProfileRequest, GetUserProfileResponse> {
+export function getUserProfileSpec(isPersonId: IsPersonId, recordRecipient = false): GraphCallSpec<GetUserProfileRequest, GetUserProfileResponse> {
   return {
     method: 'GetUserProfile',
     pageOf: (req) => req.pageId,
     validate: (req, isPageConfigured) => validateGetUserProfile(req, isPageConfigured, isPersonId),
-    request: (req) => ({ method: 'GET', path: `/${req.recipientId}`, query: { fields: fieldsOf(req).join(',') } }),
+    // The PSID is the path: the client span shows a placeholder unless recipients are recorded.
+    request: (req) => ({ method: 'GET', path: `/${req.recipientId}`, query: { fields: fieldsOf(req).join(',') }, ...(recordRecipient ? {} : { shownPath: '/{psid}' }) }),
     fromGraph: (body) => {
       const profile = fromGraphUserProfile(body);
       return 'malformed' in profile ? profile : { profile, fromCache: false };
@@ -47,7 +48,7 @@ export function getUserProfileSpec(isPersonId: IsPersonId): GraphCallSpec<GetUse
  * request answers the same whether or not a profile is cached.
  */
 export function getUserProfileHandler(deps: ServiceDeps, cache: ProfileCache): handleUnaryCall<GetUserProfileRequest, GetUserProfileResponse> {
-  const spec = getUserProfileSpec(personIdRule(deps.sandbox));
+  const spec = getUserProfileSpec(personIdRule(deps.sandbox), deps.recordRecipient);
   return unaryEdge<GetUserProfileRequest, GetUserProfileResponse>(
     deps,
     { name: spec.method, recover: (err, span) => storeUnavailable(deps, spec.method, err, span) },
