@@ -500,7 +500,10 @@ export enum ErrorReason {
    * another Page's persona is never shown or deleted. Nothing was changed.
    */
   PERSONA_NOT_FOUND = 51,
-  /** TEMPLATE_NOT_FOUND - NOT_FOUND: the Page has no message template of that name. */
+  /**
+   * TEMPLATE_NOT_FOUND - NOT_FOUND: GetMessageTemplate found no message template of that name on the Page (a delete
+   * of such a name is answered as Graph answers it: error 100, INVALID_PARAMETER).
+   */
   TEMPLATE_NOT_FOUND = 52,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
