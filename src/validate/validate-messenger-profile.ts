@@ -18,6 +18,18 @@ export type ProfileField = (typeof PROFILE_FIELDS)[number];
 
 const KNOWN: ReadonlySet<string> = new Set(PROFILE_FIELDS);
 const WEBVIEW_RATIOS: ReadonlySet<string> = new Set(['compact', 'tall', 'full']);
+/**
+ * Bounds of the gateway's own for profile texts Meta gives no number for (ice-breaker questions,
+ * command names and descriptions): far above anything Messenger shows, they only keep an absurd
+ * write from reaching Graph, spending the Page's budget and making its profile too large to read
+ * back (the 1 MiB answer bound).
+ */
+const PROFILE_TEXT_MAX = 1_000;
+/** A locale as Meta writes them (`en_US`, `default`). */
+const LOCALE = /^(default|[a-z]{2,3}_[A-Z]{2})$/;
+/** The surfaces a menu can be disabled on: Meta names one (`CUSTOMER_CHAT_PLUGIN`); a few are room enough. */
+const DISABLED_SURFACES_MAX = 10;
+const SURFACE_NAME_MAX = 100;
 
 /** GetMessengerProfile: known property names, each once. */
 export function validateGetMessengerProfile(req: GetMessengerProfileRequest, isPageConfigured: IsPageConfigured): FieldViolation[] {
@@ -80,6 +92,7 @@ function checkLocales(out: ViolationList, field: string, locales: readonly strin
   const seen = new Set<string>();
   locales.forEach((locale, i) => {
     if (!checkRequired(out, `${field}[${i}].locale`, locale)) return;
+    if (!LOCALE.test(locale)) out.add(`${field}[${i}].locale`, `must be "default" or a locale such as en_US (got "${shown(locale)}")`);
     if (seen.has(locale)) out.add(`${field}[${i}].locale`, `"${shown(locale)}" appears twice`);
     seen.add(locale);
   });
@@ -100,7 +113,7 @@ function checkIceBreakers(out: ViolationList, iceBreakers: readonly IceBreakers[
     if (b.callToActions.length === 0) out.add(field, 'is required: at least one question');
     if (tooMany(out, field, b.callToActions.length, ICE_BREAKERS_MAX)) return;
     b.callToActions.forEach((q, j) => {
-      checkRequired(out, `${field}[${j}].question`, q.question);
+      checkRequiredMax(out, `${field}[${j}].question`, q.question, PROFILE_TEXT_MAX);
       checkRequiredMax(out, `${field}[${j}].payload`, q.payload, POSTBACK_PAYLOAD_MAX);
     });
   });
@@ -114,6 +127,8 @@ function checkPersistentMenu(out: ViolationList, menus: readonly PersistentMenu[
   menus.forEach((menu, i) => {
     const field = `persistent_menu[${i}].call_to_actions`;
     if (menu.callToActions.length === 0 && !menu.composerInputDisabled) out.add(field, 'is required unless composer_input_disabled');
+    if (menu.disabledSurfaces.length > DISABLED_SURFACES_MAX) out.add(`persistent_menu[${i}].disabled_surfaces`, `at most ${DISABLED_SURFACES_MAX} surfaces (got ${menu.disabledSurfaces.length})`);
+    else menu.disabledSurfaces.forEach((surface, k) => checkRequiredMax(out, `persistent_menu[${i}].disabled_surfaces[${k}]`, surface, SURFACE_NAME_MAX));
     if (tooMany(out, field, menu.callToActions.length, PERSISTENT_MENU_ITEMS_MAX)) return;
     menu.callToActions.forEach((item, j) => {
       const at = `${field}[${j}]`;
@@ -145,8 +160,8 @@ function checkCommands(out: ViolationList, commands: readonly Commands[]): void 
   commands.forEach((c, i) => {
     if (tooMany(out, `commands[${i}].commands`, c.commands.length, MAX_WALKED_ITEMS)) return;
     c.commands.forEach((cmd, j) => {
-      checkRequired(out, `commands[${i}].commands[${j}].name`, cmd.name);
-      checkRequired(out, `commands[${i}].commands[${j}].description`, cmd.description);
+      checkRequiredMax(out, `commands[${i}].commands[${j}].name`, cmd.name, PROFILE_TEXT_MAX);
+      checkRequiredMax(out, `commands[${i}].commands[${j}].description`, cmd.description, PROFILE_TEXT_MAX);
     });
   });
 }

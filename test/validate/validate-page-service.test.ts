@@ -75,3 +75,22 @@ describe('utility templates', () => {
     expect(fields(validateCreateMessageTemplate(CreateMessageTemplateRequest.fromPartial({ pageId: '1001', name: 'x', language: 'en_US', components: [{ type: 'BODY' }], libraryTemplateButtonInputs: [{}] }), configured))).toEqual(['library_template_button_inputs']);
   });
 });
+
+describe('the Messenger Profile: texts Meta gives no number for', () => {
+  // An outside attack sent 1 MB questions, command names and locales and 100,000 disabled
+  // surfaces: each went to Graph, and the profile could no longer be read back (1 MiB bound).
+  it('ice-breaker questions, command names and descriptions at most 1,000 characters; locales as Meta writes them; at most 10 disabled surfaces', () => {
+    const ok = 'x'.repeat(1000);
+    expect(set({ iceBreakers: [{ locale: 'default', callToActions: [{ question: ok, payload: 'Q' }] }], commands: [{ locale: 'default', commands: [{ name: ok, description: ok }] }] })).toEqual([]);
+    expect(fields(set({
+      iceBreakers: [{ locale: 'default', callToActions: [{ question: 'x'.repeat(1001), payload: 'Q' }] }],
+      commands: [{ locale: 'default', commands: [{ name: 'x'.repeat(1001), description: 'x'.repeat(1001) }] }],
+    }))).toEqual(['ice_breakers[0].call_to_actions[0].question', 'commands[0].commands[0].name', 'commands[0].commands[0].description']);
+    expect(fields(set({ greeting: [{ locale: 'default', text: 'hi' }, { locale: 'x'.repeat(1000), text: 'hi' }, { locale: 'en_US', text: 'hi' }] }))).toEqual(['greeting[1].locale']);
+    expect(fields(set({
+      getStarted: { payload: 'G' },
+      persistentMenu: [{ locale: 'default', callToActions: [menuItem(1)], disabledSurfaces: Array.from({ length: 11 }, () => 'CUSTOMER_CHAT_PLUGIN') }],
+    }))).toEqual(['persistent_menu[0].disabled_surfaces']);
+    expect(set({ getStarted: { payload: 'G' }, persistentMenu: [{ locale: 'default', callToActions: [menuItem(1)], disabledSurfaces: ['CUSTOMER_CHAT_PLUGIN'] }] })).toEqual([]);
+  });
+});
