@@ -127,8 +127,10 @@ function checkPersistentMenu(out: ViolationList, menus: readonly PersistentMenu[
   menus.forEach((menu, i) => {
     const field = `persistent_menu[${i}].call_to_actions`;
     if (menu.callToActions.length === 0 && !menu.composerInputDisabled) out.add(field, 'is required unless composer_input_disabled');
-    if (menu.disabledSurfaces.length > DISABLED_SURFACES_MAX) out.add(`persistent_menu[${i}].disabled_surfaces`, `at most ${DISABLED_SURFACES_MAX} surfaces (got ${menu.disabledSurfaces.length})`);
-    else menu.disabledSurfaces.forEach((surface, k) => checkRequiredMax(out, `persistent_menu[${i}].disabled_surfaces[${k}]`, surface, SURFACE_NAME_MAX));
+    // A menu read from Graph's JSON (the profile as code) may lack the repeated field altogether.
+    const surfaces: readonly string[] = menu.disabledSurfaces ?? [];
+    if (surfaces.length > DISABLED_SURFACES_MAX) out.add(`persistent_menu[${i}].disabled_surfaces`, `at most ${DISABLED_SURFACES_MAX} surfaces (got ${surfaces.length})`);
+    else surfaces.forEach((surface, k) => checkRequiredMax(out, `persistent_menu[${i}].disabled_surfaces[${k}]`, surface, SURFACE_NAME_MAX));
     if (tooMany(out, field, menu.callToActions.length, PERSISTENT_MENU_ITEMS_MAX)) return;
     menu.callToActions.forEach((item, j) => {
       const at = `${field}[${j}]`;

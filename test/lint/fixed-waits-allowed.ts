@@ -18,6 +18,7 @@ export const ALLOWED: Allowed[] = [
   { file: 'test/events/event-store-suite.ts', line: 'await timePasses(20);', count: 2, reason: `${TIME_IS_TESTED}: the clock moves on on both sides of a start time, so that the cut falls strictly between two events' received times` },
   { file: 'test/events/event-store-suite.ts', line: 'await timePasses(250); // groupIdleMs', count: 2, reason: `${TIME_IS_TESTED}: groupIdleMs (150 ms) running out` },
   { file: 'test/events/event-store-suite.ts', line: 'await timePasses(400); // the retention', count: 1, reason: `${TIME_IS_TESTED}: the retention (200 ms) running out` },
+  { file: 'test/events/event-store-suite.ts', line: 'await timePasses(50);', count: 1, reason: `${TIME_IS_TESTED}: the poison event's ack deadline (1 s) passing on both consumers while they keep acking a new event every 50 ms (their own pacing), until it is parked` },
   { file: 'test/events/event-store-suite.ts', line: 'await timePasses(60); // the age', count: 1, reason: `${TIME_IS_TESTED}: the age of the oldest unacked event (at least 50 ms)` },
   { file: 'test/events/memory-event-store.test.ts', line: 'await timePasses(150); // the retention', count: 1, reason: `${TIME_IS_TESTED}: the retention (100 ms) running out` },
   { file: 'test/events/memory-event-store.test.ts', line: 'await timePasses(100); // groupIdleMs', count: 1, reason: `${TIME_IS_TESTED}: groupIdleMs (50 ms) running out` },
