@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { CreatePersonaRequest, CreatePersonaResponse, DeletePersonaRequest, DeletePersonaResponse, GetPersonaRequest, GetPersonaResponse, ListPersonasRequest, ListPersonasResponse } from '../../gen/messenger/v1/page';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { PageCalls } from './page-service-client';
-import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { reportFailedCall } from './report-call-error';
 import { UsageError } from './usage-error';
 
 export const PERSONA_USAGE = `Usage: npm run -s persona -- create --page PAGE_ID --name NAME --picture HTTPS_URL
@@ -65,9 +65,7 @@ export async function runPersona(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     return EXIT.OK;
   } catch (err) {
-    if (!isServiceError(err)) throw err;
-    process.stderr.write(`${JSON.stringify(callErrorReport(err, calls.target), null, 2)}\n`);
-    return exitCodeOf(err);
+    return reportFailedCall(err, calls.target);
   } finally {
     calls.close();
   }

@@ -10,7 +10,7 @@ import type { CallResult } from '../service/call-result';
 import { applyProfile, type ProfilePort } from '../service/profile-apply';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { PageCalls } from './page-service-client';
-import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { reportFailedCall, exitCodeOf, isServiceError } from './report-call-error';
 import { UsageError } from './usage-error';
 import { Status } from '../../gen/google/rpc/status';
 import { STATUS_DETAILS_KEY } from '../errors/status-encoder';
@@ -68,9 +68,7 @@ export async function runProfile(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ page: pageId, changes: plan.changes, writes: plan.writes, applied: outcome.applied, plan: formatPlan(pageId, plan) }, null, 2)}\n`);
     return EXIT.OK;
   } catch (err) {
-    if (!isServiceError(err)) throw err;
-    process.stderr.write(`${JSON.stringify(callErrorReport(err, calls.target), null, 2)}\n`);
-    return exitCodeOf(err);
+    return reportFailedCall(err, calls.target);
   } finally {
     calls.close();
   }

@@ -61,3 +61,13 @@ function withoutEmptyTexts(g: GraphError): Partial<GraphError> {
   for (const key of Object.keys(out) as (keyof GraphError)[]) if (out[key] === '') delete out[key];
   return out;
 }
+
+/**
+ * A client command's failed call: a gRPC error is printed on stderr with every detail decoded and
+ * its exit code returned; anything else is a bug and thrown on.
+ */
+export function reportFailedCall(err: unknown, target: string): number {
+  if (!isServiceError(err)) throw err;
+  process.stderr.write(`${JSON.stringify(callErrorReport(err, target), null, 2)}\n`);
+  return exitCodeOf(err);
+}

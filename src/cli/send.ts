@@ -2,7 +2,7 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { MessengerServiceClient, SendMessageRequest, SendSenderActionRequest } from '../../gen/messenger/v1/service';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { readInputText } from './read-input-text';
-import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { reportFailedCall } from './report-call-error';
 import { parseSendFlags, sendCall, type SendCall } from './send-request';
 
 export const SEND_USAGE = `Usage: npm run send -- --page PAGE_ID --to PSID (--text TEXT | --image URL) [--quick-reply TITLE[=PAYLOAD]]...
@@ -41,9 +41,7 @@ export async function runSend(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     return EXIT.OK;
   } catch (err) {
-    if (!isServiceError(err)) throw err;
-    process.stderr.write(`${JSON.stringify(callErrorReport(err, call.target), null, 2)}\n`);
-    return exitCodeOf(err);
+    return reportFailedCall(err, call.target);
   } finally {
     client.close();
   }

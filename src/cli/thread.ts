@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConversationServiceClient, GetThreadOwnerRequest, PassThreadControlRequest, RequestThreadControlRequest, TakeThreadControlRequest } from '../../gen/messenger/v1/conversation';
 import { PAGE_INBOX_APP_ID } from '../limits/graph-limits';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
-import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { reportFailedCall } from './report-call-error';
 import { checkPageId } from './check-page-id';
 import { withNpmHint } from './parse-flags';
 import { UsageError } from './usage-error';
@@ -72,9 +72,7 @@ export async function runThread(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     return EXIT.OK;
   } catch (err) {
-    if (!isServiceError(err)) throw err;
-    process.stderr.write(`${JSON.stringify(callErrorReport(err, target), null, 2)}\n`);
-    return exitCodeOf(err);
+    return reportFailedCall(err, target);
   } finally {
     client.close();
   }

@@ -7,7 +7,7 @@ import { MessengerServiceClient, type UploadAttachmentRequest, type UploadAttach
 import { checkPageId } from './check-page-id';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { parseFlags } from './parse-flags';
-import { callErrorReport, exitCodeOf, isServiceError } from './report-call-error';
+import { reportFailedCall } from './report-call-error';
 import { UsageError } from './usage-error';
 
 export const UPLOAD_USAGE = `Usage: npm run upload -- --page PAGE_ID --file PATH [--type image|video|audio|file] [--content-type MIME]
@@ -69,9 +69,7 @@ export async function runUpload(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     return EXIT.OK;
   } catch (err) {
-    if (!isServiceError(err)) throw err;
-    process.stderr.write(`${JSON.stringify(callErrorReport(err, target), null, 2)}\n`);
-    return exitCodeOf(err);
+    return reportFailedCall(err, target);
   } finally {
     client.close();
   }
