@@ -31,6 +31,9 @@ class UpstreamAbort extends Error {
 const TIMEOUT = new UpstreamAbort('timeout');
 const CANCELLED = new UpstreamAbort('cancelled');
 
+/** `graph` of the config; without `instagramBaseUrl`, Instagram Login accounts use `baseUrl` too. */
+export type GraphClientConfig = Omit<GraphConfig, 'instagramBaseUrl'> & Partial<Pick<GraphConfig, 'instagramBaseUrl'>>;
+
 /** One configured origin: where its requests go and what its spans name. */
 interface Host {
   origin: string;
@@ -48,7 +51,7 @@ export class GraphClient {
   private readonly pools = new Map<string, Pool>();
   private readonly hosts: Record<GraphHost, Host>;
 
-  constructor(private readonly config: GraphConfig) {
+  constructor(private readonly config: GraphClientConfig) {
     this.hosts = { graph: host(config.baseUrl, config.version), instagram: host(config.instagramBaseUrl ?? config.baseUrl, config.version) };
   }
 

@@ -3,6 +3,7 @@ import type { Failure } from '../errors/failure';
 import type { Malformed } from '../graph/from-graph';
 import type { GraphRequest } from '../graph/graph-request';
 import type { PageCredentials } from '../graph/page-credentials';
+import type { Platform } from '../config/gateway-config';
 import type { FieldViolation } from '../validate/field-violation';
 import type { SuccessIds } from './call-log';
 
@@ -26,7 +27,7 @@ export interface GraphCallSpec<Req, Res> {
   /** Every rule the request breaks; [] when valid. */
   /** What the request is called in an INVALID_REQUEST message (default: "<method> request"). */
   requestName?: string;
-  validate(req: Req, isPageConfigured: (pageId: string) => boolean): FieldViolation[];
+  validate(req: Req, isPageConfigured: (pageId: string) => boolean, platform?: Platform): FieldViolation[];
   /**
    * The rules of an Instagram account, checked with `validate` once the account is known to be
    * on Instagram: what Instagram does not support (reported with every other violation,

@@ -10,8 +10,8 @@ import type { ServiceDeps } from './service-deps';
  * Instagram account before anything else is looked at.
  */
 export function requestFailure<Req, Res>(deps: Pick<ServiceDeps, 'pages'>, spec: GraphCallSpec<Req, Res>, req: Req): Failure | undefined {
-  const violations = spec.validate(req, deps.pages.has);
   const platform = deps.pages.platformOf(spec.pageOf(req));
+  const violations = spec.validate(req, deps.pages.has, platform);
   const name = spec.requestName ?? `${spec.method} request`;
   if (platform === 'instagram' && spec.instagram !== undefined) {
     if (spec.instagram === 'unavailable') return notAvailableOnInstagram(spec.method, spec.pageOf(req));
