@@ -19,6 +19,7 @@ import { failed, type CallResult } from './call-result';
 import type { GraphCallSpec, IdempotencySpec, SpecRequest } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
 import { requestFailure } from './platform-check';
+import { withAccountOfToken } from './token-failure';
 
 /** Request metadata that aliases the `idempotency_key` field. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -240,7 +241,7 @@ async function send<Req, Res>(
   if (bodyFailure) return { ok: false, failure: bodyFailure, replayed: false, resends };
   // Only a request that never left (refused connection, deadline gone before sending) proves
   // Graph never saw it (the failure's nothingSent); anything else may have been delivered.
-  if (outcome.kind !== 'ok') return { ok: false, failure: upstreamFailure(outcome), replayed: false, resends };
+  if (outcome.kind !== 'ok') return { ok: false, failure: withAccountOfToken(upstreamFailure(outcome), creds), replayed: false, resends };
   const res = spec.fromGraph(outcome.body);
   if (typeof res === 'object' && res !== null && 'malformed' in res) return { ok: false, failure: badResponseFailure(outcome.status, (res as Malformed).malformed), replayed: false, resends };
   return { ok: true, response: res as Res, replayed: false, resends };
