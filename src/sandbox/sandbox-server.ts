@@ -148,7 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing };
   const chaos = new ChaosBoard();
   const objects = new PageObjects();
-  const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages) };
+  const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages), instagramOf: (pageId) => instagram.linkedTo(pageId) };
   const server = createServer((req, res) => {
     handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer, routing, host, instagram }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
@@ -262,7 +262,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const resolved = igHost ? resolveInstagram(route, token, ctx.instagram) : resolvePage(route, token, ctx.pages);
   const { secrets } = resolved;
   // A send on a Page to a person who wrote to its linked Instagram account is that account's.
-  const igOnPage = igHost || route.edge !== 'messages' ? undefined : ctx.instagram.instagramSendOnPage(resolved.pageId, recipientId(params.recipient));
+  const igOnPage = igHost || route.edge !== 'messages'
+    ? undefined
+    : ctx.instagram.instagramSendOnPage(resolved.pageId, recipientId(params.recipient)) ?? (instagramOnly(params) ? ctx.instagram.linkedTo(resolved.pageId) : undefined);
   const pageId = igOnPage ?? resolved.pageId;
   const instagramRules = igHost || igOnPage !== undefined;
   const headers = ctx.usage.normal(pageId);
@@ -343,6 +345,13 @@ async function refreshToken(req: IncomingMessage, res: ServerResponse, url: URL,
   const outcome = ctx.instagram.refresh(params, extractToken(req.headers, params));
   if (!outcome.ok) return answer(res, { kind: 'json', status: errorStatus(outcome.error.code), body: envelope(outcome.error), headers: ctx.usage.normal('0') });
   return answer(res, { kind: 'json', status: 200, body: outcome.body, headers: ctx.usage.normal('0') });
+}
+
+/** A body only Instagram takes (a like_heart sticker, a shared post): on a Page, its linked Instagram account's. */
+function instagramOnly(params: Record<string, unknown>): boolean {
+  const message = params.message;
+  if (!isObject(message) || !isObject(message.attachment)) return false;
+  return message.attachment.type === 'like_heart' || message.attachment.type === 'MEDIA_SHARE';
 }
 
 function recipientMagic(recipient: unknown): Magic | undefined {
