@@ -28,12 +28,12 @@ class FakeClock implements Clock {
   now(): number {
     return this.t;
   }
-  setTimeout(fn: () => void, ms: number): unknown {
+  schedule(fn: () => void, ms: number): unknown {
     const id = this.next++;
     this.timers.set(id, { at: this.t + ms, fn });
     return id;
   }
-  clearTimeout(handle: unknown): void {
+  cancel(handle: unknown): void {
     this.timers.delete(handle as number);
   }
   /** Moves to `now + ms`, firing each timer due on the way at its own moment. */
