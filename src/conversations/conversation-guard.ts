@@ -54,14 +54,18 @@ export class ConversationGuard {
     else if (failure.graph && OUTSIDE_WINDOW_SUBCODES.has(failure.graph.errorSubcode)) update = { pageId, person, windowRefusedMs: now };
     else if (failure.graph && failure.graph.errorSubcode === OTHER_OWNER_SUBCODE) update = { pageId, person, owner: OTHER, ownerMs: now };
     else return;
-    this.learn([update]);
+    void this.learn([update]);
   }
 
-  /** Folds facts in; a store fault is logged, never the caller's answer. */
-  learn(updates: readonly RecordUpdate[]): void {
+  /**
+   * Folds facts in; a store fault is logged, never the caller's answer. The promise (Redis)
+   * settles once they are in: a pass or take awaits it, so that the caller's next send, on any
+   * replica, meets the new owner; a send's own facts are not awaited.
+   */
+  learn(updates: readonly RecordUpdate[]): void | Promise<void> {
     try {
       const done = this.records.apply(updates, Date.now());
-      if (done instanceof Promise) done.catch((err: unknown) => this.storeFault(err));
+      if (done instanceof Promise) return done.catch((err: unknown) => this.storeFault(err));
     } catch (err) {
       this.storeFault(err);
     }

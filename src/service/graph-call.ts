@@ -261,7 +261,8 @@ async function send<Req, Res>(
   if (conversation) deps.conversations!.learnFromSend(pageId, conversation.person, undefined);
   if (spec.teaches && deps.conversations) {
     const fact = spec.teaches(req, res as Res, Date.now());
-    if (fact) deps.conversations.learn([fact]);
+    const learnt = fact && deps.conversations.learn([fact]);
+    if (learnt) await learnt;
   }
   return { ok: true, response: warning && spec.markWarning ? spec.markWarning(res as Res, warning) : (res as Res), replayed: false, resends };
 }
