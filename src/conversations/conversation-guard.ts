@@ -26,6 +26,9 @@ const OTHER_OWNER_SUBCODE = 2018300;
  * check answers at once (no promise, no allocation when the send is allowed).
  */
 export class ConversationGuard {
+  /** Told of each send the policy refused, with the Graph body it would have sent (the sandbox inbox shows it in place). */
+  onRefused?: (pageId: string, body: Record<string, unknown>, failure: Failure) => void;
+
   constructor(
     readonly records: ConversationRecords,
     private readonly policyOf: (pageId: string) => ConversationPolicy,
@@ -44,6 +47,16 @@ export class ConversationGuard {
     // The records cannot be read (Redis): the gateway cannot know, and the send goes out.
     if (got instanceof Promise) return got.then((r) => this.judge(pageId, send, policy, r, now, span), () => this.judge(pageId, send, policy, undefined, now, span));
     return this.judge(pageId, send, policy, got, now, span);
+  }
+
+  /** A refused send, told to `onRefused` (never the send's answer if it throws). */
+  refused(pageId: string, body: object | undefined, failure: Failure): void {
+    if (!this.onRefused || body === undefined) return;
+    try {
+      this.onRefused(pageId, body as Record<string, unknown>, failure);
+    } catch (err) {
+      this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'conversation policy: the observer of refusals failed');
+    }
   }
 
   /** What a send's outcome teaches: Graph accepted it, or refused it as outside the window, or as another app's thread. Never awaited by the send. */

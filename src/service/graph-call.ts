@@ -218,7 +218,10 @@ async function send<Req, Res>(
       const verdict = checking instanceof Promise ? await checking : checking;
       checking = undefined;
       if (verdict !== undefined) {
-        if ('refused' in verdict) return failed(verdict.refused);
+        if ('refused' in verdict) {
+          deps.conversations!.refused(pageId, request.json, verdict.refused);
+          return failed(verdict.refused);
+        }
         warning = verdict.warned;
       }
     }
