@@ -45,6 +45,13 @@ import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
 import { opensWindow } from './window-opening';
 import { ConversationStore } from '../inbox/conversation-store';
+import { ConversationGuard } from '../conversations/conversation-guard';
+import { openConversationRecords } from '../conversations/open-conversation-records';
+import { StoredEventsRecorder } from '../conversations/stored-events';
+import { DEFAULT_CONVERSATION_POLICY } from '../config/gateway-config';
+import { SANDBOX_APP_ID } from '../sandbox/thread-owners';
+import { observeClosingWindows } from '../telemetry/gateway-metrics';
+import { getConversationHandler } from '../service/get-conversation';
 import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -136,9 +143,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     throw redisStartError(config.store.redis?.url ?? '', err);
   }
   opened.push(() => delivery.close());
+  let conversations: ConversationGuard;
+  try {
+    const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
+    opened.push(() => records.close());
+    const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
+    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
+    observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
+  } catch (err) {
+    await undo();
+    throw redisStartError(config.store.redis?.url ?? '', err);
+  }
   let receiving: Receiving;
   try {
-    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore));
+    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records));
   } catch (err) {
     await undo();
     throw err;
@@ -160,6 +178,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     streamIdleMs: config.limits.streamIdleMs,
     sandbox: config.sandbox,
     callerOf: (metadata) => callers.nameOf(metadata),
+    conversations,
   };
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
@@ -185,6 +204,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       requestThreadControl: requestThreadControlHandler(deps),
       getThreadOwner: getThreadOwnerHandler(deps),
       getUserProfile: getUserProfileHandler(deps, delivery.profileCache),
+      getConversation: getConversationHandler(deps, conversations),
     }),
   );
   server.addService(
