@@ -60,10 +60,6 @@ export const TEMPLATE_NAME_MAX = 512;
 export const LIST_LIMIT_MAX = 100;
 /** Conversation routing: the `metadata` of a pass, take or request, in characters. */
 export const HANDOVER_METADATA_MAX = 1000;
-/** Messaging windows: a Page may message a person freely this long after the person's last qualifying action. */
-export const STANDARD_WINDOW_MS = 24 * 60 * 60 * 1000;
-/** After it, a human agent (`MESSAGE_TAG` `HUMAN_AGENT`) may still answer this long after that action. */
-export const HUMAN_AGENT_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 /** The Page Inbox's app id: the target of a pass to people working in Meta Business Suite. */
 export const PAGE_INBOX_APP_ID = '263902037430900';
 

@@ -43,7 +43,7 @@ import { RedisAuthError } from '../store/redis-connection';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
-import { opensWindow } from './window-opening';
+import { opensWindow } from '../conversations/event-facts';
 import { ConversationStore } from '../inbox/conversation-store';
 import { ConversationGuard } from '../conversations/conversation-guard';
 import { openConversationRecords } from '../conversations/open-conversation-records';
@@ -296,7 +296,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | undefined): StoredEventsObserver {
   return (events) => {
     for (const { event } of events) {
-      if (event.time && opensWindow(event)) sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
+      const kind = event.kind;
+      if (!event.time || !kind || (kind.$case === 'message' && kind.value.isEcho) || !opensWindow(kind.$case)) continue;
+      sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
     }
     for (const m of customerMessagesOf(events)) {
       if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
