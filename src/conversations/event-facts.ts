@@ -1,6 +1,5 @@
 import type { Event } from '../../gen/messenger/v1/events';
 import { HandoverAction } from '../../gen/messenger/v1/events';
-import { HUMAN_AGENT_WINDOW_MS } from '../limits/graph-limits';
 import { OTHER, SELF, type RecordUpdate } from './conversation-record';
 
 /**
@@ -9,6 +8,12 @@ import { OTHER, SELF, type RecordUpdate } from './conversation-record';
  * window open for days.
  */
 export const MAX_FUTURE_SKEW_MS = 60_000;
+
+/**
+ * An item older than this (by Meta's time) teaches nothing: a record it made would only say
+ * "closed" about a conversation the gateway never saw live, and Meta retries for hours, not weeks.
+ */
+export const MAX_PAST_MS = 30 * 24 * 3_600_000;
 
 /**
  * What one stored webhook item tells about its conversation, or undefined (nothing, or too old
@@ -26,8 +31,7 @@ export function factsOfEvent(event: Event, arrivedMs: number): RecordUpdate | un
   if (!person || !event.pageId) return undefined;
   const t = event.time ? event.time.getTime() : arrivedMs;
   const at = t > arrivedMs + MAX_FUTURE_SKEW_MS ? arrivedMs : t;
-  // Older than the longest window: it can open nothing and says nothing current about owners.
-  if (at < arrivedMs - HUMAN_AGENT_WINDOW_MS) return undefined;
+  if (at < arrivedMs - MAX_PAST_MS) return undefined;
   if (kind.$case === 'handover') {
     const h = kind.value;
     if (h.action === HandoverAction.HANDOVER_ACTION_PASS) {

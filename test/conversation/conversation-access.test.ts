@@ -85,7 +85,7 @@ describe.skipIf(!available)('the profile cache shared by two replicas on one Red
     redis = await startRedisServer();
     const store = { redis: { url: redis.url, keyPrefix: 'conv-test:' } };
     a = await startTestGateway({ store });
-    b = await startTestGateway({ store, extra: { conversations: { profileCacheTtlMs: 60_000, profileCacheMaxEntries: 10 } } });
+    b = await startTestGateway({ store, extra: { conversations: { profileCacheTtlMs: 60_000, profileCacheMaxEntries: 10, maxRecords: 1_000 } } });
     ca = conversationClient(a.target);
     cb = conversationClient(b.target);
   });
