@@ -20,6 +20,11 @@
  * react or unreact must name a message the sandbox knows for that Page (one it answered a send
  * with, or a customer's it was told of), else 100 "Invalid parameter", as Graph refuses one.
  *
+ * Meta's send rules (send-policy.ts), after validation: a conversation another app owns gets
+ * 10/2018300; outside the messaging window (messaging-windows.ts: 24 h after the person's last
+ * window-opening action, 7 days for HUMAN_AGENT, any time for a utility template) 10/2018278.
+ * A person never seen is inside the window.
+ *
  * Magic recipient values (any recipient identifier; for uploads the file name or the URL's
  * last path segment, extension dropped), applied after auth and validation pass:
  *   error-<code>[-<subcode>]  that Graph error with Graph's wording, type OAuthException, random
