@@ -45,6 +45,7 @@ export function factsOfEvent(event: Event, arrivedMs: number): RecordUpdate | un
   return { pageId: event.pageId, person, inboundMs: at, owner: event.standby ? OTHER : SELF, ownerMs: at };
 }
 
-function opensWindow(kind: NonNullable<Event['kind']>['$case']): boolean {
+/** Whether an item of this kind from the person (not an echo) opens the window: the one list, also the sandbox's. */
+export function opensWindow(kind: NonNullable<Event['kind']>['$case']): boolean {
   return kind === 'message' || kind === 'postback' || kind === 'reaction' || kind === 'referral' || kind === 'optin';
 }

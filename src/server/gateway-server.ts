@@ -43,6 +43,7 @@ import { RedisAuthError } from '../store/redis-connection';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
+import { opensWindow } from '../conversations/event-facts';
 import { ConversationStore } from '../inbox/conversation-store';
 import { ConversationGuard } from '../conversations/conversation-guard';
 import { openConversationRecords } from '../conversations/open-conversation-records';
@@ -296,10 +297,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
 /**
  * Sandbox mode: each customer message the webhook listener stored (from `npm run customer`, the
- * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the inbox.
+ * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the
+ * inbox; each window-opening action opens the conversation's window in the sandbox at Meta's time.
  */
 function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | undefined): StoredEventsObserver {
   return (events) => {
+    for (const { event } of events) {
+      const kind = event.kind;
+      if (!event.time || !kind || (kind.$case === 'message' && kind.value.isEcho) || !opensWindow(kind.$case)) continue;
+      sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
+    }
     for (const m of customerMessagesOf(events)) {
       if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
       inboxStore?.onCustomerMessage(m);
