@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { PAGE_INBOX_APP_ID } from '../../src/limits/graph-limits';
+import { outsideWindowError } from '../../src/sandbox/graph-errors';
 
 const PAGE = '1000000000007';
 const HOUR = 3_600_000;
@@ -136,6 +137,11 @@ describe('messaging windows in the sandbox', () => {
       listenerStatus = 200;
     }
     expect((await call('GET', `/_sandbox/windows?pageId=${PAGE}&psid=refused-webhook`)).json.known).toBe(false);
+  });
+
+  it("the window error is the account's: 10/2018278 on Messenger, 10/2534022 for an Instagram account", () => {
+    expect(outsideWindowError('messenger')).toMatchObject({ code: 10, error_subcode: 2018278 });
+    expect(outsideWindowError('instagram')).toMatchObject({ code: 10, error_subcode: 2534022, message: '(#10) This message is sent outside of allowed window.' });
   });
 
   it('refuses a bad age, a bad conversation and another origin', async () => {
