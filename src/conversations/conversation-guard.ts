@@ -26,6 +26,9 @@ const OTHER_OWNER_SUBCODE = 2018300;
  * check answers at once (no promise, no allocation when the send is allowed).
  */
 export class ConversationGuard {
+  /** Told of each send the policy refused, with the Graph body it would have sent (the sandbox inbox shows it in place). */
+  onRefused?: (pageId: string, body: Record<string, unknown>, failure: Failure) => void;
+
   constructor(
     readonly records: ConversationRecords,
     private readonly policyOf: (pageId: string) => ConversationPolicy,
@@ -46,6 +49,16 @@ export class ConversationGuard {
     return this.judge(pageId, send, policy, got, now, span);
   }
 
+  /** A refused send, told to `onRefused` (never the send's answer if it throws). */
+  refused(pageId: string, body: object | undefined, failure: Failure): void {
+    if (!this.onRefused || body === undefined) return;
+    try {
+      this.onRefused(pageId, body as Record<string, unknown>, failure);
+    } catch (err) {
+      this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'conversation policy: the observer of refusals failed');
+    }
+  }
+
   /** What a send's outcome teaches: Graph accepted it, or refused it as outside the window, or as another app's thread. Never awaited by the send. */
   learnFromSend(pageId: string, person: string, failure: Failure | undefined): void {
     const now = Date.now();
@@ -54,14 +67,18 @@ export class ConversationGuard {
     else if (failure.graph && OUTSIDE_WINDOW_SUBCODES.has(failure.graph.errorSubcode)) update = { pageId, person, windowRefusedMs: now };
     else if (failure.graph && failure.graph.errorSubcode === OTHER_OWNER_SUBCODE) update = { pageId, person, owner: OTHER, ownerMs: now };
     else return;
-    this.learn([update]);
+    void this.learn([update]);
   }
 
-  /** Folds facts in; a store fault is logged, never the caller's answer. */
-  learn(updates: readonly RecordUpdate[]): void {
+  /**
+   * Folds facts in; a store fault is logged, never the caller's answer. The promise (Redis)
+   * settles once they are in: a pass or take awaits it, so that the caller's next send, on any
+   * replica, meets the new owner; a send's own facts are not awaited.
+   */
+  learn(updates: readonly RecordUpdate[]): void | Promise<void> {
     try {
       const done = this.records.apply(updates, Date.now());
-      if (done instanceof Promise) done.catch((err: unknown) => this.storeFault(err));
+      if (done instanceof Promise) return done.catch((err: unknown) => this.storeFault(err));
     } catch (err) {
       this.storeFault(err);
     }

@@ -1,4 +1,4 @@
-import { Server } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService } from '../../gen/messenger/v1/events';
@@ -52,6 +52,7 @@ import { DEFAULT_CONVERSATION_POLICY } from '../config/gateway-config';
 import { SANDBOX_APP_ID } from '../sandbox/thread-owners';
 import { observeClosingWindows } from '../telemetry/gateway-metrics';
 import { getConversationHandler } from '../service/get-conversation';
+import { reasonName } from '../errors/failure';
 import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -150,6 +151,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
     conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
     observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
+    // The sandbox inbox shows a refused send in place, as it shows one Graph refused.
+    const inboxView = inboxStore;
+    if (inboxView) {
+      conversations.onRefused = (pageId, body, failure) =>
+        inboxView.onPolicyRefusal({ at: Date.now(), pageId, body, grpcCode: status[failure.code], reason: reasonName(failure.reason), message: failure.message });
+    }
   } catch (err) {
     await undo();
     throw redisStartError(config.store.redis?.url ?? '', err);

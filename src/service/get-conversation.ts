@@ -13,7 +13,7 @@ import { unaryEdge } from './rpc-edge';
 import type { ServiceDeps } from './service-deps';
 
 const ALLOWED: Record<Allowance, AllowedSends> = {
-  unknown: AllowedSends.ALLOWED_SENDS_UNKNOWN,
+  unknown: AllowedSends.ALLOWED_SENDS_UNSPECIFIED,
   any: AllowedSends.ALLOWED_SENDS_ANY_MESSAGE,
   'human-agent': AllowedSends.ALLOWED_SENDS_HUMAN_AGENT_ONLY,
   utility: AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY,
@@ -42,10 +42,10 @@ export function getConversationHandler(deps: ServiceDeps, guard: ConversationGua
 /** The record as the RPC's answer. */
 export function conversationResponse(r: ConversationRecord | undefined, receivingSinceMs: number, nowMs: number): GetConversationResponse {
   const since = receivingSinceMs > 0 ? new Date(receivingSinceMs) : undefined;
-  if (!r) return { known: false, owner: ThreadOwner.THREAD_OWNER_UNKNOWN, ownerAppId: '', allowed: AllowedSends.ALLOWED_SENDS_UNKNOWN, receivingSince: since };
+  if (!r) return { known: false, owner: ThreadOwner.THREAD_OWNER_UNSPECIFIED, ownerAppId: '', allowed: AllowedSends.ALLOWED_SENDS_UNSPECIFIED, receivingSince: since };
   const end = standardWindowEnd(r);
   const agentEnd = humanAgentWindowEnd(r);
-  const owner = r.owner === '' ? ThreadOwner.THREAD_OWNER_UNKNOWN : r.owner === SELF ? ThreadOwner.THREAD_OWNER_THIS_APP : ThreadOwner.THREAD_OWNER_OTHER_APP;
+  const owner = r.owner === '' ? ThreadOwner.THREAD_OWNER_UNSPECIFIED : r.owner === SELF ? ThreadOwner.THREAD_OWNER_THIS_APP : ThreadOwner.THREAD_OWNER_OTHER_APP;
   return {
     known: true,
     lastInboundTime: r.lastInboundMs ? new Date(r.lastInboundMs) : undefined,

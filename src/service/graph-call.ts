@@ -218,7 +218,10 @@ async function send<Req, Res>(
       const verdict = checking instanceof Promise ? await checking : checking;
       checking = undefined;
       if (verdict !== undefined) {
-        if ('refused' in verdict) return failed(verdict.refused);
+        if ('refused' in verdict) {
+          deps.conversations!.refused(pageId, request.json, verdict.refused);
+          return failed(verdict.refused);
+        }
         warning = verdict.warned;
       }
     }
@@ -261,7 +264,8 @@ async function send<Req, Res>(
   if (conversation) deps.conversations!.learnFromSend(pageId, conversation.person, undefined);
   if (spec.teaches && deps.conversations) {
     const fact = spec.teaches(req, res as Res, Date.now());
-    if (fact) deps.conversations.learn([fact]);
+    const learnt = fact && deps.conversations.learn([fact]);
+    if (learnt) await learnt;
   }
   return { ok: true, response: warning && spec.markWarning ? spec.markWarning(res as Res, warning) : (res as Res), replayed: false, resends };
 }

@@ -84,7 +84,7 @@ describe('secrets in every answer of ConversationService', () => {
   async function dump(client: Redis, key: string): Promise<string> {
     const type = await client.type(key);
     if (type === 'hash') return JSON.stringify(await client.hgetall(key));
-    if (type === 'zset') return JSON.stringify(await client.zrange(key, 0, -1, 'WITHSCORES'));
+    if (type === 'zset') return JSON.stringify(await client.zrange(key, '0', '-1', 'WITHSCORES'));
     return (await client.getBuffer(key))?.toString('latin1') ?? '';
   }
 

@@ -146,7 +146,7 @@ describe('the messaging window (policy enforce)', () => {
     expect(graph.requests.length).toBe(before + 1);
     const c = await conv.conversation({ pageId: '1002', recipientId: nextPsid() });
     expect(c.known).toBe(false);
-    expect(c.allowed).toBe(AllowedSends.ALLOWED_SENDS_UNKNOWN);
+    expect(c.allowed).toBe(AllowedSends.ALLOWED_SENDS_UNSPECIFIED);
   });
 });
 

@@ -27,10 +27,10 @@ export const protobufFileName = "messenger/v1/conversation.proto";
 /** Who owns a conversation, as far as the gateway knows. */
 export enum ThreadOwner {
   /**
-   * THREAD_OWNER_UNKNOWN - The gateway has not learned who owns it (no handover, standby item, pass, take or
+   * THREAD_OWNER_UNSPECIFIED - Unknown: the gateway has not learned who owns it (no handover, standby item, pass, take or
    * GetThreadOwner answer since the record began).
    */
-  THREAD_OWNER_UNKNOWN = 0,
+  THREAD_OWNER_UNSPECIFIED = 0,
   /** THREAD_OWNER_THIS_APP - This app (the gateway's). */
   THREAD_OWNER_THIS_APP = 1,
   /** THREAD_OWNER_OTHER_APP - Another app (`owner_app_id`, empty when only standby items told the gateway so). */
@@ -41,8 +41,8 @@ export enum ThreadOwner {
 export function threadOwnerFromJSON(object: any): ThreadOwner {
   switch (object) {
     case 0:
-    case "THREAD_OWNER_UNKNOWN":
-      return ThreadOwner.THREAD_OWNER_UNKNOWN;
+    case "THREAD_OWNER_UNSPECIFIED":
+      return ThreadOwner.THREAD_OWNER_UNSPECIFIED;
     case 1:
     case "THREAD_OWNER_THIS_APP":
       return ThreadOwner.THREAD_OWNER_THIS_APP;
@@ -58,8 +58,8 @@ export function threadOwnerFromJSON(object: any): ThreadOwner {
 
 export function threadOwnerToJSON(object: ThreadOwner): string {
   switch (object) {
-    case ThreadOwner.THREAD_OWNER_UNKNOWN:
-      return "THREAD_OWNER_UNKNOWN";
+    case ThreadOwner.THREAD_OWNER_UNSPECIFIED:
+      return "THREAD_OWNER_UNSPECIFIED";
     case ThreadOwner.THREAD_OWNER_THIS_APP:
       return "THREAD_OWNER_THIS_APP";
     case ThreadOwner.THREAD_OWNER_OTHER_APP:
@@ -72,8 +72,8 @@ export function threadOwnerToJSON(object: ThreadOwner): string {
 
 /** What may be sent to the person now, by Meta's messaging windows. */
 export enum AllowedSends {
-  /** ALLOWED_SENDS_UNKNOWN - The gateway does not know the person's last action: it cannot tell (a send goes out). */
-  ALLOWED_SENDS_UNKNOWN = 0,
+  /** ALLOWED_SENDS_UNSPECIFIED - Unknown: the gateway does not know the person's last action, it cannot tell (a send goes out). */
+  ALLOWED_SENDS_UNSPECIFIED = 0,
   /** ALLOWED_SENDS_ANY_MESSAGE - Within the standard window (24 hours): any message, any sender action. */
   ALLOWED_SENDS_ANY_MESSAGE = 1,
   /**
@@ -89,8 +89,8 @@ export enum AllowedSends {
 export function allowedSendsFromJSON(object: any): AllowedSends {
   switch (object) {
     case 0:
-    case "ALLOWED_SENDS_UNKNOWN":
-      return AllowedSends.ALLOWED_SENDS_UNKNOWN;
+    case "ALLOWED_SENDS_UNSPECIFIED":
+      return AllowedSends.ALLOWED_SENDS_UNSPECIFIED;
     case 1:
     case "ALLOWED_SENDS_ANY_MESSAGE":
       return AllowedSends.ALLOWED_SENDS_ANY_MESSAGE;
@@ -109,8 +109,8 @@ export function allowedSendsFromJSON(object: any): AllowedSends {
 
 export function allowedSendsToJSON(object: AllowedSends): string {
   switch (object) {
-    case AllowedSends.ALLOWED_SENDS_UNKNOWN:
-      return "ALLOWED_SENDS_UNKNOWN";
+    case AllowedSends.ALLOWED_SENDS_UNSPECIFIED:
+      return "ALLOWED_SENDS_UNSPECIFIED";
     case AllowedSends.ALLOWED_SENDS_ANY_MESSAGE:
       return "ALLOWED_SENDS_ANY_MESSAGE";
     case AllowedSends.ALLOWED_SENDS_HUMAN_AGENT_ONLY:
