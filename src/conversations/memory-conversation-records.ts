@@ -23,7 +23,7 @@ export class MemoryConversationRecords implements ConversationRecords {
 
   apply(updates: readonly RecordUpdate[], nowMs: number): void {
     for (const u of updates) {
-      const page = this.page(u.pageId, nowMs);
+      const page = this.page(u.pageId);
       if (u.selfAppId) page.selfAppId = u.selfAppId;
       const key = recordKey(u.pageId, u.person);
       let entry = this.records.get(key);
@@ -56,7 +56,10 @@ export class MemoryConversationRecords implements ConversationRecords {
   }
 
   markReceiving(pageIds: readonly string[], nowMs: number): void {
-    for (const p of pageIds) this.page(p, nowMs);
+    for (const p of pageIds) {
+      const page = this.page(p);
+      if (page.since === 0) page.since = nowMs;
+    }
   }
 
   closingWithin(withinMs: number, nowMs: number): Promise<ReadonlyMap<string, number>> {
@@ -79,12 +82,13 @@ export class MemoryConversationRecords implements ConversationRecords {
     return Promise.resolve();
   }
 
-  private page(pageId: string, nowMs: number): { since: number; selfAppId: string } {
+  /** A Page's facts; `since` stays 0 until a webhook of the Page is stored (a send is no sign of receiving). */
+  private page(pageId: string): { since: number; selfAppId: string } {
     let page = this.pages.get(pageId);
     if (!page) {
       // Pages are few (the configured ones, or the sandbox's demo pages); a bound all the same.
       if (this.pages.size >= MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
-      page = { since: nowMs, selfAppId: this.selfAppId };
+      page = { since: 0, selfAppId: this.selfAppId };
       this.pages.set(pageId, page);
     }
     return page;
