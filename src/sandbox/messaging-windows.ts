@@ -3,6 +3,7 @@
 // reaction), in Meta's own time. The sandbox learns of these actions only from webhooks the
 // gateway's listener took (signed and stored), so a forged request cannot open a window.
 import { HUMAN_AGENT_WINDOW_MS, STANDARD_WINDOW_MS } from '../limits/graph-limits';
+import { MAX_AGO_MS } from './clock-offset';
 
 /** What the sandbox (Meta) knows of one conversation's windows; times in epoch ms. */
 export interface WindowState {
@@ -27,10 +28,11 @@ export class MessagingWindows {
   /**
    * A window-opening action at Meta's time `at`. The window runs from the latest action, so an
    * older one (a retry delivered late, or `--ago`) does not shorten it; a time in the future
-   * (a skewed clock) counts as now.
+   * (a skewed clock) counts as now. A time further back than any clock offset (a year; 1970, a
+   * broken timestamp) is not Meta's: it would mark the person as seen and every send refused.
    */
   opened(pageId: string, psid: string, at: number, now = Date.now()): void {
-    if (!Number.isFinite(at)) return;
+    if (!Number.isFinite(at) || at < now - MAX_AGO_MS) return;
     const k = key(pageId, psid);
     const previous = this.last.get(k);
     this.put(k, Math.max(Math.min(at, now), previous ?? -Infinity));

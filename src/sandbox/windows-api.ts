@@ -60,8 +60,10 @@ export async function handleWindowsApi(req: IncomingMessage, res: ServerResponse
   if (typeof who === 'string') return sendJson(res, 400, { error: who });
   const ago = typeof v.ago === 'string' ? parseAgo(v.ago) : 'ago: a duration such as "25h", "90m" or "8d" is required';
   if (typeof ago === 'string') return sendJson(res, 400, { error: ago });
-  windows.age(who.pageId, who.psid, ago);
-  return sendJson(res, 200, conversationView(who.pageId, who.psid, windows, threads));
+  // One clock for the change and the answer: the window the caller reads ends exactly `ago` from `now`.
+  const now = Date.now();
+  windows.age(who.pageId, who.psid, ago, now);
+  return sendJson(res, 200, conversationView(who.pageId, who.psid, windows, threads, now));
 }
 
 function conversationOf(pageId: unknown, psid: unknown): { pageId: string; psid: string } | string {

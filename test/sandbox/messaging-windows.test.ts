@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { PAGE_INBOX_APP_ID } from '../../src/limits/graph-limits';
+import { outsideWindowError } from '../../src/sandbox/graph-errors';
 
 const PAGE = '1000000000007';
 const HOUR = 3_600_000;
@@ -127,6 +128,20 @@ describe('messaging windows in the sandbox', () => {
     expect((await response(psid)).status).toBe(200);
   });
 
+  it("an item dated more than a year back, or before 1970, says nothing of the conversation's window; one from the future counts as now", async () => {
+    // What the gateway tells the sandbox of each stored item (storedEventsObserver): Meta's time as the item says it.
+    sandbox.windows.opened(PAGE, 'dated-1970', 0);
+    sandbox.windows.opened(PAGE, 'dated-1970', -5);
+    sandbox.windows.opened(PAGE, 'dated-1970', Date.now() - 366 * 24 * HOUR);
+    expect((await call('GET', `/_sandbox/windows?pageId=${PAGE}&psid=dated-1970`)).json.known).toBe(false);
+    expect((await response('dated-1970')).status).toBe(200);
+    const before = Date.now();
+    sandbox.windows.opened(PAGE, 'dated-future', before + 10 * 24 * HOUR);
+    const view = (await call('GET', `/_sandbox/windows?pageId=${PAGE}&psid=dated-future`)).json;
+    expect(view.lastActionAt).toBeGreaterThanOrEqual(before);
+    expect(view.lastActionAt).toBeLessThanOrEqual(view.now!);
+  });
+
   it('only a webhook the listener took opens a window', async () => {
     listenerStatus = 403;
     try {
@@ -136,6 +151,11 @@ describe('messaging windows in the sandbox', () => {
       listenerStatus = 200;
     }
     expect((await call('GET', `/_sandbox/windows?pageId=${PAGE}&psid=refused-webhook`)).json.known).toBe(false);
+  });
+
+  it("the window error is the account's: 10/2018278 on Messenger, 10/2534022 for an Instagram account", () => {
+    expect(outsideWindowError('messenger')).toMatchObject({ code: 10, error_subcode: 2018278 });
+    expect(outsideWindowError('instagram')).toMatchObject({ code: 10, error_subcode: 2534022, message: '(#10) This message is sent outside of allowed window.' });
   });
 
   it('refuses a bad age, a bad conversation and another origin', async () => {
