@@ -52,6 +52,8 @@ describe('ConversationService access', () => {
       () => conv.owner({ pageId: '1002', recipientId: '7001' }, as(ORDERS)),
       () => conv.profile({ pageId: '1002', recipientId: '7001' }, as(ORDERS)),
       () => conv.profile({ pageId: '1001', recipientId: '7001' }, as(SUPPORT)),
+      // The gateway's record of another Page's conversation is not shown either.
+      () => conv.conversation({ pageId: '1002', recipientId: '7001' }, as(ORDERS)),
     ];
     for (const call of calls) {
       const err = await grpcError(call());
@@ -70,6 +72,7 @@ describe('ConversationService access', () => {
   it('without credentials: UNAUTHENTICATED', async () => {
     const err = await grpcError(conv.owner({ pageId: '1001', recipientId: '7001' }));
     expect(err.code).toBe(status.UNAUTHENTICATED);
+    expect((await grpcError(conv.conversation({ pageId: '1001', recipientId: '7001' }))).code).toBe(status.UNAUTHENTICATED);
   });
 });
 
