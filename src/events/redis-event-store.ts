@@ -171,7 +171,7 @@ export class RedisEventStore implements EventStore {
     return store;
   }
 
-  // --- keys: a partition's under its hash tag `{p<i>}` (one Cluster slot), the rest one key per script ---
+  // --- keys: a partition's under its hash tag `{p<i>}` (one Cluster slot); the group registry's under `{groups}` ---
   private tag(i: number): string {
     return `${this.prefix}{p${i}}:`;
   }
@@ -191,11 +191,13 @@ export class RedisEventStore implements EventStore {
   deadLetters(group: string, i: number): string {
     return `${this.tag(i)}g:${group}:dl`;
   }
+  /** A group's replicas with consumers (their heartbeats): beside the registry, in its slot, so one script updates both. */
   members(group: string): string {
-    return `${this.prefix}g:${group}:m`;
+    return `${this.prefix}{groups}:m:${group}`;
   }
+  /** The registry of groups (one record each): one key, read by single-key scripts and, at the bound, by the gateway. */
   get groupsKey(): string {
-    return `${this.prefix}groups`;
+    return `${this.prefix}{groups}:registry`;
   }
   private get channel(): string {
     return `${this.prefix}notify`;

@@ -93,8 +93,9 @@ function clusterClient(nodes: readonly string[], tuning: RedisOptions): Cluster 
   return new Cluster(seeds, {
     lazyConnect: true,
     redisOptions,
-    // Commands to many slots in one turn of the event loop go out as one pipeline per node.
-    enableAutoPipelining: true,
+    // No auto-pipelining: ioredis 6 refuses a pipeline whose commands are in different slots,
+    // which is what the event store's per-partition calls of one turn are.
+    enableAutoPipelining: false,
     // A moved slot (resharding, failover) is followed; a cluster that is down fails the call soon.
     maxRedirections: 16,
     retryDelayOnFailover: 100,
