@@ -67,11 +67,11 @@ export interface RedisEventStoreOptions extends Omit<EventsConfig, 'partitions'>
 
 const DEFAULT_PARTITIONS = 16;
 /** Entries one eviction call looks at: what bounds the time a script holds Redis at the store's bound. */
-const EVICT_WINDOW = 128;
+const EVICT_WINDOW = 64;
 /** Idle groups' events given up per DROP call. */
 const DROP_CHUNK = 64;
 /** Entries one STATS call walks. */
-const STATS_WINDOW = 1_000;
+const STATS_WINDOW = 256;
 /** How often the lengths of the other partitions (what an append's room check adds up) are read again. */
 const LENGTHS_EVERY_MS = 1_000;
 const READ_COUNT = 256;
@@ -346,11 +346,18 @@ export class RedisEventStore implements EventStore {
     }
     if (left <= 0) return true;
     // Idle groups' events: candidates from every partition, the oldest chosen over all of them.
+    const scopes = await this.groupScopes();
     const found = await Promise.all(
       this.indices().map(async (i) => {
-        const [len, list] = (await EVICT.run(this.redis, [this.stream(i), this.evictCursor(i)], ['idle', left, EVICT_WINDOW, ...info])) as [number, Array<[string, string, Array<[string, string]>]>];
+        const [len, list, behind] = (await EVICT.run(this.redis, [this.stream(i), this.evictCursor(i)], ['idle', left, EVICT_WINDOW, ...info])) as [number, Array<[string, string, string, string, string[]]>, Array<[string, string]>];
         this.lengths[i] = Number(len);
-        return list.map(([id, q, holders]) => ({ p: i, id, q: orderOf(q), holders }));
+        const idleBehind = behind.map(([name, ld]) => ({ name, ld: orderOf(ld), scope: scopes.get(name) }));
+        return list.map(([id, q, page, only, pending]) => {
+          const at = orderOf(id);
+          // The idle groups that had it unread (those holding it pending are named by the script).
+          const unread = idleBehind.filter((g) => compareOrder(g.ld, at) < 0 && (only === '' || only === g.name) && (!g.scope || page === '' || g.scope.has(page)) && !pending.includes(g.name)).map((g) => g.name);
+          return { p: i, id, q: orderOf(q), pending, unread };
+        });
       }),
     );
     const candidates = found.flat().sort((a, b) => compareOrder(a.q, b.q));
@@ -362,11 +369,8 @@ export class RedisEventStore implements EventStore {
       for (let k = 0; k < mine.length; k += DROP_CHUNK) {
         const args: Array<string | number> = [Math.min(DROP_CHUNK, mine.length - k)];
         for (const c of mine.slice(k, k + DROP_CHUNK)) {
-          args.push(c.id, c.holders.length);
-          for (const [g, how] of c.holders) {
-            args.push(g, how);
-            dropped.set(g, (dropped.get(g) ?? 0) + 1);
-          }
+          args.push(c.id, c.pending.length, ...c.pending);
+          for (const g of [...c.pending, ...c.unread]) dropped.set(g, (dropped.get(g) ?? 0) + 1);
         }
         const [, len] = (await DROP.run(this.redis, [this.stream(i)], args)) as number[];
         this.lengths[i] = Number(len);
@@ -380,6 +384,20 @@ export class RedisEventStore implements EventStore {
       }
     }
     return true;
+  }
+
+  /** The page scope of every registered group that has one. */
+  private async groupScopes(): Promise<Map<string, ReadonlySet<string>>> {
+    const scopes = new Map<string, ReadonlySet<string>>();
+    for (const [name, raw] of Object.entries(await this.redis.hgetall(this.groupsKey))) {
+      try {
+        const scope = scopeOf(JSON.parse(raw) as GroupRecord);
+        if (scope) scopes.set(name, scope);
+      } catch {
+        // every page
+      }
+    }
+    return scopes;
   }
 
   /** Every registered group as the eviction scripts take it: name, idle 0/1, page count (-1: every page), pages. */
@@ -586,8 +604,12 @@ export class RedisEventStore implements EventStore {
     if (this.closed) return [];
     const flat = await redisCall('stats', () => this.redis.hgetall(this.groupsKey));
     const now = Date.now();
-    return Promise.all(
-      Object.entries(flat).map(async ([group, raw]) => {
+    const out: GroupStats[] = [];
+    // A group at a time (its partitions together): a metrics read never floods the connection.
+    for (const [group, raw] of Object.entries(flat)) {
+      if (this.closed) break;
+      out.push(
+        await (async () => {
         let record: GroupRecord = {};
         try {
           record = JSON.parse(raw) as GroupRecord;
@@ -616,8 +638,10 @@ export class RedisEventStore implements EventStore {
           }),
         );
         return { group, lag, oldestUnackedMs: lag > 0 && oldest > 0 ? Math.max(0, now - oldest) : 0 };
-      }),
-    );
+        })(),
+      );
+    }
+    return out;
   }
 
   async close(): Promise<void> {
