@@ -31,27 +31,42 @@ interface Slow {
   command: string;
 }
 
+interface Watched {
+  slowest: Slow;
+  /** Durations (ms) of every command of the store, sorted. */
+  all: number[];
+  latencyMs: number;
+}
+
+/** Commands of the benchmark itself, not of the store. */
+const OWN = new Set(['slowlog', 'latency', 'config', 'info', 'ping', 'cluster', 'command']);
+
 /** Every node's SLOWLOG and LATENCY, reset, logging every command. */
-async function watch(nodes: Redis[]): Promise<() => Promise<{ slowest: Slow; latencyMs: number }>> {
+async function watch(nodes: Redis[]): Promise<() => Promise<Watched>> {
   for (const n of nodes) {
-    await n.config('SET', 'slowlog-log-slower-than', '0');
-    await n.config('SET', 'slowlog-max-len', '200000');
-    await n.config('SET', 'latency-monitor-threshold', '1');
+    await n.config('SET', 'slowlog-log-slower-than', '-1');
+    await n.config('SET', 'latency-monitor-threshold', '0');
     await n.slowlog('RESET');
     await n.call('LATENCY', 'RESET');
+    await n.config('SET', 'slowlog-max-len', '500000');
+    await n.config('SET', 'latency-monitor-threshold', '1');
+    await n.config('SET', 'slowlog-log-slower-than', '0');
   }
   return async () => {
     let slowest: Slow = { ms: 0, command: '' };
+    const all: number[] = [];
     let latencyMs = 0;
     for (const n of nodes) {
+      await n.config('SET', 'slowlog-log-slower-than', '-1');
       const log = (await n.call('SLOWLOG', 'GET', '-1')) as Array<[number, number, number, string[]]>;
       for (const [, , us, args] of log) {
+        if (OWN.has(String(args[0]).toLowerCase())) continue;
+        all.push(us / 1000);
         if (us / 1000 > slowest.ms) slowest = { ms: us / 1000, command: `${args[0]} ${args[0] === 'evalsha' ? `keys ${args[2]}: ${args.slice(3, 3 + Number(args[2]) + 3).join(' ')}` : (args[1] ?? '')}` };
-        if (process.env.SLOW_DEBUG && us > 5_000) process.stderr.write(`${us} ${args.slice(0, 9).join(' ').slice(0, 300)}\n`);
       }
       for (const [, , , max] of (await n.call('LATENCY', 'LATEST')) as Array<[string, number, number, number]>) latencyMs = Math.max(latencyMs, max);
     }
-    return { slowest, latencyMs };
+    return { slowest, all: all.sort((x, y) => x - y), latencyMs };
   };
 }
 
@@ -84,9 +99,10 @@ async function atTheBound(name: string, redis: RedisConnection, nodes: Redis[], 
   const s0 = Date.now();
   const stats = await store.stats();
   const statsMs = Date.now() - s0;
-  const { slowest, latencyMs } = await done();
+  const { slowest, all, latencyMs } = await done();
+  const pct = (q: number) => Number((all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? 0).toFixed(3));
   await store.close();
-  process.stdout.write(`${JSON.stringify({ topology: name, groups: GROUPS, events: EVENTS, case: idle ? 'every group idle and behind' : 'every group caught up', appendsAtTheBound: APPENDS, refused, meanAppendMs: Number(appendMs.toFixed(2)), statsMs, lagOfOneGroup: stats[0]?.lag, slowestCommandMs: slowest.ms, slowestCommand: slowest.command.slice(0, 160), latencyLatestMaxMs: latencyMs, goalMs: 10, loadAverage: Number(loadavg()[0]!.toFixed(1)) })}\n`);
+  process.stdout.write(`${JSON.stringify({ topology: name, groups: GROUPS, events: EVENTS, case: idle ? 'every group idle and behind' : 'every group caught up', appendsAtTheBound: APPENDS, refused, meanAppendMs: Number(appendMs.toFixed(2)), statsMs, lagOfOneGroup: stats[0]?.lag, commands: all.length, p50Ms: pct(0.5), p99Ms: pct(0.99), p999Ms: pct(0.999), over10Ms: all.filter((ms) => ms > 10).length, slowestCommandMs: slowest.ms, slowestCommand: slowest.command.slice(0, 160), latencyLatestMaxMs: latencyMs, goalMs: 10, loadAverage: Number(loadavg()[0]!.toFixed(1)) })}\n`);
 }
 
 /**
