@@ -9,7 +9,8 @@
  *
  *   tsx bench/redis-cluster-throughput.ts [--events 20000] [--batch 50] [--concurrency 8] [--partitions 16]
  *
- * Prints one JSON line per topology.
+ * Prints one JSON line per topology, with the Redis servers' CPU per event (INFO CPU; for the
+ * cluster, all 6 nodes: the replicas' replication counted too).
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -31,7 +32,17 @@ function cpuUs(from: NodeJS.CpuUsage): number {
   return u.user + u.system;
 }
 
-async function measure(topology: string, redis: RedisConnection): Promise<void> {
+/** CPU seconds (user + system) the Redis servers used so far: INFO CPU of each. */
+async function redisCpuSec(nodes: RedisConnection[]): Promise<number> {
+  let sum = 0;
+  for (const n of nodes) {
+    const info = String(await n.call('INFO', 'CPU'));
+    for (const k of ['used_cpu_user', 'used_cpu_sys']) sum += Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  }
+  return sum;
+}
+
+async function measure(topology: string, redis: RedisConnection, nodes: RedisConnection[]): Promise<void> {
   const store = await RedisEventStore.open(redis, { ...DEFAULT_CONFIG.events, maxEvents: 1_000_000, partitions: PARTITIONS, keyPrefix: `tp-${Date.now()}:` });
   const page = `page-${Date.now()}`;
   // 1,000 conversations, as many customers writing at once.
@@ -52,6 +63,7 @@ async function measure(topology: string, redis: RedisConnection): Promise<void> 
     }),
   );
   // Ingest alone first: consumers are there but the timed part is the appends (deliveries overlap; their CPU is counted below).
+  const redis0 = await redisCpuSec(nodes);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let next = 0;
@@ -64,6 +76,7 @@ async function measure(topology: string, redis: RedisConnection): Promise<void> 
   await done;
   const totalSec = Number(process.hrtime.bigint() - t0) / 1e9;
   const totalCpu = cpuUs(cpu0);
+  const redisCpu = (await redisCpuSec(nodes)) - redis0;
   void cpu1;
   await Promise.all(consumers.map((c) => c.close()));
   await store.close();
@@ -78,6 +91,8 @@ async function measure(topology: string, redis: RedisConnection): Promise<void> 
       cpuUsPerEventIngestAndDelivery: Number((totalCpu / EVENTS).toFixed(1)),
       cpuUsPerEventDuringIngest: Number((ingestCpu / EVENTS).toFixed(1)),
       perGatewayCpuSec: Math.round(EVENTS / (totalCpu / 1e6)),
+      redisCpuUsPerEvent: Number(((redisCpu * 1e6) / EVENTS).toFixed(1)),
+      perRedisCpuSec: Math.round(EVENTS / redisCpu),
     })}\n`,
   );
 }
@@ -94,11 +109,12 @@ async function main(): Promise<void> {
         return undefined;
       });
     }
-    await measure('one Redis', one);
+    await measure('one Redis', one, [one]);
     await closeRedis(one);
     const clustered = await connectRedis({ kind: 'cluster', nodes: cluster.urls });
-    await measure('Redis Cluster (3 masters, 3 replicas)', clustered);
-    await closeRedis(clustered);
+    const nodes = await Promise.all(cluster.urls.map((u) => connectRedis(u)));
+    await measure('Redis Cluster (3 masters, 3 replicas)', clustered, nodes);
+    await Promise.all([closeRedis(clustered), ...nodes.map((n) => closeRedis(n))]);
   } finally {
     single.kill('SIGTERM');
     await cluster.stop();

@@ -33,6 +33,10 @@ interface Slow {
 
 interface Watched {
   slowest: Slow;
+  /** The slowest command that is not a script (XLEN, XINFO, HGETALL…: constant work): how much of a maximum the machine adds. */
+  slowestPlain: Slow;
+  /** Per kind of command (a script by its keys and mode), the median and the maximum (ms). */
+  kinds: Record<string, { n: number; p50: number; max: number }>;
   /** Durations (ms) of every command of the store, sorted. */
   all: number[];
   latencyMs: number;
@@ -54,6 +58,8 @@ async function watch(nodes: Redis[]): Promise<() => Promise<Watched>> {
   }
   return async () => {
     let slowest: Slow = { ms: 0, command: '' };
+    let slowestPlain: Slow = { ms: 0, command: '' };
+    const byKind = new Map<string, number[]>();
     const all: number[] = [];
     let latencyMs = 0;
     for (const n of nodes) {
@@ -62,11 +68,20 @@ async function watch(nodes: Redis[]): Promise<() => Promise<Watched>> {
       for (const [, , us, args] of log) {
         if (OWN.has(String(args[0]).toLowerCase())) continue;
         all.push(us / 1000);
+        const isScript = String(args[0]).toLowerCase() === 'evalsha';
+        const kind = isScript ? `script ${args[2]} keys, last ${String(args[2 + Number(args[2])]).replace(/^.*:/, '')}${/^(free|idle)$/.test(String(args[3 + Number(args[2])])) ? ` ${args[3 + Number(args[2])]}` : ''}` : String(args[0]).toLowerCase();
+        byKind.set(kind, [...(byKind.get(kind) ?? []), us / 1000]);
+        if (!isScript && us / 1000 > slowestPlain.ms) slowestPlain = { ms: us / 1000, command: `${args[0]} ${args[1] ?? ''}` };
         if (us / 1000 > slowest.ms) slowest = { ms: us / 1000, command: `${args[0]} ${args[0] === 'evalsha' ? `keys ${args[2]}: ${args.slice(3, 3 + Number(args[2]) + 3).join(' ')}` : (args[1] ?? '')}` };
       }
       for (const [, , , max] of (await n.call('LATENCY', 'LATEST')) as Array<[string, number, number, number]>) latencyMs = Math.max(latencyMs, max);
     }
-    return { slowest, all: all.sort((x, y) => x - y), latencyMs };
+    const kinds: Watched['kinds'] = {};
+    for (const [k, list] of byKind) {
+      list.sort((x, y) => x - y);
+      kinds[k] = { n: list.length, p50: Number(list[Math.floor(list.length / 2)]!.toFixed(3)), max: Number(list[list.length - 1]!.toFixed(3)) };
+    }
+    return { slowest, slowestPlain, kinds, all: all.sort((x, y) => x - y), latencyMs };
   };
 }
 
@@ -99,10 +114,10 @@ async function atTheBound(name: string, redis: RedisConnection, nodes: Redis[], 
   const s0 = Date.now();
   const stats = await store.stats();
   const statsMs = Date.now() - s0;
-  const { slowest, all, latencyMs } = await done();
+  const { slowest, slowestPlain, kinds, all, latencyMs } = await done();
   const pct = (q: number) => Number((all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? 0).toFixed(3));
   await store.close();
-  process.stdout.write(`${JSON.stringify({ topology: name, groups: GROUPS, events: EVENTS, case: idle ? 'every group idle and behind' : 'every group caught up', appendsAtTheBound: APPENDS, refused, meanAppendMs: Number(appendMs.toFixed(2)), statsMs, lagOfOneGroup: stats[0]?.lag, commands: all.length, p50Ms: pct(0.5), p99Ms: pct(0.99), p999Ms: pct(0.999), over10Ms: all.filter((ms) => ms > 10).length, slowestCommandMs: slowest.ms, slowestCommand: slowest.command.slice(0, 160), latencyLatestMaxMs: latencyMs, goalMs: 10, loadAverage: Number(loadavg()[0]!.toFixed(1)) })}\n`);
+  process.stdout.write(`${JSON.stringify({ topology: name, groups: GROUPS, events: EVENTS, case: idle ? 'every group idle and behind' : 'every group caught up', appendsAtTheBound: APPENDS, refused, meanAppendMs: Number(appendMs.toFixed(2)), statsMs, lagOfOneGroup: stats[0]?.lag, commands: all.length, p50Ms: pct(0.5), p99Ms: pct(0.99), p999Ms: pct(0.999), over10Ms: all.filter((ms) => ms > 10).length, slowestCommandMs: slowest.ms, slowestCommand: slowest.command.slice(0, 160), slowestPlainCommandMs: slowestPlain.ms, slowestPlainCommand: slowestPlain.command.slice(0, 80), kinds, latencyLatestMaxMs: latencyMs, goalMs: 10, loadAverage: Number(loadavg()[0]!.toFixed(1)) })}\n`);
 }
 
 /**
