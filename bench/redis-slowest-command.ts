@@ -69,7 +69,10 @@ async function watch(nodes: Redis[]): Promise<() => Promise<Watched>> {
         if (OWN.has(String(args[0]).toLowerCase())) continue;
         all.push(us / 1000);
         const isScript = String(args[0]).toLowerCase() === 'evalsha';
-        const kind = isScript ? `script ${args[2]} keys, last ${String(args[2 + Number(args[2])]).replace(/^.*:/, '')}${/^(free|idle)$/.test(String(args[3 + Number(args[2])])) ? ` ${args[3 + Number(args[2])]}` : ''}` : String(args[0]).toLowerCase();
+        // A script by its keys: an append has the dedup keys after the stream and the cursor.
+        const keys = Number(args[2]);
+        const mode = String(args[3 + keys]);
+        const kind = !isScript ? String(args[0]).toLowerCase() : keys >= 3 ? 'script: append' : `script: ${keys} key(s), last ${String(args[2 + keys]).replace(/^.*:/, '')}${/^(free|idle)$/.test(mode) ? ` ${mode}` : ''}`;
         byKind.set(kind, [...(byKind.get(kind) ?? []), us / 1000]);
         if (!isScript && us / 1000 > slowestPlain.ms) slowestPlain = { ms: us / 1000, command: `${args[0]} ${args[1] ?? ''}` };
         if (us / 1000 > slowest.ms) slowest = { ms: us / 1000, command: `${args[0]} ${args[0] === 'evalsha' ? `keys ${args[2]}: ${args.slice(3, 3 + Number(args[2]) + 3).join(' ')}` : (args[1] ?? '')}` };
