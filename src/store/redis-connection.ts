@@ -61,6 +61,9 @@ export async function connectRedis(target: string | RedisTopology, options: Redi
     refused ??= authRefusal(err);
     onError(err);
   });
+  // A Cluster client reports each node's failures as 'node error' (a refused AUTH among them) and
+  // rejects connect() with only "None of startup nodes is available".
+  if (redis instanceof Cluster) redis.on('node error', (err: Error) => (refused ??= authRefusal(err)));
   try {
     await redis.connect();
     await redis.ping();
