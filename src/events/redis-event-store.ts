@@ -1,6 +1,10 @@
 /**
- * The event store of many replicas: Redis Streams. Events are XADDed to one of `partitions`
- * streams chosen by a hash of their conversation (dedup and XADD in one Lua script). Every
+ * The event store of many replicas: Redis Streams, on one Redis or a Redis Cluster. Events are
+ * XADDed to one of `partitions` streams chosen by a hash of their conversation. Every key of a
+ * partition (its stream, dedup keys, eviction cursor, each group's lease and dead letters) is
+ * under the partition's hash tag, so each script touches one Cluster slot; the group registry
+ * and heartbeats share the `{groups}` tag. An append is one script per partition it touches
+ * (dedup and XADD of that part together), and succeeds only when every part is stored. Every
  * consumer group is a Redis consumer group on every partition stream.
  *
  * Per-conversation order across replicas: each partition of a group is leased (SET PX, renewed)
@@ -14,17 +18,18 @@
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
  * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
- * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
- * replay re-XADDs them into their partition, marked for that group only.
+ * head returned. Dead letters are XADDed to the group's dead-letter stream of the partition and
+ * XACKed in one script; a replay re-XADDs them into their partition, marked for that group only.
  *
- * Groups: a record per group in the groups hash (start, page scope, owner, never acked yet, last
+ * Groups: a record per group in the registry (start, page scope, owner, never acked yet, last
  * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
- * script) and fixes their scope; entries outside it are
- * XACKed by the read script, never delivered. At maxEvents (all partitions together) the append
- * script makes room from events no group needs, then from the oldest needed only by groups idle
- * for groupIdleMs (given up by them, reported through `onDropped`); groups with no consumer for
- * longer than the retention (than neverAckedGroupMs when none of their consumers ever acked)
- * are deleted by a periodic sweep.
+ * script) and fixes their scope; entries outside it are XACKed after a read, never delivered.
+ * At maxEvents (all partitions together, as this replica last saw their lengths) room is made in
+ * bounded windows: events no group needs (the append's own partition in its script, then the
+ * others), then the oldest over all partitions needed only by groups idle for groupIdleMs
+ * (given up by them, reported through `onDropped`); groups with no consumer for longer than the
+ * retention (than neverAckedGroupMs when none of their consumers ever acked) are deleted by a
+ * periodic sweep.
  */
 import { randomBytes } from 'node:crypto';
 import { duplicateConnection, type RedisConnection } from '../store/redis-connection';
