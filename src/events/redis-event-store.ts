@@ -479,9 +479,15 @@ export class RedisEventStore implements EventStore {
     return { created: Number(code) === 1, record };
   }
 
-  /** Deletes abandoned groups (no consumer on any replica for longer than the retention). */
+  /**
+   * Deletes abandoned groups (no consumer on any replica for longer than the retention), and
+   * trims every partition to the retention: an append trims only its own, so a partition nobody
+   * appends to would keep expired events (`~` trims whole blocks, at most 10,000 entries a call).
+   */
   async sweepGroups(): Promise<void> {
     if (this.closed) return;
+    const oldest = Date.now() - Math.ceil(this.options.retentionMs);
+    await Promise.all(this.indices().map((i) => this.redis.xtrim(this.stream(i), 'MINID', '~', oldest)));
     const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey], [Math.ceil(this.options.retentionMs), Math.ceil(this.options.neverAckedGroupMs)])) as string[];
     await this.forgetGroups(deleted);
   }

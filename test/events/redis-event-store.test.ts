@@ -117,6 +117,15 @@ describe.skipIf(!available)('RedisEventStore', () => {
       expect(await s.append(batch)).toEqual({ stored: inBroken, duplicates: 40 - inBroken });
     });
 
+    it('a partition nobody appends to is trimmed to the retention all the same (by the sweep)', async () => {
+      const s = await open(`${uniqueName('trim')}:`, { retentionMs: 300, neverAckedGroupMs: 300, dedupWindowMs: 300 });
+      const e = newEvent(uniqueName('p'), 'u');
+      await s.append([e]);
+      const p = partitionOf(e.conversation, 16);
+      expect(await s.redis.xlen(s.stream(p))).toBe(1);
+      await waitFor(async () => (await s.redis.xlen(s.stream(p))) === 0, { what: 'the expired event trimmed away', timeoutMs: 5_000, intervalMs: 50 });
+    });
+
     it('hashes conversations onto partitions stably', () => {
 
       const seen = new Set<number>();
