@@ -26,7 +26,7 @@ export interface GatewayConfig {
   };
   delivery: DeliveryConfig;
   /** Shared state for several replicas; without it, state is in memory (one replica). */
-  store: { redis?: { url: string; keyPrefix: string } };
+  store: { redis?: RedisStoreConfig };
   /** The services allowed to call, and for which pages. Empty: no caller authentication. */
   callers: CallerConfig[];
   /** TLS on the gRPC port; with `clientCaFile`, callers must present a certificate (mTLS). */
@@ -54,7 +54,19 @@ export interface ConversationsConfig {
   profileCacheTtlMs: number;
   /** Memory cache only: at most this many profiles, the oldest evicted first. */
   profileCacheMaxEntries: number;
+  /**
+   * The conversation records (windows, owners; docs/conversations.md): at most this many
+   * (page, person) records, in memory per replica or in Redis with `store.redis`, the least
+   * recently touched dropped first. Each also expires 8 days after its last fact.
+   */
+  maxRecords: number;
 }
+
+/** `pages[].conversationPolicy`: refuse a send Meta would refuse before Graph, send it and mark it, or do not check. */
+export type ConversationPolicy = 'enforce' | 'warn' | 'off';
+export const CONVERSATION_POLICIES: readonly ConversationPolicy[] = ['enforce', 'warn', 'off'];
+/** The policy of a Page that sets none (and of the sandbox's unconfigured pages): docs/conversations.md says why. */
+export const DEFAULT_CONVERSATION_POLICY: ConversationPolicy = 'enforce';
 
 /** Where the sandbox inbox listens by default (Mailpit's port). */
 export const SANDBOX_INBOX_LISTEN = '127.0.0.1:8025';
@@ -81,6 +93,16 @@ export interface WebhookConfig {
    * Empty (default): the peer address, and `X-Forwarded-For` is ignored.
    */
   trustedProxies?: string[];
+}
+
+/**
+ * Where the shared state lives: one Redis (`url`, '' when another topology is set) or a Redis
+ * Cluster (`cluster.nodes`, seed node URLs with the same credentials and scheme).
+ */
+export interface RedisStoreConfig {
+  url: string;
+  keyPrefix: string;
+  cluster?: { nodes: string[] };
 }
 
 /** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents (what both stores take). */
@@ -114,6 +136,12 @@ export interface EventsConfig {
    * consumer for longer than `retentionMs` (`neverAckedGroupMs` if none ever acked) is deleted.
    */
   groupIdleMs: number;
+  /**
+   * Partitions of the Redis event store (default 16, at most 256): a conversation's events go to
+   * one, each is read by one replica at a time per group, and in a Redis Cluster each is one
+   * hash slot. Every replica must use the same count; change it only on a drained store.
+   */
+  partitions: number;
 }
 
 /** The webhook the sandbox runs when none is configured: loopback, with well-known secrets. */
@@ -226,6 +254,8 @@ export interface PageConfig {
    * is deleted; a property not named is left as it is. Given inline, or as the path of a JSON file.
    */
   messengerProfile?: Record<string, unknown>;
+  /** What the gateway does with a send Meta would refuse by the conversation's window or owner (default `enforce`). */
+  conversationPolicy?: ConversationPolicy;
 }
 
 /** An Instagram Login account's token: its expiry, and where the gateway keeps the refreshed one. */
@@ -279,9 +309,9 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   callers: [],
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
-  conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000 },
+  conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000, maxRecords: 200_000 },
   tokenRefresh: { refreshBeforeMs: 30 * 24 * 3600_000, warnBeforeMs: 7 * 24 * 3600_000, retryMs: 15 * 60_000 },
-  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000 },
+  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000, partitions: 16 },
 };
 
 export interface IdempotencyOptions {

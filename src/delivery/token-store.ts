@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 
 /**
@@ -50,7 +50,7 @@ export function fileTokenStore(path: string): TokenStore {
 }
 
 /** A Redis key per account (`{prefix}token:{account}`), shared by every replica. */
-export function redisTokenStore(redis: Redis, keyPrefix: string, account: string): TokenStore {
+export function redisTokenStore(redis: RedisConnection, keyPrefix: string, account: string): TokenStore {
   const key = `${keyPrefix}token:${account}`;
   return {
     async load() {

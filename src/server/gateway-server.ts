@@ -1,4 +1,4 @@
-import { Server } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService } from '../../gen/messenger/v1/events';
@@ -41,11 +41,20 @@ import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
 import { ConfigError } from '../config/load-config';
-import { RedisAuthError } from '../store/redis-connection';
+import { RedisAuthError, redisTopology, topologyUrls, type RedisTopology } from '../store/redis-connection';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
+import { opensWindow } from '../conversations/event-facts';
 import { ConversationStore } from '../inbox/conversation-store';
+import { ConversationGuard } from '../conversations/conversation-guard';
+import { openConversationRecords } from '../conversations/open-conversation-records';
+import { StoredEventsRecorder } from '../conversations/stored-events';
+import { DEFAULT_CONVERSATION_POLICY } from '../config/gateway-config';
+import { SANDBOX_APP_ID } from '../sandbox/thread-owners';
+import { observeClosingWindows } from '../telemetry/gateway-metrics';
+import { getConversationHandler } from '../service/get-conversation';
+import { reasonName } from '../errors/failure';
 import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -89,7 +98,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (p.appSecret && p.appsecretProof === 'classic') registerSecret(classicProof(p.accessToken, p.appSecret).appsecret_proof);
   }
   for (const c of config.callers) registerSecret(c.apiKeyHash);
-  if (config.store.redis) registerSecret(redisPassword(config.store.redis.url));
+  const topology = config.store.redis ? redisTopology(config.store.redis) : undefined;
+  if (topology) for (const url of topologyUrls(topology)) registerSecret(redisPassword(url));
   const auth = new CallerAuthenticator(config.callers);
   if (!isLoopback(config.listen) && !auth.enabled) {
     if (!config.insecure) throw new InsecureListenError(config.listen);
@@ -139,7 +149,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let delivery: DeliveryStores;
   try {
     delivery = await createDeliveryStores({
-      redisUrl: config.store.redis?.url,
+      redisTopology: topology,
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
@@ -147,7 +157,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
   } catch (err) {
     await undo();
-    throw redisStartError(config.store.redis?.url ?? '', err);
+    throw redisStartError(topology, err);
   }
   opened.push(() => delivery.close());
   const tokens = new InstagramTokenRefresher(
@@ -159,9 +169,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   opened.push(async () => tokens.stop());
   // Before serving: a kept token replaces the configured (maybe expired) one first.
   await tokens.start();
+  let conversations: ConversationGuard;
+  try {
+    const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
+    opened.push(() => records.close());
+    const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
+    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
+    observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
+    // The sandbox inbox shows a refused send in place, as it shows one Graph refused.
+    const inboxView = inboxStore;
+    if (inboxView) {
+      conversations.onRefused = (pageId, body, failure) =>
+        inboxView.onPolicyRefusal({ at: Date.now(), pageId, body, grpcCode: status[failure.code], reason: reasonName(failure.reason), message: failure.message });
+    }
+  } catch (err) {
+    await undo();
+    throw redisStartError(topology, err);
+  }
   let receiving: Receiving;
   try {
-    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore));
+    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records));
   } catch (err) {
     await undo();
     throw err;
@@ -183,6 +210,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     streamIdleMs: config.limits.streamIdleMs,
     sandbox: config.sandbox,
     callerOf: (metadata) => callers.nameOf(metadata),
+    conversations,
   };
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
@@ -208,6 +236,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       requestThreadControl: requestThreadControlHandler(deps),
       getThreadOwner: getThreadOwnerHandler(deps),
       getUserProfile: getUserProfileHandler(deps, delivery.profileCache),
+      getConversation: getConversationHandler(deps, conversations),
     }),
   );
   server.addService(
@@ -311,10 +340,16 @@ function refreshedAccount(p: PageConfig, pages: PageDirectory, delivery: Deliver
 
 /**
  * Sandbox mode: each customer message the webhook listener stored (from `npm run customer`, the
- * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the inbox.
+ * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the
+ * inbox; each window-opening action opens the conversation's window in the sandbox at Meta's time.
  */
 function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | undefined): StoredEventsObserver {
   return (events) => {
+    for (const { event } of events) {
+      const kind = event.kind;
+      if (!event.time || !kind || (kind.$case === 'message' && kind.value.isEcho) || !opensWindow(kind.$case)) continue;
+      sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
+    }
     for (const m of customerMessagesOf(events)) {
       if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
       // Someone who wrote to an Instagram account: the linked Page's sends to them are Instagram's.
@@ -331,20 +366,24 @@ function sharedCallerRate(delivery: DeliveryStores): ((caller: { name: string; r
 }
 
 /** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */
-function redisStartError(url: string, err: unknown): ConfigError {
-  let where = 'the configured Redis';
-  try {
-    const u = new URL(url);
-    where = `Redis at ${u.protocol}//${u.host}`;
-  } catch {
-    // the config check parsed it; nothing to show otherwise
+function redisStartError(topology: RedisTopology | undefined, err: unknown): ConfigError {
+  const key = topology?.kind === 'cluster' ? 'store.redis.cluster.nodes' : 'store.redis.url';
+  const hosts: string[] = [];
+  for (const url of topology ? topologyUrls(topology) : []) {
+    try {
+      const u = new URL(url);
+      hosts.push(`${u.protocol}//${u.host}`);
+    } catch {
+      // the config check parsed it; nothing to show otherwise
+    }
   }
+  const where = hosts.length === 0 ? 'the configured Redis' : topology?.kind === 'cluster' ? `the Redis Cluster at ${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}` : `Redis at ${hosts[0]}`;
   if (err instanceof RedisAuthError) {
-    return new ConfigError('store.redis.url', `${where} refused the password (${err.code}): put the right user and password in store.redis.url (redis://user:password@host:port)`);
+    return new ConfigError(key, `${where} refused the password (${err.code}): put the right user and password in ${key} (redis://user:password@host:port)`);
   }
   const code = (err as { code?: string } | null)?.code;
   const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');
-  return new ConfigError('store.redis.url', `${where} did not answer (${reason}): start Redis there, or correct store.redis.url`);
+  return new ConfigError(key, `${where} did not answer (${reason}): start Redis there, or correct ${key}`);
 }
 
 /** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */

@@ -14,7 +14,7 @@ describe('config', () => {
       graph: { baseUrl: 'https://graph.facebook.com', version: 'v25.0', timeoutMs: 10000 },
       pages: [{ id: '1001', accessToken: '${PAGE_1001_TOKEN}', appSecret: '${APP_SECRET}' }],
     }, env);
-    expect(c.pages).toEqual([{ id: '1001', accessToken: 'EAAB-secret-token', appSecret: 'app-secret', appsecretProof: 'classic' }]);
+    expect(c.pages).toEqual([{ id: '1001', accessToken: 'EAAB-secret-token', appSecret: 'app-secret', appsecretProof: 'classic', conversationPolicy: 'enforce' }]);
     expect(c.graph).toEqual({ baseUrl: 'https://graph.facebook.com', instagramBaseUrl: 'https://graph.instagram.com', version: 'v25.0', timeoutMs: 10000, connections: 128 });
     expect(c.shutdownGraceMs).toBe(10000);
   });
@@ -40,6 +40,14 @@ describe('config', () => {
       expect((err as ConfigError).key).toBe(key);
       expect((err as Error).message).toContain(key);
     }
+  });
+
+  it('pages[].conversationPolicy is enforce, warn or off (default enforce); conversations.maxRecords is bounded', () => {
+    const c = parseConfig({ pages: [{ id: '1', accessToken: 't', conversationPolicy: 'warn' }, { id: '2', accessToken: 't', conversationPolicy: 'off' }, { id: '3', accessToken: 't' }], conversations: { maxRecords: 5 } }, env);
+    expect(c.pages.map((p) => p.conversationPolicy)).toEqual(['warn', 'off', 'enforce']);
+    expect(c.conversations.maxRecords).toBe(5);
+    expect(() => parseConfig({ pages: [{ id: '1', accessToken: 't', conversationPolicy: 'strict' }] }, env)).toThrow(/pages\[0\]\.conversationPolicy.*"enforce", "warn" or "off"/);
+    expect(() => parseConfig({ conversations: { maxRecords: 0 } }, env)).toThrow(/conversations\.maxRecords/);
   });
 
   it('never puts a secret value in an error message', () => {
@@ -178,5 +186,48 @@ describe('config', () => {
     }
     expect(err!.problems.map((p) => p.key)).toEqual(['webhook.bodyTimeoutMs', 'webhook.trustedProxies[0]']);
     expect(() => parseConfig({ webhook: { ...base, trustedProxies: '10.0.0.0/8' } }, env)).toThrow(/webhook\.trustedProxies/);
+  });
+});
+
+describe('store.redis.cluster and events.partitions', () => {
+  const keyOf = (raw: Record<string, unknown>): string | undefined => {
+    try {
+      parseConfig(raw, { REDIS_PASSWORD: 'p@ss' });
+      return undefined;
+    } catch (err) {
+      return (err as ConfigError).key;
+    }
+  };
+
+  it('reads a cluster of seed nodes (credentials from ${ENV}) and a partition count', () => {
+    const c = parseConfig({ store: { redis: { cluster: { nodes: ['redis://:${REDIS_PASSWORD}@10.0.0.1:6379', 'redis://:${REDIS_PASSWORD}@10.0.0.2:6379'] } } }, events: { partitions: 64 } }, { REDIS_PASSWORD: 'p@ss' });
+    expect(c.store.redis).toEqual({ url: '', keyPrefix: 'mgw:', cluster: { nodes: ['redis://:p@ss@10.0.0.1:6379', 'redis://:p@ss@10.0.0.2:6379'] } });
+    expect(c.events.partitions).toBe(64);
+    expect(parseConfig({}, {}).events.partitions).toBe(16);
+  });
+
+  it.each([
+    [{ store: { redis: { url: 'redis://a:1', cluster: { nodes: ['redis://b:1'] } } } }, 'store.redis.url'],
+    [{ store: { redis: { cluster: { nodes: [] } } } }, 'store.redis.cluster.nodes'],
+    [{ store: { redis: { cluster: { nodes: ['http://b:1'] } } } }, 'store.redis.cluster.nodes[0]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b'] } } } }, 'store.redis.cluster.nodes[0]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1/2'] } } } }, 'store.redis.cluster.nodes[0]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://:x@b:1', 'redis://:y@c:1'] } } } }, 'store.redis.cluster.nodes[1]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1', 'rediss://c:1'] } } } }, 'store.redis.cluster.nodes[1]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1'], extra: 1 } } } }, 'store.redis.cluster.extra'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1'] }, keyPrefix: 'a{b}:' } } }, 'store.redis.keyPrefix'],
+    [{ events: { partitions: 0 } }, 'events.partitions'],
+    [{ events: { partitions: 257 } }, 'events.partitions'],
+  ])('names the bad key of %j', (raw, key) => {
+    expect(keyOf(raw)).toBe(key);
+  });
+
+  it('never quotes a node password in its problems', () => {
+    try {
+      parseConfig({ store: { redis: { cluster: { nodes: ['redis://:hunter2-secret@b:1', 'redis://:other-secret@c'] } } } }, {});
+      expect.unreachable();
+    } catch (err) {
+      expect(JSON.stringify((err as ConfigError).problems)).not.toMatch(/hunter2-secret|other-secret/);
+    }
   });
 });
