@@ -274,7 +274,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | undefined): StoredEventsObserver {
   return (events) => {
     for (const m of customerMessagesOf(events)) {
-      if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
+      if (m.mid && !m.unsent) sandbox.rememberMessage(m.pageId, m.mid);
       inboxStore?.onCustomerMessage(m);
     }
   };
