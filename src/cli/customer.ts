@@ -1,13 +1,13 @@
 import { SANDBOX_WEBHOOK } from '../config/gateway-config';
-import { customerWebhookBody, postWebhook, type CustomerAction } from '../sandbox/customer-webhook';
-import { DEMO_INSTAGRAM_ACCOUNT, sandboxStoryUrl } from '../sandbox/demo-instagram';
+import { customerWebhookBody, postWebhook, sandboxStoryUrl, type CustomerAction } from '../sandbox/customer-webhook';
+import { DEMO_INSTAGRAM_LOGIN_ACCOUNT, DEMO_INSTAGRAM_PAGE_ACCOUNT } from '../sandbox/demo-pages';
 import { EXIT } from './exit-codes';
 import { parseFlags } from './parse-flags';
 import { UsageError } from './usage-error';
 
 export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from PSID (--text TEXT [--quick-reply PAYLOAD] | --postback PAYLOAD [--title TITLE])
                           [--webhook URL (http://127.0.0.1:8088/webhook)] [--app-secret SECRET] [--standby]
-       npm run customer -- --instagram [--page IG_ACCOUNT_ID (${DEMO_INSTAGRAM_ACCOUNT})] --from IGSID
+       npm run customer -- --instagram [--page IG_ACCOUNT_ID (${DEMO_INSTAGRAM_PAGE_ACCOUNT})] --from IGSID
                           (--text TEXT [--story-reply STORY_ID] | --story-mention | --share-post MEDIA_ID [--title CAPTION] | --unsend MID
                            | --postback PAYLOAD [--title TITLE]) [--story-url URL] [--webhook URL] [--app-secret SECRET] [--standby]
 
@@ -21,7 +21,8 @@ conversation; a postback then carries no payload. This command posts straight to
 does not know who owns the conversation: the sandbox's customer API and the inbox do, and choose for you.
 
 --instagram plays a person on Instagram (object "instagram"): --page is the Instagram account id
-(default ${DEMO_INSTAGRAM_ACCOUNT}, the sandbox's demo account) and --from the person's Instagram-scoped id.
+(default ${DEMO_INSTAGRAM_PAGE_ACCOUNT}, the sandbox's demo account reached through its linked Page 1001;
+${DEMO_INSTAGRAM_LOGIN_ACCOUNT} is the one reached through Instagram Login) and --from the person's Instagram-scoped id.
 What only Instagram sends:
   --story-reply STORY_ID  the text replies to the account's story (reply_to.story: its id and URL)
   --story-mention         the person mentioned the account in their story (a story_mention: its CDN URL)
@@ -56,7 +57,7 @@ export async function runCustomer(argv: string[]): Promise<number> {
     const only = INSTAGRAM_ONLY.find((k) => values[k] !== undefined);
     if (only) throw new UsageError(`--${only}: only Instagram sends this (add --instagram)`);
   }
-  const pageId = values.page ?? (instagram ? DEMO_INSTAGRAM_ACCOUNT : undefined);
+  const pageId = values.page ?? (instagram ? DEMO_INSTAGRAM_PAGE_ACCOUNT : undefined);
   if (!pageId || !/^\d{1,20}$/.test(pageId)) throw new UsageError(`--page: a numeric ${instagram ? 'Instagram account' : 'Page'} id is required`);
   if (!values.from) throw new UsageError(`--from: the customer's ${instagram ? 'Instagram-scoped id (IGSID)' : 'PSID'} is required`);
   const kinds = [values.text, values.postback, values['story-mention'], values['share-post'], values.unsend].filter((v) => v !== undefined);

@@ -60,6 +60,15 @@ export function customerWebhookBody(action: CustomerAction, now = Date.now(), st
   return Buffer.from(escapeNonAscii(JSON.stringify(body)), 'utf8');
 }
 
+/**
+ * A story's media URL shaped as Meta's CDN gives it (lookaside, signed), for a story the sandbox
+ * customer replies to or mentions the account in. It loads nothing: as on Instagram once a story
+ * expires, the inbox then shows that the story is no longer available.
+ */
+export function sandboxStoryUrl(storyId: string): string {
+  return `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=${encodeURIComponent(storyId)}&signature=sandbox`;
+}
+
 /** Meta sends non-ASCII as `\u00e4` (lower-case hex): the bytes that are signed. */
 export function escapeNonAscii(json: string): string {
   return json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -77,4 +77,6 @@ export const METRIC = {
   EVENTS_LAG: 'messenger.events.lag',
   EVENTS_OLDEST_UNACKED: 'messenger.events.oldest_unacked_age',
   EVENTS_DROPPED: 'messenger.events.dropped',
+  TOKEN_EXPIRES_IN: 'messenger.token.expires_in',
+  TOKEN_REFRESHES: 'messenger.token.refreshes',
 } as const;

@@ -1,7 +1,7 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventServiceClient, Platform, ReceivedAttachmentType, StartPosition, type StreamEventsResponse } from '../../gen/messenger/v1/events';
-import { DEMO_INSTAGRAM_ACCOUNT } from '../../src/sandbox/demo-instagram';
+import { DEMO_INSTAGRAM_PAGE_ACCOUNT } from '../../src/sandbox/demo-pages';
 import { freePort, killGateway, spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { waitFor } from '../support/wait-for';
 import { runCli } from './run-cli';
@@ -31,7 +31,7 @@ describe('npm run customer -- --instagram', () => {
       call.write({ subscribe: undefined, ack: { eventIds: [r.event!.eventId] }, nack: undefined });
     });
     call.on('error', () => undefined);
-    call.write({ subscribe: { consumerGroup: 'ig-cli', pageIds: [DEMO_INSTAGRAM_ACCOUNT], maxOutstanding: 0, start: StartPosition.START_POSITION_EARLIEST, startTime: undefined }, ack: undefined, nack: undefined });
+    call.write({ subscribe: { consumerGroup: 'ig-cli', pageIds: [DEMO_INSTAGRAM_PAGE_ACCOUNT], maxOutstanding: 0, start: StartPosition.START_POSITION_EARLIEST, startTime: undefined }, ack: undefined, nack: undefined });
 
     const said = await customer('--text', 'hi from Instagram');
     expect(said.code, said.stderr).toBe(0);
@@ -44,7 +44,7 @@ describe('npm run customer -- --instagram', () => {
     await waitFor(() => got.length >= 5, { what: 'the five Instagram events', timeoutMs: 10_000 });
     call.cancel();
     events.close();
-    for (const r of got) expect(r.event).toMatchObject({ platform: Platform.PLATFORM_INSTAGRAM, pageId: DEMO_INSTAGRAM_ACCOUNT, senderId: IGSID });
+    for (const r of got) expect(r.event).toMatchObject({ platform: Platform.PLATFORM_INSTAGRAM, pageId: DEMO_INSTAGRAM_PAGE_ACCOUNT, senderId: IGSID });
     const kinds = got.map((r) => r.event!.kind!);
     expect(kinds[0]).toMatchObject({ $case: 'message', value: { text: 'hi from Instagram', mid } });
     expect(kinds[1]).toMatchObject({ $case: 'message', value: { text: 'nice!', storyReply: { id: '1799', url: expect.stringMatching(/^https:\/\/lookaside\.fbsbx\.com\//) } } });
@@ -56,7 +56,7 @@ describe('npm run customer -- --instagram', () => {
   it('--help documents the Instagram actions; Instagram-only flags without --instagram, and two actions at once, are usage errors', async () => {
     const help = await runCli(['customer', '--help']);
     expect(help.code).toBe(0);
-    for (const flag of ['--instagram', '--story-reply', '--story-mention', '--share-post', '--unsend', DEMO_INSTAGRAM_ACCOUNT]) expect(help.stdout).toContain(flag);
+    for (const flag of ['--instagram', '--story-reply', '--story-mention', '--share-post', '--unsend', DEMO_INSTAGRAM_PAGE_ACCOUNT]) expect(help.stdout).toContain(flag);
     const cases: Array<[string[], RegExp]> = [
       [['customer', '--page', '1001', '--from', '1', '--story-mention'], /--story-mention: only Instagram sends this/],
       [['customer', '--page', '1001', '--from', '1', '--unsend', 'm_1'], /--unsend: only Instagram sends this/],

@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagingType } from '../../gen/messenger/v1/enums';
 import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
-import { DEMO_INSTAGRAM_ACCOUNT } from '../../src/sandbox/demo-instagram';
+import { DEMO_INSTAGRAM_PAGE_ACCOUNT } from '../../src/sandbox/demo-pages';
 import { runCli } from '../cli/run-cli';
 import { chromiumAvailable, launchChromium } from '../support/browser';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
@@ -43,7 +43,7 @@ async function customer(...args: string[]): Promise<string> {
 
 /** The same through the inbox's customer API (what the page itself calls), quicker than a process. */
 async function customerApi(action: Record<string, unknown>): Promise<void> {
-  const res = await request(`${inboxUrl}/api/customer/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageId: DEMO_INSTAGRAM_ACCOUNT, psid: IGSID, instagram: true, ...action }) });
+  const res = await request(`${inboxUrl}/api/customer/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageId: DEMO_INSTAGRAM_PAGE_ACCOUNT, psid: IGSID, instagram: true, ...action }) });
   const text = await res.body.text();
   expect(res.statusCode, text).toBe(200);
 }
@@ -87,11 +87,11 @@ describe.skipIf(!run)('an Instagram conversation in the inbox (Chromium)', () =>
     await customerApi({ storyMention: { url: 'http://127.0.0.1:9/expired-story.jpg' } });
     await customerApi({ sharedPost: { id: '18139494541428835', url: `${imageBase}/post.png`, title: 'Our spring collection' } });
     // The account answers through the same SendMessage, with page_id the Instagram account.
-    await gw.send({ pageId: DEMO_INSTAGRAM_ACCOUNT, recipient: { identifier: { $case: 'id', value: IGSID } }, messagingType: MessagingType.MESSAGING_TYPE_RESPONSE, message: { content: { $case: 'text', value: 'Yes, we ship to Lisbon!' } } });
+    await gw.send({ pageId: DEMO_INSTAGRAM_PAGE_ACCOUNT, recipient: { identifier: { $case: 'id', value: IGSID } }, messagingType: MessagingType.MESSAGING_TYPE_RESPONSE, message: { content: { $case: 'text', value: 'Yes, we ship to Lisbon!' } } });
 
-    const entry = page.getByRole('button', { name: new RegExp(`Instagram ${DEMO_INSTAGRAM_ACCOUNT} · ${IGSID}`) });
+    const entry = page.getByRole('button', { name: new RegExp(`Instagram ${DEMO_INSTAGRAM_PAGE_ACCOUNT} · ${IGSID}`) });
     await entry.click();
-    const section = page.getByRole('region', { name: `Conversation of Instagram account ${DEMO_INSTAGRAM_ACCOUNT} and ${IGSID}` });
+    const section = page.getByRole('region', { name: `Conversation of Instagram account ${DEMO_INSTAGRAM_PAGE_ACCOUNT} and ${IGSID}` });
     await section.waitFor();
     expect(await section.getAttribute('class')).toContain('instagram');
     expect(await section.getByLabel('Instagram').count()).toBe(1);

@@ -25,7 +25,11 @@ export const protobufFileName = "messenger/v1/conversation.proto";
 
 /** `POST /{page_id}/pass_thread_control`. */
 export interface PassThreadControlRequest {
-  /** The Page whose conversation is passed, as configured in the gateway. Required. */
+  /**
+   * The Page whose conversation is passed, as configured in the gateway. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient.id`: the person's PSID (digits). Required. */
   recipientId: string;
@@ -54,7 +58,11 @@ export interface PassThreadControlResponse {
 
 /** `POST /{page_id}/take_thread_control`. */
 export interface TakeThreadControlRequest {
-  /** The Page. Required. */
+  /**
+   * The Page. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient.id`: the person's PSID (digits). Required. */
   recipientId: string;
@@ -75,7 +83,11 @@ export interface TakeThreadControlResponse {
 
 /** `POST /{page_id}/request_thread_control`. */
 export interface RequestThreadControlRequest {
-  /** The Page. Required. */
+  /**
+   * The Page. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient.id`: the person's PSID (digits). Required. */
   recipientId: string;
@@ -96,7 +108,11 @@ export interface RequestThreadControlResponse {
 
 /** `GET /{page_id}/thread_owner?recipient={recipient_id}`. */
 export interface GetThreadOwnerRequest {
-  /** The Page. Required. */
+  /**
+   * The Page. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** The person's PSID (digits). Required. */
   recipientId: string;
@@ -110,7 +126,11 @@ export interface GetThreadOwnerResponse {
 
 /** `GET /{recipient_id}?fields=...` with the Page's token. */
 export interface GetUserProfileRequest {
-  /** The Page the person wrote to. Required. */
+  /**
+   * The Page the person wrote to. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** The person's PSID (or Instagram-scoped id) (digits). Required. */
   recipientId: string;
