@@ -93,6 +93,10 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
 export function parseConfig(raw: unknown, env: Env = process.env, baseDir = process.cwd()): GatewayConfig {
   const p = new Problems();
   const config = p.check(() => parseRoot(p, object(raw, '(root)'), env, baseDir), undefined);
+  config?.pages.forEach((page, i) => {
+    const kept = page.token?.store;
+    if (kept && 'redis' in kept && !config.store.redis) p.list.push({ key: `pages[${i}].token.store`, problem: 'keeps the token in Redis, but store.redis is not configured: configure it, or use {"file": PATH}' });
+  });
   if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
   return config;
 }

@@ -165,18 +165,19 @@ export class InstagramTokenRefresher {
     }
     this.use(a, renewed.accessToken);
     const stored: StoredToken = { accessToken: renewed.accessToken, expiresAt: started + renewed.expiresInMs, refreshedAt: started, origin: tokenOrigin(a.configuredToken) };
-    h.expiresAt = stored.expiresAt;
-    h.lastRefreshAt = started;
-    h.lastError = undefined;
-    h.refreshes += 1;
-    recordTokenExpiry(account, stored.expiresAt);
-    recordTokenRefresh(account, 'ok');
     try {
       await a.store.save(stored);
     } catch (err) {
       // The new token works in this process; a restart would fall back to the configured one.
       this.logger.error({ account, err: errText(err) }, 'Instagram token refreshed but not kept: a restart would use the configured token');
     }
+    // Counted once kept: whoever reads the health after a refresh finds the token stored.
+    h.expiresAt = stored.expiresAt;
+    h.lastRefreshAt = started;
+    h.lastError = undefined;
+    h.refreshes += 1;
+    recordTokenExpiry(account, stored.expiresAt);
+    recordTokenRefresh(account, 'ok');
     this.logger.info({ account, expiresAt: new Date(stored.expiresAt).toISOString() }, 'Instagram token refreshed');
     this.plan(a);
   }

@@ -4,7 +4,7 @@
 
 import { MediaType, MessageTag, MessagingType } from '../../gen/messenger/v1/enums';
 import type { MediaAttachment, Message } from '../../gen/messenger/v1/message';
-import type { SendMessageRequest, SendSenderActionRequest } from '../../gen/messenger/v1/service';
+import type { SendMessageRequest, SendSenderActionRequest, UploadMetadata } from '../../gen/messenger/v1/service';
 import { INSTAGRAM_MEDIA, INSTAGRAM_TEXT_MAX_BYTES } from '../limits/graph-limits';
 import type { FieldViolation } from './field-violation';
 import { ViolationList } from './violation-list';
@@ -119,4 +119,26 @@ function extensionOf(urlOrName: string): string | undefined {
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Instagram's upload table: the type's formats (by file name or URL) and its largest size. */
+export function instagramUploadViolations(meta: UploadMetadata): FieldViolation[] {
+  const out = new ViolationList();
+  const kind = instagramMediaKind(meta.type);
+  if (kind === undefined) return out.items;
+  const source = meta.source;
+  if (source?.$case === 'url') checkFormat(out, 'metadata.url', kind, source.value, true);
+  if (source?.$case === 'file') {
+    checkFormat(out, 'metadata.file.filename', kind, source.value.filename, true);
+    const size = source.value.size === undefined ? undefined : Number(source.value.size);
+    const max = INSTAGRAM_MEDIA[kind].maxBytes;
+    if (size !== undefined && size > max) out.add('metadata.file.size', `${size} bytes: an Instagram ${kind} is at most ${max} bytes`);
+  }
+  return out.items;
+}
+
+/** The largest file of an upload's type on Instagram (undefined: an unset type, validation's). */
+export function instagramUploadMaxBytes(type: MediaType): number | undefined {
+  const kind = instagramMediaKind(type);
+  return kind === undefined ? undefined : INSTAGRAM_MEDIA[kind].maxBytes;
 }

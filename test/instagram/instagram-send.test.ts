@@ -3,7 +3,8 @@
 // is observed at the sandbox: the host (the `/instagram` prefix), the path, the token, the proof.
 
 import { createHmac } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { UploadAttachmentRequest, UploadAttachmentResponse } from '../../gen/messenger/v1/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaType, MessageTag, MessagingType } from '../../gen/messenger/v1/enums';
 import { Sticker_Kind } from '../../gen/messenger/v1/message';
@@ -227,5 +228,39 @@ describe('a 190 says which account and what to do, never the token', () => {
       expect(JSON.stringify(err)).not.toContain(IG_TOKEN);
       expect(JSON.stringify(err)).not.toContain(PAGE_TOKEN);
     }
+  });
+});
+
+describe('uploads for Instagram accounts', () => {
+  function upload(parts: UploadAttachmentRequest['part'][]): Promise<UploadAttachmentResponse> {
+    return new Promise((resolve, reject) => {
+      const call = gw.client.uploadAttachment(new Metadata(), { deadline: Date.now() + 15_000 }, (err: ServiceError | null, res?: UploadAttachmentResponse) => (err ? reject(err) : resolve(res!)));
+      for (const part of parts) call.write({ part });
+      call.end();
+    });
+  }
+  const file = (pageId: string, filename: string, size: number, type = MediaType.MEDIA_TYPE_IMAGE) =>
+    ({ $case: 'metadata' as const, value: { pageId, type, source: { $case: 'file' as const, value: { filename, contentType: 'image/png', size: String(size) } } } });
+
+  it('goes with platform=instagram to each account\'s node and host', async () => {
+    const bytes = Buffer.alloc(1000, 1);
+    await upload([file(IG_PAGE, 'a.png', bytes.length), { $case: 'chunk', value: bytes }]);
+    let req = received().at(-1)!;
+    expect(req.path).toBe('/v25.0/1001/message_attachments');
+    expect(req.body?.platform).toBe('instagram');
+    await upload([file(IG_LOGIN, 'a.png', bytes.length), { $case: 'chunk', value: bytes }]);
+    req = received().at(-1)!;
+    expect(req.path).toBe(`/instagram/v25.0/${IG_LOGIN}/message_attachments`);
+    expect(req.headers.authorization).toBe(`Bearer ${IG_TOKEN}`);
+  });
+
+  it('an image over 8 MB, or a format outside the table, is refused before Graph', async () => {
+    const before = received().length;
+    const big = await grpcError(upload([file(IG_LOGIN, 'a.png', 9 * 1024 * 1024)]));
+    expect(decodeStatusDetails(big.metadata).reason).toBe('NOT_SUPPORTED_ON_INSTAGRAM');
+    expect(decodeStatusDetails(big.metadata).violations?.map((v) => v.field)).toEqual(['metadata.file.size']);
+    const bmp = await grpcError(upload([file(IG_PAGE, 'a.bmp', 10)]));
+    expect(decodeStatusDetails(bmp.metadata).violations?.map((v) => v.field)).toEqual(['metadata.file.filename']);
+    expect(received().length).toBe(before);
   });
 });
