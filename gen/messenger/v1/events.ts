@@ -4138,7 +4138,7 @@ export const ReplayDeadLettersResponse: MessageFns<ReplayDeadLettersResponse> = 
 };
 
 /**
- * Delivers what Meta's Messenger webhook sends (messages, postbacks, reads, deliveries,
+ * Delivers what Meta's webhook sends for Messenger and Instagram (messages, postbacks, reads, deliveries,
  * reactions, ...) to internal services. The gateway terminates the webhook, checks its
  * signature, turns every item of every entry into one Event, stores it (once: Meta's
  * retries are removed) and only then answers Meta. Consumers read events here.
@@ -4147,7 +4147,7 @@ export const ReplayDeadLettersResponse: MessageFns<ReplayDeadLettersResponse> = 
  * - every consumer group gets every event of its page scope; within a group each event goes to one
  *   consumer, at least once (ack what you handled: an event not acked within the ack
  *   deadline, or whose stream breaks first, is delivered again);
- * - within a group, the events of one conversation (page + sender) are delivered in the
+ * - within a group, the events of one conversation (platform + account + person) are delivered in the
  *   order they were stored, the next one only after the previous is acked or parked;
  * - an event given back (nacked, past its ack deadline, or its stream gone) after its
  *   delivery number max (the configured maximum of deliveries, 5 by default) is parked as a
