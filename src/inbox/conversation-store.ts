@@ -86,6 +86,8 @@ export class ConversationStore implements SandboxObserver {
   onCustomerMessage(m: ObservedCustomerMessage): void {
     const c = this.conversation(m.pageId, this.recipientForPsid(m.pageId, m.psid), m.psid);
     if (m.instagram) c.instagram = true;
+    // An unsend names the message by its mid: without one there is nothing to remove.
+    if (m.unsent && !m.mid) return;
     if (m.unsent) {
       // Honouring an unsend (Meta's app review requires it): the message's content goes, a trace that it was unsent stays.
       const target = c.items.find((i) => i.mid === m.mid && i.from === 'customer');

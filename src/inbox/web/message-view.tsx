@@ -265,7 +265,8 @@ function MessageBody({ message, act, disabled }: { message: Obj; act: Act; disab
 /** A text for a quoted message. */
 function quoteOf(item: InboxItem | undefined): string {
   if (!item) return 'a message';
-  if (item.from === 'customer') return item.postback?.title ?? item.text ?? '';
+  if (item.removed) return 'an unsent message';
+  if (item.from === 'customer') return item.postback?.title ?? item.text ?? (item.storyMention ? 'a story mention' : item.sharedPost ? 'a shared post' : '');
   const m = item.message ?? {};
   if (str(m.text)) return str(m.text)!;
   return 'an attachment';
