@@ -9,8 +9,9 @@ export function conversationKey(platform: Platform, pageId: string, person: stri
   return `${platform}\u0000${pageId}\u0000${person}`;
 }
 
-/** The person of an event is its sender, but the recipient of an echo (the account sent it). */
+/** The person of an event is its sender, but the recipient of an echo, or of the unsend of an echo (the account sent it). */
 export function conversationOf(event: Event): string {
-  const isEcho = event.kind?.$case === 'message' && event.kind.value.isEcho;
+  const kind = event.kind;
+  const isEcho = (kind?.$case === 'message' || kind?.$case === 'messageDeleted') && kind.value.isEcho;
   return conversationKey(event.platform, event.pageId, isEcho ? event.recipientId : event.senderId);
 }

@@ -18,7 +18,7 @@ export function customerMessagesOf(events: readonly NewEvent[]): ObservedCustome
       out.push({ ...base, mid: kind.value.mid, ...contentOf(kind.value) });
     } else if (kind?.$case === 'postback') {
       out.push({ ...base, mid: kind.value.mid, postback: { title: kind.value.title, payload: kind.value.payload } });
-    } else if (kind?.$case === 'messageDeleted') {
+    } else if (kind?.$case === 'messageDeleted' && !kind.value.isEcho) {
       out.push({ ...base, mid: kind.value.mid, unsent: true });
     }
   }

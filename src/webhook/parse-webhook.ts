@@ -203,7 +203,7 @@ function kindOf(spans: SpanIndex, item: JsonObject): Kind {
   if (has('message')) {
     const m = obj(item, 'message');
     // Instagram's unsend: the same mid as the message it removes, nothing else of it.
-    if (get(m, 'is_deleted') === true) return { $case: 'messageDeleted', value: { mid: str(spans, m, 'mid') } };
+    if (get(m, 'is_deleted') === true) return { $case: 'messageDeleted', value: { mid: str(spans, m, 'mid'), isEcho: get(m, 'is_echo') === true } };
     const attachments = get(m, 'attachments');
     const replyTo = obj(m, 'reply_to');
     const story = obj(replyTo, 'story');

@@ -50,7 +50,7 @@ describe('npm run customer -- --instagram', () => {
     expect(kinds[1]).toMatchObject({ $case: 'message', value: { text: 'nice!', storyReply: { id: '1799', url: expect.stringMatching(/^https:\/\/lookaside\.fbsbx\.com\//) } } });
     expect(kinds[2]).toMatchObject({ $case: 'message', value: { attachments: [{ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION, doNotStore: true }] } });
     expect(kinds[3]).toMatchObject({ $case: 'message', value: { attachments: [{ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_SHARED_POST, mediaId: '18139494541428835', title: 'Spring' }] } });
-    expect(kinds[4]).toEqual({ $case: 'messageDeleted', value: { mid } });
+    expect(kinds[4]).toEqual({ $case: 'messageDeleted', value: { mid, isEcho: false } });
   }, 60_000);
 
   it('--help documents the Instagram actions; Instagram-only flags without --instagram, and two actions at once, are usage errors', async () => {

@@ -61,7 +61,7 @@ describe("Meta's Instagram samples, typed", () => {
   it('an unsend is message_deleted, with an id of its own (not a retry of the message it removes)', () => {
     const original = sample('text message');
     const deleted = sample('unsend (is_deleted)');
-    expect(deleted.event.kind).toEqual({ $case: 'messageDeleted', value: { mid: message(original).mid } });
+    expect(deleted.event.kind).toEqual({ $case: 'messageDeleted', value: { mid: message(original).mid, isEcho: false } });
     expect(deleted.dedupKey).toBe(`deleted:${message(original).mid}`);
     expect(deleted.event.eventId).not.toBe(original.event.eventId);
     expect(deleted.conversation).toBe(original.conversation);
@@ -75,6 +75,14 @@ describe("Meta's Instagram samples, typed", () => {
     expect(message(e)).toMatchObject({ isEcho: true, text: 'Yes, all sizes.' });
     expect(e.dedupKey).toMatch(/^echo:/);
     expect(e.conversation).toBe(`${Platform.PLATFORM_INSTAGRAM}\u0000${IG_ACCOUNT}\u0000${IGSID}`);
+  });
+
+  it("the unsend of the account's own message (is_echo) belongs to the person's conversation", () => {
+    const body = Buffer.from(`{"object":"instagram","entry":[{"id":"${IG_ACCOUNT}","time":1,"messaging":[{"sender":{"id":"${IG_ACCOUNT}"},"recipient":{"id":"${IGSID}"},"timestamp":1,"message":{"mid":"aWdfE","is_echo":true,"is_deleted":true}}]}]}`);
+    const r = parseWebhook(body, CTX);
+    if (!r.ok) throw new Error(r.why);
+    expect(r.events[0]!.event.kind).toEqual({ $case: 'messageDeleted', value: { mid: 'aWdfE', isEcho: true } });
+    expect(r.events[0]!.conversation).toBe(`${Platform.PLATFORM_INSTAGRAM}\u0000${IG_ACCOUNT}\u0000${IGSID}`);
   });
 
   it('messaging_seen is a read of a mid (no watermark)', () => {

@@ -616,6 +616,11 @@ export interface PolicyEnforcementEvent {
 export interface MessageDeletedEvent {
   /** The unsent message's `mid`. */
   mid: string;
+  /**
+   * The account's own message was removed (`is_echo`: `sender` is then the account, and the
+   * event belongs to the conversation of the person, `recipient`).
+   */
+  isEcho: boolean;
 }
 
 /** An item of a kind this model does not know; its `raw_json` is on the Event. */
@@ -3529,13 +3534,16 @@ export const PolicyEnforcementEvent: MessageFns<PolicyEnforcementEvent> = {
 };
 
 function createBaseMessageDeletedEvent(): MessageDeletedEvent {
-  return { mid: "" };
+  return { mid: "", isEcho: false };
 }
 
 export const MessageDeletedEvent: MessageFns<MessageDeletedEvent> = {
   encode(message: MessageDeletedEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.mid !== "") {
       writer.uint32(10).string(message.mid);
+    }
+    if (message.isEcho !== false) {
+      writer.uint32(16).bool(message.isEcho);
     }
     return writer;
   },
@@ -3561,6 +3569,14 @@ export const MessageDeletedEvent: MessageFns<MessageDeletedEvent> = {
             message.mid = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.isEcho = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3574,13 +3590,23 @@ export const MessageDeletedEvent: MessageFns<MessageDeletedEvent> = {
   },
 
   fromJSON(object: any): MessageDeletedEvent {
-    return { mid: isSet(object.mid) ? globalThis.String(object.mid) : "" };
+    return {
+      mid: isSet(object.mid) ? globalThis.String(object.mid) : "",
+      isEcho: isSet(object.isEcho)
+        ? globalThis.Boolean(object.isEcho)
+        : isSet(object.is_echo)
+        ? globalThis.Boolean(object.is_echo)
+        : false,
+    };
   },
 
   toJSON(message: MessageDeletedEvent): unknown {
     const obj: any = {};
     if (message.mid !== "") {
       obj.mid = message.mid;
+    }
+    if (message.isEcho !== false) {
+      obj.isEcho = message.isEcho;
     }
     return obj;
   },
@@ -3591,6 +3617,7 @@ export const MessageDeletedEvent: MessageFns<MessageDeletedEvent> = {
   fromPartial(object: DeepPartial<MessageDeletedEvent>): MessageDeletedEvent {
     const message = createBaseMessageDeletedEvent();
     message.mid = object.mid ?? "";
+    message.isEcho = object.isEcho ?? false;
     return message;
   },
 };
