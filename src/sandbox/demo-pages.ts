@@ -3,6 +3,7 @@
 // Page it hit, so rate-limit demos use a Page of their own. The Instagram accounts are fixed: one
 // per way in, known to both the sandbox and the sandbox-mode gateway.
 
+import type { SandboxInstagramAccount } from './instagram-accounts';
 import { SIMULATED_REGAIN_MINUTES } from './usage-headers';
 
 /** Page id → what the documentation uses it for. */
@@ -23,3 +24,8 @@ export const DEMO_INSTAGRAM_ACCOUNTS: ReadonlyArray<{ id: string; platform: 'ins
   { id: DEMO_INSTAGRAM_PAGE_ACCOUNT, platform: 'instagram', pageId: '1001', accessToken: 'sandbox-token', purpose: 'Instagram through its linked Page 1001: sent as /1001/messages on the Page host' },
   { id: DEMO_INSTAGRAM_LOGIN_ACCOUNT, platform: 'instagram', login: 'instagram', accessToken: DEMO_INSTAGRAM_TOKEN, purpose: 'Instagram Login: sent as /17841400000002001/messages on the Instagram host (/instagram)' },
 ];
+
+/** The demo Instagram accounts as the sandbox serves them (both hosts). */
+export const DEMO_SANDBOX_INSTAGRAM: Readonly<Record<string, SandboxInstagramAccount>> = Object.fromEntries(
+  DEMO_INSTAGRAM_ACCOUNTS.map((a) => [a.id, a.login === 'instagram' ? { login: 'instagram' as const, accessToken: a.accessToken } : { pageId: a.pageId! }]),
+);

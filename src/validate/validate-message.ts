@@ -47,7 +47,7 @@ function checkAttachment(out: ViolationList, field: string, attachment: Attachme
   else if (kind.$case === 'media') checkMedia(out, `${field}.media`, kind.value);
   else if (kind.$case === 'template') checkTemplate(out, `${field}.template`, kind.value);
   else if (kind.$case === 'sticker') checkEnum(out, `${field}.sticker.kind`, Sticker_Kind, kind.value.kind, true);
-  else if (!/^\d{1,32}$/.test(kind.value.postId)) out.add(`${field}.media_share.post_id`, 'is required: the numeric id of one of the account\'s posts');
+  else if (!/^\d{1,32}$/.test(kind.value.postId)) out.add(`${field}.media_share.post_id`, kind.value.postId === '' ? 'is required: the numeric id of one of the account\'s posts' : 'must be the numeric id (1 to 32 digits) of one of the account\'s posts');
 }
 
 function checkMedia(out: ViolationList, field: string, media: MediaAttachment): void {
