@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagingType } from '../../gen/messenger/v1/enums';
 import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { DEMO_INSTAGRAM_PAGE_ACCOUNT } from '../../src/sandbox/demo-pages';
+import { signBody } from '../../src/webhook/verify-signature';
 import { runCli } from '../cli/run-cli';
 import { chromiumAvailable, launchChromium } from '../support/browser';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
@@ -134,6 +135,30 @@ describe.skipIf(!run)('an Instagram conversation in the inbox (Chromium)', () =>
     await page.close();
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('a story URL that is no http(s) URL (javascript:, data:) is never drawn: the placeholder shows', async () => {
+    const psid = '6152382598190002';
+    const item = (message: string) => `{"sender":{"id":"${psid}"},"recipient":{"id":"${DEMO_INSTAGRAM_PAGE_ACCOUNT}"},"timestamp":${Date.now()},"message":${message}}`;
+    const body = Buffer.from(`{"object":"instagram","entry":[{"id":"${DEMO_INSTAGRAM_PAGE_ACCOUNT}","time":1,"messaging":[${[
+      item('{"mid":"aWdfX1","attachments":[{"type":"story_mention","payload":{"url":"javascript:alert(1)"}}]}'),
+      item('{"mid":"aWdfX2","text":"look","reply_to":{"story":{"id":"1","url":"data:image/svg+xml,<svg xmlns=\\"http://www.w3.org/2000/svg\\" onload=\\"alert(1)\\"/>"}}}'),
+    ].join(',')}]}]}`);
+    const posted = await request(gw.gateway.webhookUrl!, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, SANDBOX_WEBHOOK.appSecret) } });
+    expect(posted.statusCode, await posted.body.text()).toBe(200);
+    const page = await newPage();
+    let dialogs = 0;
+    page.on('dialog', (d) => {
+      dialogs++;
+      void d.dismiss();
+    });
+    await page.goto(`${inboxUrl}/#${encodeURIComponent(`${DEMO_INSTAGRAM_PAGE_ACCOUNT}/${psid}`)}`);
+    const log = page.getByRole('log', { name: 'Messages' });
+    await log.getByRole('img', { name: 'their story: no longer available' }).waitFor();
+    await log.getByRole('img', { name: 'your story: no longer available' }).waitFor();
+    expect(await log.locator('img[src^="javascript:"], img[src^="data:"]').count()).toBe(0);
+    expect(dialogs).toBe(0);
+    await page.close();
+  }, 30_000);
 
   it('a Messenger conversation keeps Messenger\'s look', async () => {
     await runCli(['customer', '--page', '1001', '--from', '424242', '--text', 'hello from Messenger', '--webhook', gw.gateway.webhookUrl!]);
