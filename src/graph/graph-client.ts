@@ -342,7 +342,7 @@ function host(baseUrl: string, version: string): Host {
 
 /** `path` with the account's id as its first segment moved onto the account's Graph node. */
 function onNode(path: string, creds: PageCredentials): string {
-  if (creds.node === creds.pageId) return path;
+  if (creds.way !== 'instagram-page' || creds.node === creds.pageId) return path;
   const head = `/${creds.pageId}`;
   if (path === head || path.startsWith(`${head}/`) || path.startsWith(`${head}?`)) return `/${creds.node}${path.slice(head.length)}`;
   return path;

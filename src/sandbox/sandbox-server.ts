@@ -8,6 +8,10 @@
  *   personas, messenger_profile, message_templates and /{persona-id}: page-routes.ts
  * Anything else answers 404 with a Graph error (code 100, subcode 33, "Unknown path components").
  *
+ * The same paths below `/instagram` are the graph.instagram.com stand-in (instagram-accounts.ts):
+ * Instagram Login accounts with their own tokens (refused on the Page host, and Page tokens
+ * there), Instagram's refusals, and `GET /instagram/refresh_access_token` renewing a token.
+ *
  * Bodies: JSON, form-urlencoded (object params as JSON strings) or multipart/form-data
  * (`recipient`/`message` as JSON strings plus a `filedata` part, streamed and only counted).
  * Query params count as body params, as on Graph.

@@ -12,18 +12,19 @@ import { recordTokenExpiry, recordTokenRefresh } from '../telemetry/gateway-metr
 /** Time, injected: tests drive the refresh with a clock of their own instead of patching globals. */
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  /** Runs `fn` once `ms` have passed; the handle cancels it. */
+  schedule(fn: () => void, ms: number): unknown;
+  cancel(handle: unknown): void;
 }
 
 export const SYSTEM_CLOCK: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
+  schedule: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref();
     return t;
   },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  cancel: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
 /** One Instagram Login account the refresher keeps alive. */
@@ -92,8 +93,15 @@ export class InstagramTokenRefresher {
         h.lastRefreshAt = kept.refreshedAt;
       }
       if (h.expiresAt !== undefined) recordTokenExpiry(account, h.expiresAt);
-      this.plan(a);
+      // A token already due is refreshed before the gateway serves (a failure is reported and
+      // retried, and never stops the start); the others at their moment.
+      if (this.due(h)) await this.refresh(a);
+      else this.plan(a);
     }
+  }
+
+  private due(h: TokenHealth): boolean {
+    return h.expiresAt === undefined || this.clock.now() >= h.expiresAt - this.options.refreshBeforeMs;
   }
 
   /** Every account's token health. */
@@ -103,7 +111,7 @@ export class InstagramTokenRefresher {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) this.clock.clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.cancel(t);
     this.timers.clear();
   }
 
@@ -126,16 +134,15 @@ export class InstagramTokenRefresher {
     else if (h.expiresAt === undefined) wait = 0;
     else wait = Math.max(0, h.expiresAt - this.options.refreshBeforeMs - now);
     this.arm(a, Math.min(wait, MAX_TIMER_MS), () => {
-      const due = retry || h.expiresAt === undefined || this.clock.now() >= h.expiresAt - this.options.refreshBeforeMs;
-      if (due) void this.refresh(a);
+      if (retry || this.due(h)) void this.refresh(a);
       else this.plan(a);
     });
   }
 
   private arm(a: RefreshedAccount, ms: number, fn: () => void): void {
     const old = this.timers.get(a.creds.pageId);
-    if (old !== undefined) this.clock.clearTimeout(old);
-    this.timers.set(a.creds.pageId, this.clock.setTimeout(fn, ms));
+    if (old !== undefined) this.clock.cancel(old);
+    this.timers.set(a.creds.pageId, this.clock.schedule(fn, ms));
   }
 
   private async refresh(a: RefreshedAccount): Promise<void> {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
-import { fileTokenStore, memoryTokenStore, type TokenStore } from '../../src/delivery/token-store';
+import { fileTokenStore, memoryTokenStore, redisTokenStore, type TokenStore } from '../../src/delivery/token-store';
+import { redisServerAvailable, useRedisServer } from '../support/redis-server';
 import { GraphClient } from '../../src/graph/graph-client';
 import { pageCredentials, type PageCredentials } from '../../src/graph/page-credentials';
 import { createLogger } from '../../src/log/logger';
@@ -28,12 +29,12 @@ class FakeClock implements Clock {
   now(): number {
     return this.t;
   }
-  setTimeout(fn: () => void, ms: number): unknown {
+  schedule(fn: () => void, ms: number): unknown {
     const id = this.next++;
     this.timers.set(id, { at: this.t + ms, fn });
     return id;
   }
-  clearTimeout(handle: unknown): void {
+  cancel(handle: unknown): void {
     this.timers.delete(handle as number);
   }
   /** Moves to `now + ms`, firing each timer due on the way at its own moment. */
@@ -155,5 +156,26 @@ describe('Instagram Login token refresh', () => {
     expect(creds.authorization).not.toBe(`Bearer ${FIRST_TOKEN}`);
     r.stop();
     expect(clock.pending()).toBe(0);
+  });
+});
+
+describe.skipIf(!redisServerAvailable())('the refreshed token kept in Redis', () => {
+  const redis = useRedisServer();
+  it('a second replica (or a restart) starts from the token the first one refreshed', async () => {
+    const connection = await redis.connection();
+    const prefix = `mgw-test-${process.pid}-${Date.now()}:`;
+    const a = pageCredentials({ id: ACCOUNT, platform: 'instagram', login: 'instagram', accessToken: FIRST_TOKEN, appsecretProof: 'classic' });
+    const r1 = refresher(new FakeClock(), a, redisTokenStore(connection, prefix, ACCOUNT));
+    await r1.start();
+    expect(r1.tokens()[0]!.refreshes).toBe(1);
+    r1.stop();
+    const b = pageCredentials({ id: ACCOUNT, platform: 'instagram', login: 'instagram', accessToken: FIRST_TOKEN, appsecretProof: 'classic' });
+    const clock = new FakeClock();
+    const r2 = refresher(clock, b, redisTokenStore(connection, prefix, ACCOUNT));
+    const before = refreshCalls().length;
+    await r2.start();
+    expect(b.authorization).toBe(a.authorization);
+    expect(refreshCalls().length).toBe(before);
+    r2.stop();
   });
 });
