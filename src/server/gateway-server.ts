@@ -351,7 +351,7 @@ function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | 
       sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
     }
     for (const m of customerMessagesOf(events)) {
-      if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
+      if (m.mid && !m.unsent) sandbox.rememberMessage(m.pageId, m.mid);
       // Someone who wrote to an Instagram account: the linked Page's sends to them are Instagram's.
       if (m.psid) sandbox.instagram.rememberUser(m.pageId, m.psid);
       inboxStore?.onCustomerMessage(m);

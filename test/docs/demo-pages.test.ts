@@ -20,7 +20,7 @@ const pageOf = (argv: string[]): string | undefined => {
 };
 
 describe('the documented demos do not poison each other', () => {
-  it('every documented error-613 demo uses the rate-limit demo page, 1002; the other demos do not', () => {
+  it('every documented error-613 demo uses the rate-limit demo page, 1002; the other demos do not (they use 1001, or a demo Instagram account)', () => {
     expect(DEMO_PAGES).toMatchObject({ '1001': expect.any(String), '1002': expect.stringMatching(/rate-limit/) });
     const demos = READMES.flatMap((f) => commandLines(f).map((l) => ({ f, argv: words(l) })));
     const rateLimited = demos.filter((d) => d.argv.some((w) => /^error-(613|4|17|32|341|80001|80002|80006)$/.test(w)));
