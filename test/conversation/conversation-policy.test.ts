@@ -233,6 +233,17 @@ describe("Meta's timestamps and attacks on the record", () => {
     expect((await conv.conversation({ pageId: '1001', recipientId: huge })).lastInboundTime!.getTime()).toBeLessThanOrEqual(Date.now());
   });
 
+  it("a take wins over an owner fact dated up to the allowed skew ahead (Meta's clock a little ahead of ours)", async () => {
+    const psid = nextPsid();
+    // A standby item stamped 50 s ahead of the arrival: within the skew its time is kept for the window.
+    expect(await post(body('1001', [messageItem('1001', psid, Date.now() + 50_000)], 'standby'))).toBe(200);
+    expect((await conv.conversation({ pageId: '1001', recipientId: psid })).owner).toBe(ThreadOwner.THREAD_OWNER_OTHER_APP);
+    // The gateway's own take succeeded after the item arrived: the thread is this app's.
+    await conv.take({ pageId: '1001', recipientId: psid });
+    expect((await conv.conversation({ pageId: '1001', recipientId: psid })).owner).toBe(ThreadOwner.THREAD_OWNER_THIS_APP);
+    expect((await gw.send(textTo(psid, 'mine after the take', '1001'))).messageId).toMatch(/^m_/);
+  });
+
   it('a forged webhook (wrong signature) cannot open a window', async () => {
     const psid = nextPsid();
     await customerWrote('1001', psid, 25 * HOUR);
