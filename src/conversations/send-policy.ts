@@ -16,7 +16,7 @@ export function policyRefusal(r: ConversationRecord, kind: SendKind, nowMs: numb
   if (r.owner !== '' && r.owner !== SELF) {
     const app = r.owner === OTHER ? '' : r.owner;
     return gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.NOT_THREAD_OWNER,
-      `${app ? `app ${app}` : 'another app'} owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl).`,
+      `${app ? `app ${app}` : 'another app'} owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl)`,
       { metadata: { owner_app_id: app } });
   }
   if (kind === 'utility') return undefined;

@@ -183,6 +183,7 @@ describe('the thread owner', () => {
     const info = decodeStatusDetails(err.metadata).errorInfo!;
     expect(info.reason).toBe('NOT_THREAD_OWNER');
     expect(info.metadata.owner_app_id).toBe('263902037430900');
+    expect(err.details).toBe('app 263902037430900 owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl). Refused before Graph (conversation policy enforce); nothing was sent');
     expect(graph.requests.length).toBe(before);
     const c = await conv.conversation({ pageId: '1001', recipientId: psid });
     expect(c.owner).toBe(ThreadOwner.THREAD_OWNER_OTHER_APP);
