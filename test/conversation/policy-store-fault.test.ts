@@ -5,6 +5,7 @@ import { SELF } from '../../src/conversations/conversation-record';
 import { RedisConversationRecords } from '../../src/conversations/redis-conversation-records';
 import { createLogger, flushLogger } from '../../src/log/logger';
 import { closeRedis, connectRedis } from '../../src/store/redis-connection';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { redisServerAvailable, startRedisServer } from '../support/redis-server';
 
 // A Redis that cannot answer the record's read makes the conversation unknown, and the send goes
@@ -30,6 +31,24 @@ describe.skipIf(!redisServerAvailable())('the policy when the records cannot be 
       await flushLogger(logger);
       const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; page_id?: string });
       expect(lines.some((l) => l.level === 40 && l.page_id === '1001' && l.msg.includes('unchecked'))).toBe(true);
+    } finally {
+      await closeRedis(redis);
+      await server.stop();
+    }
+  });
+
+  // GetConversation reads the record and the Page's receiving_since at once: either failing must
+  // be the typed store failure (UNAVAILABLE STORE_UNAVAILABLE), never a raw client error (INTERNAL).
+  it('every read of the records fails as the store being unavailable', async () => {
+    const server = await startRedisServer();
+    const redis = await connectRedis(server.url, { commandTimeoutMs: 500, connectTimeoutMs: 500 });
+    try {
+      const records = new RedisConversationRecords(redis, 'fault2:', 100);
+      await records.markReceiving(['1001'], Date.now());
+      await server.kill();
+      await expect(records.get('1001', '42')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(records.receivingSince('1001')).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(records.markReceiving(['1002'], Date.now())).rejects.toBeInstanceOf(StoreUnavailableError);
     } finally {
       await closeRedis(redis);
       await server.stop();
