@@ -121,6 +121,10 @@ describe('the messaging window (policy enforce)', () => {
     const info = decodeStatusDetails(err.metadata).errorInfo!;
     expect(info.reason).toBe('OUTSIDE_MESSAGING_WINDOW');
     expect(info.metadata.allowed).toBe('UTILITY_TEMPLATE');
+    // When it closed: the human-agent window, the one a HUMAN_AGENT message needs.
+    const c = await conv.conversation({ pageId: '1001', recipientId: psid });
+    expect(info.metadata.human_agent_window_closed_at).toBe(c.humanAgentWindowEnd!.toISOString());
+    expect(err.details).toContain(`the human-agent window (7 days) closed at ${c.humanAgentWindowEnd!.toISOString()}: a HUMAN_AGENT message would be refused by Graph`);
     expect(graph.requests.length).toBe(before);
     expect((await gw.send(utility(psid, '1001'))).messageId).toMatch(/^m_/);
     expect((await conv.conversation({ pageId: '1001', recipientId: psid })).allowed).toBe(AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY);
