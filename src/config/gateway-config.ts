@@ -26,7 +26,7 @@ export interface GatewayConfig {
   };
   delivery: DeliveryConfig;
   /** Shared state for several replicas; without it, state is in memory (one replica). */
-  store: { redis?: { url: string; keyPrefix: string } };
+  store: { redis?: RedisStoreConfig };
   /** The services allowed to call, and for which pages. Empty: no caller authentication. */
   callers: CallerConfig[];
   /** TLS on the gRPC port; with `clientCaFile`, callers must present a certificate (mTLS). */
@@ -42,6 +42,31 @@ export interface GatewayConfig {
   inbox?: { listen: string };
   /** ConversationService: routing and user profiles. */
   conversations: ConversationsConfig;
+}
+
+/** Where the shared Redis is (`url` or `sentinel`, exactly one) and how writes count as stored. */
+export interface RedisStoreConfig {
+  /** One Redis (or a managed service's single endpoint). */
+  url?: string;
+  /** A primary found through Sentinel, which fails it over to a replica. */
+  sentinel?: RedisSentinelConfig;
+  keyPrefix: string;
+  /**
+   * Replicas that must confirm (WAIT) a webhook's events, an idempotency claim and an outcome
+   * before they count as stored; 0 (or absent): the primary's word is enough.
+   */
+  minReplicas?: number;
+}
+
+export interface RedisSentinelConfig {
+  /** The master name the sentinels monitor (`sentinel monitor <name> …`). */
+  name: string;
+  /** The sentinels, `redis://host:port`. */
+  nodes: string[];
+  /** The Redis servers' password (`requirepass`), `${ENV}`. */
+  password?: string;
+  /** The sentinels' own password (`requirepass` in sentinel.conf), `${ENV}`. */
+  sentinelPassword?: string;
 }
 
 export interface ConversationsConfig {

@@ -368,23 +368,70 @@ function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
   allowKeys(p, o, 'store', ['redis']);
   if (o.redis === undefined) return {};
   const r = object(o.redis, 'store.redis');
-  allowKeys(p, r, 'store.redis', ['url', 'keyPrefix']);
-  const url = p.check(() => {
-    const u = str(r.url, 'store.redis.url', env);
-    if (!/^rediss?:\/\//.test(u)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
-    // Checked here, not by the Redis client at start (whose error quoted the URL, password included).
-    let url: URL;
-    try {
-      url = new URL(u);
-    } catch {
-      throw new ConfigError('store.redis.url', 'is not a valid URL: write redis://[:password@]host:port[/db] (percent-encode special characters of the password)');
-    }
-    if (!url.hostname) throw new ConfigError('store.redis.url', 'has no host: write redis://[:password@]host:port[/db]');
-    if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new ConfigError('store.redis.url', 'the path must be a database number (/0, /1, ...)');
-    return u;
-  }, '');
+  allowKeys(p, r, 'store.redis', ['url', 'sentinel', 'keyPrefix', 'minReplicas']);
+  if ((r.url === undefined) === (r.sentinel === undefined)) {
+    p.list.push({ key: 'store.redis', problem: 'set exactly one of url (one Redis) and sentinel (a primary found through Sentinel)' });
+  }
+  const url = r.url === undefined ? undefined : p.check(() => redisUrl(r.url, env), '');
+  const sentinel = r.sentinel === undefined ? undefined : p.check(() => redisSentinel(p, r.sentinel, env), undefined);
   const keyPrefix = optional(p, r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');
-  return { redis: { url, keyPrefix } };
+  const minReplicas = optional(p, r.minReplicas, 'store.redis.minReplicas', (v, k) => int(v, k, 0, MAX_MIN_REPLICAS), 0);
+  return { redis: { ...(url === undefined ? {} : { url }), ...(sentinel === undefined ? {} : { sentinel }), keyPrefix, minReplicas } };
+}
+
+/** More replicas than this per primary is not a setup WAIT is meant for. */
+const MAX_MIN_REPLICAS = 16;
+/** Sentinels are an odd handful (3 or 5); a long list is a mistake. */
+const MAX_SENTINELS = 16;
+
+function redisUrl(value: unknown, env: Env): string {
+  const u = str(value, 'store.redis.url', env);
+  if (!/^rediss?:\/\//.test(u)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
+  // Checked here, not by the Redis client at start (whose error quoted the URL, password included).
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    throw new ConfigError('store.redis.url', 'is not a valid URL: write redis://[:password@]host:port[/db] (percent-encode special characters of the password)');
+  }
+  if (!url.hostname) throw new ConfigError('store.redis.url', 'has no host: write redis://[:password@]host:port[/db]');
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new ConfigError('store.redis.url', 'the path must be a database number (/0, /1, ...)');
+  return u;
+}
+
+function redisSentinel(p: Problems, value: unknown, env: Env): NonNullable<NonNullable<GatewayConfig['store']['redis']>['sentinel']> {
+  const key = 'store.redis.sentinel';
+  const o = object(value, key);
+  allowKeys(p, o, key, ['name', 'nodes', 'password', 'sentinelPassword']);
+  const name = p.check(() => {
+    const n = str(o.name, `${key}.name`, env);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new ConfigError(`${key}.name`, 'must be the master name of `sentinel monitor` (letters, digits, ".", "_", "-"; at most 64)');
+    return n;
+  }, '');
+  const nodes = p.check(() => {
+    if (!Array.isArray(o.nodes) || o.nodes.length === 0 || o.nodes.length > MAX_SENTINELS) {
+      throw new ConfigError(`${key}.nodes`, `must be a list of 1 to ${MAX_SENTINELS} sentinel addresses, redis://host:port`);
+    }
+    return o.nodes.map((item, i) => sentinelNode(item, `${key}.nodes[${i}]`, env));
+  }, []);
+  const password = optional(p, o.password, `${key}.password`, (v, k) => str(v, k, env), undefined);
+  const sentinelPassword = optional(p, o.sentinelPassword, `${key}.sentinelPassword`, (v, k) => str(v, k, env), undefined);
+  return { name, nodes, ...(password === undefined ? {} : { password }), ...(sentinelPassword === undefined ? {} : { sentinelPassword }) };
+}
+
+/** `redis://host:port` of a sentinel: no credentials (they are `sentinelPassword`), no path. */
+function sentinelNode(value: unknown, key: string, env: Env): string {
+  const s = str(value, key, env);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ConfigError(key, 'must be redis://host:port');
+  }
+  if (url.protocol !== 'redis:' || !url.hostname || !url.port) throw new ConfigError(key, 'must be redis://host:port (the port is required: sentinels listen on 26379 by default)');
+  if (url.username || url.password) throw new ConfigError(key, 'must carry no credentials: put the sentinels\' password in store.redis.sentinel.sentinelPassword');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) throw new ConfigError(key, 'must be redis://host:port, with no path or query');
+  return `redis://${url.host}`;
 }
 
 function baseUrl(value: string, key: string): string {

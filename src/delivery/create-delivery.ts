@@ -1,7 +1,8 @@
 import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOptions } from './delivery-types';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from '../store/redis-connection';
+import { closeRedis, connectRedis, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
+import { ReplicaWait } from '../store/replica-wait';
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
@@ -11,9 +12,14 @@ import { RedisCallBudget } from './redis-call-budget';
 import { MemoryLock, RedisLock, type ExclusiveLock } from './exclusive-lock';
 import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileCacheOptions } from './profile-cache';
 
-/** What the delivery factory needs: without `redisUrl` everything lives in this process. */
+/** What the delivery factory needs: without `topology` (or `redisUrl`) everything lives in this process. */
 export interface DeliveryStoresConfig {
+  /** Where Redis is: one server or a Sentinel-managed primary. */
+  topology?: RedisTopology;
+  /** One Redis by URL: shorthand for `topology: { url }`. */
   redisUrl?: string;
+  /** Replicas that must confirm an idempotency claim and an outcome (WAIT); default 0. */
+  minReplicas?: number;
   idempotency: IdempotencyOptions;
   rateLimit: RateLimitOptions;
   /** Base prefix of Redis keys (default `mgw:`): idempotency under `<prefix>idem:`, rate limits under `<prefix>rate:`. */
@@ -49,7 +55,8 @@ export interface DeliveryStores {
 
 /** Builds memory stores, or Redis-backed ones sharing one connection when `redisUrl` is set (rejects if Redis is unreachable). */
 export async function createDeliveryStores(config: DeliveryStoresConfig): Promise<DeliveryStores> {
-  if (!config.redisUrl) {
+  const target = config.topology ?? config.redisUrl;
+  if (!target) {
     const idempotency = new MemoryIdempotencyStore(config.idempotency);
     const rateLimiter = new MemoryRateLimiter(config.rateLimit);
     return {
@@ -64,10 +71,13 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       },
     };
   }
-  const redis = await connectRedis(config.redisUrl, config.redis);
+  const redis = await connectRedis(target, config.redis);
   const prefix = config.keyPrefix ?? 'mgw:';
-  // An outcome Redis could not take waits in a bounded local outbox, retried until Redis is back.
-  const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` }), config.outbox);
+  const minReplicas = config.minReplicas ?? 0;
+  const replicaWait = minReplicas > 0 ? ReplicaWait.over(redis, minReplicas) : undefined;
+  // An outcome Redis could not take (or its replicas did not confirm) waits in a bounded local
+  // outbox, written again until Redis takes it.
+  const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:`, replicaWait }), config.outbox);
   const rateLimiter = new RedisRateLimiter(redis, { ...config.rateLimit, keyPrefix: `${prefix}rate:` });
   // One limiter per distinct caller rate (callers are configured, so this is bounded); never waits.
   const callerLimiters = new Map<number, RedisRateLimiter>();
@@ -90,6 +100,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     backend: 'redis',
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
+      await replicaWait?.close();
       await closeRedis(redis);
     },
   };

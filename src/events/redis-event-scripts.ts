@@ -116,7 +116,13 @@ for i = 1, n do
     fresh[#fresh + 1] = i
   end
 end
-if #fresh == 0 then return {0, dups, {}} end
+if #fresh == 0 then
+  -- Still one write (the TTL a dedup key has): a WAIT after this script then confirms
+  -- everything before it, the first copy of these events included, whoever wrote it.
+  local t = redis.call('PTTL', KEYS[n])
+  if t > 0 then redis.call('PEXPIRE', KEYS[n], t) end
+  return {0, dups, {}}
+end
 local total = 0
 local lens = {}
 for j = 1, P do

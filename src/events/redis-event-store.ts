@@ -48,6 +48,7 @@ import {
   type StartAt,
 } from './event-store';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
+import type { ReplicaWait } from '../store/replica-wait';
 import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
@@ -63,6 +64,8 @@ export interface RedisEventStoreOptions extends EventsConfig {
   leaseMs?: number;
   /** Events one replica buffers per group beyond what its consumers hold (default 10,000). */
   maxBuffered?: number;
+  /** With `store.redis.minReplicas`: appends count as stored only once that many replicas confirm them (WAIT). */
+  replicaWait?: ReplicaWait;
 }
 
 const DEFAULT_PARTITIONS = 16;
@@ -215,7 +218,13 @@ export class RedisEventStore implements EventStore {
     }
     const keys = [...fresh.map((ne) => `${this.prefix}d:${ne.dedupKey}`), ...this.allStreams(), this.groupsKey, this.seqKey];
     const args = [fresh.length, this.partitions, Math.ceil(this.options.dedupWindowMs), Math.ceil(this.options.retentionMs), this.options.maxEvents, this.channel, Math.ceil(this.options.groupIdleMs), ...perEvent];
-    const reply = (await redisCall('append', () => APPEND.run(this.redis, keys, args))) as [number, number?, Array<string | number>?];
+    const wait = this.options.replicaWait;
+    // A refused batch (-1) wrote nothing: it needs no replica's word.
+    const reply = (await redisCall('append', () => (wait ? wait.run(APPEND, keys, args, (r) => (r as [number])[0] !== -1) : APPEND.run(this.redis, keys, args)))) as [
+      number,
+      number?,
+      Array<string | number>?,
+    ];
     if (reply[0] === -1) {
       throw new EventStoreFullError(
         `the event store holds at most ${this.options.maxEvents} events and too many of them are not yet acked by a group with a consumer (or idle for less than ${this.options.groupIdleMs} ms): the batch of ${fresh.length} is refused`,

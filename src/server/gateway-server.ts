@@ -37,9 +37,8 @@ import { accessInterceptor, CallerRegistry } from './access-interceptor';
 import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
-import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
-import { ConfigError } from '../config/load-config';
-import { RedisAuthError } from '../store/redis-connection';
+import { registerSecret } from '../redaction/secret-redaction';
+import { redisSecrets, redisStartError, redisTopologyOf } from './redis-topology';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
@@ -83,7 +82,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (p.appSecret && p.appsecretProof === 'classic') registerSecret(classicProof(p.accessToken, p.appSecret).appsecret_proof);
   }
   for (const c of config.callers) registerSecret(c.apiKeyHash);
-  if (config.store.redis) registerSecret(redisPassword(config.store.redis.url));
+  if (config.store.redis) for (const secret of redisSecrets(config.store.redis)) registerSecret(secret);
   const auth = new CallerAuthenticator(config.callers);
   if (!isLoopback(config.listen) && !auth.enabled) {
     if (!config.insecure) throw new InsecureListenError(config.listen);
@@ -124,7 +123,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let delivery: DeliveryStores;
   try {
     delivery = await createDeliveryStores({
-      redisUrl: config.store.redis?.url,
+      topology: config.store.redis && redisTopologyOf(config.store.redis),
+      minReplicas: config.store.redis?.minReplicas,
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
@@ -132,7 +132,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
   } catch (err) {
     await undo();
-    throw redisStartError(config.store.redis?.url ?? '', err);
+    throw redisStartError(config.store.redis, err);
   }
   opened.push(() => delivery.close());
   let receiving: Receiving;
@@ -284,32 +284,4 @@ function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | 
 function sharedCallerRate(delivery: DeliveryStores): ((caller: { name: string; ratePerSecond: number }) => Promise<number | undefined>) | undefined {
   const rate = delivery.callerRate;
   return rate ? (caller) => rate(caller.name, caller.ratePerSecond) : undefined;
-}
-
-/** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */
-function redisStartError(url: string, err: unknown): ConfigError {
-  let where = 'the configured Redis';
-  try {
-    const u = new URL(url);
-    where = `Redis at ${u.protocol}//${u.host}`;
-  } catch {
-    // the config check parsed it; nothing to show otherwise
-  }
-  if (err instanceof RedisAuthError) {
-    return new ConfigError('store.redis.url', `${where} refused the password (${err.code}): put the right user and password in store.redis.url (redis://user:password@host:port)`);
-  }
-  const code = (err as { code?: string } | null)?.code;
-  const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');
-  return new ConfigError('store.redis.url', `${where} did not answer (${reason}): start Redis there, or correct store.redis.url`);
-}
-
-/** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */
-export function redisPassword(url: string): string | undefined {
-  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]*)@/i.exec(url)?.[1];
-  if (!password) return undefined;
-  try {
-    return decodeURIComponent(password);
-  } catch {
-    return password;
-  }
 }

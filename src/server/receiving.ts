@@ -3,6 +3,8 @@ import type { EventStore, NewEvent } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
 import { RedisEventStore } from '../events/redis-event-store';
 import { closeRedis, connectRedis } from '../store/redis-connection';
+import { ReplicaWait } from '../store/replica-wait';
+import { redisTopologyOf } from './redis-topology';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
@@ -43,18 +45,22 @@ async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ 
       },
     };
   }
-  const redis = await connectRedis(redisConfig.url, { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
+  const redis = await connectRedis(redisTopologyOf(redisConfig), { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
+  const minReplicas = redisConfig.minReplicas ?? 0;
+  const replicaWait = minReplicas > 0 ? ReplicaWait.over(redis, minReplicas) : undefined;
   try {
-    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:` }, hooks);
+    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:`, replicaWait }, hooks);
     return {
       store,
       close: async () => {
         await store.close();
         drops.close();
+        await replicaWait?.close();
         await closeRedis(redis);
       },
     };
   } catch (err) {
+    void replicaWait?.close();
     redis.disconnect();
     drops.close();
     throw err;

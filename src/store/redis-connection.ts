@@ -1,4 +1,18 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Where Redis is: one server by URL, or a primary found through Sentinel (`name` is the master
+ * name the sentinels monitor; `nodes` are `redis://host:port` of the sentinels; `password` is the
+ * Redis servers', `sentinelPassword` the sentinels'). Cluster is a third shape beside these.
+ */
+export type RedisTopology = { url: string } | { sentinel: SentinelTopology };
+
+export interface SentinelTopology {
+  name: string;
+  nodes: readonly string[];
+  password?: string;
+  sentinelPassword?: string;
+}
 
 /** Connection tuning; the defaults make a dead Redis fail calls within about two seconds. */
 export interface RedisConnectionOptions {
@@ -19,31 +33,71 @@ export interface RedisConnectionOptions {
  * send without the guarantee. Hence a bounded connect timeout, a command timeout, and at most one
  * retry of a queued command while ioredis reconnects in the background.
  */
-export async function connectRedis(url: string, options: RedisConnectionOptions = {}): Promise<Redis> {
-  const redis = new Redis(url, {
+export async function connectRedis(target: string | RedisTopology, options: RedisConnectionOptions = {}): Promise<Redis> {
+  const tuning: RedisOptions = {
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 2_000,
     commandTimeout: options.commandTimeoutMs ?? 2_000,
     maxRetriesPerRequest: 1,
     // Reconnect forever in the background, but never faster than every 100 ms nor slower than 2 s.
     retryStrategy: (times) => Math.min(100 * times, 2_000),
-  });
+  };
+  const topology = typeof target === 'string' ? { url: target } : target;
+  const redis = 'url' in topology ? new Redis(topology.url, tuning) : new Redis({ ...tuning, ...sentinelOptions(topology.sentinel) });
   // ioredis reports a refused AUTH as an 'error' event and rejects connect() with only
   // "Connection is closed.": the refusal is kept so that the caller hears the real reason.
   let refused: RedisAuthError | undefined;
+  let last: Error | undefined;
   const onError = options.onError ?? (() => {});
   redis.on('error', (err: Error) => {
     refused ??= authRefusal(err);
+    last = err;
     onError(err);
   });
+  // Through Sentinel, ioredis keeps asking the sentinels and never rejects connect(): the start
+  // is bounded here (one connect timeout for the sentinels, one for the primary, and a PING).
+  const startMs = 2 * (options.connectTimeoutMs ?? 2_000) + (options.commandTimeoutMs ?? 2_000);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
-    await redis.ping();
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(last ?? new Error(`no answer within ${startMs} ms`)), startMs);
+      redis
+        .connect()
+        .then(() => redis.ping())
+        .then(() => resolve(), reject);
+    });
   } catch (err) {
     redis.disconnect();
     throw refused ?? err;
+  } finally {
+    clearTimeout(timer);
   }
   return redis;
+}
+
+/**
+ * ioredis asks the sentinels for the current primary on every (re)connect. A failover is noticed
+ * by the connection to the old primary dropping, by `+switch-master` from the sentinels
+ * (failoverDetector), or by a write refused with READONLY (an old primary that came back as a
+ * replica): that one reconnects, and the command is answered by the new primary.
+ */
+function sentinelOptions(s: SentinelTopology): RedisOptions {
+  return {
+    name: s.name,
+    sentinels: s.nodes.map(hostPort),
+    password: s.password,
+    sentinelPassword: s.sentinelPassword,
+    role: 'master',
+    failoverDetector: true,
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/** `redis://host:port` (or `host:port`) as ioredis's sentinel address. */
+function hostPort(node: string): { host: string; port: number } {
+  const u = new URL(node.includes('://') ? node : `redis://${node}`);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 26379) };
 }
 
 /** Redis refused the credentials of the URL (a wrong password or user, or none where one is required). */

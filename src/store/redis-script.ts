@@ -19,4 +19,21 @@ export class RedisScript {
       return redis.eval(this.source, keys.length, ...keys, ...args);
     }
   }
+
+  /**
+   * Runs the script and `WAIT replicas timeoutMs` in one pipeline (one round trip); resolves the
+   * script's reply and how many replicas confirmed the connection's writes so far.
+   */
+  async runAndWait(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>, replicas: number, timeoutMs: number): Promise<{ reply: unknown; confirmed: number }> {
+    let results = await redis.pipeline().evalsha(this.sha, keys.length, ...keys, ...args).wait(replicas, timeoutMs).exec();
+    const first = results?.[0]?.[0];
+    if (first instanceof Error && first.message.startsWith('NOSCRIPT')) {
+      results = await redis.pipeline().eval(this.source, keys.length, ...keys, ...args).wait(replicas, timeoutMs).exec();
+    }
+    if (!results || results.length !== 2) throw new Error('the pipeline of a script and WAIT was not answered');
+    const [[scriptError, reply], [waitError, confirmed]] = results as [[Error | null, unknown], [Error | null, unknown]];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    return { reply, confirmed: Number(confirmed) };
+  }
 }

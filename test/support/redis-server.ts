@@ -24,6 +24,8 @@ export interface RedisServerOptions {
   aofDir?: string;
   /** `--requirepass`: clients must AUTH with it (the url then carries no password). */
   requirePass?: string;
+  /** More options for redis-server (`--replicaof 127.0.0.1 6379`, …). */
+  args?: readonly string[];
 }
 
 const INSTALL_HINT = 'install it with `apt-get install redis-server` (or set REDIS_SERVER_BIN)';
@@ -77,7 +79,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const port = options.port ?? (await freePort());
     const persistence = options.aofDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir] : ['--appendonly', 'no'];
     const auth = options.requirePass === undefined ? [] : ['--requirepass', options.requirePass];
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth], {
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, ...(options.args ?? [])], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
@@ -101,7 +103,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

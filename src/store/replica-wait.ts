@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis';
+import { closeRedis } from './redis-connection';
+import type { RedisScript } from './redis-script';
+import { StoreUnavailableError } from './store-unavailable-error';
+
+/**
+ * How long one WAIT may block: well inside the connection's 2 s command timeout (the WAIT is sent
+ * with its write, and both must answer within it) and the webhook's 4 s answer.
+ */
+export const REPLICA_WAIT_MS = 1_000;
+
+/** WAITed writes run on their own connections, round robin: a WAIT blocks its connection until the replicas answer. */
+const WAIT_CONNECTIONS = 4;
+
+/**
+ * Fewer replicas than `store.redis.minReplicas` confirmed a write in time. The write is on the
+ * primary, but a failover now may lose it: the caller treats it as not stored (the webhook answers
+ * 503 and Meta retries; a claim is released and the send answers UNAVAILABLE; an outcome stays in
+ * the local outbox and is written again until replicas confirm it).
+ */
+export class ReplicasShortError extends StoreUnavailableError {
+  constructor(
+    readonly confirmed: number,
+    readonly wanted: number,
+    timeoutMs: number,
+  ) {
+    super(`the write reached ${confirmed} of the ${wanted} replica(s) store.redis.minReplicas asks for within ${timeoutMs} ms (WAIT)`);
+  }
+}
+
+/**
+ * Writes that count only once `minReplicas` replicas have them: the script and `WAIT minReplicas
+ * timeout` go out in one pipeline, so a write costs no extra round trip, only the time the
+ * replicas take to acknowledge. WAIT confirms everything the connection wrote up to the script, so
+ * it runs on the connection that wrote, and these connections carry nothing else: a WAIT blocks
+ * its connection, and the stores' other commands (leases, reads, rate limits) must not queue
+ * behind it.
+ */
+export class ReplicaWait {
+  private next = 0;
+
+  private constructor(
+    private readonly connections: readonly Redis[],
+    readonly minReplicas: number,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** Connections of their own, made like `base` (same topology, credentials and timeouts). */
+  static over(base: Redis, minReplicas: number, timeoutMs = REPLICA_WAIT_MS): ReplicaWait {
+    const connections = Array.from({ length: WAIT_CONNECTIONS }, () => {
+      const c = base.duplicate();
+      // Failures reach the caller through its command; ioredis would print background ones.
+      c.on('error', () => {});
+      return c;
+    });
+    return new ReplicaWait(connections, minReplicas, timeoutMs);
+  }
+
+  /**
+   * Runs the script and WAITs; resolves its reply. When `wrote(reply)` says the script stored
+   * something and fewer than `minReplicas` replicas confirmed it, rejects with ReplicasShortError.
+   */
+  async run(script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>, wrote: (reply: unknown) => boolean = () => true): Promise<unknown> {
+    const redis = this.connections[this.next]!;
+    this.next = (this.next + 1) % this.connections.length;
+    const { reply, confirmed } = await script.runAndWait(redis, keys, args, this.minReplicas, this.timeoutMs);
+    if (confirmed < this.minReplicas && wrote(reply)) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.connections.map((c) => closeRedis(c)));
+  }
+}
