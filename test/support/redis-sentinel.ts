@@ -123,6 +123,20 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     restartAsReplica: async (node, of) => {
       node.server = await startRedisServer({ port: node.port, aofDir: node.dir, args: ['--replicaof', '127.0.0.1', String(of.port)] });
       await linkUp(node.port);
+      // Every sentinel sees it as a healthy replica again (so that it can be promoted next time).
+      for (const s of sentinels) {
+        await waitFor(
+          async () => {
+            const replicas = (await ask(s.port, (r) => r.call('SENTINEL', 'replicas', MASTER_NAME))) as string[][];
+            return replicas.some((fields) => {
+              const f = new Map<string, string>();
+              for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+              return f.get('port') === String(node.port) && f.get('flags') === 'slave' && f.get('master-link-status') === 'ok';
+            });
+          },
+          { what: `sentinel on ${s.port} seeing ${node.port} as a healthy replica`, timeoutMs: 30_000, intervalMs: 100 },
+        );
+      }
     },
     stop: async () => {
       await Promise.all(

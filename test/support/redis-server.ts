@@ -15,6 +15,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Kills the server with SIGKILL (no chance to save anything) and waits for it to exit. */
   kill(): Promise<void>;
+  /** Sends a signal (SIGSTOP freezes the server, SIGCONT thaws it). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 /** A persistent server: this port and directory, AOF fsynced on every write (so a restart with the same options finds everything acknowledged). */
@@ -64,6 +66,7 @@ export async function startPersistentRedisServer(dir: string): Promise<Persisten
     port,
     stop: () => server.stop(),
     kill: () => server.kill(),
+    signal: (sig) => server.signal(sig),
     restart: async () => {
       server = await startRedisServer({ port, aofDir: dir });
     },
@@ -88,6 +91,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         url: `redis://127.0.0.1:${port}`,
         port,
         stop: () => stopChild(child),
+        signal: (sig) => void child.kill(sig),
         kill: () => {
           if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
           return new Promise<void>((resolve) => {
