@@ -44,13 +44,17 @@ export interface GatewayConfig {
   conversations: ConversationsConfig;
 }
 
-/** Where the shared Redis is (`url` or `sentinel`, exactly one) and how writes count as stored. */
+/**
+ * Where the shared state lives, one of three: one Redis (`url`), a Redis Cluster
+ * (`cluster.nodes`, seed node URLs with the same credentials and scheme), or a primary found
+ * through Sentinel (`sentinel`); `url` is '' with the other two. And how writes count as stored.
+ */
 export interface RedisStoreConfig {
-  /** One Redis (or a managed service's single endpoint). */
-  url?: string;
+  url: string;
+  keyPrefix: string;
+  cluster?: { nodes: string[] };
   /** A primary found through Sentinel, which fails it over to a replica. */
   sentinel?: RedisSentinelConfig;
-  keyPrefix: string;
   /**
    * Replicas that must confirm (WAIT) a webhook's events, an idempotency claim and an outcome
    * before they count as stored; 0 (or absent): the primary's word is enough.
@@ -137,6 +141,12 @@ export interface EventsConfig {
    * consumer for longer than `retentionMs` (`neverAckedGroupMs` if none ever acked) is deleted.
    */
   groupIdleMs: number;
+  /**
+   * Partitions of the Redis event store (default 16, at most 256): a conversation's events go to
+   * one, each is read by one replica at a time per group, and in a Redis Cluster each is one
+   * hash slot. Every replica must use the same count; change it only on a drained store.
+   */
+  partitions: number;
 }
 
 /** The webhook the sandbox runs when none is configured: loopback, with well-known secrets. */
@@ -248,7 +258,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
   conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000 },
-  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000 },
+  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000, partitions: 16 },
 };
 
 export interface IdempotencyOptions {

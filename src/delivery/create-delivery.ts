@@ -12,12 +12,12 @@ import { RedisCallBudget } from './redis-call-budget';
 import { MemoryLock, RedisLock, type ExclusiveLock } from './exclusive-lock';
 import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileCacheOptions } from './profile-cache';
 
-/** What the delivery factory needs: without `topology` (or `redisUrl`) everything lives in this process. */
+/** What the delivery factory needs: without Redis everything lives in this process. */
 export interface DeliveryStoresConfig {
-  /** Where Redis is: one server or a Sentinel-managed primary. */
-  topology?: RedisTopology;
-  /** One Redis by URL: shorthand for `topology: { url }`. */
+  /** One Redis (shorthand of a `single` topology). */
   redisUrl?: string;
+  /** Where Redis is (one Redis, a Cluster, or a primary found through Sentinel); wins over `redisUrl`. */
+  redisTopology?: RedisTopology;
   /** Replicas that must confirm an idempotency claim and an outcome (WAIT); default 0. */
   minReplicas?: number;
   idempotency: IdempotencyOptions;
@@ -53,10 +53,10 @@ export interface DeliveryStores {
   close(): Promise<void>;
 }
 
-/** Builds memory stores, or Redis-backed ones sharing one connection when `redisUrl` is set (rejects if Redis is unreachable). */
+/** Builds memory stores, or Redis-backed ones sharing one connection when Redis is configured (rejects if Redis is unreachable). */
 export async function createDeliveryStores(config: DeliveryStoresConfig): Promise<DeliveryStores> {
-  const target = config.topology ?? config.redisUrl;
-  if (!target) {
+  const topology = config.redisTopology ?? (config.redisUrl ? { kind: 'single' as const, url: config.redisUrl } : undefined);
+  if (!topology) {
     const idempotency = new MemoryIdempotencyStore(config.idempotency);
     const rateLimiter = new MemoryRateLimiter(config.rateLimit);
     return {
@@ -71,7 +71,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       },
     };
   }
-  const redis = await connectRedis(target, config.redis);
+  const redis = await connectRedis(topology, config.redis);
   const prefix = config.keyPrefix ?? 'mgw:';
   const minReplicas = config.minReplicas ?? 0;
   const replicaWait = minReplicas > 0 ? ReplicaWait.over(redis, minReplicas) : undefined;

@@ -38,7 +38,8 @@ import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { registerSecret } from '../redaction/secret-redaction';
-import { redisSecrets, redisStartError, redisTopologyOf } from './redis-topology';
+import { redisTopology } from '../store/redis-connection';
+import { redisSecrets, redisStartError } from './redis-topology';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
@@ -82,7 +83,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (p.appSecret && p.appsecretProof === 'classic') registerSecret(classicProof(p.accessToken, p.appSecret).appsecret_proof);
   }
   for (const c of config.callers) registerSecret(c.apiKeyHash);
-  if (config.store.redis) for (const secret of redisSecrets(config.store.redis)) registerSecret(secret);
+  const topology = config.store.redis ? redisTopology(config.store.redis) : undefined;
+  if (topology) for (const secret of redisSecrets(topology)) registerSecret(secret);
   const auth = new CallerAuthenticator(config.callers);
   if (!isLoopback(config.listen) && !auth.enabled) {
     if (!config.insecure) throw new InsecureListenError(config.listen);
@@ -123,7 +125,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let delivery: DeliveryStores;
   try {
     delivery = await createDeliveryStores({
-      topology: config.store.redis && redisTopologyOf(config.store.redis),
+      redisTopology: topology,
       minReplicas: config.store.redis?.minReplicas,
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
@@ -132,7 +134,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
   } catch (err) {
     await undo();
-    throw redisStartError(config.store.redis, err);
+    throw redisStartError(topology, err);
   }
   opened.push(() => delivery.close());
   let receiving: Receiving;

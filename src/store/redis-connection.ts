@@ -1,17 +1,35 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** One connection to the store, whichever the topology: the commands of both are the same. */
+export type RedisConnection = Redis | Cluster;
 
 /**
- * Where Redis is: one server by URL, or a primary found through Sentinel (`name` is the master
- * name the sentinels monitor; `nodes` are `redis://host:port` of the sentinels; `password` is the
- * Redis servers', `sentinelPassword` the sentinels'). Cluster is a third shape beside these.
+ * Where the store is. `single`: one Redis (its URL may carry user, password and `rediss://`).
+ * `cluster`: Redis Cluster, reached through any of its nodes (every node URL carries the same
+ * credentials and scheme; the cluster tells the client the rest). `sentinel`: a primary found
+ * through Sentinel, which fails it over to a replica (`name` is the master name the sentinels
+ * monitor; `nodes` the sentinels, `redis://host:port`; `password` the Redis servers',
+ * `sentinelPassword` the sentinels').
  */
-export type RedisTopology = { url: string } | { sentinel: SentinelTopology };
+export type RedisTopology = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: readonly string[] } | ({ kind: 'sentinel' } & SentinelTopology);
 
 export interface SentinelTopology {
   name: string;
   nodes: readonly string[];
   password?: string;
   sentinelPassword?: string;
+}
+
+/** The topology of a `store.redis` config block: its `cluster` or `sentinel` when it has one, else its `url`. */
+export function redisTopology(config: { url: string; cluster?: { nodes: readonly string[] }; sentinel?: SentinelTopology }): RedisTopology {
+  if (config.cluster) return { kind: 'cluster', nodes: config.cluster.nodes };
+  if (config.sentinel) return { kind: 'sentinel', ...config.sentinel };
+  return { kind: 'single', url: config.url };
+}
+
+/** Every URL the topology names (for redaction and for messages that must not show credentials). */
+export function topologyUrls(topology: RedisTopology): readonly string[] {
+  return topology.kind === 'single' ? [topology.url] : topology.nodes;
 }
 
 /** Connection tuning; the defaults make a dead Redis fail calls within about two seconds. */
@@ -33,7 +51,10 @@ export interface RedisConnectionOptions {
  * send without the guarantee. Hence a bounded connect timeout, a command timeout, and at most one
  * retry of a queued command while ioredis reconnects in the background.
  */
-export async function connectRedis(target: string | RedisTopology, options: RedisConnectionOptions = {}): Promise<Redis> {
+export async function connectRedis(url: string, options?: RedisConnectionOptions): Promise<Redis>;
+export async function connectRedis(topology: RedisTopology, options?: RedisConnectionOptions): Promise<RedisConnection>;
+export async function connectRedis(target: string | RedisTopology, options: RedisConnectionOptions = {}): Promise<RedisConnection> {
+  const topology: RedisTopology = typeof target === 'string' ? { kind: 'single', url: target } : target;
   const tuning: RedisOptions = {
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 2_000,
@@ -42,8 +63,8 @@ export async function connectRedis(target: string | RedisTopology, options: Redi
     // Reconnect forever in the background, but never faster than every 100 ms nor slower than 2 s.
     retryStrategy: (times) => Math.min(100 * times, 2_000),
   };
-  const topology = typeof target === 'string' ? { url: target } : target;
-  const redis = 'url' in topology ? new Redis(topology.url, tuning) : new Redis({ ...tuning, ...sentinelOptions(topology.sentinel) });
+  const redis: RedisConnection =
+    topology.kind === 'single' ? new Redis(topology.url, tuning) : topology.kind === 'cluster' ? clusterClient(topology.nodes, tuning) : new Redis({ ...tuning, ...sentinelOptions(topology) });
   // ioredis reports a refused AUTH as an 'error' event and rejects connect() with only
   // "Connection is closed.": the refusal is kept so that the caller hears the real reason.
   let refused: RedisAuthError | undefined;
@@ -100,6 +121,45 @@ function hostPort(node: string): { host: string; port: number } {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 26379) };
 }
 
+/**
+ * A Cluster client over these seed nodes. Credentials and TLS come from the first node's URL
+ * (the config check makes every node's the same); each node's connection gets the same timeouts
+ * as a single Redis, so a dead cluster fails calls as fast.
+ */
+function clusterClient(nodes: readonly string[], tuning: RedisOptions): Cluster {
+  const seeds = nodes.map((n) => {
+    const u = new URL(n);
+    return { host: u.hostname, port: u.port === '' ? 6379 : Number(u.port) };
+  });
+  const first = new URL(nodes[0]!);
+  const redisOptions: RedisOptions = {
+    connectTimeout: tuning.connectTimeout,
+    commandTimeout: tuning.commandTimeout,
+    maxRetriesPerRequest: tuning.maxRetriesPerRequest,
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+    ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  return new Cluster(seeds, {
+    lazyConnect: true,
+    redisOptions,
+    // No auto-pipelining: ioredis 6 refuses a pipeline whose commands are in different slots,
+    // which is what the event store's per-partition calls of one turn are.
+    enableAutoPipelining: false,
+    // A moved slot (resharding, failover) is followed; a cluster that is down fails the call soon.
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    slotsRefreshTimeout: tuning.connectTimeout,
+  });
+}
+
+/** A second connection like this one (a subscriber): same topology, credentials and tuning. */
+export function duplicateConnection(redis: RedisConnection): RedisConnection {
+  return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
+}
+
 /** Redis refused the credentials of the URL (a wrong password or user, or none where one is required). */
 export class RedisAuthError extends Error {
   constructor(
@@ -119,7 +179,7 @@ function authRefusal(err: Error): RedisAuthError | undefined {
 }
 
 /** Closes a connection: QUIT lets pending replies arrive; a connection that is down is just dropped. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisConnection): Promise<void> {
   if (redis.status === 'end') return;
   try {
     await redis.quit();

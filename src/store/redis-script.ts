@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection';
 
 /** A Lua script run by its SHA1 (EVALSHA), loaded with EVAL the first time a server lacks it. */
 export class RedisScript {
@@ -10,7 +10,7 @@ export class RedisScript {
   }
 
   /** Runs the script atomically on the server with these keys and arguments. */
-  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
@@ -24,7 +24,7 @@ export class RedisScript {
    * Runs the script and `WAIT replicas timeoutMs` in one pipeline (one round trip); resolves the
    * script's reply and how many replicas confirmed the connection's writes so far.
    */
-  async runAndWait(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>, replicas: number, timeoutMs: number): Promise<{ reply: unknown; confirmed: number }> {
+  async runAndWait(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>, replicas: number, timeoutMs: number): Promise<{ reply: unknown; confirmed: number }> {
     let results = await redis.pipeline().evalsha(this.sha, keys.length, ...keys, ...args).wait(replicas, timeoutMs).exec();
     const first = results?.[0]?.[0];
     if (first instanceof Error && first.message.startsWith('NOSCRIPT')) {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { closeRedis } from './redis-connection';
+import { Cluster } from 'ioredis';
+import { closeRedis, duplicateConnection, type RedisConnection } from './redis-connection';
 import type { RedisScript } from './redis-script';
 import { StoreUnavailableError } from './store-unavailable-error';
 
@@ -29,26 +29,33 @@ export class ReplicasShortError extends StoreUnavailableError {
 }
 
 /**
- * Writes that count only once `minReplicas` replicas have them: the script and `WAIT minReplicas
- * timeout` go out in one pipeline, so a write costs no extra round trip, only the time the
- * replicas take to acknowledge. WAIT confirms everything the connection wrote up to the script, so
- * it runs on the connection that wrote, and these connections carry nothing else: a WAIT blocks
- * its connection, and the stores' other commands (leases, reads, rate limits) must not queue
- * behind it.
+ * Writes that count only once `minReplicas` replicas have them (`WAIT minReplicas timeout`). WAIT
+ * confirms everything its connection wrote before it, so it runs on the connection that wrote,
+ * and these connections carry nothing else: a WAIT blocks its connection, and the stores' other
+ * commands (leases, reads, rate limits) must not queue behind it.
+ *
+ * `run` sends a script and its WAIT in one pipeline (no extra round trip); `connection` and
+ * `confirm` let several scripts (a webhook body's partitions) share one WAIT. On a Cluster each
+ * master confirms only its own writes, and a keyless WAIT cannot be aimed at one: there every
+ * script gets its own pipelined WAIT (`perPart`).
  */
 export class ReplicaWait {
   private next = 0;
+  /** Whether each script needs its own WAIT (a Cluster). */
+  readonly perPart: boolean;
 
   private constructor(
-    private readonly connections: readonly Redis[],
+    private readonly connections: readonly RedisConnection[],
     readonly minReplicas: number,
     readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.perPart = connections[0] instanceof Cluster;
+  }
 
   /** Connections of their own, made like `base` (same topology, credentials and timeouts). */
-  static over(base: Redis, minReplicas: number, timeoutMs = REPLICA_WAIT_MS): ReplicaWait {
+  static over(base: RedisConnection, minReplicas: number, timeoutMs = REPLICA_WAIT_MS): ReplicaWait {
     const connections = Array.from({ length: WAIT_CONNECTIONS }, () => {
-      const c = base.duplicate();
+      const c = duplicateConnection(base);
       // Failures reach the caller through its command; ioredis would print background ones.
       c.on('error', () => {});
       return c;
@@ -61,11 +68,22 @@ export class ReplicaWait {
    * something and fewer than `minReplicas` replicas confirmed it, rejects with ReplicasShortError.
    */
   async run(script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>, wrote: (reply: unknown) => boolean = () => true): Promise<unknown> {
-    const redis = this.connections[this.next]!;
-    this.next = (this.next + 1) % this.connections.length;
-    const { reply, confirmed } = await script.runAndWait(redis, keys, args, this.minReplicas, this.timeoutMs);
+    const { reply, confirmed } = await script.runAndWait(this.connection(), keys, args, this.minReplicas, this.timeoutMs);
     if (confirmed < this.minReplicas && wrote(reply)) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
     return reply;
+  }
+
+  /** One of the connections, in turn: write through it, then `confirm` it (not on a Cluster: see `perPart`). */
+  connection(): RedisConnection {
+    const c = this.connections[this.next]!;
+    this.next = (this.next + 1) % this.connections.length;
+    return c;
+  }
+
+  /** WAITs on `via`: resolves once `minReplicas` replicas have everything written through it, else rejects with ReplicasShortError. */
+  async confirm(via: RedisConnection): Promise<void> {
+    const confirmed = Number(await via.wait(this.minReplicas, this.timeoutMs));
+    if (confirmed < this.minReplicas) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
   }
 
   async close(): Promise<void> {
