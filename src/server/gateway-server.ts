@@ -127,6 +127,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     delivery = await createDeliveryStores({
       redisTopology: topology,
       minReplicas: config.store.redis?.minReplicas,
+      // Once per outage: sends go on answering, their outcomes wait here until Redis takes them.
+      outbox: { onUnflushed: (held) => logger.warn({ held }, 'delivery store: outcomes held in this replica until Redis (and store.redis.minReplicas replicas) take them') },
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
