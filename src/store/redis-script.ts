@@ -11,12 +11,20 @@ export class RedisScript {
 
   /** Runs the script atomically on the server with these keys and arguments. */
   async run(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    return (await this.runTracked(redis, keys, args)).reply;
+  }
+
+  /**
+   * `run`, saying whether the script had to be sent again (EVAL after NOSCRIPT): that second
+   * command went out later than the EVALSHA, after whatever was sent behind it.
+   */
+  async runTracked(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<{ reply: unknown; reloaded: boolean }> {
     try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      return { reply: await redis.evalsha(this.sha, keys.length, ...keys, ...args), reloaded: false };
     } catch (err) {
       // A restarted or flushed server forgets its script cache: EVAL loads it again.
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
+      return { reply: await redis.eval(this.source, keys.length, ...keys, ...args), reloaded: true };
     }
   }
 

@@ -34,13 +34,15 @@ export class ReplicasShortError extends StoreUnavailableError {
  * and these connections carry nothing else: a WAIT blocks its connection, and the stores' other
  * commands (leases, reads, rate limits) must not queue behind it.
  *
- * `run` sends a script and its WAIT in one pipeline (no extra round trip); `connection` and
- * `confirm` let several scripts (a webhook body's partitions) share one WAIT. On a Cluster each
+ * `run` sends a script, and the WAIT that follows it out in the same turn (no extra round trip,
+ * one WAIT for every script of the turn); `connection` and `confirm` let several scripts (a
+ * webhook body's partitions) share one WAIT after they have all answered. On a Cluster each
  * master confirms only its own writes, and a keyless WAIT cannot be aimed at one: there every
  * script gets its own pipelined WAIT (`perPart`).
  */
 export class ReplicaWait {
   private next = 0;
+  private batch: { via: RedisConnection; confirmed: Promise<number> } | undefined;
   /** Whether each script needs its own WAIT (a Cluster). */
   readonly perPart: boolean;
 
@@ -66,11 +68,40 @@ export class ReplicaWait {
   /**
    * Runs the script and WAITs; resolves its reply. When `wrote(reply)` says the script stored
    * something and fewer than `minReplicas` replicas confirmed it, rejects with ReplicasShortError.
+   *
+   * Group commit: the scripts of one turn of the event loop go through one connection and share
+   * one WAIT, sent after all of them (a WAIT confirms everything its connection wrote before
+   * it). Concurrent sends thus cost one WAIT per turn, not one each.
    */
   async run(script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>, wrote: (reply: unknown) => boolean = () => true): Promise<unknown> {
-    const { reply, confirmed } = await script.runAndWait(this.connection(), keys, args, this.minReplicas, this.timeoutMs);
+    if (this.perPart) {
+      const { reply, confirmed } = await script.runAndWait(this.connection(), keys, args, this.minReplicas, this.timeoutMs);
+      if (confirmed < this.minReplicas && wrote(reply)) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
+      return reply;
+    }
+    const batch = this.batch ?? this.openBatch();
+    const sent = script.runTracked(batch.via, keys, args);
+    // Whichever fails first is the answer; the other's rejection must not go unhandled.
+    batch.confirmed.catch(() => undefined);
+    const { reply, reloaded } = await sent;
+    let confirmed = await batch.confirmed;
+    // A server that had lost the script ran it again (EVAL) after the shared WAIT went out.
+    if (reloaded) confirmed = Number(await batch.via.wait(this.minReplicas, this.timeoutMs));
     if (confirmed < this.minReplicas && wrote(reply)) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
     return reply;
+  }
+
+  /** This turn's connection and WAIT: the WAIT goes out once the turn's scripts have (setImmediate). */
+  private openBatch(): { via: RedisConnection; confirmed: Promise<number> } {
+    const via = this.connection();
+    const confirmed = new Promise<number>((resolve, reject) => {
+      setImmediate(() => {
+        this.batch = undefined;
+        via.wait(this.minReplicas, this.timeoutMs).then((n) => resolve(Number(n)), reject);
+      });
+    });
+    this.batch = { via, confirmed };
+    return this.batch;
   }
 
   /** One of the connections, in turn: write through it, then `confirm` it (not on a Cluster: see `perPart`). */
