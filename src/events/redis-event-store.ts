@@ -271,9 +271,7 @@ export class RedisEventStore implements EventStore {
     // One script per partition; 200 only when every part is stored (a part stored before another
     // failed is deduplicated when Meta retries the batch).
     // Each part counts the batch's other parts as stored, so that parts running together stay within the bound.
-    const wait = this.options.replicaWait;
-    const via = wait && !wait.perPart ? wait.connection() : undefined;
-    const parts = [...byPart].map(([p, perEvent]) => this.appendPart(p, dedupKeys.get(p)!, perEvent, seen.size - dedupKeys.get(p)!.length, via));
+    const parts = [...byPart].map(([p, perEvent]) => this.appendPart(p, dedupKeys.get(p)!, perEvent, seen.size - dedupKeys.get(p)!.length));
     const settled = await Promise.allSettled(parts);
     let stored = 0;
     let failure: unknown;
@@ -286,20 +284,19 @@ export class RedisEventStore implements EventStore {
       }
     }
     if (failure !== undefined) throw failure;
-    // One WAIT for the whole body, after its parts: it confirms everything the connection wrote.
-    if (wait && via) await redisCall('waiting for replicas', () => wait.confirm(via));
     return { stored, duplicates };
   }
 
   /**
-   * One partition's part of a batch, on `via` (a connection of the replica wait, whose one WAIT
-   * then covers every part), or, on a Cluster with replicas to wait for, with its own WAIT
-   * pipelined (each part's master confirms its own writes).
+   * One partition's part of a batch. With replicas to wait for, through the replica wait: the
+   * parts of a body go out in the same turn and share its one WAIT (on a Cluster each part has
+   * its own, pipelined: each master confirms its own writes).
    */
-  private async appendPart(p: number, keys: string[], perEvent: Array<string | number>, siblings: number, via?: RedisConnection): Promise<AppendResult> {
+  private async appendPart(p: number, keys: string[], perEvent: Array<string | number>, siblings: number): Promise<AppendResult> {
     const o = this.options;
     const wait = o.replicaWait;
-    const script = (k: string[], a: Array<string | number>) => (wait?.perPart ? wait.run(APPEND, k, a, (r) => Number((r as number[])[0]) !== -1) : APPEND.run(via ?? this.redis, k, a));
+    // A refused part (-1) wrote nothing: it needs no replica's word.
+    const script = (k: string[], a: Array<string | number>) => (wait ? wait.run(APPEND, k, a, (r) => Number((r as number[])[0]) !== -1) : APPEND.run(this.redis, k, a));
     const run = () =>
       redisCall('append', () =>
         script([this.stream(p), this.evictCursor(p), ...keys], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent]),

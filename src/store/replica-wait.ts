@@ -34,17 +34,16 @@ export class ReplicasShortError extends StoreUnavailableError {
  * and these connections carry nothing else: a WAIT blocks its connection, and the stores' other
  * commands (leases, reads, rate limits) must not queue behind it.
  *
- * `run` sends a script, and the WAIT that follows it out in the same turn (no extra round trip,
- * one WAIT for every script of the turn); `connection` and `confirm` let several scripts (a
- * webhook body's partitions) share one WAIT after they have all answered. On a Cluster each
- * master confirms only its own writes, and a keyless WAIT cannot be aimed at one: there every
- * script gets its own pipelined WAIT (`perPart`).
+ * `run` sends a script, and the WAIT that follows it out in the same turn of the event loop: no
+ * extra round trip, and one WAIT for every script of the turn (a webhook body's partitions,
+ * concurrent claims and outcomes). On a Cluster each master confirms only its own writes, and a
+ * keyless WAIT cannot be aimed at one: there every script gets its own pipelined WAIT.
  */
 export class ReplicaWait {
   private next = 0;
   private batch: { via: RedisConnection; confirmed: Promise<number> } | undefined;
   /** Whether each script needs its own WAIT (a Cluster). */
-  readonly perPart: boolean;
+  private readonly perPart: boolean;
 
   private constructor(
     private readonly connections: readonly RedisConnection[],
@@ -104,17 +103,11 @@ export class ReplicaWait {
     return this.batch;
   }
 
-  /** One of the connections, in turn: write through it, then `confirm` it (not on a Cluster: see `perPart`). */
-  connection(): RedisConnection {
+  /** One of the connections, in turn. */
+  private connection(): RedisConnection {
     const c = this.connections[this.next]!;
     this.next = (this.next + 1) % this.connections.length;
     return c;
-  }
-
-  /** WAITs on `via`: resolves once `minReplicas` replicas have everything written through it, else rejects with ReplicasShortError. */
-  async confirm(via: RedisConnection): Promise<void> {
-    const confirmed = Number(await via.wait(this.minReplicas, this.timeoutMs));
-    if (confirmed < this.minReplicas) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
   }
 
   async close(): Promise<void> {
