@@ -30,6 +30,9 @@ export function redisStartError(topology: RedisTopology | undefined, err: unknow
         : topology?.kind === 'sentinel'
           ? `Redis master "${topology.name}" through the sentinels at ${listed}`
           : `Redis at ${hosts[0]}`;
+  if (err instanceof RedisAuthError && err.refusedBy === 'sentinels') {
+    return new ConfigError(key, `the sentinels at ${listed} refused store.redis.sentinel.sentinelPassword (${err.code}): put the sentinels' own password (their requirepass) in sentinelPassword, or leave it out for sentinels without one`);
+  }
   if (err instanceof RedisAuthError) {
     const fix =
       kind === 'sentinel'

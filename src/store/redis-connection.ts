@@ -166,6 +166,8 @@ export class RedisAuthError extends Error {
     /** `WRONGPASS` or `NOAUTH`, as Redis says it. */
     readonly code: string,
     message: string,
+    /** Who refused: the Redis servers, or (through Sentinel) the sentinels themselves. */
+    readonly refusedBy: 'server' | 'sentinels' = 'server',
   ) {
     super(message);
     this.name = 'RedisAuthError';
@@ -173,6 +175,9 @@ export class RedisAuthError extends Error {
 }
 
 function authRefusal(err: Error): RedisAuthError | undefined {
+  // ioredis wraps a sentinel's refusal: "All sentinels are unreachable. … Last error: WRONGPASS …".
+  const sentinel = /Last error: (WRONGPASS|NOAUTH)\b/.exec(err.message)?.[1];
+  if (sentinel) return new RedisAuthError(sentinel, `the sentinels refused the password (${sentinel})`, 'sentinels');
   const code = /^(WRONGPASS|NOAUTH)\b/.exec(err.message)?.[1] ?? (/^ERR (invalid password|AUTH)/i.test(err.message) ? 'WRONGPASS' : undefined);
   // Redis's own words name no credential, only that it refused them.
   return code === undefined ? undefined : new RedisAuthError(code, err.message.split('\n')[0]!.slice(0, 200));

@@ -35,14 +35,15 @@ describe.skipIf(!available)('failover through Sentinel with store.redis.minRepli
       JSON.stringify({
         graph: { baseUrl: graph.url, timeoutMs: 5_000 },
         pages: [{ id: PAGE, accessToken: 'EAAB-sentinel-token' }],
-        store: { redis: { sentinel: set.config, keyPrefix: 'fo:', minReplicas: 1 } },
+        // The passwords come from the environment, as a deployment's Secret gives them.
+        store: { redis: { sentinel: { name: set.config.name, nodes: set.config.nodes, password: '${REDIS_PW}', sentinelPassword: '${SENTINEL_PW}' }, keyPrefix: 'fo:', minReplicas: 1 } },
         webhook: { listen: '127.0.0.1:0', verifyToken: 'sentinel-verify-token', appSecret: APP_SECRET },
         events: { ackDeadlineMs: 4_000, maxEvents: 200_000 },
         // A claim left behind by a primary that died under it lapses within the test.
         delivery: { idempotency: { claimTtlMs: 3_000 } },
       }),
     );
-    gw = await spawnGateway(['--config', config]);
+    gw = await spawnGateway(['--config', config], { REDIS_PW: set.config.password, SENTINEL_PW: set.config.sentinelPassword });
     const ready = gw.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'gateway ready');
     webhook = String(ready?.webhook);
   }, 90_000);
@@ -52,6 +53,29 @@ describe.skipIf(!available)('failover through Sentinel with store.redis.minRepli
     await graph?.close();
     await set?.stop();
   });
+
+  it('a wrong sentinelPassword stops the gateway at start, naming the key and never the password', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-sentinel-auth-'));
+    const config = join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pages: [{ id: PAGE, accessToken: 'EAAB-sentinel-token' }],
+        store: { redis: { sentinel: { name: set.config.name, nodes: set.config.nodes, password: '${REDIS_PW}', sentinelPassword: '${SENTINEL_PW}' } } },
+      }),
+    );
+    const failed = await spawnGateway(['--config', config], { REDIS_PW: set.config.password, SENTINEL_PW: 'not-the-sentinels-password-42' }).then(
+      async (p) => {
+        await killGateway(p);
+        return undefined;
+      },
+      (err: unknown) => String(err),
+    );
+    expect(failed).toContain('store.redis.sentinel');
+    expect(failed).toContain('sentinelPassword');
+    expect(failed).not.toContain('did not answer');
+    expect(failed).not.toContain('not-the-sentinels-password-42');
+  }, 60_000);
 
   it('a webhook the replica has not confirmed is answered 503, and Meta\'s retry 200 once the replica has it', async () => {
     const primary = await set.primary();
@@ -149,4 +173,11 @@ describe.skipIf(!available)('failover through Sentinel with store.redis.minRepli
       client.close();
     }
   }, 180_000);
+
+  it('nothing the gateway wrote, through every failover above, holds a password', () => {
+    const written = [...gw.stdout, ...gw.stderr].join('\n');
+    expect(written.length).toBeGreaterThan(0);
+    expect(written).not.toContain(set.config.password);
+    expect(written).not.toContain(set.config.sentinelPassword);
+  });
 });

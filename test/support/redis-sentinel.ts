@@ -9,6 +9,9 @@ import { waitFor } from './wait-for';
 /** Debian's `redis-sentinel` package puts it here. */
 const SENTINEL_BIN = process.env.REDIS_SENTINEL_BIN ?? '/usr/bin/redis-sentinel';
 export const MASTER_NAME = 'gwmaster';
+/** The Redis servers' password (requirepass, masterauth) and the sentinels' own (requirepass, sentinel-pass). */
+export const REDIS_PASSWORD = 'redis-pw-Zq81xv';
+export const SENTINEL_PASSWORD = 'sentinel-pw-Kd02mw';
 
 /** Whether Sentinel tests can run here; on CI a missing binary fails the file instead. */
 export function redisSentinelAvailable(): boolean {
@@ -31,8 +34,8 @@ export interface SentinelNode {
  * one test file. A primary is declared down after 1 s without answering.
  */
 export interface SentinelSet {
-  /** `store.redis.sentinel` for the gateway. */
-  config: { name: string; nodes: string[] };
+  /** `store.redis.sentinel` for the gateway, passwords included. */
+  config: { name: string; nodes: string[]; password: string; sentinelPassword: string };
   nodes: SentinelNode[];
   /** The node the sentinels call primary now. */
   primary(): Promise<SentinelNode>;
@@ -47,8 +50,9 @@ export async function startSentinelSet(): Promise<SentinelSet> {
   const base = mkdtempSync(join(tmpdir(), 'gw-sentinel-'));
   const primaryDir = mkdtempSync(join(base, 'primary-'));
   const replicaDir = mkdtempSync(join(base, 'replica-'));
-  const primary = await startRedisServer({ aofDir: primaryDir });
-  const replica = await startRedisServer({ aofDir: replicaDir, args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  const auth = ['--masterauth', REDIS_PASSWORD];
+  const primary = await startRedisServer({ aofDir: primaryDir, requirePass: REDIS_PASSWORD, args: auth });
+  const replica = await startRedisServer({ aofDir: replicaDir, requirePass: REDIS_PASSWORD, args: [...auth, '--replicaof', '127.0.0.1', String(primary.port)] });
   const nodes: SentinelNode[] = [
     { port: primary.port, dir: primaryDir, server: primary },
     { port: replica.port, dir: replicaDir, server: replica },
@@ -64,7 +68,10 @@ export async function startSentinelSet(): Promise<SentinelSet> {
         `port ${port}`,
         'bind 127.0.0.1',
         `dir ${base}`,
+        `requirepass ${SENTINEL_PASSWORD}`,
+        `sentinel sentinel-pass ${SENTINEL_PASSWORD}`,
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${primary.port} 2`,
+        `sentinel auth-pass ${MASTER_NAME} ${REDIS_PASSWORD}`,
         `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
         `sentinel failover-timeout ${MASTER_NAME} 4000`,
         `sentinel parallel-syncs ${MASTER_NAME} 1`,
@@ -74,8 +81,8 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     const child = spawn(SENTINEL_BIN, [conf], { stdio: 'ignore' });
     sentinels.push({ port, child });
   }
-  const ask = async <T>(port: number, run: (r: Redis) => Promise<T>): Promise<T> => {
-    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+  const ask = async <T>(port: number, run: (r: Redis) => Promise<T>, password = SENTINEL_PASSWORD): Promise<T> => {
+    const r = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
     r.on('error', () => {});
     try {
       await r.connect();
@@ -101,7 +108,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
   }
   const byPort = (port: number) => nodes.find((n) => n.port === port)!;
   const set: SentinelSet = {
-    config: { name: MASTER_NAME, nodes: sentinels.map((s) => `redis://127.0.0.1:${s.port}`) },
+    config: { name: MASTER_NAME, nodes: sentinels.map((s) => `redis://127.0.0.1:${s.port}`), password: REDIS_PASSWORD, sentinelPassword: SENTINEL_PASSWORD },
     nodes,
     primary: async () => byPort(await masterPort(sentinels[0]!.port)),
     killPrimaryAndFailOver: async () => {
@@ -113,7 +120,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
         async () => {
           const ports = await Promise.all(sentinels.map((s) => masterPort(s.port).catch(() => 0)));
           if (!ports.every((p) => p !== old.port && p === ports[0])) return false;
-          const role = await ask(ports[0]!, (r) => r.call('ROLE')).catch(() => undefined);
+          const role = await ask(ports[0]!, (r) => r.call('ROLE'), REDIS_PASSWORD).catch(() => undefined);
           return Array.isArray(role) && role[0] === 'master' ? byPort(ports[0]!) : false;
         },
         { what: 'the sentinels promoting the replica', timeoutMs: 30_000, intervalMs: 100 },
@@ -121,7 +128,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       return { old, now };
     },
     restartAsReplica: async (node, of) => {
-      node.server = await startRedisServer({ port: node.port, aofDir: node.dir, args: ['--replicaof', '127.0.0.1', String(of.port)] });
+      node.server = await startRedisServer({ port: node.port, aofDir: node.dir, requirePass: REDIS_PASSWORD, args: [...auth, '--replicaof', '127.0.0.1', String(of.port)] });
       await linkUp(node.port);
       // Every sentinel sees it as a healthy replica again (so that it can be promoted next time).
       for (const s of sentinels) {
@@ -159,7 +166,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
 async function linkUp(port: number): Promise<void> {
   await waitFor(
     async () => {
-      const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const r = new Redis({ port, host: '127.0.0.1', password: REDIS_PASSWORD, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       r.on('error', () => {});
       try {
         await r.connect();
