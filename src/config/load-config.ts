@@ -389,7 +389,8 @@ function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
     const sentinel = p.check(() => redisSentinel(p, r.sentinel, env), { name: '', nodes: [] });
     return { redis: { url: '', keyPrefix, sentinel, minReplicas } };
   }
-  const url = p.check(() => redisUrl(r.url, 'store.redis.url', env), '');
+  // Neither given: said once above, not again as a missing url.
+  const url = given === 0 ? '' : p.check(() => redisUrl(r.url, 'store.redis.url', env), '');
   return { redis: { url, keyPrefix, minReplicas } };
 }
 
@@ -427,6 +428,7 @@ function sentinelNode(value: unknown, key: string, env: Env): string {
   } catch {
     throw new ConfigError(key, 'must be redis://host:port');
   }
+  if (url.protocol === 'rediss:') throw new ConfigError(key, 'must be redis://host:port: the gateway reaches sentinels without TLS');
   if (url.protocol !== 'redis:' || !url.hostname || !url.port) throw new ConfigError(key, 'must be redis://host:port (the port is required: sentinels listen on 26379 by default)');
   if (url.username || url.password) throw new ConfigError(key, 'must carry no credentials: put the sentinels\' password in store.redis.sentinel.sentinelPassword');
   if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) throw new ConfigError(key, 'must be redis://host:port, with no path or query');
