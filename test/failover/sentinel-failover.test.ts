@@ -77,6 +77,25 @@ describe.skipIf(!available)('failover through Sentinel with store.redis.minRepli
     expect(failed).not.toContain('not-the-sentinels-password-42');
   }, 60_000);
 
+  it('minReplicas above the replicas connected: the gateway says so at start (every write would be refused)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-sentinel-few-'));
+    const config = join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pages: [{ id: PAGE, accessToken: 'EAAB-sentinel-token' }],
+        store: { redis: { sentinel: { name: set.config.name, nodes: set.config.nodes, password: '${REDIS_PW}', sentinelPassword: '${SENTINEL_PW}' }, keyPrefix: 'few:', minReplicas: 2 } },
+      }),
+    );
+    const few = await spawnGateway(['--config', config], { REDIS_PW: set.config.password, SENTINEL_PW: set.config.sentinelPassword });
+    try {
+      const warning = few.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.key === 'store.redis.minReplicas');
+      expect(warning).toMatchObject({ minReplicas: 2, replicas: 1 });
+    } finally {
+      await killGateway(few);
+    }
+  }, 60_000);
+
   it('a webhook the replica has not confirmed is answered 503, and Meta\'s retry 200 once the replica has it', async () => {
     const primary = await set.primary();
     const replica = set.nodes.find((n) => n !== primary)!;
