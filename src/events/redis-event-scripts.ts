@@ -57,46 +57,79 @@ local function groupinfo(from)
   end
   return info
 end
--- The groups that may need an entry of the window [first, last] (n entries).
+-- The groups that may need an entry of the window [first, last] (n entries), and what decides
+-- it in O(1) per entry for groups of every page: the earliest last-delivered id among them.
 local function holdersOf(key, info, first, last, n)
   local lm, ls = split(last)
-  local gs = {}
+  local h = {byname = {}, pels = {}, scoped = {}, iscoped = {}, idles = {}, floor = false, ifloor = false}
   for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
     local f = fields(g)
     local rec = info[f['name']] or {idle = false, scope = false}
     local m, q = split(f['last-delivered-id'])
-    local pel = {}
+    local x = {name = f['name'], ldm = m, lds = q, pel = {}, idle = rec.idle, scope = rec.scope}
     local any = false
     if tonumber(f['pending']) > 0 then
       for _, pe in ipairs(redis.call('XPENDING', key, f['name'], first, last, n)) do
-        pel[pe[1]] = true
+        x.pel[pe[1]] = true
         any = true
       end
     end
-    local behind = m < lm or (m == lm and q < ls)
-    if any or behind then gs[#gs + 1] = {name = f['name'], ldm = m, lds = q, pel = pel, idle = rec.idle, scope = rec.scope} end
+    if any then h.pels[#h.pels + 1] = x end
+    h.byname[x.name] = x
+    if m < lm or (m == lm and q < ls) then
+      if x.idle then h.idles[#h.idles + 1] = x end
+      if x.scope then
+        if x.idle then h.iscoped[#h.iscoped + 1] = x else h.scoped[#h.scoped + 1] = x end
+      else
+        local fl = x.idle and 'ifloor' or 'floor'
+        if not h[fl] or m < h[fl][1] or (m == h[fl][1] and q < h[fl][2]) then h[fl] = {m, q} end
+      end
+    end
   end
-  return gs
+  return h
 end
--- false: a group that is not idle needs it; else the idle groups that hold it ({name, 'pel'|'new'}).
-local function classify(e, gs)
-  local holders = {}
-  if #gs == 0 then return holders end
+local function newfor(g, em, es, f)
+  return (g.ldm < em or (g.ldm == em and g.lds < es)) and (f['g'] == nil or f['g'] == g.name) and (not g.scope or f['p'] == nil or g.scope[f['p']])
+end
+local function after(fl, em, es)
+  return fl and (fl[1] < em or (fl[1] == em and fl[2] < es))
+end
+-- false: a group that is not idle needs it. Else: whether an idle group needs it, the idle groups
+-- holding it pending, and its fields (the gateway counts which idle groups had it unread).
+local function classify(e, h)
   local em, es = split(e[1])
   local f = fields(e[2])
-  for _, g in ipairs(gs) do
-    local needs = false
-    if g.pel[e[1]] then
-      needs = 'pel'
-    elseif (g.ldm < em or (g.ldm == em and g.lds < es)) and (f['g'] == nil or f['g'] == g.name) and (not g.scope or f['p'] == nil or g.scope[f['p']]) then
-      needs = 'new'
-    end
-    if needs then
+  local idleNeeds = false
+  if f['g'] ~= nil then
+    -- Replayed for one group: only that group may need it.
+    local g = h.byname[f['g']]
+    if g and newfor(g, em, es, f) then
       if not g.idle then return false end
-      holders[#holders + 1] = {g.name, needs}
+      idleNeeds = true
+    end
+  else
+    if after(h.floor, em, es) then return false end
+    for _, g in ipairs(h.scoped) do
+      if newfor(g, em, es, f) then return false end
+    end
+    if after(h.ifloor, em, es) then idleNeeds = true end
+    if not idleNeeds then
+      for _, g in ipairs(h.iscoped) do
+        if newfor(g, em, es, f) then
+          idleNeeds = true
+          break
+        end
+      end
     end
   end
-  return holders
+  local pend = {}
+  for _, g in ipairs(h.pels) do
+    if g.pel[e[1]] then
+      if not g.idle then return false end
+      pend[#pend + 1] = g.name
+    end
+  end
+  return idleNeeds or #pend > 0, pend, f
 end
 -- XDELs up to need entries nobody needs, in a window of at most w entries from the partition's
 -- eviction cursor (kept in KEYS[2]: the next call goes on from there, back to the oldest at the end).
@@ -113,8 +146,8 @@ local function evictfree(key, curkey, need, w, info)
   local last = nil
   for _, e in ipairs(chunk) do
     last = e[1]
-    local h = classify(e, gs)
-    if h and #h == 0 then
+    local held, pend = classify(e, gs)
+    if pend and not held then
       redis.call('XDEL', key, e[1])
       removed = removed + 1
       if removed >= need then break end
@@ -233,7 +266,9 @@ return {#fresh, dups, len + #fresh}
  * stream, its eviction cursor. ARGV: mode, need, window, then group info (see WINDOW).
  * `free`: XDELs up to need events no group needs (window from the cursor); returns {removed, length}.
  * `idle`: lists, oldest first within a window from the start, up to need events that no group that
- * is not idle needs: {length, {id, order, {group, 'pel'|'new'}...}...}; nothing is removed.
+ * is not idle needs: {length, {id, order, page, replayed for, {idle groups holding it pending}}...,
+ * {name, last delivered id} of the idle groups behind (the gateway works out which of them had
+ * each unread)}; nothing is removed.
  */
 export const EVICT = new RedisScript(`#!lua
 ${IDS}
@@ -246,35 +281,35 @@ if mode == 'free' then
   return {removed, redis.call('XLEN', key)}
 end
 local out = {}
+local behind = {}
 local chunk = redis.call('XRANGE', key, '-', '+', 'COUNT', w)
 if #chunk > 0 then
   local gs = holdersOf(key, info, chunk[1][1], chunk[#chunk][1], #chunk)
+  for _, g in ipairs(gs.idles) do behind[#behind + 1] = {g.name, g.ldm .. '-' .. g.lds} end
   for _, e in ipairs(chunk) do
-    local h = classify(e, gs)
-    if h then
-      out[#out + 1] = {e[1], fields(e[2])['q'] or '0-0', h}
+    local held, pend, f = classify(e, gs)
+    if pend then
+      out[#out + 1] = {e[1], f['q'] or '0-0', f['p'] or '', f['g'] or '', pend}
       if #out >= need then break end
     end
   end
 end
-return {redis.call('XLEN', key), out}
+return {redis.call('XLEN', key), out, behind}
 `);
 
 /**
  * Give up events of idle groups (chosen by the gateway, oldest first over every partition).
- * KEYS: the stream. ARGV: count, then per event: id, holder count, then per holder: group, 'pel'|'new'.
- * XACKs the pending ones for their groups, XDELs every one still there. Returns {removed, length}.
+ * KEYS: the stream. ARGV: count, then per event: id, count of the groups holding it pending, those groups.
+ * XACKs it for them, XDELs every one still there. Returns {removed, length}.
  */
 export const DROP = new RedisScript(`#!lua
 local removed = 0
 local j = 2
 for _ = 1, tonumber(ARGV[1]) do
   local id, holders = ARGV[j], tonumber(ARGV[j + 1])
-  for k = 1, holders do
-    if ARGV[j + 2 * k + 1] == 'pel' then redis.call('XACK', KEYS[1], ARGV[j + 2 * k], id) end
-  end
+  for k = 1, holders do redis.call('XACK', KEYS[1], ARGV[j + 1 + k], id) end
   removed = removed + redis.call('XDEL', KEYS[1], id)
-  j = j + 2 + 2 * holders
+  j = j + 2 + holders
 end
 return {removed, redis.call('XLEN', KEYS[1])}
 `);
@@ -560,6 +595,13 @@ if after == '' then
       pending = tonumber(f['pending'])
       if pending > 0 then oldestPending = string.format('%d', split(redis.call('XPENDING', KEYS[1], group)[2])) end
       after = '(' .. f['last-delivered-id']
+      -- Without a scope, Redis's own count of what the group has not read (nil once entries were deleted) saves the walk.
+      if not scope and f['lag'] then
+        local rest = redis.call('XRANGE', KEYS[1], after, '+', 'COUNT', 1)
+        local first = '0'
+        if #rest > 0 then first = string.format('%d', split(rest[1][1])) end
+        return {pending, oldestPending, tonumber(f['lag']), first, ''}
+      end
     end
   end
   if not found then return {-1} end

@@ -1,6 +1,10 @@
 /**
- * The event store of many replicas: Redis Streams. Events are XADDed to one of `partitions`
- * streams chosen by a hash of their conversation (dedup and XADD in one Lua script). Every
+ * The event store of many replicas: Redis Streams, on one Redis or a Redis Cluster. Events are
+ * XADDed to one of `partitions` streams chosen by a hash of their conversation. Every key of a
+ * partition (its stream, dedup keys, eviction cursor, each group's lease and dead letters) is
+ * under the partition's hash tag, so each script touches one Cluster slot; the group registry
+ * and heartbeats share the `{groups}` tag. An append is one script per partition it touches
+ * (dedup and XADD of that part together), and succeeds only when every part is stored. Every
  * consumer group is a Redis consumer group on every partition stream.
  *
  * Per-conversation order across replicas: each partition of a group is leased (SET PX, renewed)
@@ -14,17 +18,18 @@
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
  * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
- * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
- * replay re-XADDs them into their partition, marked for that group only.
+ * head returned. Dead letters are XADDed to the group's dead-letter stream of the partition and
+ * XACKed in one script; a replay re-XADDs them into their partition, marked for that group only.
  *
- * Groups: a record per group in the groups hash (start, page scope, owner, never acked yet, last
+ * Groups: a record per group in the registry (start, page scope, owner, never acked yet, last
  * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
- * script) and fixes their scope; entries outside it are
- * XACKed by the read script, never delivered. At maxEvents (all partitions together) the append
- * script makes room from events no group needs, then from the oldest needed only by groups idle
- * for groupIdleMs (given up by them, reported through `onDropped`); groups with no consumer for
- * longer than the retention (than neverAckedGroupMs when none of their consumers ever acked)
- * are deleted by a periodic sweep.
+ * script) and fixes their scope; entries outside it are XACKed after a read, never delivered.
+ * At maxEvents (all partitions together, as this replica last saw their lengths) room is made in
+ * bounded windows: events no group needs (the append's own partition in its script, then the
+ * others), then the oldest over all partitions needed only by groups idle for groupIdleMs
+ * (given up by them, reported through `onDropped`); groups with no consumer for longer than the
+ * retention (than neverAckedGroupMs when none of their consumers ever acked) are deleted by a
+ * periodic sweep.
  */
 import { randomBytes } from 'node:crypto';
 import { duplicateConnection, type RedisConnection } from '../store/redis-connection';
@@ -70,11 +75,11 @@ export interface RedisEventStoreOptions extends Omit<EventsConfig, 'partitions'>
 
 const DEFAULT_PARTITIONS = 16;
 /** Entries one eviction call looks at: what bounds the time a script holds Redis at the store's bound. */
-const EVICT_WINDOW = 128;
+const EVICT_WINDOW = 64;
 /** Idle groups' events given up per DROP call. */
 const DROP_CHUNK = 64;
 /** Entries one STATS call walks. */
-const STATS_WINDOW = 1_000;
+const STATS_WINDOW = 256;
 /** How often the lengths of the other partitions (what an append's room check adds up) are read again. */
 const LENGTHS_EVERY_MS = 1_000;
 const READ_COUNT = 256;
@@ -357,11 +362,18 @@ export class RedisEventStore implements EventStore {
     }
     if (left <= 0) return true;
     // Idle groups' events: candidates from every partition, the oldest chosen over all of them.
+    const scopes = await this.groupScopes();
     const found = await Promise.all(
       this.indices().map(async (i) => {
-        const [len, list] = (await EVICT.run(this.redis, [this.stream(i), this.evictCursor(i)], ['idle', left, EVICT_WINDOW, ...info])) as [number, Array<[string, string, Array<[string, string]>]>];
+        const [len, list, behind] = (await EVICT.run(this.redis, [this.stream(i), this.evictCursor(i)], ['idle', left, EVICT_WINDOW, ...info])) as [number, Array<[string, string, string, string, string[]]>, Array<[string, string]>];
         this.lengths[i] = Number(len);
-        return list.map(([id, q, holders]) => ({ p: i, id, q: orderOf(q), holders }));
+        const idleBehind = behind.map(([name, ld]) => ({ name, ld: orderOf(ld), scope: scopes.get(name) }));
+        return list.map(([id, q, page, only, pending]) => {
+          const at = orderOf(id);
+          // The idle groups that had it unread (those holding it pending are named by the script).
+          const unread = idleBehind.filter((g) => compareOrder(g.ld, at) < 0 && (only === '' || only === g.name) && (!g.scope || page === '' || g.scope.has(page)) && !pending.includes(g.name)).map((g) => g.name);
+          return { p: i, id, q: orderOf(q), pending, unread };
+        });
       }),
     );
     const candidates = found.flat().sort((a, b) => compareOrder(a.q, b.q));
@@ -373,11 +385,8 @@ export class RedisEventStore implements EventStore {
       for (let k = 0; k < mine.length; k += DROP_CHUNK) {
         const args: Array<string | number> = [Math.min(DROP_CHUNK, mine.length - k)];
         for (const c of mine.slice(k, k + DROP_CHUNK)) {
-          args.push(c.id, c.holders.length);
-          for (const [g, how] of c.holders) {
-            args.push(g, how);
-            dropped.set(g, (dropped.get(g) ?? 0) + 1);
-          }
+          args.push(c.id, c.pending.length, ...c.pending);
+          for (const g of [...c.pending, ...c.unread]) dropped.set(g, (dropped.get(g) ?? 0) + 1);
         }
         const [, len] = (await DROP.run(this.redis, [this.stream(i)], args)) as number[];
         this.lengths[i] = Number(len);
@@ -391,6 +400,20 @@ export class RedisEventStore implements EventStore {
       }
     }
     return true;
+  }
+
+  /** The page scope of every registered group that has one. */
+  private async groupScopes(): Promise<Map<string, ReadonlySet<string>>> {
+    const scopes = new Map<string, ReadonlySet<string>>();
+    for (const [name, raw] of Object.entries(await this.redis.hgetall(this.groupsKey))) {
+      try {
+        const scope = scopeOf(JSON.parse(raw) as GroupRecord);
+        if (scope) scopes.set(name, scope);
+      } catch {
+        // every page
+      }
+    }
+    return scopes;
   }
 
   /** Every registered group as the eviction scripts take it: name, idle 0/1, page count (-1: every page), pages. */
@@ -467,9 +490,15 @@ export class RedisEventStore implements EventStore {
     return { created: Number(code) === 1, record };
   }
 
-  /** Deletes abandoned groups (no consumer on any replica for longer than the retention). */
+  /**
+   * Deletes abandoned groups (no consumer on any replica for longer than the retention), and
+   * trims every partition to the retention: an append trims only its own, so a partition nobody
+   * appends to would keep expired events (`~` trims whole blocks, at most 10,000 entries a call).
+   */
   async sweepGroups(): Promise<void> {
     if (this.closed) return;
+    const oldest = Date.now() - Math.ceil(this.options.retentionMs);
+    await Promise.all(this.indices().map((i) => this.redis.xtrim(this.stream(i), 'MINID', '~', oldest)));
     const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey], [Math.ceil(this.options.retentionMs), Math.ceil(this.options.neverAckedGroupMs)])) as string[];
     await this.forgetGroups(deleted);
   }
@@ -597,8 +626,12 @@ export class RedisEventStore implements EventStore {
     if (this.closed) return [];
     const flat = await redisCall('stats', () => this.redis.hgetall(this.groupsKey));
     const now = Date.now();
-    return Promise.all(
-      Object.entries(flat).map(async ([group, raw]) => {
+    const out: GroupStats[] = [];
+    // A group at a time (its partitions together): a metrics read never floods the connection.
+    for (const [group, raw] of Object.entries(flat)) {
+      if (this.closed) break;
+      out.push(
+        await (async () => {
         let record: GroupRecord = {};
         try {
           record = JSON.parse(raw) as GroupRecord;
@@ -627,8 +660,10 @@ export class RedisEventStore implements EventStore {
           }),
         );
         return { group, lag, oldestUnackedMs: lag > 0 && oldest > 0 ? Math.max(0, now - oldest) : 0 };
-      }),
-    );
+        })(),
+      );
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -75,6 +75,9 @@ export async function connectRedis(target: string | RedisTopology, options: Redi
     last = err;
     onError(err);
   });
+  // A Cluster client reports each node's failures as 'node error' (a refused AUTH among them) and
+  // rejects connect() with only "None of startup nodes is available".
+  if (redis instanceof Cluster) redis.on('node error', (err: Error) => (refused ??= authRefusal(err)));
   // Through Sentinel, ioredis keeps asking the sentinels and never rejects connect(): the start
   // is bounded here (one connect timeout for the sentinels, one for the primary, and a PING).
   const startMs = 2 * (options.connectTimeoutMs ?? 2_000) + (options.commandTimeoutMs ?? 2_000);

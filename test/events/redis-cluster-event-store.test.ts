@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RedisEventStore, partitionOf } from '../../src/events/redis-event-store';
 import { RedisIdempotencyStore } from '../../src/delivery/redis-idempotency-store';
 import { RedisRateLimiter } from '../../src/delivery/redis-rate-limiter';
-import { closeRedis, connectRedis, type RedisConnection } from '../../src/store/redis-connection';
+import { closeRedis, connectRedis, RedisAuthError, type RedisConnection } from '../../src/store/redis-connection';
 import { redisClusterAvailable, useRedisCluster } from '../support/redis-cluster';
 import { idempotencySuite, OPTIONS as IDEMPOTENCY } from '../delivery/idempotency-suite';
 import { rateLimiterSuite } from '../delivery/rate-limiter-suite';
@@ -72,5 +72,26 @@ describe.skipIf(!redisClusterAvailable())('stores on a Redis Cluster (3 masters,
     } finally {
       await s.close();
     }
+  });
+});
+
+describe.skipIf(!redisClusterAvailable())('a Redis Cluster that wants a password', () => {
+  const c = useRedisCluster({ appendOnly: false });
+
+  it('a wrong password is told as a refusal (RedisAuthError), the password in no message; the right one connects', async () => {
+    const ports = c.cluster().nodes.map((n) => n.port);
+    for (const port of ports) {
+      const admin = await connectRedis(`redis://127.0.0.1:${port}`);
+      await admin.config('SET', 'masterauth', 'right-password-1');
+      await admin.config('SET', 'requirepass', 'right-password-1');
+      admin.disconnect();
+    }
+    const nodes = (pw: string) => ports.slice(0, 2).map((p) => `redis://default:${pw}@127.0.0.1:${p}`);
+    const err = await connectRedis({ kind: 'cluster', nodes: nodes('wrong-password-2') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisAuthError);
+    expect(String((err as Error).message)).not.toContain('wrong-password-2');
+    const ok = await connectRedis({ kind: 'cluster', nodes: nodes('right-password-1') });
+    expect(await ok.set('{t}k', 'v')).toBe('OK');
+    await closeRedis(ok);
   });
 });
