@@ -224,13 +224,14 @@ describe('store.redis.cluster and events.partitions', () => {
 
   it('reads a cluster of seed nodes (credentials from ${ENV}) and a partition count', () => {
     const c = parseConfig({ store: { redis: { cluster: { nodes: ['redis://:${REDIS_PASSWORD}@10.0.0.1:6379', 'redis://:${REDIS_PASSWORD}@10.0.0.2:6379'] } } }, events: { partitions: 64 } }, { REDIS_PASSWORD: 'p@ss' });
-    expect(c.store.redis).toEqual({ url: '', keyPrefix: 'mgw:', cluster: { nodes: ['redis://:p@ss@10.0.0.1:6379', 'redis://:p@ss@10.0.0.2:6379'] } });
+    expect(c.store.redis).toEqual({ url: '', keyPrefix: 'mgw:', minReplicas: 0, cluster: { nodes: ['redis://:p@ss@10.0.0.1:6379', 'redis://:p@ss@10.0.0.2:6379'] } });
     expect(c.events.partitions).toBe(64);
     expect(parseConfig({}, {}).events.partitions).toBe(16);
   });
 
   it.each([
-    [{ store: { redis: { url: 'redis://a:1', cluster: { nodes: ['redis://b:1'] } } } }, 'store.redis.url'],
+    // Exactly one topology: the problem is store.redis's (url, cluster or sentinel).
+    [{ store: { redis: { url: 'redis://a:1', cluster: { nodes: ['redis://b:1'] } } } }, 'store.redis'],
     [{ store: { redis: { cluster: { nodes: [] } } } }, 'store.redis.cluster.nodes'],
     [{ store: { redis: { cluster: { nodes: ['http://b:1'] } } } }, 'store.redis.cluster.nodes[0]'],
     [{ store: { redis: { cluster: { nodes: ['redis://b'] } } } }, 'store.redis.cluster.nodes[0]'],
