@@ -74,7 +74,7 @@ export class ReplicaWait {
    */
   async run(script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>, wrote: (reply: unknown) => boolean = () => true): Promise<unknown> {
     if (this.perPart) {
-      const { reply, confirmed } = await script.runAndWait(this.connection(), keys, args, this.minReplicas, this.timeoutMs);
+      const { reply, confirmed } = await this.runOnCluster(script, keys, args);
       if (confirmed < this.minReplicas && wrote(reply)) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
       return reply;
     }
@@ -88,6 +88,23 @@ export class ReplicaWait {
     if (reloaded) confirmed = Number(await batch.via.wait(this.minReplicas, this.timeoutMs));
     if (confirmed < this.minReplicas && wrote(reply)) throw new ReplicasShortError(confirmed, this.minReplicas, this.timeoutMs);
     return reply;
+  }
+
+  /**
+   * A script and its WAIT pipelined to the master of the script's slot. ioredis follows MOVED for
+   * single commands but not for a pipeline whose WAIT (keyless) was answered: after a failover
+   * every pipeline would go on to the old master. A MOVED (the script did not run) refreshes the
+   * slot map, and the pipeline goes once more.
+   */
+  private async runOnCluster(script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<{ reply: unknown; confirmed: number }> {
+    const via = this.connection() as Cluster;
+    try {
+      return await script.runAndWait(via, keys, args, this.minReplicas, this.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof Error) || !/^(MOVED|ASK) /.test(err.message)) throw err;
+      await new Promise<void>((resolve) => via.refreshSlotsCache(() => resolve()));
+      return script.runAndWait(via, keys, args, this.minReplicas, this.timeoutMs);
+    }
   }
 
   /** This turn's connection and WAIT: the WAIT goes out once the turn's scripts have (setImmediate). */

@@ -107,7 +107,8 @@ export function sendEachKeyOnce(client: MessengerServiceClient, keys: readonly s
   ok(): number;
   done: Promise<{ results: Array<SendMessageResponse | undefined>; codes: Record<string, number> }>;
 } {
-  const results: Array<SendMessageResponse | undefined> = new Array<SendMessageResponse | undefined>(keys.length);
+  // Filled, not sparse: a key never answered OK must count as undefined (filter skips holes).
+  const results: Array<SendMessageResponse | undefined> = keys.map(() => undefined);
   const codes: Record<string, number> = {};
   let ok = 0;
   let next = 0;
