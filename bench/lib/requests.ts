@@ -1,4 +1,6 @@
 import { MessagingType } from '../../gen/messenger/v1/enums';
+import { PassThreadControlRequest } from '../../gen/messenger/v1/conversation';
+import { GetMessengerProfileRequest, ListPersonasRequest } from '../../gen/messenger/v1/page';
 import { SendMessageRequest } from '../../gen/messenger/v1/service';
 
 export const PAGE_ID = '1001';
@@ -19,14 +21,31 @@ export function sendRequest(): SendMessageRequest {
 
 /** A gRPC length-prefixed message (flag byte, 4-byte big-endian length, bytes): what h2load sends as the body. */
 export function grpcFrame(): Buffer {
-  const msg = SendMessageRequest.encode(sendRequest()).finish();
-  const frame = Buffer.alloc(5 + msg.length);
-  frame.writeUInt32BE(msg.length, 1);
-  Buffer.from(msg).copy(frame, 5);
-  return frame;
+  return frameOf(SendMessageRequest.encode(sendRequest()).finish());
 }
 
 /** The Graph Send API body the gateway builds for that request. */
 export function graphBody(): object {
   return { recipient: { id: RECIPIENT }, messaging_type: 'RESPONSE', message: { text: TEXT } };
 }
+
+/** A gRPC length-prefixed message of encoded bytes. */
+function frameOf(msg: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + msg.length);
+  frame.writeUInt32BE(msg.length, 1);
+  Buffer.from(msg).copy(frame, 5);
+  return frame;
+}
+
+/** The Page's app that takes a passed conversation: the Page Inbox. */
+const PAGE_INBOX_APP_ID = '263902037430900';
+
+/**
+ * The platform RPCs measured beside a send (routing, the Messenger Profile, personas): each one
+ * Graph call the fake Graph answers at once, as a send is.
+ */
+export const PLATFORM_CALLS = [
+  { name: 'PassThreadControl', path: '/messenger.v1.ConversationService/PassThreadControl', frame: () => frameOf(PassThreadControlRequest.encode(PassThreadControlRequest.fromPartial({ pageId: PAGE_ID, recipientId: RECIPIENT, targetAppId: PAGE_INBOX_APP_ID })).finish()) },
+  { name: 'GetMessengerProfile', path: '/messenger.v1.PageService/GetMessengerProfile', frame: () => frameOf(GetMessengerProfileRequest.encode(GetMessengerProfileRequest.fromPartial({ pageId: PAGE_ID, fields: ['get_started', 'greeting'] })).finish()) },
+  { name: 'ListPersonas', path: '/messenger.v1.PageService/ListPersonas', frame: () => frameOf(ListPersonasRequest.encode(ListPersonasRequest.fromPartial({ pageId: PAGE_ID })).finish()) },
+] as const;

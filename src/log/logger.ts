@@ -1,15 +1,11 @@
 import pino, { type Logger } from 'pino';
 import type { LogFormat, LogLevel } from '../config/gateway-config';
 import { redactSecrets } from '../redaction/secret-redaction';
+import { batchedStdout } from './batched-stdout';
+import { censorNamedFields } from './named-fields';
 import { prettyLine } from './pretty-line';
 
 export type { Logger };
-
-// Belt and braces: the gateway never logs credentials, and these paths catch an accident.
-const REDACT = [
-  'accessToken', '*.accessToken', 'appSecret', '*.appSecret', 'access_token', '*.access_token',
-  'appsecret_proof', '*.appsecret_proof', 'authorization', '*.authorization', 'headers.authorization',
-];
 
 /** The longest log line written, in bytes; a longer one (an echoed 4 MB value, say) is replaced by its head. */
 export const MAX_LOG_LINE = 16 * 1024;
@@ -36,20 +32,21 @@ function finalPrettyLine(line: string): string {
  * and `time` in epoch ms, for the gateway and the standalone sandbox alike (`service` tells them
  * apart). `format` `pretty` writes the same lines readable, one per line (see pretty-line.ts);
  * without a format, stdout that is a terminal gets `pretty`, anything else (a file, a pipe, a
- * container runtime) JSON. Both go through the same redaction and length bound.
+ * container runtime) JSON. Both go through the same redaction and length bound. Lines to stdout are
+ * gathered over one turn of the event loop and written together (batched-stdout.ts).
  */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream, service = 'messenger-gateway', format?: LogFormat): Logger {
   const pretty = (format ?? (destination === undefined && process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   const options = {
     level,
     base: { service },
-    redact: { paths: REDACT, censor: '[redacted]' },
+    formatters: { log: censorNamedFields },
     hooks: { streamWrite: pretty ? finalPrettyLine : finalLine },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? batchedStdout());
 }
 
-/** Resolves once every line logged so far is written (pino buffers stdout): call it before process.exit. */
+/** Resolves once every line logged so far is written (stdout is written once per turn of the event loop): call it before process.exit. */
 export function flushLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
