@@ -201,6 +201,8 @@ async function startGateway(name: string, graphPort: number, env: NodeJS.Process
     graph: { baseUrl: `http://127.0.0.1:${graphPort}`, version: GRAPH_VERSION },
     log: { level: logLevel },
     delivery: { rateLimit: { defaultPerSecond: 100_000, mediaPerSecond: 100_000 } },
+    // Every GetUserProfile of the platform runs calls Graph, as a send does (the cache would answer from memory).
+    conversations: { profileCacheTtlMs: 0 },
     ...(redisUrl ? { store: { redis: { url: redisUrl } } } : {}),
   }));
   const port = await freePort();

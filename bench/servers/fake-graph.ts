@@ -1,7 +1,7 @@
 /**
  * A minimal fast fake Graph: answers any `POST .../messages` with a fixed Send API body,
  * after `--latency-ms` if given, and the platform calls the benchmark measures beside a send
- * (`POST .../pass_thread_control`, `GET .../messenger_profile`, `GET .../personas`) with fixed
+ * (`POST .../pass_thread_control`, `GET /{psid}` (a user profile), `GET .../personas`) with fixed
  * answers as Graph's. No validation (the sandbox's would dominate the profile).
  * `GET /stats` returns the number of sends and platform calls answered. Loopback only; prints {"ready":true,"port":N}.
  */
@@ -16,9 +16,9 @@ const HEADERS = { 'content-type': 'application/json; charset=UTF-8', 'content-le
 /** The platform calls' answers, by the last segment of the path. */
 const PLATFORM: Record<string, Buffer> = {
   pass_thread_control: Buffer.from('{"success":true}'),
-  messenger_profile: Buffer.from('{"data":[{"get_started":{"payload":"GET_STARTED"},"greeting":[{"locale":"default","text":"Hello {{user_first_name}}!"}]}]}'),
   personas: Buffer.from('{"data":[{"name":"Alice","profile_picture_url":"https://example.com/alice.png","id":"1234567890123456"}]}'),
 };
+const USER_PROFILE = Buffer.from('{"first_name":"Peter","last_name":"Chang","profile_pic":"https://example.com/peter.png","id":"1254477777772919"}');
 let sends = 0;
 let platform = 0;
 
@@ -28,7 +28,8 @@ const server = createServer((req, res) => {
     return;
   }
   const path = (req.url ?? '').split('?')[0];
-  const answer = PLATFORM[path.slice(path.lastIndexOf('/') + 1)];
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  const answer = PLATFORM[last] ?? (req.method === 'GET' && /^\d+$/.test(last) ? USER_PROFILE : undefined);
   if (answer) {
     req.resume();
     req.on('end', () => {
