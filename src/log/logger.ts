@@ -15,17 +15,26 @@ export const MAX_LOG_LINE = 16 * 1024;
  * field they sit in, an error's message included), and bounded.
  */
 function finalLine(line: string): string {
-  const redacted = redactSecrets(line);
-  if (redacted.length * 3 <= MAX_LOG_LINE || Buffer.byteLength(redacted) <= MAX_LOG_LINE) return redacted;
-  const head = redacted.slice(0, 1024);
-  return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line too long: cut', bytes: redacted.length, head })}\n`;
+  return boundedLine(redactSecrets(line));
 }
 
-/** A readable line of a final (redacted, bounded) JSON line, bounded again: a pretty line is never longer than MAX_LOG_LINE either. */
-function finalPrettyLine(line: string): string {
-  const pretty = prettyLine(finalLine(line));
+/** A line no longer than MAX_LOG_LINE: a longer one is replaced by a line with its head. */
+function boundedLine(line: string): string {
+  if (line.length * 3 <= MAX_LOG_LINE || Buffer.byteLength(line) <= MAX_LOG_LINE) return line;
+  const head = line.slice(0, 1024);
+  return `${JSON.stringify({ level: 50, time: Date.now(), msg: 'log line too long: cut', bytes: line.length, head })}\n`;
+}
+
+/** A readable line of a JSON line, bounded again: a pretty line is never longer than MAX_LOG_LINE either. */
+function boundedPretty(pretty: string): string {
   return pretty.length * 3 <= MAX_LOG_LINE || Buffer.byteLength(pretty) <= MAX_LOG_LINE ? pretty : `${pretty.slice(0, 1024)} … (cut)\n`;
 }
+
+const finalPrettyLine = (line: string): string => boundedPretty(prettyLine(finalLine(line)));
+const boundedPrettyLine = (line: string): string => boundedPretty(prettyLine(boundedLine(line)));
+
+/** Each logger's sibling for lines whose fields were redacted where the line was built (vettedLineLogger). */
+const vettedLoggers = new WeakMap<Logger, Logger>();
 
 /**
  * Logs to stdout (or the given stream, for tests): pino's JSON lines, numeric `level` (30 = info)
@@ -43,7 +52,21 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
     formatters: { log: censorNamedFields },
     hooks: { streamWrite: pretty ? finalPrettyLine : finalLine },
   };
-  return pino(options, destination ?? batchedStdout());
+  const dest = destination ?? batchedStdout();
+  const logger = pino(options, dest);
+  vettedLoggers.set(logger, pino({ level, base: { service }, hooks: { streamWrite: pretty ? boundedPrettyLine : boundedLine } }, dest));
+  return logger;
+}
+
+/**
+ * The logger for a line whose every string field the caller redacted itself (the access line of
+ * each call: `src/service/call-log.ts`), or whose fields cannot hold a secret: the same format,
+ * destination and length bound, without the second pass over the whole line (~a third of the
+ * line's cost) and without the censoring of credential-named fields (a vetted line has none).
+ * A logger createLogger did not make is its own.
+ */
+export function vettedLineLogger(logger: Logger): Logger {
+  return vettedLoggers.get(logger) ?? logger;
 }
 
 /** Resolves once every line logged so far is written (stdout is written once per turn of the event loop): call it before process.exit. */
