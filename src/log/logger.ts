@@ -42,7 +42,7 @@ const vettedLoggers = new WeakMap<Logger, Logger>();
  * apart). `format` `pretty` writes the same lines readable, one per line (see pretty-line.ts);
  * without a format, stdout that is a terminal gets `pretty`, anything else (a file, a pipe, a
  * container runtime) JSON. Both go through the same redaction and length bound. Lines to stdout are
- * gathered over one turn of the event loop and written together (batched-stdout.ts).
+ * gathered for at most 5 ms and written together (batched-stdout.ts).
  */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream, service = 'messenger-gateway', format?: LogFormat): Logger {
   const pretty = (format ?? (destination === undefined && process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
@@ -69,7 +69,7 @@ export function vettedLineLogger(logger: Logger): Logger {
   return vettedLoggers.get(logger) ?? logger;
 }
 
-/** Resolves once every line logged so far is written (stdout is written once per turn of the event loop): call it before process.exit. */
+/** Resolves once every line logged so far is written (stdout is written every few ms): call it before process.exit. */
 export function flushLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }

@@ -30,7 +30,7 @@ function expectEveryLine(lines: string[]): void {
   expect(parsed.at(-1)).toMatchObject({ msg: 'last line', lines: 10_000 });
 }
 
-describe('stdout log lines are batched per turn of the event loop, and none is lost when the process ends', () => {
+describe('stdout log lines are written in batches, and none is lost when the process ends', () => {
   it('process.exit in the turn that logged: every line is written, in order', async () => {
     const r = await runFixture('exit');
     expect(r.code).toBe(3);
