@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import { reasonName } from '../errors/failure';
-import { vettedLineLogger, type Logger } from '../log/logger';
+import { writeVettedLine, type Logger } from '../log/logger';
 import { redactRepeated, redactSecrets } from '../redaction/secret-redaction';
 import { recordSend } from '../telemetry/gateway-metrics';
 import type { CallResult } from './call-result';
@@ -65,5 +65,5 @@ export function logCall(logger: Logger, start: CallStart, result: CallResult<unk
     line.trace_id = context.traceId;
     line.span_id = context.spanId;
   }
-  vettedLineLogger(logger)[level](line, level === 'info' ? 'send' : 'send failed');
+  writeVettedLine(logger, level, line, level === 'info' ? 'send' : 'send failed');
 }
