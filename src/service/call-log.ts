@@ -28,7 +28,8 @@ export interface SuccessIds {
 }
 
 /** The one log line of every send (never a credential: the logger redacts), and its count in the metrics. */
-export function logCall(logger: Logger, start: CallStart, result: CallResult<unknown>, ids: SuccessIds | undefined): void {
+/** `idsRedacted`: the ids were read from the answer as redacted for the caller (so not redacted again here). */
+export function logCall(logger: Logger, start: CallStart, result: CallResult<unknown>, ids: SuccessIds | undefined, idsRedacted = false): void {
   const f = result.ok ? undefined : result.failure;
   const code = f ? status[f.code] : 'OK';
   const rawPage = result.page ?? start.page;
@@ -49,8 +50,8 @@ export function logCall(logger: Logger, start: CallStart, result: CallResult<unk
     graph_code: f?.graph?.code,
     graph_subcode: f?.graph?.errorSubcode || undefined,
     fbtrace_id: f?.graph?.fbtraceId ? redactSecrets(f.graph.fbtraceId) : undefined,
-    message_id: ids?.messageId === undefined ? undefined : redactSecrets(ids.messageId),
-    attachment_id: ids?.attachmentId === undefined ? undefined : redactSecrets(ids.attachmentId),
+    message_id: ids?.messageId === undefined || idsRedacted ? ids?.messageId : redactSecrets(ids.messageId),
+    attachment_id: ids?.attachmentId === undefined || idsRedacted ? ids?.attachmentId : redactSecrets(ids.attachmentId),
     bytes: result.bytes,
     violations: f?.violations?.length,
     resends: result.resends || undefined,
