@@ -28,6 +28,7 @@ const DOMAIN_ORDER = [
   ['errors', 'why a call failed, as data; the Graph error catalogue and its mapping; the gRPC status encoding'],
   ['delivery', 'sending once: page rate limits, idempotency stores, retries, the outcome outbox'],
   ['events', 'the event store behind StreamEvents (memory and Redis Streams)'],
+  ['conversations', "each conversation's record (messaging windows, thread owner) from stored events and the gateway's calls, and the send policy checked before Graph"],
   ['webhook', "Meta's webhook: signature check, parsing into events, appending them to the store"],
   ['sandbox', 'a fake Graph API for development and tests, with its chaos switches'],
   ['inbox', "the sandbox's inbox: a web page of every message sent, as Messenger shows it"],

@@ -151,8 +151,11 @@ class EchoBot:
             delay.FromNanoseconds(int(retry_delay * 1e9))
             return events_pb2.StreamEventsRequest(nack=events_pb2.Nack(event_ids=[e.event_id], delay=delay))
         trace_id = e.traceparent.split("-")[1] if e.traceparent.count("-") == 3 else "-"
+        # When the conversation's 24-hour window ends (the gateway's record as of this event):
+        # after it, only a HUMAN_AGENT reply or a utility template goes out.
+        window_end = e.standard_window_end.ToJsonString() if e.HasField("standard_window_end") else "-"
         print(f"replied {e.event_id} page={e.page_id} to={sent.recipient_id}{attempt} text={json.dumps(text, ensure_ascii=False)} "
-              f"message_id={sent.message_id} trace_id={trace_id}", flush=True)
+              f"message_id={sent.message_id} trace_id={trace_id} window_end={window_end}", flush=True)
         return ack
 
     def stream_once(self) -> bool:

@@ -207,7 +207,10 @@ async function handle(res: StreamEventsResponse): Promise<StreamEventsRequest> {
   }
   const parts = e.traceparent.split('-');
   const traceId = parts.length === 4 ? parts[1] : '-';
-  console.log(`replied ${e.eventId} page=${e.pageId} to=${sent.recipientId}${attempt} text=${JSON.stringify(text)} message_id=${sent.messageId} trace_id=${traceId}`);
+  // When the conversation's 24-hour window ends (the gateway's record as of this event): after
+  // it, only a HUMAN_AGENT reply or a utility template goes out.
+  const windowEnd = e.standardWindowEnd ? e.standardWindowEnd.toISOString() : '-';
+  console.log(`replied ${e.eventId} page=${e.pageId} to=${sent.recipientId}${attempt} text=${JSON.stringify(text)} message_id=${sent.messageId} trace_id=${traceId} window_end=${windowEnd}`);
   if (routing === 'pass') console.log(`passed ${e.eventId} page=${e.pageId} to=${e.senderId} app=${PAGE_INBOX_APP_ID}`);
   if (routing === 'take') console.log(`took ${e.eventId} page=${e.pageId} to=${e.senderId}`);
   return ack;

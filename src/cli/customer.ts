@@ -1,11 +1,12 @@
 import { SANDBOX_WEBHOOK } from '../config/gateway-config';
 import { customerWebhookBody, postWebhook, type CustomerAction } from '../sandbox/customer-webhook';
+import { parseAgo } from '../sandbox/clock-offset';
 import { EXIT } from './exit-codes';
 import { parseFlags } from './parse-flags';
 import { UsageError } from './usage-error';
 
 export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from PSID (--text TEXT [--quick-reply PAYLOAD] | --postback PAYLOAD [--title TITLE])
-                          [--webhook URL (http://127.0.0.1:8088/webhook)] [--app-secret SECRET] [--instagram] [--standby]
+                          [--ago DURATION] [--webhook URL (http://127.0.0.1:8088/webhook)] [--app-secret SECRET] [--instagram] [--standby]
 
 Plays the customer: sends the webhook Meta would send for a person's message (or tapped quick
 reply, or postback button), signed with the app secret (X-Hub-Signature-256), to the gateway's
@@ -15,6 +16,11 @@ The app secret can also come from GATEWAY_WEBHOOK_APP_SECRET.
 --standby sends the item under "standby", as Meta does while another app (the Page Inbox) owns the
 conversation; a postback then carries no payload. This command posts straight to the listener and
 does not know who owns the conversation: the sandbox's customer API and the inbox do, and choose for you.
+--ago DURATION dates the action that long ago (units m, h, d: 25h, 90m, 8d, 1d2h): the webhook
+carries Meta's old timestamp, and the sandbox's messaging window runs from it. A RESPONSE then
+meets the window as Meta applies it: open for 24 h after the person's latest action, HUMAN_AGENT
+for 7 days, a UTILITY template at any time. Meta's window runs from the latest action, so use a
+new --from (or the inbox's "age" control) to see a window close on a conversation with newer messages.
 
 Exit codes:
   0  the listener stored the event (HTTP 200)
@@ -27,7 +33,7 @@ export async function runCustomer(argv: string[]): Promise<number> {
   const values = parseFlags('customer', argv, {
     page: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' }, 'quick-reply': { type: 'string' },
     postback: { type: 'string' }, title: { type: 'string' }, webhook: { type: 'string' }, 'app-secret': { type: 'string' },
-    instagram: { type: 'boolean' }, standby: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    instagram: { type: 'boolean' }, standby: { type: 'boolean' }, ago: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(`${CUSTOMER_USAGE}\n`);
@@ -36,9 +42,11 @@ export async function runCustomer(argv: string[]): Promise<number> {
   if (!values.page || !/^\d{1,20}$/.test(values.page)) throw new UsageError('--page: a numeric Page id is required');
   if (!values.from) throw new UsageError("--from: the customer's PSID is required");
   if ((values.text === undefined) === (values.postback === undefined)) throw new UsageError('give one of --text or --postback');
+  const agoMs = values.ago === undefined ? 0 : parseAgo(values.ago);
+  if (typeof agoMs === 'string') throw new UsageError(`--ago: ${agoMs}`);
   const action: CustomerAction = values.postback !== undefined
-    ? { pageId: values.page, psid: values.from, postback: { title: values.title ?? values.postback, payload: values.postback }, instagram: values.instagram }
-    : { pageId: values.page, psid: values.from, text: values.text, quickReplyPayload: values['quick-reply'], instagram: values.instagram };
+    ? { pageId: values.page, psid: values.from, postback: { title: values.title ?? values.postback, payload: values.postback }, instagram: values.instagram, agoMs }
+    : { pageId: values.page, psid: values.from, text: values.text, quickReplyPayload: values['quick-reply'], instagram: values.instagram, agoMs };
   const url = values.webhook ?? `http://${SANDBOX_WEBHOOK.listen}${SANDBOX_WEBHOOK.path}`;
   const secret = values['app-secret'] ?? process.env.GATEWAY_WEBHOOK_APP_SECRET ?? SANDBOX_WEBHOOK.appSecret;
   const body = customerWebhookBody(action, Date.now(), values.standby === true);
@@ -49,13 +57,13 @@ export async function runCustomer(argv: string[]): Promise<number> {
     process.stderr.write(`no webhook listener answered at ${url}: ${(err as Error).message}\n`);
     return EXIT.UNREACHABLE;
   }
-  type Item = { message?: { mid: string }; postback?: { mid: string } };
+  type Item = { timestamp: number; message?: { mid: string }; postback?: { mid: string } };
   const entry = (JSON.parse(body.toString('utf8')) as { entry: Array<{ messaging?: Item[]; standby?: Item[] }> }).entry[0];
   const mid = (entry.messaging ?? entry.standby)![0];
   if (answer.status !== 200) {
     process.stderr.write(`the webhook listener answered HTTP ${answer.status}: ${answer.text}\n`);
     return EXIT.CALL_FAILED;
   }
-  process.stdout.write(`${JSON.stringify({ webhook: url, status: answer.status, mid: mid.message?.mid ?? mid.postback?.mid })}\n`);
+  process.stdout.write(`${JSON.stringify({ webhook: url, status: answer.status, mid: mid.message?.mid ?? mid.postback?.mid, ...(agoMs > 0 ? { timestamp: new Date(mid.timestamp).toISOString() } : {}) })}\n`);
   return EXIT.OK;
 }

@@ -52,7 +52,19 @@ export interface ConversationsConfig {
   profileCacheTtlMs: number;
   /** Memory cache only: at most this many profiles, the oldest evicted first. */
   profileCacheMaxEntries: number;
+  /**
+   * The conversation records (windows, owners; docs/conversations.md): at most this many
+   * (page, person) records, in memory per replica or in Redis with `store.redis`, the least
+   * recently touched dropped first. Each also expires 8 days after its last fact.
+   */
+  maxRecords: number;
 }
+
+/** `pages[].conversationPolicy`: refuse a send Meta would refuse before Graph, send it and mark it, or do not check. */
+export type ConversationPolicy = 'enforce' | 'warn' | 'off';
+export const CONVERSATION_POLICIES: readonly ConversationPolicy[] = ['enforce', 'warn', 'off'];
+/** The policy of a Page that sets none (and of the sandbox's unconfigured pages): docs/conversations.md says why. */
+export const DEFAULT_CONVERSATION_POLICY: ConversationPolicy = 'enforce';
 
 /** Where the sandbox inbox listens by default (Mailpit's port). */
 export const SANDBOX_INBOX_LISTEN = '127.0.0.1:8025';
@@ -194,6 +206,8 @@ export interface PageConfig {
    * is deleted; a property not named is left as it is. Given inline, or as the path of a JSON file.
    */
   messengerProfile?: Record<string, unknown>;
+  /** What the gateway does with a send Meta would refuse by the conversation's window or owner (default `enforce`). */
+  conversationPolicy?: ConversationPolicy;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -222,7 +236,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   callers: [],
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
-  conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000 },
+  conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000, maxRecords: 200_000 },
   events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000 },
 };
 

@@ -14,6 +14,9 @@ import {
   type LogFormat,
   type LogLevel,
   type PageConfig,
+  type ConversationPolicy,
+  CONVERSATION_POLICIES,
+  DEFAULT_CONVERSATION_POLICY,
   type WebhookConfig,
 } from './gateway-config';
 import { findJsonSyntaxError } from './json-syntax-error';
@@ -132,11 +135,12 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir
 function conversations(p: Problems, value: unknown): GatewayConfig['conversations'] {
   const d = DEFAULT_CONFIG.conversations;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'conversations', ['profileCacheTtlMs', 'profileCacheMaxEntries']);
+  const o = section(p, value, 'conversations', ['profileCacheTtlMs', 'profileCacheMaxEntries', 'maxRecords']);
   return {
     // A day at most: Meta's profile_pic URLs expire, so an older copy would hand out dead links.
     profileCacheTtlMs: optional(p, o.profileCacheTtlMs, 'conversations.profileCacheTtlMs', (v, k) => int(v, k, 0, 86_400_000), d.profileCacheTtlMs),
     profileCacheMaxEntries: optional(p, o.profileCacheMaxEntries, 'conversations.profileCacheMaxEntries', (v, k) => int(v, k, 1, 10_000_000), d.profileCacheMaxEntries),
+    maxRecords: optional(p, o.maxRecords, 'conversations.maxRecords', (v, k) => int(v, k, 1, 10_000_000), d.maxRecords),
   };
 }
 
@@ -215,7 +219,7 @@ function pages(p: Problems, value: unknown, key: string, env: Env, baseDir: stri
     const k = `${key}[${i}]`;
     const page = p.check(() => object(item, k), undefined);
     if (!page) return [];
-    allowKeys(p, page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof', 'messengerProfile']);
+    allowKeys(p, page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof', 'messengerProfile', 'conversationPolicy']);
     const id = p.check(() => {
       const v = str(page.id, `${k}.id`, env);
       if (!/^\d+$/.test(v)) throw new ConfigError(`${k}.id`, 'must be a numeric Page id');
@@ -231,7 +235,12 @@ function pages(p: Problems, value: unknown, key: string, env: Env, baseDir: stri
       return s;
     }, 'classic' as const);
     const messengerProfile = optional(p, page.messengerProfile, `${k}.messengerProfile`, (v, kk) => profileAsCode(v, kk, env, baseDir), undefined);
-    return [{ id, accessToken, appSecret, appsecretProof, ...(messengerProfile ? { messengerProfile } : {}) }];
+    const conversationPolicy = optional(p, page.conversationPolicy, `${k}.conversationPolicy`, (v, kk) => {
+      const s = str(v, kk, env);
+      if (!(CONVERSATION_POLICIES as readonly string[]).includes(s)) throw new ConfigError(kk, 'must be "enforce", "warn" or "off"');
+      return s as ConversationPolicy;
+    }, DEFAULT_CONVERSATION_POLICY);
+    return [{ id, accessToken, appSecret, appsecretProof, conversationPolicy, ...(messengerProfile ? { messengerProfile } : {}) }];
   });
 }
 

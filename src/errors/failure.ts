@@ -29,6 +29,11 @@ export interface Failure {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Graph certainly never received the request: an idempotency claim may be released. */
   readonly nothingSent: boolean;
+  /**
+   * The ErrorInfo domain when it is not the reason's own: the gateway's refusal with a reason
+   * Graph also gives (OUTSIDE_MESSAGING_WINDOW, decided before Graph by the conversation policy).
+   */
+  readonly domain?: string;
 }
 
 /**

@@ -97,7 +97,7 @@ function errorInfo(failure: Failure): ErrorInfo {
     if (n++ >= MAX_METADATA_ENTRIES) break;
     metadata[clipBytes(k, MAX_GRAPH_SHORT)] = clipBytes(redactSecrets(v), MAX_METADATA_VALUE);
   }
-  return { reason: reasonName(failure.reason), domain: domainOf(failure.reason), metadata };
+  return { reason: reasonName(failure.reason), domain: failure.domain ?? domainOf(failure.reason), metadata };
 }
 
 function boundGraphError(g: GraphError, maxMessage: number, withData: boolean): GraphError {

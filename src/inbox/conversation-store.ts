@@ -40,12 +40,12 @@ export class ConversationStore implements SandboxObserver {
     return () => void this.listeners.delete(listener);
   }
 
-  onSend(send: ObservedSend): void {
+  onSend(send: ObservedSend, refusal?: InboxFailure): void {
     const recipient = recipientOf(send.body.recipient);
     if (recipient === undefined) return;
     const psid = recipient.key === 'id' ? recipient.value : (send.outcome.kind === 'ok' && send.outcome.recipientId) || recipient.value;
     const c = this.conversation(send.pageId, recipient.key === 'id' ? recipient.value : `${recipient.key}:${recipient.value}`, psid);
-    const failure = failureOf(send.outcome);
+    const failure = refusal ?? failureOf(send.outcome);
     const action = typeof send.body.sender_action === 'string' ? send.body.sender_action.toLowerCase() : undefined;
     if (action !== undefined && failure === undefined) {
       applyAction(c, action, send.body.payload, send.at);
@@ -75,6 +75,15 @@ export class ConversationStore implements SandboxObserver {
     }
     c.updatedAt = send.at;
     this.changed(c);
+  }
+
+  /**
+   * A send the gateway's conversation policy refused before Graph (the sandbox never saw it):
+   * shown in place, as a refused Graph send is. `body` is the Send API body it would have sent.
+   */
+  onPolicyRefusal(r: { at: number; pageId: string; body: Record<string, unknown>; grpcCode: string; reason: string; message: string }): void {
+    const failure: InboxFailure = { grpcCode: r.grpcCode, reason: r.reason, answer: 'refused before Graph (conversation policy)', retried: false, policy: { message: r.message } };
+    this.onSend({ at: r.at, pageId: r.pageId, body: r.body, outcome: { kind: 'no-answer' } }, failure);
   }
 
   /**
@@ -230,7 +239,7 @@ function summary(c: InboxConversation): InboxSummary {
 
 /** A short text for an item, as a conversation list shows it. */
 export function previewOf(item: InboxItem): string {
-  if (item.failure) return `refused: ${item.failure.graph ? `Graph ${item.failure.graph.code}` : item.failure.answer}`;
+  if (item.failure) return `refused: ${item.failure.graph ? `Graph ${item.failure.graph.code}` : item.failure.policy ? item.failure.reason : item.failure.answer}`;
   if (item.from === 'customer') return item.postback ? item.postback.title : item.text ?? '';
   const m = item.message ?? {};
   if (typeof m.text === 'string') return m.text.slice(0, 80);

@@ -32,6 +32,8 @@ export interface InboxApiContext {
  *   POST   /api/customer/messages                     reply as the customer (the sandbox's customer API)
  *   GET    /api/threads/{page}/{recipient}            who owns the conversation {ownerAppId, standby}
  *   POST   /api/threads                               play the other app: {pageId, psid, action: pass|take|request, appId?, metadata?}
+ *   GET    /api/windows/{page}/{recipient}            the conversation's windows and owner, as the sandbox (Meta) knows them
+ *   POST   /api/windows                               age the conversation: {pageId, psid, ago: "25h"}
  *   GET    /api/events                                server-sent events
  * Bodies are JSON and must say `content-type: application/json`: a page of another origin cannot
  * send that without a CORS preflight, which is never allowed.
@@ -94,7 +96,8 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
     if (!body.ok) return sendJson(res, 400, { error: body.why });
     return forwardToCustomerApi(res, ctx.sandboxUrl, body.value);
   }
-  if (what === 'threads') return forwardThreads(req, res, ctx.sandboxUrl, method, parts as string[]);
+  if (what === 'threads') return forwardToSandbox(req, res, ctx.sandboxUrl, '/_sandbox/threads', method, parts as string[]);
+  if (what === 'windows') return forwardToSandbox(req, res, ctx.sandboxUrl, '/_sandbox/windows', method, parts as string[]);
   req.resume();
   return sendJson(res, 404, { error: `no such inbox API: ${method} ${url.pathname.slice(0, 100)}` });
 }
@@ -122,21 +125,26 @@ async function forwardToCustomerApi(res: ServerResponse, sandboxUrl: string, bod
   }
 }
 
-/** The sandbox's routing API (`/_sandbox/threads`) behind the inbox's origin, so that its page can use it. */
-async function forwardThreads(req: IncomingMessage, res: ServerResponse, sandboxUrl: string, method: string, parts: string[]): Promise<void> {
+/**
+ * One of the sandbox's conversation APIs (`/_sandbox/threads`, `/_sandbox/windows`) behind the
+ * inbox's origin, so that its page can use it: `GET /api/{what}/{page}/{recipient}` and
+ * `POST /api/{what}`. The inbox calls the sandbox on loopback with no Origin, as any local client.
+ */
+async function forwardToSandbox(req: IncomingMessage, res: ServerResponse, sandboxUrl: string, path: string, method: string, parts: string[]): Promise<void> {
   let target: string;
   let body: string | undefined;
   if (method === 'GET' && parts.length === 3) {
-    target = `${sandboxUrl}/_sandbox/threads?${new URLSearchParams({ pageId: parts[1], psid: parts[2] }).toString()}`;
+    target = `${sandboxUrl}${path}?${new URLSearchParams({ pageId: parts[1], psid: parts[2] }).toString()}`;
     req.resume();
   } else if (method === 'POST' && parts.length === 1) {
     const read = await readJsonBody(req);
     if (!read.ok) return sendJson(res, 400, { error: read.why });
-    target = `${sandboxUrl}/_sandbox/threads`;
+    target = `${sandboxUrl}${path}`;
     body = JSON.stringify(read.value);
   } else {
     req.resume();
-    return sendJson(res, 404, { error: 'GET /api/threads/{page}/{recipient} or POST /api/threads' });
+    const what = parts[0];
+    return sendJson(res, 404, { error: `GET /api/${what}/{page}/{recipient} or POST /api/${what}` });
   }
   try {
     const answer = await request(target, { method: method === 'GET' ? 'GET' : 'POST', headers: { 'content-type': 'application/json' }, body, headersTimeout: 15_000, bodyTimeout: 15_000 });

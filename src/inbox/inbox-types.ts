@@ -14,6 +14,11 @@ export interface InboxFailure {
   retried: boolean;
   /** Failed by the page's chaos switchboard. */
   chaos?: boolean;
+  /**
+   * Refused by the gateway's conversation policy before Graph (outside the messaging window,
+   * or another app owns the thread): `message` says when the window closed and what is still allowed.
+   */
+  policy?: { message: string };
 }
 
 /** One entry of a conversation. */

@@ -73,3 +73,11 @@ export const USER_PROFILE_FIELDS = [
 ] as const;
 /** What is asked for when a request names no field: what a greeting needs. */
 export const DEFAULT_USER_PROFILE_FIELDS: readonly string[] = ['first_name', 'last_name', 'profile_pic'];
+
+/**
+ * Meta's messaging windows (platform.md, "Messaging windows"): any message within 24 hours of
+ * the person's last qualifying action; after that a `HUMAN_AGENT` tagged reply within 7 days
+ * of it, or a utility template. Graph refuses anything else with 10/2018278.
+ */
+export const STANDARD_WINDOW_MS = 24 * 3_600_000;
+export const HUMAN_AGENT_WINDOW_MS = 7 * 24 * 3_600_000;

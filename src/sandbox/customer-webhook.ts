@@ -19,6 +19,8 @@ export interface CustomerAction {
   postback?: { title: string; payload: string };
   /** Meta's `instagram` object instead of `page`. */
   instagram?: boolean;
+  /** The action happened this long ago: the webhook carries that old time, as Meta would have sent it then. */
+  agoMs?: number;
 }
 
 /** A fresh message id shaped like Meta's. */
@@ -29,9 +31,11 @@ export function newMid(): string {
 /**
  * The webhook body Meta would send for the action, as bytes exactly as they go on the wire.
  * `standby`: another app owns the conversation, so the item comes under `standby`, and a
- * postback there carries no payload (as Meta sends it).
+ * postback there carries no payload (as Meta sends it). With `agoMs` the whole webhook is dated
+ * that long before `sentAt`.
  */
-export function customerWebhookBody(action: CustomerAction, now = Date.now(), standby = false): Buffer {
+export function customerWebhookBody(action: CustomerAction, sentAt = Date.now(), standby = false): Buffer {
+  const now = sentAt - (action.agoMs ?? 0);
   const item: Record<string, unknown> = { sender: { id: action.psid }, recipient: { id: action.pageId }, timestamp: now };
   if (action.postback) {
     item.postback = standby ? { title: action.postback.title, mid: newMid() } : { title: action.postback.title, payload: action.postback.payload, mid: newMid() };

@@ -76,3 +76,24 @@ export function errorStatus(code: number): number {
 export function graphError(code: number, subcode?: number): GraphErrorAnswer {
   return { status: errorStatus(code), body: envelope(graphErrorFields(code, subcode)) };
 }
+
+/** Which of Meta's messaging products an account is: the window error differs. */
+export type AccountKind = 'messenger' | 'instagram';
+
+/**
+ * Graph's refusal of a send outside the messaging window: `10/2018278` on Messenger,
+ * `10/2534022` for an Instagram account (the one place that picks it).
+ */
+export function outsideWindowError(account: AccountKind): GraphErrorFields {
+  return graphErrorFields(10, account === 'instagram' ? 2534022 : 2018278);
+}
+
+/**
+ * Graph's refusal of a send by an app that does not own the conversation (another app, the Page
+ * Inbox, Meta's AI agent holds it): `10/2018300` with Meta's wording. The gateway's Graph
+ * catalogue does not list this subcode yet, so its wording lives here.
+ */
+export function notThreadOwnerError(): GraphErrorFields {
+  const text = 'Message failed to send because another app is controlling this thread now.';
+  return { message: `(#10) ${text}`, type: 'OAuthException', code: 10, error_subcode: 2018300, error_user_title: 'Message Not Sent', error_user_msg: text };
+}

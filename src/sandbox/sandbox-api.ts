@@ -6,6 +6,9 @@ import type { KnownMessages } from './known-messages';
 import { serveDemoImage } from './demo-images';
 import { handleThreadsApi } from './threads-api';
 import type { RoutingKit } from './routing-routes';
+import type { MessagingWindows } from './messaging-windows';
+import { parseAgo } from './clock-offset';
+import { handleWindowsApi } from './windows-api';
 
 /**
  * The sandbox's own HTTP API, under `/_sandbox/` (never a Graph path): what tests and the inbox
@@ -21,6 +24,8 @@ export interface SandboxApiContext {
   known?: KnownMessages;
   /** Conversation routing: a conversation another app owns reaches the gateway as `standby`. */
   routing?: RoutingKit;
+  /** The messaging windows: a customer action the listener took opens one, at its (perhaps aged) time. */
+  windows?: MessagingWindows;
 }
 
 
@@ -63,6 +68,7 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
         const item = (sent.entry[0].messaging ?? sent.entry[0].standby)![0];
         const mid = item.message?.mid ?? item.postback?.mid ?? '';
         if (mid) ctx.known?.add(action.pageId, mid);
+        ctx.windows?.opened(action.pageId, action.psid, item.timestamp);
         tell(ctx.observer, (o) => o.onCustomerMessage?.({
           at: item.timestamp, pageId: action.pageId, psid: action.psid, mid,
           ...(action.postback ? { postback: action.postback } : { text: action.text }),
@@ -77,6 +83,14 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
   if (path.startsWith(DEMO_PREFIX) && (req.method === 'GET' || req.method === 'HEAD')) {
     req.resume();
     return serveDemoImage(req, res, path.slice(DEMO_PREFIX.length));
+  }
+  if (path === '/_sandbox/windows' && ctx.routing && ctx.windows) {
+    // It changes what Graph answers: for this machine only, as the other APIs.
+    if (crossOrigin) {
+      req.resume();
+      return sendJson(res, 403, { error: 'the sandbox takes no requests from other origins' });
+    }
+    return handleWindowsApi(req, res, ctx.windows, ctx.routing.threads);
   }
   if (path === '/_sandbox/threads' && ctx.routing) {
     // It sends signed webhooks too (thread control): for this machine only.
@@ -99,14 +113,21 @@ export function customerAction(v: unknown): CustomerAction | string {
   const psid = str('psid');
   if (!pageId || !/^\d{1,20}$/.test(pageId)) return 'pageId: a numeric Page id is required';
   if (!psid || psid.length > 64) return 'psid: the customer\'s id is required (at most 64 characters)';
+  let agoMs: number | undefined;
+  if (o.ago !== undefined) {
+    const ago = typeof o.ago === 'string' ? parseAgo(o.ago) : 'ago: a duration such as "25h", "90m" or "8d"';
+    if (typeof ago === 'string') return `ago: ${ago}`;
+    agoMs = ago;
+  }
+  const dated = agoMs !== undefined ? { agoMs } : {};
   const postback = o.postback as { title?: unknown; payload?: unknown } | undefined;
   if (postback !== undefined) {
     if (typeof postback !== 'object' || postback === null || typeof postback.payload !== 'string') return 'postback: {title, payload} with a string payload';
-    return { pageId, psid, postback: { title: typeof postback.title === 'string' ? postback.title : '', payload: postback.payload } };
+    return { pageId, psid, postback: { title: typeof postback.title === 'string' ? postback.title : '', payload: postback.payload }, ...dated };
   }
   const text = str('text');
   if (text === undefined || text.length === 0 || text.length > 2000) return 'text: 1 to 2000 characters (or a postback)';
-  return { pageId, psid, text, quickReplyPayload: str('quickReplyPayload') };
+  return { pageId, psid, text, quickReplyPayload: str('quickReplyPayload'), ...dated };
 }
 
 

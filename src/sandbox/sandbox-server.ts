@@ -20,6 +20,11 @@
  * react or unreact must name a message the sandbox knows for that Page (one it answered a send
  * with, or a customer's it was told of), else 100 "Invalid parameter", as Graph refuses one.
  *
+ * Meta's send rules (send-policy.ts), after validation: a conversation another app owns gets
+ * 10/2018300; outside the messaging window (messaging-windows.ts: 24 h after the person's last
+ * window-opening action, 7 days for HUMAN_AGENT, any time for a utility template) 10/2018278.
+ * A person never seen is inside the window.
+ *
  * Magic recipient values (any recipient identifier; for uploads the file name or the URL's
  * last path segment, extension dropped), applied after auth and validation pass:
  *   error-<code>[-<subcode>]  that Graph error with Graph's wording, type OAuthException, random
@@ -61,6 +66,8 @@ import { handlePageRoute, type PageRouteContext } from './page-routes';
 import { tell, withoutCredentials, type SandboxObserver, type SendOutcome } from './sandbox-observer';
 import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-routes';
 import { ThreadOwners } from './thread-owners';
+import { MessagingWindows } from './messaging-windows';
+import { policyRefusal } from './send-policy';
 
 export type { PageSecrets } from './sandbox-auth';
 
@@ -113,6 +120,11 @@ export interface Sandbox {
   setReactionCheck(strict: boolean): void;
   /** Who owns each conversation (conversation routing). */
   threads: ThreadOwners;
+  /**
+   * Each conversation's messaging windows: told of every window-opening action the gateway's
+   * webhook listener stored (Meta's time), and aged by the inbox or `/_sandbox/windows`.
+   */
+  windows: MessagingWindows;
   close(): Promise<void>;
 }
 
@@ -130,18 +142,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const known = new KnownMessages();
   const checks = { reactions: true };
   const threads = new ThreadOwners();
+  const windows = new MessagingWindows();
   const routing: RoutingKit = {
     pages, usage, threads, observer: options.observer,
     customer: () => api.customer,
     resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages),
     perform: async (res, magic, body, pageId) => (await perform(res, magic, { kind: 'json', status: 200, body, headers: usage.normal(pageId) }, pageId, usage))?.kind === 'ok',
   };
-  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing };
+  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing, windows };
   const chaos = new ChaosBoard();
   const objects = new PageObjects();
   const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages) };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer, routing, host }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer, routing, windows, host }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -168,7 +181,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return closing;
   };
   return {
-    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects, threads,
+    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects, threads, windows,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
     setReactionCheck: (strict) => void (checks.reactions = strict),
@@ -187,6 +200,7 @@ interface Context {
   checks: { reactions: boolean };
   observer?: SandboxObserver;
   routing: RoutingKit;
+  windows: MessagingWindows;
   /** The address it listens on: a Host or Origin naming it is its own. */
   host: string;
 }
@@ -267,6 +281,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   // "100 Invalid parameter" of this endpoint (no subcode) is the closest.
   const target = route.edge === 'messages' ? reactionTarget(params) : undefined;
   if (target !== undefined && ctx.checks.reactions && !ctx.known.has(pageId, target)) return refuse(invalidParam('Invalid parameter'));
+  // Meta's send rules (the window, the thread's owner) come after a valid request, before chaos.
+  const refusal = route.edge === 'messages' ? policyRefusal(pageId, params, { windows: ctx.windows, threads: ctx.routing.threads }, Date.now()) : undefined;
+  if (refusal) return refuse(refusal);
 
   const ok: Answer = {
     kind: 'json',

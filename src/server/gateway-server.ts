@@ -1,4 +1,4 @@
-import { Server } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ConversationServiceService } from '../../gen/messenger/v1/conversation';
 import { EventServiceService } from '../../gen/messenger/v1/events';
@@ -43,7 +43,16 @@ import { RedisAuthError } from '../store/redis-connection';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
+import { opensWindow } from '../conversations/event-facts';
 import { ConversationStore } from '../inbox/conversation-store';
+import { ConversationGuard } from '../conversations/conversation-guard';
+import { openConversationRecords } from '../conversations/open-conversation-records';
+import { StoredEventsRecorder } from '../conversations/stored-events';
+import { DEFAULT_CONVERSATION_POLICY } from '../config/gateway-config';
+import { SANDBOX_APP_ID } from '../sandbox/thread-owners';
+import { observeClosingWindows } from '../telemetry/gateway-metrics';
+import { getConversationHandler } from '../service/get-conversation';
+import { reasonName } from '../errors/failure';
 import type { InboxServer } from '../inbox/inbox-server';
 
 export const SERVICE_NAME = 'messenger.v1.MessengerService';
@@ -135,9 +144,26 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     throw redisStartError(config.store.redis?.url ?? '', err);
   }
   opened.push(() => delivery.close());
+  let conversations: ConversationGuard;
+  try {
+    const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
+    opened.push(() => records.close());
+    const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
+    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
+    observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
+    // The sandbox inbox shows a refused send in place, as it shows one Graph refused.
+    const inboxView = inboxStore;
+    if (inboxView) {
+      conversations.onRefused = (pageId, body, failure) =>
+        inboxView.onPolicyRefusal({ at: Date.now(), pageId, body, grpcCode: status[failure.code], reason: reasonName(failure.reason), message: failure.message });
+    }
+  } catch (err) {
+    await undo();
+    throw redisStartError(config.store.redis?.url ?? '', err);
+  }
   let receiving: Receiving;
   try {
-    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore));
+    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records));
   } catch (err) {
     await undo();
     throw err;
@@ -159,6 +185,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     streamIdleMs: config.limits.streamIdleMs,
     sandbox: config.sandbox,
     callerOf: (metadata) => callers.nameOf(metadata),
+    conversations,
   };
   const server = new Server({
     'grpc.max_receive_message_length': config.limits.maxRequestBytes,
@@ -184,6 +211,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       requestThreadControl: requestThreadControlHandler(deps),
       getThreadOwner: getThreadOwnerHandler(deps),
       getUserProfile: getUserProfileHandler(deps, delivery.profileCache),
+      getConversation: getConversationHandler(deps, conversations),
     }),
   );
   server.addService(
@@ -269,10 +297,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
 
 /**
  * Sandbox mode: each customer message the webhook listener stored (from `npm run customer`, the
- * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the inbox.
+ * inbox, or any signed webhook) is a message the sandbox's Pages may react to, and an item of the
+ * inbox; each window-opening action opens the conversation's window in the sandbox at Meta's time.
  */
 function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | undefined): StoredEventsObserver {
   return (events) => {
+    for (const { event } of events) {
+      const kind = event.kind;
+      if (!event.time || !kind || (kind.$case === 'message' && kind.value.isEcho) || !opensWindow(kind.$case)) continue;
+      sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
+    }
     for (const m of customerMessagesOf(events)) {
       if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
       inboxStore?.onCustomerMessage(m);

@@ -73,6 +73,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [C.requestThreadControl.path, page<{ pageId: string }>((m) => m.pageId)],
   [C.getThreadOwner.path, page<{ pageId: string }>((m) => m.pageId)],
   [C.getUserProfile.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.getConversation.path, page<{ pageId: string }>((m) => m.pageId)],
   // PageService: the Page named is the one whose personas, profile and templates are touched.
   ...Object.values(PageServiceService).map((m): [string, MethodAccess] => [m.path, PAGE_ID]),
   ['/grpc.health.v1.Health/Check', PUBLIC],

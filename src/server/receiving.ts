@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
 import { startWebhookServer, type WebhookServer } from '../webhook/webhook-server';
+import type { StoredEventsRecorder } from '../conversations/stored-events';
 import { DroppedEventsLog } from './dropped-events-log';
 import { listenErrorOf } from './listen-error';
 
@@ -69,7 +70,7 @@ export type StoredEventsObserver = (events: readonly NewEvent[]) => void;
  * unusable). With `onStored`, the listener's appends are observed: only then is each append
  * wrapped, so a gateway with real pages pays nothing for it.
  */
-export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver): Promise<Receiving> {
+export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver, recorder?: StoredEventsRecorder): Promise<Receiving> {
   const opened = await openEventStore(config, logger);
   const store = opened.store;
   observeEventGroups(() => store.stats());
@@ -78,7 +79,7 @@ export async function startReceiving(config: GatewayConfig, logger: Logger, onSt
     registerSecret(config.webhook.appSecret);
     registerSecret(config.webhook.verifyToken);
     try {
-      webhook = await startWebhookServer(config.webhook, onStored ? observedAppends(store, onStored, logger) : store, logger);
+      webhook = await startWebhookServer(config.webhook, onStored || recorder ? observedAppends(store, logger, onStored, recorder) : store, logger);
     } catch (err) {
       await opened.close();
       throw listenErrorOf(config.webhook.listen, err, 'webhook');
@@ -98,15 +99,23 @@ export async function startReceiving(config: GatewayConfig, logger: Logger, onSt
   };
 }
 
-/** The store's appends, each told to `onStored` once stored; a fault of the observer is logged, never the webhook's answer. */
-function observedAppends(store: EventStore, onStored: StoredEventsObserver, logger: Logger): Pick<EventStore, 'append'> {
+/**
+ * The store's appends, each told to the conversation records and to `onStored` once stored
+ * (only then: a batch the store refused teaches nothing); a fault of either is logged, never the
+ * webhook's answer.
+ */
+function observedAppends(store: EventStore, logger: Logger, onStored?: StoredEventsObserver, recorder?: StoredEventsRecorder): Pick<EventStore, 'append'> {
+  const fault = (what: string) => (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, `webhook: ${what} failed`);
   return {
     append: async (events) => {
+      const now = Date.now();
+      const facts = recorder ? await recorder.prepare(events, now).catch((err: unknown) => (fault('reading the conversation records')(err), undefined)) : undefined;
       const result = await store.append(events);
+      if (recorder && facts) await recorder.stored(events, facts, now).catch(fault('recording the conversations'));
       try {
-        onStored(events);
+        onStored?.(events);
       } catch (err) {
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'webhook: the observer of stored events failed');
+        fault('the observer of stored events')(err);
       }
       return result;
     },

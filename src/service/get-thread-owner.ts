@@ -18,6 +18,9 @@ export function getThreadOwnerSpec(isPersonId: IsPersonId): GraphCallSpec<GetThr
     fromGraph: fromGraphThreadOwner,
     rateClass: () => 'default',
     safeToRetry: true,
+    // Graph's word on the owner; recorded only once the Page's own app id is known (else this
+    // app's own id could pass for another's and refuse its sends).
+    teaches: (req, res, nowMs) => (res.appId ? { pageId: req.pageId, person: req.recipientId, owner: res.appId, ownerMs: nowMs, ownerIfSelfKnown: true } : undefined),
     attributes: (req, recordRecipient) => personAttributes(req.pageId, req.recipientId, recordRecipient),
   };
 }

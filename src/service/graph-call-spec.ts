@@ -1,3 +1,5 @@
+import type { RecordUpdate } from '../conversations/conversation-record';
+import type { ConversationSend } from '../conversations/send-kind';
 import type { RateClass } from '../delivery/delivery-types';
 import type { Failure } from '../errors/failure';
 import type { Malformed } from '../graph/from-graph';
@@ -45,6 +47,16 @@ export interface GraphCallSpec<Req, Res> {
    * are retried (retry-policy.ts). A multipart body streamed from the client is never sent twice.
    */
   safeToRetry: boolean;
+  /**
+   * A send to a person's conversation: the conversation policy checks it before Graph
+   * (pages[].conversationPolicy) and the record learns its outcome. Undefined for a recipient
+   * that names no person (user_ref, post, comment).
+   */
+  conversation?(req: Req): ConversationSend | undefined;
+  /** The send went out although the policy (`warn`) expected Graph to refuse it: the response, marked. */
+  markWarning?(res: Res, warning: Failure): Res;
+  /** What Graph's success teaches the conversation record (who owns the thread after a pass, a take, a GetThreadOwner). */
+  teaches?(req: Req, res: Res, nowMs: number): RecordUpdate | undefined;
   /** Present when the RPC takes an idempotency key: how its requests are compared and its answers stored. */
   idempotency?: IdempotencySpec<Req, Res>;
 }

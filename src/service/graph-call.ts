@@ -202,6 +202,11 @@ async function send<Req, Res>(
   // A body streamed from the client is gone once sent: it is never sent twice.
   const maxAttempts = request.multipart ? 1 : Infinity;
   const cls = spec.rateClass(req);
+  // The policy's read goes out beside the limiter's (with Redis both are in flight at once):
+  // one round trip's wait, not two. A refused send has spent its token, as a Graph refusal would.
+  const conversation = deps.conversations && spec.conversation?.(req);
+  let checking = conversation && deps.conversations!.check(pageId, conversation, trace.span);
+  let warning: Failure | undefined;
   // Without a caller deadline, retries are bounded by the configured Graph timeout.
   const budgetEnd = bounds.deadline ?? Date.now() + deps.graphTimeoutMs;
   let outcome: GraphOutcome;
@@ -209,6 +214,17 @@ async function send<Req, Res>(
   for (let attempt = 1; ; attempt++) {
     const pending = deps.rateLimiter.acquire(pageId, cls, budgetEnd, bounds.signal);
     const token = pending instanceof Promise ? await pending : pending;
+    if (checking !== undefined) {
+      const verdict = checking instanceof Promise ? await checking : checking;
+      checking = undefined;
+      if (verdict !== undefined) {
+        if ('refused' in verdict) {
+          deps.conversations!.refused(pageId, request.json, verdict.refused);
+          return failed(verdict.refused);
+        }
+        warning = verdict.warned;
+      }
+    }
     if (!token.ok) {
       if (attempt === 1) return failed(pageRateLimited(pageId, token, deps.sandbox));
       break; // a retry found no token: report the last Graph answer
@@ -238,10 +254,20 @@ async function send<Req, Res>(
   if (bodyFailure) return { ok: false, failure: bodyFailure, replayed: false, resends };
   // Only a request that never left (refused connection, deadline gone before sending) proves
   // Graph never saw it (the failure's nothingSent); anything else may have been delivered.
-  if (outcome.kind !== 'ok') return { ok: false, failure: upstreamFailure(outcome), replayed: false, resends };
+  if (outcome.kind !== 'ok') {
+    const failure = upstreamFailure(outcome);
+    if (conversation) deps.conversations!.learnFromSend(pageId, conversation.person, failure);
+    return { ok: false, failure, replayed: false, resends };
+  }
   const res = spec.fromGraph(outcome.body);
   if (typeof res === 'object' && res !== null && 'malformed' in res) return { ok: false, failure: badResponseFailure(outcome.status, (res as Malformed).malformed), replayed: false, resends };
-  return { ok: true, response: res as Res, replayed: false, resends };
+  if (conversation) deps.conversations!.learnFromSend(pageId, conversation.person, undefined);
+  if (spec.teaches && deps.conversations) {
+    const fact = spec.teaches(req, res as Res, Date.now());
+    const learnt = fact && deps.conversations.learn([fact]);
+    if (learnt) await learnt;
+  }
+  return { ok: true, response: warning && spec.markWarning ? spec.markWarning(res as Res, warning) : (res as Res), replayed: false, resends };
 }
 
 function isRequest(built: SpecRequest | Failure): built is SpecRequest {

@@ -26,6 +26,8 @@ export function passThreadControlSpec(isPersonId: IsPersonId): GraphCallSpec<Pas
       fingerprint: (req) => PassThreadControlRequest.encode({ ...req, idempotencyKey: '' }).finish(),
       responseCodec: PassThreadControlResponse,
     },
+    // Passed: the target app owns it now.
+    teaches: (req, res, nowMs) => (res.success ? { pageId: req.pageId, person: req.recipientId, owner: req.targetAppId, ownerMs: nowMs } : undefined),
     attributes: (req, recordRecipient) => personAttributes(req.pageId, req.recipientId, recordRecipient),
   };
 }

@@ -1,5 +1,6 @@
 import type { handleUnaryCall } from '@grpc/grpc-js';
-import { MediaType, messagingTypeToJSON } from '../../gen/messenger/v1/enums';
+import { MediaType, MessageTag, MessagingType, messagingTypeToJSON } from '../../gen/messenger/v1/enums';
+import type { SendKind } from '../conversations/send-kind';
 import { SendMessageRequest, SendMessageResponse } from '../../gen/messenger/v1/service';
 import type { RateClass } from '../delivery/delivery-types';
 import { fromGraphMessageResponse } from '../graph/from-graph';
@@ -26,6 +27,8 @@ export const sendMessageSpec: GraphCallSpec<SendMessageRequest, SendMessageRespo
     fingerprint: (req) => SendMessageRequest.encode({ ...req, idempotencyKey: '' }).finish(),
     responseCodec: SendMessageResponse,
   },
+  conversation: (req) => (req.recipient?.identifier?.$case === 'id' ? { person: req.recipient.identifier.value, kind: messageKind(req) } : undefined),
+  markWarning: (res, warning) => ({ ...res, policyWarning: { reason: warning.reason, message: warning.message } }),
   attributes: (req, recordRecipient) => ({
     [ATTR.PAGE_ID]: req.pageId,
     [ATTR.MESSAGING_TYPE]: messagingTypeToJSON(req.messagingType).replace('MESSAGING_TYPE_', ''),
@@ -46,3 +49,12 @@ export function messageRateClass(req: SendMessageRequest): RateClass {
   const type = content.value.kind.value.type;
   return type === MediaType.MEDIA_TYPE_AUDIO || type === MediaType.MEDIA_TYPE_VIDEO ? 'media' : 'default';
 }
+
+/** What a message is for Meta's windows: a utility template, a HUMAN_AGENT tagged reply, or any other message. */
+function messageKind(req: SendMessageRequest): SendKind {
+  if (req.messagingType === MessagingType.MESSAGING_TYPE_UTILITY || req.message?.content?.$case === 'template') return 'utility';
+  if (req.messagingType === MessagingType.MESSAGING_TYPE_MESSAGE_TAG && req.tag === MessageTag.MESSAGE_TAG_HUMAN_AGENT) return 'human-agent';
+  return 'message';
+}
+
+

@@ -23,6 +23,8 @@ export const sendSenderActionSpec: GraphCallSpec<SendSenderActionRequest, SendSe
     fingerprint: (req) => SendSenderActionRequest.encode({ ...req, idempotencyKey: '' }).finish(),
     responseCodec: SendSenderActionResponse,
   },
+  conversation: (req) => (req.recipient?.identifier?.$case === 'id' ? { person: req.recipient.identifier.value, kind: 'sender-action' } : undefined),
+  markWarning: (res, warning) => ({ ...res, policyWarning: { reason: warning.reason, message: warning.message } }),
   attributes: (req, recordRecipient) => ({
     [ATTR.PAGE_ID]: req.pageId,
     [ATTR.SENDER_ACTION]: senderActionToJSON(req.action).replace('SENDER_ACTION_', '').toLowerCase(),

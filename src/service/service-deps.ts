@@ -1,4 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
+import type { ConversationGuard } from '../conversations/conversation-guard';
 import type { DeliveryConfig } from '../config/gateway-config';
 import type { IdempotencyStore, PageRateLimiter } from '../delivery/delivery-types';
 import type { GraphClient } from '../graph/graph-client';
@@ -28,4 +29,6 @@ export interface ServiceDeps {
    * check recorded it; undefined without caller authentication. Nothing a client sends can set it.
    */
   callerOf(metadata: Metadata): string | undefined;
+  /** The conversation records and the send policy (every gateway has them; optional for tests' deps). */
+  conversations?: ConversationGuard;
 }

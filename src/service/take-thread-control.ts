@@ -4,6 +4,7 @@ import { fromGraphSuccess } from '../graph/from-graph-conversation';
 import { toGraphThreadControlBody } from '../graph/to-graph-conversation';
 import type { IsPersonId } from '../validate/validate-conversation';
 import { validateTakeOrRequestThreadControl } from '../validate/validate-conversation';
+import { SELF } from '../conversations/conversation-record';
 import type { GraphCallSpec } from './graph-call-spec';
 import { personAttributes, personIdRule } from './person-id';
 import type { ServiceDeps } from './service-deps';
@@ -26,6 +27,8 @@ export function takeThreadControlSpec(isPersonId: IsPersonId): GraphCallSpec<Tak
       fingerprint: (req) => TakeThreadControlRequest.encode({ ...req, idempotencyKey: '' }).finish(),
       responseCodec: TakeThreadControlResponse,
     },
+    // Taken: this app owns it now.
+    teaches: (req, res, nowMs) => (res.success ? { pageId: req.pageId, person: req.recipientId, owner: SELF, ownerMs: nowMs } : undefined),
     attributes: (req, recordRecipient) => personAttributes(req.pageId, req.recipientId, recordRecipient),
   };
 }

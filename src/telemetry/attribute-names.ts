@@ -61,6 +61,16 @@ export const ATTR = {
   /** Events metric: `stored`, `deduplicated` or `refused`. */
   EVENT_OUTCOME: 'messenger.event.outcome',
   CONSUMER_GROUP: 'messenger.consumer_group',
+  /** The Page's conversation policy on a send: `enforce`, `warn` or `off`. */
+  CONVERSATION_POLICY: 'messenger.conversation.policy',
+  /**
+   * What the policy made of the send: `allowed`, `refused`, `warned`, `unknown` (the gateway
+   * holds no record of the conversation: it cannot know, the send goes out) or `unchecked`
+   * (a recipient that is not a person's id). Also the policy metric's attribute.
+   */
+  CONVERSATION_DECISION: 'messenger.conversation.decision',
+  /** What may be sent now by the record: `any`, `human-agent`, `utility` or `unknown`. */
+  CONVERSATION_ALLOWED: 'messenger.conversation.allowed',
 } as const;
 
 export const EVENT = {
@@ -77,4 +87,8 @@ export const METRIC = {
   EVENTS_LAG: 'messenger.events.lag',
   EVENTS_OLDEST_UNACKED: 'messenger.events.oldest_unacked_age',
   EVENTS_DROPPED: 'messenger.events.dropped',
+  /** Sends the conversation policy refused (`enforce`) or let through marked (`warn`), by page, reason and decision. */
+  CONVERSATION_POLICY_SENDS: 'messenger.conversation.policy.sends',
+  /** Standard windows that close within the next hour, per page. */
+  CONVERSATION_WINDOWS_CLOSING: 'messenger.conversation.windows_closing',
 } as const;

@@ -116,3 +116,25 @@ export function observeEventGroups(stats: () => Promise<Array<{ group: string; l
     }
   }, [lag, oldest]);
 }
+
+/** Sends the conversation policy refused or let through marked, by page, reason and decision. */
+const policySends = meter.createCounter(METRIC.CONVERSATION_POLICY_SENDS, { description: 'Sends the conversation policy refused (enforce) or marked (warn), by page, reason and decision' });
+
+/** Counts one refused or warned send (only those: an allowed send costs nothing here). */
+export function recordPolicyDecision(page: string, reason: string, decision: 'refused' | 'warned'): void {
+  if (!telemetryStarted()) return;
+  policySends.add(1, { [ATTR.PAGE_ID]: page, [ATTR.ERROR_REASON]: reason, [ATTR.CONVERSATION_DECISION]: decision });
+}
+
+/** Windows closing within the next hour per page, counted by the records' store at collection time (at most 1,000 pages). */
+export function observeClosingWindows(count: (withinMs: number) => Promise<ReadonlyMap<string, number>>): void {
+  if (!telemetryStarted()) return;
+  const gauge = meter.createObservableGauge(METRIC.CONVERSATION_WINDOWS_CLOSING, { description: 'Standard messaging windows that close within the next hour, per page' });
+  gauge.addCallback(async (result) => {
+    let n = 0;
+    for (const [page, c] of await count(3_600_000)) {
+      if (n++ >= 1_000) break;
+      result.observe(c, { [ATTR.PAGE_ID]: page });
+    }
+  });
+}

@@ -85,3 +85,11 @@ export function annotateGraphCall(page: string, startedAt: number, outcomeKind: 
   recordGraphCall(page, (performance.now() - startedAt) / 1000, outcomeKind, httpStatus);
   if (usage) recordUsage(page, usage);
 }
+
+/** The conversation policy's decision on a send's server span. */
+export function annotateConversation(span: Span | undefined, policy: string, decision: string, allowed: string): void {
+  if (!span) return;
+  span.setAttribute(ATTR.CONVERSATION_POLICY, policy);
+  span.setAttribute(ATTR.CONVERSATION_DECISION, decision);
+  span.setAttribute(ATTR.CONVERSATION_ALLOWED, allowed);
+}

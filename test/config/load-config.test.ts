@@ -14,7 +14,7 @@ describe('config', () => {
       graph: { baseUrl: 'https://graph.facebook.com', version: 'v25.0', timeoutMs: 10000 },
       pages: [{ id: '1001', accessToken: '${PAGE_1001_TOKEN}', appSecret: '${APP_SECRET}' }],
     }, env);
-    expect(c.pages).toEqual([{ id: '1001', accessToken: 'EAAB-secret-token', appSecret: 'app-secret', appsecretProof: 'classic' }]);
+    expect(c.pages).toEqual([{ id: '1001', accessToken: 'EAAB-secret-token', appSecret: 'app-secret', appsecretProof: 'classic', conversationPolicy: 'enforce' }]);
     expect(c.graph).toEqual({ baseUrl: 'https://graph.facebook.com', version: 'v25.0', timeoutMs: 10000, connections: 128 });
     expect(c.shutdownGraceMs).toBe(10000);
   });
@@ -40,6 +40,14 @@ describe('config', () => {
       expect((err as ConfigError).key).toBe(key);
       expect((err as Error).message).toContain(key);
     }
+  });
+
+  it('pages[].conversationPolicy is enforce, warn or off (default enforce); conversations.maxRecords is bounded', () => {
+    const c = parseConfig({ pages: [{ id: '1', accessToken: 't', conversationPolicy: 'warn' }, { id: '2', accessToken: 't', conversationPolicy: 'off' }, { id: '3', accessToken: 't' }], conversations: { maxRecords: 5 } }, env);
+    expect(c.pages.map((p) => p.conversationPolicy)).toEqual(['warn', 'off', 'enforce']);
+    expect(c.conversations.maxRecords).toBe(5);
+    expect(() => parseConfig({ pages: [{ id: '1', accessToken: 't', conversationPolicy: 'strict' }] }, env)).toThrow(/pages\[0\]\.conversationPolicy.*"enforce", "warn" or "off"/);
+    expect(() => parseConfig({ conversations: { maxRecords: 0 } }, env)).toThrow(/conversations\.maxRecords/);
   });
 
   it('never puts a secret value in an error message', () => {

@@ -52,6 +52,8 @@ describe('ConversationService access', () => {
       () => conv.owner({ pageId: '1002', recipientId: '7001' }, as(ORDERS)),
       () => conv.profile({ pageId: '1002', recipientId: '7001' }, as(ORDERS)),
       () => conv.profile({ pageId: '1001', recipientId: '7001' }, as(SUPPORT)),
+      // The gateway's record of another Page's conversation is not shown either.
+      () => conv.conversation({ pageId: '1002', recipientId: '7001' }, as(ORDERS)),
     ];
     for (const call of calls) {
       const err = await grpcError(call());
@@ -70,6 +72,7 @@ describe('ConversationService access', () => {
   it('without credentials: UNAUTHENTICATED', async () => {
     const err = await grpcError(conv.owner({ pageId: '1001', recipientId: '7001' }));
     expect(err.code).toBe(status.UNAUTHENTICATED);
+    expect((await grpcError(conv.conversation({ pageId: '1001', recipientId: '7001' }))).code).toBe(status.UNAUTHENTICATED);
   });
 });
 
@@ -85,7 +88,7 @@ describe.skipIf(!available)('the profile cache shared by two replicas on one Red
     redis = await startRedisServer();
     const store = { redis: { url: redis.url, keyPrefix: 'conv-test:' } };
     a = await startTestGateway({ store });
-    b = await startTestGateway({ store, extra: { conversations: { profileCacheTtlMs: 60_000, profileCacheMaxEntries: 10 } } });
+    b = await startTestGateway({ store, extra: { conversations: { profileCacheTtlMs: 60_000, profileCacheMaxEntries: 10, maxRecords: 1_000 } } });
     ca = conversationClient(a.target);
     cb = conversationClient(b.target);
   });

@@ -9,8 +9,14 @@ import { ROOT } from '../support/gateway-process';
 // a sandbox gateway: only the two documented addresses (and GATEWAY_TARGET, the CLI's) are
 // pointed at this test's gateway.
 const doc = readFileSync(join(ROOT, 'docs/conversations.md'), 'utf8');
-const section = doc.slice(doc.indexOf('## Try it on the sandbox'));
-const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+const sectionOf = (heading: string) => {
+  const from = doc.indexOf(heading);
+  const to = doc.indexOf('\n## ', from + heading.length);
+  return doc.slice(from, to === -1 ? undefined : to);
+};
+const shBlocks = (text: string) => [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const blocks = shBlocks(sectionOf('## Try it on the sandbox'));
+const windowBlocks = shBlocks(sectionOf('## Messaging windows on the sandbox'));
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -23,12 +29,15 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-function runBlock(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runBlock(script: string, shellFlags = ['-euo', 'pipefail']): Promise<{ code: number; stdout: string; stderr: string }> {
   const inbox = new URL(gw.gateway.inbox!.url).host;
   const pointed = script.replaceAll('127.0.0.1:50051', gw.target).replaceAll('127.0.0.1:8025', inbox);
   return new Promise((resolve) => {
-    // The CLI's default target (127.0.0.1:50051) moves with GATEWAY_TARGET, as documented.
-    execFile('bash', ['-euo', 'pipefail', '-c', pointed], { cwd: ROOT, timeout: 120_000, env: { ...process.env, GATEWAY_TARGET: gw.target } }, (err, stdout, stderr) => {
+    // The CLI's default target (127.0.0.1:50051) moves with GATEWAY_TARGET, and the customer's
+    // webhook and app secret with --webhook's default and GATEWAY_WEBHOOK_APP_SECRET, as documented.
+    const env = { ...process.env, GATEWAY_TARGET: gw.target, GATEWAY_WEBHOOK_APP_SECRET: 'docs-webhook-secret' };
+    const withWebhook = pointed.replaceAll('npm run customer -- ', `npm run customer -- --webhook ${gw.gateway.webhookUrl!} `);
+    execFile('bash', [...shellFlags, '-c', withWebhook], { cwd: ROOT, timeout: 120_000, env }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -53,6 +62,16 @@ describe('docs/conversations.md examples', () => {
     expect(r.stdout).toContain('"success": true');
     expect(r.stdout).toContain('"appId": "263902037430900"');
     expect(r.stdout).toMatch(/"firstName": "\w+"/);
+  }, 180_000);
+
+  it('the messaging-window walk-through: a message 25 h old, a refused reply, HUMAN_AGENT, the windows', async () => {
+    expect(windowBlocks).toHaveLength(1);
+    // One command is meant to fail (the refused reply): each line's outcome is checked instead.
+    const r = await runBlock(windowBlocks[0]!, ['-uo', 'pipefail']);
+    expect(r.stdout).toMatch(/"status":200,"mid":"m_[^"]+","timestamp":"/);
+    expect(r.stderr).toContain('"reason": "OUTSIDE_MESSAGING_WINDOW"');
+    expect(r.stdout).toMatch(/"messageId": "m_/);
+    expect(r.stdout).toMatch(/"known":true,"lastActionAt":\d+,"standardWindowEndsAt":\d+,"humanAgentWindowEndsAt":\d+,"ownerAppId":"1000000000000001","standby":false/);
   }, 180_000);
 
   it("the other app's moves", async () => {

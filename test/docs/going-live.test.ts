@@ -46,7 +46,7 @@ afterEach(async () => {
 describe('docs/going-live.md', () => {
   it('its config example loads through the real config loader: the Page, its app secret, the webhook and the caller', () => {
     const config = loadConfigFile(exampleFile(), ENV);
-    expect(config.pages).toEqual([{ id: ENV.PAGE_ID, accessToken: ENV.PAGE_TOKEN, appSecret: ENV.APP_SECRET, appsecretProof: 'classic' }]);
+    expect(config.pages).toEqual([{ id: ENV.PAGE_ID, accessToken: ENV.PAGE_TOKEN, appSecret: ENV.APP_SECRET, appsecretProof: 'classic', conversationPolicy: 'enforce' }]);
     expect(config.webhook).toMatchObject({ listen: '0.0.0.0:8088', path: '/webhook', verifyToken: ENV.WEBHOOK_VERIFY_TOKEN, appSecret: ENV.APP_SECRET });
     expect(config.callers).toEqual([{ name: 'support-bot', apiKeyHash: ENV.SUPPORT_BOT_KEY_HASH, certificate: undefined, pages: [ENV.PAGE_ID], ratePerSecond: 0 }]);
     expect(config.graph.version).toBe('v25.0');

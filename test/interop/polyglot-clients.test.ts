@@ -181,9 +181,11 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);
-      const m = new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: hi from ${lang}" message_id=(m_\\S+) trace_id=([0-9a-f]{32})$`).exec(lines[0]);
+      const m = new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: hi from ${lang}" message_id=(m_\\S+) trace_id=([0-9a-f]{32}) window_end=(\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z)$`).exec(lines[0]);
       expect(m, lines[0]).not.toBeNull();
-      const [, messageId, traceId] = m!;
+      const [, messageId, traceId, windowEnd] = m!;
+      // The event's window: 24 hours after the customer's message, which was just sent.
+      expect(Math.abs(new Date(windowEnd!).getTime() - (Date.now() + 24 * 3_600_000))).toBeLessThan(10 * 60_000);
 
       // The gateway sent it to its sandbox Graph for that page, which answered with that message id
       // (the bot's `to=` is the recipient_id the sandbox answered for the request's recipient).
@@ -202,7 +204,7 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
       expect((await customerSays({ pageId: page, psid, text: 'again' })).status).toBe(200);
       const r2 = await again.exited;
       expect(r2.code, r2.stderr).toBe(0);
-      expect(r2.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: again" message_id=m_\\S+ trace_id=[0-9a-f]{32}\\n$`));
+      expect(r2.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: again" message_id=m_\\S+ trace_id=[0-9a-f]{32} window_end=\\S+\\n$`));
     }, 60_000);
 
     it('answers quick replies and postbacks with their payload, acks a failed reply (551), nacks a rate-limited one with its RetryInfo delay', async () => {
@@ -221,8 +223,8 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
       const r = await bot.exited;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.trim().split('\n')).toHaveLength(4);
-      expect(r.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=1001001 text="got YES_PAYLOAD" message_id=m_\\S+ trace_id=[0-9a-f]{32}$`, 'm'));
-      expect(r.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=1001002 text="got GET_STARTED" message_id=m_\\S+ trace_id=[0-9a-f]{32}$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=1001001 text="got YES_PAYLOAD" message_id=m_\\S+ trace_id=[0-9a-f]{32} window_end=\\S+$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=1001002 text="got GET_STARTED" message_id=m_\\S+ trace_id=[0-9a-f]{32} window_end=\\S+$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^failed ev_[0-9a-f]{32} page=${page} to=error-551 FAILED_PRECONDITION "Graph error 551: [^"]+" reason=RECIPIENT_UNAVAILABLE graph_code=551 fbtrace_id=\\S+ -> acked$`, 'm'));
       expect(r.stdout).toMatch(new RegExp(`^failed ev_[0-9a-f]{32} page=${limitedPage} to=error-613 RESOURCE_EXHAUSTED "[^"]+" reason=RATE_LIMITED .*retry_delay=15s.* -> nacked, redelivery in 15s$`, 'm'));
     }, 60_000);

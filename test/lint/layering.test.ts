@@ -115,9 +115,9 @@ describe('the layering lint (.dependency-cruiser.cjs)', () => {
     );
     expect(status).not.toBe(0);
     expect(out).toContain(
-      'error graph-not-to-errors-or-delivery-or-events-or-webhook-or-sandbox-or-inbox-or-service-or-server-or-cli: src/graph/uses-errors.ts → src/errors/mapping.ts',
+      'error graph-not-to-errors-or-delivery-or-events-or-conversations-or-webhook-or-sandbox-or-inbox-or-service-or-server-or-cli: src/graph/uses-errors.ts → src/errors/mapping.ts',
     );
-    expect(out).toContain('error events-not-to-webhook-or-sandbox-or-inbox-or-service-or-server-or-cli: src/events/uses-webhook.ts → src/webhook/server.ts');
+    expect(out).toContain('error events-not-to-conversations-or-webhook-or-sandbox-or-inbox-or-service-or-server-or-cli: src/events/uses-webhook.ts → src/webhook/server.ts');
     expect(out).toContain('error sandbox-not-to-inbox-or-service-or-server-or-cli: src/sandbox/main.ts → src/inbox/server.ts');
     expect(out).toMatch(/x 3 dependency violations/);
   });

@@ -1,6 +1,8 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   ConversationServiceClient,
+  type GetConversationRequest,
+  type GetConversationResponse,
   type GetThreadOwnerRequest,
   type GetThreadOwnerResponse,
   type GetUserProfileRequest,
@@ -23,6 +25,7 @@ export interface ConversationClient {
   request: Unary<RequestThreadControlRequest, RequestThreadControlResponse>;
   owner: Unary<GetThreadOwnerRequest, GetThreadOwnerResponse>;
   profile: Unary<GetUserProfileRequest, GetUserProfileResponse>;
+  conversation: Unary<GetConversationRequest, GetConversationResponse>;
   close(): void;
 }
 
@@ -41,6 +44,7 @@ export function conversationClient(target: string, creds = credentials.createIns
     request: call<RequestThreadControlRequest, RequestThreadControlResponse>(raw.requestThreadControl, { pageId: '', recipientId: '', metadata: '', idempotencyKey: '' }),
     owner: call<GetThreadOwnerRequest, GetThreadOwnerResponse>(raw.getThreadOwner, { pageId: '', recipientId: '' }),
     profile: call<GetUserProfileRequest, GetUserProfileResponse>(raw.getUserProfile, { pageId: '', recipientId: '', fields: [] }),
+    conversation: call<GetConversationRequest, GetConversationResponse>(raw.getConversation, { pageId: '', recipientId: '' }),
     close: () => raw.close(),
   };
 }

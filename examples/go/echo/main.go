@@ -195,7 +195,13 @@ func (b *bot) handle(parent context.Context, res *messengerv1.StreamEventsRespon
 	if parts := strings.Split(e.Traceparent, "-"); len(parts) == 4 {
 		traceID = parts[1]
 	}
-	fmt.Printf("replied %s page=%s to=%s%s text=%q message_id=%s trace_id=%s\n", e.EventId, e.PageId, sent.RecipientId, attempt, text, sent.MessageId, traceID)
+	// When the conversation's 24-hour window ends (the gateway's record as of this event):
+	// after it, only a HUMAN_AGENT reply or a utility template goes out.
+	windowEnd := "-"
+	if e.StandardWindowEnd != nil {
+		windowEnd = e.StandardWindowEnd.AsTime().UTC().Format(time.RFC3339Nano)
+	}
+	fmt.Printf("replied %s page=%s to=%s%s text=%q message_id=%s trace_id=%s window_end=%s\n", e.EventId, e.PageId, sent.RecipientId, attempt, text, sent.MessageId, traceID, windowEnd)
 	return ack
 }
 

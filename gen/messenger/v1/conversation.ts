@@ -18,10 +18,164 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp";
 
 export const protobufPackage = "messenger.v1";
 
 export const protobufFileName = "messenger/v1/conversation.proto";
+
+/** Who owns a conversation, as far as the gateway knows. */
+export enum ThreadOwner {
+  /**
+   * THREAD_OWNER_UNSPECIFIED - Unknown: the gateway has not learned who owns it (no handover, standby item, pass, take or
+   * GetThreadOwner answer since the record began).
+   */
+  THREAD_OWNER_UNSPECIFIED = 0,
+  /** THREAD_OWNER_THIS_APP - This app (the gateway's). */
+  THREAD_OWNER_THIS_APP = 1,
+  /** THREAD_OWNER_OTHER_APP - Another app (`owner_app_id`, empty when only standby items told the gateway so). */
+  THREAD_OWNER_OTHER_APP = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function threadOwnerFromJSON(object: any): ThreadOwner {
+  switch (object) {
+    case 0:
+    case "THREAD_OWNER_UNSPECIFIED":
+      return ThreadOwner.THREAD_OWNER_UNSPECIFIED;
+    case 1:
+    case "THREAD_OWNER_THIS_APP":
+      return ThreadOwner.THREAD_OWNER_THIS_APP;
+    case 2:
+    case "THREAD_OWNER_OTHER_APP":
+      return ThreadOwner.THREAD_OWNER_OTHER_APP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ThreadOwner.UNRECOGNIZED;
+  }
+}
+
+export function threadOwnerToJSON(object: ThreadOwner): string {
+  switch (object) {
+    case ThreadOwner.THREAD_OWNER_UNSPECIFIED:
+      return "THREAD_OWNER_UNSPECIFIED";
+    case ThreadOwner.THREAD_OWNER_THIS_APP:
+      return "THREAD_OWNER_THIS_APP";
+    case ThreadOwner.THREAD_OWNER_OTHER_APP:
+      return "THREAD_OWNER_OTHER_APP";
+    case ThreadOwner.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What may be sent to the person now, by Meta's messaging windows. */
+export enum AllowedSends {
+  /** ALLOWED_SENDS_UNSPECIFIED - Unknown: the gateway does not know the person's last action, it cannot tell (a send goes out). */
+  ALLOWED_SENDS_UNSPECIFIED = 0,
+  /** ALLOWED_SENDS_ANY_MESSAGE - Within the standard window (24 hours): any message, any sender action. */
+  ALLOWED_SENDS_ANY_MESSAGE = 1,
+  /**
+   * ALLOWED_SENDS_HUMAN_AGENT_ONLY - After 24 hours, within 7 days: a MESSAGE_TAG send with tag HUMAN_AGENT (a human's
+   * reply), or a utility template.
+   */
+  ALLOWED_SENDS_HUMAN_AGENT_ONLY = 2,
+  /** ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY - After 7 days: only a utility template (MESSAGING_TYPE_UTILITY). */
+  ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function allowedSendsFromJSON(object: any): AllowedSends {
+  switch (object) {
+    case 0:
+    case "ALLOWED_SENDS_UNSPECIFIED":
+      return AllowedSends.ALLOWED_SENDS_UNSPECIFIED;
+    case 1:
+    case "ALLOWED_SENDS_ANY_MESSAGE":
+      return AllowedSends.ALLOWED_SENDS_ANY_MESSAGE;
+    case 2:
+    case "ALLOWED_SENDS_HUMAN_AGENT_ONLY":
+      return AllowedSends.ALLOWED_SENDS_HUMAN_AGENT_ONLY;
+    case 3:
+    case "ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY":
+      return AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AllowedSends.UNRECOGNIZED;
+  }
+}
+
+export function allowedSendsToJSON(object: AllowedSends): string {
+  switch (object) {
+    case AllowedSends.ALLOWED_SENDS_UNSPECIFIED:
+      return "ALLOWED_SENDS_UNSPECIFIED";
+    case AllowedSends.ALLOWED_SENDS_ANY_MESSAGE:
+      return "ALLOWED_SENDS_ANY_MESSAGE";
+    case AllowedSends.ALLOWED_SENDS_HUMAN_AGENT_ONLY:
+      return "ALLOWED_SENDS_HUMAN_AGENT_ONLY";
+    case AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY:
+      return "ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY";
+    case AllowedSends.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A conversation of a Page with a person. */
+export interface GetConversationRequest {
+  /** The Page (or Instagram account) as configured in the gateway. Required. */
+  pageId: string;
+  /** The person's PSID (or Instagram-scoped id) (digits). Required. */
+  recipientId: string;
+}
+
+/** The gateway's record of the conversation. */
+export interface GetConversationResponse {
+  /**
+   * The gateway holds a record of this conversation (a window-opening action, an owner or
+   * a send). False: every other field is unset, and a send goes out unchecked.
+   */
+  known: boolean;
+  /**
+   * Meta's time of the person's last window-opening action (message, postback or quick
+   * reply, reaction, referral, opt-in), not the time it arrived.
+   */
+  lastInboundTime?:
+    | Date
+    | undefined;
+  /** When the standard window ends (or ended): last_inbound_time + 24 hours. */
+  standardWindowEnd?:
+    | Date
+    | undefined;
+  /** When the human-agent window ends (or ended): last_inbound_time + 7 days. */
+  humanAgentWindowEnd?:
+    | Date
+    | undefined;
+  /** Who owns the thread. */
+  owner: ThreadOwner;
+  /** The owning app's id when owner is THREAD_OWNER_OTHER_APP and the gateway knows it. */
+  ownerAppId: string;
+  /** What may be sent now. */
+  allowed: AllowedSends;
+  /** The last send the gateway made that Graph accepted. */
+  lastSendTime?:
+    | Date
+    | undefined;
+  /**
+   * Since when the gateway has been recording this Page's webhooks (kept with the records:
+   * in Redis, across restarts). Before it, the gateway cannot know what the person did.
+   */
+  receivingSince?:
+    | Date
+    | undefined;
+  /**
+   * Graph refused a send to this conversation as outside the window (10/2018278) at this
+   * time, after the last inbound action the gateway knows of: the window is closed.
+   */
+  windowRefusedTime?: Date | undefined;
+}
 
 /** `POST /{page_id}/pass_thread_control`. */
 export interface PassThreadControlRequest {
@@ -183,6 +337,351 @@ export interface UserProfile {
   /** `is_business_follow_user` (Instagram). */
   isBusinessFollowUser?: boolean | undefined;
 }
+
+function createBaseGetConversationRequest(): GetConversationRequest {
+  return { pageId: "", recipientId: "" };
+}
+
+export const GetConversationRequest: MessageFns<GetConversationRequest> = {
+  encode(message: GetConversationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageId !== "") {
+      writer.uint32(10).string(message.pageId);
+    }
+    if (message.recipientId !== "") {
+      writer.uint32(18).string(message.recipientId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recipientId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationRequest {
+    return {
+      pageId: isSet(object.pageId)
+        ? globalThis.String(object.pageId)
+        : isSet(object.page_id)
+        ? globalThis.String(object.page_id)
+        : "",
+      recipientId: isSet(object.recipientId)
+        ? globalThis.String(object.recipientId)
+        : isSet(object.recipient_id)
+        ? globalThis.String(object.recipient_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetConversationRequest): unknown {
+    const obj: any = {};
+    if (message.pageId !== "") {
+      obj.pageId = message.pageId;
+    }
+    if (message.recipientId !== "") {
+      obj.recipientId = message.recipientId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConversationRequest>): GetConversationRequest {
+    return GetConversationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConversationRequest>): GetConversationRequest {
+    const message = createBaseGetConversationRequest();
+    message.pageId = object.pageId ?? "";
+    message.recipientId = object.recipientId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConversationResponse(): GetConversationResponse {
+  return {
+    known: false,
+    lastInboundTime: undefined,
+    standardWindowEnd: undefined,
+    humanAgentWindowEnd: undefined,
+    owner: 0,
+    ownerAppId: "",
+    allowed: 0,
+    lastSendTime: undefined,
+    receivingSince: undefined,
+    windowRefusedTime: undefined,
+  };
+}
+
+export const GetConversationResponse: MessageFns<GetConversationResponse> = {
+  encode(message: GetConversationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.known !== false) {
+      writer.uint32(8).bool(message.known);
+    }
+    if (message.lastInboundTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastInboundTime), writer.uint32(18).fork()).join();
+    }
+    if (message.standardWindowEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.standardWindowEnd), writer.uint32(26).fork()).join();
+    }
+    if (message.humanAgentWindowEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.humanAgentWindowEnd), writer.uint32(34).fork()).join();
+    }
+    if (message.owner !== 0) {
+      writer.uint32(40).int32(message.owner);
+    }
+    if (message.ownerAppId !== "") {
+      writer.uint32(50).string(message.ownerAppId);
+    }
+    if (message.allowed !== 0) {
+      writer.uint32(56).int32(message.allowed);
+    }
+    if (message.lastSendTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastSendTime), writer.uint32(66).fork()).join();
+    }
+    if (message.receivingSince !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivingSince), writer.uint32(74).fork()).join();
+    }
+    if (message.windowRefusedTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.windowRefusedTime), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.known = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastInboundTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.standardWindowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.humanAgentWindowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.owner = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ownerAppId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.allowed = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastSendTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.receivingSince = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.windowRefusedTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationResponse {
+    return {
+      known: isSet(object.known) ? globalThis.Boolean(object.known) : false,
+      lastInboundTime: isSet(object.lastInboundTime)
+        ? fromJsonTimestamp(object.lastInboundTime)
+        : isSet(object.last_inbound_time)
+        ? fromJsonTimestamp(object.last_inbound_time)
+        : undefined,
+      standardWindowEnd: isSet(object.standardWindowEnd)
+        ? fromJsonTimestamp(object.standardWindowEnd)
+        : isSet(object.standard_window_end)
+        ? fromJsonTimestamp(object.standard_window_end)
+        : undefined,
+      humanAgentWindowEnd: isSet(object.humanAgentWindowEnd)
+        ? fromJsonTimestamp(object.humanAgentWindowEnd)
+        : isSet(object.human_agent_window_end)
+        ? fromJsonTimestamp(object.human_agent_window_end)
+        : undefined,
+      owner: isSet(object.owner) ? threadOwnerFromJSON(object.owner) : 0,
+      ownerAppId: isSet(object.ownerAppId)
+        ? globalThis.String(object.ownerAppId)
+        : isSet(object.owner_app_id)
+        ? globalThis.String(object.owner_app_id)
+        : "",
+      allowed: isSet(object.allowed) ? allowedSendsFromJSON(object.allowed) : 0,
+      lastSendTime: isSet(object.lastSendTime)
+        ? fromJsonTimestamp(object.lastSendTime)
+        : isSet(object.last_send_time)
+        ? fromJsonTimestamp(object.last_send_time)
+        : undefined,
+      receivingSince: isSet(object.receivingSince)
+        ? fromJsonTimestamp(object.receivingSince)
+        : isSet(object.receiving_since)
+        ? fromJsonTimestamp(object.receiving_since)
+        : undefined,
+      windowRefusedTime: isSet(object.windowRefusedTime)
+        ? fromJsonTimestamp(object.windowRefusedTime)
+        : isSet(object.window_refused_time)
+        ? fromJsonTimestamp(object.window_refused_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetConversationResponse): unknown {
+    const obj: any = {};
+    if (message.known !== false) {
+      obj.known = message.known;
+    }
+    if (message.lastInboundTime !== undefined) {
+      obj.lastInboundTime = message.lastInboundTime.toISOString();
+    }
+    if (message.standardWindowEnd !== undefined) {
+      obj.standardWindowEnd = message.standardWindowEnd.toISOString();
+    }
+    if (message.humanAgentWindowEnd !== undefined) {
+      obj.humanAgentWindowEnd = message.humanAgentWindowEnd.toISOString();
+    }
+    if (message.owner !== 0) {
+      obj.owner = threadOwnerToJSON(message.owner);
+    }
+    if (message.ownerAppId !== "") {
+      obj.ownerAppId = message.ownerAppId;
+    }
+    if (message.allowed !== 0) {
+      obj.allowed = allowedSendsToJSON(message.allowed);
+    }
+    if (message.lastSendTime !== undefined) {
+      obj.lastSendTime = message.lastSendTime.toISOString();
+    }
+    if (message.receivingSince !== undefined) {
+      obj.receivingSince = message.receivingSince.toISOString();
+    }
+    if (message.windowRefusedTime !== undefined) {
+      obj.windowRefusedTime = message.windowRefusedTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConversationResponse>): GetConversationResponse {
+    return GetConversationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConversationResponse>): GetConversationResponse {
+    const message = createBaseGetConversationResponse();
+    message.known = object.known ?? false;
+    message.lastInboundTime = object.lastInboundTime ?? undefined;
+    message.standardWindowEnd = object.standardWindowEnd ?? undefined;
+    message.humanAgentWindowEnd = object.humanAgentWindowEnd ?? undefined;
+    message.owner = object.owner ?? 0;
+    message.ownerAppId = object.ownerAppId ?? "";
+    message.allowed = object.allowed ?? 0;
+    message.lastSendTime = object.lastSendTime ?? undefined;
+    message.receivingSince = object.receivingSince ?? undefined;
+    message.windowRefusedTime = object.windowRefusedTime ?? undefined;
+    return message;
+  },
+};
 
 function createBasePassThreadControlRequest(): PassThreadControlRequest {
   return { pageId: "", recipientId: "", targetAppId: "", metadata: "", idempotencyKey: "" };
@@ -1518,6 +2017,23 @@ export const ConversationServiceService = {
       Buffer.from(GetUserProfileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUserProfileResponse => GetUserProfileResponse.decode(value),
   },
+  /**
+   * What the gateway knows of the conversation from the webhooks it stored and the calls it
+   * made: the person's last window-opening action, when the standard and human-agent
+   * windows end, who owns the thread, and what may be sent now. Graph is not called.
+   * See docs/conversations.md for what it cannot know.
+   */
+  getConversation: {
+    path: "/messenger.v1.ConversationService/GetConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConversationRequest): Buffer =>
+      Buffer.from(GetConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConversationRequest => GetConversationRequest.decode(value),
+    responseSerialize: (value: GetConversationResponse): Buffer =>
+      Buffer.from(GetConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConversationResponse => GetConversationResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationServiceServer extends UntypedServiceImplementation {
@@ -1538,6 +2054,13 @@ export interface ConversationServiceServer extends UntypedServiceImplementation 
    * cached per Page and person (`conversations.profileCacheTtlMs`).
    */
   getUserProfile: handleUnaryCall<GetUserProfileRequest, GetUserProfileResponse>;
+  /**
+   * What the gateway knows of the conversation from the webhooks it stored and the calls it
+   * made: the person's last window-opening action, when the standard and human-agent
+   * windows end, who owns the thread, and what may be sent now. Graph is not called.
+   * See docs/conversations.md for what it cannot know.
+   */
+  getConversation: handleUnaryCall<GetConversationRequest, GetConversationResponse>;
 }
 
 export interface ConversationServiceClient extends Client {
@@ -1628,6 +2151,27 @@ export interface ConversationServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUserProfileResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * What the gateway knows of the conversation from the webhooks it stored and the calls it
+   * made: the person's last window-opening action, when the standard and human-agent
+   * windows end, who owns the thread, and what may be sent now. Graph is not called.
+   * See docs/conversations.md for what it cannot know.
+   */
+  getConversation(
+    request: GetConversationRequest,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  getConversation(
+    request: GetConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ConversationServiceClient = makeGenericClientConstructor(
@@ -1651,6 +2195,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000).toString();
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

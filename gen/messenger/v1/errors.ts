@@ -505,13 +505,27 @@ export enum ErrorReason {
    * of such a name is answered as Graph answers it: error 100, INVALID_PARAMETER).
    */
   TEMPLATE_NOT_FOUND = 52,
+  /**
+   * NOT_THREAD_OWNER - FAILED_PRECONDITION: another app owns the conversation (Conversation Routing; policy
+   * `enforce`): `metadata.owner_app_id` is its app id (263902037430900: the Page Inbox),
+   * empty when the gateway learned only that it is not this app (standby items). Take the
+   * thread (TakeThreadControl) or ask for it (RequestThreadControl). Nothing was sent.
+   */
+  NOT_THREAD_OWNER = 53,
   /** INVALID_PARAMETER - INVALID_ARGUMENT: Graph error 100 (invalid parameter), any subcode but 2018001. */
   INVALID_PARAMETER = 20,
   /** RECIPIENT_NOT_FOUND - INVALID_ARGUMENT: Graph error 100/2018001, no matching user for the recipient. */
   RECIPIENT_NOT_FOUND = 21,
   /** RECIPIENT_UNAVAILABLE - FAILED_PRECONDITION: Graph error 551, the person isn't available right now. */
   RECIPIENT_UNAVAILABLE = 22,
-  /** OUTSIDE_MESSAGING_WINDOW - FAILED_PRECONDITION: Graph error 10 with 2018278 or 2018065, outside the messaging window. */
+  /**
+   * OUTSIDE_MESSAGING_WINDOW - FAILED_PRECONDITION: Graph error 10 with 2018278 or 2018065, outside the messaging window.
+   * Also the gateway's own refusal before Graph (policy `enforce`, domain
+   * `messenger-gateway`): `metadata.window_closed_at` (RFC 3339) is when the standard window
+   * closed, `metadata.allowed` what may still be sent: `HUMAN_AGENT` (a MESSAGE_TAG send with
+   * tag HUMAN_AGENT, until `metadata.human_agent_until`) or `UTILITY_TEMPLATE`; nothing was
+   * sent (docs/conversations.md).
+   */
   OUTSIDE_MESSAGING_WINDOW = 23,
   /** CANNOT_REPLY_TO_ACTIVITY - FAILED_PRECONDITION: Graph error 10903, this user can't reply to this activity. */
   CANNOT_REPLY_TO_ACTIVITY = 24,
@@ -621,6 +635,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 52:
     case "TEMPLATE_NOT_FOUND":
       return ErrorReason.TEMPLATE_NOT_FOUND;
+    case 53:
+    case "NOT_THREAD_OWNER":
+      return ErrorReason.NOT_THREAD_OWNER;
     case 20:
     case "INVALID_PARAMETER":
       return ErrorReason.INVALID_PARAMETER;
@@ -726,6 +743,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "PERSONA_NOT_FOUND";
     case ErrorReason.TEMPLATE_NOT_FOUND:
       return "TEMPLATE_NOT_FOUND";
+    case ErrorReason.NOT_THREAD_OWNER:
+      return "NOT_THREAD_OWNER";
     case ErrorReason.INVALID_PARAMETER:
       return "INVALID_PARAMETER";
     case ErrorReason.RECIPIENT_NOT_FOUND:

@@ -397,6 +397,17 @@ export interface Event {
   /** W3C `tracestate` that came with it, if any. */
   tracestate: string;
   /**
+   * When the conversation's standard messaging window (24 hours after the person's last
+   * message, postback, quick reply, reaction, referral or opt-in... see
+   * docs/conversations.md) ends, as the gateway knew it when it stored this event: how
+   * long a consumer has to answer with any message. Unset when the gateway knows of no
+   * window-opening action of the person (an echo, a read or a delivery of a conversation
+   * it has not seen the person act in).
+   */
+  standardWindowEnd?:
+    | Date
+    | undefined;
+  /**
    * What happened. Items of a kind this model does not know arrive as `unknown`, with
    * their `raw_json`: nothing is dropped.
    */
@@ -1101,6 +1112,7 @@ function createBaseEvent(): Event {
     receivedTime: undefined,
     traceparent: "",
     tracestate: "",
+    standardWindowEnd: undefined,
     kind: undefined,
   };
 }
@@ -1139,6 +1151,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.tracestate !== "") {
       writer.uint32(90).string(message.tracestate);
+    }
+    if (message.standardWindowEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.standardWindowEnd), writer.uint32(98).fork()).join();
     }
     switch (message.kind?.$case) {
       case "message":
@@ -1277,6 +1292,14 @@ export const Event: MessageFns<Event> = {
             }
 
             message.tracestate = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.standardWindowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
           case 20: {
@@ -1419,6 +1442,11 @@ export const Event: MessageFns<Event> = {
         : undefined,
       traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
       tracestate: isSet(object.tracestate) ? globalThis.String(object.tracestate) : "",
+      standardWindowEnd: isSet(object.standardWindowEnd)
+        ? fromJsonTimestamp(object.standardWindowEnd)
+        : isSet(object.standard_window_end)
+        ? fromJsonTimestamp(object.standard_window_end)
+        : undefined,
       kind: isSet(object.message)
         ? { $case: "message", value: MessageEvent.fromJSON(object.message) }
         : isSet(object.postback)
@@ -1484,6 +1512,9 @@ export const Event: MessageFns<Event> = {
     if (message.tracestate !== "") {
       obj.tracestate = message.tracestate;
     }
+    if (message.standardWindowEnd !== undefined) {
+      obj.standardWindowEnd = message.standardWindowEnd.toISOString();
+    }
     if (message.kind?.$case === "message") {
       obj.message = MessageEvent.toJSON(message.kind.value);
     } else if (message.kind?.$case === "postback") {
@@ -1526,6 +1557,7 @@ export const Event: MessageFns<Event> = {
     message.receivedTime = object.receivedTime ?? undefined;
     message.traceparent = object.traceparent ?? "";
     message.tracestate = object.tracestate ?? "";
+    message.standardWindowEnd = object.standardWindowEnd ?? undefined;
     switch (object.kind?.$case) {
       case "message": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {

@@ -41,6 +41,7 @@ import {
   senderActionFromJSON,
   senderActionToJSON,
 } from "./enums";
+import { ErrorReason, errorReasonFromJSON, errorReasonToJSON } from "./errors";
 import { Message } from "./message";
 import { Recipient } from "./recipient";
 
@@ -120,7 +121,26 @@ export interface SendMessageResponse {
     | string
     | undefined;
   /** `gchat_space_name`, when Graph returns it. */
-  gchatSpaceName?: string | undefined;
+  gchatSpaceName?:
+    | string
+    | undefined;
+  /**
+   * Set when the Page's conversation policy is `warn` and the gateway expected Graph to
+   * refuse this send (outside the window, or another app owns the thread): it was sent
+   * anyway. See docs/conversations.md.
+   */
+  policyWarning?: PolicyWarning | undefined;
+}
+
+/** What the conversation policy (`warn`) found against a send that went out anyway. */
+export interface PolicyWarning {
+  /** OUTSIDE_MESSAGING_WINDOW or NOT_THREAD_OWNER, as `enforce` would have refused it. */
+  reason: ErrorReason;
+  /**
+   * The refusal's message under `enforce` (when the window closed, what is still allowed,
+   * or the owner's app id).
+   */
+  message: string;
 }
 
 /** A sender action for `POST /{page_id}/messages`, sent as `sender_action`. */
@@ -161,6 +181,8 @@ export interface ReactionPayload {
 export interface SendSenderActionResponse {
   /** `recipient_id`: the person's PSID, when Graph returns it. */
   recipientId: string;
+  /** As SendMessageResponse.policy_warning. */
+  policyWarning?: PolicyWarning | undefined;
 }
 
 /**
@@ -503,7 +525,14 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
 };
 
 function createBaseSendMessageResponse(): SendMessageResponse {
-  return { recipientId: "", messageId: "", attachmentId: undefined, threadKey: undefined, gchatSpaceName: undefined };
+  return {
+    recipientId: "",
+    messageId: "",
+    attachmentId: undefined,
+    threadKey: undefined,
+    gchatSpaceName: undefined,
+    policyWarning: undefined,
+  };
 }
 
 export const SendMessageResponse: MessageFns<SendMessageResponse> = {
@@ -522,6 +551,9 @@ export const SendMessageResponse: MessageFns<SendMessageResponse> = {
     }
     if (message.gchatSpaceName !== undefined) {
       writer.uint32(42).string(message.gchatSpaceName);
+    }
+    if (message.policyWarning !== undefined) {
+      PolicyWarning.encode(message.policyWarning, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -579,6 +611,14 @@ export const SendMessageResponse: MessageFns<SendMessageResponse> = {
             message.gchatSpaceName = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.policyWarning = PolicyWarning.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -618,6 +658,11 @@ export const SendMessageResponse: MessageFns<SendMessageResponse> = {
         : isSet(object.gchat_space_name)
         ? globalThis.String(object.gchat_space_name)
         : undefined,
+      policyWarning: isSet(object.policyWarning)
+        ? PolicyWarning.fromJSON(object.policyWarning)
+        : isSet(object.policy_warning)
+        ? PolicyWarning.fromJSON(object.policy_warning)
+        : undefined,
     };
   },
 
@@ -638,6 +683,9 @@ export const SendMessageResponse: MessageFns<SendMessageResponse> = {
     if (message.gchatSpaceName !== undefined) {
       obj.gchatSpaceName = message.gchatSpaceName;
     }
+    if (message.policyWarning !== undefined) {
+      obj.policyWarning = PolicyWarning.toJSON(message.policyWarning);
+    }
     return obj;
   },
 
@@ -651,6 +699,94 @@ export const SendMessageResponse: MessageFns<SendMessageResponse> = {
     message.attachmentId = object.attachmentId ?? undefined;
     message.threadKey = object.threadKey ?? undefined;
     message.gchatSpaceName = object.gchatSpaceName ?? undefined;
+    message.policyWarning = (object.policyWarning !== undefined && object.policyWarning !== null)
+      ? PolicyWarning.fromPartial(object.policyWarning)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePolicyWarning(): PolicyWarning {
+  return { reason: 0, message: "" };
+}
+
+export const PolicyWarning: MessageFns<PolicyWarning> = {
+  encode(message: PolicyWarning, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== 0) {
+      writer.uint32(8).int32(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyWarning {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyWarning();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyWarning {
+    return {
+      reason: isSet(object.reason) ? errorReasonFromJSON(object.reason) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: PolicyWarning): unknown {
+    const obj: any = {};
+    if (message.reason !== 0) {
+      obj.reason = errorReasonToJSON(message.reason);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PolicyWarning>): PolicyWarning {
+    return PolicyWarning.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PolicyWarning>): PolicyWarning {
+    const message = createBasePolicyWarning();
+    message.reason = object.reason ?? 0;
+    message.message = object.message ?? "";
     return message;
   },
 };
@@ -910,13 +1046,16 @@ export const ReactionPayload: MessageFns<ReactionPayload> = {
 };
 
 function createBaseSendSenderActionResponse(): SendSenderActionResponse {
-  return { recipientId: "" };
+  return { recipientId: "", policyWarning: undefined };
 }
 
 export const SendSenderActionResponse: MessageFns<SendSenderActionResponse> = {
   encode(message: SendSenderActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.recipientId !== "") {
       writer.uint32(10).string(message.recipientId);
+    }
+    if (message.policyWarning !== undefined) {
+      PolicyWarning.encode(message.policyWarning, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -942,6 +1081,14 @@ export const SendSenderActionResponse: MessageFns<SendSenderActionResponse> = {
             message.recipientId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.policyWarning = PolicyWarning.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -961,6 +1108,11 @@ export const SendSenderActionResponse: MessageFns<SendSenderActionResponse> = {
         : isSet(object.recipient_id)
         ? globalThis.String(object.recipient_id)
         : "",
+      policyWarning: isSet(object.policyWarning)
+        ? PolicyWarning.fromJSON(object.policyWarning)
+        : isSet(object.policy_warning)
+        ? PolicyWarning.fromJSON(object.policy_warning)
+        : undefined,
     };
   },
 
@@ -968,6 +1120,9 @@ export const SendSenderActionResponse: MessageFns<SendSenderActionResponse> = {
     const obj: any = {};
     if (message.recipientId !== "") {
       obj.recipientId = message.recipientId;
+    }
+    if (message.policyWarning !== undefined) {
+      obj.policyWarning = PolicyWarning.toJSON(message.policyWarning);
     }
     return obj;
   },
@@ -978,6 +1133,9 @@ export const SendSenderActionResponse: MessageFns<SendSenderActionResponse> = {
   fromPartial(object: DeepPartial<SendSenderActionResponse>): SendSenderActionResponse {
     const message = createBaseSendSenderActionResponse();
     message.recipientId = object.recipientId ?? "";
+    message.policyWarning = (object.policyWarning !== undefined && object.policyWarning !== null)
+      ? PolicyWarning.fromPartial(object.policyWarning)
+      : undefined;
     return message;
   },
 };

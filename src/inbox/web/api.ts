@@ -65,3 +65,23 @@ export const getThreadOwner = (pageId: string, psid: string) =>
 /** Plays the other app (the Page Inbox): it hands the conversation back to the gateway (`pass`) or takes it (`take`). */
 export const moveThread = (pageId: string, psid: string, action: 'pass' | 'take') =>
   call<unknown>('POST', '/api/threads', { pageId, psid, action });
+
+/** A conversation's messaging windows and owner as the sandbox (Meta) knows them; times in epoch ms. */
+export interface ConversationWindows {
+  /** The sandbox's clock when it answered. */
+  now: number;
+  /** Whether the sandbox saw a window-opening action of this person (else every send goes out). */
+  known: boolean;
+  lastActionAt?: number;
+  standardWindowEndsAt?: number;
+  humanAgentWindowEndsAt?: number;
+  ownerAppId: string;
+  standby: boolean;
+}
+
+export const getWindows = (pageId: string, psid: string) =>
+  call<ConversationWindows>('GET', `/api/windows/${encodeURIComponent(pageId)}/${encodeURIComponent(psid)}`);
+
+/** Sets the conversation's clock: the customer's last action is now `ago` old (`25h`, `8d`). */
+export const ageConversation = (pageId: string, psid: string, ago: string) =>
+  call<ConversationWindows>('POST', '/api/windows', { pageId, psid, ago });

@@ -5,6 +5,7 @@ import type { InboxChaos, InboxConversation, InboxEvent, InboxPage, InboxSummary
 import * as api from './api';
 import { ChaosPanel } from './chaos-panel';
 import { ThreadOwnerBadge } from './thread-owner';
+import { WindowsBadge } from './conversation-windows';
 import { ItemView, QuickReplies, type Act } from './message-view';
 import { PersistentMenu, ProfileIntro } from './page-profile';
 
@@ -180,6 +181,7 @@ function Thread(props: { summary: InboxSummary; conversation: InboxConversation 
         <h2>{heading}</h2>
         <ChaosPanel pageId={summary.pageId} chaos={props.chaos} presets={props.presets} onError={props.onError} />
         <ThreadOwnerBadge pageId={summary.pageId} psid={summary.psid} version={count} onError={props.onError} />
+        <WindowsBadge pageId={summary.pageId} psid={summary.psid} version={count} onError={props.onError} />
       </div>
       <div class="log" role="log" aria-live="polite" aria-label="Messages">
       <ProfileIntro page={props.page} act={act} disabled={busy} />

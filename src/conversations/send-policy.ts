@@ -1,0 +1,39 @@
+import { status } from '@grpc/grpc-js';
+import { ErrorReason } from '../../gen/messenger/v1/errors';
+import { gatewayFailure, GATEWAY_DOMAIN, type Failure } from '../errors/failure';
+import { OTHER, SELF, type ConversationRecord } from './conversation-record';
+import { allowanceAt, humanAgentWindowEnd, standardWindowEnd } from './conversation-state';
+import type { SendKind } from './send-kind';
+
+/**
+ * Why Meta would refuse this send by what the record holds, or undefined (it may go, or the
+ * record cannot tell). Another app owning the thread comes first (Graph refuses every send
+ * of a non-owner); then the windows: a sender action and an untagged message need the
+ * standard window, a HUMAN_AGENT message the 7-day one, a utility template none. The
+ * message says what Meta would do; the guard adds what the gateway did.
+ */
+export function policyRefusal(r: ConversationRecord, kind: SendKind, nowMs: number): Failure | undefined {
+  if (r.owner !== '' && r.owner !== SELF) {
+    const app = r.owner === OTHER ? '' : r.owner;
+    return gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.NOT_THREAD_OWNER,
+      `${app ? `app ${app}` : 'another app'} owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl).`,
+      { metadata: { owner_app_id: app } });
+  }
+  if (kind === 'utility') return undefined;
+  const allowed = allowanceAt(r, nowMs);
+  if (allowed === 'any' || allowed === 'unknown') return undefined;
+  if (kind === 'human-agent' && allowed === 'human-agent') return undefined;
+  const closedAt = new Date(standardWindowEnd(r)).toISOString();
+  const metadata: Record<string, string> = { window_closed_at: closedAt, allowed: allowed === 'human-agent' ? 'HUMAN_AGENT' : 'UTILITY_TEMPLATE' };
+  let still: string;
+  if (allowed === 'human-agent') {
+    metadata.human_agent_until = new Date(humanAgentWindowEnd(r)).toISOString();
+    still = `a human agent's reply (MESSAGE_TAG with tag HUMAN_AGENT) until ${metadata.human_agent_until}, or a utility template`;
+  } else {
+    still = 'only a utility template (MESSAGING_TYPE_UTILITY)';
+  }
+  const what = kind === 'sender-action' ? 'a sender action' : kind === 'human-agent' ? 'a HUMAN_AGENT message' : 'this message';
+  return gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.OUTSIDE_MESSAGING_WINDOW,
+    `the messaging window closed at ${closedAt}: ${what} would be refused by Graph (10/2018278); still allowed: ${still}`,
+    { metadata, domain: GATEWAY_DOMAIN });
+}
