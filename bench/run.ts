@@ -71,7 +71,7 @@ interface Round {
   addedP50C1HopMs?: number;
   ownP50C1Ms?: number;
   /** Microseconds of CPU (user + system) per send in the process doing the work. */
-  cpuUsPerSend: { 'bare-rpc': number; noop: number; 'bare-http': number; http: number; gateway: number; 'gateway+tracing': number; 'gateway-warn': number; 'gateway-silent': number };
+  cpuUsPerSend: { 'bare-rpc': number; noop: number; 'bare-http': number; http: number; gateway: number; 'gateway+tracing': number; 'gateway-warn': number; 'gateway-silent': number; 'gateway-policy-off': number };
   /** The default gateway's CPU per call of each platform RPC, and per send in the same round. */
   platformCpuUsPerCall: Record<string, number>;
   /**
@@ -193,12 +193,12 @@ async function platformLoad(port: number, graphPort: number, call: (typeof PLATF
 interface Gateway { child: ChildProcess; port: number; name: string; peakSampledMb: number; hwmMb: number; sends: number; inspectPort?: number }
 
 /** `inspect`: open the inspector on a loopback port, for the leak check's heap-after-GC readings. */
-async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv, inspect = false, redisUrl?: string, logLevel = LOG_LEVEL): Promise<Gateway> {
+async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv, inspect = false, redisUrl?: string, logLevel = LOG_LEVEL, page: Record<string, unknown> = {}): Promise<Gateway> {
   const config = join(tmp, `${name}.json`);
   // The per-page rate limiter defaults to Meta's 300 sends/s per page, which would cap every run:
   // the benchmark measures the gateway's own cost, so it lifts the limit to the maximum allowed.
   writeFileSync(config, JSON.stringify({
-    pages: [{ id: PAGE_ID, accessToken: TOKEN }],
+    pages: [{ id: PAGE_ID, accessToken: TOKEN, ...page }],
     graph: { baseUrl: `http://127.0.0.1:${graphPort}`, version: GRAPH_VERSION },
     log: { level: logLevel },
     delivery: { rateLimit: { defaultPerSecond: 100_000, mediaPerSecond: 100_000 } },
@@ -336,6 +336,9 @@ async function main(): Promise<void> {
   // The same gateway at the other levels, beside the default: info - warn is the access log line's cost.
   const gwWarn = await startGateway('gateway-warn', graph.port, {}, false, undefined, 'warn');
   const gwSilent = await startGateway('gateway-silent', graph.port, {}, false, undefined, 'silent');
+  // The default gateway checks each send against the conversation's window and owner (the Page's
+  // conversationPolicy defaults to enforce; memory store); this one does not: the check's cost.
+  const gwPolicyOff = await startGateway('gateway-policy-off', graph.port, {}, false, undefined, LOG_LEVEL, { conversationPolicy: 'off' });
   const gateways = [gw, gwt];
   const sampler = setInterval(() => {
     for (const g of gateways) {
@@ -370,6 +373,7 @@ async function main(): Promise<void> {
   if (!SMOKE) {
     await throughGateway(gwWarn, N.warm, C);
     await throughGateway(gwSilent, N.warm, C);
+    await throughGateway(gwPolicyOff, N.warm, C);
   }
   for (const call of PLATFORM_CALLS) await platformLoad(gw.port, graph.port, call, N.warm);
   await graphDirect(N.warm, C);
@@ -404,13 +408,14 @@ async function main(): Promise<void> {
     t100['gateway+tracing'] = gwt100;
     const [, warnCpu] = await cpuOf(gwWarn.child.pid!, N.c100, () => throughGateway(gwWarn, N.c100, C, true, extraWorkers));
     const [, silentCpu] = await cpuOf(gwSilent.child.pid!, N.c100, () => throughGateway(gwSilent, N.c100, C, true, extraWorkers));
+    const [, policyOffCpu] = await cpuOf(gwPolicyOff.child.pid!, N.c100, () => throughGateway(gwPolicyOff, N.c100, C, true, extraWorkers));
     const platformCpu: Record<string, number> = {};
     for (const call of PLATFORM_CALLS) {
       // The first call of platformLoad (its answer's size) counts too.
       const [measured, callCpu] = await cpuOf(gw.child.pid!, N.c100 + 1, () => platformLoad(gw.port, graph.port, call, N.c100));
       platformCpu[call.name] = measured ? callCpu : NaN;
     }
-    const cpu = { 'bare-rpc': bareCpu, noop: noopCpu, 'bare-http': t100['bare-http'].cpuUsPerSend ?? NaN, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu, 'gateway-warn': warnCpu, 'gateway-silent': silentCpu };
+    const cpu = { 'bare-rpc': bareCpu, noop: noopCpu, 'bare-http': t100['bare-http'].cpuUsPerSend ?? NaN, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu, 'gateway-warn': warnCpu, 'gateway-silent': silentCpu, 'gateway-policy-off': policyOffCpu };
     t100.sdk = await nodeLoad('sdk', graphTarget, N.c100, C, 1);
     tools.c100 = `${noop100.tool} for bare-rpc/noop/gateway/gateway+tracing; one Node process (undici / messaging-api-messenger, 100 async loops) for bare-http/http/sdk`;
 
@@ -513,7 +518,7 @@ async function main(): Promise<void> {
   for (const g of gateways) g.hwmMb = rssOf(g.child.pid!)?.hwmMb ?? NaN;
   clearInterval(sampler);
   // Graceful stop: flushes the tracing gateway's spans and writes --cpu-prof profiles.
-  await Promise.all([...gateways, gwWarn, gwSilent].map((g) => stop(g.child, 10_000)));
+  await Promise.all([...gateways, gwWarn, gwSilent, gwPolicyOff].map((g) => stop(g.child, 10_000)));
   const otlpStats = (await (await fetch(`http://127.0.0.1:${otlp.port}/stats`)).json()) as { traceRequests: number; metricRequests: number; spans: number; bytes: number };
   await Promise.all([graph, otlp, noop, bareRpc].map((s) => stop(s.child)));
   rmSync(tmp, { recursive: true, force: true });
@@ -555,6 +560,8 @@ async function main(): Promise<void> {
   };
   // What the access log line costs: the default gateway (info) against the same at warn, per round.
   const logLineCpuUs = round(med((r) => r.cpuUsPerSend.gateway - r.cpuUsPerSend['gateway-warn']), 1);
+  // What the conversation policy's check costs: enforce (the default) against off, per round.
+  const policyCheckCpuUs = round(med((r) => r.cpuUsPerSend.gateway - r.cpuUsPerSend['gateway-policy-off']), 1);
   const platform = Object.fromEntries(PLATFORM_CALLS.map((c) => [c.name, {
     cpuUsPerCall: round(med((r) => r.platformCpuUsPerCall[c.name]), 1),
     overSend: round(med((r) => r.platformCpuUsPerCall[c.name] / r.cpuUsPerSend.gateway), 3),
@@ -565,6 +572,7 @@ async function main(): Promise<void> {
     '(bare RPC + bare HTTP) / gateway, CPU per send >= 0.75': cpuRatios.bareLegsOverGateway >= 0.75,
     'gateway / gateway+tracing, CPU per send >= 0.85': cpuRatios.tracingOverGateway >= 0.85,
     'access log line (info - warn) <= 5 us CPU per send': logLineCpuUs <= 5,
+    'conversationPolicy enforce - off <= 5 us CPU per send': policyCheckCpuUs <= 5,
     ...(platformMeasured ? { 'platform RPCs: CPU per call <= a send': Object.values(platform).every((p) => p.overSend <= 1) } : {}),
     // The earlier definitions, in sends/s, against legs with the generated codecs and JSON.
     'gateway / composition limit >= 0.85': ratios.gatewayOverComposition >= 0.85,
@@ -580,9 +588,10 @@ async function main(): Promise<void> {
       : null,
     addedP50C1HopMs: H2 ? med((r) => r.addedP50C1HopMs) : null,
     ownP50C1Ms: H2 ? med((r) => r.ownP50C1Ms) : null,
-    cpuUsPerSend: Object.fromEntries((['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing', 'gateway-warn', 'gateway-silent'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
+    cpuUsPerSend: Object.fromEntries((['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing', 'gateway-warn', 'gateway-silent', 'gateway-policy-off'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
     cpuRatios,
     logLineCpuUs,
+    policyCheckCpuUs,
     platform: platformMeasured ? platform : null,
     peakRssSampledMb: { gateway: round(gw.peakSampledMb, 1), 'gateway+tracing': round(gwt.peakSampledMb, 1) },
     gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
@@ -620,7 +629,7 @@ function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
   figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; warmStart: { readyMs: number[]; medianMs: number } | null; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
-  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; logLineCpuUs: number; platform: Record<string, { cpuUsPerCall: number; overSend: number }> | null; cpuRatios: { gatewayOverComposition: number; bareLegsOverGateway: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number }; redis: RedisFigures | null };
+  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; logLineCpuUs: number; policyCheckCpuUs: number; platform: Record<string, { cpuUsPerCall: number; overSend: number }> | null; cpuRatios: { gatewayOverComposition: number; bareLegsOverGateway: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number }; redis: RedisFigures | null };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines: string[] = [];
@@ -642,6 +651,8 @@ function markdown(r: {
   lines.push(`| gateway / gateway+tracing, CPU per send (100% sampling, OTLP http/protobuf, batch processor) | ${f(r.extra.cpuRatios.tracingOverGateway, 3)} | >= 0.85 ${ok(t['gateway / gateway+tracing, CPU per send >= 0.85'])} |`);
   lines.push(`| CPU per send at c=100 (µs), the same gateway at log level info (the default) / warn / silent | ${f(cu.gateway, 1)} / ${f(cu['gateway-warn'], 1)} / ${f(cu['gateway-silent'], 1)} | |`);
   lines.push(`| the access log line: info − warn, CPU per send (median of the rounds' differences) | ${f(r.extra.logLineCpuUs, 1)} µs | <= 5 µs ${ok(t['access log line (info - warn) <= 5 us CPU per send'])} |`);
+  lines.push(`| CPU per send at c=100 (µs), the default gateway (\`conversationPolicy\` enforce, memory store) / the same with the policy off | ${f(cu.gateway, 1)} / ${f(cu['gateway-policy-off'], 1)} | |`);
+  lines.push(`| the conversation policy's check: enforce − off, CPU per send (median of the rounds' differences) | ${f(r.extra.policyCheckCpuUs, 1)} µs | <= 5 µs ${ok(t['conversationPolicy enforce - off <= 5 us CPU per send'])} |`);
   const pf = r.extra.platform;
   if (pf) {
     lines.push(`| platform RPCs, CPU per call at c=100 (µs, the default gateway): ${Object.keys(pf).join(' / ')} | ${Object.values(pf).map((p) => f(p.cpuUsPerCall, 1)).join(' / ')} | |`);

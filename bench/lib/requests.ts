@@ -39,6 +39,11 @@ function frameOf(msg: Uint8Array): Buffer {
 
 /** The Page's app that takes a passed conversation: the Page Inbox. */
 const PAGE_INBOX_APP_ID = '263902037430900';
+/**
+ * The person whose conversation PassThreadControl passes: not the sends' recipient, whose
+ * conversation would then belong to another app (the conversation policy refuses sends to it).
+ */
+const PASSED_RECIPIENT = '1254477777770001';
 
 /**
  * The platform RPCs measured beside a send (routing, user profiles, personas): each one Graph call
@@ -47,7 +52,7 @@ const PAGE_INBOX_APP_ID = '263902037430900';
  * Meta's 10 calls per 10 minutes per Page, which the gateway enforces.
  */
 export const PLATFORM_CALLS = [
-  { name: 'PassThreadControl', path: '/messenger.v1.ConversationService/PassThreadControl', frame: () => frameOf(PassThreadControlRequest.encode(PassThreadControlRequest.fromPartial({ pageId: PAGE_ID, recipientId: RECIPIENT, targetAppId: PAGE_INBOX_APP_ID })).finish()) },
+  { name: 'PassThreadControl', path: '/messenger.v1.ConversationService/PassThreadControl', frame: () => frameOf(PassThreadControlRequest.encode(PassThreadControlRequest.fromPartial({ pageId: PAGE_ID, recipientId: PASSED_RECIPIENT, targetAppId: PAGE_INBOX_APP_ID })).finish()) },
   { name: 'GetUserProfile', path: '/messenger.v1.ConversationService/GetUserProfile', frame: () => frameOf(GetUserProfileRequest.encode(GetUserProfileRequest.fromPartial({ pageId: PAGE_ID, recipientId: RECIPIENT })).finish()) },
   { name: 'ListPersonas', path: '/messenger.v1.PageService/ListPersonas', frame: () => frameOf(ListPersonasRequest.encode(ListPersonasRequest.fromPartial({ pageId: PAGE_ID })).finish()) },
 ] as const;
