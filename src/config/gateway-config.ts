@@ -26,7 +26,7 @@ export interface GatewayConfig {
   };
   delivery: DeliveryConfig;
   /** Shared state for several replicas; without it, state is in memory (one replica). */
-  store: { redis?: { url: string; keyPrefix: string } };
+  store: { redis?: RedisStoreConfig };
   /** The services allowed to call, and for which pages. Empty: no caller authentication. */
   callers: CallerConfig[];
   /** TLS on the gRPC port; with `clientCaFile`, callers must present a certificate (mTLS). */
@@ -93,6 +93,16 @@ export interface WebhookConfig {
   trustedProxies?: string[];
 }
 
+/**
+ * Where the shared state lives: one Redis (`url`, '' when another topology is set) or a Redis
+ * Cluster (`cluster.nodes`, seed node URLs with the same credentials and scheme).
+ */
+export interface RedisStoreConfig {
+  url: string;
+  keyPrefix: string;
+  cluster?: { nodes: string[] };
+}
+
 /** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents (what both stores take). */
 export interface EventsConfig {
   /** How long a dedup key is remembered (default 24 h). */
@@ -124,6 +134,12 @@ export interface EventsConfig {
    * consumer for longer than `retentionMs` (`neverAckedGroupMs` if none ever acked) is deleted.
    */
   groupIdleMs: number;
+  /**
+   * Partitions of the Redis event store (default 16, at most 256): a conversation's events go to
+   * one, each is read by one replica at a time per group, and in a Redis Cluster each is one
+   * hash slot. Every replica must use the same count; change it only on a drained store.
+   */
+  partitions: number;
 }
 
 /** The webhook the sandbox runs when none is configured: loopback, with well-known secrets. */
@@ -237,7 +253,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
   conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000, maxRecords: 200_000 },
-  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000 },
+  events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000, partitions: 16 },
 };
 
 export interface IdempotencyOptions {

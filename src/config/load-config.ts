@@ -23,6 +23,9 @@ import { findJsonSyntaxError } from './json-syntax-error';
 import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
 import { profileAsCodeProblems } from './profile-as-code';
 
+/** Most partitions of the Redis event store: each group's partitions are leased one by one, and each append checks one. */
+const MAX_PARTITIONS = 256;
+
 /** One problem of a config: the path of the offending key and what is wrong with it. */
 export interface ConfigProblem {
   key: string;
@@ -189,7 +192,7 @@ function secret(value: unknown, key: string, env: Env): string {
 function events(p: Problems, value: unknown): EventsConfig {
   const d = DEFAULT_CONFIG.events;
   if (value === undefined) return { ...d };
-  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'maxGroupsPerCaller', 'neverAckedGroupMs', 'groupIdleMs']);
+  const o = section(p, value, 'events', ['dedupWindowMs', 'retentionMs', 'maxEvents', 'ackDeadlineMs', 'maxDeliveryAttempts', 'maxGroups', 'maxGroupsPerCaller', 'neverAckedGroupMs', 'groupIdleMs', 'partitions']);
   const n = (key: keyof EventsConfig, min: number, max: number, fallback = d[key]) => optional(p, o[key], `events.${key}`, (v, k) => int(v, k, min, max), fallback);
   const maxGroups = n('maxGroups', 1, 10_000);
   return {
@@ -202,6 +205,7 @@ function events(p: Problems, value: unknown): EventsConfig {
     maxGroupsPerCaller: n('maxGroupsPerCaller', 1, 10_000, Math.max(1, Math.floor(maxGroups / 4))),
     neverAckedGroupMs: n('neverAckedGroupMs', 1_000, 30 * 24 * 3600_000),
     groupIdleMs: n('groupIdleMs', 1_000, 30 * 24 * 3600_000),
+    partitions: n('partitions', 1, MAX_PARTITIONS),
   };
 }
 
@@ -377,23 +381,51 @@ function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
   allowKeys(p, o, 'store', ['redis']);
   if (o.redis === undefined) return {};
   const r = object(o.redis, 'store.redis');
-  allowKeys(p, r, 'store.redis', ['url', 'keyPrefix']);
-  const url = p.check(() => {
-    const u = str(r.url, 'store.redis.url', env);
-    if (!/^rediss?:\/\//.test(u)) throw new ConfigError('store.redis.url', 'must be a redis:// or rediss:// URL');
-    // Checked here, not by the Redis client at start (whose error quoted the URL, password included).
-    let url: URL;
-    try {
-      url = new URL(u);
-    } catch {
-      throw new ConfigError('store.redis.url', 'is not a valid URL: write redis://[:password@]host:port[/db] (percent-encode special characters of the password)');
-    }
-    if (!url.hostname) throw new ConfigError('store.redis.url', 'has no host: write redis://[:password@]host:port[/db]');
-    if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new ConfigError('store.redis.url', 'the path must be a database number (/0, /1, ...)');
-    return u;
-  }, '');
+  allowKeys(p, r, 'store.redis', ['url', 'keyPrefix', 'cluster']);
   const keyPrefix = optional(p, r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');
+  if (r.cluster !== undefined) {
+    if (r.url !== undefined) p.list.push(...new ConfigError('store.redis.url', 'set either store.redis.url (one Redis) or store.redis.cluster (Redis Cluster), not both').problems);
+    // A brace in the prefix would become the hash tag of every key and put them all in one slot.
+    if (/[{}]/.test(keyPrefix)) p.list.push(...new ConfigError('store.redis.keyPrefix', 'must not contain { or } with store.redis.cluster (braces are the hash tags that place keys on cluster slots)').problems);
+    const nodes = p.check(() => clusterNodes(r.cluster, env), []);
+    return { redis: { url: '', keyPrefix, cluster: { nodes } } };
+  }
+  const url = p.check(() => redisUrl(r.url, 'store.redis.url', env), '');
   return { redis: { url, keyPrefix } };
+}
+
+/** A `redis://` or `rediss://` URL, checked here, not by the Redis client at start (whose error quoted the URL, password included). */
+function redisUrl(value: unknown, key: string, env: Env): string {
+  const u = str(value, key, env);
+  if (!/^rediss?:\/\//.test(u)) throw new ConfigError(key, 'must be a redis:// or rediss:// URL');
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    throw new ConfigError(key, 'is not a valid URL: write redis://[:password@]host:port[/db] (percent-encode special characters of the password)');
+  }
+  if (!url.hostname) throw new ConfigError(key, 'has no host: write redis://[:password@]host:port[/db]');
+  if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new ConfigError(key, 'the path must be a database number (/0, /1, ...)');
+  return u;
+}
+
+/** `store.redis.cluster`: `{ "nodes": [...] }`, 1 to 64 node URLs sharing one scheme and one user and password. */
+function clusterNodes(value: unknown, env: Env): string[] {
+  const c = object(value, 'store.redis.cluster');
+  const extra = Object.keys(c).filter((k) => k !== 'nodes');
+  if (extra.length > 0) throw new ConfigError(`store.redis.cluster.${extra[0]}`, 'is not a setting of store.redis.cluster (it takes nodes)');
+  if (!Array.isArray(c.nodes) || c.nodes.length === 0 || c.nodes.length > 64) throw new ConfigError('store.redis.cluster.nodes', 'must be a list of 1 to 64 node URLs (redis://[user:password@]host:port)');
+  const nodes = c.nodes.map((n, i) => redisUrl(n, `store.redis.cluster.nodes[${i}]`, env));
+  const first = new URL(nodes[0]!);
+  nodes.forEach((n, i) => {
+    const u = new URL(n);
+    if (u.pathname !== '' && u.pathname !== '/' && u.pathname !== '/0') throw new ConfigError(`store.redis.cluster.nodes[${i}]`, 'a Redis Cluster has only database 0: leave the path out');
+    if (!u.port) throw new ConfigError(`store.redis.cluster.nodes[${i}]`, 'needs a port (redis://host:port)');
+    if (u.protocol !== first.protocol || u.username !== first.username || u.password !== first.password) {
+      throw new ConfigError(`store.redis.cluster.nodes[${i}]`, 'must have the same scheme, user and password as store.redis.cluster.nodes[0] (one cluster, one set of credentials)');
+    }
+  });
+  return nodes;
 }
 
 function baseUrl(value: string, key: string): string {

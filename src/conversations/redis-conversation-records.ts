@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 import { STANDARD_WINDOW_MS } from '../limits/graph-limits';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
@@ -15,16 +15,16 @@ import { RECORD_TTL_MS, type ConversationRecords } from './conversation-records'
  */
 const APPLY = new RedisScript(`
 local now, ttl, max, pre = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local idx, ends = pre .. 'cv:idx', pre .. 'cv:end'
+local idx, ends = pre .. '{cv}:idx', pre .. '{cv}:end'
 local function later(cur, new) if new ~= '' and tonumber(new) > cur then return tonumber(new) end return cur end
 for i = 5, #ARGV, 9 do
   local page, person = ARGV[i], ARGV[i + 1]
-  local pk = pre .. 'cv:p:' .. page
+  local pk = pre .. '{cv}:p:' .. page
   if ARGV[i + 8] ~= '' then redis.call('HSET', pk, 'app', ARGV[i + 8]) end
   local self = redis.call('HGET', pk, 'app') or ''
   if not (ARGV[i + 7] == '1' and self == '') then
     local m = page .. ':' .. person
-    local k = pre .. 'cv:r:' .. m
+    local k = pre .. '{cv}:r:' .. m
     local r = redis.call('HMGET', k, 'i', 's', 'o', 'om', 'r')
     local li, ls, o, om, rf = tonumber(r[1]) or 0, tonumber(r[2]) or 0, r[3] or '', tonumber(r[4]) or 0, tonumber(r[5]) or 0
     li, ls, rf = later(li, ARGV[i + 2]), later(ls, ARGV[i + 3]), later(rf, ARGV[i + 6])
@@ -52,7 +52,7 @@ local n = redis.call('ZCARD', idx)
 if n > max then
   local old = redis.call('ZPOPMIN', idx, n - max)
   for j = 1, #old, 2 do
-    redis.call('DEL', pre .. 'cv:r:' .. old[j])
+    redis.call('DEL', pre .. '{cv}:r:' .. old[j])
     redis.call('ZREM', ends, old[j])
   end
 end
@@ -65,14 +65,14 @@ return 0
 `);
 
 /**
- * The records in Redis, shared by every replica, under `<keyPrefix>cv:`: a hash per
- * conversation (`cv:r:<page>:<person>`, expiring 8 days after its last fact), the index by last
- * touch (`cv:idx`, the bound), the window ends (`cv:end`) and a hash per Page (`cv:p:<page>`:
+ * The records in Redis, shared by every replica, under `<keyPrefix>{cv}:` (one hash tag: a Cluster keeps every record in one slot, which the one-script fold needs): a hash per
+ * conversation (`{cv}:r:<page>:<person>`, expiring 8 days after its last fact), the index by last
+ * touch (`{cv}:idx`, the bound), the window ends (`{cv}:end`) and a hash per Page (`{cv}:p:<page>`:
  * since when it is received from, this app's id). A read is one HMGET.
  */
 export class RedisConversationRecords implements ConversationRecords {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly maxRecords: number,
     private readonly selfAppId = '',
@@ -85,7 +85,8 @@ export class RedisConversationRecords implements ConversationRecords {
     }
     try {
       if (this.selfAppId) await this.seedSelf(updates);
-      await APPLY.run(this.redis, [], args);
+      // One declared key: a Cluster routes the script to the slot of `{cv}`, where every record lives.
+      await APPLY.run(this.redis, [`${this.prefix}{cv}:idx`], args);
     } catch (err) {
       throw StoreUnavailableError.during('conversation records', 'apply', err);
     }
@@ -94,7 +95,7 @@ export class RedisConversationRecords implements ConversationRecords {
   async get(pageId: string, person: string): Promise<ConversationRecord | undefined> {
     let r: Array<string | null>;
     try {
-      r = await this.redis.hmget(`${this.prefix}cv:r:${pageId}:${person}`, 'i', 's', 'o', 'om', 'r');
+      r = await this.redis.hmget(`${this.prefix}{cv}:r:${pageId}:${person}`, 'i', 's', 'o', 'om', 'r');
     } catch (err) {
       throw StoreUnavailableError.during('conversation records', 'read', err);
     }
@@ -103,17 +104,17 @@ export class RedisConversationRecords implements ConversationRecords {
   }
 
   async receivingSince(pageId: string): Promise<number> {
-    return Number((await this.redis.hget(`${this.prefix}cv:p:${pageId}`, 'since')) ?? 0);
+    return Number((await this.redis.hget(`${this.prefix}{cv}:p:${pageId}`, 'since')) ?? 0);
   }
 
   async markReceiving(pageIds: readonly string[], nowMs: number): Promise<void> {
     const multi = this.redis.multi();
-    for (const p of pageIds) multi.hsetnx(`${this.prefix}cv:p:${p}`, 'since', nowMs);
+    for (const p of pageIds) multi.hsetnx(`${this.prefix}{cv}:p:${p}`, 'since', nowMs);
     await multi.exec();
   }
 
   async closingWithin(withinMs: number, nowMs: number): Promise<ReadonlyMap<string, number>> {
-    const members = await this.redis.zrangebyscore(`${this.prefix}cv:end`, `(${nowMs}`, nowMs + withinMs, 'LIMIT', 0, 100_000);
+    const members = await this.redis.zrangebyscore(`${this.prefix}{cv}:end`, `(${nowMs}`, nowMs + withinMs, 'LIMIT', 0, 100_000);
     const counts = new Map<string, number>();
     for (const m of members) {
       const page = m.slice(0, m.indexOf(':'));
@@ -123,7 +124,7 @@ export class RedisConversationRecords implements ConversationRecords {
   }
 
   size(): Promise<number> {
-    return this.redis.zcard(`${this.prefix}cv:idx`);
+    return this.redis.zcard(`${this.prefix}{cv}:idx`);
   }
 
   close(): Promise<void> {
@@ -136,7 +137,7 @@ export class RedisConversationRecords implements ConversationRecords {
     for (const u of updates) {
       if (this.seeded.has(u.pageId) || this.seeded.size >= 10_000) continue;
       this.seeded.add(u.pageId);
-      await this.redis.hsetnx(`${this.prefix}cv:p:${u.pageId}`, 'app', this.selfAppId);
+      await this.redis.hsetnx(`${this.prefix}{cv}:p:${u.pageId}`, 'app', this.selfAppId);
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOptions } from './delivery-types';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
-import { closeRedis, connectRedis, type RedisConnectionOptions } from '../store/redis-connection';
+import { closeRedis, connectRedis, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
@@ -11,9 +11,12 @@ import { RedisCallBudget } from './redis-call-budget';
 import { MemoryLock, RedisLock, type ExclusiveLock } from './exclusive-lock';
 import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileCacheOptions } from './profile-cache';
 
-/** What the delivery factory needs: without `redisUrl` everything lives in this process. */
+/** What the delivery factory needs: without Redis everything lives in this process. */
 export interface DeliveryStoresConfig {
+  /** One Redis (shorthand of a `single` topology). */
   redisUrl?: string;
+  /** Where Redis is (one Redis, or a Cluster); wins over `redisUrl`. */
+  redisTopology?: RedisTopology;
   idempotency: IdempotencyOptions;
   rateLimit: RateLimitOptions;
   /** Base prefix of Redis keys (default `mgw:`): idempotency under `<prefix>idem:`, rate limits under `<prefix>rate:`. */
@@ -47,9 +50,10 @@ export interface DeliveryStores {
   close(): Promise<void>;
 }
 
-/** Builds memory stores, or Redis-backed ones sharing one connection when `redisUrl` is set (rejects if Redis is unreachable). */
+/** Builds memory stores, or Redis-backed ones sharing one connection when Redis is configured (rejects if Redis is unreachable). */
 export async function createDeliveryStores(config: DeliveryStoresConfig): Promise<DeliveryStores> {
-  if (!config.redisUrl) {
+  const topology = config.redisTopology ?? (config.redisUrl ? { kind: 'single' as const, url: config.redisUrl } : undefined);
+  if (!topology) {
     const idempotency = new MemoryIdempotencyStore(config.idempotency);
     const rateLimiter = new MemoryRateLimiter(config.rateLimit);
     return {
@@ -64,7 +68,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       },
     };
   }
-  const redis = await connectRedis(config.redisUrl, config.redis);
+  const redis = await connectRedis(topology, config.redis);
   const prefix = config.keyPrefix ?? 'mgw:';
   // An outcome Redis could not take waits in a bounded local outbox, retried until Redis is back.
   const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` }), config.outbox);

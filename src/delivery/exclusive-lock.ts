@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 
@@ -38,7 +38,7 @@ return 0
 /** Every replica: `SET key token NX PX ttl`, released by a script that checks the token. */
 export class RedisLock implements ExclusiveLock {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix = 'mgw:lock:',
   ) {}
 

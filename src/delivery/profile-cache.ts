@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 
 /**
  * User profiles kept per Page and person, so that a bot greeting every message by name does not
@@ -57,7 +57,7 @@ export class MemoryProfileCache implements ProfileCache {
 
 /** In Redis, shared by every replica; Redis expires the entries. */
 export class RedisProfileCache implements ProfileCache {
-  constructor(private readonly redis: Redis, private readonly options: ProfileCacheOptions & { keyPrefix: string }) {}
+  constructor(private readonly redis: RedisConnection, private readonly options: ProfileCacheOptions & { keyPrefix: string }) {}
 
   async get(key: string): Promise<Uint8Array | undefined> {
     if (this.options.ttlMs <= 0) return undefined;

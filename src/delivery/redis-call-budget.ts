@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 import type { BudgetAnswer, BudgetLimit, CallBudget } from './call-budget';
@@ -44,7 +44,7 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. (now - tonumber(ARGV[1])), '+inf')
  */
 export class RedisCallBudget implements CallBudget {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly limit: BudgetLimit,
     private readonly prefix = 'mgw:budget:',
   ) {

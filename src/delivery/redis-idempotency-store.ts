@@ -1,5 +1,5 @@
 import type { CancelSignal } from '../call/bounds';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
@@ -63,7 +63,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private closed = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly options: RedisIdempotencyOptions,
   ) {
     this.prefix = options.keyPrefix ?? 'mgw:idem:';

@@ -1,5 +1,5 @@
 import type { CancelSignal } from '../call/bounds';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../store/redis-connection';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
@@ -77,7 +77,7 @@ export class RedisRateLimiter implements PageRateLimiter {
   private closed = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly options: RedisRateLimiterOptions,
   ) {
     if (!(options.defaultPerSecond > 0) || !(options.mediaPerSecond > 0)) throw new RangeError('rates must be positive');

@@ -1,8 +1,11 @@
 /**
  * The Lua scripts of the Redis event store. Each runs atomically on the server; every step that
  * must not be split (dedup and XADD, a lease check and the read or claim it guards) is one script.
+ * Every script touches the keys of one partition (one hash tag, so one Redis Cluster slot) or one
+ * key of its own (the groups hash, a group's members): none spans slots. None walks more than a
+ * bounded window of a stream, so no script holds Redis for long whatever the store holds.
  * The `#!lua` shebang makes Redis refuse a script at its start when it is out of memory, so a
- * refused append has written nothing of the batch.
+ * refused append has written nothing of its part.
  */
 import { RedisScript } from '../store/redis-script';
 
@@ -30,6 +33,136 @@ end
 `;
 
 /**
+ * What a window of a partition's entries is to the groups of its stream. Group info comes from
+ * the gateway (ARGV: count, then per group name, idle 0/1, page count, pages; a group without a
+ * page list takes every page); a group it does not name takes every page and is never idle, so a
+ * script without group info never removes what someone may need. A group that has read past the
+ * window and holds nothing pending in it is left out before the window is walked: a window of
+ * acked events costs one XPENDING per group, not one look per event and group.
+ */
+const WINDOW = `
+local function groupinfo(from)
+  local info = {}
+  local count = tonumber(ARGV[from])
+  local j = from + 1
+  for _ = 1, count do
+    local name, idle, pages = ARGV[j], ARGV[j + 1] == '1', tonumber(ARGV[j + 2])
+    local scope = false
+    if pages >= 0 then
+      scope = {}
+      for k = 1, pages do scope[ARGV[j + 2 + k]] = true end
+    end
+    info[name] = {idle = idle, scope = scope}
+    j = j + 3 + math.max(pages, 0)
+  end
+  return info
+end
+-- The groups that may need an entry of the window [first, last] (n entries), and what decides
+-- it in O(1) per entry for groups of every page: the earliest last-delivered id among them.
+local function holdersOf(key, info, first, last, n)
+  local lm, ls = split(last)
+  local h = {byname = {}, pels = {}, scoped = {}, iscoped = {}, idles = {}, floor = false, ifloor = false}
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+    local f = fields(g)
+    local rec = info[f['name']] or {idle = false, scope = false}
+    local m, q = split(f['last-delivered-id'])
+    local x = {name = f['name'], ldm = m, lds = q, pel = {}, idle = rec.idle, scope = rec.scope}
+    local any = false
+    if tonumber(f['pending']) > 0 then
+      for _, pe in ipairs(redis.call('XPENDING', key, f['name'], first, last, n)) do
+        x.pel[pe[1]] = true
+        any = true
+      end
+    end
+    if any then h.pels[#h.pels + 1] = x end
+    h.byname[x.name] = x
+    if m < lm or (m == lm and q < ls) then
+      if x.idle then h.idles[#h.idles + 1] = x end
+      if x.scope then
+        if x.idle then h.iscoped[#h.iscoped + 1] = x else h.scoped[#h.scoped + 1] = x end
+      else
+        local fl = x.idle and 'ifloor' or 'floor'
+        if not h[fl] or m < h[fl][1] or (m == h[fl][1] and q < h[fl][2]) then h[fl] = {m, q} end
+      end
+    end
+  end
+  return h
+end
+local function newfor(g, em, es, f)
+  return (g.ldm < em or (g.ldm == em and g.lds < es)) and (f['g'] == nil or f['g'] == g.name) and (not g.scope or f['p'] == nil or g.scope[f['p']])
+end
+local function after(fl, em, es)
+  return fl and (fl[1] < em or (fl[1] == em and fl[2] < es))
+end
+-- false: a group that is not idle needs it. Else: whether an idle group needs it, the idle groups
+-- holding it pending, and its fields (the gateway counts which idle groups had it unread).
+local function classify(e, h)
+  local em, es = split(e[1])
+  local f = fields(e[2])
+  local idleNeeds = false
+  if f['g'] ~= nil then
+    -- Replayed for one group: only that group may need it.
+    local g = h.byname[f['g']]
+    if g and newfor(g, em, es, f) then
+      if not g.idle then return false end
+      idleNeeds = true
+    end
+  else
+    if after(h.floor, em, es) then return false end
+    for _, g in ipairs(h.scoped) do
+      if newfor(g, em, es, f) then return false end
+    end
+    if after(h.ifloor, em, es) then idleNeeds = true end
+    if not idleNeeds then
+      for _, g in ipairs(h.iscoped) do
+        if newfor(g, em, es, f) then
+          idleNeeds = true
+          break
+        end
+      end
+    end
+  end
+  local pend = {}
+  for _, g in ipairs(h.pels) do
+    if g.pel[e[1]] then
+      if not g.idle then return false end
+      pend[#pend + 1] = g.name
+    end
+  end
+  return idleNeeds or #pend > 0, pend, f
+end
+-- XDELs up to need entries nobody needs, in a window of at most w entries from the partition's
+-- eviction cursor (kept in KEYS[2]: the next call goes on from there, back to the oldest at the end).
+local function evictfree(key, curkey, need, w, info)
+  local from = redis.call('GET', curkey) or '-'
+  local chunk = redis.call('XRANGE', key, from, '+', 'COUNT', w)
+  if #chunk == 0 and from ~= '-' then
+    from = '-'
+    chunk = redis.call('XRANGE', key, from, '+', 'COUNT', w)
+  end
+  if #chunk == 0 then return 0 end
+  local gs = holdersOf(key, info, chunk[1][1], chunk[#chunk][1], #chunk)
+  local removed = 0
+  local last = nil
+  for _, e in ipairs(chunk) do
+    last = e[1]
+    local held, pend = classify(e, gs)
+    if pend and not held then
+      redis.call('XDEL', key, e[1])
+      removed = removed + 1
+      if removed >= need then break end
+    end
+  end
+  if #chunk < w and last == chunk[#chunk][1] then
+    redis.call('DEL', curkey)
+  else
+    redis.call('SET', curkey, '(' .. last)
+  end
+  return removed
+end
+`;
+
+/**
  * Group records (the groups hash: one JSON value per group, `{start, scope, owner, fresh, seen, live}`):
  * `scope` the pages it takes (absent: every page), `owner` the caller that created it (absent:
  * nobody's), `fresh` 1 until a consumer first acks (absent, as in records of older versions:
@@ -44,18 +177,14 @@ local function record(raw)
   if r['live'] == nil then r['live'] = 0 end
   return r
 end
-local function scopeset(r)
-  if type(r['scope']) ~= 'table' then return false end
-  local s = {}
-  for _, p in ipairs(r['scope']) do s[p] = true end
-  return s
-end
 -- A record without \`seen\` (written by an older version) is never idle: sweeps start its clock.
 local function idle(r, now, idleMs)
   return r['seen'] ~= nil and tonumber(r['live']) <= now and now - tonumber(r['seen']) >= idleMs
 end
--- A group no consumer ever acked of goes after neverAcked (never later than the retention), the others after the retention.
-local function sweep(groupsKey, streams, now, retention, neverAcked)
+-- A group no consumer ever acked of goes after neverAcked (never later than the retention), the
+-- others after the retention. Only the record goes here: the gateway destroys the group on every
+-- partition (other slots) with the names returned.
+local function sweep(groupsKey, now, retention, neverAcked)
   local deleted = {}
   local flat = redis.call('HGETALL', groupsKey)
   for j = 1, #flat, 2 do
@@ -66,179 +195,125 @@ local function sweep(groupsKey, streams, now, retention, neverAcked)
       r['seen'] = now
       redis.call('HSET', groupsKey, flat[j], cjson.encode(r))
     elseif idle(r, now, after + 1) then
-      for _, s in ipairs(streams) do redis.pcall('XGROUP', 'DESTROY', s, flat[j]) end
       redis.call('HDEL', groupsKey, flat[j])
       deleted[#deleted + 1] = flat[j]
     end
   end
   return deleted
 end
-local function streamsOf(from)
-  local s = {}
-  for i = from, #KEYS do s[#s + 1] = KEYS[i] end
-  return s
-end
 `;
 
 /**
- * Append a batch. KEYS: the n dedup keys, then every partition stream (P), then the groups hash,
- * then the sequence counter. ARGV: n, P, dedupWindowMs, retentionMs, maxEvents, channel,
- * groupIdleMs, then per event: partition index (0-based), encoded event, conversation, page id.
- * Checks everything first (dedup keys, room), then writes: all of the batch or nothing.
- *
- * Room: the partitions together hold at most maxEvents. Past it, events no group needs go
- * first (acked by every group that takes them, or outside every group's scope; parked ones are
- * acked, their copy is in the dead-letter stream), then the oldest needed only by idle groups
- * (given up by them: XACKed if pending, XDELed either way). An event a group with a consumer
- * (or idle for less than groupIdleMs) needs is never removed.
- * Returns {stored, duplicates, {group, given up, ...}} or {-1} when there is no such room.
+ * Append one partition's part of a batch. KEYS: the stream, its eviction cursor, then the n
+ * dedup keys (all under the partition's hash tag). ARGV: n, others (events in the other
+ * partitions, as the gateway last saw them), dedupWindowMs, retentionMs, maxEvents, channel,
+ * partition index, eviction window, then per event: encoded event, conversation, page id, order
+ * (`<ms>-<index in batch>`, the gateway's, to order events across partitions).
+ * Checks the dedup keys, trims the partition to the retention, then makes room within it (events
+ * no group needs, a bounded window from the eviction cursor); stores all of its part or nothing.
+ * Returns {stored, duplicates, partition length} or {-1, duplicates, partition length, still over}.
  */
 export const APPEND = new RedisScript(`#!lua
 ${IDS}
-${GROUPS}
+${WINDOW}
 local n = tonumber(ARGV[1])
-local P = tonumber(ARGV[2])
+local others = tonumber(ARGV[2])
 local window = ARGV[3]
 local retention = tonumber(ARGV[4])
 local maxEvents = tonumber(ARGV[5])
 local channel = ARGV[6]
-local idleMs = tonumber(ARGV[7])
-local H = 7
-local GK = KEYS[n + P + 1]
-local SK = KEYS[n + P + 2]
+local part = ARGV[7]
+local w = tonumber(ARGV[8])
+local H = 8
+local key = KEYS[1]
 local now = nowms()
 local fresh = {}
 local dups = 0
 for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
+  if redis.call('EXISTS', KEYS[i + 2]) == 1 then
     dups = dups + 1
   else
     fresh[#fresh + 1] = i
   end
 end
-if #fresh == 0 then return {0, dups, {}} end
-local total = 0
-local lens = {}
-for j = 1, P do
-  local key = KEYS[n + j]
-  redis.call('XTRIM', key, 'MINID', '~', now - retention)
-  lens[j] = redis.call('XLEN', key)
-  total = total + lens[j]
-end
-local over = total + #fresh - maxEvents
-local dropped = {}
+redis.call('XTRIM', key, 'MINID', '~', now - retention)
+local len = redis.call('XLEN', key)
+if #fresh == 0 then return {0, dups, len} end
+local over = others + len + #fresh - maxEvents
 if over > 0 then
-  local recs = {}
-  local flat = redis.call('HGETALL', GK)
-  for j = 1, #flat, 2 do
-    local r = record(flat[j + 1])
-    recs[flat[j]] = {scope = scopeset(r), idle = idle(r, now, idleMs)}
-  end
-  local free = {}
-  local idles = {}
-  for j = 1, P do
-    if #free >= over then break end
-    local key = KEYS[n + j]
-    if lens[j] > 0 then
-      local gs = {}
-      for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
-        local f = fields(g)
-        -- A group made by hand (not in the hash): every page, never idle.
-        local rec = recs[f['name']] or {scope = false, idle = false}
-        local pel = {}
-        local pending = tonumber(f['pending'])
-        if pending > 0 then
-          for _, pe in ipairs(redis.call('XPENDING', key, f['name'], '-', '+', pending)) do pel[pe[1]] = true end
-        end
-        gs[#gs + 1] = {name = f['name'], ld = f['last-delivered-id'], pel = pel, scope = rec.scope, idle = rec.idle}
-      end
-      local cursor = '-'
-      local done = false
-      while not done do
-        local chunk = redis.call('XRANGE', key, cursor, '+', 'COUNT', 512)
-        if #chunk < 512 then done = true end
-        for _, e in ipairs(chunk) do
-          cursor = '(' .. e[1]
-          local f = fields(e[2])
-          local pinned = false
-          local holders = {}
-          for _, g in ipairs(gs) do
-            local needs = false
-            if g.pel[e[1]] then
-              needs = 'pel'
-            elseif before(g.ld, e[1]) and (f['g'] == nil or f['g'] == g.name) and (not g.scope or f['p'] == nil or g.scope[f['p']]) then
-              needs = 'new'
-            end
-            if needs then
-              if not g.idle then
-                pinned = true
-                break
-              end
-              holders[#holders + 1] = {g.name, needs}
-            end
-          end
-          if not pinned then
-            if #holders == 0 then
-              free[#free + 1] = {key, e[1]}
-              if #free >= over then
-                done = true
-                break
-              end
-            else
-              idles[#idles + 1] = {key = key, id = e[1], q = tonumber(f['q'] or '0'), holders = holders}
-            end
-          end
-        end
-      end
-    end
-  end
-  local victims = {}
-  for j = 1, math.min(over, #free) do victims[#victims + 1] = free[j] end
-  local need = over - #victims
-  if need > 0 then
-    if #idles < need then return {-1} end
-    table.sort(idles, function(a, b)
-      if a.q ~= b.q then return a.q < b.q end
-      return before(a.id, b.id)
-    end)
-    for j = 1, need do
-      local v = idles[j]
-      for _, h in ipairs(v.holders) do
-        if h[2] == 'pel' then redis.call('XACK', v.key, h[1], v.id) end
-        dropped[h[1]] = (dropped[h[1]] or 0) + 1
-      end
-      victims[#victims + 1] = {v.key, v.id}
-    end
-  end
-  for _, v in ipairs(victims) do redis.call('XDEL', v[1], v[2]) end
+  local removed = evictfree(key, KEYS[2], over, w, {})
+  len = len - removed
+  over = over - removed
+  if over > 0 then return {-1, dups, len, over} end
 end
-local q = redis.call('INCRBY', SK, #fresh) - #fresh
-local touched = {}
 for _, i in ipairs(fresh) do
   local b = H + (i - 1) * 4
-  local part = tonumber(ARGV[b + 1])
-  q = q + 1
-  redis.call('SET', KEYS[i], '1', 'PX', window)
-  redis.call('XADD', KEYS[n + part + 1], '*', 'e', ARGV[b + 2], 'c', ARGV[b + 3], 'p', ARGV[b + 4], 'q', q)
-  touched[part] = true
+  redis.call('SET', KEYS[i + 2], '1', 'PX', window)
+  redis.call('XADD', key, '*', 'e', ARGV[b + 1], 'c', ARGV[b + 2], 'p', ARGV[b + 3], 'q', ARGV[b + 4])
 end
-local parts = {}
-for part in pairs(touched) do parts[#parts + 1] = part end
-redis.call('PUBLISH', channel, table.concat(parts, ','))
-local out = {}
-for g, k in pairs(dropped) do
-  out[#out + 1] = g
-  out[#out + 1] = k
-end
-return {#fresh, dups, out}
+redis.call('PUBLISH', channel, part)
+return {#fresh, dups, len + #fresh}
 `);
 
 /**
- * Create a group on every partition (MKSTREAM) unless it is registered; joining refreshes its
- * heartbeat. KEYS: the groups hash, then every partition stream. ARGV: group, start id, record
- * JSON (start, scope, owner, fresh), maxGroups, retentionMs, owner ('' for nobody),
- * maxGroupsPerCaller, neverAckedGroupMs. At a bound, abandoned groups are deleted first (their
- * names returned, for their other keys).
+ * Make room in one partition (the gateway's, when an append's own partition had none). KEYS: the
+ * stream, its eviction cursor. ARGV: mode, need, window, then group info (see WINDOW).
+ * `free`: XDELs up to need events no group needs (window from the cursor); returns {removed, length}.
+ * `idle`: lists, oldest first within a window from the start, up to need events that no group that
+ * is not idle needs: {length, {id, order, page, replayed for, {idle groups holding it pending}}...,
+ * {name, last delivered id} of the idle groups behind (the gateway works out which of them had
+ * each unread)}; nothing is removed.
+ */
+export const EVICT = new RedisScript(`#!lua
+${IDS}
+${WINDOW}
+local key = KEYS[1]
+local mode, need, w = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local info = groupinfo(4)
+if mode == 'free' then
+  local removed = evictfree(key, KEYS[2], need, w, info)
+  return {removed, redis.call('XLEN', key)}
+end
+local out = {}
+local behind = {}
+local chunk = redis.call('XRANGE', key, '-', '+', 'COUNT', w)
+if #chunk > 0 then
+  local gs = holdersOf(key, info, chunk[1][1], chunk[#chunk][1], #chunk)
+  for _, g in ipairs(gs.idles) do behind[#behind + 1] = {g.name, g.ldm .. '-' .. g.lds} end
+  for _, e in ipairs(chunk) do
+    local held, pend, f = classify(e, gs)
+    if pend then
+      out[#out + 1] = {e[1], f['q'] or '0-0', f['p'] or '', f['g'] or '', pend}
+      if #out >= need then break end
+    end
+  end
+end
+return {redis.call('XLEN', key), out, behind}
+`);
+
+/**
+ * Give up events of idle groups (chosen by the gateway, oldest first over every partition).
+ * KEYS: the stream. ARGV: count, then per event: id, count of the groups holding it pending, those groups.
+ * XACKs it for them, XDELs every one still there. Returns {removed, length}.
+ */
+export const DROP = new RedisScript(`#!lua
+local removed = 0
+local j = 2
+for _ = 1, tonumber(ARGV[1]) do
+  local id, holders = ARGV[j], tonumber(ARGV[j + 1])
+  for k = 1, holders do redis.call('XACK', KEYS[1], ARGV[j + 1 + k], id) end
+  removed = removed + redis.call('XDEL', KEYS[1], id)
+  j = j + 2 + holders
+end
+return {removed, redis.call('XLEN', KEYS[1])}
+`);
+
+/**
+ * Register a group unless it is registered; joining refreshes its heartbeat. KEYS: the groups
+ * hash. ARGV: group, record JSON (start, scope, owner), maxGroups, retentionMs, owner ('' for
+ * nobody), maxGroupsPerCaller, neverAckedGroupMs. At a bound, abandoned groups are deleted first
+ * (their names returned, for their keys on the partitions). The gateway then makes the Redis
+ * consumer group on every partition (ENSURE_GROUP).
  * Returns {1 created | 0 joined | -1 too many groups | -2 too many of the owner's, the group's
  * record JSON, {deleted...}, the count of the bound hit (the owner's for -2)}.
  */
@@ -254,8 +329,8 @@ if raw then
   redis.call('HSET', KEYS[1], ARGV[1], raw)
   return {0, raw, {}, redis.call('HLEN', KEYS[1])}
 end
-local owner = ARGV[6]
-local perOwner = tonumber(ARGV[7])
+local owner = ARGV[5]
+local perOwner = tonumber(ARGV[6])
 local function owned()
   if owner == '' then return 0 end
   local n = 0
@@ -265,26 +340,31 @@ local function owned()
   return n
 end
 local deleted = {}
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) or (owner ~= '' and owned() >= perOwner) then
-  deleted = sweep(KEYS[1], streamsOf(2), now, tonumber(ARGV[5]), tonumber(ARGV[8]))
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) or (owner ~= '' and owned() >= perOwner) then
+  deleted = sweep(KEYS[1], now, tonumber(ARGV[4]), tonumber(ARGV[7]))
 end
 if owner ~= '' then
   local held = owned()
   if held >= perOwner then return {-2, '', deleted, held} end
 end
 local count = redis.call('HLEN', KEYS[1])
-if count >= tonumber(ARGV[4]) then return {-1, '', deleted, count} end
-for i = 2, #KEYS do
-  -- BUSYGROUP (a group half made by hand, or by an older version): keep it as it is.
-  redis.pcall('XGROUP', 'CREATE', KEYS[i], ARGV[1], ARGV[2], 'MKSTREAM')
-end
-local r = record(ARGV[3])
+if count >= tonumber(ARGV[3]) then return {-1, '', deleted, count} end
+local r = record(ARGV[2])
 r['seen'] = now
 r['live'] = 0
 r['fresh'] = 1
 raw = cjson.encode(r)
 redis.call('HSET', KEYS[1], ARGV[1], raw)
 return {1, raw, deleted, count + 1}
+`);
+
+/**
+ * The Redis consumer group on one partition, made if missing (MKSTREAM; BUSYGROUP, a group
+ * already there, is kept as it is). KEYS: the stream. ARGV: group, start id.
+ */
+export const ENSURE_GROUP = new RedisScript(`#!lua
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
+return 1
 `);
 
 /**
@@ -303,31 +383,30 @@ return 1
 `);
 
 /**
- * Delete the groups with no consumer for longer than the retention (than neverAckedGroupMs for
- * a group none of whose consumers ever acked). KEYS: the groups hash, then every partition
- * stream. ARGV: retentionMs, neverAckedGroupMs. Returns their names.
+ * Delete the records of groups with no consumer for longer than the retention (than
+ * neverAckedGroupMs for a group none of whose consumers ever acked). KEYS: the groups hash.
+ * ARGV: retentionMs, neverAckedGroupMs. Returns their names (the gateway destroys them on every partition).
  */
 export const SWEEP_GROUPS = new RedisScript(`#!lua
 ${IDS}
 ${GROUPS}
-return sweep(KEYS[1], streamsOf(2), nowms(), tonumber(ARGV[1]), tonumber(ARGV[2]))
+return sweep(KEYS[1], nowms(), tonumber(ARGV[1]), tonumber(ARGV[2]))
 `);
 
 /**
- * One replica's heartbeat in a group (it has consumers of it), and its leases. KEYS: the groups
- * hash, the members zset, then the lease key of every partition. ARGV: me, lease ms, group.
- * Refreshes the group's record (seen now, live for the lease); renews what it holds, takes free
- * partitions up to its share (ceil(partitions / live members)). Returns {share, {held partition
- * indices}}, or {-1, {}} when the group was deleted meanwhile.
+ * One replica's heartbeat in a group (it has consumers of it). KEYS: the groups hash, the
+ * members zset. ARGV: me, lease ms, group, partitions. Refreshes the group's record (seen now,
+ * live for the lease) and this replica's membership. Returns its share of partitions
+ * (ceil(partitions / live members)), or -1 when the group was deleted meanwhile.
  */
-export const REBALANCE = new RedisScript(`#!lua
+export const HEARTBEAT = new RedisScript(`#!lua
 ${IDS}
 ${GROUPS}
 local me = ARGV[1]
 local ttl = tonumber(ARGV[2])
 local now = nowms()
 local raw = redis.call('HGET', KEYS[1], ARGV[3])
-if not raw then return {-1, {}} end
+if not raw then return -1 end
 local r = record(raw)
 r['seen'] = now
 r['live'] = math.max(tonumber(r['live']), now + ttl)
@@ -335,40 +414,37 @@ redis.call('HSET', KEYS[1], ARGV[3], cjson.encode(r))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], now + ttl, me)
 redis.call('PEXPIRE', KEYS[2], ttl * 4)
-local share = math.ceil((#KEYS - 2) / redis.call('ZCARD', KEYS[2]))
-local held = {}
-local free = {}
-for i = 3, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  if v == me then
-    redis.call('PEXPIRE', KEYS[i], ttl)
-    held[#held + 1] = i - 3
-  elseif not v then
-    free[#free + 1] = i - 3
-  end
-end
-local j = 1
-while #held < share and j <= #free do
-  redis.call('SET', KEYS[free[j] + 3], me, 'PX', ttl)
-  held[#held + 1] = free[j]
-  j = j + 1
-end
-return {share, held}
+return math.ceil(tonumber(ARGV[4]) / redis.call('ZCARD', KEYS[2]))
 `);
 
 /**
- * Leave a group (this replica has no consumer of it left): KEYS: groups hash, members zset,
- * lease keys; ARGV: me, group. Deletes only leases that are mine; the group's record says when
- * it was last connected, and that nobody is once no other replica's heartbeat is live.
+ * One partition's lease of a group. KEYS: the lease. ARGV: me, lease ms, take (1: take it if
+ * free). Renews it when it is mine. Returns 1 mine (renewed or taken), 0 free, -1 another's.
+ */
+export const LEASE = new RedisScript(`#!lua
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if v then return -1 end
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`);
+
+/**
+ * Leave a group (this replica has no consumer of it left): KEYS: groups hash, members zset;
+ * ARGV: me, group. The group's record says when it was last connected, and that nobody is once
+ * no other replica's heartbeat is live. The leases are given up one by one (RELEASE).
  */
 export const LEAVE = new RedisScript(`#!lua
 ${IDS}
 ${GROUPS}
 local now = nowms()
 redis.call('ZREM', KEYS[2], ARGV[1])
-for i = 3, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
-end
 local raw = redis.call('HGET', KEYS[1], ARGV[2])
 if raw then
   local r = record(raw)
@@ -380,65 +456,41 @@ return 1
 `);
 
 /**
- * Read new entries of the partitions this replica leases. KEYS: the groups hash, then stream,
- * lease pairs. ARGV: group, me, count. The lease is checked in the same step, so nobody reads a
- * partition it does not hold. Entries that are not the group's (a page outside its scope, a dead
- * letter replayed for another group) are XACKed at once, never delivered nor counted as unacked.
- * The others get delivery count 0 (they are buffered, not yet given to a consumer).
- * Returns per pair: 0 (lease lost) or {how many were read, the group's entries}.
+ * Read new entries of a partition this replica leases. KEYS: stream, lease. ARGV: group, me,
+ * count, start id (a partition where the group is missing gets it, from there). The lease is
+ * checked in the same step, so nobody reads a partition it does not hold. Entries get delivery
+ * count 0 (they are buffered, not yet given to a consumer); the gateway XACKs those that are not
+ * the group's (a page outside its scope, a dead letter replayed for another group).
+ * Returns 0 (lease lost) or the entries read.
  */
 export const READ = new RedisScript(`#!lua
-${GROUPS}
 local group, me, count = ARGV[1], ARGV[2], ARGV[3]
-local raw = redis.call('HGET', KEYS[1], group)
-local scope = raw and scopeset(record(raw)) or false
-local out = {}
-for i = 2, #KEYS, 2 do
-  if redis.call('GET', KEYS[i + 1]) ~= me then
-    out[#out + 1] = 0
-  else
-    local r = redis.call('XREADGROUP', 'GROUP', group, me, 'COUNT', count, 'STREAMS', KEYS[i], '>')
-    if r then
-      local entries = r[1][2]
-      local mine = {}
-      for _, e in ipairs(entries) do
-        local p, g = nil, nil
-        for j = 1, #e[2], 2 do
-          if e[2][j] == 'p' then p = e[2][j + 1] elseif e[2][j] == 'g' then g = e[2][j + 1] end
-        end
-        if (g ~= nil and g ~= group) or (scope and p ~= nil and not scope[p]) then
-          redis.call('XACK', KEYS[i], group, e[1])
-        else
-          redis.call('XCLAIM', KEYS[i], group, me, 0, e[1], 'RETRYCOUNT', 0, 'JUSTID')
-          mine[#mine + 1] = e
-        end
-      end
-      out[#out + 1] = {#entries, mine}
-    else
-      out[#out + 1] = {0, {}}
-    end
-  end
+if redis.call('GET', KEYS[2]) ~= me then return 0 end
+local ok, r = pcall(redis.call, 'XREADGROUP', 'GROUP', group, me, 'COUNT', count, 'STREAMS', KEYS[1], '>')
+if not ok then
+  -- NOGROUP: the group was made while this partition's stream was being deleted, or never here.
+  redis.pcall('XGROUP', 'CREATE', KEYS[1], group, ARGV[4], 'MKSTREAM')
+  r = redis.call('XREADGROUP', 'GROUP', group, me, 'COUNT', count, 'STREAMS', KEYS[1], '>')
 end
-return out
+if not r then return {} end
+local entries = r[1][2]
+for _, e in ipairs(entries) do
+  redis.call('XCLAIM', KEYS[1], group, me, 0, e[1], 'RETRYCOUNT', 0, 'JUSTID')
+end
+return entries
 `);
 
 /**
- * Record deliveries before they are made (so a replica that takes over counts them). KEYS:
- * stream, lease pairs. ARGV: group, me, then triples (pair index, entry id, attempt). Returns per
- * triple: 1 recorded, 0 gone (acked elsewhere or trimmed), -1 lease lost.
+ * Record deliveries of one partition before they are made (so a replica that takes over counts
+ * them). KEYS: stream, lease. ARGV: group, me, then pairs (entry id, attempt). Returns -1 (lease
+ * lost) or per pair: 1 recorded, 0 gone (acked elsewhere or trimmed).
  */
 export const DELIVER = new RedisScript(`#!lua
 local group, me = ARGV[1], ARGV[2]
-local leased = {}
+if redis.call('GET', KEYS[2]) ~= me then return -1 end
 local out = {}
-for j = 3, #ARGV, 3 do
-  local k = tonumber(ARGV[j])
-  if leased[k] == nil then leased[k] = redis.call('GET', KEYS[2 * k]) == me end
-  if not leased[k] then
-    out[#out + 1] = -1
-  else
-    out[#out + 1] = #redis.call('XCLAIM', KEYS[2 * k - 1], group, me, 0, ARGV[j + 1], 'RETRYCOUNT', ARGV[j + 2], 'JUSTID')
-  end
+for j = 3, #ARGV, 2 do
+  out[#out + 1] = #redis.call('XCLAIM', KEYS[1], group, me, 0, ARGV[j], 'RETRYCOUNT', ARGV[j + 1], 'JUSTID')
 end
 return out
 `);
@@ -467,9 +519,11 @@ return {r[1], out}
 `);
 
 /**
- * Park an entry as a dead letter: XADD to the group's dead-letter stream and XACK, in one step.
- * KEYS: stream, lease, dead-letter stream. ARGV: group, me, entry id, attempts, cap, retention ms.
- * Returns 1 parked, 0 gone (acked elsewhere or trimmed), -1 lease lost.
+ * Park an entry as a dead letter: XADD to the group's dead-letter stream of the partition and
+ * XACK, in one step. KEYS: stream, lease, dead-letter stream. ARGV: group, me, entry id,
+ * attempts, cap, retention ms, the dead letter's id (the gateway's order across partitions; when
+ * the stream already has a later one, Redis picks it). Returns 1 parked, 0 gone (acked elsewhere
+ * or trimmed), -1 lease lost.
  */
 export const PARK = new RedisScript(`#!lua
 ${IDS}
@@ -478,89 +532,86 @@ if redis.call('GET', KEYS[2]) ~= me then return -1 end
 local e = redis.call('XRANGE', KEYS[1], id, id)
 if redis.call('XACK', KEYS[1], group, id) == 0 or #e == 0 then return 0 end
 local f = fields(e[1][2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'e', f['e'], 'c', f['c'], 'p', f['p'], 'n', ARGV[4])
+local added = redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], ARGV[7], 'e', f['e'], 'c', f['c'], 'p', f['p'], 'n', ARGV[4])
+if type(added) == 'table' and added['err'] then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'e', f['e'], 'c', f['c'], 'p', f['p'], 'n', ARGV[4])
+end
 redis.call('XTRIM', KEYS[3], 'MINID', '~', nowms() - tonumber(ARGV[6]))
 return 1
 `);
 
 /**
- * Replay dead letters at the end of their conversations: re-XADD into the partition stream,
- * marked for this group only (field g; other groups skip and ack it), then XDEL the dead letter.
- * KEYS: dead-letter stream, the sequence counter, partition streams. ARGV: group, channel, then
- * triples (dead-letter id, KEYS index of its stream, partition index). Returns how many were replayed.
+ * Replay dead letters of one partition at the end of their conversations: re-XADD into the
+ * partition stream, marked for this group only (field g; other groups skip and ack it), then
+ * XDEL the dead letter. KEYS: dead-letter stream, partition stream. ARGV: group, channel,
+ * partition index, order (`<ms>`), then dead-letter ids. Returns how many were replayed.
  */
 export const REPLAY = new RedisScript(`#!lua
 ${IDS}
 local replayed = 0
-local parts = {}
-for j = 3, #ARGV, 3 do
+for j = 5, #ARGV do
   local e = redis.call('XRANGE', KEYS[1], ARGV[j], ARGV[j])
   if #e > 0 then
     local f = fields(e[1][2])
-    redis.call('XADD', KEYS[tonumber(ARGV[j + 1])], '*', 'e', f['e'], 'c', f['c'], 'p', f['p'], 'g', ARGV[1], 'q', redis.call('INCR', KEYS[2]))
+    redis.call('XADD', KEYS[2], '*', 'e', f['e'], 'c', f['c'], 'p', f['p'], 'g', ARGV[1], 'q', ARGV[4] .. '-' .. (j - 5))
     redis.call('XDEL', KEYS[1], ARGV[j])
     replayed = replayed + 1
-    parts[#parts + 1] = ARGV[j + 2]
   end
 end
-if replayed > 0 then redis.call('PUBLISH', ARGV[2], table.concat(parts, ',')) end
+if replayed > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return replayed
 `);
 
 /**
- * A group's lag (pending plus not yet read and its own) and the ms of its oldest such entry,
- * over every partition. KEYS: the groups hash, then the partition streams. ARGV: group.
- * Returns {lag, oldest ms or '0'}.
+ * A group's lag in one partition, a window at a time. KEYS: the stream. ARGV: group, after (''
+ * on the first call: from the group's last delivered entry), window, then the group's page count
+ * (-1: every page) and pages. Returns {pending (first call only), oldest pending ms or '0', counted
+ * (entries after `after` that are the group's), oldest of those ms or '0', next `after` or ''
+ * when done}; {-1} when the group is not on this partition.
  */
 export const STATS = new RedisScript(`#!lua
 ${IDS}
-${GROUPS}
-local group = ARGV[1]
-local raw = redis.call('HGET', KEYS[1], group)
-local scope = raw and scopeset(record(raw)) or false
-local lag = 0
-local oldest = false
-local function older(id)
-  local ms = split(id)
-  if not oldest or ms < oldest then oldest = ms end
+local group, after, w = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local pages = tonumber(ARGV[4])
+local scope = false
+if pages >= 0 then
+  scope = {}
+  for k = 1, pages do scope[ARGV[4 + k]] = true end
 end
-for i = 2, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[i])) do
-      local f = fields(g)
-      if f['name'] == group then
-        local pending = tonumber(f['pending'])
-        lag = lag + pending
-        if pending > 0 then older(redis.call('XPENDING', KEYS[i], group)[2]) end
-        local after = '(' .. f['last-delivered-id']
-        if scope then
-          -- Only the entries the group will take: of its pages, not replayed for another group.
-          local done = false
-          while not done do
-            local chunk = redis.call('XRANGE', KEYS[i], after, '+', 'COUNT', 512)
-            if #chunk < 512 then done = true end
-            for _, e in ipairs(chunk) do
-              after = '(' .. e[1]
-              local ef = fields(e[2])
-              if (ef['g'] == nil or ef['g'] == group) and (ef['p'] == nil or scope[ef['p']]) then
-                lag = lag + 1
-                older(e[1])
-              end
-            end
-          end
-        else
-          local rest = redis.call('XRANGE', KEYS[i], after, '+', 'COUNT', 1)
-          if #rest > 0 then
-            older(rest[1][1])
-            if f['lag'] then lag = lag + tonumber(f['lag'])
-            else lag = lag + #redis.call('XRANGE', KEYS[i], after, '+', 'COUNT', 100000) end
-          end
-        end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+local pending, oldestPending = 0, '0'
+if after == '' then
+  local found = false
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local f = fields(g)
+    if f['name'] == group then
+      found = true
+      pending = tonumber(f['pending'])
+      if pending > 0 then oldestPending = string.format('%d', split(redis.call('XPENDING', KEYS[1], group)[2])) end
+      after = '(' .. f['last-delivered-id']
+      -- Without a scope, Redis's own count of what the group has not read (nil once entries were deleted) saves the walk.
+      if not scope and f['lag'] then
+        local rest = redis.call('XRANGE', KEYS[1], after, '+', 'COUNT', 1)
+        local first = '0'
+        if #rest > 0 then first = string.format('%d', split(rest[1][1])) end
+        return {pending, oldestPending, tonumber(f['lag']), first, ''}
       end
     end
   end
+  if not found then return {-1} end
 end
-return {lag, oldest and string.format('%d', oldest) or '0'}
+local chunk = redis.call('XRANGE', KEYS[1], after, '+', 'COUNT', w)
+local counted, oldest = 0, '0'
+for _, e in ipairs(chunk) do
+  local ef = fields(e[2])
+  if (ef['g'] == nil or ef['g'] == group) and (not scope or ef['p'] == nil or scope[ef['p']]) then
+    counted = counted + 1
+    if oldest == '0' then oldest = string.format('%d', split(e[1])) end
+  end
+end
+local nextAfter = ''
+if #chunk >= w then nextAfter = '(' .. chunk[#chunk][1] end
+return {pending, oldestPending, counted, oldest, nextAfter}
 `);
 
 /** Give up one lease: KEYS: lease; ARGV: me. */

@@ -1,6 +1,10 @@
 /**
- * The event store of many replicas: Redis Streams. Events are XADDed to one of `partitions`
- * streams chosen by a hash of their conversation (dedup and XADD in one Lua script). Every
+ * The event store of many replicas: Redis Streams, on one Redis or a Redis Cluster. Events are
+ * XADDed to one of `partitions` streams chosen by a hash of their conversation. Every key of a
+ * partition (its stream, dedup keys, eviction cursor, each group's lease and dead letters) is
+ * under the partition's hash tag, so each script touches one Cluster slot; the group registry
+ * and heartbeats share the `{groups}` tag. An append is one script per partition it touches
+ * (dedup and XADD of that part together), and succeeds only when every part is stored. Every
  * consumer group is a Redis consumer group on every partition stream.
  *
  * Per-conversation order across replicas: each partition of a group is leased (SET PX, renewed)
@@ -14,20 +18,21 @@
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
  * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
- * head returned. Dead letters are XADDed to a per-group stream and XACKed in one script; a
- * replay re-XADDs them into their partition, marked for that group only.
+ * head returned. Dead letters are XADDed to the group's dead-letter stream of the partition and
+ * XACKed in one script; a replay re-XADDs them into their partition, marked for that group only.
  *
- * Groups: a record per group in the groups hash (start, page scope, owner, never acked yet, last
+ * Groups: a record per group in the registry (start, page scope, owner, never acked yet, last
  * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
- * script) and fixes their scope; entries outside it are
- * XACKed by the read script, never delivered. At maxEvents (all partitions together) the append
- * script makes room from events no group needs, then from the oldest needed only by groups idle
- * for groupIdleMs (given up by them, reported through `onDropped`); groups with no consumer for
- * longer than the retention (than neverAckedGroupMs when none of their consumers ever acked)
- * are deleted by a periodic sweep.
+ * script) and fixes their scope; entries outside it are XACKed after a read, never delivered.
+ * At maxEvents (all partitions together, as this replica last saw their lengths) room is made in
+ * bounded windows: events no group needs (the append's own partition in its script, then the
+ * others), then the oldest over all partitions needed only by groups idle for groupIdleMs
+ * (given up by them, reported through `onDropped`); groups with no consumer for longer than the
+ * retention (than neverAckedGroupMs when none of their consumers ever acked) are deleted by a
+ * periodic sweep.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisConnection } from '../store/redis-connection';
 import { Event } from '../../gen/messenger/v1/events';
 import type { EventsConfig } from '../config/gateway-config';
 import { Deadlines } from './deadlines';
@@ -52,10 +57,10 @@ import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
-import { APPEND, CREATE_GROUP, DELIVER, LEAVE, MARK_ACKED, PARK, READ, REBALANCE, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
+import { APPEND, CREATE_GROUP, DELIVER, DROP, ENSURE_GROUP, EVICT, HEARTBEAT, LEASE, LEAVE, MARK_ACKED, PARK, READ, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
-export interface RedisEventStoreOptions extends EventsConfig {
-  /** Prefix of every key (default `mgw:ev:`). */
+export interface RedisEventStoreOptions extends Omit<EventsConfig, 'partitions'> {
+  /** Prefix of every key (default `mgw:ev:`); with a Redis Cluster it must hold no braces. */
   keyPrefix?: string;
   /** Partition streams (default 16). Every replica sharing the prefix must use the same number. */
   partitions?: number;
@@ -66,11 +71,19 @@ export interface RedisEventStoreOptions extends EventsConfig {
 }
 
 const DEFAULT_PARTITIONS = 16;
+/** Entries one eviction call looks at: what bounds the time a script holds Redis at the store's bound. */
+const EVICT_WINDOW = 64;
+/** Idle groups' events given up per DROP call. */
+const DROP_CHUNK = 64;
+/** Entries one STATS call walks. */
+const STATS_WINDOW = 256;
+/** How often the lengths of the other partitions (what an append's room check adds up) are read again. */
+const LENGTHS_EVERY_MS = 1_000;
 const READ_COUNT = 256;
 const TAKEOVER_COUNT = 256;
 const DEAD_LETTER_SCAN = 256;
-const TOKEN_PREFIX = 'dl1:';
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const TOKEN_PREFIX = 'dl2:';
+const TOKEN_BODY = /^(\d{1,20}-\d{1,20})\/(\d{1,3})$/;
 /** Abandoned groups are looked for at most this often, and at least this rarely. */
 const MIN_SWEEP_MS = 10;
 const MAX_SWEEP_MS = 60_000;
@@ -120,71 +133,90 @@ export class RedisEventStore implements EventStore {
    * worker here claims those entries back and keeps them waiting (on another replica they come at once).
    */
   private readonly heldDelays = new Map<string, Map<string, number>>();
-  private sub: Redis | undefined;
+  /**
+   * Each partition's length as last seen (its appends' replies, and a read of all every second):
+   * an append's room check adds up the others', since no script may read another partition's
+   * stream (another slot of a Redis Cluster).
+   */
+  private readonly lengths: number[];
+  private roomQueue: Promise<unknown> = Promise.resolve();
+  private parkMs = 0;
+  private parkSeq = 0;
+  private sub: RedisConnection | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private lengthsTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private streamKeys: readonly string[] | undefined;
 
   private constructor(
-    readonly redis: Redis,
+    readonly redis: RedisConnection,
     readonly options: RedisEventStoreOptions,
     private readonly hooks: EventStoreHooks,
   ) {
-    checkEventsConfig(options);
-    this.prefix = options.keyPrefix ?? 'mgw:ev:';
     this.partitions = options.partitions ?? DEFAULT_PARTITIONS;
+    checkEventsConfig({ ...options, partitions: this.partitions });
+    this.prefix = options.keyPrefix ?? 'mgw:ev:';
     this.leaseMs = options.leaseMs ?? Math.min(10_000, Math.max(1_000, Math.floor(options.ackDeadlineMs / 2)));
     this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.lengths = new Array<number>(this.partitions).fill(0);
   }
 
   /**
    * A store over this connection (the caller's: it closes it after the store); subscribes to
    * append notices and sweeps abandoned groups (no consumer for longer than the retention).
    */
-  static async open(redis: Redis, options: RedisEventStoreOptions, hooks: EventStoreHooks = {}): Promise<RedisEventStore> {
+  static async open(redis: RedisConnection, options: RedisEventStoreOptions, hooks: EventStoreHooks = {}): Promise<RedisEventStore> {
     const store = new RedisEventStore(redis, options, hooks);
     await redisCall('subscribe', () => store.subscribe());
+    await redisCall('reading partition lengths', () => store.readLengths());
     const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.min(options.retentionMs, options.neverAckedGroupMs) / 4));
     store.sweepTimer = setInterval(() => void store.sweepGroups().catch(() => undefined), every);
     store.sweepTimer.unref();
+    store.lengthsTimer = setInterval(() => void store.readLengths().catch(() => undefined), LENGTHS_EVERY_MS);
+    store.lengthsTimer.unref();
     return store;
   }
 
-  // --- keys ---
+  // --- keys: a partition's under its hash tag `{p<i>}` (one Cluster slot); the group registry's under `{groups}` ---
+  private tag(i: number): string {
+    return `${this.prefix}{p${i}}:`;
+  }
   stream(i: number): string {
-    return `${this.prefix}p:${i}`;
+    return `${this.tag(i)}s`;
+  }
+  dedup(i: number, dedupKey: string): string {
+    return `${this.tag(i)}d:${dedupKey}`;
+  }
+  /** Where the partition's eviction window goes on from. */
+  evictCursor(i: number): string {
+    return `${this.tag(i)}evict`;
   }
   lease(group: string, i: number): string {
-    return `${this.prefix}g:${group}:l:${i}`;
+    return `${this.tag(i)}g:${group}:l`;
   }
+  deadLetters(group: string, i: number): string {
+    return `${this.tag(i)}g:${group}:dl`;
+  }
+  /** A group's replicas with consumers (their heartbeats): beside the registry, in its slot, so one script updates both. */
   members(group: string): string {
-    return `${this.prefix}g:${group}:m`;
+    return `${this.prefix}{groups}:m:${group}`;
   }
-  deadLetters(group: string): string {
-    return `${this.prefix}g:${group}:dl`;
-  }
+  /** The registry of groups (one record each): one key, read by single-key scripts and, at the bound, by the gateway. */
   get groupsKey(): string {
-    return `${this.prefix}groups`;
-  }
-  /** The counter that orders events across partitions (which are given up first). */
-  get seqKey(): string {
-    return `${this.prefix}seq`;
-  }
-  /** Every partition stream's key, made once: each append passes them all to its script. */
-  private allStreams(): readonly string[] {
-    this.streamKeys ??= Array.from({ length: this.partitions }, (_, i) => this.stream(i));
-    return this.streamKeys;
+    return `${this.prefix}{groups}:registry`;
   }
   private get channel(): string {
     return `${this.prefix}notify`;
   }
-  /** Most entries a partition stream holds: maxEvents shared by the partitions. */
+  /** Most entries a group's dead letters of one partition hold: maxEvents shared by the partitions. */
   get partitionCap(): number {
     return Math.max(1, Math.ceil(this.options.maxEvents / this.partitions));
   }
+  private indices(): number[] {
+    return Array.from({ length: this.partitions }, (_, i) => i);
+  }
 
   private async subscribe(): Promise<void> {
-    const sub = this.redis.duplicate();
+    const sub = duplicateConnection(this.redis);
     sub.on('error', () => {});
     this.sub = sub;
     sub.on('message', (_channel: string, message: string) => {
@@ -194,42 +226,207 @@ export class RedisEventStore implements EventStore {
     await sub.subscribe(this.channel);
   }
 
+  private async readLengths(): Promise<void> {
+    if (this.closed) return;
+    const lens = await Promise.all(this.indices().map((i) => this.redis.xlen(this.stream(i))));
+    lens.forEach((n, i) => (this.lengths[i] = n));
+  }
+
+  private othersThan(i: number): number {
+    let sum = 0;
+    for (let j = 0; j < this.partitions; j++) if (j !== i) sum += this.lengths[j]!;
+    return sum;
+  }
+
   async append(batch: readonly NewEvent[]): Promise<AppendResult> {
     this.ensureOpen();
     const seen = new Set<string>();
-    const fresh: NewEvent[] = [];
+    const byPart = new Map<number, Array<string | number>>();
+    const dedupKeys = new Map<number, string[]>();
     let duplicates = 0;
+    const now = new Date();
+    const ms = now.getTime();
+    let index = 0;
     for (const ne of batch) {
-      if (seen.has(ne.dedupKey)) duplicates++;
-      else {
-        seen.add(ne.dedupKey);
-        fresh.push(ne);
+      if (seen.has(ne.dedupKey)) {
+        duplicates++;
+        continue;
+      }
+      seen.add(ne.dedupKey);
+      const p = partitionOf(ne.conversation, this.partitions);
+      const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: now };
+      let args = byPart.get(p);
+      if (!args) {
+        args = [];
+        byPart.set(p, args);
+        dedupKeys.set(p, []);
+      }
+      // The order across partitions: this gateway's clock, then the position in the batch.
+      args.push(Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId, `${ms}-${index++}`);
+      dedupKeys.get(p)!.push(this.dedup(p, ne.dedupKey));
+    }
+    if (byPart.size === 0) return { stored: 0, duplicates };
+    // Past the bound as last seen: room for the whole batch first, so that its parts do not each
+    // make room for themselves from the same candidates.
+    const over = this.lengths.reduce((a, b) => a + b, 0) + seen.size - this.options.maxEvents;
+    if (over > 0 && !(await redisCall('making room', () => this.makeRoom(-1, over)))) throw this.fullError(seen.size);
+    // One script per partition; 200 only when every part is stored (a part stored before another
+    // failed is deduplicated when Meta retries the batch).
+    // Each part counts the batch's other parts as stored, so that parts running together stay within the bound.
+    const parts = [...byPart].map(([p, perEvent]) => this.appendPart(p, dedupKeys.get(p)!, perEvent, seen.size - dedupKeys.get(p)!.length));
+    const settled = await Promise.allSettled(parts);
+    let stored = 0;
+    let failure: unknown;
+    for (const r of settled) {
+      if (r.status === 'fulfilled') {
+        stored += r.value.stored;
+        duplicates += r.value.duplicates;
+      } else if (failure === undefined || r.reason instanceof StoreUnavailableError) {
+        failure = r.reason;
       }
     }
-    if (fresh.length === 0) return { stored: 0, duplicates };
-    const now = new Date();
-    const perEvent: Array<string | number> = [];
-    for (const ne of fresh) {
-      const event = ne.event.receivedTime ? ne.event : { ...ne.event, receivedTime: now };
-      perEvent.push(partitionOf(ne.conversation, this.partitions), Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId);
+    if (failure !== undefined) throw failure;
+    return { stored, duplicates };
+  }
+
+  private async appendPart(p: number, keys: string[], perEvent: Array<string | number>, siblings: number): Promise<AppendResult> {
+    const o = this.options;
+    const run = () =>
+      redisCall('append', () =>
+        APPEND.run(this.redis, [this.stream(p), this.evictCursor(p), ...keys], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent]),
+      ) as Promise<number[]>;
+    let reply = await run();
+    if (Number(reply[0]) === -1) {
+      this.lengths[p] = Number(reply[2]);
+      if (await redisCall('making room', () => this.makeRoom(p, Number(reply[3])))) reply = await run();
     }
-    const keys = [...fresh.map((ne) => `${this.prefix}d:${ne.dedupKey}`), ...this.allStreams(), this.groupsKey, this.seqKey];
-    const args = [fresh.length, this.partitions, Math.ceil(this.options.dedupWindowMs), Math.ceil(this.options.retentionMs), this.options.maxEvents, this.channel, Math.ceil(this.options.groupIdleMs), ...perEvent];
-    const reply = (await redisCall('append', () => APPEND.run(this.redis, keys, args))) as [number, number?, Array<string | number>?];
-    if (reply[0] === -1) {
-      throw new EventStoreFullError(
-        `the event store holds at most ${this.options.maxEvents} events and too many of them are not yet acked by a group with a consumer (or idle for less than ${this.options.groupIdleMs} ms): the batch of ${fresh.length} is refused`,
-      );
+    this.lengths[p] = Number(reply[2]);
+    if (Number(reply[0]) === -1) throw this.fullError(keys.length);
+    return { stored: Number(reply[0]), duplicates: Number(reply[1]) };
+  }
+
+  private fullError(batch: number): EventStoreFullError {
+    const o = this.options;
+    return new EventStoreFullError(
+      `the event store holds at most ${o.maxEvents} events and too many of them are not yet acked by a group with a consumer (or idle for less than ${o.groupIdleMs} ms): the batch of ${batch} is refused`,
+    );
+  }
+
+  /**
+   * The id of the next dead letter parked here, `<ms>-<n>`: n counts this replica's parks within
+   * the millisecond, so that dead letters parked one after the other in different partitions
+   * list in that order (a stream's own ids restart at 0 each millisecond in each stream).
+   */
+  nextDeadLetterId(): string {
+    const ms = Date.now();
+    if (ms === this.parkMs) this.parkSeq++;
+    else {
+      this.parkMs = ms;
+      this.parkSeq = 0;
     }
-    const dropped = reply[2] ?? [];
-    for (let i = 0; i + 1 < dropped.length; i += 2) {
+    return `${ms}-${this.parkSeq}`;
+  }
+
+  /**
+   * Room for `need` more events, an append's own partition having none: events no group needs in
+   * the other partitions (fullest first), then the oldest (over every partition) of those needed
+   * only by idle groups, given up by them. Every call looks at a bounded window; true when room was made.
+   */
+  private makeRoom(target: number, need: number): Promise<boolean> {
+    // One at a time in this replica: two would choose the same oldest events and make room once.
+    const run = this.roomQueue.then(() => this.makeRoomNow(target, need));
+    this.roomQueue = run.catch(() => false);
+    return run;
+  }
+
+  private async makeRoomNow(target: number, need: number): Promise<boolean> {
+    let left = need;
+    const info = await this.groupInfo();
+    const order = this.indices().filter((i) => i !== target).sort((a, b) => this.lengths[b]! - this.lengths[a]!);
+    for (const i of order) {
+      if (left <= 0 || this.lengths[i] === 0) continue;
+      const [removed, len] = (await EVICT.run(this.redis, [this.stream(i), this.evictCursor(i)], ['free', left, EVICT_WINDOW, ...info])) as number[];
+      this.lengths[i] = Number(len);
+      left -= Number(removed);
+    }
+    if (left <= 0) return true;
+    // Idle groups' events: candidates from every partition, the oldest chosen over all of them.
+    const scopes = await this.groupScopes();
+    const found = await Promise.all(
+      this.indices().map(async (i) => {
+        const [len, list, behind] = (await EVICT.run(this.redis, [this.stream(i), this.evictCursor(i)], ['idle', left, EVICT_WINDOW, ...info])) as [number, Array<[string, string, string, string, string[]]>, Array<[string, string]>];
+        this.lengths[i] = Number(len);
+        const idleBehind = behind.map(([name, ld]) => ({ name, ld: orderOf(ld), scope: scopes.get(name) }));
+        return list.map(([id, q, page, only, pending]) => {
+          const at = orderOf(id);
+          // The idle groups that had it unread (those holding it pending are named by the script).
+          const unread = idleBehind.filter((g) => compareOrder(g.ld, at) < 0 && (only === '' || only === g.name) && (!g.scope || page === '' || g.scope.has(page)) && !pending.includes(g.name)).map((g) => g.name);
+          return { p: i, id, q: orderOf(q), pending, unread };
+        });
+      }),
+    );
+    const candidates = found.flat().sort((a, b) => compareOrder(a.q, b.q));
+    if (candidates.length < left) return false;
+    const chosen = candidates.slice(0, left);
+    const dropped = new Map<string, number>();
+    for (const i of this.indices()) {
+      const mine = chosen.filter((c) => c.p === i);
+      for (let k = 0; k < mine.length; k += DROP_CHUNK) {
+        const args: Array<string | number> = [Math.min(DROP_CHUNK, mine.length - k)];
+        for (const c of mine.slice(k, k + DROP_CHUNK)) {
+          args.push(c.id, c.pending.length, ...c.pending);
+          for (const g of [...c.pending, ...c.unread]) dropped.set(g, (dropped.get(g) ?? 0) + 1);
+        }
+        const [, len] = (await DROP.run(this.redis, [this.stream(i)], args)) as number[];
+        this.lengths[i] = Number(len);
+      }
+    }
+    for (const [group, count] of dropped) {
       try {
-        this.hooks.onDropped?.(String(dropped[i]), Number(dropped[i + 1]));
+        this.hooks.onDropped?.(group, count);
       } catch {
         // A reporting hook must not break an append.
       }
     }
-    return { stored: Number(reply[0]), duplicates: duplicates + Number(reply[1]) };
+    return true;
+  }
+
+  /** The page scope of every registered group that has one. */
+  private async groupScopes(): Promise<Map<string, ReadonlySet<string>>> {
+    const scopes = new Map<string, ReadonlySet<string>>();
+    for (const [name, raw] of Object.entries(await this.redis.hgetall(this.groupsKey))) {
+      try {
+        const scope = scopeOf(JSON.parse(raw) as GroupRecord);
+        if (scope) scopes.set(name, scope);
+      } catch {
+        // every page
+      }
+    }
+    return scopes;
+  }
+
+  /** Every registered group as the eviction scripts take it: name, idle 0/1, page count (-1: every page), pages. */
+  private async groupInfo(): Promise<Array<string | number>> {
+    const flat = await this.redis.hgetall(this.groupsKey);
+    const now = Date.now();
+    const out: Array<string | number> = [0];
+    let count = 0;
+    for (const [name, raw] of Object.entries(flat)) {
+      let r: GroupRecord = {};
+      try {
+        r = JSON.parse(raw) as GroupRecord;
+      } catch {
+        // An unreadable record: every page, never idle (what a script assumes of a group it is not told of).
+        continue;
+      }
+      // As the scripts' `idle`: a record without `seen` (an older version's) is never idle.
+      const idle = r.seen !== undefined && (r.live ?? 0) <= now && now - r.seen >= this.options.groupIdleMs;
+      const scope = scopeOf(r);
+      out.push(name, idle ? 1 : 0, scope ? scope.size : -1, ...(scope ?? []));
+      count++;
+    }
+    out[0] = count;
+    return out;
   }
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
@@ -245,7 +442,7 @@ export class RedisEventStore implements EventStore {
     this.ensureOpen();
     let worker = this.workers.get(group);
     if (!worker) {
-      worker = new GroupWorker(this, group);
+      worker = new GroupWorker(this, group, scopeOf(record), startId(record.start ?? options.start));
       this.workers.set(group, worker);
       try {
         await worker.start();
@@ -257,15 +454,17 @@ export class RedisEventStore implements EventStore {
     return worker.addConsumer({ ...options, pageIds }, deliver, onError);
   }
 
-  /** Creates the group (within maxGroups and its owner's share, its scope fixed) or joins it; returns its record. */
+  /**
+   * Creates the group (within maxGroups and its owner's share, its scope fixed) or joins it, and
+   * makes sure it is on every partition (one call each: they are different slots); returns its record.
+   */
   private async createGroup(group: string, owner: string | undefined, start: StartAt, scope: ReadonlySet<string> | undefined): Promise<{ created: boolean; record: GroupRecord }> {
-    const id = start.kind === 'latest' ? '$' : start.kind === 'earliest' || start.epochMs <= 0 ? '0' : `${Math.floor(start.epochMs) - 1}-18446744073709551615`;
     const wanted: GroupRecord = { start };
     if (scope) wanted.scope = [...scope];
     if (owner !== undefined) wanted.owner = owner;
     const o = this.options;
-    const args = [group, id, JSON.stringify(wanted), o.maxGroups, Math.ceil(o.retentionMs), owner ?? '', o.maxGroupsPerCaller, Math.ceil(o.neverAckedGroupMs)];
-    const [code, raw, deleted, count] = (await CREATE_GROUP.run(this.redis, [this.groupsKey, ...this.allStreams()], args)) as [number, string, string[], number];
+    const args = [group, JSON.stringify(wanted), o.maxGroups, Math.ceil(o.retentionMs), owner ?? '', o.maxGroupsPerCaller, Math.ceil(o.neverAckedGroupMs)];
+    const [code, raw, deleted, count] = (await CREATE_GROUP.run(this.redis, [this.groupsKey], args)) as [number, string, string[], number];
     await this.forgetGroups(deleted);
     if (Number(code) === -2) throw new TooManyGroupsError(ownerBoundMessage(Number(count), o), { held: Number(count), bound: o.maxGroupsPerCaller });
     if (Number(code) === -1) throw new TooManyGroupsError(storeBoundMessage(Number(count), o));
@@ -275,22 +474,37 @@ export class RedisEventStore implements EventStore {
     } catch {
       // An unreadable record: a group of every page.
     }
+    const id = startId(record.start ?? start);
+    await Promise.all(this.indices().map((i) => ENSURE_GROUP.run(this.redis, [this.stream(i)], [group, id])));
     return { created: Number(code) === 1, record };
   }
 
-  /** Deletes abandoned groups (no consumer on any replica for longer than the retention). */
+  /**
+   * Deletes abandoned groups (no consumer on any replica for longer than the retention), and
+   * trims every partition to the retention: an append trims only its own, so a partition nobody
+   * appends to would keep expired events (`~` trims whole blocks, at most 10,000 entries a call).
+   */
   async sweepGroups(): Promise<void> {
     if (this.closed) return;
-    const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey, ...this.allStreams()], [Math.ceil(this.options.retentionMs), Math.ceil(this.options.neverAckedGroupMs)])) as string[];
+    const oldest = Date.now() - Math.ceil(this.options.retentionMs);
+    await Promise.all(this.indices().map((i) => this.redis.xtrim(this.stream(i), 'MINID', '~', oldest)));
+    const deleted = (await SWEEP_GROUPS.run(this.redis, [this.groupsKey], [Math.ceil(this.options.retentionMs), Math.ceil(this.options.neverAckedGroupMs)])) as string[];
     await this.forgetGroups(deleted);
   }
 
-  /** The other keys of deleted groups: dead letters, heartbeats, leases. */
+  /** What deleted groups leave on the partitions: the Redis consumer groups, dead letters, leases; and heartbeats. */
   private async forgetGroups(groups: readonly string[]): Promise<void> {
     if (groups.length === 0) return;
     for (const g of groups) this.heldDelays.delete(g);
-    const keys = groups.flatMap((g) => [this.deadLetters(g), this.members(g), ...Array.from({ length: this.partitions }, (_, i) => this.lease(g, i))]);
-    await this.redis.del(...keys);
+    const calls: Array<Promise<unknown>> = [];
+    for (const g of groups) {
+      calls.push(this.redis.del(this.members(g)));
+      for (const i of this.indices()) {
+        calls.push(this.redis.xgroup('DESTROY', this.stream(i), g).catch(() => 0));
+        calls.push(this.redis.del(this.deadLetters(g, i), this.lease(g, i)));
+      }
+    }
+    await Promise.all(calls);
   }
 
   /** A leaving worker's nack delays still running (`<partition> <entry id>` to when due), for the group's next worker here. */
@@ -330,74 +544,124 @@ export class RedisEventStore implements EventStore {
 
   async listDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, pageSize: number, pageToken: string): Promise<{ deadLetters: DeadLetter[]; nextPageToken: string }> {
     this.ensureOpen();
-    const after = decodeToken(pageToken);
+    const after = decodeToken(pageToken, this.partitions);
     const size = Math.max(1, Math.floor(pageSize));
-    const found: Array<{ id: string; dl: DeadLetter }> = [];
-    await this.scanDeadLetters(group, after, (id, dl) => {
+    const found: Array<{ at: DeadLetterAt; dl: DeadLetter }> = [];
+    await this.scanDeadLetters(group, after, (at, dl) => {
       if (pageIds && !pageIds.has(dl.event.pageId)) return true;
-      found.push({ id, dl });
+      found.push({ at, dl });
       return found.length <= size;
     });
     const page = found.slice(0, size);
-    return { deadLetters: page.map((f) => f.dl), nextPageToken: found.length > size ? encodeToken(page[page.length - 1].id) : '' };
+    return { deadLetters: page.map((f) => f.dl), nextPageToken: found.length > size ? encodeToken(page[page.length - 1]!.at) : '' };
   }
 
   async replayDeadLetters(group: string, pageIds: ReadonlySet<string> | undefined, eventIds: readonly string[]): Promise<number> {
     this.ensureOpen();
     const wanted = eventIds.length > 0 ? new Set(eventIds) : undefined;
-    const chosen: Array<{ id: string; partition: number }> = [];
-    await this.scanDeadLetters(group, '0-0', (id, dl, conversation) => {
+    const chosen = new Map<number, string[]>();
+    await this.scanDeadLetters(group, FIRST_DEAD_LETTER, (at, dl) => {
       if (wanted && !wanted.has(dl.event.eventId)) return true;
       if (pageIds && !pageIds.has(dl.event.pageId)) return true;
-      chosen.push({ id, partition: partitionOf(conversation, this.partitions) });
+      // A dead letter lies in its conversation's partition: the replay stays in that slot.
+      chosen.set(at.p, [...(chosen.get(at.p) ?? []), at.id]);
       return true;
     });
     let replayed = 0;
-    for (let i = 0; i < chosen.length; i += 100) {
-      const part = chosen.slice(i, i + 100);
-      const streams = [...new Set(part.map((c) => c.partition))];
-      const keys = [this.deadLetters(group), this.seqKey, ...streams.map((p) => this.stream(p))];
-      const args: Array<string | number> = [group, this.channel];
-      for (const c of part) args.push(c.id, streams.indexOf(c.partition) + 3, c.partition);
-      replayed += Number(await redisCall('replaying dead letters', () => REPLAY.run(this.redis, keys, args)));
+    for (const [p, ids] of chosen) {
+      for (let i = 0; i < ids.length; i += 100) {
+        const args: Array<string | number> = [group, this.channel, p, Date.now(), ...ids.slice(i, i + 100)];
+        replayed += Number(await redisCall('replaying dead letters', () => REPLAY.run(this.redis, [this.deadLetters(group, p), this.stream(p)], args)));
+      }
     }
     return replayed;
   }
 
-  /** Walks the group's dead letters after `after`, oldest first, while `visit` says go on. */
-  private async scanDeadLetters(group: string, after: string, visit: (id: string, dl: DeadLetter, conversation: string) => boolean): Promise<void> {
+  /**
+   * Walks the group's dead letters after `after`, oldest first over every partition (by id, then
+   * partition), while `visit` says go on. Each round reads a slice of every partition's; only what
+   * is surely next (up to the earliest last entry of a full slice) is visited before the next round.
+   */
+  private async scanDeadLetters(group: string, after: DeadLetterAt, visit: (at: DeadLetterAt, dl: DeadLetter) => boolean): Promise<void> {
     let cursor = after;
     for (;;) {
-      const entries = (await redisCall('listing dead letters', () => this.redis.xrange(this.deadLetters(group), `(${cursor}`, '+', 'COUNT', DEAD_LETTER_SCAN))) as Array<[string, string[]]>;
-      for (const [id, list] of entries) {
-        cursor = id;
-        const f = fieldsOf(list);
-        const dl: DeadLetter = { event: decodeEvent(f.e), deliveryAttempts: Number(f.n), parkedAt: idMs(id) };
-        if (!visit(id, dl, f.c ?? '')) return;
+      const slices = await Promise.all(
+        this.indices().map(async (p) => {
+          // Entries with the cursor's id come after it only in later partitions.
+          const from = cursor.id === '0-0' ? '-' : p > cursor.p ? cursor.id : `(${cursor.id}`;
+          const entries = (await redisCall('listing dead letters', () => this.redis.xrange(this.deadLetters(group, p), from, '+', 'COUNT', DEAD_LETTER_SCAN))) as Array<[string, string[]]>;
+          return { p, entries };
+        }),
+      );
+      let limit: DeadLetterAt | undefined;
+      for (const s of slices) {
+        if (s.entries.length < DEAD_LETTER_SCAN) continue;
+        const last = { id: s.entries[s.entries.length - 1]![0], p: s.p };
+        if (!limit || compareAt(last, limit) < 0) limit = last;
       }
-      if (entries.length < DEAD_LETTER_SCAN) return;
+      const merged = slices.flatMap((s) => s.entries.map(([id, list]) => ({ at: { id, p: s.p }, list }))).sort((a, b) => compareAt(a.at, b.at));
+      for (const { at, list } of merged) {
+        if (limit && compareAt(at, limit) > 0) break;
+        cursor = at;
+        const f = fieldsOf(list);
+        const dl: DeadLetter = { event: decodeEvent(f.e), deliveryAttempts: Number(f.n), parkedAt: idMs(at.id) };
+        if (!visit(at, dl)) return;
+      }
+      if (!limit) return;
     }
   }
 
   async stats(): Promise<GroupStats[]> {
     if (this.closed) return [];
-    const groups = await redisCall('stats', () => this.redis.hkeys(this.groupsKey));
-    const keys = [this.groupsKey, ...this.allStreams()];
+    const flat = await redisCall('stats', () => this.redis.hgetall(this.groupsKey));
     const now = Date.now();
-    return Promise.all(
-      groups.map(async (group) => {
-        const [lag, oldest] = (await redisCall('stats', () => STATS.run(this.redis, keys, [group]))) as [number, string];
-        const ms = Number(oldest);
-        return { group, lag: Number(lag), oldestUnackedMs: Number(lag) > 0 && ms > 0 ? Math.max(0, now - ms) : 0 };
-      }),
-    );
+    const out: GroupStats[] = [];
+    // A group at a time (its partitions together): a metrics read never floods the connection.
+    for (const [group, raw] of Object.entries(flat)) {
+      if (this.closed) break;
+      out.push(
+        await (async () => {
+        let record: GroupRecord = {};
+        try {
+          record = JSON.parse(raw) as GroupRecord;
+        } catch {
+          // every page
+        }
+        const scope = scopeOf(record);
+        const scopeArgs = scope ? [scope.size, ...scope] : [-1];
+        let lag = 0;
+        let oldest = 0;
+        const older = (ms: number) => {
+          if (ms > 0 && (oldest === 0 || ms < oldest)) oldest = ms;
+        };
+        await Promise.all(
+          this.indices().map(async (i) => {
+            // A window per call: a group far behind costs more calls, never a long one.
+            let after = '';
+            do {
+              const r = (await redisCall('stats', () => STATS.run(this.redis, [this.stream(i)], [group, after, STATS_WINDOW, ...scopeArgs]))) as [number, string?, number?, string?, string?];
+              if (Number(r[0]) === -1) return;
+              lag += Number(r[0]) + Number(r[2]);
+              older(Number(r[1]));
+              older(Number(r[3]));
+              after = r[4] ?? '';
+            } while (after !== '' && !this.closed);
+          }),
+        );
+        return { group, lag, oldestUnackedMs: lag > 0 && oldest > 0 ? Math.max(0, now - oldest) : 0 };
+        })(),
+      );
+    }
+    return out;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.lengthsTimer) clearInterval(this.lengthsTimer);
     this.sweepTimer = undefined;
+    this.lengthsTimer = undefined;
     const workers = [...this.workers.values()];
     this.workers.clear();
     this.heldDelays.clear();
@@ -453,11 +717,15 @@ class GroupWorker implements DispatchHost<Entry> {
   constructor(
     private readonly store: RedisEventStore,
     readonly group: string,
+    /** The group's page scope (fixed for its life; undefined: every page): entries outside it are acked unread. */
+    private readonly scope: ReadonlySet<string> | undefined,
+    /** Where the group starts on a partition that lacks it. */
+    private readonly startId: string,
   ) {
     this.dispatcher = new Dispatcher<Entry>(this, this.deadlines, store.options);
   }
 
-  private get redis(): Redis {
+  private get redis(): RedisConnection {
     return this.store.redis;
   }
   private get opts(): RedisEventStoreOptions {
@@ -509,10 +777,20 @@ class GroupWorker implements DispatchHost<Entry> {
   private async rebalance(): Promise<void> {
     const n = this.store.partitions;
     const sentAt = Date.now();
-    const keys = [this.store.groupsKey, this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
-    const [share, held] = (await REBALANCE.run(this.redis, keys, [this.store.me, this.store.leaseMs, this.group])) as [number, number[]];
+    const me = this.store.me;
+    const ttl = this.store.leaseMs;
+    const share = Number(await HEARTBEAT.run(this.redis, [this.store.groupsKey, this.store.members(this.group)], [me, ttl, this.group, n]));
     if (this.ended) return;
-    if (Number(share) === -1) throw new StoreUnavailableError(`consumer group ${this.group} was deleted (no consumer for longer than the retention): subscribe again`);
+    if (share === -1) throw new StoreUnavailableError(`consumer group ${this.group} was deleted (no consumer for longer than the retention): subscribe again`);
+    // Each lease is its partition's (another slot): renew what is mine, see what is free, then take free ones up to the share.
+    const states = (await Promise.all(Array.from({ length: n }, (_, i) => LEASE.run(this.redis, [this.store.lease(this.group, i)], [me, ttl, 0])))).map(Number);
+    const held: number[] = [];
+    const free: number[] = [];
+    states.forEach((v, i) => (v === 1 ? held.push(i) : v === 0 ? free.push(i) : undefined));
+    const wanted = free.slice(0, Math.max(0, share - held.length));
+    const taken = await Promise.all(wanted.map((i) => LEASE.run(this.redis, [this.store.lease(this.group, i)], [me, ttl, 1])));
+    wanted.forEach((i, k) => Number(taken[k]) === 1 && held.push(i));
+    if (this.ended) return;
     const heldSet = new Set(held.map(Number));
     const validUntil = sentAt + this.store.leaseMs - Math.max(100, Math.floor(this.store.leaseMs / 5));
     for (const p of [...this.parts.values()]) if (!heldSet.has(p.index)) this.dropPartition(p.index);
@@ -623,24 +901,43 @@ class GroupWorker implements DispatchHost<Entry> {
     if (room <= 0) this.starved = true;
     if (room <= 0 || active.length === 0) return false;
     const count = Math.max(1, Math.min(READ_COUNT, Math.ceil(room / active.length)));
-    const keys = [this.store.groupsKey, ...active.flatMap((p) => [this.store.stream(p.index), this.store.lease(this.group, p.index)])];
-    const reply = (await READ.run(this.redis, keys, [this.group, this.store.me, count])) as Array<0 | [number, Array<[string, string[]]>]>;
+    // One READ per partition (each its own slot), together; their entries merged below.
+    const replies = (await Promise.all(
+      active.map((p) => READ.run(this.redis, [this.store.stream(p.index), this.store.lease(this.group, p.index)], [this.group, this.store.me, count, this.startId])),
+    )) as Array<0 | Array<[string, string[]]>>;
     if (this.ended) return false;
     let more = false;
-    const read: Array<{ p: number; id: string; list: string[]; q: number }> = [];
-    reply.forEach((r, i) => {
-      const p = active[i];
+    const read: Array<{ p: number; id: string; list: string[]; q: Order }> = [];
+    const foreign: Array<Promise<unknown>> = [];
+    replies.forEach((r, i) => {
+      const p = active[i]!;
       if (this.parts.get(p.index) !== p) return;
       if (r === 0) {
         this.dropPartition(p.index);
         return;
       }
-      // Entries that are not the group's were acked by the script; only its own come back.
-      if (Number(r[0]) >= count) more = true;
-      for (const [id, list] of r[1]) read.push({ p: p.index, id, list, q: Number(fieldsOf(list).q ?? 0) });
+      if (r.length >= count) more = true;
+      const notOurs: string[] = [];
+      // Within a partition the stream's order holds: an entry never sorts before the one read before it.
+      let floor: Order = [0, 0];
+      for (const [id, list] of r) {
+        const f = fieldsOf(list);
+        if ((f.g !== undefined && f.g !== this.group) || (this.scope && f.p !== undefined && !this.scope.has(f.p))) {
+          notOurs.push(id);
+          continue;
+        }
+        const q = orderOf(f.q ?? '0-0');
+        if (compareOrder(q, floor) < 0) Object.assign(q, floor);
+        floor = q;
+        read.push({ p: p.index, id, list, q });
+      }
+      // Not the group's (a page outside its scope, a dead letter replayed for another group): never delivered nor counted as unacked.
+      if (notOurs.length > 0) foreign.push(this.redis.xack(this.store.stream(p.index), this.group, ...notOurs));
     });
+    await Promise.all(foreign);
+    if (this.ended) return false;
     // Across partitions, in the order they were stored (within one, the stream's order holds).
-    read.sort((a, b) => a.q - b.q);
+    read.sort((a, b) => compareOrder(a.q, b.q));
     for (const x of read) this.enqueue(x.p, x.id, x.list, 0);
     this.wake();
     return more && this.buffered < this.store.maxBuffered;
@@ -683,29 +980,40 @@ class GroupWorker implements DispatchHost<Entry> {
 
   /** DELIVER: the attempt is in the PEL before the consumer sees the event. */
   private async recordDeliveries(batch: Entry[]): Promise<void> {
-    const parts = [...new Set(batch.map((e) => e.partition))];
-    const keys = parts.flatMap((p) => [this.store.stream(p), this.store.lease(this.group, p)]);
-    const args: Array<string | number> = [this.group, this.store.me];
-    for (const e of batch) args.push(parts.indexOf(e.partition) + 1, e.id, e.deliveries);
-    const tokens = batch.map((e) => e.token);
-    let reply: number[];
+    // One DELIVER per partition (each its own slot), together.
+    const byPart = new Map<number, Entry[]>();
+    for (const e of batch) {
+      const list = byPart.get(e.partition);
+      if (list) list.push(e);
+      else byPart.set(e.partition, [e]);
+    }
+    const parts = [...byPart];
+    const tokens = parts.map(([, list]) => list.map((e) => e.token));
+    let replies: Array<number | number[]>;
     try {
-      reply = (await DELIVER.run(this.redis, keys, args)) as number[];
+      replies = (await Promise.all(
+        parts.map(([p, list]) => {
+          const args: Array<string | number> = [this.group, this.store.me];
+          for (const e of list) args.push(e.id, e.deliveries);
+          return DELIVER.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p)], args);
+        }),
+      )) as Array<number | number[]>;
     } catch (err) {
       this.fail(err);
       return;
     }
     if (this.ended) return;
-    const lost = new Set<number>();
-    batch.forEach((e, i) => {
-      if (e.token !== tokens[i] || e.state !== 'sending' || !e.holder) return;
-      const code = Number(reply[i]);
-      if (code === -1) lost.add(e.partition);
-      // 0: acked by another replica, or trimmed away by retention.
-      else if (code === 0) this.dispatcher.discard(e);
-      else this.dispatcher.deliver(e);
+    parts.forEach(([p, list], k) => {
+      const reply = replies[k]!;
+      list.forEach((e, i) => {
+        if (e.token !== tokens[k]![i] || e.state !== 'sending' || !e.holder) return;
+        // -1: the lease was lost (handled below); 0: acked by another replica, or trimmed away by retention.
+        if (!Array.isArray(reply)) return;
+        if (Number(reply[i]) === 0) this.dispatcher.discard(e);
+        else this.dispatcher.deliver(e);
+      });
+      if (!Array.isArray(reply)) this.dropPartition(p);
     });
-    for (const p of lost) this.dropPartition(p);
   }
 
   async ack(c: DispatchConsumer<Entry>, ids: readonly string[]): Promise<void> {
@@ -726,7 +1034,7 @@ class GroupWorker implements DispatchHost<Entry> {
     try {
       code = Number(
         await redisCall('parking a dead letter', () =>
-          PARK.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p), this.store.deadLetters(this.group)], [this.group, this.store.me, entry.id, entry.deliveries, this.store.partitionCap * this.store.partitions, Math.ceil(this.opts.retentionMs)]),
+          PARK.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p), this.store.deadLetters(this.group, p)], [this.group, this.store.me, entry.id, entry.deliveries, this.store.partitionCap, Math.ceil(this.opts.retentionMs), this.store.nextDeadLetterId()]),
         ),
       );
     } catch (err) {
@@ -773,9 +1081,11 @@ class GroupWorker implements DispatchHost<Entry> {
   async shutdown(err: Error | undefined): Promise<void> {
     if (this.ended) return;
     this.end(err);
-    const n = this.store.partitions;
-    const keys = [this.store.groupsKey, this.store.members(this.group), ...Array.from({ length: n }, (_, i) => this.store.lease(this.group, i))];
-    await LEAVE.run(this.redis, keys, [this.store.me, this.group]).catch(() => undefined);
+    const me = this.store.me;
+    await Promise.all([
+      LEAVE.run(this.redis, [this.store.groupsKey, this.store.members(this.group)], [me, this.group]),
+      ...Array.from({ length: this.store.partitions }, (_, i) => RELEASE.run(this.redis, [this.store.lease(this.group, i)], [me])),
+    ]).catch(() => undefined);
   }
 
   /** Redis failed: every consumer here gets onError (their streams end UNAVAILABLE); leases lapse. */
@@ -819,16 +1129,48 @@ function idMs(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
 }
 
-function encodeToken(id: string): string {
-  return Buffer.from(`${TOKEN_PREFIX}${id}`).toString('base64url');
+/** Where a dead letter is: its id in its partition's dead-letter stream. */
+interface DeadLetterAt {
+  id: string;
+  p: number;
 }
 
-function decodeToken(token: string): string {
-  if (!token) return '0-0';
+const FIRST_DEAD_LETTER: DeadLetterAt = { id: '0-0', p: -1 };
+
+function compareAt(a: DeadLetterAt, b: DeadLetterAt): number {
+  const [am, as] = orderOf(a.id);
+  const [bm, bs] = orderOf(b.id);
+  return am - bm || as - bs || a.p - b.p;
+}
+
+function encodeToken(at: DeadLetterAt): string {
+  return Buffer.from(`${TOKEN_PREFIX}${at.id}/${at.p}`).toString('base64url');
+}
+
+function decodeToken(token: string, partitions: number): DeadLetterAt {
+  if (!token) return FIRST_DEAD_LETTER;
   const text = Buffer.from(token, 'base64url').toString('utf8');
-  const id = text.startsWith(TOKEN_PREFIX) ? text.slice(TOKEN_PREFIX.length) : '';
-  if (!STREAM_ID.test(id) || encodeToken(id) !== token) throw new InvalidPageTokenError('the page token was not handed out by this store');
-  return id;
+  const m = text.startsWith(TOKEN_PREFIX) ? TOKEN_BODY.exec(text.slice(TOKEN_PREFIX.length)) : null;
+  const at = m ? { id: m[1]!, p: Number(m[2]) } : undefined;
+  if (!at || at.p >= partitions || encodeToken(at) !== token) throw new InvalidPageTokenError('the page token was not handed out by this store');
+  return at;
+}
+
+/** An order across partitions, `<ms>-<n>` (a stream id, or the gateway's time and index in its batch), as two numbers. */
+type Order = [number, number];
+
+function orderOf(text: string): Order {
+  const dash = text.indexOf('-');
+  return dash < 0 ? [Number(text) || 0, 0] : [Number(text.slice(0, dash)) || 0, Number(text.slice(dash + 1)) || 0];
+}
+
+function compareOrder(a: Order, b: Order): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+/** The id a Redis consumer group starts at: `$` (latest), `0` (earliest), or just before a time. */
+function startId(start: StartAt): string {
+  return start.kind === 'latest' ? '$' : start.kind === 'earliest' || start.epochMs <= 0 ? '0' : `${Math.floor(start.epochMs) - 1}-18446744073709551615`;
 }
 
 function scopeOf(record: GroupRecord): ReadonlySet<string> | undefined {

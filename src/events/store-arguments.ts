@@ -13,6 +13,7 @@ const POSITIVE: Record<keyof EventsConfig, true> = {
   maxGroupsPerCaller: true,
   neverAckedGroupMs: true,
   groupIdleMs: true,
+  partitions: true,
 };
 
 /** Throws RangeError when a bound or duration of the config is not a positive number. */

@@ -39,7 +39,7 @@ import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
 import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
 import { ConfigError } from '../config/load-config';
-import { RedisAuthError } from '../store/redis-connection';
+import { RedisAuthError, redisTopology, topologyUrls, type RedisTopology } from '../store/redis-connection';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
@@ -92,7 +92,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     if (p.appSecret && p.appsecretProof === 'classic') registerSecret(classicProof(p.accessToken, p.appSecret).appsecret_proof);
   }
   for (const c of config.callers) registerSecret(c.apiKeyHash);
-  if (config.store.redis) registerSecret(redisPassword(config.store.redis.url));
+  const topology = config.store.redis ? redisTopology(config.store.redis) : undefined;
+  if (topology) for (const url of topologyUrls(topology)) registerSecret(redisPassword(url));
   const auth = new CallerAuthenticator(config.callers);
   if (!isLoopback(config.listen) && !auth.enabled) {
     if (!config.insecure) throw new InsecureListenError(config.listen);
@@ -133,7 +134,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let delivery: DeliveryStores;
   try {
     delivery = await createDeliveryStores({
-      redisUrl: config.store.redis?.url,
+      redisTopology: topology,
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
@@ -141,7 +142,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
   } catch (err) {
     await undo();
-    throw redisStartError(config.store.redis?.url ?? '', err);
+    throw redisStartError(topology, err);
   }
   opened.push(() => delivery.close());
   let conversations: ConversationGuard;
@@ -159,7 +160,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     }
   } catch (err) {
     await undo();
-    throw redisStartError(config.store.redis?.url ?? '', err);
+    throw redisStartError(topology, err);
   }
   let receiving: Receiving;
   try {
@@ -321,20 +322,24 @@ function sharedCallerRate(delivery: DeliveryStores): ((caller: { name: string; r
 }
 
 /** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */
-function redisStartError(url: string, err: unknown): ConfigError {
-  let where = 'the configured Redis';
-  try {
-    const u = new URL(url);
-    where = `Redis at ${u.protocol}//${u.host}`;
-  } catch {
-    // the config check parsed it; nothing to show otherwise
+function redisStartError(topology: RedisTopology | undefined, err: unknown): ConfigError {
+  const key = topology?.kind === 'cluster' ? 'store.redis.cluster.nodes' : 'store.redis.url';
+  const hosts: string[] = [];
+  for (const url of topology ? topologyUrls(topology) : []) {
+    try {
+      const u = new URL(url);
+      hosts.push(`${u.protocol}//${u.host}`);
+    } catch {
+      // the config check parsed it; nothing to show otherwise
+    }
   }
+  const where = hosts.length === 0 ? 'the configured Redis' : topology?.kind === 'cluster' ? `the Redis Cluster at ${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}` : `Redis at ${hosts[0]}`;
   if (err instanceof RedisAuthError) {
-    return new ConfigError('store.redis.url', `${where} refused the password (${err.code}): put the right user and password in store.redis.url (redis://user:password@host:port)`);
+    return new ConfigError(key, `${where} refused the password (${err.code}): put the right user and password in ${key} (redis://user:password@host:port)`);
   }
   const code = (err as { code?: string } | null)?.code;
   const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');
-  return new ConfigError('store.redis.url', `${where} did not answer (${reason}): start Redis there, or correct store.redis.url`);
+  return new ConfigError(key, `${where} did not answer (${reason}): start Redis there, or correct ${key}`);
 }
 
 /** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/gateway-config';
 import type { EventStore, NewEvent } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
 import { RedisEventStore } from '../events/redis-event-store';
-import { closeRedis, connectRedis } from '../store/redis-connection';
+import { closeRedis, connectRedis, redisTopology } from '../store/redis-connection';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
@@ -44,7 +44,7 @@ async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ 
       },
     };
   }
-  const redis = await connectRedis(redisConfig.url, { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
+  const redis = await connectRedis(redisTopology(redisConfig), { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
   try {
     const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:` }, hooks);
     return {

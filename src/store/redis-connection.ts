@@ -1,4 +1,25 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** One connection to the store, whichever the topology: the commands of both are the same. */
+export type RedisConnection = Redis | Cluster;
+
+/**
+ * Where the store is. `single`: one Redis (its URL may carry user, password and `rediss://`).
+ * `cluster`: Redis Cluster, reached through any of its nodes (every node URL carries the same
+ * credentials and scheme; the cluster tells the client the rest). A failover topology
+ * (Sentinel) is another kind of this union.
+ */
+export type RedisTopology = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: readonly string[] };
+
+/** The topology of a `store.redis` config block: `cluster` when it has one, else its `url`. */
+export function redisTopology(config: { url: string; cluster?: { nodes: readonly string[] } }): RedisTopology {
+  return config.cluster ? { kind: 'cluster', nodes: config.cluster.nodes } : { kind: 'single', url: config.url };
+}
+
+/** Every URL the topology names (for redaction and for messages that must not show credentials). */
+export function topologyUrls(topology: RedisTopology): readonly string[] {
+  return topology.kind === 'single' ? [topology.url] : topology.nodes;
+}
 
 /** Connection tuning; the defaults make a dead Redis fail calls within about two seconds. */
 export interface RedisConnectionOptions {
@@ -19,15 +40,19 @@ export interface RedisConnectionOptions {
  * send without the guarantee. Hence a bounded connect timeout, a command timeout, and at most one
  * retry of a queued command while ioredis reconnects in the background.
  */
-export async function connectRedis(url: string, options: RedisConnectionOptions = {}): Promise<Redis> {
-  const redis = new Redis(url, {
+export async function connectRedis(url: string, options?: RedisConnectionOptions): Promise<Redis>;
+export async function connectRedis(topology: RedisTopology, options?: RedisConnectionOptions): Promise<RedisConnection>;
+export async function connectRedis(target: string | RedisTopology, options: RedisConnectionOptions = {}): Promise<RedisConnection> {
+  const topology: RedisTopology = typeof target === 'string' ? { kind: 'single', url: target } : target;
+  const tuning: RedisOptions = {
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 2_000,
     commandTimeout: options.commandTimeoutMs ?? 2_000,
     maxRetriesPerRequest: 1,
     // Reconnect forever in the background, but never faster than every 100 ms nor slower than 2 s.
     retryStrategy: (times) => Math.min(100 * times, 2_000),
-  });
+  };
+  const redis: RedisConnection = topology.kind === 'single' ? new Redis(topology.url, tuning) : clusterClient(topology.nodes, tuning);
   // ioredis reports a refused AUTH as an 'error' event and rejects connect() with only
   // "Connection is closed.": the refusal is kept so that the caller hears the real reason.
   let refused: RedisAuthError | undefined;
@@ -36,6 +61,9 @@ export async function connectRedis(url: string, options: RedisConnectionOptions 
     refused ??= authRefusal(err);
     onError(err);
   });
+  // A Cluster client reports each node's failures as 'node error' (a refused AUTH among them) and
+  // rejects connect() with only "None of startup nodes is available".
+  if (redis instanceof Cluster) redis.on('node error', (err: Error) => (refused ??= authRefusal(err)));
   try {
     await redis.connect();
     await redis.ping();
@@ -44,6 +72,45 @@ export async function connectRedis(url: string, options: RedisConnectionOptions 
     throw refused ?? err;
   }
   return redis;
+}
+
+/**
+ * A Cluster client over these seed nodes. Credentials and TLS come from the first node's URL
+ * (the config check makes every node's the same); each node's connection gets the same timeouts
+ * as a single Redis, so a dead cluster fails calls as fast.
+ */
+function clusterClient(nodes: readonly string[], tuning: RedisOptions): Cluster {
+  const seeds = nodes.map((n) => {
+    const u = new URL(n);
+    return { host: u.hostname, port: u.port === '' ? 6379 : Number(u.port) };
+  });
+  const first = new URL(nodes[0]!);
+  const redisOptions: RedisOptions = {
+    connectTimeout: tuning.connectTimeout,
+    commandTimeout: tuning.commandTimeout,
+    maxRetriesPerRequest: tuning.maxRetriesPerRequest,
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+    ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  return new Cluster(seeds, {
+    lazyConnect: true,
+    redisOptions,
+    // No auto-pipelining: ioredis 6 refuses a pipeline whose commands are in different slots,
+    // which is what the event store's per-partition calls of one turn are.
+    enableAutoPipelining: false,
+    // A moved slot (resharding, failover) is followed; a cluster that is down fails the call soon.
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    slotsRefreshTimeout: tuning.connectTimeout,
+  });
+}
+
+/** A second connection like this one (a subscriber): same topology, credentials and tuning. */
+export function duplicateConnection(redis: RedisConnection): RedisConnection {
+  return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
 }
 
 /** Redis refused the credentials of the URL (a wrong password or user, or none where one is required). */
@@ -65,7 +132,7 @@ function authRefusal(err: Error): RedisAuthError | undefined {
 }
 
 /** Closes a connection: QUIT lets pending replies arrive; a connection that is down is just dropped. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: RedisConnection): Promise<void> {
   if (redis.status === 'end') return;
   try {
     await redis.quit();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection';
 
 /** A Lua script run by its SHA1 (EVALSHA), loaded with EVAL the first time a server lacks it. */
 export class RedisScript {
@@ -10,7 +10,7 @@ export class RedisScript {
   }
 
   /** Runs the script atomically on the server with these keys and arguments. */
-  async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

@@ -188,3 +188,46 @@ describe('config', () => {
     expect(() => parseConfig({ webhook: { ...base, trustedProxies: '10.0.0.0/8' } }, env)).toThrow(/webhook\.trustedProxies/);
   });
 });
+
+describe('store.redis.cluster and events.partitions', () => {
+  const keyOf = (raw: Record<string, unknown>): string | undefined => {
+    try {
+      parseConfig(raw, { REDIS_PASSWORD: 'p@ss' });
+      return undefined;
+    } catch (err) {
+      return (err as ConfigError).key;
+    }
+  };
+
+  it('reads a cluster of seed nodes (credentials from ${ENV}) and a partition count', () => {
+    const c = parseConfig({ store: { redis: { cluster: { nodes: ['redis://:${REDIS_PASSWORD}@10.0.0.1:6379', 'redis://:${REDIS_PASSWORD}@10.0.0.2:6379'] } } }, events: { partitions: 64 } }, { REDIS_PASSWORD: 'p@ss' });
+    expect(c.store.redis).toEqual({ url: '', keyPrefix: 'mgw:', cluster: { nodes: ['redis://:p@ss@10.0.0.1:6379', 'redis://:p@ss@10.0.0.2:6379'] } });
+    expect(c.events.partitions).toBe(64);
+    expect(parseConfig({}, {}).events.partitions).toBe(16);
+  });
+
+  it.each([
+    [{ store: { redis: { url: 'redis://a:1', cluster: { nodes: ['redis://b:1'] } } } }, 'store.redis.url'],
+    [{ store: { redis: { cluster: { nodes: [] } } } }, 'store.redis.cluster.nodes'],
+    [{ store: { redis: { cluster: { nodes: ['http://b:1'] } } } }, 'store.redis.cluster.nodes[0]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b'] } } } }, 'store.redis.cluster.nodes[0]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1/2'] } } } }, 'store.redis.cluster.nodes[0]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://:x@b:1', 'redis://:y@c:1'] } } } }, 'store.redis.cluster.nodes[1]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1', 'rediss://c:1'] } } } }, 'store.redis.cluster.nodes[1]'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1'], extra: 1 } } } }, 'store.redis.cluster.extra'],
+    [{ store: { redis: { cluster: { nodes: ['redis://b:1'] }, keyPrefix: 'a{b}:' } } }, 'store.redis.keyPrefix'],
+    [{ events: { partitions: 0 } }, 'events.partitions'],
+    [{ events: { partitions: 257 } }, 'events.partitions'],
+  ])('names the bad key of %j', (raw, key) => {
+    expect(keyOf(raw)).toBe(key);
+  });
+
+  it('never quotes a node password in its problems', () => {
+    try {
+      parseConfig({ store: { redis: { cluster: { nodes: ['redis://:hunter2-secret@b:1', 'redis://:other-secret@c'] } } } }, {});
+      expect.unreachable();
+    } catch (err) {
+      expect(JSON.stringify((err as ConfigError).problems)).not.toMatch(/hunter2-secret|other-secret/);
+    }
+  });
+});

@@ -57,7 +57,7 @@ describe('the conversation records stay bounded', () => {
       const info = await redis.info('memory');
       const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
       console.log(`conversation records (Redis): ${keys} keys after ${DISTINCT} conversations (max ${MAX}), used_memory ${used.toFixed(1)} MiB`);
-      // MAX record hashes, cv:idx, cv:end, and the 10 Pages' hashes (none here: no Page was marked).
+      // MAX record hashes, {cv}:idx, {cv}:end, and the 10 Pages' hashes (none here: no Page was marked).
       expect(keys).toBeLessThanOrEqual(MAX + 2 + 10);
       expect(await records.get('1009', String(10_000_000 + DISTINCT - 1))).toBeDefined();
       expect(await records.get('1000', String(10_000_000))).toBeUndefined();

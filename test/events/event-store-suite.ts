@@ -30,6 +30,7 @@ export const OPTIONS: EventsConfig = {
   maxGroupsPerCaller: 100,
   neverAckedGroupMs: 3_600_000,
   groupIdleMs: 600_000,
+  partitions: 16,
 };
 
 const ids = (ds: readonly DeliveredEvent[]) => ds.map((d) => d.event.eventId);

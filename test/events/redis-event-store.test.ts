@@ -101,7 +101,33 @@ describe.skipIf(!available)('RedisEventStore', () => {
       expect(dropped).toEqual([['idle', 2]]);
     });
 
+    it('a batch over several partitions is refused whole when one part fails; the retry stores only what was not stored', async () => {
+      const s = await open(`${uniqueName('partial')}:`);
+      const page = uniqueName('p');
+      const batch = Array.from({ length: 40 }, (_, i) => newEvent(page, `u${i}`));
+      const parts = new Set(batch.map((e) => partitionOf(e.conversation, 16)));
+      expect(parts.size).toBeGreaterThan(2);
+      // One partition's stream made unusable (a key of another type): its part fails, the others are stored.
+      const broken = partitionOf(batch[0].conversation, 16);
+      await s.redis.set(s.stream(broken), 'not a stream');
+      await expect(s.append(batch)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await s.redis.del(s.stream(broken));
+      const inBroken = batch.filter((e) => partitionOf(e.conversation, 16) === broken).length;
+      // Meta's retry of the same batch: the failed part is stored, the rest were already.
+      expect(await s.append(batch)).toEqual({ stored: inBroken, duplicates: 40 - inBroken });
+    });
+
+    it('a partition nobody appends to is trimmed to the retention all the same (by the sweep)', async () => {
+      const s = await open(`${uniqueName('trim')}:`, { retentionMs: 300, neverAckedGroupMs: 300, dedupWindowMs: 300 });
+      const e = newEvent(uniqueName('p'), 'u');
+      await s.append([e]);
+      const p = partitionOf(e.conversation, 16);
+      expect(await s.redis.xlen(s.stream(p))).toBe(1);
+      await waitFor(async () => (await s.redis.xlen(s.stream(p))) === 0, { what: 'the expired event trimmed away', timeoutMs: 5_000, intervalMs: 50 });
+    });
+
     it('hashes conversations onto partitions stably', () => {
+
       const seen = new Set<number>();
       for (let i = 0; i < 200; i++) seen.add(partitionOf(`page\u0000user${i}`, 16));
       expect(seen.size).toBe(16);

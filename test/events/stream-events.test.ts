@@ -25,7 +25,7 @@ import { Inbox, newEvent, uniqueName } from './event-fixtures';
 // A real grpc-js server serving the EventService handlers over a MemoryEventStore, and real
 // grpc-js clients: everything below goes over HTTP/2 on 127.0.0.1.
 
-const STORE_OPTIONS: EventsConfig = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, maxGroupsPerCaller: 100, neverAckedGroupMs: 3_600_000, groupIdleMs: 600_000 };
+const STORE_OPTIONS: EventsConfig = { dedupWindowMs: 60_000, retentionMs: 3_600_000, maxEvents: 10_000, ackDeadlineMs: 300, maxDeliveryAttempts: 3, maxGroups: 100, maxGroupsPerCaller: 100, neverAckedGroupMs: 3_600_000, groupIdleMs: 600_000, partitions: 16 };
 const silent = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 interface Harness {

@@ -60,6 +60,8 @@ export const ALLOWED: Allowed[] = [
   // Deadlines: a process or a socket that takes too long is ended, not waited for.
   { file: 'test/support/redis-server.ts', line: 'socket.setTimeout(500, () => done(false))', count: 1, reason: "a PING's deadline" },
   { file: 'test/support/redis-server.ts', line: "const kill = setTimeout(() => child.kill('SIGKILL'), 2_000)", count: 1, reason: 'SIGKILL when SIGTERM did not stop redis-server within 2 s' },
+  { file: 'test/support/redis-cluster-process.ts', line: 'socket.setTimeout(500, () => done(false))', count: 1, reason: "a cluster node's PING deadline" },
+  { file: 'test/support/redis-cluster-process.ts', line: "const kill = setTimeout(() => child.kill('SIGKILL'), 2_000)", count: 1, reason: 'SIGKILL when SIGTERM did not stop a cluster node within 2 s' },
   { file: 'test/interop/polyglot-clients.test.ts', line: "const killer = setTimeout(() => child.kill('SIGKILL'), 45_000)", count: 1, reason: "an echo bot's deadline" },
   { file: 'test/e2e/startup-failures.test.ts', line: "const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)", count: 1, reason: "the deadline of a gateway expected to exit on a bad config" },
   { file: 'test/receiving/webhook-listener-bounds.test.ts', line: 'const cap = setTimeout(() => stop(), 60_000)', count: 1, reason: "the idle attack's deadline: it stops after 60 s whatever happens to the test" },

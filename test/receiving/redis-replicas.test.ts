@@ -146,7 +146,7 @@ describe.skipIf(!available)('receiving with several gateway processes on one Red
     try {
       await waitFor(
         async () => {
-          const holders = await r.mget(Array.from({ length: PARTITIONS }, (_, i) => `${KEY_PREFIX}ev:g:${group}:l:${i}`));
+          const holders = await r.mget(Array.from({ length: PARTITIONS }, (_, i) => `${KEY_PREFIX}ev:{p${i}}:g:${group}:l`));
           if (holders.some((h) => h === null)) return false;
           const counts = [...holders.reduce((m, h) => m.set(h, (m.get(h) ?? 0) + 1), new Map<string | null, number>()).values()];
           return counts.length === replicas && Math.max(...counts) - Math.min(...counts) <= 1;
