@@ -177,6 +177,7 @@ describe('reflection driven by a grpc-js client', () => {
         'google/protobuf/struct.proto',
         'google/rpc/status.proto',
         'messenger/v1/enums.proto',
+        'messenger/v1/errors.proto',
         'messenger/v1/message.proto',
         'messenger/v1/recipient.proto',
         'messenger/v1/service.proto',
