@@ -1,7 +1,7 @@
 import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOptions } from './delivery-types';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
-import { closeRedis, connectRedis, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
+import { closeRedis, connectRedis, type RedisConnection, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
@@ -47,6 +47,10 @@ export interface DeliveryStores {
   profileCache: ProfileCache;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
+  /** The Redis connection these stores share (undefined in memory), for other stores kept beside them (backfill progress). */
+  redis?: RedisConnection;
+  /** `<prefix>` of every key. */
+  keyPrefix: string;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       lock: new MemoryLock(),
       profileCache: new MemoryProfileCache(config.profileCache ?? NO_PROFILE_CACHE),
       backend: 'memory',
+      keyPrefix: '',
       close: async () => {
         await Promise.all([idempotency.close(), rateLimiter.close()]);
       },
@@ -92,6 +97,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     lock: new RedisLock(redis, `${prefix}lock:`),
     profileCache: new RedisProfileCache(redis, { ...(config.profileCache ?? NO_PROFILE_CACHE), keyPrefix: `${prefix}profile:` }),
     backend: 'redis',
+    redis,
+    keyPrefix: prefix,
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
       await closeRedis(redis);

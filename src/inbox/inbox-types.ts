@@ -50,6 +50,8 @@ export interface InboxItem {
   postback?: { title: string; payload: string };
   /** Reactions on this message (by the Page). */
   reactions?: string[];
+  /** A past message a backfill read from the Conversations API (not a webhook or a send seen live). */
+  historical?: boolean;
 }
 
 /** One Page and one customer. */

@@ -20,6 +20,7 @@ import {
   type Referral,
 } from '../../gen/messenger/v1/events';
 import type { NewEvent } from '../events/event-store';
+import { eventIdOf, messageDedupKey } from '../events/event-identity';
 import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
 import { canonicalJson, parseJsonWithSpans, type Json, type JsonObject, type SpanIndex } from './json-spans';
 
@@ -309,7 +310,7 @@ interface ItemContext {
 
 /** `message:`/`echo:`/`edit:` keys from the mid; otherwise (or with no mid) a hash of page, sender, kind and item. */
 function dedupKeyOf(kind: Kind, pageId: string, senderId: string, item: Json): string {
-  if (kind.$case === 'message' && kind.value.mid !== '') return `${kind.value.isEcho ? 'echo' : 'message'}:${kind.value.mid}`;
+  if (kind.$case === 'message' && kind.value.mid !== '') return messageDedupKey(kind.value.mid, kind.value.isEcho);
   if (kind.$case === 'messageEdit' && kind.value.mid !== '') return `edit:${kind.value.mid}:${kind.value.numEdit}`;
   return `hash:${sha256Hex(`${pageId}\u0000${senderId}\u0000${KIND_NAMES[kind.$case]}\u0000${canonicalJson(item)}`)}`;
 }
@@ -324,7 +325,7 @@ function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
   const isEcho = kind.$case === 'message' && kind.value.isEcho;
   const dedupKey = dedupKeyOf(kind, c.pageId, senderId, raw);
   const event: Event = {
-    eventId: `ev_${sha256Hex(dedupKey).slice(0, 32)}`,
+    eventId: eventIdOf(dedupKey),
     pageId: c.pageId,
     senderId,
     recipientId,
@@ -335,6 +336,7 @@ function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
     receivedTime: new Date(c.context.receivedAt),
     traceparent: c.context.traceparent,
     tracestate: c.context.tracestate,
+    historical: false,
     kind,
   };
   return { event, dedupKey, conversation: `${c.pageId}\u0000${isEcho ? recipientId : senderId}` };

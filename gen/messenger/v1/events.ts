@@ -408,6 +408,12 @@ export interface Event {
     | Date
     | undefined;
   /**
+   * A past message the gateway read from the Conversations API (BackfillConversation,
+   * BackfillPage), not a webhook: `time` is Meta's `created_time`. Its id is the live event's
+   * id for the same message, so each message is delivered once.
+   */
+  historical: boolean;
+  /**
    * What happened. Items of a kind this model does not know arrive as `unknown`, with
    * their `raw_json`: nothing is dropped.
    */
@@ -1113,6 +1119,7 @@ function createBaseEvent(): Event {
     traceparent: "",
     tracestate: "",
     standardWindowEnd: undefined,
+    historical: false,
     kind: undefined,
   };
 }
@@ -1154,6 +1161,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.standardWindowEnd !== undefined) {
       Timestamp.encode(toTimestamp(message.standardWindowEnd), writer.uint32(98).fork()).join();
+    }
+    if (message.historical !== false) {
+      writer.uint32(320).bool(message.historical);
     }
     switch (message.kind?.$case) {
       case "message":
@@ -1302,6 +1312,14 @@ export const Event: MessageFns<Event> = {
             message.standardWindowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.historical = reader.bool();
+            continue;
+          }
           case 20: {
             if (tag !== 162) {
               break;
@@ -1447,6 +1465,7 @@ export const Event: MessageFns<Event> = {
         : isSet(object.standard_window_end)
         ? fromJsonTimestamp(object.standard_window_end)
         : undefined,
+      historical: isSet(object.historical) ? globalThis.Boolean(object.historical) : false,
       kind: isSet(object.message)
         ? { $case: "message", value: MessageEvent.fromJSON(object.message) }
         : isSet(object.postback)
@@ -1515,6 +1534,9 @@ export const Event: MessageFns<Event> = {
     if (message.standardWindowEnd !== undefined) {
       obj.standardWindowEnd = message.standardWindowEnd.toISOString();
     }
+    if (message.historical !== false) {
+      obj.historical = message.historical;
+    }
     if (message.kind?.$case === "message") {
       obj.message = MessageEvent.toJSON(message.kind.value);
     } else if (message.kind?.$case === "postback") {
@@ -1558,6 +1580,7 @@ export const Event: MessageFns<Event> = {
     message.traceparent = object.traceparent ?? "";
     message.tracestate = object.tracestate ?? "";
     message.standardWindowEnd = object.standardWindowEnd ?? undefined;
+    message.historical = object.historical ?? false;
     switch (object.kind?.$case) {
       case "message": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
