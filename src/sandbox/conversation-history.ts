@@ -113,7 +113,10 @@ export class ConversationHistories {
     req.resume();
     const params = decodeParams(url.searchParams);
     const token = extractToken(req.headers, params);
-    const { pageId, secrets } = ctx.resolvePage(route.kind === 'conversations' ? route.node : 'me', token);
+    // A conversation or message is read with its Page's token: the sandbox checks the token against
+    // the Page that holds it (a configured Page's other token is refused as Graph refuses it).
+    const owner = route.kind === 'conversation' ? this.byId.get(route.node)?.pageId : route.kind === 'message' ? this.byMid.get(route.node)?.conversation.pageId : route.node;
+    const { pageId, secrets } = ctx.resolvePage(owner ?? 'me', token);
     const headers = ctx.usage(pageId);
     const refuse = (status: number, error: GraphErrorFields): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(envelope(error)));
