@@ -1,5 +1,5 @@
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { EventServiceClient, StartPosition, type Event, type StreamEventsResponse } from '../../gen/messenger/v1/events';
+import { EventServiceClient, Platform, ReceivedAttachmentType, StartPosition, type Event, type MessageEvent, type StreamEventsResponse } from '../../gen/messenger/v1/events';
 import { checkPageId } from './check-page-id';
 import { EXIT } from './exit-codes';
 import { parseFlags } from './parse-flags';
@@ -30,10 +30,14 @@ export function describeEvent(e: Event, attempt: number): string {
   switch (e.kind?.$case) {
     case 'message': {
       const m = e.kind.value;
-      what = m.quickReplyPayload ? `${JSON.stringify(m.text)} (quick reply ${JSON.stringify(m.quickReplyPayload)})` : m.text ? JSON.stringify(m.text) : `${m.attachments.length} attachment(s)`;
+      what = m.quickReplyPayload ? `${JSON.stringify(m.text)} (quick reply ${JSON.stringify(m.quickReplyPayload)})` : m.text ? JSON.stringify(m.text) : attachmentsOf(m);
+      if (m.storyReply) what = `story reply (story ${m.storyReply.id}) ${what}`;
       if (m.isEcho) what = `echo ${what}`;
       break;
     }
+    case 'messageDeleted':
+      what = `unsent ${e.kind.value.mid}`;
+      break;
     case 'postback':
       what = `payload ${JSON.stringify(e.kind.value.payload)}`;
       break;
@@ -41,7 +45,7 @@ export function describeEvent(e: Event, attempt: number): string {
       what = `${e.kind.value.action === 1 ? 'react' : 'unreact'} ${e.kind.value.emoji || e.kind.value.reaction}`;
       break;
     case 'read':
-      what = `up to ${e.kind.value.watermark?.toISOString() ?? '?'}`;
+      what = e.kind.value.mid ? `up to ${e.kind.value.mid}` : `up to ${e.kind.value.watermark?.toISOString() ?? '?'}`;
       break;
     case 'delivery':
       what = `${e.kind.value.mids.length} message(s)`;
@@ -50,7 +54,16 @@ export function describeEvent(e: Event, attempt: number): string {
       break;
   }
   const time = (e.time ?? e.receivedTime)?.toISOString() ?? '';
-  return `${time}  page ${e.pageId}  from ${e.senderId}  ${kind}${e.standby ? ' (standby)' : ''}  ${what}  ${e.eventId}${attempt > 1 ? `  attempt ${attempt}` : ''}`;
+  const where = e.platform === Platform.PLATFORM_INSTAGRAM ? 'instagram' : 'page';
+  return `${time}  ${where} ${e.pageId}  from ${e.senderId}  ${kind}${e.standby ? ' (standby)' : ''}  ${what}  ${e.eventId}${attempt > 1 ? `  attempt ${attempt}` : ''}`;
+}
+
+/** Story mentions and shared posts by name; a story's URL is not printed (its media must not be kept). */
+function attachmentsOf(m: MessageEvent): string {
+  if (m.attachments.some((a) => a.type === ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION)) return 'story mention';
+  const post = m.attachments.find((a) => a.type === ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_SHARED_POST);
+  if (post) return `shared post ${post.mediaId || post.url}`;
+  return `${m.attachments.length} attachment(s)`;
 }
 
 /** `listen`: prints and acks the events of a consumer group until Ctrl-C. Returns the exit code. */

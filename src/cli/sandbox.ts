@@ -6,7 +6,7 @@
 
 import { parseArgs } from 'node:util';
 import { createLogger, flushLogger } from '../log/logger';
-import { DEMO_PAGES } from '../sandbox/demo-pages';
+import { DEMO_INSTAGRAM_ACCOUNTS, DEMO_PAGES, DEMO_SANDBOX_INSTAGRAM } from '../sandbox/demo-pages';
 import { startSandbox } from '../sandbox/sandbox-server';
 import { ConversationStore } from '../inbox/conversation-store';
 import { startInboxServer } from '../inbox/inbox-server';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const inboxListen = values['inbox-listen'];
   const listen = inboxListen === undefined ? FREE_INBOX_LISTEN : listenAddress(inboxListen, '--inbox-listen');
   const store = new ConversationStore();
-  const sandbox = await startSandbox({ host: values.host, port, observer: store });
+  const sandbox = await startSandbox({ host: values.host, port, observer: store, instagram: { ...DEMO_SANDBOX_INSTAGRAM } });
   // The signal handlers come first: a SIGTERM while the inbox starts still stops cleanly.
   const starting = startInboxServer({ listen, store, chaos: sandbox.chaos, sandboxUrl: sandbox.url });
   let stopping = false;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   // Logged once both listen, so that whoever waits for the first line finds everything up.
-  logger.info({ url: sandbox.url, demoPages: DEMO_PAGES }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
+  logger.info({ url: sandbox.url, instagramUrl: sandbox.instagramUrl, demoPages: DEMO_PAGES, demoInstagramAccounts: Object.fromEntries(DEMO_INSTAGRAM_ACCOUNTS.map((a) => [a.id, a.purpose])) }, 'sandbox listening: a fake Graph API, nothing is delivered to Messenger');
   logger.info({ inbox: inbox.url }, `sandbox inbox: every message sent, as Messenger shows it, at ${inbox.url}`);
 }
 

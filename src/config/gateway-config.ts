@@ -1,4 +1,4 @@
-import { MAX_UPLOAD_BYTES } from '../limits/graph-limits';
+import { MAX_UPLOAD_BYTES, MEDIA_SEND_PER_SECOND, SEND_PER_SECOND } from '../limits/graph-limits';
 
 /** The gateway's configuration after defaults and `${ENV}` substitution. */
 export interface GatewayConfig {
@@ -42,6 +42,8 @@ export interface GatewayConfig {
   inbox?: { listen: string };
   /** ConversationService: routing and user profiles. */
   conversations: ConversationsConfig;
+  /** Instagram Login tokens: refresh and warnings. */
+  tokenRefresh: TokenRefreshConfig;
 }
 
 export interface ConversationsConfig {
@@ -201,6 +203,11 @@ export interface DeliveryConfig {
 export interface GraphConfig {
   /** Graph origin, e.g. `https://graph.facebook.com` (a path prefix is allowed). */
   baseUrl: string;
+  /**
+   * The Instagram API with Instagram Login's origin (`https://graph.instagram.com`; a path prefix
+   * is allowed): where accounts with `login: "instagram"` send. The sandbox serves a stand-in.
+   */
+  instagramBaseUrl: string;
   /** Graph API version prefix, e.g. `v25.0`. */
   version: string;
   /** Upper bound of one Graph call; the caller's gRPC deadline may shorten it. */
@@ -209,9 +216,34 @@ export interface GraphConfig {
   connections: number;
 }
 
+/** Which of Meta's messaging platforms an account is on. */
+export type Platform = 'messenger' | 'instagram';
+export const PLATFORMS: readonly Platform[] = ['messenger', 'instagram'];
+
+/**
+ * One account the gateway sends for, addressed by `id` (the `page_id` of every RPC, the webhook's
+ * `entry[].id`). Three kinds:
+ * - a Messenger Page: `{id, accessToken}` (the Page token);
+ * - an Instagram professional account through its linked Page: `{id, platform: "instagram",
+ *   pageId, accessToken}` (the Page's token); sent as the Page, `/{pageId}/...` on `graph.baseUrl`;
+ * - an Instagram account through Instagram Login: `{id, platform: "instagram", login:
+ *   "instagram", accessToken}` (an Instagram user token); `/{id}/...` on `graph.instagramBaseUrl`.
+ */
 export interface PageConfig {
   id: string;
+  /** Default `messenger`. */
+  platform?: Platform;
+  /** Instagram through its linked Page: that Page's id. */
+  pageId?: string;
+  /** `instagram`: the Instagram API with Instagram Login (graph.instagram.com, a refreshed user token). */
+  login?: 'instagram';
   accessToken: string;
+  /** Instagram Login only: where a refreshed token is kept, and when the configured one expires. */
+  token?: TokenConfig;
+  /**
+   * The app secret the `appsecret_proof` is keyed with: the Facebook app's for a Page (and an
+   * Instagram account through its Page), the Instagram app's for an Instagram Login account.
+   */
   appSecret?: string;
   /** `classic`: HMAC(token); `timed`: HMAC(token|time) plus `appsecret_time` (expires after 5 min). */
   appsecretProof: 'classic' | 'timed';
@@ -226,6 +258,31 @@ export interface PageConfig {
   conversationPolicy?: ConversationPolicy;
 }
 
+/** An Instagram Login account's token: its expiry, and where the gateway keeps the refreshed one. */
+export interface TokenConfig {
+  /**
+   * When `accessToken` expires (ISO 8601). Unknown (absent, and nothing stored): the gateway
+   * refreshes at start, which tells it the expiry.
+   */
+  expiresAt?: string;
+  /**
+   * Where a refreshed token is kept so that a restart uses it: `{file: PATH}` (a JSON file,
+   * written 0600 and replaced atomically) or `{redis: true}` (under `store.redis`); absent: only
+   * in memory (a restart falls back to `accessToken`, which then may have expired).
+   */
+  store?: { file: string } | { redis: true };
+}
+
+/** When Instagram Login tokens are refreshed, and when their coming expiry is warned of. */
+export interface TokenRefreshConfig {
+  /** Refresh a token when it has less than this left (default 30 days; Meta's tokens last 60). */
+  refreshBeforeMs: number;
+  /** Log a warning (every `retryMs`) when a token has less than this left (default 7 days). */
+  warnBeforeMs: number;
+  /** A failed refresh is tried again after this long (default 15 min). */
+  retryMs: number;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -235,7 +292,7 @@ export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
 export const DEFAULT_CONFIG: GatewayConfig = {
   listen: '127.0.0.1:50051',
-  graph: { baseUrl: 'https://graph.facebook.com', version: 'v25.0', timeoutMs: 10_000, connections: 128 },
+  graph: { baseUrl: 'https://graph.facebook.com', instagramBaseUrl: 'https://graph.instagram.com', version: 'v25.0', timeoutMs: 10_000, connections: 128 },
   pages: [],
   sandbox: false,
   shutdownDelayMs: 0,
@@ -245,7 +302,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   delivery: {
     idempotency: { windowMs: 24 * 3600_000, claimTtlMs: 120_000, maxKeys: 100_000 },
     retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 2_000 },
-    rateLimit: { defaultPerSecond: 300, mediaPerSecond: 10, maxWaitMs: 2_000, maxQueue: 1_000, pauseAtPercent: 95 },
+    rateLimit: { defaultPerSecond: SEND_PER_SECOND, mediaPerSecond: MEDIA_SEND_PER_SECOND, maxWaitMs: 2_000, maxQueue: 1_000, pauseAtPercent: 95 },
     bulkConcurrency: 32,
   },
   store: {},
@@ -253,6 +310,7 @@ export const DEFAULT_CONFIG: GatewayConfig = {
   limits: { maxRequestBytes: 4 * 1024 * 1024, maxUploadBytes: MAX_UPLOAD_BYTES, maxConcurrentStreams: 1_000, maxInFlightCalls: 10_000, maxInFlightPerCaller: 5_000, maxWatchStreams: 1_000, maxWatchStreamsPerConnection: 16, streamIdleMs: 30_000 },
   insecure: false,
   conversations: { profileCacheTtlMs: 600_000, profileCacheMaxEntries: 10_000, maxRecords: 200_000 },
+  tokenRefresh: { refreshBeforeMs: 30 * 24 * 3600_000, warnBeforeMs: 7 * 24 * 3600_000, retryMs: 15 * 60_000 },
   events: { dedupWindowMs: 24 * 3600_000, retentionMs: 24 * 3600_000, maxEvents: 100_000, ackDeadlineMs: 60_000, maxDeliveryAttempts: 5, maxGroups: 100, maxGroupsPerCaller: 25, neverAckedGroupMs: 600_000, groupIdleMs: 600_000, partitions: 16 },
 };
 

@@ -14,6 +14,9 @@ import {
   type LogFormat,
   type LogLevel,
   type PageConfig,
+  type Platform,
+  PLATFORMS,
+  type TokenConfig,
   type ConversationPolicy,
   CONVERSATION_POLICIES,
   DEFAULT_CONVERSATION_POLICY,
@@ -96,20 +99,25 @@ export function loadConfigFile(path: string, env: Env = process.env): GatewayCon
 export function parseConfig(raw: unknown, env: Env = process.env, baseDir = process.cwd()): GatewayConfig {
   const p = new Problems();
   const config = p.check(() => parseRoot(p, object(raw, '(root)'), env, baseDir), undefined);
+  config?.pages.forEach((page, i) => {
+    const kept = page.token?.store;
+    if (kept && 'redis' in kept && !config.store.redis) p.list.push({ key: `pages[${i}].token.store`, problem: 'keeps the token in Redis, but store.redis is not configured: configure it, or use {"file": PATH}' });
+  });
   if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
   return config;
 }
 
 function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir: string): GatewayConfig {
-  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events', 'conversations']);
+  allowKeys(p, root, '(root)', ['listen', 'graph', 'pages', 'sandbox', 'shutdownDelayMs', 'shutdownGraceMs', 'log', 'telemetry', 'delivery', 'store', 'callers', 'tls', 'limits', 'insecure', 'webhook', 'events', 'conversations', 'tokenRefresh']);
   const d = DEFAULT_CONFIG;
-  const graph = section(p, root.graph, 'graph', ['baseUrl', 'version', 'timeoutMs', 'connections']);
+  const graph = section(p, root.graph, 'graph', ['baseUrl', 'instagramBaseUrl', 'version', 'timeoutMs', 'connections']);
   const log = section(p, root.log, 'log', ['level', 'format']);
   const telemetry = section(p, root.telemetry, 'telemetry', ['recordRecipient']);
   return {
     listen: optional(p, root.listen, 'listen', (v, k) => listenAddress(str(v, k, env), k), d.listen),
     graph: {
       baseUrl: optional(p, graph.baseUrl, 'graph.baseUrl', (v, k) => baseUrl(str(v, k, env), k), d.graph.baseUrl),
+      instagramBaseUrl: optional(p, graph.instagramBaseUrl, 'graph.instagramBaseUrl', (v, k) => baseUrl(str(v, k, env), k), d.graph.instagramBaseUrl),
       version: optional(p, graph.version, 'graph.version', (v, k) => version(str(v, k, env), k), d.graph.version),
       timeoutMs: optional(p, graph.timeoutMs, 'graph.timeoutMs', (v, k) => int(v, k, 1, 600_000), d.graph.timeoutMs),
       connections: optional(p, graph.connections, 'graph.connections', (v, k) => int(v, k, 1, 10_000), d.graph.connections),
@@ -132,6 +140,19 @@ function parseRoot(p: Problems, root: Record<string, unknown>, env: Env, baseDir
     webhook: root.webhook === undefined ? undefined : p.check(() => webhook(p, root.webhook, env), undefined),
     events: events(p, root.events),
     conversations: conversations(p, root.conversations),
+    tokenRefresh: tokenRefresh(p, root.tokenRefresh),
+  };
+}
+
+function tokenRefresh(p: Problems, value: unknown): GatewayConfig['tokenRefresh'] {
+  const t = section(p, value, 'tokenRefresh', ['refreshBeforeMs', 'warnBeforeMs', 'retryMs']);
+  const d = DEFAULT_CONFIG.tokenRefresh;
+  const day = 24 * 3600_000;
+  return {
+    // Meta refreshes only tokens at least a day old, and its tokens last 60 days.
+    refreshBeforeMs: optional(p, t.refreshBeforeMs, 'tokenRefresh.refreshBeforeMs', (v, k) => int(v, k, 3600_000, 59 * day), d.refreshBeforeMs),
+    warnBeforeMs: optional(p, t.warnBeforeMs, 'tokenRefresh.warnBeforeMs', (v, k) => int(v, k, 0, 60 * day), d.warnBeforeMs),
+    retryMs: optional(p, t.retryMs, 'tokenRefresh.retryMs', (v, k) => int(v, k, 1_000, day), d.retryMs),
   };
 }
 
@@ -219,18 +240,43 @@ export function listenAddress(value: string, key: string): string {
 function pages(p: Problems, value: unknown, key: string, env: Env, baseDir: string): PageConfig[] {
   if (!Array.isArray(value)) throw new ConfigError(key, 'must be an array');
   const seen = new Set<string>();
-  return value.flatMap((item, i) => {
+  const parsed = value.flatMap((item, i) => {
     const k = `${key}[${i}]`;
     const page = p.check(() => object(item, k), undefined);
     if (!page) return [];
-    allowKeys(p, page, k, ['id', 'accessToken', 'appSecret', 'appsecretProof', 'messengerProfile', 'conversationPolicy']);
+    allowKeys(p, page, k, ['id', 'platform', 'pageId', 'login', 'token', 'accessToken', 'appSecret', 'appsecretProof', 'messengerProfile', 'conversationPolicy']);
+    const platform = optional(p, page.platform, `${k}.platform`, (v, kk) => {
+      const s = str(v, kk, env);
+      if (!(PLATFORMS as readonly string[]).includes(s)) throw new ConfigError(kk, 'must be "messenger" or "instagram"');
+      return s as Platform;
+    }, 'messenger' as Platform);
     const id = p.check(() => {
       const v = str(page.id, `${k}.id`, env);
-      if (!/^\d+$/.test(v)) throw new ConfigError(`${k}.id`, 'must be a numeric Page id');
+      if (!/^\d+$/.test(v)) throw new ConfigError(`${k}.id`, platform === 'instagram' ? 'must be a numeric Instagram account id (the webhook\'s entry[].id)' : 'must be a numeric Page id');
       if (seen.has(v)) throw new ConfigError(`${k}.id`, `page ${v} is configured twice`);
       seen.add(v);
       return v;
     }, '');
+    const login = optional(p, page.login, `${k}.login`, (v, kk) => {
+      const s = str(v, kk, env);
+      if (s !== 'instagram') throw new ConfigError(kk, 'must be "instagram" (the Instagram API with Instagram Login), or absent');
+      if (platform !== 'instagram') throw new ConfigError(kk, 'is only for platform "instagram"');
+      return 'instagram' as const;
+    }, undefined);
+    const pageId = optional(p, page.pageId, `${k}.pageId`, (v, kk) => {
+      const s = str(v, kk, env);
+      if (platform !== 'instagram') throw new ConfigError(kk, 'is only for platform "instagram" (the Facebook Page linked to the Instagram account)');
+      if (login === 'instagram') throw new ConfigError(kk, 'must be absent with login "instagram": Instagram Login sends as the Instagram account itself, without a Page');
+      if (!/^\d+$/.test(s)) throw new ConfigError(kk, 'must be the numeric id of the linked Facebook Page');
+      return s;
+    }, undefined);
+    if (platform === 'instagram' && login === undefined && pageId === undefined) {
+      p.list.push({ key: k, problem: `an Instagram account needs "pageId" (its linked Facebook Page, sent with that Page's token) or "login": "instagram" (an Instagram user token, sent to graph.instagram.com)` });
+    }
+    const token = optional(p, page.token, `${k}.token`, (v, kk) => {
+      if (login !== 'instagram') throw new ConfigError(kk, 'is only for login "instagram": Page tokens are not refreshed by the gateway');
+      return tokenConfig(p, v, kk, env, baseDir);
+    }, undefined);
     const accessToken = p.check(() => str(page.accessToken, `${k}.accessToken`, env), '');
     const appSecret = optional(p, page.appSecret, `${k}.appSecret`, (v, kk) => str(v, kk, env), undefined);
     const appsecretProof = optional(p, page.appsecretProof, `${k}.appsecretProof`, (v, kk) => {
@@ -244,8 +290,38 @@ function pages(p: Problems, value: unknown, key: string, env: Env, baseDir: stri
       if (!(CONVERSATION_POLICIES as readonly string[]).includes(s)) throw new ConfigError(kk, 'must be "enforce", "warn" or "off"');
       return s as ConversationPolicy;
     }, DEFAULT_CONVERSATION_POLICY);
-    return [{ id, accessToken, appSecret, appsecretProof, conversationPolicy, ...(messengerProfile ? { messengerProfile } : {}) }];
+    const config: PageConfig = {
+      id, accessToken, appSecret, appsecretProof, conversationPolicy,
+      ...(platform === 'instagram' ? { platform } : {}),
+      ...(pageId ? { pageId } : {}),
+      ...(login ? { login } : {}),
+      ...(token ? { token } : {}),
+      ...(messengerProfile ? { messengerProfile } : {}),
+    };
+    return [config];
   });
+  return parsed;
+}
+
+function tokenConfig(p: Problems, value: unknown, key: string, env: Env, baseDir: string): TokenConfig {
+  const t = object(value, key);
+  allowKeys(p, t, key, ['expiresAt', 'store']);
+  const expiresAt = optional(p, t.expiresAt, `${key}.expiresAt`, (v, kk) => {
+    const s = str(v, kk, env);
+    if (!/^\d{4}-\d\d-\d\dT/.test(s) || Number.isNaN(Date.parse(s))) throw new ConfigError(kk, 'must be an ISO 8601 time, for example 2027-02-01T00:00:00Z');
+    return s;
+  }, undefined);
+  const store = optional(p, t.store, `${key}.store`, (v, kk) => {
+    const o = object(v, kk);
+    if (o.redis === true && o.file === undefined) return { redis: true as const };
+    if (typeof o.file === 'string' && o.redis === undefined) {
+      const file = str(o.file, `${kk}.file`, env);
+      if (file === '') throw new ConfigError(`${kk}.file`, 'must be a path');
+      return { file: resolve(baseDir, file) };
+    }
+    throw new ConfigError(kk, 'must be {"file": PATH} or {"redis": true}');
+  }, undefined);
+  return { ...(expiresAt ? { expiresAt } : {}), ...(store ? { store } : {}) };
 }
 
 /** A Page's `messengerProfile`: an object in Graph's shape, or the path of a JSON file holding one. */

@@ -1,3 +1,4 @@
+import { memoryTokenStore, redisTokenStore, type TokenStore } from './token-store';
 import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOptions } from './delivery-types';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
@@ -45,6 +46,8 @@ export interface DeliveryStores {
   lock: ExclusiveLock;
   /** User profiles per Page and person: in memory, or in Redis (under `<prefix>profile:`) shared by every replica. */
   profileCache: ProfileCache;
+  /** Where an Instagram Login account's refreshed token is kept with `token.store: {redis: true}`: Redis under `<prefix>token:`, or (without Redis) this process only. */
+  redisTokenStore(account: string): TokenStore;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
   /** The Redis connection these stores share (undefined in memory), for other stores kept beside them (backfill progress). */
@@ -66,6 +69,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       budget: (limit) => new MemoryCallBudget(limit),
       lock: new MemoryLock(),
       profileCache: new MemoryProfileCache(config.profileCache ?? NO_PROFILE_CACHE),
+      redisTokenStore: () => memoryTokenStore(),
       backend: 'memory',
       keyPrefix: '',
       close: async () => {
@@ -96,6 +100,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     budget: (limit) => new RedisCallBudget(redis, limit, `${prefix}budget:`),
     lock: new RedisLock(redis, `${prefix}lock:`),
     profileCache: new RedisProfileCache(redis, { ...(config.profileCache ?? NO_PROFILE_CACHE), keyPrefix: `${prefix}profile:` }),
+    redisTokenStore: (account) => redisTokenStore(redis, prefix, account),
     backend: 'redis',
     redis,
     keyPrefix: prefix,

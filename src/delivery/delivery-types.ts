@@ -48,7 +48,13 @@ export interface IdempotencyStore {
 
 
 /** Which of a page's buckets a send draws from: Meta limits audio and video much lower. */
-export type RateClass = 'default' | 'media';
+/**
+ * Which of an account's buckets a call draws from, as Meta documents them per Page and per
+ * Instagram account: `default` (text, links, reactions, stickers, templates, sender actions,
+ * everything else), `media` (audio and video), `private_reply` (a private reply to a comment or
+ * post), `conversations` (the Conversations API).
+ */
+export type RateClass = 'default' | 'media' | 'private_reply' | 'conversations';
 
 export type AcquireResult =
   | { ok: true }

@@ -1,5 +1,6 @@
 import type { CancelSignal } from '../call/bounds';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
+import { bucketShape, RATE_CLASSES } from './rate-classes';
 
 interface Waiter {
   resolve: (result: AcquireResult) => void;
@@ -21,14 +22,13 @@ interface Bucket {
 
 // Idle buckets and ended pauses are dropped by a sweep run from `acquire` at most this often.
 const SWEEP_EVERY_MS = 1_000;
-const CLASSES: readonly RateClass[] = ['default', 'media'];
 
 /** Result of a waiter that gave up (its signal aborted, or the limiter closed): nothing to retry after. */
 const GAVE_UP: AcquireResult = { ok: false, retryAfterMs: 0, reason: 'WAIT_EXCEEDED' };
 
 /**
- * Per-page token buckets for one process: continuous refill at the class's rate, a burst of one
- * second, and a FIFO wait queue per bucket served by at most one timer per bucket.
+ * Per-account token buckets for one process: continuous refill at the class's rate, its burst
+ * (rate-classes.ts), and a FIFO wait queue per bucket served by at most one timer per bucket.
  *
  * A caller whose turn cannot come within min(maxWaitMs, deadline) is told WAIT_EXCEEDED at once
  * (tokens arrive at a known rate, so its turn is known on arrival) instead of waiting to fail.
@@ -99,7 +99,7 @@ export class MemoryRateLimiter implements PageRateLimiter {
     if (untilEpochMs <= now || this.closed) return;
     this.pauses.set(pageId, Math.max(this.pauses.get(pageId) ?? 0, untilEpochMs));
     const retryAfterMs = this.pausedFor(pageId, now);
-    for (const cls of CLASSES) {
+    for (const cls of RATE_CLASSES) {
       const bucket = this.buckets.get(bucketKey(pageId, cls));
       if (bucket) this.flush(bucket, { ok: false, retryAfterMs, reason: 'PAGE_PAUSED' });
     }
@@ -116,8 +116,7 @@ export class MemoryRateLimiter implements PageRateLimiter {
     const key = bucketKey(pageId, cls);
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      const rate = cls === 'media' ? this.options.mediaPerSecond : this.options.defaultPerSecond;
-      const capacity = Math.max(1, rate);
+      const { rate, capacity } = bucketShape(cls, this.options);
       bucket = { pageId, rate, capacity, tokens: capacity, refilledAt: now, queue: [] };
       this.buckets.set(key, bucket);
     }

@@ -1,6 +1,7 @@
 import type { CancelSignal } from '../call/bounds';
 import type { RedisConnection } from '../store/redis-connection';
 import type { AcquireResult, PageRateLimiter, RateClass, RateLimitOptions } from './delivery-types';
+import { bucketShape, RATE_CLASSES } from './rate-classes';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
 
@@ -62,7 +63,6 @@ interface LocalQueue {
 }
 
 const GAVE_UP: AcquireResult = { ok: false, retryAfterMs: 0, reason: 'WAIT_EXCEEDED' };
-const CLASSES: readonly RateClass[] = ['default', 'media'];
 
 /**
  * Per-page token buckets shared by every replica through Redis (a Lua token bucket on the server's
@@ -127,8 +127,7 @@ export class RedisRateLimiter implements PageRateLimiter {
 
   /** One TAKE against the page's shared bucket: [1, 0] granted, [0, ms] next token, [-1, ms] paused. */
   private async take(pageId: string, cls: RateClass): Promise<[number, number]> {
-    const rate = this.rate(cls);
-    const capacity = Math.max(1, rate);
+    const { rate, capacity } = bucketShape(cls, this.options);
     // Once full again a bucket equals a fresh one; a second of slack keeps it from expiring mid-use.
     const ttlMs = Math.ceil((capacity * 1000) / rate) + 1_000;
     const keys = [this.bucketKey(pageId, cls), this.pauseKey(pageId)];
@@ -142,7 +141,7 @@ export class RedisRateLimiter implements PageRateLimiter {
   async pause(pageId: string, untilEpochMs: number): Promise<void> {
     const ms = Math.ceil(untilEpochMs - Date.now());
     if (ms <= 0 || this.closed) return;
-    for (const cls of CLASSES) {
+    for (const cls of RATE_CLASSES) {
       const queue = this.queues.get(queueKey(pageId, cls));
       if (queue) this.flush(queue, { ok: false, retryAfterMs: ms, reason: 'PAGE_PAUSED' });
     }
@@ -170,7 +169,7 @@ export class RedisRateLimiter implements PageRateLimiter {
   }
 
   private rate(cls: RateClass): number {
-    return cls === 'media' ? this.options.mediaPerSecond : this.options.defaultPerSecond;
+    return bucketShape(cls, this.options).rate;
   }
 
   /** Serves the queue head by head until it is empty; one pump (and at most one timer) per queue. */

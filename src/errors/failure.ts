@@ -76,5 +76,15 @@ export function invalidRequest(what: string, violations: readonly FieldViolation
   return { code: status.INVALID_ARGUMENT, reason: ErrorReason.INVALID_REQUEST, message, violations, nothingSent: true, metadata: { violations: String(violations.length) } };
 }
 
+/**
+ * INVALID_ARGUMENT NOT_SUPPORTED_ON_INSTAGRAM: the request uses what Instagram does not support;
+ * `violations` lists every violation (the request's others too), `instagram` of them Instagram's.
+ */
+export function notSupportedOnInstagram(what: string, violations: readonly FieldViolation[], instagram: number): Failure {
+  const base = invalidRequest(what, violations);
+  const message = `${what} not supported on Instagram${base.message.slice(`invalid ${what}`.length)}`;
+  return { ...base, reason: ErrorReason.NOT_SUPPORTED_ON_INSTAGRAM, message, metadata: { violations: String(violations.length), instagram_violations: String(instagram), platform: 'instagram' } };
+}
+
 /** A fault of the gateway itself (logged where it is caught); the caller learns nothing more. */
 export const INTERNAL_FAILURE: Failure = gatewayFailure(status.INTERNAL, ErrorReason.INTERNAL, 'internal error in the gateway', { nothingSent: false });

@@ -9,9 +9,9 @@ import type { Event } from '../../gen/messenger/v1/events';
 /** One event to store, as the webhook parser made it. */
 export interface NewEvent {
   event: Event;
-  /** What Meta's retries share: `message:<mid>`, `echo:<mid>`, `edit:<mid>:<n>`, else a hash of page, sender, kind and item. */
+  /** What Meta's retries share: `message:<mid>`, `echo:<mid>`, `edit:<mid>:<n>`, `deleted:<mid>`, else a hash of page, sender, kind and item. */
   dedupKey: string;
-  /** Page and person (`<page>\u0000<psid>`): the unit of ordering. */
+  /** Platform, account and person (conversation-key.ts): the unit of ordering. */
   conversation: string;
 }
 

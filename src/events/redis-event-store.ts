@@ -35,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import { duplicateConnection, type RedisConnection } from '../store/redis-connection';
 import { Event } from '../../gen/messenger/v1/events';
 import type { EventsConfig } from '../config/gateway-config';
+import { conversationOf } from './conversation-key';
 import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchConsumer, type DispatchEntry, type DispatchHost } from './dispatcher';
 import {
@@ -951,7 +952,7 @@ class GroupWorker implements DispatchHost<Entry> {
     } catch {
       return undefined; // not written by this store: never deliverable, left pending
     }
-    const conv = this.dispatcher.conversation(f.c ?? `${event.pageId}\u0000${event.senderId}`, f.p ?? event.pageId);
+    const conv = this.dispatcher.conversation(f.c ?? conversationOf(event), f.p ?? event.pageId);
     const entry: Entry = { id, partition, event, conv, deliveries, state: 'queued', holder: undefined, token: 0, settlesAtDelivery: 0 };
     this.buffered++;
     this.dispatcher.enqueue(entry);

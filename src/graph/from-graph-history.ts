@@ -82,7 +82,7 @@ const ATTACHMENT_TYPES: ReadonlyArray<readonly [string, ReceivedAttachmentType, 
 /** One of `attachments.data[]`: Graph's `image_data`/`video_data`/`file_url` with a `mime_type`. */
 function attachmentOf(a: unknown): ReceivedAttachment | undefined {
   if (!isRecord(a)) return undefined;
-  const base = { typeName: '', url: '', stickerId: '', title: text(a.name) ?? '', payloadJson: '' };
+  const base = { typeName: '', url: '', stickerId: '', title: text(a.name) ?? '', payloadJson: '', doNotStore: false, mediaId: '' };
   for (const [key, type, name] of ATTACHMENT_TYPES) {
     const data = a[key];
     if (isRecord(data)) return { ...base, type, typeName: name, url: text(data.url) ?? '' };
@@ -118,7 +118,7 @@ export function fromGraphHistoryMessage(m: unknown): HistoryMessage | undefined 
   const to = dataOf(m.to)?.[0];
   const attachments = (dataOf(m.attachments) ?? []).map(attachmentOf).filter((a): a is ReceivedAttachment => a !== undefined);
   const sticker = text(m.sticker);
-  if (sticker) attachments.push({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STICKER, typeName: 'sticker', url: sticker, stickerId: '', title: '', payloadJson: '' });
+  if (sticker) attachments.push({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STICKER, typeName: 'sticker', url: sticker, stickerId: '', title: '', payloadJson: '', doNotStore: false, mediaId: '' });
   const replyTo = isRecord(m.reply_to) ? (text(m.reply_to.mid) ?? text(m.reply_to.id) ?? '') : '';
   return {
     id,

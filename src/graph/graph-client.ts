@@ -10,7 +10,7 @@ import type { CallBounds, CancelSignal } from '../call/bounds';
 import type { AppsecretProof } from './appsecret-proof';
 import type { FilePart, GraphOutcome } from './graph-types';
 import type { GraphRequest } from './graph-request';
-import type { PageCredentials } from './page-credentials';
+import type { GraphHost, PageCredentials } from './page-credentials';
 import { usageOf } from './usage-headers';
 
 export type { FilePart, GraphOutcome } from './graph-types';
@@ -31,18 +31,28 @@ class UpstreamAbort extends Error {
 const TIMEOUT = new UpstreamAbort('timeout');
 const CANCELLED = new UpstreamAbort('cancelled');
 
-/** Graph API client: one keep-alive undici Pool per origin, token only in the Authorization header. */
+/** `graph` of the config; without `instagramBaseUrl`, Instagram Login accounts use `baseUrl` too. */
+export type GraphClientConfig = Omit<GraphConfig, 'instagramBaseUrl'> & Partial<Pick<GraphConfig, 'instagramBaseUrl'>>;
+
+/** One configured origin: where its requests go and what its spans name. */
+interface Host {
+  origin: string;
+  endpoint: GraphEndpoint;
+  /** The base URL's path and the version: what every path is prefixed with. */
+  prefix: string;
+}
+
+/**
+ * Graph API client: one keep-alive undici Pool per origin, token only in the Authorization header.
+ * Two hosts: `graph.baseUrl` (Pages, Instagram accounts through their Page) and
+ * `graph.instagramBaseUrl` (Instagram Login accounts); each account's credentials say which.
+ */
 export class GraphClient {
   private readonly pools = new Map<string, Pool>();
-  private readonly origin: string;
-  private readonly endpoint: GraphEndpoint;
-  private readonly prefix: string;
+  private readonly hosts: Record<GraphHost, Host>;
 
-  constructor(private readonly config: GraphConfig) {
-    const url = new URL(config.baseUrl);
-    this.origin = url.origin;
-    this.endpoint = graphEndpoint(url.origin);
-    this.prefix = `${url.pathname.replace(/\/+$/, '')}/${config.version}`;
+  constructor(private readonly config: GraphClientConfig) {
+    this.hosts = { graph: host(config.baseUrl, config.version), instagram: host(config.instagramBaseUrl ?? config.baseUrl, config.version) };
   }
 
   /**
@@ -53,9 +63,14 @@ export class GraphClient {
   call(creds: PageCredentials, request: GraphRequest, bounds: CallBounds, parent?: Span): Promise<GraphOutcome> {
     const proof = creds.proof();
     const { json, multipart, query } = request;
+    const target = this.hosts[creds.host];
+    const prefix = target.prefix;
     const q = query ? new URLSearchParams(query).toString() : '';
-    const path = q ? `${this.prefix}${request.path}?${q}` : this.prefix + request.path;
-    const shown = request.shownPath === undefined ? path : q ? `${this.prefix}${request.shownPath}?${q}` : this.prefix + request.shownPath;
+    // Specs write paths on the account's id; an Instagram account through its Page is the Page there.
+    const rel = onNode(request.path, creds);
+    const shownRel = request.shownPath === undefined ? undefined : onNode(request.shownPath, creds);
+    const path = q ? `${prefix}${rel}?${q}` : prefix + rel;
+    const shown = shownRel === undefined ? path : q ? `${prefix}${shownRel}?${q}` : prefix + shownRel;
     if (multipart) {
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(multipart.fields)) fields[name] = typeof value === 'string' ? value : JSON.stringify(value);
@@ -67,16 +82,28 @@ export class GraphClient {
       // client streams the file is the client's (its idle bound), not Graph's.
       const sent: BodyEnd = {};
       const { boundary, body, length } = multipartBody(fields, multipart.file, () => sent.onEnd?.());
-      return this.dispatch(request.method, path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent, shown);
+      return this.dispatch(target, request.method, path, creds, `multipart/form-data; boundary=${boundary}`, Readable.from(body, { objectMode: false }), length, bounds, parent, sent, shown);
     }
     if (json !== undefined) {
       const payload = JSON.stringify(proof ? { ...json, ...proof } : json);
-      return this.dispatch(request.method, path, creds, 'application/json', payload, undefined, bounds, parent, undefined, shown);
+      return this.dispatch(target, request.method, path, creds, 'application/json', payload, undefined, bounds, parent, undefined, shown);
     }
     // No body (GET, DELETE): the proof goes in the query, beside the request's own parameters;
     // the span shows the path without it.
     const wire = proof ? `${path}${q ? '&' : '?'}${proofQuery(proof)}` : path;
-    return this.dispatch(request.method, wire, creds, undefined, undefined, undefined, bounds, parent, undefined, shown);
+    return this.dispatch(target, request.method, wire, creds, undefined, undefined, undefined, bounds, parent, undefined, shown);
+  }
+
+  /**
+   * A GET outside any account's node on the Instagram host, with a token of its own: the token
+   * refresh (`GET /refresh_access_token`, unversioned as Meta documents it). The token goes in the
+   * Authorization header, as on every call, never in the URL.
+   */
+  instagramTokenCall(path: string, query: Readonly<Record<string, string>>, token: string, bounds: CallBounds): Promise<GraphOutcome> {
+    const target = this.hosts.instagram;
+    const base = target.prefix.slice(0, target.prefix.lastIndexOf('/'));
+    const wire = `${base}${path}?${new URLSearchParams(query).toString()}`;
+    return this.dispatch(target, 'GET', wire, { authorization: `Bearer ${token}` }, undefined, undefined, undefined, bounds, undefined);
   }
 
   async close(): Promise<void> {
@@ -85,17 +112,17 @@ export class GraphClient {
     await Promise.all(pools.map((p) => p.close()));
   }
 
-  private pool(): Pool {
-    let pool = this.pools.get(this.origin);
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(this.origin, {
+      pool = new Pool(origin, {
         connections: this.config.connections,
         keepAliveTimeout: 30_000,
         // Our own timer bounds the whole call; these only stop a stuck socket from living forever.
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      this.pools.set(this.origin, pool);
+      this.pools.set(origin, pool);
     }
     return pool;
   }
@@ -106,9 +133,10 @@ export class GraphClient {
    * the handler, without an AbortController per call.
    */
   private dispatch(
+    target: Host,
     method: GraphRequest['method'],
     path: string,
-    creds: PageCredentials,
+    creds: Pick<PageCredentials, 'authorization'>,
     contentType: string | undefined,
     body: string | Readable | undefined,
     contentLength: number | undefined,
@@ -125,7 +153,7 @@ export class GraphClient {
     const headers: Record<string, string> = { authorization: creds.authorization };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (contentLength !== undefined) headers['content-length'] = String(contentLength);
-    const span = startGraphSpan(this.endpoint, shownPath, headers, parent, method);
+    const span = startGraphSpan(target.endpoint, shownPath, headers, parent, method);
     return new Promise<GraphOutcome>((resolve) => {
       const settle = span
         ? (outcome: GraphOutcome) => {
@@ -138,7 +166,7 @@ export class GraphClient {
       if (bodyEnd) {
         bodyEnd.onEnd = () => handler.rearm(Math.min(this.config.timeoutMs, bounds.deadline === undefined ? Infinity : bounds.deadline - Date.now()));
       }
-      this.pool().dispatch({ method, path, headers, body }, handler);
+      this.pool(target.origin).dispatch({ method, path, headers, body }, handler);
     });
   }
 }
@@ -305,6 +333,19 @@ function multipartBody(fields: Record<string, string>, file: FilePart, onEnd: ()
   }
   const length = file.size === undefined ? undefined : headBytes.length + file.size + tailBytes.length;
   return { boundary, body: body(), length };
+}
+
+function host(baseUrl: string, version: string): Host {
+  const url = new URL(baseUrl);
+  return { origin: url.origin, endpoint: graphEndpoint(url.origin), prefix: `${url.pathname.replace(/\/+$/, '')}/${version}` };
+}
+
+/** `path` with the account's id as its first segment moved onto the account's Graph node. */
+function onNode(path: string, creds: PageCredentials): string {
+  if (creds.way !== 'instagram-page' || creds.node === creds.pageId) return path;
+  const head = `/${creds.pageId}`;
+  if (path === head || path.startsWith(`${head}/`) || path.startsWith(`${head}?`)) return `/${creds.node}${path.slice(head.length)}`;
+  return path;
 }
 
 /** The Page's proof as query parameters: a GET or DELETE has no body to carry it. */

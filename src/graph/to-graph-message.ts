@@ -50,9 +50,21 @@ export function toGraphMessage(m: Message): GraphMessage {
       break;
     case 'attachment': {
       const kind = content.value.kind ?? unvalidated('message.attachment');
-      out = kind.$case === 'media'
-        ? { attachment: mediaAttachment(kind.value) }
-        : { attachment: { type: 'template', payload: toGraphTemplatePayload(kind.value, 'message.attachment.template') } };
+      switch (kind.$case) {
+        case 'media':
+          out = { attachment: mediaAttachment(kind.value) };
+          break;
+        case 'template':
+          out = { attachment: { type: 'template', payload: toGraphTemplatePayload(kind.value, 'message.attachment.template') } };
+          break;
+        case 'sticker':
+          // The only sticker of the contract: validation refuses an unset kind.
+          out = { attachment: { type: 'like_heart' } };
+          break;
+        case 'mediaShare':
+          out = { attachment: { type: 'MEDIA_SHARE', payload: { id: kind.value.postId } } };
+          break;
+      }
       break;
     }
     case 'attachments': {

@@ -173,7 +173,18 @@ export interface GraphTemplateAttachment {
   payload: GraphTemplatePayload;
 }
 
-export type GraphAttachment = GraphMediaAttachment | GraphTemplateAttachment;
+/** Instagram's heart sticker: a type and no payload. */
+export interface GraphStickerAttachment {
+  type: 'like_heart';
+}
+
+/** Instagram's shared post. */
+export interface GraphMediaShareAttachment {
+  type: 'MEDIA_SHARE';
+  payload: { id: string };
+}
+
+export type GraphAttachment = GraphMediaAttachment | GraphTemplateAttachment | GraphStickerAttachment | GraphMediaShareAttachment;
 
 export type GraphUtilityParameter =
   | { type: 'text'; text: string; parameter_name?: string }

@@ -55,7 +55,8 @@ export class ConversationStore implements SandboxObserver {
     const recipient = recipientOf(send.body.recipient);
     if (recipient === undefined) return;
     const psid = recipient.key === 'id' ? recipient.value : (send.outcome.kind === 'ok' && send.outcome.recipientId) || recipient.value;
-    const c = this.conversation(send.pageId, recipient.key === 'id' ? recipient.value : `${recipient.key}:${recipient.value}`, psid);
+    const c = (recipient.key === 'id' ? this.instagramConversationOf(send.pageId, recipient.value) : undefined)
+      ?? this.conversation(send.pageId, recipient.key === 'id' ? recipient.value : `${recipient.key}:${recipient.value}`, psid);
     const failure = refusal ?? failureOf(send.outcome);
     const action = typeof send.body.sender_action === 'string' ? send.body.sender_action.toLowerCase() : undefined;
     if (action !== undefined && failure === undefined) {
@@ -104,11 +105,26 @@ export class ConversationStore implements SandboxObserver {
    */
   onCustomerMessage(m: ObservedCustomerMessage): void {
     const c = this.conversation(m.pageId, this.recipientForPsid(m.pageId, m.psid), m.psid);
+    if (m.instagram) c.instagram = true;
+    // An unsend names the message by its mid: without one there is nothing to remove.
+    if (m.unsent && !m.mid) return;
+    if (m.unsent) {
+      // Honouring an unsend (Meta's app review requires it): the message's content goes, a trace that it was unsent stays.
+      const target = c.items.find((i) => i.mid === m.mid && i.from === 'customer');
+      if (!target || target.removed) return;
+      for (const k of ['text', 'quickReplyPayload', 'postback', 'storyReply', 'storyMention', 'sharedPost', 'reactions'] as const) delete target[k];
+      target.removed = true;
+      this.changed(c);
+      return;
+    }
     if (m.mid && c.items.some((i) => i.mid === m.mid)) return;
     const item: InboxItem = { id: this.nextId++, at: m.at, from: 'customer', mid: m.mid };
     if (m.text !== undefined) item.text = m.text;
     if (m.quickReplyPayload !== undefined) item.quickReplyPayload = m.quickReplyPayload;
     if (m.postback) item.postback = m.postback;
+    if (m.storyReply) item.storyReply = m.storyReply;
+    if (m.storyMention) item.storyMention = m.storyMention;
+    if (m.sharedPost) item.sharedPost = m.sharedPost;
     push(c, item);
     c.updatedAt = m.at;
     this.changed(c);
@@ -172,6 +188,18 @@ export class ConversationStore implements SandboxObserver {
     if (timer === undefined) return;
     clearTimeout(timer);
     this.typingTimers.delete(key);
+  }
+
+  /**
+   * The Instagram conversation a send to `igsid` belongs to. A send through the Messenger API for
+   * Instagram goes to the linked Page's `/messages`, not the Instagram account's: an IGSID is
+   * only ever an Instagram person, so the conversation is found by it.
+   */
+  private instagramConversationOf(pageId: string, igsid: string): InboxConversation | undefined {
+    const own = this.conversations.get(keyOf(pageId, igsid));
+    if (own) return own.instagram ? own : undefined;
+    for (const c of this.conversations.values()) if (c.instagram && c.psid === igsid) return c;
+    return undefined;
   }
 
   private recipientForPsid(pageId: string, psid: string): string {
@@ -263,7 +291,7 @@ function recipientOf(recipient: unknown): { key: string; value: string } | undef
 function summary(c: InboxConversation): InboxSummary {
   const last = c.items[c.items.length - 1];
   return {
-    key: c.key, pageId: c.pageId, recipient: c.recipient, psid: c.psid, updatedAt: c.updatedAt,
+    key: c.key, pageId: c.pageId, recipient: c.recipient, psid: c.psid, ...(c.instagram ? { instagram: true } : {}), updatedAt: c.updatedAt,
     count: c.items.length, preview: last ? previewOf(last) : c.typing ? 'typing…' : '', failed: c.items.filter((i) => i.failure).length,
   };
 }
@@ -271,7 +299,12 @@ function summary(c: InboxConversation): InboxSummary {
 /** A short text for an item, as a conversation list shows it. */
 export function previewOf(item: InboxItem): string {
   if (item.failure) return `refused: ${item.failure.graph ? `Graph ${item.failure.graph.code}` : item.failure.policy ? item.failure.reason : item.failure.answer}`;
-  if (item.from === 'customer') return item.postback ? item.postback.title : item.text ?? '';
+  if (item.from === 'customer') {
+    if (item.removed) return 'Unsent a message';
+    if (item.storyMention) return 'Mentioned you in their story';
+    if (item.sharedPost) return 'Shared a post';
+    return item.postback ? item.postback.title : item.text ?? '';
+  }
   const m = item.message ?? {};
   if (typeof m.text === 'string') return m.text.slice(0, 80);
   const a = m.attachment;

@@ -52,6 +52,14 @@ export interface InboxItem {
   reactions?: string[];
   /** A past message a backfill read from the Conversations API (not a webhook or a send seen live). */
   historical?: boolean;
+  /** Instagram: the customer's message replies to the account's story (drawn above it). */
+  storyReply?: { id: string; url: string };
+  /** Instagram: the customer mentioned the account in their story (its CDN URL only: the media is never kept). */
+  storyMention?: { url: string };
+  /** Instagram: a post the customer shared. */
+  sharedPost?: { mediaId: string; url: string; title: string };
+  /** Instagram: the customer unsent this message; its content is gone from the inbox too. */
+  removed?: boolean;
 }
 
 /** One Page and one customer. */
@@ -63,6 +71,8 @@ export interface InboxConversation {
   recipient: string;
   /** The PSID replies come from (the recipient id Graph answered, else the recipient value). */
   psid: string;
+  /** An Instagram conversation (`pageId` is the Instagram account, `psid` an IGSID); absent: Messenger. */
+  instagram?: boolean;
   /** Epoch ms of the newest item. */
   updatedAt: number;
   typing: boolean;
@@ -77,6 +87,7 @@ export interface InboxSummary {
   pageId: string;
   recipient: string;
   psid: string;
+  instagram?: boolean;
   updatedAt: number;
   count: number;
   /** A short text of the newest item. */

@@ -7,6 +7,41 @@
 
 /** `message.text`: fewer than this many characters. */
 export const TEXT_LIMIT = 2000;
+
+// -- Instagram (Meta's instagram-messaging send-message and attachment-upload pages) --
+
+/** `message.text` on Instagram: at most this many bytes of UTF-8. */
+export const INSTAGRAM_TEXT_MAX_BYTES = 1000;
+/** The only tag Instagram takes. */
+export const INSTAGRAM_ONLY_TAG = 'HUMAN_AGENT';
+/**
+ * What an Instagram message may carry, per media type: the formats (file extensions) and the
+ * largest size. A send takes image, audio and video (Meta's send-message table); an upload
+ * (the Attachment Upload API's table) also takes gif images and pdf files.
+ */
+export const INSTAGRAM_MEDIA: Readonly<Record<'image' | 'audio' | 'video' | 'file', { formats: readonly string[]; uploadFormats: readonly string[]; maxBytes: number; send: boolean }>> = {
+  image: { formats: ['png', 'jpeg', 'jpg'], uploadFormats: ['png', 'jpeg', 'jpg', 'gif'], maxBytes: 8 * 1024 * 1024, send: true },
+  audio: { formats: ['aac', 'm4a', 'wav', 'mp4'], uploadFormats: ['aac', 'm4a', 'wav', 'mp4'], maxBytes: 25 * 1024 * 1024, send: true },
+  video: { formats: ['mp4', 'ogg', 'avi', 'mov', 'webm'], uploadFormats: ['mp4', 'ogg', 'avi', 'mov', 'webm'], maxBytes: 25 * 1024 * 1024, send: true },
+  file: { formats: [], uploadFormats: ['pdf'], maxBytes: 25 * 1024 * 1024, send: false },
+};
+/** The Messenger Profile properties Instagram has. */
+export const INSTAGRAM_PROFILE_PROPERTIES: readonly string[] = ['ice_breakers', 'persistent_menu'];
+/** The User Profile API's fields for an Instagram-scoped id (IGSID). */
+export const INSTAGRAM_USER_PROFILE_FIELDS: readonly string[] = ['id', 'name', 'username', 'profile_pic', 'follower_count', 'is_user_follow_business', 'is_business_follow_user'];
+/** What is asked for an IGSID when a request names no field. */
+export const DEFAULT_INSTAGRAM_USER_PROFILE_FIELDS: readonly string[] = ['name', 'username', 'profile_pic'];
+
+// -- Rates Meta documents per Page and per Instagram account (Messenger rate limits, 2026) --
+
+/** Text, links, reactions, stickers (and everything else not below): calls per second. */
+export const SEND_PER_SECOND = 300;
+/** Audio and video: calls per second. */
+export const MEDIA_SEND_PER_SECOND = 10;
+/** Private replies (`recipient.comment_id` / `post_id`): calls per hour. */
+export const PRIVATE_REPLIES_PER_HOUR = 750;
+/** The Conversations API (history): calls per second. */
+export const CONVERSATIONS_API_PER_SECOND = 2;
 /** `message.metadata`: fewer than this many characters. */
 export const METADATA_LIMIT = 1000;
 

@@ -7,6 +7,7 @@
 // sends: a magic value (`error-190`, `delay-500`, ...) as a persona's or a template's name,
 // and the chaos switchboard's failures and latency of the Page.
 
+import { INSTAGRAM_PROFILE_PROPERTIES } from '../limits/graph-limits';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChaosBoard } from './chaos-board';
 import { envelope, invalidParam, type GraphErrorFields } from './graph-errors';
@@ -30,6 +31,8 @@ export interface PageRouteContext {
   chaos: ChaosBoard;
   /** The Page an id in a path stands for (`me`: the Page of the token). */
   resolvePage(idInPath: string, token: string | undefined): { pageId: string; secrets?: PageSecrets };
+  /** The Instagram account linked to a Page (its profile is kept apart from the Page's). */
+  instagramOf?(pageId: string): string | undefined;
 }
 
 /** Where the parsed body is recorded (the request's entry in the sandbox's `received`). */
@@ -126,7 +129,16 @@ function personasEdge(method: string, pageId: string, params: Record<string, unk
   };
 }
 
-function profileEdge(method: string, pageId: string, params: Record<string, unknown>, ctx: PageRouteContext): Outcome | Refusal {
+function profileEdge(method: string, nodeId: string, params: Record<string, unknown>, ctx: PageRouteContext): Outcome | Refusal {
+  // `platform=instagram`: the profile of the Instagram account (the linked one on a Page), which
+  // has ice breakers and a persistent menu only, and no Get Started button to need.
+  const instagram = params.platform === 'instagram';
+  const pageId = instagram ? ctx.instagramOf?.(nodeId) ?? nodeId : nodeId;
+  if (instagram && method !== 'GET') {
+    const names = method === 'DELETE' ? (Array.isArray(params.fields) ? params.fields.map(String) : []) : Object.keys(params).filter((k) => PROFILE_FIELDS.has(k));
+    const lacking = names.find((k) => !INSTAGRAM_PROFILE_PROPERTIES.includes(k));
+    if (lacking !== undefined) return { error: invalidParam(`Param ${lacking} is not supported for Instagram`) };
+  }
   if (method === 'GET') {
     const asked = typeof params.fields === 'string' ? params.fields.split(',').filter((f) => f !== '') : [];
     if (asked.length === 0) return { error: invalidParam('The parameter fields is required') };
@@ -153,14 +165,14 @@ function profileEdge(method: string, pageId: string, params: Record<string, unkn
   if (method !== 'POST') return unsupported(method, pageId);
   const props = Object.fromEntries(Object.entries(params).filter(([k]) => PROFILE_FIELDS.has(k)));
   if (Object.keys(props).length === 0) return { error: invalidParam('No Messenger Profile property was given') };
-  const refusal = checkProfile(props, ctx.objects.profile(pageId));
+  const refusal = checkProfile(props, ctx.objects.profile(pageId), instagram);
   if (refusal) return { error: refusal };
   return { commit: () => ctx.objects.setProfile(pageId, props), body: () => ({ result: 'success' }) };
 }
 
 /** The rules Graph enforces on a profile write (the gateway checks them first; this is for other clients). */
-function checkProfile(props: Record<string, unknown>, current: Readonly<Record<string, unknown>>): GraphErrorFields | undefined {
-  if (props.persistent_menu !== undefined && props.get_started === undefined && current.get_started === undefined) {
+function checkProfile(props: Record<string, unknown>, current: Readonly<Record<string, unknown>>, instagram: boolean): GraphErrorFields | undefined {
+  if (!instagram && props.persistent_menu !== undefined && props.get_started === undefined && current.get_started === undefined) {
     return invalidParam('Persistent menu requires the get started button to be set');
   }
   for (const key of ['greeting', 'persistent_menu', 'ice_breakers']) {

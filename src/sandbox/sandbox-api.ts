@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConversationHistories } from './conversation-history';
 import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
 import { readJsonBody, sendJson } from './json-http';
-import { tell, type SandboxObserver } from './sandbox-observer';
+import { tell, type ObservedCustomerMessage, type SandboxObserver } from './sandbox-observer';
 import type { KnownMessages } from './known-messages';
 import { serveDemoImage } from './demo-images';
 import { handleThreadsApi } from './threads-api';
@@ -71,12 +71,9 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
         const item = (sent.entry[0].messaging ?? sent.entry[0].standby)![0];
         const mid = item.message?.mid ?? item.postback?.mid ?? '';
         if (mid) ctx.known?.add(action.pageId, mid);
-        ctx.windows?.opened(action.pageId, action.psid, item.timestamp);
-        tell(ctx.observer, (o) => o.onCustomerMessage?.({
-          at: item.timestamp, pageId: action.pageId, psid: action.psid, mid,
-          ...(action.postback ? { postback: action.postback } : { text: action.text }),
-          ...(action.quickReplyPayload !== undefined ? { quickReplyPayload: action.quickReplyPayload } : {}),
-        }));
+        // An unsend is no action that opens Meta's window.
+        if (action.unsendMid === undefined) ctx.windows?.opened(action.pageId, action.psid, item.timestamp);
+        tell(ctx.observer, (o) => o.onCustomerMessage?.(observedOf(action, item.timestamp, mid)));
       }
       return sendJson(res, answer.status === 200 ? 200 : 502, { webhookStatus: answer.status, webhookAnswer: answer.text, sent });
     } catch (err) {
@@ -120,6 +117,20 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
   return sendJson(res, 404, { error: `no such sandbox API: ${req.method ?? ''} ${path.slice(0, 100)}` });
 }
 
+/** What the inbox is told of a customer's action the webhook listener took. */
+function observedOf(action: CustomerAction, at: number, mid: string): ObservedCustomerMessage {
+  const base = { at, pageId: action.pageId, psid: action.psid, mid, ...(action.instagram ? { instagram: true } : {}) };
+  if (action.unsendMid !== undefined) return { ...base, unsent: true };
+  if (action.postback) return { ...base, postback: action.postback };
+  if (action.storyMention) return { ...base, storyMention: action.storyMention };
+  if (action.sharedPost) return { ...base, sharedPost: action.sharedPost };
+  return {
+    ...base, text: action.text,
+    ...(action.quickReplyPayload !== undefined ? { quickReplyPayload: action.quickReplyPayload } : {}),
+    ...(action.storyReply ? { storyReply: action.storyReply } : {}),
+  };
+}
+
 /** The action a request body describes, or why it does not describe one. */
 export function customerAction(v: unknown): CustomerAction | string {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the body must be a JSON object';
@@ -136,14 +147,56 @@ export function customerAction(v: unknown): CustomerAction | string {
     agoMs = ago;
   }
   const dated = agoMs !== undefined ? { agoMs } : {};
+  const instagram = o.instagram === true;
   const postback = o.postback as { title?: unknown; payload?: unknown } | undefined;
   if (postback !== undefined) {
     if (typeof postback !== 'object' || postback === null || typeof postback.payload !== 'string') return 'postback: {title, payload} with a string payload';
-    return { pageId, psid, postback: { title: typeof postback.title === 'string' ? postback.title : '', payload: postback.payload }, ...dated };
+    return { pageId, psid, instagram, postback: { title: typeof postback.title === 'string' ? postback.title : '', payload: postback.payload }, ...dated };
+  }
+  if (instagram) {
+    const only = instagramOnly(o);
+    if (typeof only === 'string') return only;
+    if (only !== undefined) return { pageId, psid, instagram, ...only, ...dated };
+  } else if (INSTAGRAM_KEYS.some((k) => o[k] !== undefined)) {
+    return `${INSTAGRAM_KEYS.find((k) => o[k] !== undefined)}: only Instagram sends this (set instagram: true)`;
   }
   const text = str('text');
   if (text === undefined || text.length === 0 || text.length > 2000) return 'text: 1 to 2000 characters (or a postback)';
-  return { pageId, psid, text, quickReplyPayload: str('quickReplyPayload'), ...dated };
+  const storyReply = instagram && o.storyReply !== undefined ? storyOf(o.storyReply, 'storyReply') : undefined;
+  if (typeof storyReply === 'string') return storyReply;
+  return { pageId, psid, instagram, text, quickReplyPayload: str('quickReplyPayload'), ...(storyReply ? { storyReply: { id: storyReply.id ?? '', url: storyReply.url } } : {}), ...dated };
+}
+
+const INSTAGRAM_KEYS = ['storyReply', 'storyMention', 'sharedPost', 'unsendMid'] as const;
+const MAX_URL = 2048;
+const ID = /^[A-Za-z0-9_.:=-]{1,256}$/;
+
+/** `{url, id?}` of a story: an http(s) URL of at most 2048 characters, an id of at most 256. */
+function storyOf(v: unknown, key: string): { url: string; id?: string } | string {
+  const o = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  const url = o?.url;
+  const id = o?.id;
+  if (typeof url !== 'string' || url.length > MAX_URL || !/^https?:\/\//.test(url)) return `${key}.url: an http(s) URL of at most ${MAX_URL} characters`;
+  if (id !== undefined && (typeof id !== 'string' || !ID.test(id))) return `${key}.id: letters, digits and _.:=- (at most 256)`;
+  return typeof id === 'string' ? { url, id } : { url };
+}
+
+/** Instagram's own actions (a story mention, a shared post, an unsend), undefined for a text, or why the body is wrong. */
+function instagramOnly(o: Record<string, unknown>): Pick<CustomerAction, 'storyMention' | 'sharedPost' | 'unsendMid'> | string | undefined {
+  if (o.unsendMid !== undefined) return typeof o.unsendMid === 'string' && ID.test(o.unsendMid) ? { unsendMid: o.unsendMid } : 'unsendMid: the mid of a message (letters, digits and _.:=-)';
+  if (o.storyMention !== undefined) {
+    const story = storyOf(o.storyMention, 'storyMention');
+    return typeof story === 'string' ? story : { storyMention: { url: story.url } };
+  }
+  if (o.sharedPost !== undefined) {
+    const post = storyOf(o.sharedPost, 'sharedPost');
+    if (typeof post === 'string') return post;
+    const title = (o.sharedPost as Record<string, unknown>).title;
+    if (post.id === undefined) return 'sharedPost.id: the media id is required';
+    if (title !== undefined && (typeof title !== 'string' || title.length > 2200)) return 'sharedPost.title: a caption of at most 2200 characters';
+    return { sharedPost: { mediaId: post.id, url: post.url, title: typeof title === 'string' ? title : '' } };
+  }
+  return undefined;
 }
 
 

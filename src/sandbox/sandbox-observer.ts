@@ -37,6 +37,16 @@ export interface ObservedCustomerMessage {
   text?: string;
   quickReplyPayload?: string;
   postback?: { title: string; payload: string };
+  /** On Instagram (`pageId` is then the Instagram account, `psid` an IGSID). */
+  instagram?: boolean;
+  /** Instagram: the message replies to the account's story. */
+  storyReply?: { id: string; url: string };
+  /** Instagram: a mention of the account in the person's story (only its CDN URL: the media is never kept). */
+  storyMention?: { url: string };
+  /** Instagram: a shared post. */
+  sharedPost?: { mediaId: string; url: string; title: string };
+  /** Instagram: the person unsent the message `mid`; nothing else is told. */
+  unsent?: boolean;
 }
 
 /** Told of every send and customer message; must not throw (a throw is caught and written to stderr). */

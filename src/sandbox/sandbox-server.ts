@@ -8,6 +8,10 @@
  *   personas, messenger_profile, message_templates and /{persona-id}: page-routes.ts
  * Anything else answers 404 with a Graph error (code 100, subcode 33, "Unknown path components").
  *
+ * The same paths below `/instagram` are the graph.instagram.com stand-in (instagram-accounts.ts):
+ * Instagram Login accounts with their own tokens (refused on the Page host, and Page tokens
+ * there), Instagram's refusals, and `GET /instagram/refresh_access_token` renewing a token.
+ *
  * Bodies: JSON, form-urlencoded (object params as JSON strings) or multipart/form-data
  * (`recipient`/`message` as JSON strings plus a `filedata` part, streamed and only counted).
  * Query params count as body params, as on Graph.
@@ -46,7 +50,8 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { envelope, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
+import { envelope, errorStatus, invalidParam, type GraphErrorBody, type GraphErrorFields } from './graph-errors';
+import { INSTAGRAM_HOST_PREFIX, InstagramAccounts, instagramSendProblem, type SandboxInstagramAccount } from './instagram-accounts';
 import { reactionTarget, recipientKey, validateGraphSend, validateGraphUpload } from './graph-validator';
 import { KnownMessages } from './known-messages';
 import { isObject } from './json-checks';
@@ -54,7 +59,7 @@ import { parseMagic, uploadMagic, type Magic } from './magic-recipients';
 import { decodeParams, readRequestBody } from './read-request-body';
 import { checkAuth, extractToken, type PageSecrets } from './sandbox-auth';
 import { isKnownNode, parseRoute, type Route } from './sandbox-routes';
-import { sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
+import { recipientId, sendSuccess, stableNumericId, uploadSuccess } from './success-bodies';
 import { UsageMeter } from './usage-headers';
 import { handleSandboxApi, type SandboxApiContext } from './sandbox-api';
 import { answer, perform, type Answer } from './sandbox-answer';
@@ -71,6 +76,7 @@ import { policyRefusal } from './send-policy';
 import { ConversationHistories, historyObserver } from './conversation-history';
 
 export type { PageSecrets } from './sandbox-auth';
+export type { SandboxInstagramAccount } from './instagram-accounts';
 
 /** How to start a sandbox. */
 export interface SandboxOptions {
@@ -86,6 +92,8 @@ export interface SandboxOptions {
   customer?: SandboxApiContext['customer'];
   /** Told of every `/messages` answer and every customer message (the inbox). */
   observer?: SandboxObserver;
+  /** Instagram accounts by id: through a linked Page, or through Instagram Login (instagram-accounts.ts). */
+  instagram?: Record<string, SandboxInstagramAccount>;
 }
 
 /** One request as the sandbox received it. */
@@ -103,6 +111,10 @@ export interface ReceivedRequest {
 export interface Sandbox {
   /** e.g. `http://127.0.0.1:PORT`, without a trailing slash. */
   url: string;
+  /** The graph.instagram.com stand-in: `graph.instagramBaseUrl` in sandbox mode (`<url>/instagram`). */
+  instagramUrl: string;
+  /** The Instagram accounts: tokens of the Instagram host, refresh failures to simulate, their customers. */
+  instagram: InstagramAccounts;
   port: number;
   /** Every request received, oldest first (the last `maxReceived`, default {@link MAX_RECEIVED}). */
   received: ReceivedRequest[];
@@ -147,6 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // else observes them (the inbox).
   const observer = historyObserver(history, options.observer);
   const known = new KnownMessages();
+  const instagram = new InstagramAccounts(options.instagram);
   const checks = { reactions: true };
   const threads = new ThreadOwners();
   const windows = new MessagingWindows();
@@ -159,9 +172,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const api: SandboxApiContext = { customer: options.customer, observer, known, routing, windows, history };
   const chaos = new ChaosBoard();
   const objects = new PageObjects();
-  const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages) };
+  const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages), instagramOf: (pageId) => instagram.linkedTo(pageId) };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer, routing, windows, host, history }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer, routing, windows, host, instagram, history }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -188,7 +201,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return closing;
   };
   return {
-    url: `http://${urlHost}:${port}`, port, received, close, chaos, objects, threads, windows, history,
+    url: `http://${urlHost}:${port}`, instagramUrl: `http://${urlHost}:${port}${INSTAGRAM_HOST_PREFIX}`, instagram,
+    port, received, close, chaos, objects, threads, windows, history,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
     setReactionCheck: (strict) => void (checks.reactions = strict),
@@ -210,6 +224,7 @@ interface Context {
   windows: MessagingWindows;
   /** The address it listens on: a Host or Origin naming it is its own. */
   host: string;
+  instagram: InstagramAccounts;
   history: ConversationHistories;
 }
 
@@ -223,7 +238,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     return sendJson(res, 421, { error: 'the sandbox answers only to its own address (loopback)' });
   }
   const crossOrigin = !originAllowed(req.headers.origin, ctx.host);
-  const url = new URL(req.url ?? '/', 'http://sandbox');
+  let url = new URL(req.url ?? '/', 'http://sandbox');
   // The sandbox's own API is not Graph: not recorded among Graph requests.
   if (url.pathname.startsWith('/_sandbox/')) return handleSandboxApi(req, res, url.pathname, ctx.api, crossOrigin);
   if (crossOrigin) {
@@ -234,6 +249,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const record: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: { ...req.headers }, body: undefined };
   // Recorded before anything can fail, so refused and hanging requests show up too.
   remember(ctx.received, record, ctx.maxReceived);
+  // The Instagram host stand-in: the same edges below its prefix, with its own tokens and rules.
+  const igHost = url.pathname === INSTAGRAM_HOST_PREFIX || url.pathname.startsWith(`${INSTAGRAM_HOST_PREFIX}/`);
+  if (igHost) {
+    url = new URL(url.pathname.slice(INSTAGRAM_HOST_PREFIX.length) + url.search, 'http://sandbox');
+    if (/^\/(?:v\d+\.\d+\/)?refresh_access_token\/?$/.test(url.pathname)) return refreshToken(req, res, url, ctx);
+  }
   // First the Page setup edges: a bare id there is only a persona this sandbox made, so a PSID
   // (a user profile) goes on to the routing routes.
   const historyRoute = ctx.history.route(record.method, url);
@@ -266,7 +287,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   }
   const params = { ...decodeParams(url.searchParams), ...(parsed.kind === 'ok' ? parsed.body : undefined) };
   const token = extractToken(req.headers, params);
-  const { pageId, secrets } = resolvePage(route, token, ctx.pages);
+  const resolved = igHost ? resolveInstagram(route, token, ctx.instagram) : resolvePage(route, token, ctx.pages);
+  const { secrets } = resolved;
+  // A send on a Page to a person who wrote to its linked Instagram account is that account's.
+  const igOnPage = igHost || route.edge !== 'messages'
+    ? undefined
+    : ctx.instagram.instagramSendOnPage(resolved.pageId, recipientId(params.recipient)) ?? (instagramOnly(params) ? ctx.instagram.linkedTo(resolved.pageId) : undefined);
+  const pageId = igOnPage ?? resolved.pageId;
+  const instagramRules = igHost || igOnPage !== undefined;
   const headers = ctx.usage.normal(pageId);
   // What the observer is told of a /messages answer: the send without its credentials, and the outcome.
   const observe = (outcome: SendOutcome | undefined, delayedMs = 0): void => {
@@ -281,11 +309,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   };
 
   if (parsed.kind === 'invalid') return refuse(parsed.error);
+  // Tokens are per host: an Instagram Login token is no Page's, and a Page's token is no Instagram account's.
+  const hostError = igHost
+    ? ctx.instagram.checkToken(resolved.pageId, token)
+    : token !== undefined && ctx.instagram.ownerOf(token) !== undefined ? { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 } : undefined;
+  if (hostError) return refuse(hostError);
   const authError = checkAuth(token, params, secrets, Math.floor(Date.now() / 1000));
   if (authError) return refuse(authError);
 
   const file = parsed.file && { contentType: parsed.file.contentType, size: parsed.file.size };
-  const invalid = route.edge === 'messages' ? validateGraphSend(params, file) : validateGraphUpload(params, file);
+  const igProblem = instagramRules && route.edge === 'messages' ? instagramSendProblem(params) : undefined;
+  if (igProblem !== undefined && igProblem !== 'instagram-attachment-ok') return refuse(igProblem);
+  const invalid = igProblem === 'instagram-attachment-ok' ? undefined : route.edge === 'messages' ? validateGraphSend(params, file) : validateGraphUpload(params, file);
   if (invalid) return refuse(invalid);
   // Graph does not document its answer to a reaction on an unknown message: its documented
   // "100 Invalid parameter" of this endpoint (no subcode) is the closest.
@@ -324,6 +359,30 @@ function resolvePage(route: Route, token: string | undefined, pages: Record<stri
   }
   // An unknown token stands for some Page: give it a stable id without revealing the token.
   return { pageId: stableNumericId(`token:${token}`) };
+}
+
+/** The account an Instagram-host call acts for: the one named, or for `me` the account owning the token. */
+function resolveInstagram(route: Route, token: string | undefined, instagram: InstagramAccounts): { pageId: string; secrets?: PageSecrets } {
+  const id = route.pageId === 'me' ? (token === undefined ? '0' : instagram.ownerOf(token) ?? stableNumericId(`token:${token}`)) : route.pageId;
+  // The token itself is checked per host (checkToken); here only the proof's key, the Instagram app's secret.
+  return { pageId: id, secrets: { appSecret: instagram.appSecretOf(id) } };
+}
+
+/** `GET /instagram/refresh_access_token?grant_type=ig_refresh_token` (the token as Bearer or `access_token`). */
+async function refreshToken(req: IncomingMessage, res: ServerResponse, url: URL, ctx: Context): Promise<void> {
+  req.resume();
+  const params = decodeParams(url.searchParams);
+  if (req.method !== 'GET') return answer(res, { kind: 'json', status: 400, body: envelope(invalidParam(`Unsupported ${(req.method ?? '').toLowerCase()} request`, 33)), headers: ctx.usage.normal('0') });
+  const outcome = ctx.instagram.refresh(params, extractToken(req.headers, params));
+  if (!outcome.ok) return answer(res, { kind: 'json', status: errorStatus(outcome.error.code), body: envelope(outcome.error), headers: ctx.usage.normal('0') });
+  return answer(res, { kind: 'json', status: 200, body: outcome.body, headers: ctx.usage.normal('0') });
+}
+
+/** A body only Instagram takes (a like_heart sticker, a shared post): on a Page, its linked Instagram account's. */
+function instagramOnly(params: Record<string, unknown>): boolean {
+  const message = params.message;
+  if (!isObject(message) || !isObject(message.attachment)) return false;
+  return message.attachment.type === 'like_heart' || message.attachment.type === 'MEDIA_SHARE';
 }
 
 function recipientMagic(recipient: unknown): Magic | undefined {

@@ -21,10 +21,12 @@ import { CONVERSATIONS_BUDGET } from '../service/history-budget';
 import { getMessageHandler, listConversationsHandler, listMessagesHandler, type HistoryDeps } from '../service/history-handlers';
 import { startReceiving, type Receiving, type StoredEventsObserver } from './receiving';
 import { customerMessagesOf } from './customer-messages';
-import type { GatewayConfig } from '../config/gateway-config';
+import type { GatewayConfig, PageConfig } from '../config/gateway-config';
 import { GraphClient } from '../graph/graph-client';
 import { configuredPages, sandboxPages, type PageDirectory } from '../graph/page-directory';
-import { DEMO_PAGES } from '../sandbox/demo-pages';
+import { DEMO_INSTAGRAM_ACCOUNTS, DEMO_PAGES } from '../sandbox/demo-pages';
+import { InstagramTokenRefresher, type RefreshedAccount } from '../service/instagram-token-refresh';
+import { fileTokenStore, memoryTokenStore } from '../delivery/token-store';
 import { listenErrorOf } from './listen-error';
 import type { Logger } from '../log/logger';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox-server';
@@ -76,6 +78,10 @@ export interface Gateway {
   port: number;
   /** Where the Graph requests go (the sandbox's URL in sandbox mode). */
   graphBaseUrl: string;
+  /** Where Instagram Login accounts' requests go (the sandbox's `/instagram` in sandbox mode). */
+  instagramBaseUrl: string;
+  /** The Instagram Login tokens: their health, and a refresh on demand. */
+  tokens: InstagramTokenRefresher;
   sandbox?: Sandbox;
   /** The sandbox inbox (sandbox mode with `config.inbox`). */
   inbox?: InboxServer;
@@ -118,19 +124,28 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   let inbox: InboxServer | undefined;
   let graphConfig = config.graph;
   let pages: PageDirectory;
+  // Instagram Login accounts' tokens: refreshed before they expire (the demo ones too, in the sandbox).
+  let refreshed: PageConfig[] = config.pages.filter((p) => p.login === 'instagram');
   if (config.sandbox) {
-    const secrets = Object.fromEntries(config.pages.map((p) => [p.id, { accessToken: p.accessToken, appSecret: p.appSecret }]));
+    // Pages take Page secrets; an Instagram account through its Page sends as that Page, and an
+    // Instagram Login account is the Instagram host's (its token and its app's secret).
+    const secrets = Object.fromEntries(config.pages.filter((p) => p.platform !== 'instagram').map((p) => [p.id, { accessToken: p.accessToken, appSecret: p.appSecret }]));
+    const demo = config.pages.length === 0 ? demoInstagramPages() : [];
+    const instagram = Object.fromEntries([...config.pages, ...demo].filter((p) => p.platform === 'instagram').map((p) => [p.id, p.login === 'instagram'
+      ? { login: 'instagram' as const, accessToken: p.accessToken, appSecret: p.appSecret }
+      : { pageId: p.pageId ?? p.id }]));
+    if (demo.length > 0) refreshed = demo.filter((p) => p.login === 'instagram');
     // The inbox's conversations: the Page's side from the sandbox (its observer of sends), the
     // customer's from the gateway's own record of events (below), whoever played the customer.
     const store = config.inbox ? new ConversationStore() : undefined;
     inboxStore = store;
-    sandbox = await startSandbox({ pages: secrets, observer: store && { onSend: (send) => store.onSend(send) } });
+    sandbox = await startSandbox({ pages: secrets, instagram, observer: store && { onSend: (send) => store.onSend(send) } });
     opened.push(() => sandbox!.close());
-    graphConfig = { ...config.graph, baseUrl: sandbox.url };
-    pages = sandboxPages(config.pages);
+    graphConfig = { ...config.graph, baseUrl: sandbox.url, instagramBaseUrl: sandbox.instagramUrl };
+    pages = sandboxPages(config.pages, demo);
     logger.warn(
       // With no pages configured any numeric page_id works; the documented demos use these.
-      { sandbox: sandbox.url, ...(config.pages.length === 0 ? { demoPages: DEMO_PAGES } : {}) },
+      { sandbox: sandbox.url, ...(config.pages.length === 0 ? { demoPages: DEMO_PAGES, demoInstagramAccounts: Object.fromEntries(DEMO_INSTAGRAM_ACCOUNTS.map((a) => [a.id, a.purpose])) } : {}) },
       'SANDBOX MODE: sends go to the embedded fake Graph API and NOTHING IS DELIVERED to Messenger. Configure pages (and no --sandbox) to send for real.',
     );
   } else {
@@ -153,6 +168,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     throw redisStartError(topology, err);
   }
   opened.push(() => delivery.close());
+  const tokens = new InstagramTokenRefresher(
+    graph,
+    refreshed.map((p) => refreshedAccount(p, pages, delivery)),
+    { ...config.tokenRefresh, timeoutMs: graphConfig.timeoutMs },
+    logger,
+  );
+  opened.push(async () => tokens.stop());
+  // Before serving: a kept token replaces the configured (maybe expired) one first.
+  await tokens.start();
   let conversations: ConversationGuard;
   try {
     const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
@@ -311,6 +335,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
           resolve();
         });
       });
+      tokens.stop();
       await graph.close();
       await delivery.close();
       await inbox?.close();
@@ -322,7 +347,24 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   // Beside serving, never before it: a start does not wait on Graph or on another replica's lock.
   backfills.start();
   const profilesApplied = applyProfilesAtStart(pageDeps, config.pages, delivery.lock, logger);
-  return { port, graphBaseUrl: graphConfig.baseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown, profilesApplied };
+  return { port, graphBaseUrl: graphConfig.baseUrl, instagramBaseUrl: graphConfig.instagramBaseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown, profilesApplied, tokens };
+}
+
+/** The sandbox's demo Instagram accounts as configured accounts (sandbox mode without accounts). */
+function demoInstagramPages(): PageConfig[] {
+  return DEMO_INSTAGRAM_ACCOUNTS.map(({ purpose: _purpose, ...a }) => ({ ...a, appsecretProof: 'classic' as const }));
+}
+
+/** What the refresher needs of an Instagram Login account: its credentials, configured token and expiry, and its store. */
+function refreshedAccount(p: PageConfig, pages: PageDirectory, delivery: DeliveryStores): RefreshedAccount {
+  const store = p.token?.store;
+  return {
+    creds: pages.get(p.id)!,
+    configuredToken: p.accessToken,
+    ...(p.token?.expiresAt ? { configuredExpiresAt: Date.parse(p.token.expiresAt) } : {}),
+    store: store === undefined ? memoryTokenStore() : 'file' in store ? fileTokenStore(store.file) : delivery.redisTokenStore(p.id),
+    ...(p.appSecret ? { appSecret: p.appSecret } : {}),
+  };
 }
 
 /**
@@ -338,7 +380,9 @@ function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | 
       sandbox.windows.opened(event.pageId, event.senderId, event.time.getTime());
     }
     for (const m of customerMessagesOf(events)) {
-      if (m.mid) sandbox.rememberMessage(m.pageId, m.mid);
+      if (m.mid && !m.unsent) sandbox.rememberMessage(m.pageId, m.mid);
+      // Someone who wrote to an Instagram account: the linked Page's sends to them are Instagram's.
+      if (m.psid) sandbox.instagram.rememberUser(m.pageId, m.psid);
       inboxStore?.onCustomerMessage(m);
     }
   };

@@ -6,7 +6,9 @@ import { redactStrings } from '../redaction/secret-redaction';
 import { UserProfile, type GetUserProfileRequest, type GetUserProfileResponse } from '../../gen/messenger/v1/conversation';
 import { profileCacheKey, type ProfileCache } from '../delivery/profile-cache';
 import { fromGraphUserProfile } from '../graph/from-graph-conversation';
-import { DEFAULT_USER_PROFILE_FIELDS } from '../limits/graph-limits';
+import { DEFAULT_INSTAGRAM_USER_PROFILE_FIELDS, DEFAULT_USER_PROFILE_FIELDS, INSTAGRAM_USER_PROFILE_FIELDS } from '../limits/graph-limits';
+import type { Platform } from '../config/gateway-config';
+import type { FieldViolation } from '../validate/field-violation';
 import type { IsPersonId } from '../validate/validate-conversation';
 import { validateGetUserProfile } from '../validate/validate-conversation';
 import type { CallResult } from './call-result';
@@ -16,9 +18,21 @@ import { personAttributes, personIdRule } from './person-id';
 import { unaryEdge } from './rpc-edge';
 import type { ServiceDeps } from './service-deps';
 
-/** The fields asked of Graph: the request's, or what a greeting needs. */
-function fieldsOf(req: GetUserProfileRequest): readonly string[] {
-  return req.fields.length > 0 ? req.fields : DEFAULT_USER_PROFILE_FIELDS;
+/** The fields asked of Graph: the request's, or what a greeting needs (an IGSID's own fields on Instagram). */
+function fieldsOf(req: GetUserProfileRequest, platform: Platform = 'messenger'): readonly string[] {
+  if (req.fields.length > 0) return req.fields;
+  return platform === 'instagram' ? DEFAULT_INSTAGRAM_USER_PROFILE_FIELDS : DEFAULT_USER_PROFILE_FIELDS;
+}
+
+/** The fields a PSID has and an IGSID lacks. */
+function instagramProfileViolations(req: GetUserProfileRequest): FieldViolation[] {
+  const out: FieldViolation[] = [];
+  for (let i = 0; i < req.fields.length && i < 100; i++) {
+    if (!INSTAGRAM_USER_PROFILE_FIELDS.includes(req.fields[i])) {
+      out.push({ field: `fields[${i}]`, description: `${req.fields[i]} is not available for an Instagram-scoped id: ask for ${INSTAGRAM_USER_PROFILE_FIELDS.join(', ')}` });
+    }
+  }
+  return out;
 }
 
 /**
@@ -30,8 +44,9 @@ export function getUserProfileSpec(isPersonId: IsPersonId, recordRecipient = fal
     method: 'GetUserProfile',
     pageOf: (req) => req.pageId,
     validate: (req, isPageConfigured) => validateGetUserProfile(req, isPageConfigured, isPersonId),
+    instagram: instagramProfileViolations,
     // The PSID is the path: the client span shows a placeholder unless recipients are recorded.
-    request: (req) => ({ method: 'GET', path: `/${req.recipientId}`, query: { fields: fieldsOf(req).join(',') }, ...(recordRecipient ? {} : { shownPath: '/{psid}' }) }),
+    request: (req, account) => ({ method: 'GET', path: `/${req.recipientId}`, query: { fields: fieldsOf(req, account.platform).join(',') }, ...(recordRecipient ? {} : { shownPath: '/{psid}' }) }),
     fromGraph: (body) => {
       const profile = fromGraphUserProfile(body);
       return 'malformed' in profile ? profile : { profile, fromCache: false };
@@ -69,7 +84,7 @@ async function lookUp(
   bounds: CallBounds,
   span: Span | undefined,
 ): Promise<CallResult<GetUserProfileResponse>> {
-  const key = profileCacheKey(req.pageId, req.recipientId, fieldsOf(req));
+  const key = profileCacheKey(req.pageId, req.recipientId, fieldsOf(req, deps.pages.platformOf(req.pageId)));
   const cached = await cache.get(key);
   if (cached) {
     let profile: UserProfile | undefined;

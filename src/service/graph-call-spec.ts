@@ -4,6 +4,8 @@ import type { RateClass } from '../delivery/delivery-types';
 import type { Failure } from '../errors/failure';
 import type { Malformed } from '../graph/from-graph';
 import type { GraphRequest } from '../graph/graph-request';
+import type { PageCredentials } from '../graph/page-credentials';
+import type { Platform } from '../config/gateway-config';
 import type { FieldViolation } from '../validate/field-violation';
 import type { SuccessIds } from './call-log';
 
@@ -27,12 +29,21 @@ export interface GraphCallSpec<Req, Res> {
   /** Every rule the request breaks; [] when valid. */
   /** What the request is called in an INVALID_REQUEST message (default: "<method> request"). */
   requestName?: string;
-  validate(req: Req, isPageConfigured: (pageId: string) => boolean): FieldViolation[];
+  validate(req: Req, isPageConfigured: (pageId: string) => boolean, platform?: Platform): FieldViolation[];
+  /**
+   * The rules of an Instagram account, checked with `validate` once the account is known to be
+   * on Instagram: what Instagram does not support (reported with every other violation,
+   * NOT_SUPPORTED_ON_INSTAGRAM), or `'unavailable'` for an RPC with no Instagram counterpart
+   * (UNIMPLEMENTED NOT_AVAILABLE_ON_INSTAGRAM). Absent: Instagram takes the request as Messenger does.
+   */
+  instagram?: ((req: Req) => FieldViolation[]) | 'unavailable';
+  /** What only Instagram has, refused (INVALID_REQUEST) for a Messenger Page. */
+  messenger?: (req: Req) => FieldViolation[];
   /**
    * The Graph request. A Failure when building it finds the request at fault; a promise only when
    * building it reads the client's stream (an upload).
    */
-  request(req: Req): SpecRequest | Failure | Promise<SpecRequest | Failure>;
+  request(req: Req, account: AccountView): SpecRequest | Failure | Promise<SpecRequest | Failure>;
   /** Graph's answer as the RPC's response, or why it is not one. */
   fromGraph(body: Record<string, unknown>): Res | Malformed;
   /** Ids of a success worth a log field and span attribute. */
@@ -60,6 +71,9 @@ export interface GraphCallSpec<Req, Res> {
   /** Present when the RPC takes an idempotency key: how its requests are compared and its answers stored. */
   idempotency?: IdempotencySpec<Req, Res>;
 }
+
+/** What a spec may know of the account when it builds its request: its platform and way in, never its token. */
+export type AccountView = Pick<PageCredentials, 'pageId' | 'platform' | 'way'>;
 
 /** A Graph request, and what its streamed body found wrong on the caller's side. */
 export interface SpecRequest extends GraphRequest {

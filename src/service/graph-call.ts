@@ -18,6 +18,8 @@ import { redactStrings } from '../redaction/secret-redaction';
 import { failed, type CallResult } from './call-result';
 import type { GraphCallSpec, IdempotencySpec, SpecRequest } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
+import { requestFailure } from './platform-check';
+import { withAccountOfToken } from './token-failure';
 
 /** Request metadata that aliases the `idempotency_key` field. */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -66,11 +68,12 @@ export function startGraphCall<Req, Res>(
   trace: CallTrace,
 ): CallResult<Res> | Promise<CallResult<Res>> {
   if (trace.span) annotateRequest(trace.span, spec.attributes(req, deps.recordRecipient), undefined);
-  const violations = spec.validate(req, deps.pages.has);
+  const refused = requestFailure(deps, spec, req);
   if (spec.idempotency && callerKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    violations.push({ field: 'idempotency_key', description: `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (got ${callerKey.length})` });
+    const keyViolation = { field: 'idempotency_key', description: `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (got ${callerKey.length})` };
+    return failed(refused?.violations ? { ...refused, violations: [...refused.violations, keyViolation] } : refused ?? invalidRequest(spec.requestName ?? `${spec.method} request`, [keyViolation]));
   }
-  if (violations.length > 0) return failed(invalidRequest(spec.requestName ?? `${spec.method} request`, violations));
+  if (refused) return failed(refused);
   if (!callerKey || !spec.idempotency) return send(deps, spec, req, bounds, trace);
   return deliverOnce(deps, spec, spec.idempotency, req, callerKey, trace, bounds);
 }
@@ -196,7 +199,7 @@ async function send<Req, Res>(
 ): Promise<CallResult<Res>> {
   const pageId = spec.pageOf(req);
   const creds = deps.pages.get(pageId)!;
-  const built = spec.request(req);
+  const built = spec.request(req, creds);
   const request = built instanceof Promise ? await built : built;
   if (!isRequest(request)) return failed(request);
   // A body streamed from the client is gone once sent: it is never sent twice.
@@ -255,7 +258,7 @@ async function send<Req, Res>(
   // Only a request that never left (refused connection, deadline gone before sending) proves
   // Graph never saw it (the failure's nothingSent); anything else may have been delivered.
   if (outcome.kind !== 'ok') {
-    const failure = upstreamFailure(outcome);
+    const failure = withAccountOfToken(upstreamFailure(outcome), creds);
     if (conversation) deps.conversations!.learnFromSend(pageId, conversation.person, failure);
     return { ok: false, failure, replayed: false, resends };
   }

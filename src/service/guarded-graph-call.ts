@@ -1,11 +1,11 @@
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import type { CallBounds } from '../call/bounds';
-import { invalidRequest } from '../errors/failure';
 import { failed, type CallResult } from './call-result';
 import { runGraphCall, storeUnavailable, type CallTrace } from './graph-call';
 import type { GraphCallSpec } from './graph-call-spec';
 import { unaryEdge } from './rpc-edge';
 import type { ServiceDeps } from './service-deps';
+import { requestFailure } from './platform-check';
 
 /** What runs around one Graph call of a PageService RPC. */
 export interface CallGuard<Req, Res> {
@@ -34,8 +34,8 @@ export function guardedGraphCall<Req, Res extends object>(deps: ServiceDeps, spe
     async (call, bounds, span) => {
       const req = call.request;
       const trace: CallTrace = { span, parent: span };
-      const violations = spec.validate(req, deps.pages.has);
-      if (violations.length > 0) return failed(invalidRequest(spec.requestName ?? `${spec.method} request`, violations));
+      const refusal = requestFailure(deps, spec, req);
+      if (refusal) return failed(refusal);
       const refused = await guard.before?.(req, bounds, trace);
       if (refused) return refused;
       const result = await runGraphCall(deps, spec, req, '', bounds, trace);

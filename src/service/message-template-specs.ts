@@ -21,6 +21,8 @@ const pageAttrs = (req: { pageId: string }) => ({ [ATTR.PAGE_ID]: req.pageId });
 export const listMessageTemplatesSpec: GraphCallSpec<ListMessageTemplatesRequest, ListMessageTemplatesResponse> = {
   method: 'ListMessageTemplates',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validateListMessageTemplates,
   request: (req) => ({ method: 'GET', path: `/${req.pageId}/message_templates`, query: listQuery(req) }),
   fromGraph: (body) => {
@@ -36,6 +38,8 @@ export const listMessageTemplatesSpec: GraphCallSpec<ListMessageTemplatesRequest
 export const getMessageTemplateSpec: GraphCallSpec<GetMessageTemplateRequest, GetMessageTemplateResponse> = {
   method: 'GetMessageTemplate',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validateTemplateRef,
   request: (req) => ({ method: 'GET', path: `/${req.pageId}/message_templates`, query: { name: req.name } }),
   fromGraph: (body) => {
@@ -58,6 +62,8 @@ export function exactTemplate(req: GetMessageTemplateRequest, res: GetMessageTem
 export const createMessageTemplateSpec: GraphCallSpec<CreateMessageTemplateRequest, CreateMessageTemplateResponse> = {
   method: 'CreateMessageTemplate',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validateCreateMessageTemplate,
   request: (req) => ({
     method: 'POST',
@@ -85,6 +91,8 @@ export const createMessageTemplateSpec: GraphCallSpec<CreateMessageTemplateReque
 export const deleteMessageTemplateSpec: GraphCallSpec<DeleteMessageTemplateRequest, DeleteMessageTemplateResponse> = {
   method: 'DeleteMessageTemplate',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validateTemplateRef,
   request: (req) => ({ method: 'DELETE', path: `/${req.pageId}/message_templates`, query: { name: req.name } }),
   fromGraph: (body) => ({ success: body.success === true }),

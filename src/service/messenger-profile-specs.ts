@@ -4,12 +4,21 @@ import type {
 } from '../../gen/messenger/v1/page';
 import { fromGraphProfile, toGraphProfile } from '../graph/messenger-profile-json';
 import { ATTR } from '../telemetry/attribute-names';
-import { PROFILE_FIELDS, validateDeleteMessengerProfile, validateGetMessengerProfile, validateSetMessengerProfile } from '../validate/validate-messenger-profile';
-import type { GraphCallSpec } from './graph-call-spec';
+import { INSTAGRAM_PROFILE_PROPERTIES } from '../limits/graph-limits';
+import {
+  instagramProfileFieldViolations, instagramSetProfileViolations, PROFILE_FIELDS, validateDeleteMessengerProfile, validateGetMessengerProfile,
+  validateSetMessengerProfile,
+} from '../validate/validate-messenger-profile';
+import type { AccountView, GraphCallSpec } from './graph-call-spec';
 
 // The Messenger Profile API (messenger-platform/reference/messenger-profile-api): one spec per
 // Graph call. Every call counts against the Page's budget, taken by the handlers
 // (messenger-profile-handlers.ts) before the core runs.
+
+/** An Instagram account's profile is asked for with `platform=instagram` (on the linked Page, or its own node). */
+function platformParam(account: AccountView): { platform?: 'instagram' } {
+  return account.platform === 'instagram' ? { platform: 'instagram' } : {};
+}
 
 const pageAttrs = (req: { pageId: string }) => ({ [ATTR.PAGE_ID]: req.pageId });
 
@@ -18,7 +27,15 @@ export const getMessengerProfileSpec: GraphCallSpec<GetMessengerProfileRequest, 
   method: 'GetMessengerProfile',
   pageOf: (req) => req.pageId,
   validate: validateGetMessengerProfile,
-  request: (req) => ({ method: 'GET', path: `/${req.pageId}/messenger_profile`, query: { fields: (req.fields.length > 0 ? req.fields : PROFILE_FIELDS).join(',') } }),
+  instagram: (req) => instagramProfileFieldViolations(req.fields),
+  request: (req, account) => ({
+    method: 'GET',
+    path: `/${req.pageId}/messenger_profile`,
+    query: {
+      fields: (req.fields.length > 0 ? req.fields : account.platform === 'instagram' ? INSTAGRAM_PROFILE_PROPERTIES : PROFILE_FIELDS).join(','),
+      ...platformParam(account),
+    },
+  }),
   fromGraph: (body) => {
     if (!Array.isArray(body.data)) return { malformed: 'no data in the answer' };
     // Graph answers one item holding the set properties, or an empty list when none is set.
@@ -36,7 +53,8 @@ export const setMessengerProfileSpec: GraphCallSpec<SetMessengerProfileRequest, 
   method: 'SetMessengerProfile',
   pageOf: (req) => req.pageId,
   validate: validateSetMessengerProfile,
-  request: (req) => ({ method: 'POST', path: `/${req.pageId}/messenger_profile`, json: toGraphProfile(req) }),
+  instagram: instagramSetProfileViolations,
+  request: (req, account) => ({ method: 'POST', path: `/${req.pageId}/messenger_profile`, json: { ...toGraphProfile(req), ...platformParam(account) } }),
   fromGraph: (body) => ({ result: typeof body.result === 'string' ? body.result : '' }),
   attributes: pageAttrs,
   rateClass: () => 'default',
@@ -48,7 +66,8 @@ export const deleteMessengerProfileSpec: GraphCallSpec<DeleteMessengerProfileReq
   method: 'DeleteMessengerProfile',
   pageOf: (req) => req.pageId,
   validate: validateDeleteMessengerProfile,
-  request: (req) => ({ method: 'DELETE', path: `/${req.pageId}/messenger_profile`, json: { fields: [...req.fields] } }),
+  instagram: (req) => instagramProfileFieldViolations(req.fields),
+  request: (req, account) => ({ method: 'DELETE', path: `/${req.pageId}/messenger_profile`, json: { fields: [...req.fields], ...platformParam(account) } }),
   fromGraph: (body) => ({ result: typeof body.result === 'string' ? body.result : '' }),
   attributes: pageAttrs,
   rateClass: () => 'default',

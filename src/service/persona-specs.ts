@@ -13,6 +13,8 @@ const pageAttrs = (req: { pageId: string }) => ({ [ATTR.PAGE_ID]: req.pageId });
 export const createPersonaSpec: GraphCallSpec<CreatePersonaRequest, CreatePersonaResponse> = {
   method: 'CreatePersona',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validateCreatePersona,
   request: (req) => ({ method: 'POST', path: `/${req.pageId}/personas`, json: { name: req.name, profile_picture_url: req.profilePictureUrl } }),
   fromGraph: (body) => {
@@ -28,6 +30,8 @@ export const createPersonaSpec: GraphCallSpec<CreatePersonaRequest, CreatePerson
 export const getPersonaSpec: GraphCallSpec<GetPersonaRequest, GetPersonaResponse> = {
   method: 'GetPersona',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validatePersonaRef,
   request: (req) => ({ method: 'GET', path: `/${req.personaId}` }),
   fromGraph: (body) => {
@@ -43,6 +47,8 @@ export const getPersonaSpec: GraphCallSpec<GetPersonaRequest, GetPersonaResponse
 export const listPersonasSpec: GraphCallSpec<ListPersonasRequest, ListPersonasResponse> = {
   method: 'ListPersonas',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validateListPersonas,
   request: (req) => ({ method: 'GET', path: `/${req.pageId}/personas`, query: listQuery(req) }),
   fromGraph: (body) => {
@@ -59,6 +65,8 @@ export const listPersonasSpec: GraphCallSpec<ListPersonasRequest, ListPersonasRe
 export const deletePersonaSpec: GraphCallSpec<DeletePersonaRequest, DeletePersonaResponse> = {
   method: 'DeletePersona',
   pageOf: (req) => req.pageId,
+  // Meta documents it for Messenger Pages only.
+  instagram: 'unavailable',
   validate: validatePersonaRef,
   request: (req) => ({ method: 'DELETE', path: `/${req.personaId}` }),
   fromGraph: (body) => ({ success: body.success === true }),

@@ -8,6 +8,7 @@ import { toGraphMessageBody } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
 import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSendMessage } from '../validate/validate-send-message';
+import { instagramSendViolations, messengerSendViolations } from '../validate/validate-instagram';
 import type { GraphCallSpec } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
 import { unaryGraphCall } from './unary-graph-call';
@@ -17,6 +18,8 @@ export const sendMessageSpec: GraphCallSpec<SendMessageRequest, SendMessageRespo
   method: 'SendMessage',
   pageOf: (req) => req.pageId,
   validate: validateSendMessage,
+  instagram: instagramSendViolations,
+  messenger: messengerSendViolations,
   request: (req) => ({ method: 'POST', path: `/${req.pageId}/messages`, json: toGraphMessageBody(req) }),
   fromGraph: fromGraphMessageResponse,
   describe: (res) => ({ messageId: res.messageId, attachmentId: res.attachmentId }),
@@ -42,8 +45,13 @@ export function sendMessageHandler(deps: ServiceDeps): handleUnaryCall<SendMessa
   return unaryGraphCall(deps, sendMessageSpec);
 }
 
-/** Meta limits audio and video sends per page far below the rest (10/s against ~300/s). */
+/**
+ * Meta limits audio and video sends per page far below the rest (10/s against ~300/s), and
+ * private replies to 750 an hour.
+ */
 export function messageRateClass(req: SendMessageRequest): RateClass {
+  const to = req.recipient?.identifier?.$case;
+  if (to === 'commentId' || to === 'postId') return 'private_reply';
   const content = req.message?.content;
   if (content?.$case !== 'attachment' || content.value.kind?.$case !== 'media') return 'default';
   const type = content.value.kind.value.type;

@@ -6,6 +6,7 @@ import { toGraphSenderActionBody } from '../graph/to-graph';
 import { ATTR } from '../telemetry/attribute-names';
 import { recipientKind, recipientValue } from '../telemetry/send-attributes';
 import { validateSenderAction } from '../validate/validate-sender-action';
+import { instagramSenderActionViolations } from '../validate/validate-instagram';
 import type { GraphCallSpec } from './graph-call-spec';
 import type { ServiceDeps } from './service-deps';
 import { unaryGraphCall } from './unary-graph-call';
@@ -15,6 +16,7 @@ export const sendSenderActionSpec: GraphCallSpec<SendSenderActionRequest, SendSe
   method: 'SendSenderAction',
   pageOf: (req) => req.pageId,
   validate: validateSenderAction,
+  instagram: instagramSenderActionViolations,
   request: (req) => ({ method: 'POST', path: `/${req.pageId}/messages`, json: toGraphSenderActionBody(req) }),
   fromGraph: fromGraphSenderActionResponse,
   rateClass: () => 'default',

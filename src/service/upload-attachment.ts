@@ -13,7 +13,8 @@ import { validateUploadMetadata } from '../validate/validate-upload';
 import { failed, type CallResult } from './call-result';
 import { ClientIdle, clientIdleFailure, IdleBound } from './client-idle';
 import { runGraphCall } from './graph-call';
-import type { GraphCallSpec, SpecRequest } from './graph-call-spec';
+import { instagramUploadMaxBytes, instagramUploadViolations } from '../validate/validate-instagram';
+import type { AccountView, GraphCallSpec, SpecRequest } from './graph-call-spec';
 import { clientStreamEdge } from './rpc-edge';
 import type { ServiceDeps } from './service-deps';
 
@@ -33,6 +34,7 @@ export const uploadAttachmentSpec: GraphCallSpec<UploadCall, UploadAttachmentRes
   requestName: 'UploadAttachment stream',
   pageOf: (u) => u.meta.pageId,
   validate: (u, isPageConfigured) => validateUploadMetadata(u.meta, isPageConfigured),
+  instagram: (u) => instagramUploadViolations(u.meta),
   request: uploadRequest,
   fromGraph: fromGraphUploadResponse,
   describe: (res) => ({ attachmentId: res.attachmentId }),
@@ -42,21 +44,24 @@ export const uploadAttachmentSpec: GraphCallSpec<UploadCall, UploadAttachmentRes
   safeToRetry: false,
 };
 
-function uploadRequest(u: UploadCall): SpecRequest | Promise<SpecRequest | Failure> {
+function uploadRequest(u: UploadCall, account: AccountView): SpecRequest | Promise<SpecRequest | Failure> {
   const path = `/${u.meta.pageId}/message_attachments`;
   const message = toGraphUploadMessage(u.meta);
+  // Meta's Attachment Upload API for Instagram takes `platform: instagram`; the file is then bounded by Instagram's table.
+  const platform = account.platform === 'instagram' ? { platform: 'instagram' } : {};
+  if (account.platform === 'instagram') u.body.limit(instagramUploadMaxBytes(u.meta.type));
   const source = u.meta.source;
   if (source?.$case === 'file') {
     const declared = source.value.size === undefined ? undefined : Number(source.value.size);
     return {
       method: 'POST',
       path,
-      multipart: { fields: { message }, file: { filename: source.value.filename, contentType: source.value.contentType, size: declared, data: u.body.chunks(declared) } },
+      multipart: { fields: { message, ...platform }, file: { filename: source.value.filename, contentType: source.value.contentType, size: declared, data: u.body.chunks(declared) } },
       bodyFailure: () => u.body.failure(),
     };
   }
   // A URL upload carries no bytes: anything after the metadata is a mistake worth reporting.
-  return u.body.expectEnd().then((failure) => failure ?? { method: 'POST', path, json: { message } });
+  return u.body.expectEnd().then((failure) => failure ?? { method: 'POST', path, json: { message, ...platform } });
 }
 
 /** `UploadAttachment`: metadata first, then the file's chunks streamed to Graph as they arrive. */
@@ -116,9 +121,14 @@ class UploadBody {
 
   constructor(
     private readonly stream: IdleBound<UploadAttachmentRequest>,
-    private readonly maxBytes: number,
+    private maxBytes: number,
     private readonly idleMs: number,
   ) {}
+
+  /** Lowers the bound to `max` (an Instagram account's media table), before any chunk is read. */
+  limit(max: number | undefined): void {
+    if (max !== undefined && max < this.maxBytes) this.maxBytes = max;
+  }
 
   /** The file's bytes as they arrive; a stream that breaks the rules (or idles) ends the body with an error. */
   async *chunks(declared: number | undefined): AsyncIterable<Uint8Array> {

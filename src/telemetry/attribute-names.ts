@@ -87,6 +87,8 @@ export const METRIC = {
   EVENTS_LAG: 'messenger.events.lag',
   EVENTS_OLDEST_UNACKED: 'messenger.events.oldest_unacked_age',
   EVENTS_DROPPED: 'messenger.events.dropped',
+  TOKEN_EXPIRES_IN: 'messenger.token.expires_in',
+  TOKEN_REFRESHES: 'messenger.token.refreshes',
   /** Sends the conversation policy refused (`enforce`) or let through marked (`warn`), by page, reason and decision. */
   CONVERSATION_POLICY_SENDS: 'messenger.conversation.policy.sends',
   /** Standard windows that close within the next hour, per page. */

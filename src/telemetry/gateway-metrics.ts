@@ -117,6 +117,29 @@ export function observeEventGroups(stats: () => Promise<Array<{ group: string; l
   }, [lag, oldest]);
 }
 
+/** Each Instagram Login token's expiry (epoch ms), read by the gauge at collection time. */
+const tokenExpiries = new Map<string, number>();
+const tokenGauge = meter.createObservableGauge(METRIC.TOKEN_EXPIRES_IN, {
+  description: 'Time left before each Instagram Login token expires (negative: expired); the gateway refreshes it well before',
+  unit: 's',
+});
+tokenGauge.addCallback((result) => {
+  const now = Date.now();
+  for (const [account, expiresAt] of tokenExpiries) result.observe(Math.round((expiresAt - now) / 1000), { [ATTR.PAGE_ID]: account });
+});
+const tokenRefreshes = meter.createCounter(METRIC.TOKEN_REFRESHES, { description: 'Instagram Login token refreshes, by account and outcome (ok, failed)' });
+
+/** An account's token now expires at `expiresAt` (epoch ms). */
+export function recordTokenExpiry(account: string, expiresAt: number): void {
+  tokenExpiries.set(account, expiresAt);
+}
+
+/** One token refresh's outcome. */
+export function recordTokenRefresh(account: string, outcome: 'ok' | 'failed'): void {
+  if (!telemetryStarted()) return;
+  tokenRefreshes.add(1, { [ATTR.PAGE_ID]: account, outcome });
+}
+
 /** Sends the conversation policy refused or let through marked, by page, reason and decision. */
 const policySends = meter.createCounter(METRIC.CONVERSATION_POLICY_SENDS, { description: 'Sends the conversation policy refused (enforce) or marked (warn), by page, reason and decision' });
 

@@ -1,5 +1,5 @@
 import type { Attachment, ImageAttachments, MediaAttachment, Message, QuickReply } from '../../gen/messenger/v1/message';
-import { QuickReply_ContentType } from '../../gen/messenger/v1/message';
+import { QuickReply_ContentType, Sticker_Kind } from '../../gen/messenger/v1/message';
 import { MediaType } from '../../gen/messenger/v1/enums';
 import { IMAGES_MAX, METADATA_LIMIT, QUICK_REPLIES_MAX, QUICK_REPLY_PAYLOAD_MAX, QUICK_REPLY_TITLE_MAX, TEXT_LIMIT } from '../limits/graph-limits';
 import { checkCount, checkEnum, checkFewerChars, checkMaxChars, checkRequired, checkUrl, walkCount } from './field-checks';
@@ -43,9 +43,11 @@ export function checkMessage(out: ViolationList, field: string, message: Message
 
 function checkAttachment(out: ViolationList, field: string, attachment: Attachment): void {
   const kind = attachment.kind;
-  if (kind === undefined) out.add(field, 'must set one kind: media or template');
+  if (kind === undefined) out.add(field, 'must set one kind: media, template, sticker or media_share');
   else if (kind.$case === 'media') checkMedia(out, `${field}.media`, kind.value);
-  else checkTemplate(out, `${field}.template`, kind.value);
+  else if (kind.$case === 'template') checkTemplate(out, `${field}.template`, kind.value);
+  else if (kind.$case === 'sticker') checkEnum(out, `${field}.sticker.kind`, Sticker_Kind, kind.value.kind, true);
+  else if (!/^\d{1,32}$/.test(kind.value.postId)) out.add(`${field}.media_share.post_id`, kind.value.postId === '' ? 'is required: the numeric id of one of the account\'s posts' : 'must be the numeric id (1 to 32 digits) of one of the account\'s posts');
 }
 
 function checkMedia(out: ViolationList, field: string, media: MediaAttachment): void {

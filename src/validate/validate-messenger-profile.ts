@@ -1,3 +1,5 @@
+import type { Platform } from '../config/gateway-config';
+import { INSTAGRAM_PROFILE_PROPERTIES } from '../limits/graph-limits';
 import type { Commands, DeleteMessengerProfileRequest, GetMessengerProfileRequest, Greeting, IceBreakers, PersistentMenu, SetMessengerProfileRequest } from '../../gen/messenger/v1/page';
 import {
   GREETING_TEXT_MAX,
@@ -52,7 +54,7 @@ export function validateDeleteMessengerProfile(req: DeleteMessengerProfileReques
  * with `get_started` in the same request: Graph refuses a menu on a Page without a Get Started
  * button, and the gateway cannot see the live profile without spending the Page's budget.
  */
-export function validateSetMessengerProfile(req: SetMessengerProfileRequest, isPageConfigured: IsPageConfigured): FieldViolation[] {
+export function validateSetMessengerProfile(req: SetMessengerProfileRequest, isPageConfigured: IsPageConfigured, platform: Platform = 'messenger'): FieldViolation[] {
   const out = new ViolationList();
   checkPageId(out, 'page_id', req.pageId, isPageConfigured);
   const any = req.getStarted !== undefined || req.greeting.length > 0 || req.iceBreakers.length > 0 || req.persistentMenu.length > 0 ||
@@ -61,7 +63,8 @@ export function validateSetMessengerProfile(req: SetMessengerProfileRequest, isP
   if (req.getStarted) checkRequiredMax(out, 'get_started.payload', req.getStarted.payload, POSTBACK_PAYLOAD_MAX);
   checkGreeting(out, req.greeting);
   checkIceBreakers(out, req.iceBreakers);
-  checkPersistentMenu(out, req.persistentMenu, req.getStarted !== undefined);
+  // Instagram has no Get Started button, and shows its menu without one.
+  checkPersistentMenu(out, req.persistentMenu, req.getStarted !== undefined || platform === 'instagram');
   checkDomains(out, req.whitelistedDomains);
   checkUrl(out, 'account_linking_url', req.accountLinkingUrl, { httpsOnly: true });
   checkCommands(out, req.commands);
@@ -166,4 +169,34 @@ function checkCommands(out: ViolationList, commands: readonly Commands[]): void 
       checkRequiredMax(out, `commands[${i}].commands[${j}].description`, cmd.description, PROFILE_TEXT_MAX);
     });
   });
+}
+
+/** The Messenger Profile properties and menu settings Instagram lacks, in a SetMessengerProfile request. */
+export function instagramSetProfileViolations(req: SetMessengerProfileRequest): FieldViolation[] {
+  const out = new ViolationList();
+  const lacks = 'is not available on Instagram: an Instagram account has ice_breakers and persistent_menu only';
+  if (req.getStarted !== undefined) out.add('get_started', lacks);
+  if (req.greeting.length > 0) out.add('greeting', lacks);
+  if (req.whitelistedDomains.length > 0) out.add('whitelisted_domains', lacks);
+  if (req.accountLinkingUrl !== '') out.add('account_linking_url', lacks);
+  if (req.commands.length > 0) out.add('commands', lacks);
+  const menus = req.persistentMenu;
+  for (let i = 0; i < menus.length && i < MAX_WALKED_ITEMS; i++) {
+    if (menus[i].composerInputDisabled) out.add(`persistent_menu[${i}].composer_input_disabled`, 'is not available on Instagram');
+    if (menus[i].disabledSurfaces.length > 0) out.add(`persistent_menu[${i}].disabled_surfaces`, 'is not available on Instagram');
+    const items = menus[i].callToActions ?? [];
+    for (let j = 0; j < items.length && j < MAX_WALKED_ITEMS; j++) {
+      if (items[j].webviewHeightRatio !== '') out.add(`persistent_menu[${i}].call_to_actions[${j}].webview_height_ratio`, 'is not available on Instagram');
+    }
+  }
+  return out.items;
+}
+
+/** The properties Instagram lacks among those a Get or Delete names. */
+export function instagramProfileFieldViolations(fields: readonly string[]): FieldViolation[] {
+  const out = new ViolationList();
+  for (let i = 0; i < fields.length && i < MAX_WALKED_ITEMS; i++) {
+    if (!INSTAGRAM_PROFILE_PROPERTIES.includes(fields[i])) out.add(`fields[${i}]`, `${fields[i]} is not available on Instagram: an Instagram account has ice_breakers and persistent_menu only`);
+  }
+  return out.items;
 }

@@ -4,8 +4,8 @@
  * `standby` items). Pure: no clock, no I/O; the caller checked the signature first.
  *
  * Each event keeps its item exactly as Meta sent it (`rawJson`, cut out of the body), an
- * id derived from what Meta's retries share (`dedupKey`), and its conversation (page and
- * person), the unit of ordering. Wrong types inside an item never fail the request: ids
+ * id derived from what Meta's retries share (`dedupKey`), and its conversation (platform,
+ * account and person), the unit of ordering. Wrong types inside an item never fail the request: ids
  * given as numbers become strings, anything missing or of the wrong type becomes '' (or
  * 0, false, unset), an item that is not an object arrives as `unknown`.
  */
@@ -19,6 +19,7 @@ import {
   type ReceivedAttachment,
   type Referral,
 } from '../../gen/messenger/v1/events';
+import { conversationOf } from '../events/conversation-key';
 import type { NewEvent } from '../events/event-store';
 import { eventIdOf, messageDedupKey } from '../events/event-identity';
 import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
@@ -52,6 +53,7 @@ const KIND_NAMES: Record<Kind['$case'], string> = {
   handover: 'handover',
   policyEnforcement: 'policy_enforcement',
   unknown: 'unknown',
+  messageDeleted: 'message_deleted',
 };
 
 const PLATFORMS: Record<string, Platform> = { page: Platform.PLATFORM_MESSENGER, instagram: Platform.PLATFORM_INSTAGRAM };
@@ -65,6 +67,10 @@ const ATTACHMENT_TYPES: Record<string, ReceivedAttachmentType> = {
   location: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_LOCATION,
   fallback: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_FALLBACK,
   template: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_TEMPLATE,
+  story_mention: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION,
+  // `share` is what Instagram sent for a shared post before `ig_post` replaced it.
+  ig_post: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_SHARED_POST,
+  share: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_SHARED_POST,
 };
 
 const HANDOVER_KEYS: ReadonlyArray<readonly [string, HandoverAction]> = [
@@ -174,8 +180,9 @@ function attachmentOf(spans: SpanIndex, a: Json): ReceivedAttachment {
   const payload = obj(att, 'payload');
   const coordinates = obj(payload, 'coordinates');
   const payloadJson = att !== undefined && Object.hasOwn(att, 'payload') ? (spans.textOf(att, 'payload') ?? '') : '';
+  const type = Object.hasOwn(ATTACHMENT_TYPES, typeName) ? (ATTACHMENT_TYPES[typeName] as ReceivedAttachmentType) : ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED;
   return {
-    type: Object.hasOwn(ATTACHMENT_TYPES, typeName) ? (ATTACHMENT_TYPES[typeName] as ReceivedAttachmentType) : ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED,
+    type,
     typeName,
     // Older fallback and location attachments carry `url` and `title` beside the payload.
     url: str(spans, payload, 'url') || str(spans, att, 'url'),
@@ -183,6 +190,9 @@ function attachmentOf(spans: SpanIndex, a: Json): ReceivedAttachment {
     coordinates: coordinates === undefined ? undefined : { lat: double(coordinates, 'lat'), long: double(coordinates, 'long') },
     title: str(spans, att, 'title') || str(spans, payload, 'title'),
     payloadJson,
+    // Meta forbids storing a story mention's media: consumers are told, the gateway never fetches it.
+    doNotStore: type === ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION,
+    mediaId: str(spans, payload, 'ig_post_media_id'),
   };
 }
 
@@ -193,7 +203,11 @@ function kindOf(spans: SpanIndex, item: JsonObject): Kind {
 
   if (has('message')) {
     const m = obj(item, 'message');
+    // Instagram's unsend: the same mid as the message it removes, nothing else of it.
+    if (get(m, 'is_deleted') === true) return { $case: 'messageDeleted', value: { mid: str(spans, m, 'mid'), isEcho: get(m, 'is_echo') === true } };
     const attachments = get(m, 'attachments');
+    const replyTo = obj(m, 'reply_to');
+    const story = obj(replyTo, 'story');
     return {
       $case: 'message',
       value: {
@@ -201,11 +215,12 @@ function kindOf(spans: SpanIndex, item: JsonObject): Kind {
         text: str(spans, m, 'text'),
         attachments: Array.isArray(attachments) ? attachments.map((a) => attachmentOf(spans, a)) : [],
         quickReplyPayload: str(spans, obj(m, 'quick_reply'), 'payload'),
-        replyToMid: str(spans, obj(m, 'reply_to'), 'mid'),
+        replyToMid: str(spans, replyTo, 'mid'),
         referral: referralOf(spans, obj(m, 'referral') ?? topReferral),
         isEcho: get(m, 'is_echo') === true,
         appId: str(spans, m, 'app_id'),
         metadata: str(spans, m, 'metadata'),
+        storyReply: story === undefined ? undefined : { id: str(spans, story, 'id'), url: str(spans, story, 'url') },
       },
     };
   }
@@ -240,7 +255,9 @@ function kindOf(spans: SpanIndex, item: JsonObject): Kind {
     };
   }
   if (has('read')) {
-    return { $case: 'read', value: { watermark: msDate(obj(item, 'read'), 'watermark') } };
+    // Messenger's `message_reads` carry a watermark, Instagram's `messaging_seen` the mid seen.
+    const r = obj(item, 'read');
+    return { $case: 'read', value: { watermark: msDate(r, 'watermark'), mid: str(spans, r, 'mid') } };
   }
   if (has('delivery')) {
     const d = obj(item, 'delivery');
@@ -308,9 +325,14 @@ interface ItemContext {
   context: ParseContext;
 }
 
-/** `message:`/`echo:`/`edit:` keys from the mid; otherwise (or with no mid) a hash of page, sender, kind and item. */
+/**
+ * `message:`/`echo:`/`edit:`/`deleted:` keys from the mid; otherwise (or with no mid) a hash of
+ * page, sender, kind and item. An unsend shares its message's mid, so it needs a key of its own
+ * (else it would be taken for a retry of the message and dropped).
+ */
 function dedupKeyOf(kind: Kind, pageId: string, senderId: string, item: Json): string {
   if (kind.$case === 'message' && kind.value.mid !== '') return messageDedupKey(kind.value.mid, kind.value.isEcho);
+  if (kind.$case === 'messageDeleted' && kind.value.mid !== '') return `deleted:${kind.value.mid}`;
   if (kind.$case === 'messageEdit' && kind.value.mid !== '') return `edit:${kind.value.mid}:${kind.value.numEdit}`;
   return `hash:${sha256Hex(`${pageId}\u0000${senderId}\u0000${KIND_NAMES[kind.$case]}\u0000${canonicalJson(item)}`)}`;
 }
@@ -322,7 +344,6 @@ function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
   const senderId = str(c.spans, obj(item, 'sender'), 'id');
   const recipientId = str(c.spans, obj(item, 'recipient'), 'id');
   const kind: Kind = item === undefined ? { $case: 'unknown', value: { keys: [] } } : kindOf(c.spans, item);
-  const isEcho = kind.$case === 'message' && kind.value.isEcho;
   const dedupKey = dedupKeyOf(kind, c.pageId, senderId, raw);
   const event: Event = {
     eventId: eventIdOf(dedupKey),
@@ -339,7 +360,7 @@ function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
     historical: false,
     kind,
   };
-  return { event, dedupKey, conversation: `${c.pageId}\u0000${isEcho ? recipientId : senderId}` };
+  return { event, dedupKey, conversation: conversationOf(event) };
 }
 
 /** A short, bounded description of a value for a reason (never more than a few dozen characters of it). */

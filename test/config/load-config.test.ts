@@ -15,7 +15,7 @@ describe('config', () => {
       pages: [{ id: '1001', accessToken: '${PAGE_1001_TOKEN}', appSecret: '${APP_SECRET}' }],
     }, env);
     expect(c.pages).toEqual([{ id: '1001', accessToken: 'EAAB-secret-token', appSecret: 'app-secret', appsecretProof: 'classic', conversationPolicy: 'enforce' }]);
-    expect(c.graph).toEqual({ baseUrl: 'https://graph.facebook.com', version: 'v25.0', timeoutMs: 10000, connections: 128 });
+    expect(c.graph).toEqual({ baseUrl: 'https://graph.facebook.com', instagramBaseUrl: 'https://graph.instagram.com', version: 'v25.0', timeoutMs: 10000, connections: 128 });
     expect(c.shutdownGraceMs).toBe(10000);
   });
 

@@ -1,4 +1,5 @@
 import { Platform, type Event } from '../../gen/messenger/v1/events';
+import { conversationKey } from '../../src/events/conversation-key';
 import type { DeliveredEvent, NewEvent } from '../../src/events/event-store';
 import { partitionOf } from '../../src/events/redis-event-store';
 
@@ -28,7 +29,7 @@ export function newEvent(page: string, sender: string, opts: { id?: string; text
     historical: false,
     kind: { $case: 'message', value: { mid: id, text: opts.text ?? id, attachments: [], quickReplyPayload: '', replyToMid: '', referral: undefined, isEcho: false, appId: '', metadata: '' } },
   };
-  return { event, dedupKey: opts.dedupKey ?? `message:${id}`, conversation: `${page}\u0000${sender}` };
+  return { event, dedupKey: opts.dedupKey ?? `message:${id}`, conversation: conversationKey(Platform.PLATFORM_MESSENGER, page, sender) };
 }
 
 /** The Redis store's default partition count (the suites use the default). */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_WEBHOOK } from '../../src/config/gateway-config';
 import { customerWebhookBody, postWebhook, type CustomerAction } from '../../src/sandbox/customer-webhook';
+import { DEMO_INSTAGRAM_LOGIN_ACCOUNT, DEMO_INSTAGRAM_PAGE_ACCOUNT } from '../../src/sandbox/demo-pages';
 import { healthStatus, ROOT, spawnGateway, TSX, type GatewayProcess } from '../support/gateway-process';
 import { otlpReceiver } from '../support/otlp-receiver';
 import { waitFor } from '../support/wait-for';
@@ -205,6 +206,25 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
       const r2 = await again.exited;
       expect(r2.code, r2.stderr).toBe(0);
       expect(r2.stdout).toMatch(new RegExp(`^replied ev_[0-9a-f]{32} page=${page} to=${psid} text="echo: again" message_id=m_\\S+ trace_id=[0-9a-f]{32} window_end=\\S+\\n$`));
+    }, 60_000);
+
+    it('answers an Instagram customer with no change: page_id is the Instagram account, through its Page and through Instagram Login', async () => {
+      const accounts = [DEMO_INSTAGRAM_PAGE_ACCOUNT, DEMO_INSTAGRAM_LOGIN_ACCOUNT];
+      const igsid = String(6152382598180000 + i);
+      const pageArgs = accounts.flatMap((a) => ['--page', a]);
+      const bot = await startBot(lang, command, ['--group', `${group}-instagram`, ...pageArgs, '--max-events', '2']);
+      for (const account of accounts) {
+        const said = await customerSays({ pageId: account, psid: igsid, text: `hi on Instagram ${account}`, instagram: true });
+        expect(said.status, said.text).toBe(200);
+      }
+      const r = await bot.exited;
+      expect(r.code, r.stderr).toBe(0);
+      for (const account of accounts) {
+        const m = new RegExp(`^replied ev_[0-9a-f]{32} page=${account} to=${igsid} text="echo: hi on Instagram ${account}" message_id=(\\S+) trace_id=[0-9a-f]{32}$`, 'm').exec(r.stdout);
+        expect(m, r.stdout).not.toBeNull();
+        // The gateway sent it for that account (each way in its own host and token: test/instagram).
+        expect(gatewayLog().filter((l) => l.msg === 'send' && l.method === 'SendMessage' && l.message_id === m![1])).toEqual([expect.objectContaining({ grpc_code: 'OK', page: account })]);
+      }
     }, 60_000);
 
     it('answers quick replies and postbacks with their payload, acks a failed reply (551), nacks a rate-limited one with its RetryInfo delay', async () => {

@@ -38,7 +38,7 @@ async function urlFullOf(recordRecipient: boolean): Promise<string> {
   const spec = getUserProfileSpec(personIdRule(false), recordRecipient);
   const client = new GraphClient({ baseUrl: origin, version: 'v25.0', timeoutMs: 5_000, connections: 2 });
   try {
-    const request = await spec.request({ pageId: '1001', recipientId: PSID, fields: ['first_name'] });
+    const request = await spec.request({ pageId: '1001', recipientId: PSID, fields: ['first_name'] }, { pageId: '1001', platform: 'messenger', way: 'page' });
     if (!('method' in request)) throw new Error('the spec refused the request');
     const outcome = await client.call(creds, request, {});
     expect(outcome.kind).toBe('ok');

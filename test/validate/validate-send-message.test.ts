@@ -62,7 +62,7 @@ const cases: [string, SendMessageRequest, string, string | RegExp][] = [
   ['reply_to with whitespace', withMessage(text('hi'), { replyTo: 'm_1 m_2' }), 'reply_to', /without whitespace/],
   ['thread_control with NaN', withMessage(text('hi'), { threadControl: { priority: Number.NaN } }), 'thread_control.priority', /finite/],
   // media
-  ['attachment without kind', withMessage({ content: { $case: 'attachment', value: {} } }), 'message.attachment', /media or template/],
+  ['attachment without kind', withMessage({ content: { $case: 'attachment', value: {} } }), 'message.attachment', /media, template, sticker or media_share/],
   ['media without type', withMessage(media({ source: { $case: 'url', value: 'https://e.com/a.png' } })), 'message.attachment.media.type', 'is required'],
   ['media with unknown type', withMessage(media({ type: -1, source: { $case: 'url', value: 'https://e.com/a.png' } })), 'message.attachment.media.type', 'must be a known value (got -1)'],
   ['media without source', withMessage(media({ type: MediaType.MEDIA_TYPE_IMAGE })), 'message.attachment.media', 'must set one of url or attachment_id'],

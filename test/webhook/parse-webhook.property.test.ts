@@ -205,8 +205,8 @@ describe('parseWebhook (properties)', () => {
           expect(JSON.parse(e.event.rawJson)).toEqual(item);
           expect(e.event.standby).toBe(standby);
           expect(e.event.eventId).toBe(`ev_${sha(e.dedupKey).slice(0, 32)}`);
-          expect(e.dedupKey).toMatch(/^(message|echo):.|^edit:.*:-?[0-9]+$|^hash:[0-9a-f]{64}$/s);
-          expect(e.conversation.startsWith(`${e.event.pageId}\u0000`)).toBe(true);
+          expect(e.dedupKey).toMatch(/^(message|echo|deleted):.|^edit:.*:-?[0-9]+$|^hash:[0-9a-f]{64}$/s);
+          expect(e.conversation.startsWith(`${e.event.platform}\u0000${e.event.pageId}\u0000`)).toBe(true);
           // Valid on the wire (Timestamps in range, enums known).
           expect(Event.decode(Event.encode(e.event).finish())).toEqual(e.event);
         });

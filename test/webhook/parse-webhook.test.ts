@@ -65,14 +65,14 @@ function hashKey(page: string, sender: string, kind: string, canonical: string):
   return `hash:${createHash('sha256').update(`${page}\u0000${sender}\u0000${kind}\u0000${canonical}`).digest('hex')}`;
 }
 
-const NO_MESSAGE: MessageEvent = { mid: '', text: '', attachments: [], quickReplyPayload: '', replyToMid: '', referral: undefined, isEcho: false, appId: '', metadata: '' };
+const NO_MESSAGE: MessageEvent = { mid: '', text: '', attachments: [], quickReplyPayload: '', replyToMid: '', referral: undefined, isEcho: false, appId: '', metadata: '', storyReply: undefined };
 
 describe('messages', () => {
   it('a text message', () => {
     const e = one('"message":{"mid":"m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM","text":"hello, world!"}');
     expect(messageOf(e)).toEqual({ ...NO_MESSAGE, mid: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM', text: 'hello, world!' });
     expect(e.dedupKey).toBe('message:m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM');
-    expect(e.conversation).toBe(`${PAGE}\u0000${PSID}`);
+    expect(e.conversation).toBe(`1\u0000${PAGE}\u0000${PSID}`);
   });
 
   it('a quick reply', () => {
@@ -99,7 +99,7 @@ describe('messages', () => {
     const payload = `{"url":"https://scontent.xx.fbcdn.net/v/${type}.bin?oh=1&oe=2"}`;
     const e = one(`"message":{"mid":"m_${type}","attachments":[{"type":"${type}","payload":${payload}}]}`);
     expect(messageOf(e).attachments).toEqual([
-      { type: expected, typeName: type, url: `https://scontent.xx.fbcdn.net/v/${type}.bin?oh=1&oe=2`, stickerId: '', coordinates: undefined, title: '', payloadJson: payload },
+      { type: expected, typeName: type, url: `https://scontent.xx.fbcdn.net/v/${type}.bin?oh=1&oe=2`, stickerId: '', coordinates: undefined, title: '', payloadJson: payload, doNotStore: false, mediaId: '' },
     ]);
   });
 
@@ -121,6 +121,8 @@ describe('messages', () => {
         coordinates: { lat: 52.3765346, long: 4.9134427 },
         title: "Pin's Location",
         payloadJson: '{"coordinates":{"lat":52.3765346,"long":4.9134427}}',
+        doNotStore: false,
+        mediaId: '',
       },
     ]);
   });
@@ -128,15 +130,15 @@ describe('messages', () => {
   it('a fallback (a shared link), in both of its documented shapes', () => {
     const e = one('"message":{"mid":"m_fb","attachments":[{"type":"fallback","payload":{"url":"https://example.com/a","title":"An article"}},{"title":"Old style","url":"https://example.com/b","type":"fallback","payload":null}]}');
     const [a, b] = messageOf(e).attachments;
-    expect(a).toEqual({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_FALLBACK, typeName: 'fallback', url: 'https://example.com/a', stickerId: '', coordinates: undefined, title: 'An article', payloadJson: '{"url":"https://example.com/a","title":"An article"}' });
-    expect(b).toEqual({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_FALLBACK, typeName: 'fallback', url: 'https://example.com/b', stickerId: '', coordinates: undefined, title: 'Old style', payloadJson: 'null' });
+    expect(a).toEqual({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_FALLBACK, typeName: 'fallback', url: 'https://example.com/a', stickerId: '', coordinates: undefined, title: 'An article', payloadJson: '{"url":"https://example.com/a","title":"An article"}', doNotStore: false, mediaId: '' });
+    expect(b).toEqual({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_FALLBACK, typeName: 'fallback', url: 'https://example.com/b', stickerId: '', coordinates: undefined, title: 'Old style', payloadJson: 'null', doNotStore: false, mediaId: '' });
   });
 
-  it('an Instagram reel and a story mention keep their type name (unspecified type)', () => {
+  it('an Instagram reel keeps its type name (unspecified type); a story mention is typed, not to be stored', () => {
     const e = one('"message":{"mid":"m_ig","attachments":[{"type":"ig_reel","payload":{"reel_video_id":"1","title":"t","url":"https://x/r"}},{"type":"story_mention","payload":{"url":"https://x/s"}}]}');
     const [a, b] = messageOf(e).attachments;
     expect(a).toMatchObject({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: 'ig_reel', url: 'https://x/r', title: 't' });
-    expect(b).toMatchObject({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: 'story_mention', url: 'https://x/s' });
+    expect(b).toMatchObject({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION, typeName: 'story_mention', url: 'https://x/s', doNotStore: true });
   });
 
   it('an echo with app_id (a number) and metadata: echo key, the person is the recipient', () => {
@@ -151,10 +153,10 @@ describe('messages', () => {
       isEcho: true,
       appId: '1517776481860111',
       metadata: '<DEVELOPER_DEFINED_METADATA_STRING>',
-      attachments: [{ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_TEMPLATE, typeName: 'template', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: payload }],
+      attachments: [{ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_TEMPLATE, typeName: 'template', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: payload, doNotStore: false, mediaId: '' }],
     });
     expect(e.dedupKey).toBe('echo:m_echo');
-    expect(e.conversation).toBe(`${PAGE}\u0000${PSID}`);
+    expect(e.conversation).toBe(`1\u0000${PAGE}\u0000${PSID}`);
   });
 });
 
@@ -170,7 +172,7 @@ describe('other kinds', () => {
 
   it('a read', () => {
     const e = one('"read":{"watermark":1458668856253}');
-    expect(e.event.kind).toEqual({ $case: 'read', value: { watermark: new Date(1458668856253) } });
+    expect(e.event.kind).toEqual({ $case: 'read', value: { watermark: new Date(1458668856253), mid: '' } });
     expect(e.dedupKey).toBe(hashKey(PAGE, PSID, 'read', `{"read":{"watermark":1458668856253},"recipient":{"id":"${PAGE}"},"sender":{"id":"${PSID}"},"timestamp":${TS}}`));
   });
 
@@ -196,7 +198,7 @@ describe('other kinds', () => {
       $case: 'optin',
       value: { ref: '<PASS_THROUGH_PARAM>', userRef: '<REF_FROM_CHECKBOX_PLUGIN>', type: '', payload: '', notificationMessagesToken: '', notificationMessagesFrequency: '', tokenExpiryTime: undefined, userTokenStatus: '', notificationMessagesTimezone: '' },
     });
-    expect(e?.conversation).toBe(`${PAGE}\u0000`);
+    expect(e?.conversation).toBe(`1\u0000${PAGE}\u0000`);
   });
 
   it('an optin to notification messages', () => {
@@ -297,7 +299,7 @@ describe('envelopes and batches', () => {
       ['P4', 'e', true, 5],
       ['P4', 'f', true, 6],
     ]);
-    expect(events.map((e) => e.conversation)).toEqual(['P1\u0000a', 'P1\u0000b', 'P3\u0000c', 'P3\u0000d', 'P4\u0000e', 'P4\u0000f']);
+    expect(events.map((e) => e.conversation)).toEqual(['P1\u0000a', 'P1\u0000b', 'P3\u0000c', 'P3\u0000d', 'P4\u0000e', 'P4\u0000f'].map((k) => `1\u0000${k}`));
   });
 
   it('standby items are marked standby and keep their dedup key', () => {
@@ -328,7 +330,7 @@ describe('envelopes and batches', () => {
     expect(e?.event.pageId).toBe('123456789012345678901');
     expect(e?.event.senderId).toBe('98765432109876543210');
     expect(e?.event.recipientId).toBe('123456789012345678901');
-    expect(e?.conversation).toBe('123456789012345678901\u000098765432109876543210');
+    expect(e?.conversation).toBe('1\u0000123456789012345678901\u000098765432109876543210');
   });
 
   it('time: the item timestamp, else the entry time, else the time received', () => {
@@ -360,10 +362,10 @@ describe('envelopes and batches', () => {
     expect(messageOf(m1 as NewEvent)).toEqual({ ...NO_MESSAGE, mid: '7' });
     expect(m1?.dedupKey).toBe('message:7');
     expect(messageOf(m2 as NewEvent).attachments).toEqual([
-      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: '', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: '' },
-      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: '', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: '' },
-      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: '7', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: '"p"' },
-      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_LOCATION, typeName: 'location', url: '', stickerId: '', coordinates: { lat: 1.5, long: 0 }, title: '', payloadJson: '{"coordinates":{"lat":"1.5","long":null}}' },
+      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: '', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: '', doNotStore: false, mediaId: '' },
+      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: '', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: '', doNotStore: false, mediaId: '' },
+      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: '7', url: '', stickerId: '', coordinates: undefined, title: '', payloadJson: '"p"', doNotStore: false, mediaId: '' },
+      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_LOCATION, typeName: 'location', url: '', stickerId: '', coordinates: { lat: 1.5, long: 0 }, title: '', payloadJson: '{"coordinates":{"lat":"1.5","long":null}}', doNotStore: false, mediaId: '' },
     ]);
     expect(e3?.dedupKey).toBe('edit:m:3');
     expect(e4?.dedupKey).toBe('edit:m:0');

@@ -193,7 +193,11 @@ export interface GetConversationResponse {
 
 /** `POST /{page_id}/pass_thread_control`. */
 export interface PassThreadControlRequest {
-  /** The Page whose conversation is passed, as configured in the gateway. Required. */
+  /**
+   * The Page whose conversation is passed, as configured in the gateway. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient.id`: the person's PSID (digits). Required. */
   recipientId: string;
@@ -222,7 +226,11 @@ export interface PassThreadControlResponse {
 
 /** `POST /{page_id}/take_thread_control`. */
 export interface TakeThreadControlRequest {
-  /** The Page. Required. */
+  /**
+   * The Page. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient.id`: the person's PSID (digits). Required. */
   recipientId: string;
@@ -243,7 +251,11 @@ export interface TakeThreadControlResponse {
 
 /** `POST /{page_id}/request_thread_control`. */
 export interface RequestThreadControlRequest {
-  /** The Page. Required. */
+  /**
+   * The Page. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient.id`: the person's PSID (digits). Required. */
   recipientId: string;
@@ -264,7 +276,11 @@ export interface RequestThreadControlResponse {
 
 /** `GET /{page_id}/thread_owner?recipient={recipient_id}`. */
 export interface GetThreadOwnerRequest {
-  /** The Page. Required. */
+  /**
+   * The Page. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** The person's PSID (digits). Required. */
   recipientId: string;
@@ -278,7 +294,11 @@ export interface GetThreadOwnerResponse {
 
 /** `GET /{recipient_id}?fields=...` with the Page's token. */
 export interface GetUserProfileRequest {
-  /** The Page the person wrote to. Required. */
+  /**
+   * The Page the person wrote to. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** The person's PSID (or Instagram-scoped id) (digits). Required. */
   recipientId: string;

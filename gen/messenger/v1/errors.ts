@@ -506,6 +506,21 @@ export enum ErrorReason {
    */
   TEMPLATE_NOT_FOUND = 52,
   /**
+   * NOT_SUPPORTED_ON_INSTAGRAM - INVALID_ARGUMENT: the request is for an Instagram account and uses what Instagram does
+   * not support (text over 1000 bytes of UTF-8; receipt, media, coupon or customer-feedback
+   * templates; a tag other than HUMAN_AGENT; a media type, format or size outside
+   * Instagram's table; a persona; a Messenger Profile property Instagram lacks; a profile
+   * field of a PSID). `google.rpc.BadRequest` lists every violation (the request's other
+   * violations too). Nothing was sent.
+   */
+  NOT_SUPPORTED_ON_INSTAGRAM = 60,
+  /**
+   * NOT_AVAILABLE_ON_INSTAGRAM - UNIMPLEMENTED: the RPC has no Instagram counterpart at Meta (personas, message
+   * templates), so it is refused for an Instagram account without calling Graph.
+   * `metadata.platform` is `instagram`; use a Messenger Page for it.
+   */
+  NOT_AVAILABLE_ON_INSTAGRAM = 61,
+  /**
    * NOT_THREAD_OWNER - FAILED_PRECONDITION: another app owns the conversation (Conversation Routing; policy
    * `enforce`): `metadata.owner_app_id` is its app id (263902037430900: the Page Inbox),
    * empty when the gateway learned only that it is not this app (standby items). Take the
@@ -535,7 +550,11 @@ export enum ErrorReason {
   PAGE_MESSAGING_DISABLED = 26,
   /** COMMERCE_MESSAGING_DISABLED - FAILED_PRECONDITION: Graph error 2022, commerce messages disabled for the app. */
   COMMERCE_MESSAGING_DISABLED = 27,
-  /** PAGE_ACCESS_TOKEN_INVALID - FAILED_PRECONDITION: Graph error 190, the Page token (the gateway's credential) is invalid. */
+  /**
+   * PAGE_ACCESS_TOKEN_INVALID - FAILED_PRECONDITION: Graph error 190, the account's token (the gateway's credential: a
+   * Page token, or an Instagram user token) is invalid or expired. `metadata.account_id`,
+   * `metadata.platform` and `metadata.login` say which account; the message says what to do.
+   */
   PAGE_ACCESS_TOKEN_INVALID = 28,
   /** PERMISSION_ERROR - PERMISSION_DENIED: Graph error 10 (other subcodes), 200 or 230. */
   PERMISSION_ERROR = 29,
@@ -646,6 +665,12 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 52:
     case "TEMPLATE_NOT_FOUND":
       return ErrorReason.TEMPLATE_NOT_FOUND;
+    case 60:
+    case "NOT_SUPPORTED_ON_INSTAGRAM":
+      return ErrorReason.NOT_SUPPORTED_ON_INSTAGRAM;
+    case 61:
+    case "NOT_AVAILABLE_ON_INSTAGRAM":
+      return ErrorReason.NOT_AVAILABLE_ON_INSTAGRAM;
     case 53:
     case "NOT_THREAD_OWNER":
       return ErrorReason.NOT_THREAD_OWNER;
@@ -766,6 +791,10 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "PERSONA_NOT_FOUND";
     case ErrorReason.TEMPLATE_NOT_FOUND:
       return "TEMPLATE_NOT_FOUND";
+    case ErrorReason.NOT_SUPPORTED_ON_INSTAGRAM:
+      return "NOT_SUPPORTED_ON_INSTAGRAM";
+    case ErrorReason.NOT_AVAILABLE_ON_INSTAGRAM:
+      return "NOT_AVAILABLE_ON_INSTAGRAM";
     case ErrorReason.NOT_THREAD_OWNER:
       return "NOT_THREAD_OWNER";
     case ErrorReason.INVALID_PARAMETER:

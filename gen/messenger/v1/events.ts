@@ -128,6 +128,18 @@ export enum ReceivedAttachmentType {
   RECEIVED_ATTACHMENT_TYPE_LOCATION = 6,
   RECEIVED_ATTACHMENT_TYPE_FALLBACK = 7,
   RECEIVED_ATTACHMENT_TYPE_TEMPLATE = 8,
+  /**
+   * RECEIVED_ATTACHMENT_TYPE_STORY_MENTION - Instagram: the person mentioned the account in their story (`story_mention`). `url` is
+   * Meta's CDN URL of the story's media and `do_not_store` is set: Meta forbids storing or
+   * caching the media (keeping the URL is allowed; it expires with the story). New values are
+   * numbered from 10, as new fields are.
+   */
+  RECEIVED_ATTACHMENT_TYPE_STORY_MENTION = 10,
+  /**
+   * RECEIVED_ATTACHMENT_TYPE_SHARED_POST - Instagram: a shared post (`ig_post`, and the legacy `share` it replaced): `url`,
+   * `title` (the caption) and `media_id`.
+   */
+  RECEIVED_ATTACHMENT_TYPE_SHARED_POST = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -160,6 +172,12 @@ export function receivedAttachmentTypeFromJSON(object: any): ReceivedAttachmentT
     case 8:
     case "RECEIVED_ATTACHMENT_TYPE_TEMPLATE":
       return ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_TEMPLATE;
+    case 10:
+    case "RECEIVED_ATTACHMENT_TYPE_STORY_MENTION":
+      return ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION;
+    case 11:
+    case "RECEIVED_ATTACHMENT_TYPE_SHARED_POST":
+      return ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_SHARED_POST;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -187,6 +205,10 @@ export function receivedAttachmentTypeToJSON(object: ReceivedAttachmentType): st
       return "RECEIVED_ATTACHMENT_TYPE_FALLBACK";
     case ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_TEMPLATE:
       return "RECEIVED_ATTACHMENT_TYPE_TEMPLATE";
+    case ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION:
+      return "RECEIVED_ATTACHMENT_TYPE_STORY_MENTION";
+    case ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_SHARED_POST:
+      return "RECEIVED_ATTACHMENT_TYPE_SHARED_POST";
     case ReceivedAttachmentType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -369,11 +391,18 @@ export interface Event {
    * from a hash of page, sender, kind and item.
    */
   eventId: string;
-  /** `entry[].id`: the Page (or Instagram account) the update is for. */
+  /**
+   * `entry[].id`: the account the update is for, as Meta's webhooks name it: a Page id
+   * (Messenger) or an Instagram professional account id (Instagram). Reply with this as the
+   * `page_id` of SendMessage: it addresses the account on either platform.
+   */
   pageId: string;
-  /** `sender.id`: the person's page-scoped id (for echoes: the Page). */
+  /**
+   * `sender.id`: the person's page-scoped id (PSID) or Instagram-scoped id (IGSID); for
+   * echoes: the account.
+   */
   senderId: string;
-  /** `recipient.id`: the Page (for echoes: the person). */
+  /** `recipient.id`: the account (for echoes: the person). */
   recipientId: string;
   /** The item's `timestamp` (when Meta says it happened). */
   time?:
@@ -383,6 +412,10 @@ export interface Event {
   standby: boolean;
   /** The item exactly as Meta sent it (JSON), for anything this model does not carry. */
   rawJson: string;
+  /**
+   * Which platform the update came from (`object` of the webhook POST). The conversation, the
+   * unit of per-conversation order, is platform + account + person.
+   */
   platform: Platform;
   /** When the gateway stored it. */
   receivedTime?:
@@ -429,6 +462,12 @@ export interface Event {
     | { $case: "handover"; value: HandoverEvent }
     | { $case: "policyEnforcement"; value: PolicyEnforcementEvent }
     | { $case: "unknown"; value: UnknownEvent }
+    | //
+    /**
+     * Instagram: the person unsent (deleted) a message (`message.is_deleted`). Meta's app
+     * review requires honouring it: remove the message wherever you show or keep it.
+     */
+    { $case: "messageDeleted"; value: MessageDeletedEvent }
     | undefined;
 }
 
@@ -451,6 +490,19 @@ export interface MessageEvent {
   appId: string;
   /** Echoes: the `metadata` the sender set. */
   metadata: string;
+  /** Instagram: the message replies to the account's story (`reply_to.story`). */
+  storyReply?: StoryReply | undefined;
+}
+
+/** The story of the Instagram account a message replies to. */
+export interface StoryReply {
+  /** The story's id. */
+  id: string;
+  /**
+   * Meta's CDN URL of the story's media. It expires with the story (24 hours, or when it is
+   * deleted): show it while it renders, then a placeholder.
+   */
+  url: string;
 }
 
 /** One attachment of a received message. */
@@ -470,6 +522,13 @@ export interface ReceivedAttachment {
   title: string;
   /** The attachment's `payload` as JSON (templates and anything else). */
   payloadJson: string;
+  /**
+   * The media behind `url` must not be stored or cached, only shown from `url` (Instagram
+   * story mentions). The gateway never fetches it and keeps nothing but the URL.
+   */
+  doNotStore: boolean;
+  /** Shared posts: the post's media id (`ig_post_media_id`). */
+  mediaId: string;
 }
 
 /** A location shared by the person. */
@@ -497,9 +556,17 @@ export interface PostbackEvent {
   referral?: Referral | undefined;
 }
 
-/** The person read every message up to `watermark`. */
+/**
+ * The person read every message up to `watermark` (Messenger's `message_reads`), or, on
+ * Instagram (`messaging_seen`), up to and including the message `mid`.
+ */
 export interface ReadEvent {
-  watermark?: Date | undefined;
+  /** Messenger: every message sent up to this time was read. Unset on Instagram. */
+  watermark?:
+    | Date
+    | undefined;
+  /** Instagram: the last message the person saw. Empty on Messenger. */
+  mid: string;
 }
 
 /** Messages were delivered. */
@@ -557,6 +624,20 @@ export interface HandoverEvent {
 export interface PolicyEnforcementEvent {
   action: string;
   reason: string;
+}
+
+/**
+ * Instagram: the person unsent a message. Remove it (its text, attachments and anything derived
+ * from them) wherever you show or keep it.
+ */
+export interface MessageDeletedEvent {
+  /** The unsent message's `mid`. */
+  mid: string;
+  /**
+   * The account's own message was removed (`is_echo`: `sender` is then the account, and the
+   * event belongs to the conversation of the person, `recipient`).
+   */
+  isEcho: boolean;
 }
 
 /** An item of a kind this model does not know; its `raw_json` is on the Event. */
@@ -1199,6 +1280,9 @@ export const Event: MessageFns<Event> = {
       case "unknown":
         UnknownEvent.encode(message.kind.value, writer.uint32(242).fork()).join();
         break;
+      case "messageDeleted":
+        MessageDeletedEvent.encode(message.kind.value, writer.uint32(250).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1411,6 +1495,14 @@ export const Event: MessageFns<Event> = {
             message.kind = { $case: "unknown", value: UnknownEvent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.kind = { $case: "messageDeleted", value: MessageDeletedEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1492,6 +1584,10 @@ export const Event: MessageFns<Event> = {
         ? { $case: "policyEnforcement", value: PolicyEnforcementEvent.fromJSON(object.policy_enforcement) }
         : isSet(object.unknown)
         ? { $case: "unknown", value: UnknownEvent.fromJSON(object.unknown) }
+        : isSet(object.messageDeleted)
+        ? { $case: "messageDeleted", value: MessageDeletedEvent.fromJSON(object.messageDeleted) }
+        : isSet(object.message_deleted)
+        ? { $case: "messageDeleted", value: MessageDeletedEvent.fromJSON(object.message_deleted) }
         : undefined,
     };
   },
@@ -1559,6 +1655,8 @@ export const Event: MessageFns<Event> = {
       obj.policyEnforcement = PolicyEnforcementEvent.toJSON(message.kind.value);
     } else if (message.kind?.$case === "unknown") {
       obj.unknown = UnknownEvent.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "messageDeleted") {
+      obj.messageDeleted = MessageDeletedEvent.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -1648,6 +1746,12 @@ export const Event: MessageFns<Event> = {
         }
         break;
       }
+      case "messageDeleted": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "messageDeleted", value: MessageDeletedEvent.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -1664,6 +1768,7 @@ function createBaseMessageEvent(): MessageEvent {
     isEcho: false,
     appId: "",
     metadata: "",
+    storyReply: undefined,
   };
 }
 
@@ -1695,6 +1800,9 @@ export const MessageEvent: MessageFns<MessageEvent> = {
     }
     if (message.metadata !== "") {
       writer.uint32(74).string(message.metadata);
+    }
+    if (message.storyReply !== undefined) {
+      StoryReply.encode(message.storyReply, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1784,6 +1892,14 @@ export const MessageEvent: MessageFns<MessageEvent> = {
             message.metadata = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.storyReply = StoryReply.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1825,6 +1941,11 @@ export const MessageEvent: MessageFns<MessageEvent> = {
         ? globalThis.String(object.app_id)
         : "",
       metadata: isSet(object.metadata) ? globalThis.String(object.metadata) : "",
+      storyReply: isSet(object.storyReply)
+        ? StoryReply.fromJSON(object.storyReply)
+        : isSet(object.story_reply)
+        ? StoryReply.fromJSON(object.story_reply)
+        : undefined,
     };
   },
 
@@ -1857,6 +1978,9 @@ export const MessageEvent: MessageFns<MessageEvent> = {
     if (message.metadata !== "") {
       obj.metadata = message.metadata;
     }
+    if (message.storyReply !== undefined) {
+      obj.storyReply = StoryReply.toJSON(message.storyReply);
+    }
     return obj;
   },
 
@@ -1876,12 +2000,110 @@ export const MessageEvent: MessageFns<MessageEvent> = {
     message.isEcho = object.isEcho ?? false;
     message.appId = object.appId ?? "";
     message.metadata = object.metadata ?? "";
+    message.storyReply = (object.storyReply !== undefined && object.storyReply !== null)
+      ? StoryReply.fromPartial(object.storyReply)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStoryReply(): StoryReply {
+  return { id: "", url: "" };
+}
+
+export const StoryReply: MessageFns<StoryReply> = {
+  encode(message: StoryReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoryReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoryReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoryReply {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+    };
+  },
+
+  toJSON(message: StoryReply): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StoryReply>): StoryReply {
+    return StoryReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StoryReply>): StoryReply {
+    const message = createBaseStoryReply();
+    message.id = object.id ?? "";
+    message.url = object.url ?? "";
     return message;
   },
 };
 
 function createBaseReceivedAttachment(): ReceivedAttachment {
-  return { type: 0, typeName: "", url: "", stickerId: "", coordinates: undefined, title: "", payloadJson: "" };
+  return {
+    type: 0,
+    typeName: "",
+    url: "",
+    stickerId: "",
+    coordinates: undefined,
+    title: "",
+    payloadJson: "",
+    doNotStore: false,
+    mediaId: "",
+  };
 }
 
 export const ReceivedAttachment: MessageFns<ReceivedAttachment> = {
@@ -1906,6 +2128,12 @@ export const ReceivedAttachment: MessageFns<ReceivedAttachment> = {
     }
     if (message.payloadJson !== "") {
       writer.uint32(58).string(message.payloadJson);
+    }
+    if (message.doNotStore !== false) {
+      writer.uint32(80).bool(message.doNotStore);
+    }
+    if (message.mediaId !== "") {
+      writer.uint32(90).string(message.mediaId);
     }
     return writer;
   },
@@ -1979,6 +2207,22 @@ export const ReceivedAttachment: MessageFns<ReceivedAttachment> = {
             message.payloadJson = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.doNotStore = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2012,6 +2256,16 @@ export const ReceivedAttachment: MessageFns<ReceivedAttachment> = {
         : isSet(object.payload_json)
         ? globalThis.String(object.payload_json)
         : "",
+      doNotStore: isSet(object.doNotStore)
+        ? globalThis.Boolean(object.doNotStore)
+        : isSet(object.do_not_store)
+        ? globalThis.Boolean(object.do_not_store)
+        : false,
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
     };
   },
 
@@ -2038,6 +2292,12 @@ export const ReceivedAttachment: MessageFns<ReceivedAttachment> = {
     if (message.payloadJson !== "") {
       obj.payloadJson = message.payloadJson;
     }
+    if (message.doNotStore !== false) {
+      obj.doNotStore = message.doNotStore;
+    }
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
     return obj;
   },
 
@@ -2055,6 +2315,8 @@ export const ReceivedAttachment: MessageFns<ReceivedAttachment> = {
       : undefined;
     message.title = object.title ?? "";
     message.payloadJson = object.payloadJson ?? "";
+    message.doNotStore = object.doNotStore ?? false;
+    message.mediaId = object.mediaId ?? "";
     return message;
   },
 };
@@ -2405,13 +2667,16 @@ export const PostbackEvent: MessageFns<PostbackEvent> = {
 };
 
 function createBaseReadEvent(): ReadEvent {
-  return { watermark: undefined };
+  return { watermark: undefined, mid: "" };
 }
 
 export const ReadEvent: MessageFns<ReadEvent> = {
   encode(message: ReadEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.watermark !== undefined) {
       Timestamp.encode(toTimestamp(message.watermark), writer.uint32(10).fork()).join();
+    }
+    if (message.mid !== "") {
+      writer.uint32(82).string(message.mid);
     }
     return writer;
   },
@@ -2437,6 +2702,14 @@ export const ReadEvent: MessageFns<ReadEvent> = {
             message.watermark = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.mid = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2450,13 +2723,19 @@ export const ReadEvent: MessageFns<ReadEvent> = {
   },
 
   fromJSON(object: any): ReadEvent {
-    return { watermark: isSet(object.watermark) ? fromJsonTimestamp(object.watermark) : undefined };
+    return {
+      watermark: isSet(object.watermark) ? fromJsonTimestamp(object.watermark) : undefined,
+      mid: isSet(object.mid) ? globalThis.String(object.mid) : "",
+    };
   },
 
   toJSON(message: ReadEvent): unknown {
     const obj: any = {};
     if (message.watermark !== undefined) {
       obj.watermark = message.watermark.toISOString();
+    }
+    if (message.mid !== "") {
+      obj.mid = message.mid;
     }
     return obj;
   },
@@ -2467,6 +2746,7 @@ export const ReadEvent: MessageFns<ReadEvent> = {
   fromPartial(object: DeepPartial<ReadEvent>): ReadEvent {
     const message = createBaseReadEvent();
     message.watermark = object.watermark ?? undefined;
+    message.mid = object.mid ?? "";
     return message;
   },
 };
@@ -3308,6 +3588,95 @@ export const PolicyEnforcementEvent: MessageFns<PolicyEnforcementEvent> = {
   },
 };
 
+function createBaseMessageDeletedEvent(): MessageDeletedEvent {
+  return { mid: "", isEcho: false };
+}
+
+export const MessageDeletedEvent: MessageFns<MessageDeletedEvent> = {
+  encode(message: MessageDeletedEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mid !== "") {
+      writer.uint32(10).string(message.mid);
+    }
+    if (message.isEcho !== false) {
+      writer.uint32(16).bool(message.isEcho);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageDeletedEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageDeletedEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.isEcho = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageDeletedEvent {
+    return {
+      mid: isSet(object.mid) ? globalThis.String(object.mid) : "",
+      isEcho: isSet(object.isEcho)
+        ? globalThis.Boolean(object.isEcho)
+        : isSet(object.is_echo)
+        ? globalThis.Boolean(object.is_echo)
+        : false,
+    };
+  },
+
+  toJSON(message: MessageDeletedEvent): unknown {
+    const obj: any = {};
+    if (message.mid !== "") {
+      obj.mid = message.mid;
+    }
+    if (message.isEcho !== false) {
+      obj.isEcho = message.isEcho;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MessageDeletedEvent>): MessageDeletedEvent {
+    return MessageDeletedEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MessageDeletedEvent>): MessageDeletedEvent {
+    const message = createBaseMessageDeletedEvent();
+    message.mid = object.mid ?? "";
+    message.isEcho = object.isEcho ?? false;
+    return message;
+  },
+};
+
 function createBaseUnknownEvent(): UnknownEvent {
   return { keys: [] };
 }
@@ -3851,7 +4220,7 @@ export const ReplayDeadLettersResponse: MessageFns<ReplayDeadLettersResponse> = 
 };
 
 /**
- * Delivers what Meta's Messenger webhook sends (messages, postbacks, reads, deliveries,
+ * Delivers what Meta's webhook sends for Messenger and Instagram (messages, postbacks, reads, deliveries,
  * reactions, ...) to internal services. The gateway terminates the webhook, checks its
  * signature, turns every item of every entry into one Event, stores it (once: Meta's
  * retries are removed) and only then answers Meta. Consumers read events here.
@@ -3860,7 +4229,7 @@ export const ReplayDeadLettersResponse: MessageFns<ReplayDeadLettersResponse> = 
  * - every consumer group gets every event of its page scope; within a group each event goes to one
  *   consumer, at least once (ack what you handled: an event not acked within the ack
  *   deadline, or whose stream breaks first, is delivered again);
- * - within a group, the events of one conversation (page + sender) are delivered in the
+ * - within a group, the events of one conversation (platform + account + person) are delivered in the
  *   order they were stored, the next one only after the previous is acked or parked;
  * - an event given back (nacked, past its ack deadline, or its stream gone) after its
  *   delivery number max (the configured maximum of deliveries, 5 by default) is parked as a

@@ -22,8 +22,9 @@ export interface Message {
   content?:
     | //
     /**
-     * `text`: UTF-8 text, fewer than 2000 characters (fewer than 1000 on
-     * Instagram). Emoji welcome.
+     * `text`: UTF-8 text, fewer than 2000 characters; on an Instagram account at
+     * most 1000 bytes of UTF-8 (refused beforehand, NOT_SUPPORTED_ON_INSTAGRAM).
+     * Emoji welcome.
      */
     { $case: "text"; value: string }
     | //
@@ -55,7 +56,64 @@ export interface Attachment {
     | //
     /** A structured template: `{"type": "template", "payload": {"template_type": ...}}`. */
     { $case: "template"; value: Template }
+    | //
+    /** Instagram only: a sticker, `{"type": "like_heart"}`. Refused for a Messenger Page. */
+    { $case: "sticker"; value: Sticker }
+    | //
+    /**
+     * Instagram only: a post of the account shared in the conversation,
+     * `{"type": "MEDIA_SHARE", "payload": {"id": post_id}}`. Refused for a Messenger Page.
+     */
+    { $case: "mediaShare"; value: MediaShare }
     | undefined;
+}
+
+/** A sticker Instagram offers in its Send API. */
+export interface Sticker {
+  /** Which sticker. Required. */
+  kind: Sticker_Kind;
+}
+
+/** The sticker. Required. */
+export enum Sticker_Kind {
+  /** KIND_UNSPECIFIED - Not set: refused. */
+  KIND_UNSPECIFIED = 0,
+  /** KIND_LIKE_HEART - `like_heart`: the heart. */
+  KIND_LIKE_HEART = 1,
+  UNRECOGNIZED = -1,
+}
+
+export function sticker_KindFromJSON(object: any): Sticker_Kind {
+  switch (object) {
+    case 0:
+    case "KIND_UNSPECIFIED":
+      return Sticker_Kind.KIND_UNSPECIFIED;
+    case 1:
+    case "KIND_LIKE_HEART":
+      return Sticker_Kind.KIND_LIKE_HEART;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Sticker_Kind.UNRECOGNIZED;
+  }
+}
+
+export function sticker_KindToJSON(object: Sticker_Kind): string {
+  switch (object) {
+    case Sticker_Kind.KIND_UNSPECIFIED:
+      return "KIND_UNSPECIFIED";
+    case Sticker_Kind.KIND_LIKE_HEART:
+      return "KIND_LIKE_HEART";
+    case Sticker_Kind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** `MEDIA_SHARE`: share one of the Instagram account's own posts. */
+export interface MediaShare {
+  /** `payload.id`: the id of a post (media) the account published. Required, numeric. */
+  postId: string;
 }
 
 /**
@@ -363,6 +421,12 @@ export const Attachment: MessageFns<Attachment> = {
       case "template":
         Template.encode(message.kind.value, writer.uint32(18).fork()).join();
         break;
+      case "sticker":
+        Sticker.encode(message.kind.value, writer.uint32(26).fork()).join();
+        break;
+      case "mediaShare":
+        MediaShare.encode(message.kind.value, writer.uint32(34).fork()).join();
+        break;
     }
     return writer;
   },
@@ -396,6 +460,22 @@ export const Attachment: MessageFns<Attachment> = {
             message.kind = { $case: "template", value: Template.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = { $case: "sticker", value: Sticker.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = { $case: "mediaShare", value: MediaShare.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -414,6 +494,12 @@ export const Attachment: MessageFns<Attachment> = {
         ? { $case: "media", value: MediaAttachment.fromJSON(object.media) }
         : isSet(object.template)
         ? { $case: "template", value: Template.fromJSON(object.template) }
+        : isSet(object.sticker)
+        ? { $case: "sticker", value: Sticker.fromJSON(object.sticker) }
+        : isSet(object.mediaShare)
+        ? { $case: "mediaShare", value: MediaShare.fromJSON(object.mediaShare) }
+        : isSet(object.media_share)
+        ? { $case: "mediaShare", value: MediaShare.fromJSON(object.media_share) }
         : undefined,
     };
   },
@@ -424,6 +510,10 @@ export const Attachment: MessageFns<Attachment> = {
       obj.media = MediaAttachment.toJSON(message.kind.value);
     } else if (message.kind?.$case === "template") {
       obj.template = Template.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "sticker") {
+      obj.sticker = Sticker.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "mediaShare") {
+      obj.mediaShare = MediaShare.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -446,7 +536,159 @@ export const Attachment: MessageFns<Attachment> = {
         }
         break;
       }
+      case "sticker": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "sticker", value: Sticker.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "mediaShare": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "mediaShare", value: MediaShare.fromPartial(object.kind.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseSticker(): Sticker {
+  return { kind: 0 };
+}
+
+export const Sticker: MessageFns<Sticker> = {
+  encode(message: Sticker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Sticker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSticker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Sticker {
+    return { kind: isSet(object.kind) ? sticker_KindFromJSON(object.kind) : 0 };
+  },
+
+  toJSON(message: Sticker): unknown {
+    const obj: any = {};
+    if (message.kind !== 0) {
+      obj.kind = sticker_KindToJSON(message.kind);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Sticker>): Sticker {
+    return Sticker.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Sticker>): Sticker {
+    const message = createBaseSticker();
+    message.kind = object.kind ?? 0;
+    return message;
+  },
+};
+
+function createBaseMediaShare(): MediaShare {
+  return { postId: "" };
+}
+
+export const MediaShare: MessageFns<MediaShare> = {
+  encode(message: MediaShare, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.postId !== "") {
+      writer.uint32(10).string(message.postId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MediaShare {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMediaShare();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.postId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MediaShare {
+    return {
+      postId: isSet(object.postId)
+        ? globalThis.String(object.postId)
+        : isSet(object.post_id)
+        ? globalThis.String(object.post_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MediaShare): unknown {
+    const obj: any = {};
+    if (message.postId !== "") {
+      obj.postId = message.postId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MediaShare>): MediaShare {
+    return MediaShare.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MediaShare>): MediaShare {
+    const message = createBaseMediaShare();
+    message.postId = object.postId ?? "";
     return message;
   },
 };

@@ -25,6 +25,10 @@ export const protobufPackage = "messenger.v1";
 export const protobufFileName = "messenger/v1/page.proto";
 
 export interface CreatePersonaRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** At most 50 characters. */
   name: string;
@@ -37,6 +41,10 @@ export interface CreatePersonaResponse {
 }
 
 export interface GetPersonaRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   personaId: string;
 }
@@ -52,6 +60,10 @@ export interface Persona {
 }
 
 export interface ListPersonasRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** Personas per answer (Graph's `limit`); 0: Graph's default. At most 100. */
   limit: number;
@@ -66,6 +78,10 @@ export interface ListPersonasResponse {
 }
 
 export interface DeletePersonaRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   personaId: string;
 }
@@ -152,6 +168,10 @@ export interface GetMessengerProfileResponse {
 }
 
 export interface GetMessengerProfileRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /**
    * Graph's property names (`get_started`, `greeting`, `ice_breakers`, `persistent_menu`,
@@ -162,6 +182,10 @@ export interface GetMessengerProfileRequest {
 
 /** Sets the properties present (a message set, a list not empty, a string not empty). */
 export interface SetMessengerProfileRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   getStarted?: GetStarted | undefined;
   greeting: Greeting[];
@@ -178,6 +202,10 @@ export interface SetMessengerProfileResponse {
 }
 
 export interface DeleteMessengerProfileRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** The properties to delete (Graph's names); at least one. */
   fields: string[];
@@ -199,6 +227,10 @@ export interface MessageTemplate {
 }
 
 export interface ListMessageTemplatesRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** Templates per answer (Graph's `limit`); 0: Graph's default. At most 100. */
   limit: number;
@@ -216,11 +248,19 @@ export interface GetMessageTemplateResponse {
 }
 
 export interface GetMessageTemplateRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   name: string;
 }
 
 export interface CreateMessageTemplateRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** Lower case letters, digits and underscores; at most 512 characters. */
   name: string;
@@ -246,6 +286,10 @@ export interface CreateMessageTemplateResponse {
 }
 
 export interface DeleteMessageTemplateRequest {
+  /**
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   name: string;
 }

@@ -54,6 +54,8 @@ export interface SendMessageRequest {
   /**
    * The Page that sends, as configured in the gateway. Required; a Page the gateway
    * has no token for is refused with INVALID_ARGUMENT.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
    */
   pageId: string;
   /** `recipient`: who receives the message. Required. */
@@ -145,7 +147,11 @@ export interface PolicyWarning {
 
 /** A sender action for `POST /{page_id}/messages`, sent as `sender_action`. */
 export interface SendSenderActionRequest {
-  /** The Page that acts. Required. */
+  /**
+   * The Page that acts. Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** `recipient`. Required. */
   recipient?:
@@ -203,7 +209,11 @@ export interface UploadAttachmentRequest {
 
 /** What is uploaded, and where from. */
 export interface UploadMetadata {
-  /** The Page that uploads (the id works for that Page only). Required. */
+  /**
+   * The Page that uploads (the id works for that Page only). Required.
+   * An account's id as Meta's webhooks name it (`entry[].id`): a Messenger Page, or an
+   * Instagram account (through its linked Page or through Instagram Login).
+   */
   pageId: string;
   /** The media type. Required. Audio files must have an `audio/*` content type. */
   type: MediaType;

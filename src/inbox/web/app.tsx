@@ -1,4 +1,5 @@
-// The sandbox inbox: every conversation the sandbox saw, drawn as Messenger draws it, live.
+// The sandbox inbox: every conversation the sandbox saw, drawn as Messenger (or, for an Instagram
+// account, Instagram) draws it, live.
 import { Fragment, render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { InboxChaos, InboxConversation, InboxEvent, InboxPage, InboxSummary } from '../inbox-types';
@@ -123,8 +124,11 @@ function App() {
           <ul>
             {summaries.map((s) => (
               <li key={s.key}>
-                <button type="button" class={`conv${s.key === selected ? ' selected' : ''}`} aria-current={s.key === selected ? 'true' : undefined} onClick={() => open(s.key)}>
-                  <span class="conv-who">{`Page ${s.pageId} · ${s.recipient}`}</span>
+                <button type="button" class={`conv${s.key === selected ? ' selected' : ''}${s.instagram ? ' instagram' : ''}`} aria-current={s.key === selected ? 'true' : undefined} onClick={() => open(s.key)}>
+                  <span class="conv-who">
+                    {s.instagram && <span class="ig-badge" aria-label="Instagram">IG</span>}
+                    {s.instagram ? `Instagram ${s.pageId} · ${s.recipient}` : `Page ${s.pageId} · ${s.recipient}`}
+                  </span>
                   <span class="conv-preview">{s.preview}</span>
                   {s.failed > 0 && <span class="conv-failed">{`${s.failed} refused`}</span>}
                 </button>
@@ -173,11 +177,13 @@ function Thread(props: { summary: InboxSummary; conversation: InboxConversation 
   const items = conversation?.items ?? [];
   const last = items[items.length - 1];
   const lastSeenIndex = conversation?.seenAt === undefined ? -1 : items.reduce((found, it, i) => (it.from === 'customer' && it.at <= conversation.seenAt! ? i : found), -1);
-  const heading = `Page ${summary.pageId} and ${summary.recipient}`;
+  const instagram = summary.instagram === true || conversation?.instagram === true;
+  const heading = instagram ? `Instagram account ${summary.pageId} and ${summary.recipient}` : `Page ${summary.pageId} and ${summary.recipient}`;
   return (
-    <section class="conversation" aria-label={`Conversation of ${heading}`}>
+    <section class={`conversation${instagram ? ' instagram' : ''}`} aria-label={`Conversation of ${heading}`}>
       <div class="thread-head">
         <button type="button" class="back" onClick={props.onBack} aria-label="Back to the conversations">‹</button>
+        {instagram && <span class="ig-badge" aria-label="Instagram">IG</span>}
         <h2>{heading}</h2>
         <ChaosPanel pageId={summary.pageId} chaos={props.chaos} presets={props.presets} onError={props.onError} />
         <ThreadOwnerBadge pageId={summary.pageId} psid={summary.psid} version={count} onError={props.onError} />

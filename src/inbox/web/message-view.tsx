@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import type { InboxConversation, InboxItem, InboxPage } from '../inbox-types';
 import type { CustomerReply } from './api';
+import { InstagramBody, isInstagramBody, StoryReplyHeader } from './instagram-view';
 import { linkable } from './linkable';
 import { PersonaLabel } from './persona-label';
 
@@ -264,7 +265,8 @@ function MessageBody({ message, act, disabled }: { message: Obj; act: Act; disab
 /** A text for a quoted message. */
 function quoteOf(item: InboxItem | undefined): string {
   if (!item) return 'a message';
-  if (item.from === 'customer') return item.postback?.title ?? item.text ?? '';
+  if (item.removed) return 'an unsent message';
+  if (item.from === 'customer') return item.postback?.title ?? item.text ?? (item.storyMention ? 'a story mention' : item.sharedPost ? 'a shared post' : '');
   const m = item.message ?? {};
   if (str(m.text)) return str(m.text)!;
   return 'an attachment';
@@ -295,8 +297,11 @@ export function ItemView({ item, conversation, page, act, disabled }: { item: In
           {`↩ ${quoteOf(quoted)}`}
         </blockquote>
       )}
+      {mine && item.storyReply && !item.removed && <StoryReplyHeader story={item.storyReply} />}
       <div class={`bubble${content || mine ? '' : ' rich'}`}>
-        {mine ? (
+        {mine && isInstagramBody(item) ? (
+          <InstagramBody item={item} />
+        ) : mine ? (
           <p class="bubble-text">{item.postback ? item.postback.title : item.text}</p>
         ) : item.message ? (
           <MessageBody message={item.message} act={act} disabled={disabled} />
