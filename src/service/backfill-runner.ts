@@ -5,6 +5,7 @@ import type { HistoryMessage } from '../../gen/messenger/v1/history';
 import type { BackfillFence } from '../conversations/backfill-fence';
 import type { BackfillProgress, BackfillRecord } from '../conversations/backfill-progress';
 import type { EventStore, NewEvent } from '../events/event-store';
+import { conversationKey, conversationOf } from '../events/conversation-key';
 import { eventIdOf, messageDedupKey } from '../events/event-identity';
 import { HISTORY_MAX_PAGE_SIZE } from '../limits/graph-limits';
 import type { CallResult } from './call-result';
@@ -71,8 +72,16 @@ export class BackfillRunner {
       id: `bf_${randomBytes(12).toString('hex')}`, pageId, person, sinceMs, state: 'running',
       conversationsDone: 0, messagesStored: 0, messagesDuplicate: 0, graphCalls: 0, error: '', historyLimited: false, resume: '', startedMs: now, updatedMs: now,
     };
-    await this.deps.progress.save(record);
-    void this.run(record);
+    // A conversation's fence closes before the call answers: every live event stored after the
+    // backfill was queued comes after its history. The run opens it.
+    const fenced = person !== '' && (this.deps.fence?.close(conversationKey(Platform.PLATFORM_MESSENGER, pageId, person)) ?? false);
+    try {
+      await this.deps.progress.save(record);
+    } catch (err) {
+      if (fenced) await this.deps.fence?.open(conversationKey(Platform.PLATFORM_MESSENGER, pageId, person));
+      throw err;
+    }
+    void this.run(record, fenced);
     return record.id;
   }
 
@@ -89,15 +98,20 @@ export class BackfillRunner {
     }
   }
 
-  private async run(record: BackfillRecord): Promise<void> {
+  /** `fenced`: the conversation's fence was closed for this run by `queue` (the run opens it). */
+  private async run(record: BackfillRecord, fenced = false): Promise<void> {
+    const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, record.person);
     if (this.active.has(record.id)) return;
     const release = await this.deps.lock(`backfill:${record.id}`, STALE_BACKFILL_MS).catch(() => undefined);
-    if (!release) return;
+    if (!release) {
+      if (fenced) await this.deps.fence?.open(conversation).catch(() => undefined);
+      return;
+    }
     this.active.add(record.id);
     const log = this.deps.history.logger;
     try {
       log.info({ backfill: record.id, page: record.pageId, conversation: record.person !== '', resume: record.resume !== '' }, 'backfill started');
-      if (record.person !== '') await this.conversation(record, record.person, undefined);
+      if (record.person !== '') await this.conversation(record, record.person, undefined, fenced);
       else await this.page(record);
       record.state = 'done';
       log.info({ backfill: record.id, stored: record.messagesStored, duplicates: record.messagesDuplicate, calls: record.graphCalls }, 'backfill done');
@@ -149,9 +163,9 @@ export class BackfillRunner {
   }
 
   /** One conversation: fence it, read its history back to `since`, append it oldest first, open the fence. */
-  private async conversation(record: BackfillRecord, person: string, knownId: string | undefined): Promise<void> {
-    const conversation = `${record.pageId}\u0000${person}`;
-    const fenced = this.deps.fence?.close(conversation) ?? false;
+  private async conversation(record: BackfillRecord, person: string, knownId: string | undefined, alreadyFenced = false): Promise<void> {
+    const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, person);
+    const fenced = alreadyFenced || (this.deps.fence?.close(conversation) ?? false);
     try {
       let id = knownId;
       if (id === undefined) {
@@ -177,7 +191,7 @@ export class BackfillRunner {
         after = page.after;
       }
       past.reverse();
-      const events = past.map((m) => historicalEvent(record.pageId, person, m));
+      const events = past.map((m) => historicalEvent(record.pageId, m));
       for (let i = 0; i < events.length; i += APPEND_BATCH) {
         const batch = events.slice(i, i + APPEND_BATCH);
         const result = await this.deps.store.append(batch);
@@ -194,7 +208,7 @@ export class BackfillRunner {
 }
 
 /** A past message as the event its webhook would have made: same id and dedup key, Meta's time, marked historical. */
-export function historicalEvent(pageId: string, person: string, m: HistoryMessage): NewEvent {
+export function historicalEvent(pageId: string, m: HistoryMessage): NewEvent {
   const isEcho = m.message?.isEcho ?? false;
   const dedupKey = messageDedupKey(m.id, isEcho);
   const event: Event = {
@@ -212,5 +226,6 @@ export function historicalEvent(pageId: string, person: string, m: HistoryMessag
     historical: true,
     kind: m.message ? { $case: 'message', value: m.message } : { $case: 'unknown', value: { keys: [] } },
   };
-  return { event, dedupKey, conversation: `${pageId}\u0000${person}` };
+  // The webhook parser's key (platform, Page, person): one FIFO for the live and the past messages.
+  return { event, dedupKey, conversation: conversationOf(event) };
 }

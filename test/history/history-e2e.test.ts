@@ -130,10 +130,10 @@ describe('backfill into the stream', () => {
     stream.on('error', () => undefined);
     stream.write({ subscribe: { consumerGroup: 'history-e2e', pageIds: [PAGE], maxOutstanding: 0, start: StartPosition.START_POSITION_EARLIEST } });
     try {
-      const calls = callsAtGraph().length;
       const { backfillId } = await history.backfillConversation({ pageId: PAGE, personId: psid });
-      // Once the backfill has called Graph it is under way: the customer writes now.
-      await waitFor(() => (callsAtGraph().length > calls ? true : undefined), { what: 'the backfill to call Graph' });
+      // The customer writes as soon as the backfill is queued, before it has called Graph: its
+      // fence is closed when the call answers (seen failing while it closed only once the run began,
+      // and while its key was not the webhook's platform-prefixed conversation key).
       const live = await customerSays(psid, 'are you there?');
       await waitFor(async () => ((await history.backfillStatus({ pageId: PAGE, backfillId })).state === BackfillState.BACKFILL_STATE_DONE ? true : undefined), { what: 'the backfill to finish', timeoutMs: 30_000 });
       await waitFor(() => (got.some((e) => e.kind?.$case === 'message' && e.kind.value.mid === live) ? true : undefined), { what: 'the live message' });
@@ -141,9 +141,11 @@ describe('backfill into the stream', () => {
       expect(mids).toEqual([...seeded, live]);
       const mine = got.filter((e) => e.senderId === psid || e.recipientId === psid);
       expect(mine.slice(0, 450).every((e) => e.historical)).toBe(true);
-      expect(mine.at(-1)!.historical).toBe(false);
+      // The live message may be in Meta's history already when the backfill reads it: then its
+      // historical copy is the one stored (same id) and the webhook's is a duplicate. Once either way.
       const status = await history.backfillStatus({ pageId: PAGE, backfillId });
-      expect(status).toMatchObject({ conversationsDone: 1, messagesStored: 450 });
+      expect(status.conversationsDone).toBe(1);
+      expect([450, 451]).toContain(status.messagesStored);
       expect(maxInWindow(callsAtGraph(), 1000)).toBeLessThanOrEqual(2);
     } finally {
       stream.end();
