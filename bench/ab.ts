@@ -12,7 +12,8 @@
  * gateway started as `npm start` and the image start theirs; `--run tsx` runs src/ under tsx instead.
  * A root may carry its own mode: `--roots /repo@tsx,/repo@dist` compares the two ways to run one
  * checkout, and node flags and environment: `--roots /repo,/repo@dist@--max-semi-space-size=32`,
- * `--tracing --roots /repo,/repo@dist@OTEL_METRICS_EXPORTER=none` (space-separated; KEY=VALUE is env).
+ * `--tracing --roots /repo,/repo@dist@OTEL_METRICS_EXPORTER=none` (space-separated; KEY=VALUE is env),
+ * `--roots /repo@dist@log=warn,/repo@dist@log=info` (a gateway's `log.level`; default `--log-level`, else info as in the default config).
  *
  * With --cpu-prof each gateway writes a profile to bench/results/profiles/ on its graceful stop
  * (SIGTERM: it drains and exits 0); summarise with `tsx bench/profile-top.ts FILE`.
@@ -38,13 +39,17 @@ const { values: argv } = parseArgs({
     run: { type: 'string' },
   },
 });
-/** One `--roots` entry: `PATH[@MODE[@FLAGS]]`, FLAGS space-separated node flags and KEY=VALUE env. */
+/**
+ * One `--roots` entry: `PATH[@MODE[@FLAGS]]`, FLAGS space-separated node flags, KEY=VALUE env and
+ * `log=LEVEL` (that gateway's config `log.level`, so that one checkout runs at two levels side by side).
+ */
 function parseRoot(spec: string) {
   const [path, mode = argv.run ?? 'dist', flags = ''] = spec.split('@');
   if (mode !== 'tsx' && mode !== 'dist') throw new Error(`unknown run mode ${mode} (tsx, dist)`);
   const words = flags.split(' ').filter(Boolean);
-  const env = Object.fromEntries(words.filter((w) => /^\w+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
-  return { path: resolve(path), mode, flags: words.filter((w) => w.startsWith('-')), env, label: `${basename(path)}@${mode}${flags ? `@${flags}` : ''}` };
+  const logLevel = words.find((w) => w.startsWith('log='))?.slice('log='.length);
+  const env = Object.fromEntries(words.filter((w) => /^\w+=/.test(w) && !w.startsWith('log=')).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { path: resolve(path), mode, flags: words.filter((w) => w.startsWith('-')), env, logLevel, label: `${basename(path)}@${mode}${flags ? `@${flags}` : ''}` };
 }
 const roots = (argv.roots ?? ROOT).split(',').map(parseRoot);
 const COUNT = Number(argv.count ?? 20_000);
@@ -58,12 +63,12 @@ async function main(): Promise<void> {
   const otlp = argv.tracing ? await startServer('bench/servers/otlp-receiver.ts', []) : undefined;
   const gateways: Array<{ root: string; label: string; child: ChildProcess; port: number }> = [];
   try {
-    for (const [i, { path: root, mode, flags, env: rootEnv, label }] of roots.entries()) {
+    for (const [i, { path: root, mode, flags, env: rootEnv, logLevel, label }] of roots.entries()) {
       const config = join(tmp, `gw${i}.json`);
       writeFileSync(config, JSON.stringify({
         pages: [{ id: PAGE_ID, accessToken: TOKEN }],
         graph: { baseUrl: `http://127.0.0.1:${graph.port}`, version: GRAPH_VERSION },
-        log: { level: argv['log-level'] ?? 'warn' },
+        log: { level: logLevel ?? argv['log-level'] ?? 'info' },
         delivery: { rateLimit: { defaultPerSecond: 100_000, mediaPerSecond: 100_000 } },
       }));
       const { createServer } = await import('node:net');

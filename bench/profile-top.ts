@@ -1,8 +1,10 @@
 /**
  * Top functions by self time in a V8 .cpuprofile (from `node --cpu-prof`, e.g. `bench/run.ts --cpu-prof`).
- *   tsx bench/profile-top.ts FILE.cpuprofile [--top 25]
+ *   tsx bench/profile-top.ts FILE.cpuprofile [--top 25] [--per N]
  * Percentages are of the busy (non-idle) time; the last list is inclusive time (self + callees)
- * of the gateway's own functions (src/), which says what a hot path costs in all.
+ * of the gateway's own functions (src/), which says what a hot path costs in all. With `--per N`
+ * (the sends or events the profiled process handled) the inclusive list gives µs of main-thread time
+ * per one, which a same-run profile reads off directly where CPU per send moves with the machine's load.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,8 +12,9 @@ import { parseArgs } from 'node:util';
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
 interface Profile { nodes: Node[]; samples?: number[]; timeDeltas?: number[]; startTime: number; endTime: number }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, per: { type: 'string' } } });
 const top = Number(values.top ?? 25);
+const per = values.per === undefined ? undefined : Number(values.per);
 for (const file of positionals) {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const selfUs = new Map<number, number>();
@@ -67,5 +70,7 @@ for (const file of positionals) {
     }
   }
   process.stdout.write(`\ninclusive time of src/ functions (top ${top}):\n`);
-  for (const [k, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)} %  ${k}\n`);
+  const perOne = (us: number) => (per ? `  ${(us / per).toFixed(2).padStart(6)} µs per one` : '');
+  for (const [k, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)} %${perOne(us)}  ${k}\n`);
+  if (per) process.stdout.write(`busy time per one: ${(total / per).toFixed(2)} µs\n`);
 }

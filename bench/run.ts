@@ -1,9 +1,10 @@
 /**
- * `npm run bench`: starts a fake Graph, an OTLP receiver, a noop gRPC server and two gateways
- * (tracing off / on), drives them (h2load if installed, else grpc-js client processes), stops
+ * `npm run bench`: starts a fake Graph, an OTLP receiver, a noop gRPC server and the gateways
+ * (the default config, log level info: tracing off / on; beside them the same at warn and silent, so
+ * that the access log's cost is a line of the table), drives them (h2load if installed, else grpc-js client processes), stops
  * everything, prints a table and writes bench/results/latest.json + latest.md.
  *
- *   tsx bench/run.ts [--smoke] [--runs N] [--load auto|h2load|grpc-js] [--log-level warn|info]
+ *   tsx bench/run.ts [--smoke] [--runs N] [--load auto|h2load|grpc-js] [--log-level info|warn]
  *                    [--graph-latency-ms MS] [--cpu-prof] [--out FILE.json] [--md FILE.md] [--no-warm-start]
  *
  * Every figure is the median over --runs rounds; every ratio is computed inside one round,
@@ -18,7 +19,7 @@ import { SendMessageResponse } from '../gen/messenger/v1/service';
 import { h2load, h2loadAvailable } from './lib/h2load';
 import { connectInspector } from './lib/inspector';
 import { buildGateway, closeSync, cpuSeconds, jsonLines, openLog, ROOT, rssOf, spawnTs, startServer, stop, track, waitForPort, withTimeout } from './lib/processes';
-import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, TOKEN } from './lib/requests';
+import { graphBody, grpcFrame, GRAPH_VERSION, PAGE_ID, PLATFORM_CALLS, TOKEN } from './lib/requests';
 import { median, percentile, round, sortNumeric } from './lib/stats';
 import { measureReceiving, type ReceivingResult } from './lib/receiving';
 import { measureWarmStart } from './lib/warm-start';
@@ -38,7 +39,8 @@ const { values: argv } = parseArgs({
 });
 const SMOKE = Boolean(argv.smoke);
 const ROUNDS = Number(argv.runs ?? (SMOKE ? 1 : 3));
-const LOG_LEVEL = argv['log-level'] ?? 'warn';
+// The default config's level: what users run. warn and silent run beside it in every round.
+const LOG_LEVEL = argv['log-level'] ?? 'info';
 const GRAPH_LATENCY_MS = Number(argv['graph-latency-ms'] ?? 0);
 const OUT = argv.out ?? join(ROOT, 'bench/results', SMOKE ? 'smoke.json' : 'latest.json');
 const MD = argv.md ?? OUT.replace(/\.json$/, '.md');
@@ -48,7 +50,8 @@ const N = SMOKE
   : { c100: 20_000, c1: 2_000, warm: 5_000, leakWarm: 20_000, leakChunk: 20_000, leakChunks: 10, workerWarm: 300 };
 const RUN_TIMEOUT_MS = SMOKE ? 30_000 : 180_000;
 const started = Date.now();
-const GLOBAL_TIMEOUT_MS = SMOKE ? 170_000 : 900_000;
+// A full run now measures three more gateways and the platform calls per round: 25 min on a busy shared machine.
+const GLOBAL_TIMEOUT_MS = SMOKE ? 170_000 : 1_500_000;
 
 const loadArg = argv.load ?? 'auto';
 if (!['auto', 'h2load', 'grpc-js'].includes(loadArg)) throw new Error(`--load ${loadArg}: auto, h2load or grpc-js`);
@@ -68,7 +71,9 @@ interface Round {
   addedP50C1HopMs?: number;
   ownP50C1Ms?: number;
   /** Microseconds of CPU (user + system) per send in the process doing the work. */
-  cpuUsPerSend: { 'bare-rpc': number; noop: number; 'bare-http': number; http: number; gateway: number; 'gateway+tracing': number };
+  cpuUsPerSend: { 'bare-rpc': number; noop: number; 'bare-http': number; http: number; gateway: number; 'gateway+tracing': number; 'gateway-warn': number; 'gateway-silent': number; 'gateway-policy-off': number };
+  /** The default gateway's CPU per call of each platform RPC, and per send in the same round. */
+  platformCpuUsPerCall: Record<string, number>;
   /**
    * The throughput ratios' counterparts in CPU per send: composition = noop + http (the legs
    * with the generated codecs and JSON); bare legs = bare-rpc + bare-http (the transports alone).
@@ -128,9 +133,9 @@ let graphBodyFile = '';
 const RESPONSE_FRAME_BYTES = 5 + SendMessageResponse.encode({ recipientId: '1254477777772919', messageId: 'm_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P' }).finish().length;
 
 /** gRPC unary load at a concurrency: h2load (one thread, 4 connections x 25 streams at c=100), else grpc-js workers. */
-async function grpcLoad(port: number, count: number, concurrency: number, latencies = true): Promise<LoadResult & { tool: string }> {
+async function grpcLoad(port: number, count: number, concurrency: number, latencies = true, workers = GRPC_WORKERS): Promise<LoadResult & { tool: string }> {
   checkTime();
-  if (!H2) return { ...(await nodeLoad('grpc', `127.0.0.1:${port}`, count, concurrency, concurrency === 1 ? 1 : GRPC_WORKERS, latencies)), tool: `grpc-js x${concurrency === 1 ? 1 : GRPC_WORKERS}` };
+  if (!H2) return { ...(await nodeLoad('grpc', `127.0.0.1:${port}`, count, concurrency, concurrency === 1 ? 1 : workers, latencies)), tool: `grpc-js x${concurrency === 1 ? 1 : workers}` };
   const clients = concurrency === 1 ? 1 : 4;
   const r = await h2load({
     url: `http://127.0.0.1:${port}/messenger.v1.MessengerService/SendMessage`,
@@ -150,8 +155,36 @@ async function grpcLoad(port: number, count: number, concurrency: number, latenc
 }
 
 async function graphSends(port: number): Promise<number> {
+  return (await graphStats(port)).sends;
+}
+
+async function graphStats(port: number): Promise<{ sends: number; platform: number }> {
   const res = await fetch(`http://127.0.0.1:${port}/stats`);
-  return ((await res.json()) as { sends: number }).sends;
+  return (await res.json()) as { sends: number; platform: number };
+}
+
+/**
+ * h2load at c=100 of one platform RPC (a pre-encoded request): checks that every call reached the
+ * fake Graph once and was answered with a response message of the size the first call's had (a
+ * gRPC error is an HTTP 200 without one). Without h2load, not measured (NaN).
+ */
+async function platformLoad(port: number, graphPort: number, call: (typeof PLATFORM_CALLS)[number], count: number): Promise<boolean> {
+  checkTime();
+  if (!H2) return false;
+  const file = join(tmp, `${call.name}.frame`);
+  writeFileSync(file, call.frame());
+  const once = (n: number, clients: number, streams: number) => h2load({
+    url: `http://127.0.0.1:${port}${call.path}`, count: n, clients, streams, bodyFile: file,
+    headers: ['content-type: application/grpc', 'te: trailers'], logFile: join(tmp, `h2load-${call.name}.log`), timeoutMs: RUN_TIMEOUT_MS,
+  });
+  const before = (await graphStats(graphPort)).platform;
+  const first = await once(1, 1, 1);
+  const r = await once(count, 4, Math.ceil(C / 4));
+  const calls = (await graphStats(graphPort)).platform - before;
+  if (first.dataBytes < 5 || r.succeeded !== count || r.failed !== 0 || r.dataBytes !== count * first.dataBytes || calls !== count + 1) {
+    throw new Error(`${call.name} to :${port}: ${r.succeeded}/${count} succeeded, ${r.dataBytes} data bytes (expected ${count} x ${first.dataBytes}), ${calls} Graph calls: not every call answered OK\n${r.raw}`);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,15 +193,17 @@ async function graphSends(port: number): Promise<number> {
 interface Gateway { child: ChildProcess; port: number; name: string; peakSampledMb: number; hwmMb: number; sends: number; inspectPort?: number }
 
 /** `inspect`: open the inspector on a loopback port, for the leak check's heap-after-GC readings. */
-async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv, inspect = false, redisUrl?: string): Promise<Gateway> {
+async function startGateway(name: string, graphPort: number, env: NodeJS.ProcessEnv, inspect = false, redisUrl?: string, logLevel = LOG_LEVEL, page: Record<string, unknown> = {}): Promise<Gateway> {
   const config = join(tmp, `${name}.json`);
   // The per-page rate limiter defaults to Meta's 300 sends/s per page, which would cap every run:
   // the benchmark measures the gateway's own cost, so it lifts the limit to the maximum allowed.
   writeFileSync(config, JSON.stringify({
-    pages: [{ id: PAGE_ID, accessToken: TOKEN }],
+    pages: [{ id: PAGE_ID, accessToken: TOKEN, ...page }],
     graph: { baseUrl: `http://127.0.0.1:${graphPort}`, version: GRAPH_VERSION },
-    log: { level: LOG_LEVEL },
+    log: { level: logLevel },
     delivery: { rateLimit: { defaultPerSecond: 100_000, mediaPerSecond: 100_000 } },
+    // Every GetUserProfile of the platform runs calls Graph, as a send does (the cache would answer from memory).
+    conversations: { profileCacheTtlMs: 0 },
     ...(redisUrl ? { store: { redis: { url: redisUrl } } } : {}),
   }));
   const port = await freePort();
@@ -298,6 +333,12 @@ async function main(): Promise<void> {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     OTEL_SERVICE_NAME: 'messenger-gateway-bench',
   });
+  // The same gateway at the other levels, beside the default: info - warn is the access log line's cost.
+  const gwWarn = await startGateway('gateway-warn', graph.port, {}, false, undefined, 'warn');
+  const gwSilent = await startGateway('gateway-silent', graph.port, {}, false, undefined, 'silent');
+  // The default gateway checks each send against the conversation's window and owner (the Page's
+  // conversationPolicy defaults to enforce; memory store); this one does not: the check's cost.
+  const gwPolicyOff = await startGateway('gateway-policy-off', graph.port, {}, false, undefined, LOG_LEVEL, { conversationPolicy: 'off' });
   const gateways = [gw, gwt];
   const sampler = setInterval(() => {
     for (const g of gateways) {
@@ -311,12 +352,13 @@ async function main(): Promise<void> {
   const graphBare = async (count: number, concurrency: number) => nodeLoad('http-bare', graphTarget, count, concurrency, 1);
 
   /** A gateway run: counts the sends and checks that each reached the fake Graph exactly once. */
-  async function throughGateway(g: Gateway, count: number, concurrency: number, latencies = true) {
+  // `workers`: grpc-js client processes without h2load (the smoke run gives the extra gateways one, to stay short).
+  async function throughGateway(g: Gateway, count: number, concurrency: number, latencies = true, workers = GRPC_WORKERS) {
     const before = await graphSends(graph.port);
-    const r = await grpcLoad(g.port, count, concurrency, latencies);
+    const r = await grpcLoad(g.port, count, concurrency, latencies, workers);
     const after = await graphSends(graph.port);
     g.sends += count;
-    const warmups = H2 ? 0 : (concurrency === 1 ? 1 : GRPC_WORKERS) * N.workerWarm;
+    const warmups = H2 ? 0 : (concurrency === 1 ? 1 : workers) * N.workerWarm;
     if (after - before !== count + warmups) throw new Error(`${g.name}: ${count} calls answered but the fake Graph saw ${after - before - warmups}`);
     return r;
   }
@@ -326,6 +368,14 @@ async function main(): Promise<void> {
   await grpcLoad(bareRpc.port, N.warm, C);
   await throughGateway(gw, N.warm, C);
   await throughGateway(gwt, N.warm, C);
+  // The smoke run's figures are not judged: the extra gateways are warmed by their first run there.
+  const extraWorkers = SMOKE ? 1 : GRPC_WORKERS;
+  if (!SMOKE) {
+    await throughGateway(gwWarn, N.warm, C);
+    await throughGateway(gwSilent, N.warm, C);
+    await throughGateway(gwPolicyOff, N.warm, C);
+  }
+  for (const call of PLATFORM_CALLS) await platformLoad(gw.port, graph.port, call, N.warm);
   await graphDirect(N.warm, C);
 
   // CPU time per send of each process that does the work (steadier than sends/s on a shared
@@ -356,7 +406,18 @@ async function main(): Promise<void> {
       return r;
     });
     t100['gateway+tracing'] = gwt100;
-    const cpu = { 'bare-rpc': bareCpu, noop: noopCpu, 'bare-http': t100['bare-http'].cpuUsPerSend ?? NaN, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu };
+    // The smoke run with the grpc-js fallback leaves them out (client processes per run would take it past its time).
+    const extra = async (g: Gateway) => (SMOKE && !H2 ? NaN : (await cpuOf(g.child.pid!, N.c100, () => throughGateway(g, N.c100, C, true, extraWorkers)))[1]);
+    const warnCpu = await extra(gwWarn);
+    const silentCpu = await extra(gwSilent);
+    const policyOffCpu = await extra(gwPolicyOff);
+    const platformCpu: Record<string, number> = {};
+    for (const call of PLATFORM_CALLS) {
+      // The first call of platformLoad (its answer's size) counts too.
+      const [measured, callCpu] = await cpuOf(gw.child.pid!, N.c100 + 1, () => platformLoad(gw.port, graph.port, call, N.c100));
+      platformCpu[call.name] = measured ? callCpu : NaN;
+    }
+    const cpu = { 'bare-rpc': bareCpu, noop: noopCpu, 'bare-http': t100['bare-http'].cpuUsPerSend ?? NaN, http: t100.http.cpuUsPerSend ?? NaN, gateway: gwCpu, 'gateway+tracing': gwtCpu, 'gateway-warn': warnCpu, 'gateway-silent': silentCpu, 'gateway-policy-off': policyOffCpu };
     t100.sdk = await nodeLoad('sdk', graphTarget, N.c100, C, 1);
     tools.c100 = `${noop100.tool} for bare-rpc/noop/gateway/gateway+tracing; one Node process (undici / messaging-api-messenger, 100 async loops) for bare-http/http/sdk`;
 
@@ -402,6 +463,7 @@ async function main(): Promise<void> {
         gatewayOverSdk: runs.gateway.sendsPerSec / runs.sdk.sendsPerSec,
       },
       cpuUsPerSend: cpu,
+      platformCpuUsPerCall: platformCpu,
       cpuRatios: { gatewayOverComposition: (cpu.noop + cpu.http) / cpu.gateway, bareLegsOverGateway: (cpu['bare-rpc'] + cpu['bare-http']) / cpu.gateway, tracingOverGateway: cpu.gateway / cpu['gateway+tracing'] },
       addedP50C1Ms: runs.gateway.p50c1Ms - runs.http.p50c1Ms,
       addedP50C1HopMs: h2c1 ? h2c1.gateway.p50Ms - h2c1['graph-direct'].p50Ms : undefined,
@@ -458,7 +520,7 @@ async function main(): Promise<void> {
   for (const g of gateways) g.hwmMb = rssOf(g.child.pid!)?.hwmMb ?? NaN;
   clearInterval(sampler);
   // Graceful stop: flushes the tracing gateway's spans and writes --cpu-prof profiles.
-  await Promise.all(gateways.map((g) => stop(g.child, 10_000)));
+  await Promise.all([...gateways, gwWarn, gwSilent, gwPolicyOff].map((g) => stop(g.child, 10_000)));
   const otlpStats = (await (await fetch(`http://127.0.0.1:${otlp.port}/stats`)).json()) as { traceRequests: number; metricRequests: number; spans: number; bytes: number };
   await Promise.all([graph, otlp, noop, bareRpc].map((s) => stop(s.child)));
   rmSync(tmp, { recursive: true, force: true });
@@ -498,10 +560,22 @@ async function main(): Promise<void> {
     bareLegsOverGateway: round(med((r) => r.cpuRatios.bareLegsOverGateway), 3),
     tracingOverGateway: round(med((r) => r.cpuRatios.tracingOverGateway), 3),
   };
+  // What the access log line costs: the default gateway (info) against the same at warn, per round.
+  const logLineCpuUs = round(med((r) => r.cpuUsPerSend.gateway - r.cpuUsPerSend['gateway-warn']), 1);
+  // What the conversation policy's check costs: enforce (the default) against off, per round.
+  const policyCheckCpuUs = round(med((r) => r.cpuUsPerSend.gateway - r.cpuUsPerSend['gateway-policy-off']), 1);
+  const platform = Object.fromEntries(PLATFORM_CALLS.map((c) => [c.name, {
+    cpuUsPerCall: round(med((r) => r.platformCpuUsPerCall[c.name]), 1),
+    overSend: round(med((r) => r.platformCpuUsPerCall[c.name] / r.cpuUsPerSend.gateway), 3),
+  }]));
+  const platformMeasured = Object.values(platform).every((p) => Number.isFinite(p.overSend));
   const targets = {
     // The issue-17 definitions: CPU per send, the legs without any of the gateway's own work.
     '(bare RPC + bare HTTP) / gateway, CPU per send >= 0.75': cpuRatios.bareLegsOverGateway >= 0.75,
     'gateway / gateway+tracing, CPU per send >= 0.85': cpuRatios.tracingOverGateway >= 0.85,
+    'access log line (info - warn) <= 5 us CPU per send': logLineCpuUs <= 5,
+    'conversationPolicy enforce - off <= 5 us CPU per send': policyCheckCpuUs <= 5,
+    ...(platformMeasured ? { 'platform RPCs: CPU per call <= a send': Object.values(platform).every((p) => p.overSend <= 1) } : {}),
     // The earlier definitions, in sends/s, against legs with the generated codecs and JSON.
     'gateway / composition limit >= 0.85': ratios.gatewayOverComposition >= 0.85,
     'gateway+tracing / gateway >= 0.80': ratios.tracingOverGateway >= 0.8,
@@ -516,8 +590,11 @@ async function main(): Promise<void> {
       : null,
     addedP50C1HopMs: H2 ? med((r) => r.addedP50C1HopMs) : null,
     ownP50C1Ms: H2 ? med((r) => r.ownP50C1Ms) : null,
-    cpuUsPerSend: Object.fromEntries((['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
+    cpuUsPerSend: Object.fromEntries((['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing', 'gateway-warn', 'gateway-silent', 'gateway-policy-off'] as const).map((k) => [k, round(med((r) => r.cpuUsPerSend[k]), 1)])),
     cpuRatios,
+    logLineCpuUs,
+    policyCheckCpuUs,
+    platform: platformMeasured ? platform : null,
     peakRssSampledMb: { gateway: round(gw.peakSampledMb, 1), 'gateway+tracing': round(gwt.peakSampledMb, 1) },
     gatewaySends: { gateway: gw.sends, 'gateway+tracing': gwt.sends },
     otlp: { ...otlpStats, spansPerSend: round(otlpStats.spans / gwt.sends, 3) },
@@ -554,7 +631,7 @@ function markdown(r: {
   kind: string; date: string; durationSec: number; machine: ReturnType<typeof machine>; settings: { rounds: number; logLevel: string; graphLatencyMs: number; sendsPerRun: { c100: number; c1: number } };
   load: { note: string; c100?: string; c1?: string }; runs: Record<RunName, Measure>; ratios: Record<string, number>;
   figures: { compositionLimitPerSec: number; addedP50C1Ms: number; peakRssMb: Record<string, number>; warmStart: { readyMs: number[]; medianMs: number } | null; rssGrowth: { sends: number; baselineMb: number; finalMb: number; growthMb: number; growthPct: number; trendMb: number; heapBaselineMb: number; heapFinalMb: number; heapTrendMb: number; heapNoiseMb: number; verdict: string } };
-  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; cpuRatios: { gatewayOverComposition: number; bareLegsOverGateway: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number }; redis: RedisFigures | null };
+  targets: Record<string, boolean>; receiving: ReceivingResult; extra: { h2loadC1: Record<string, { p50Ms: number; p99Ms: number }> | null; addedP50C1HopMs: number | null; ownP50C1Ms?: number | null; cpuUsPerSend: Record<string, number>; logLineCpuUs: number; policyCheckCpuUs: number; platform: Record<string, { cpuUsPerCall: number; overSend: number }> | null; cpuRatios: { gatewayOverComposition: number; bareLegsOverGateway: number; tracingOverGateway: number }; otlp: { spans: number; spansPerSend: number }; redis: RedisFigures | null };
 }): string {
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines: string[] = [];
@@ -574,6 +651,15 @@ function markdown(r: {
   lines.push(`| CPU per send at c=100 (µs, user+system of the working process): bare-rpc server / bare-http client / gateway / gateway+tracing | ${f(cu['bare-rpc'], 1)} / ${f(cu['bare-http'], 1)} / ${f(cu.gateway, 1)} / ${f(cu['gateway+tracing'], 1)} | |`);
   lines.push(`| (bare RPC + bare HTTP) / gateway, CPU per send | ${f(r.extra.cpuRatios.bareLegsOverGateway, 3)} | >= 0.75 ${ok(t['(bare RPC + bare HTTP) / gateway, CPU per send >= 0.75'])} |`);
   lines.push(`| gateway / gateway+tracing, CPU per send (100% sampling, OTLP http/protobuf, batch processor) | ${f(r.extra.cpuRatios.tracingOverGateway, 3)} | >= 0.85 ${ok(t['gateway / gateway+tracing, CPU per send >= 0.85'])} |`);
+  lines.push(`| CPU per send at c=100 (µs), the same gateway at log level info (the default) / warn / silent | ${f(cu.gateway, 1)} / ${f(cu['gateway-warn'], 1)} / ${f(cu['gateway-silent'], 1)} | |`);
+  lines.push(`| the access log line: info − warn, CPU per send (median of the rounds' differences) | ${f(r.extra.logLineCpuUs, 1)} µs | <= 5 µs ${ok(t['access log line (info - warn) <= 5 us CPU per send'])} |`);
+  lines.push(`| CPU per send at c=100 (µs), the default gateway (\`conversationPolicy\` enforce, memory store) / the same with the policy off | ${f(cu.gateway, 1)} / ${f(cu['gateway-policy-off'], 1)} | |`);
+  lines.push(`| the conversation policy's check: enforce − off, CPU per send (median of the rounds' differences) | ${f(r.extra.policyCheckCpuUs, 1)} µs | <= 5 µs ${ok(t['conversationPolicy enforce - off <= 5 us CPU per send'])} |`);
+  const pf = r.extra.platform;
+  if (pf) {
+    lines.push(`| platform RPCs, CPU per call at c=100 (µs, the default gateway): ${Object.keys(pf).join(' / ')} | ${Object.values(pf).map((p) => f(p.cpuUsPerCall, 1)).join(' / ')} | |`);
+    lines.push(`| platform RPCs / a send, CPU per call (same round): ${Object.keys(pf).join(' / ')} | ${Object.values(pf).map((p) => f(p.overSend, 3)).join(' / ')} | <= 1 ${ok(t['platform RPCs: CPU per call <= a send'])} |`);
+  } else lines.push('| platform RPCs | not measured (h2load not installed) | |');
   lines.push(`| composition limit 1/(1/noop + 1/http) | ${r.figures.compositionLimitPerSec}/s | |`);
   lines.push(`| gateway / composition limit | ${f(r.ratios.gatewayOverComposition, 3)} | >= 0.85 ${ok(t['gateway / composition limit >= 0.85'])} |`);
   lines.push(`| gateway+tracing / gateway | ${f(r.ratios.tracingOverGateway, 3)} | >= 0.80 ${ok(t['gateway+tracing / gateway >= 0.80'])} |`);

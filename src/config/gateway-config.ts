@@ -46,6 +46,35 @@ export interface GatewayConfig {
   tokenRefresh: TokenRefreshConfig;
 }
 
+/**
+ * Where the shared state lives, one of three: one Redis (`url`), a Redis Cluster
+ * (`cluster.nodes`, seed node URLs with the same credentials and scheme), or a primary found
+ * through Sentinel (`sentinel`); `url` is '' with the other two. And how writes count as stored.
+ */
+export interface RedisStoreConfig {
+  url: string;
+  keyPrefix: string;
+  cluster?: { nodes: string[] };
+  /** A primary found through Sentinel, which fails it over to a replica. */
+  sentinel?: RedisSentinelConfig;
+  /**
+   * Replicas that must confirm (WAIT) a webhook's events, an idempotency claim and an outcome
+   * before they count as stored; 0 (or absent): the primary's word is enough.
+   */
+  minReplicas?: number;
+}
+
+export interface RedisSentinelConfig {
+  /** The master name the sentinels monitor (`sentinel monitor <name> …`). */
+  name: string;
+  /** The sentinels, `redis://host:port`. */
+  nodes: string[];
+  /** The Redis servers' password (`requirepass`), `${ENV}`. */
+  password?: string;
+  /** The sentinels' own password (`requirepass` in sentinel.conf), `${ENV}`. */
+  sentinelPassword?: string;
+}
+
 export interface ConversationsConfig {
   /**
    * How long a user profile is served from the cache (per Page and person, in memory or in
@@ -93,16 +122,6 @@ export interface WebhookConfig {
    * Empty (default): the peer address, and `X-Forwarded-For` is ignored.
    */
   trustedProxies?: string[];
-}
-
-/**
- * Where the shared state lives: one Redis (`url`, '' when another topology is set) or a Redis
- * Cluster (`cluster.nodes`, seed node URLs with the same credentials and scheme).
- */
-export interface RedisStoreConfig {
-  url: string;
-  keyPrefix: string;
-  cluster?: { nodes: string[] };
 }
 
 /** The event store: dedup window, retention, bounds and the delivery rules of StreamEvents (what both stores take). */

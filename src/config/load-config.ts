@@ -457,17 +457,67 @@ function store(p: Problems, value: unknown, env: Env): GatewayConfig['store'] {
   allowKeys(p, o, 'store', ['redis']);
   if (o.redis === undefined) return {};
   const r = object(o.redis, 'store.redis');
-  allowKeys(p, r, 'store.redis', ['url', 'keyPrefix', 'cluster']);
+  allowKeys(p, r, 'store.redis', ['url', 'cluster', 'sentinel', 'keyPrefix', 'minReplicas']);
   const keyPrefix = optional(p, r.keyPrefix, 'store.redis.keyPrefix', (v, k) => str(v, k, env), 'mgw:');
+  const minReplicas = optional(p, r.minReplicas, 'store.redis.minReplicas', (v, k) => int(v, k, 0, MAX_MIN_REPLICAS), 0);
+  const given = [r.url, r.cluster, r.sentinel].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    p.list.push({ key: 'store.redis', problem: 'set exactly one of url (one Redis), cluster (Redis Cluster) and sentinel (a primary found through Sentinel)' });
+  }
   if (r.cluster !== undefined) {
-    if (r.url !== undefined) p.list.push(...new ConfigError('store.redis.url', 'set either store.redis.url (one Redis) or store.redis.cluster (Redis Cluster), not both').problems);
     // A brace in the prefix would become the hash tag of every key and put them all in one slot.
     if (/[{}]/.test(keyPrefix)) p.list.push(...new ConfigError('store.redis.keyPrefix', 'must not contain { or } with store.redis.cluster (braces are the hash tags that place keys on cluster slots)').problems);
     const nodes = p.check(() => clusterNodes(r.cluster, env), []);
-    return { redis: { url: '', keyPrefix, cluster: { nodes } } };
+    return { redis: { url: '', keyPrefix, cluster: { nodes }, minReplicas } };
   }
-  const url = p.check(() => redisUrl(r.url, 'store.redis.url', env), '');
-  return { redis: { url, keyPrefix } };
+  if (r.sentinel !== undefined) {
+    const sentinel = p.check(() => redisSentinel(p, r.sentinel, env), { name: '', nodes: [] });
+    return { redis: { url: '', keyPrefix, sentinel, minReplicas } };
+  }
+  // Neither given: said once above, not again as a missing url.
+  const url = given === 0 ? '' : p.check(() => redisUrl(r.url, 'store.redis.url', env), '');
+  return { redis: { url, keyPrefix, minReplicas } };
+}
+
+/** More replicas than this per primary is not a setup WAIT is meant for. */
+const MAX_MIN_REPLICAS = 16;
+/** Sentinels are an odd handful (3 or 5); a long list is a mistake. */
+const MAX_SENTINELS = 16;
+
+function redisSentinel(p: Problems, value: unknown, env: Env): NonNullable<NonNullable<GatewayConfig['store']['redis']>['sentinel']> {
+  const key = 'store.redis.sentinel';
+  const o = object(value, key);
+  allowKeys(p, o, key, ['name', 'nodes', 'password', 'sentinelPassword']);
+  const name = p.check(() => {
+    const n = str(o.name, `${key}.name`, env);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(n)) throw new ConfigError(`${key}.name`, 'must be the master name of `sentinel monitor` (letters, digits, ".", "_", "-"; at most 64)');
+    return n;
+  }, '');
+  const nodes = p.check(() => {
+    if (!Array.isArray(o.nodes) || o.nodes.length === 0 || o.nodes.length > MAX_SENTINELS) {
+      throw new ConfigError(`${key}.nodes`, `must be a list of 1 to ${MAX_SENTINELS} sentinel addresses, redis://host:port`);
+    }
+    return o.nodes.map((item, i) => sentinelNode(item, `${key}.nodes[${i}]`, env));
+  }, []);
+  const password = optional(p, o.password, `${key}.password`, (v, k) => str(v, k, env), undefined);
+  const sentinelPassword = optional(p, o.sentinelPassword, `${key}.sentinelPassword`, (v, k) => str(v, k, env), undefined);
+  return { name, nodes, ...(password === undefined ? {} : { password }), ...(sentinelPassword === undefined ? {} : { sentinelPassword }) };
+}
+
+/** `redis://host:port` of a sentinel: no credentials (they are `sentinelPassword`), no path. */
+function sentinelNode(value: unknown, key: string, env: Env): string {
+  const s = str(value, key, env);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ConfigError(key, 'must be redis://host:port');
+  }
+  if (url.protocol === 'rediss:') throw new ConfigError(key, 'must be redis://host:port: the gateway reaches sentinels without TLS');
+  if (url.protocol !== 'redis:' || !url.hostname || !url.port) throw new ConfigError(key, 'must be redis://host:port (the port is required: sentinels listen on 26379 by default)');
+  if (url.username || url.password) throw new ConfigError(key, 'must carry no credentials: put the sentinels\' password in store.redis.sentinel.sentinelPassword');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) throw new ConfigError(key, 'must be redis://host:port, with no path or query');
+  return `redis://${url.host}`;
 }
 
 /** A `redis://` or `rediss://` URL, checked here, not by the Redis client at start (whose error quoted the URL, password included). */

@@ -44,8 +44,8 @@ export class ConversationGuard {
     }
     const now = Date.now();
     const got = this.records.get(pageId, send.person, now);
-    // The records cannot be read (Redis): the gateway cannot know, and the send goes out.
-    if (got instanceof Promise) return got.then((r) => this.judge(pageId, send, policy, r, now, span), () => this.judge(pageId, send, policy, undefined, now, span));
+    // The records cannot be read (Redis): the gateway cannot know, and the send goes out, not silently.
+    if (got instanceof Promise) return got.then((r) => this.judge(pageId, send, policy, r, now, span), (err: unknown) => this.unreadable(pageId, send, policy, err, now, span));
     return this.judge(pageId, send, policy, got, now, span);
   }
 
@@ -105,6 +105,12 @@ export class ConversationGuard {
     recordPolicyDecision(pageId, reason, 'warned');
     this.logger.warn({ page_id: pageId, reason, policy }, `conversation policy (warn): sent anyway: ${refusal.message}`);
     return { warned: refusal };
+  }
+
+  /** The record could not be read: judged as unknown (it goes out), and logged, since the policy may have refused it. */
+  private unreadable(pageId: string, send: ConversationSend, policy: ConversationPolicy, err: unknown, now: number, span: Span | undefined): PolicyVerdict | undefined {
+    this.logger.warn({ page_id: pageId, policy, err: err instanceof Error ? err.message : String(err) }, 'conversation policy: the record could not be read (Redis); the send goes out unchecked');
+    return this.judge(pageId, send, policy, undefined, now, span);
   }
 
   private storeFault(err: unknown): void {

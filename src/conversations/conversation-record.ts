@@ -4,7 +4,7 @@
  * own calls to Graph. Times are epoch ms; 0 is "not known".
  */
 export interface ConversationRecord {
-  /** Meta's time of the person's last window-opening action (never the arrival time, never later than the arrival). */
+  /** Meta's time of the person's last window-opening action (not the arrival time; at most a minute past the arrival, event-facts.ts). */
   lastInboundMs: number;
   /** The last send Graph accepted. */
   lastSendMs: number;

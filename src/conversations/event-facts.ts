@@ -32,17 +32,20 @@ export function factsOfEvent(event: Event, arrivedMs: number): RecordUpdate | un
   const t = event.time ? event.time.getTime() : arrivedMs;
   const at = t > arrivedMs + MAX_FUTURE_SKEW_MS ? arrivedMs : t;
   if (at < arrivedMs - MAX_PAST_MS) return undefined;
+  // The owner is ordered against the gateway's own pass and take (dated by its clock): an item
+  // cannot tell of an owner later than its arrival, or a take made after it would lose to it.
+  const ownerMs = at > arrivedMs ? arrivedMs : at;
   if (kind.$case === 'handover') {
     const h = kind.value;
     if (h.action === HandoverAction.HANDOVER_ACTION_PASS) {
       // Meta sends a pass to the app that receives the thread: this app.
-      return { pageId: event.pageId, person, owner: SELF, ownerMs: at, ...(h.newOwnerAppId ? { selfAppId: h.newOwnerAppId } : {}) };
+      return { pageId: event.pageId, person, owner: SELF, ownerMs, ...(h.newOwnerAppId ? { selfAppId: h.newOwnerAppId } : {}) };
     }
-    if (h.action === HandoverAction.HANDOVER_ACTION_TAKE) return { pageId: event.pageId, person, owner: h.newOwnerAppId || OTHER, ownerMs: at };
+    if (h.action === HandoverAction.HANDOVER_ACTION_TAKE) return { pageId: event.pageId, person, owner: h.newOwnerAppId || OTHER, ownerMs };
     return undefined;
   }
   if (echo || !opensWindow(kind.$case)) return undefined;
-  return { pageId: event.pageId, person, inboundMs: at, owner: event.standby ? OTHER : SELF, ownerMs: at };
+  return { pageId: event.pageId, person, inboundMs: at, owner: event.standby ? OTHER : SELF, ownerMs };
 }
 
 /** Whether an item of this kind from the person (not an echo) opens the window: the one list, also the sandbox's. */

@@ -104,13 +104,21 @@ export class RedisConversationRecords implements ConversationRecords {
   }
 
   async receivingSince(pageId: string): Promise<number> {
-    return Number((await this.redis.hget(`${this.prefix}{cv}:p:${pageId}`, 'since')) ?? 0);
+    try {
+      return Number((await this.redis.hget(`${this.prefix}{cv}:p:${pageId}`, 'since')) ?? 0);
+    } catch (err) {
+      throw StoreUnavailableError.during('conversation records', 'read', err);
+    }
   }
 
   async markReceiving(pageIds: readonly string[], nowMs: number): Promise<void> {
     const multi = this.redis.multi();
     for (const p of pageIds) multi.hsetnx(`${this.prefix}{cv}:p:${p}`, 'since', nowMs);
-    await multi.exec();
+    try {
+      await multi.exec();
+    } catch (err) {
+      throw StoreUnavailableError.during('conversation records', 'apply', err);
+    }
   }
 
   async closingWithin(withinMs: number, nowMs: number): Promise<ReadonlyMap<string, number>> {

@@ -16,7 +16,7 @@ export function policyRefusal(r: ConversationRecord, kind: SendKind, nowMs: numb
   if (r.owner !== '' && r.owner !== SELF) {
     const app = r.owner === OTHER ? '' : r.owner;
     return gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.NOT_THREAD_OWNER,
-      `${app ? `app ${app}` : 'another app'} owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl).`,
+      `${app ? `app ${app}` : 'another app'} owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl)`,
       { metadata: { owner_app_id: app } });
   }
   if (kind === 'utility') return undefined;
@@ -30,10 +30,13 @@ export function policyRefusal(r: ConversationRecord, kind: SendKind, nowMs: numb
     metadata.human_agent_until = new Date(humanAgentWindowEnd(r)).toISOString();
     still = `a human agent's reply (MESSAGE_TAG with tag HUMAN_AGENT) until ${metadata.human_agent_until}, or a utility template`;
   } else {
+    metadata.human_agent_window_closed_at = new Date(humanAgentWindowEnd(r)).toISOString();
     still = 'only a utility template (MESSAGING_TYPE_UTILITY)';
   }
   const what = kind === 'sender-action' ? 'a sender action' : kind === 'human-agent' ? 'a HUMAN_AGENT message' : 'this message';
+  // A HUMAN_AGENT message needs the 7-day window: when that one closed is the answer to "since when".
+  const closed = kind === 'human-agent' ? `the human-agent window (7 days) closed at ${metadata.human_agent_window_closed_at}` : `the messaging window closed at ${closedAt}`;
   return gatewayFailure(status.FAILED_PRECONDITION, ErrorReason.OUTSIDE_MESSAGING_WINDOW,
-    `the messaging window closed at ${closedAt}: ${what} would be refused by Graph (10/2018278); still allowed: ${still}`,
+    `${closed}: ${what} would be refused by Graph (10/2018278); still allowed: ${still}`,
     { metadata, domain: GATEWAY_DOMAIN });
 }

@@ -13,7 +13,8 @@ import { factsOfEvent } from './event-facts';
  * and a replayed one carries Meta's old time, which never moves a record back or forward.
  */
 export class StoredEventsRecorder {
-  private readonly pagesMarked = new Set<string>();
+  /** When each Page was last marked as received from (a Page is marked again after REMARK_MS). */
+  private readonly pagesMarked = new Map<string, number>();
 
   constructor(private readonly records: ConversationRecords) {}
 
@@ -41,9 +42,11 @@ export class StoredEventsRecorder {
   async stored(events: readonly NewEvent[], facts: readonly RecordUpdate[], nowMs: number): Promise<void> {
     let fresh: string[] | undefined;
     for (const e of events) {
-      if (!this.pagesMarked.has(e.event.pageId) && this.pagesMarked.size < MAX_MARKED_PAGES) {
-        this.pagesMarked.add(e.event.pageId);
-        (fresh ??= []).push(e.event.pageId);
+      const page = e.event.pageId;
+      const last = this.pagesMarked.get(page);
+      if (last === undefined ? this.pagesMarked.size < MAX_MARKED_PAGES : nowMs - last >= REMARK_MS) {
+        this.pagesMarked.set(page, nowMs);
+        (fresh ??= []).push(page);
       }
     }
     if (fresh) await this.records.markReceiving(fresh, nowMs);
@@ -52,6 +55,12 @@ export class StoredEventsRecorder {
 }
 
 const MAX_MARKED_PAGES = 10_000;
+/**
+ * A Page is marked again (a no-op while its mark holds) this often: a Redis restarted without
+ * persistence lost the mark with the records, and a gateway still receiving must say since when
+ * the records hold its webhooks again, not "never" until it restarts. One write per Page a minute.
+ */
+const REMARK_MS = 60_000;
 
 function stamp(e: NewEvent, endMs: number): void {
   if (endMs > 0) e.event.standardWindowEnd = new Date(endMs);

@@ -3,6 +3,7 @@ import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOp
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { closeRedis, connectRedis, type RedisConnection, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
+import { ReplicaWait } from '../store/replica-wait';
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisRateLimiter } from './redis-rate-limiter';
@@ -16,8 +17,10 @@ import { MemoryProfileCache, RedisProfileCache, type ProfileCache, type ProfileC
 export interface DeliveryStoresConfig {
   /** One Redis (shorthand of a `single` topology). */
   redisUrl?: string;
-  /** Where Redis is (one Redis, or a Cluster); wins over `redisUrl`. */
+  /** Where Redis is (one Redis, a Cluster, or a primary found through Sentinel); wins over `redisUrl`. */
   redisTopology?: RedisTopology;
+  /** Replicas that must confirm an idempotency claim and an outcome (WAIT); default 0. */
+  minReplicas?: number;
   idempotency: IdempotencyOptions;
   rateLimit: RateLimitOptions;
   /** Base prefix of Redis keys (default `mgw:`): idempotency under `<prefix>idem:`, rate limits under `<prefix>rate:`. */
@@ -79,8 +82,11 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
   }
   const redis = await connectRedis(topology, config.redis);
   const prefix = config.keyPrefix ?? 'mgw:';
-  // An outcome Redis could not take waits in a bounded local outbox, retried until Redis is back.
-  const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:` }), config.outbox);
+  const minReplicas = config.minReplicas ?? 0;
+  const replicaWait = minReplicas > 0 ? ReplicaWait.over(redis, minReplicas) : undefined;
+  // An outcome Redis could not take (or its replicas did not confirm) waits in a bounded local
+  // outbox, written again until Redis takes it.
+  const idempotency = new OutboxIdempotencyStore(new RedisIdempotencyStore(redis, { ...config.idempotency, keyPrefix: `${prefix}idem:`, replicaWait }), config.outbox);
   const rateLimiter = new RedisRateLimiter(redis, { ...config.rateLimit, keyPrefix: `${prefix}rate:` });
   // One limiter per distinct caller rate (callers are configured, so this is bounded); never waits.
   const callerLimiters = new Map<number, RedisRateLimiter>();
@@ -106,6 +112,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     keyPrefix: prefix,
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
+      await replicaWait?.close();
       await closeRedis(redis);
     },
   };

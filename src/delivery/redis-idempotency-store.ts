@@ -3,6 +3,7 @@ import type { RedisConnection } from '../store/redis-connection';
 import type { ClaimResult, IdempotencyOptions, IdempotencyStore, StoredOutcome, WaitResult } from './delivery-types';
 import { RedisScript } from '../store/redis-script';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
+import { ReplicasShortError, type ReplicaWait } from '../store/replica-wait';
 
 /** Where keys live and how waiting polls; the connection itself is the caller's. */
 export interface RedisIdempotencyOptions extends IdempotencyOptions {
@@ -11,6 +12,13 @@ export interface RedisIdempotencyOptions extends IdempotencyOptions {
   /** First and largest poll interval of `wait` (defaults 10 ms and 100 ms). */
   pollMinMs?: number;
   pollMaxMs?: number;
+  /**
+   * With `store.redis.minReplicas`: a claim and an outcome count only once that many replicas
+   * confirm them (WAIT, pipelined with the script). A claim they do not confirm is released and
+   * the call fails before anything is sent; an outcome they do not confirm fails `complete`
+   * (the outbox in front of this store keeps it and writes it again until they do).
+   */
+  replicaWait?: ReplicaWait;
 }
 
 // Each key is a hash: s = 'p' (pending, PX claimTtlMs) or 'd' (done, PX windowMs), fp, o = outcome JSON.
@@ -71,17 +79,35 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, fingerprint: string): Promise<ClaimResult> {
     return storeCall('claim', async () => {
-      const reply = await CLAIM.run(this.redis, [this.prefix + key], [fingerprint, this.options.claimTtlMs]);
+      const reply = await this.claimOnce(key, fingerprint);
       const [kind, outcome] = reply as [string, string | undefined];
       if (kind === 'claimed' || kind === 'in-flight' || kind === 'mismatch') return { kind };
       return { kind: 'done', outcome: decodeOutcome(outcome) };
     });
   }
 
+  /** The claim script; with replicas to wait for, its claim confirmed by them or let go. */
+  private async claimOnce(key: string, fingerprint: string): Promise<unknown> {
+    const keys = [this.prefix + key];
+    const args = [fingerprint, this.options.claimTtlMs];
+    const wait = this.options.replicaWait;
+    if (!wait) return CLAIM.run(this.redis, keys, args);
+    try {
+      // Only a claim writes; a replay, a wait or a mismatch reads what is there.
+      return await wait.run(CLAIM, keys, args, (reply) => (reply as [string])[0] === 'claimed');
+    } catch (err) {
+      // Nothing was sent: a claim a failover could lose is let go, so that the caller's retry
+      // claims again instead of waiting out claimTtlMs (if the release fails, it lapses then).
+      if (err instanceof ReplicasShortError) await RELEASE.run(this.redis, keys, [fingerprint]).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async complete(key: string, fingerprint: string, outcome: StoredOutcome): Promise<void> {
-    await storeCall('complete', () =>
-      COMPLETE.run(this.redis, [this.prefix + key], [fingerprint, JSON.stringify(outcome), this.options.windowMs]),
-    );
+    const keys = [this.prefix + key];
+    const args = [fingerprint, JSON.stringify(outcome), this.options.windowMs];
+    const wait = this.options.replicaWait;
+    await storeCall('complete', () => (wait ? wait.run(COMPLETE, keys, args, (reply) => reply === 1) : COMPLETE.run(this.redis, keys, args)));
   }
 
   async release(key: string, fingerprint: string): Promise<void> {

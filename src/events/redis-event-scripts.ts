@@ -238,7 +238,13 @@ for i = 1, n do
 end
 redis.call('XTRIM', key, 'MINID', '~', now - retention)
 local len = redis.call('XLEN', key)
-if #fresh == 0 then return {0, dups, len} end
+if #fresh == 0 then
+  -- Still one write (the TTL a dedup key has): a WAIT after this script then confirms
+  -- everything before it, the first copy of these events included, whoever wrote it.
+  local t = redis.call('PTTL', KEYS[n + 2])
+  if t > 0 then redis.call('PEXPIRE', KEYS[n + 2], t) end
+  return {0, dups, len}
+end
 local over = others + len + #fresh - maxEvents
 if over > 0 then
   local removed = evictfree(key, KEYS[2], over, w, {})

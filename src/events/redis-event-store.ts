@@ -54,6 +54,7 @@ import {
   type StartAt,
 } from './event-store';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
+import type { ReplicaWait } from '../store/replica-wait';
 import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
@@ -69,6 +70,8 @@ export interface RedisEventStoreOptions extends Omit<EventsConfig, 'partitions'>
   leaseMs?: number;
   /** Events one replica buffers per group beyond what its consumers hold (default 10,000). */
   maxBuffered?: number;
+  /** With `store.redis.minReplicas`: appends count as stored only once that many replicas confirm them (WAIT). */
+  replicaWait?: ReplicaWait;
 }
 
 const DEFAULT_PARTITIONS = 16;
@@ -290,11 +293,19 @@ export class RedisEventStore implements EventStore {
     return { stored, duplicates };
   }
 
+  /**
+   * One partition's part of a batch. With replicas to wait for, through the replica wait: the
+   * parts of a body go out in the same turn and share its one WAIT (on a Cluster each part has
+   * its own, pipelined: each master confirms its own writes).
+   */
   private async appendPart(p: number, keys: string[], perEvent: Array<string | number>, siblings: number): Promise<AppendResult> {
     const o = this.options;
+    const wait = o.replicaWait;
+    // A refused part (-1) wrote nothing: it needs no replica's word.
+    const script = (k: string[], a: Array<string | number>) => (wait ? wait.run(APPEND, k, a, (r) => Number((r as number[])[0]) !== -1) : APPEND.run(this.redis, k, a));
     const run = () =>
       redisCall('append', () =>
-        APPEND.run(this.redis, [this.stream(p), this.evictCursor(p), ...keys], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent]),
+        script([this.stream(p), this.evictCursor(p), ...keys], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent]),
       ) as Promise<number[]>;
     let reply = await run();
     if (Number(reply[0]) === -1) {

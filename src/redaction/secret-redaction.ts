@@ -81,13 +81,32 @@ const SHAPES: Array<[RegExp, number]> = [
 // over the whole pattern set cost ~2 µs per log line, these a tenth of it.
 const MAYBE_WORD = /_token|appsecret_|client_secret|bearer/i;
 function mayHoldCredential(text: string): boolean {
-  if (text.includes('EAA') || MAYBE_WORD.test(text)) return true;
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i) | 0x20; // folds A-F onto a-f (digits are unchanged)
-    if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) {
-      if (++run >= 64) return true;
-    } else run = 0;
+  return text.includes('EAA') || MAYBE_WORD.test(text) || hasHexRun(text);
+}
+
+const HEX_RUN = 64;
+function isHex(code: number): boolean {
+  const c = code | 0x20; // folds A-F onto a-f (digits are unchanged)
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+}
+
+/**
+ * Whether `text` holds HEX_RUN hex digits in a row. Looks at the last character a run could end
+ * on and, when it is not hex, jumps a whole run ahead (no run can cover it): a line without
+ * long hex runs costs a look per 64 characters instead of one per character.
+ */
+export function hasHexRun(text: string): boolean {
+  let end = HEX_RUN - 1;
+  while (end < text.length) {
+    if (!isHex(text.charCodeAt(end))) {
+      end += HEX_RUN;
+      continue;
+    }
+    let start = end;
+    while (start > end - HEX_RUN + 1 && isHex(text.charCodeAt(start - 1))) start--;
+    if (start === end - HEX_RUN + 1) return true;
+    // text[start - 1] is not hex: a run starts at `start` or later.
+    end = start + HEX_RUN - 1;
   }
   return false;
 }

@@ -47,9 +47,9 @@ import { accessInterceptor, CallerRegistry } from './access-interceptor';
 import { METHOD_ACCESS } from './method-access';
 import { CallerAuthenticator } from './caller-auth';
 import { InsecureListenError, isLoopback, serverCredentials } from './server-credentials';
-import { redactSecrets, registerSecret } from '../redaction/secret-redaction';
-import { ConfigError } from '../config/load-config';
-import { RedisAuthError, redisTopology, topologyUrls, type RedisTopology } from '../store/redis-connection';
+import { registerSecret } from '../redaction/secret-redaction';
+import { redisTopology } from '../store/redis-connection';
+import { redisSecrets, redisStartError } from './redis-topology';
 import { classicProof } from '../graph/appsecret-proof';
 import { tracedService } from '../telemetry/server-span';
 import { startSandboxInbox } from './start-inbox';
@@ -107,7 +107,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   }
   for (const c of config.callers) registerSecret(c.apiKeyHash);
   const topology = config.store.redis ? redisTopology(config.store.redis) : undefined;
-  if (topology) for (const url of topologyUrls(topology)) registerSecret(redisPassword(url));
+  if (topology) for (const secret of redisSecrets(topology)) registerSecret(secret);
   const auth = new CallerAuthenticator(config.callers);
   if (!isLoopback(config.listen) && !auth.enabled) {
     if (!config.insecure) throw new InsecureListenError(config.listen);
@@ -158,6 +158,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   try {
     delivery = await createDeliveryStores({
       redisTopology: topology,
+      minReplicas: config.store.redis?.minReplicas,
+      // Once per outage: sends go on answering, their outcomes wait here until Redis takes them.
+      outbox: { onUnflushed: (held) => logger.warn({ held }, 'delivery store: outcomes held in this replica until Redis (and store.redis.minReplicas replicas) take them') },
       keyPrefix: config.store.redis?.keyPrefix,
       idempotency: config.delivery.idempotency,
       rateLimit: config.delivery.rateLimit,
@@ -403,36 +406,4 @@ function historicalMessagesOf(events: readonly NewEvent[]): HistoricalMessage[] 
 function sharedCallerRate(delivery: DeliveryStores): ((caller: { name: string; ratePerSecond: number }) => Promise<number | undefined>) | undefined {
   const rate = delivery.callerRate;
   return rate ? (caller) => rate(caller.name, caller.ratePerSecond) : undefined;
-}
-
-/** Why Redis could not be used at start, as a config error naming the key; the URL shown without its credentials. */
-function redisStartError(topology: RedisTopology | undefined, err: unknown): ConfigError {
-  const key = topology?.kind === 'cluster' ? 'store.redis.cluster.nodes' : 'store.redis.url';
-  const hosts: string[] = [];
-  for (const url of topology ? topologyUrls(topology) : []) {
-    try {
-      const u = new URL(url);
-      hosts.push(`${u.protocol}//${u.host}`);
-    } catch {
-      // the config check parsed it; nothing to show otherwise
-    }
-  }
-  const where = hosts.length === 0 ? 'the configured Redis' : topology?.kind === 'cluster' ? `the Redis Cluster at ${hosts.slice(0, 3).join(', ')}${hosts.length > 3 ? ', …' : ''}` : `Redis at ${hosts[0]}`;
-  if (err instanceof RedisAuthError) {
-    return new ConfigError(key, `${where} refused the password (${err.code}): put the right user and password in ${key} (redis://user:password@host:port)`);
-  }
-  const code = (err as { code?: string } | null)?.code;
-  const reason = code ?? (err instanceof Error ? redactSecrets(err.message).split('\n')[0]!.slice(0, 120) : 'no answer');
-  return new ConfigError(key, `${where} did not answer (${reason}): start Redis there, or correct ${key}`);
-}
-
-/** The password of a Redis URL, to be redacted wherever it could appear: read from the text, so a URL that does not parse still has it. */
-export function redisPassword(url: string): string | undefined {
-  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]*)@/i.exec(url)?.[1];
-  if (!password) return undefined;
-  try {
-    return decodeURIComponent(password);
-  } catch {
-    return password;
-  }
 }

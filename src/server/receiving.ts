@@ -2,7 +2,9 @@ import type { GatewayConfig } from '../config/gateway-config';
 import type { EventStore, NewEvent } from '../events/event-store';
 import { MemoryEventStore } from '../events/memory-event-store';
 import { RedisEventStore } from '../events/redis-event-store';
-import { closeRedis, connectRedis, redisTopology } from '../store/redis-connection';
+import { Cluster } from 'ioredis';
+import { closeRedis, connectRedis, redisTopology, type RedisConnection } from '../store/redis-connection';
+import { ReplicaWait } from '../store/replica-wait';
 import type { Logger } from '../log/logger';
 import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
@@ -46,21 +48,42 @@ async function openEventStore(config: GatewayConfig, logger: Logger): Promise<{ 
     };
   }
   const redis = await connectRedis(redisTopology(redisConfig), { onError: (err) => logger.debug({ err: err.message }, 'event store: Redis connection error') });
+  const minReplicas = redisConfig.minReplicas ?? 0;
+  const replicaWait = minReplicas > 0 ? ReplicaWait.over(redis, minReplicas) : undefined;
+  if (minReplicas > 0) await warnOfTooFewReplicas(redis, minReplicas, logger);
   try {
-    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:` }, hooks);
+    const store = await RedisEventStore.open(redis, { ...config.events, keyPrefix: `${redisConfig.keyPrefix}ev:`, replicaWait }, hooks);
     return {
       store,
       close: async () => {
         await store.close();
         drops.close();
+        await replicaWait?.close();
         await closeRedis(redis);
       },
     };
   } catch (err) {
+    void replicaWait?.close();
     redis.disconnect();
     drops.close();
     throw err;
   }
+}
+
+/**
+ * A primary with fewer replicas than `minReplicas` refuses every webhook (503) and every
+ * idempotent send: said once at start, since nothing else would until the first refusal. (A
+ * Cluster's masters each have their own replicas: not checked here.)
+ */
+async function warnOfTooFewReplicas(redis: RedisConnection, minReplicas: number, logger: Logger): Promise<void> {
+  if (redis instanceof Cluster) return;
+  const info = await redis.info('replication').catch(() => '');
+  const replicas = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? NaN);
+  if (Number.isNaN(replicas) || replicas >= minReplicas) return;
+  logger.warn(
+    { key: 'store.redis.minReplicas', minReplicas, replicas },
+    `store.redis.minReplicas is ${minReplicas} but the Redis primary has ${replicas} replica(s) connected: every webhook is answered 503 and every idempotent send UNAVAILABLE until enough replicas are (docs/replicas.md)`,
+  );
 }
 
 /** Told of the events of each webhook once the store holds them (sandbox mode: the inbox, the sandbox's known message ids). */

@@ -1,14 +1,17 @@
-import type { handleUnaryCall } from '@grpc/grpc-js';
+import { status, type handleUnaryCall } from '@grpc/grpc-js';
+import type { Span } from '@opentelemetry/api';
+import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { AllowedSends, ThreadOwner, type GetConversationRequest, type GetConversationResponse } from '../../gen/messenger/v1/conversation';
 import { OTHER, SELF, type ConversationRecord } from '../conversations/conversation-record';
 import { allowanceAt, humanAgentWindowEnd, standardWindowEnd, type Allowance } from '../conversations/conversation-state';
 import type { ConversationGuard } from '../conversations/conversation-guard';
-import { invalidRequest } from '../errors/failure';
+import { gatewayFailure, invalidRequest } from '../errors/failure';
+import { StoreUnavailableError } from '../store/store-unavailable-error';
+import { traceFields } from '../telemetry/log-trace-fields';
 import { annotateRequest } from '../telemetry/send-span';
 import { validateGetThreadOwner } from '../validate/validate-conversation';
 import { failed, type CallResult } from './call-result';
 import { personAttributes, personIdRule } from './person-id';
-import { storeUnavailable } from './graph-call';
 import { unaryEdge } from './rpc-edge';
 import type { ServiceDeps } from './service-deps';
 
@@ -25,7 +28,7 @@ export function getConversationHandler(deps: ServiceDeps, guard: ConversationGua
   const method = 'GetConversation';
   return unaryEdge<GetConversationRequest, GetConversationResponse>(
     deps,
-    { name: method, recover: (err, span) => storeUnavailable(deps, method, err, span) },
+    { name: method, recover: (err, span) => recordsUnavailable(deps, err, span) },
     (req) => req.pageId,
     async (call, _bounds, span): Promise<CallResult<GetConversationResponse>> => {
       const req = call.request;
@@ -37,6 +40,13 @@ export function getConversationHandler(deps: ServiceDeps, guard: ConversationGua
       return { ok: true, response: conversationResponse(record, since, now), replayed: false };
     },
   );
+}
+
+/** UNAVAILABLE STORE_UNAVAILABLE: Redis could not answer the read (a read changes nothing: a plain retry will do). */
+function recordsUnavailable(deps: ServiceDeps, err: unknown, span: Span | undefined): CallResult<never> {
+  if (!(err instanceof StoreUnavailableError)) throw err;
+  deps.logger.error({ err: err.message, method: 'GetConversation', ...traceFields(span) }, 'conversation records unavailable');
+  return failed(gatewayFailure(status.UNAVAILABLE, ErrorReason.STORE_UNAVAILABLE, 'the conversation records (Redis) are unreachable; nothing was changed: retry', { retryAfterMs: 1000, nothingSent: true }));
 }
 
 /** The record as the RPC's answer. */

@@ -6,6 +6,7 @@ import { MAX_IDEMPOTENCY_KEY_LENGTH, requestFingerprint, scopedKey } from '../de
 import { pauseUntil, RETRY_DEADLINE_MARGIN_MS, retryDelayMs } from '../delivery/retry-policy';
 import type { StoredOutcome } from '../delivery/delivery-types';
 import { StoreUnavailableError } from '../store/store-unavailable-error';
+import { ReplicasShortError } from '../store/replica-wait';
 import { failureFromStatus } from '../errors/decode-status-details';
 import { gatewayFailure, invalidRequest, type Failure } from '../errors/failure';
 import { badResponseFailure, upstreamFailure } from '../errors/upstream-failure';
@@ -84,7 +85,8 @@ export function storeUnavailable(deps: ServiceDeps, method: string, err: unknown
   deps.logger.error({ err: err.message, method, ...traceFields(span) }, 'delivery store unavailable');
   // A send that already went out was recorded by Graph; this answer only says the gateway
   // could not confirm or record it, which a retry with the same key will sort out.
-  return failed(gatewayFailure(status.UNAVAILABLE, ErrorReason.STORE_UNAVAILABLE, 'the delivery store (Redis) is unreachable; retry with the same idempotency key', { retryAfterMs: 1000, nothingSent: false }));
+  const why = err instanceof ReplicasShortError ? "the delivery store's replicas did not confirm the write in time (store.redis.minReplicas)" : 'the delivery store (Redis) is unreachable';
+  return failed(gatewayFailure(status.UNAVAILABLE, ErrorReason.STORE_UNAVAILABLE, `${why}; retry with the same idempotency key`, { retryAfterMs: 1000, nothingSent: false }));
 }
 
 /** The idempotent path: claim the key, then replay, wait, refuse, or send and record. */

@@ -120,10 +120,12 @@ function settle<Res extends object>(deps: EdgeDeps, method: EdgeMethod<Res>, sta
     const trailer = result.replayed ? replayTrailer() : undefined;
     if (result.replayed) annotateReplay(span);
     if (result.ok) {
-      const ids = method.describe?.(result.response);
+      // The ids are read from the answer as redacted: the log line need not redact them again.
+      const answer = method.verbatim ? result.response : redactResponse(result.response);
+      const ids = method.describe?.(answer);
       annotateSuccess(span, ids, result.bytes);
-      if (!method.quiet) logCall(deps.logger, start, result, ids);
-      callback(null, method.verbatim ? result.response : redactResponse(result.response), trailer);
+      if (!method.quiet) logCall(deps.logger, start, result, ids, !method.verbatim);
+      callback(null, answer, trailer);
       return;
     }
     annotateFailure(span, failureFacts(result.failure, result.bytes));
@@ -176,8 +178,9 @@ export type ItemAnswer<Res> = { $case: 'response'; value: Res } | { $case: 'erro
 /** One item of a stream of sends: its log line written, its answer made. Items annotate no span (the stream's span is shared). */
 export function streamItem<Res extends object>(deps: EdgeDeps, start: CallStart, result: CallResult<Res>, describe: ((res: Res) => SuccessIds) | undefined): ItemAnswer<Res> {
   if (result.ok) {
-    logCall(deps.logger, start, result, describe?.(result.response));
-    return { $case: 'response', value: redactResponse(result.response) };
+    const answer = redactResponse(result.response);
+    logCall(deps.logger, start, result, describe?.(answer), true);
+    return { $case: 'response', value: answer };
   }
   logCall(deps.logger, start, result, undefined);
   return { $case: 'error', value: failureStatus(result.failure) };

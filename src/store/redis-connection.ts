@@ -6,14 +6,25 @@ export type RedisConnection = Redis | Cluster;
 /**
  * Where the store is. `single`: one Redis (its URL may carry user, password and `rediss://`).
  * `cluster`: Redis Cluster, reached through any of its nodes (every node URL carries the same
- * credentials and scheme; the cluster tells the client the rest). A failover topology
- * (Sentinel) is another kind of this union.
+ * credentials and scheme; the cluster tells the client the rest). `sentinel`: a primary found
+ * through Sentinel, which fails it over to a replica (`name` is the master name the sentinels
+ * monitor; `nodes` the sentinels, `redis://host:port`; `password` the Redis servers',
+ * `sentinelPassword` the sentinels').
  */
-export type RedisTopology = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: readonly string[] };
+export type RedisTopology = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: readonly string[] } | ({ kind: 'sentinel' } & SentinelTopology);
 
-/** The topology of a `store.redis` config block: `cluster` when it has one, else its `url`. */
-export function redisTopology(config: { url: string; cluster?: { nodes: readonly string[] } }): RedisTopology {
-  return config.cluster ? { kind: 'cluster', nodes: config.cluster.nodes } : { kind: 'single', url: config.url };
+export interface SentinelTopology {
+  name: string;
+  nodes: readonly string[];
+  password?: string;
+  sentinelPassword?: string;
+}
+
+/** The topology of a `store.redis` config block: its `cluster` or `sentinel` when it has one, else its `url`. */
+export function redisTopology(config: { url: string; cluster?: { nodes: readonly string[] }; sentinel?: SentinelTopology }): RedisTopology {
+  if (config.cluster) return { kind: 'cluster', nodes: config.cluster.nodes };
+  if (config.sentinel) return { kind: 'sentinel', ...config.sentinel };
+  return { kind: 'single', url: config.url };
 }
 
 /** Every URL the topology names (for redaction and for messages that must not show credentials). */
@@ -52,26 +63,65 @@ export async function connectRedis(target: string | RedisTopology, options: Redi
     // Reconnect forever in the background, but never faster than every 100 ms nor slower than 2 s.
     retryStrategy: (times) => Math.min(100 * times, 2_000),
   };
-  const redis: RedisConnection = topology.kind === 'single' ? new Redis(topology.url, tuning) : clusterClient(topology.nodes, tuning);
+  const redis: RedisConnection =
+    topology.kind === 'single' ? new Redis(topology.url, tuning) : topology.kind === 'cluster' ? clusterClient(topology.nodes, tuning) : new Redis({ ...tuning, ...sentinelOptions(topology) });
   // ioredis reports a refused AUTH as an 'error' event and rejects connect() with only
   // "Connection is closed.": the refusal is kept so that the caller hears the real reason.
   let refused: RedisAuthError | undefined;
+  let last: Error | undefined;
   const onError = options.onError ?? (() => {});
   redis.on('error', (err: Error) => {
     refused ??= authRefusal(err);
+    last = err;
     onError(err);
   });
   // A Cluster client reports each node's failures as 'node error' (a refused AUTH among them) and
   // rejects connect() with only "None of startup nodes is available".
   if (redis instanceof Cluster) redis.on('node error', (err: Error) => (refused ??= authRefusal(err)));
+  // Through Sentinel, ioredis keeps asking the sentinels and never rejects connect(): the start
+  // is bounded here (one connect timeout for the sentinels, one for the primary, and a PING).
+  const startMs = 2 * (options.connectTimeoutMs ?? 2_000) + (options.commandTimeoutMs ?? 2_000);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
-    await redis.ping();
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(last ?? new Error(`no answer within ${startMs} ms`)), startMs);
+      redis
+        .connect()
+        .then(() => redis.ping())
+        .then(() => resolve(), reject);
+    });
   } catch (err) {
     redis.disconnect();
     throw refused ?? err;
+  } finally {
+    clearTimeout(timer);
   }
   return redis;
+}
+
+/**
+ * ioredis asks the sentinels for the current primary on every (re)connect. A failover is noticed
+ * by the connection to the old primary dropping, by `+switch-master` from the sentinels
+ * (failoverDetector), or by a write refused with READONLY (an old primary that came back as a
+ * replica): that one reconnects, and the command is answered by the new primary.
+ */
+function sentinelOptions(s: SentinelTopology): RedisOptions {
+  return {
+    name: s.name,
+    sentinels: s.nodes.map(hostPort),
+    password: s.password,
+    sentinelPassword: s.sentinelPassword,
+    role: 'master',
+    failoverDetector: true,
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/** `redis://host:port` (or `host:port`) as ioredis's sentinel address. */
+function hostPort(node: string): { host: string; port: number } {
+  const u = new URL(node.includes('://') ? node : `redis://${node}`);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 26379) };
 }
 
 /**
@@ -119,6 +169,8 @@ export class RedisAuthError extends Error {
     /** `WRONGPASS` or `NOAUTH`, as Redis says it. */
     readonly code: string,
     message: string,
+    /** Who refused: the Redis servers, or (through Sentinel) the sentinels themselves. */
+    readonly refusedBy: 'server' | 'sentinels' = 'server',
   ) {
     super(message);
     this.name = 'RedisAuthError';
@@ -126,6 +178,9 @@ export class RedisAuthError extends Error {
 }
 
 function authRefusal(err: Error): RedisAuthError | undefined {
+  // ioredis wraps a sentinel's refusal: "All sentinels are unreachable. … Last error: WRONGPASS …".
+  const sentinel = /Last error: (WRONGPASS|NOAUTH)\b/.exec(err.message)?.[1];
+  if (sentinel) return new RedisAuthError(sentinel, `the sentinels refused the password (${sentinel})`, 'sentinels');
   const code = /^(WRONGPASS|NOAUTH)\b/.exec(err.message)?.[1] ?? (/^ERR (invalid password|AUTH)/i.test(err.message) ? 'WRONGPASS' : undefined);
   // Redis's own words name no credential, only that it refused them.
   return code === undefined ? undefined : new RedisAuthError(code, err.message.split('\n')[0]!.slice(0, 200));

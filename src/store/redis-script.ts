@@ -11,12 +11,37 @@ export class RedisScript {
 
   /** Runs the script atomically on the server with these keys and arguments. */
   async run(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    return (await this.runTracked(redis, keys, args)).reply;
+  }
+
+  /**
+   * `run`, saying whether the script had to be sent again (EVAL after NOSCRIPT): that second
+   * command went out later than the EVALSHA, after whatever was sent behind it.
+   */
+  async runTracked(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<{ reply: unknown; reloaded: boolean }> {
     try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      return { reply: await redis.evalsha(this.sha, keys.length, ...keys, ...args), reloaded: false };
     } catch (err) {
       // A restarted or flushed server forgets its script cache: EVAL loads it again.
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
+      return { reply: await redis.eval(this.source, keys.length, ...keys, ...args), reloaded: true };
     }
+  }
+
+  /**
+   * Runs the script and `WAIT replicas timeoutMs` in one pipeline (one round trip); resolves the
+   * script's reply and how many replicas confirmed the connection's writes so far.
+   */
+  async runAndWait(redis: RedisConnection, keys: readonly string[], args: ReadonlyArray<string | number>, replicas: number, timeoutMs: number): Promise<{ reply: unknown; confirmed: number }> {
+    let results = await redis.pipeline().evalsha(this.sha, keys.length, ...keys, ...args).wait(replicas, timeoutMs).exec();
+    const first = results?.[0]?.[0];
+    if (first instanceof Error && first.message.startsWith('NOSCRIPT')) {
+      results = await redis.pipeline().eval(this.source, keys.length, ...keys, ...args).wait(replicas, timeoutMs).exec();
+    }
+    if (!results || results.length !== 2) throw new Error('the pipeline of a script and WAIT was not answered');
+    const [[scriptError, reply], [waitError, confirmed]] = results as [[Error | null, unknown], [Error | null, unknown]];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    return { reply, confirmed: Number(confirmed) };
   }
 }

@@ -54,6 +54,17 @@ function expectComplete(r: Awaited<ReturnType<typeof smoke>>, generator: string)
   // The heap readings come from the gateway itself, through the inspector: a live heap of a few tens of MB.
   expect(r.json.figures.rssGrowth.heapBaselineMb).toBeGreaterThan(5);
   for (const k of ['bare-rpc', 'noop', 'bare-http', 'http', 'gateway', 'gateway+tracing']) expect(r.json.extra.cpuUsPerSend[k]).toBeGreaterThan(0);
+  // The default config logs at info; the access line's cost is the same gateway at warn beside it.
+  expect(r.json.settings.logLevel).toBe('info');
+  expect(r.stdout).toContain('| the access log line: info − warn');
+  // With h2load (the fallback's smoke run leaves them out, to stay short): the gateways at warn,
+  // silent and with the conversation policy off, and the platform RPCs against a send.
+  if (generator === 'h2load') {
+    for (const k of ['gateway-warn', 'gateway-silent', 'gateway-policy-off']) expect(r.json.extra.cpuUsPerSend[k]).toBeGreaterThan(0);
+    expectNumeric(r.json.extra.logLineCpuUs, 'logLineCpuUs');
+    expectNumeric(r.json.extra.policyCheckCpuUs, 'policyCheckCpuUs');
+    for (const name of ['PassThreadControl', 'GetUserProfile', 'ListPersonas']) expect(r.json.extra.platform[name].cpuUsPerCall).toBeGreaterThan(0);
+  }
   for (const k of ['gatewayOverComposition', 'bareLegsOverGateway', 'tracingOverGateway']) expectNumeric(r.json.extra.cpuRatios[k], `cpuRatios.${k}`);
   for (const v of Object.values(r.json.targets)) expect(typeof v).toBe('boolean');
   // Tracing was really on and exported: the receiver got spans.

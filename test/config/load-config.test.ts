@@ -42,6 +42,37 @@ describe('config', () => {
     }
   });
 
+  it('store.redis.sentinel and minReplicas: parsed with ${ENV} passwords; exactly one topology; sentinels as redis://host:port without credentials; nothing echoed', () => {
+    const env = { REDIS_PW: 'redis-secret-value', SENTINEL_PW: 'sentinel-secret-value' };
+    const sentinel = { name: 'gwmaster', nodes: ['redis://10.0.0.5:26379', 'redis://sentinel-1:26379'], password: '${REDIS_PW}', sentinelPassword: '${SENTINEL_PW}' };
+    expect(parseConfig({ store: { redis: { sentinel, minReplicas: 1 } } }, env).store.redis).toEqual({
+      url: '',
+      keyPrefix: 'mgw:',
+      minReplicas: 1,
+      sentinel: { name: 'gwmaster', nodes: ['redis://10.0.0.5:26379', 'redis://sentinel-1:26379'], password: 'redis-secret-value', sentinelPassword: 'sentinel-secret-value' },
+    });
+    expect(parseConfig({ store: { redis: { url: 'redis://r:6379' } } }, env).store.redis?.minReplicas).toBe(0);
+    const problem = (redis: unknown) => {
+      try {
+        parseConfig({ store: { redis } }, env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(problem({ url: 'redis://r:6379', sentinel })).toMatch(/store\.redis: set exactly one of url/);
+    expect(problem({ keyPrefix: 'x:' })).toBe('config: store.redis: set exactly one of url (one Redis), cluster (Redis Cluster) and sentinel (a primary found through Sentinel)');
+    expect(problem({ sentinel: { ...sentinel, nodes: ['redis://:node-secret-value@s:26379'] } })).toMatch(/nodes\[0\]: must carry no credentials/);
+    expect(problem({ sentinel: { ...sentinel, nodes: ['rediss://s:26379'] } })).toMatch(/without TLS/);
+    expect(problem({ sentinel: { ...sentinel, nodes: ['redis://s'] } })).toMatch(/port is required/);
+    expect(problem({ sentinel: { ...sentinel, nodes: [] } })).toMatch(/list of 1 to 16/);
+    expect(problem({ sentinel: { ...sentinel, name: 'name-secret value' } })).toMatch(/sentinel\.name: must be the master name/);
+    expect(problem({ url: 'redis://r:6379', minReplicas: 17 })).toMatch(/minReplicas: must be an integer from 0 to 16 \(got 17\)/);
+    for (const message of [problem({ sentinel: { ...sentinel, nodes: ['redis://:node-secret-value@s:26379'] } }), problem({ sentinel: { ...sentinel, name: 'name-secret value' } })]) {
+      expect(message).not.toMatch(/secret/);
+    }
+  });
+
   it('pages[].conversationPolicy is enforce, warn or off (default enforce); conversations.maxRecords is bounded', () => {
     const c = parseConfig({ pages: [{ id: '1', accessToken: 't', conversationPolicy: 'warn' }, { id: '2', accessToken: 't', conversationPolicy: 'off' }, { id: '3', accessToken: 't' }], conversations: { maxRecords: 5 } }, env);
     expect(c.pages.map((p) => p.conversationPolicy)).toEqual(['warn', 'off', 'enforce']);
@@ -201,13 +232,14 @@ describe('store.redis.cluster and events.partitions', () => {
 
   it('reads a cluster of seed nodes (credentials from ${ENV}) and a partition count', () => {
     const c = parseConfig({ store: { redis: { cluster: { nodes: ['redis://:${REDIS_PASSWORD}@10.0.0.1:6379', 'redis://:${REDIS_PASSWORD}@10.0.0.2:6379'] } } }, events: { partitions: 64 } }, { REDIS_PASSWORD: 'p@ss' });
-    expect(c.store.redis).toEqual({ url: '', keyPrefix: 'mgw:', cluster: { nodes: ['redis://:p@ss@10.0.0.1:6379', 'redis://:p@ss@10.0.0.2:6379'] } });
+    expect(c.store.redis).toEqual({ url: '', keyPrefix: 'mgw:', minReplicas: 0, cluster: { nodes: ['redis://:p@ss@10.0.0.1:6379', 'redis://:p@ss@10.0.0.2:6379'] } });
     expect(c.events.partitions).toBe(64);
     expect(parseConfig({}, {}).events.partitions).toBe(16);
   });
 
   it.each([
-    [{ store: { redis: { url: 'redis://a:1', cluster: { nodes: ['redis://b:1'] } } } }, 'store.redis.url'],
+    // Exactly one topology: the problem is store.redis's (url, cluster or sentinel).
+    [{ store: { redis: { url: 'redis://a:1', cluster: { nodes: ['redis://b:1'] } } } }, 'store.redis'],
     [{ store: { redis: { cluster: { nodes: [] } } } }, 'store.redis.cluster.nodes'],
     [{ store: { redis: { cluster: { nodes: ['http://b:1'] } } } }, 'store.redis.cluster.nodes[0]'],
     [{ store: { redis: { cluster: { nodes: ['redis://b'] } } } }, 'store.redis.cluster.nodes[0]'],

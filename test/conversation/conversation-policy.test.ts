@@ -121,6 +121,10 @@ describe('the messaging window (policy enforce)', () => {
     const info = decodeStatusDetails(err.metadata).errorInfo!;
     expect(info.reason).toBe('OUTSIDE_MESSAGING_WINDOW');
     expect(info.metadata.allowed).toBe('UTILITY_TEMPLATE');
+    // When it closed: the human-agent window, the one a HUMAN_AGENT message needs.
+    const c = await conv.conversation({ pageId: '1001', recipientId: psid });
+    expect(info.metadata.human_agent_window_closed_at).toBe(c.humanAgentWindowEnd!.toISOString());
+    expect(err.details).toContain(`the human-agent window (7 days) closed at ${c.humanAgentWindowEnd!.toISOString()}: a HUMAN_AGENT message would be refused by Graph`);
     expect(graph.requests.length).toBe(before);
     expect((await gw.send(utility(psid, '1001'))).messageId).toMatch(/^m_/);
     expect((await conv.conversation({ pageId: '1001', recipientId: psid })).allowed).toBe(AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY);
@@ -183,6 +187,7 @@ describe('the thread owner', () => {
     const info = decodeStatusDetails(err.metadata).errorInfo!;
     expect(info.reason).toBe('NOT_THREAD_OWNER');
     expect(info.metadata.owner_app_id).toBe('263902037430900');
+    expect(err.details).toBe('app 263902037430900 owns this conversation (it came in standby or was passed); take it (TakeThreadControl) or ask for it (RequestThreadControl). Refused before Graph (conversation policy enforce); nothing was sent');
     expect(graph.requests.length).toBe(before);
     const c = await conv.conversation({ pageId: '1001', recipientId: psid });
     expect(c.owner).toBe(ThreadOwner.THREAD_OWNER_OTHER_APP);
@@ -231,6 +236,17 @@ describe("Meta's timestamps and attacks on the record", () => {
     const huge = nextPsid();
     expect(await post(body('1001', [messageItem('1001', huge, 9e15)]))).toBe(200);
     expect((await conv.conversation({ pageId: '1001', recipientId: huge })).lastInboundTime!.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("a take wins over an owner fact dated up to the allowed skew ahead (Meta's clock a little ahead of ours)", async () => {
+    const psid = nextPsid();
+    // A standby item stamped 50 s ahead of the arrival: within the skew its time is kept for the window.
+    expect(await post(body('1001', [messageItem('1001', psid, Date.now() + 50_000)], 'standby'))).toBe(200);
+    expect((await conv.conversation({ pageId: '1001', recipientId: psid })).owner).toBe(ThreadOwner.THREAD_OWNER_OTHER_APP);
+    // The gateway's own take succeeded after the item arrived: the thread is this app's.
+    await conv.take({ pageId: '1001', recipientId: psid });
+    expect((await conv.conversation({ pageId: '1001', recipientId: psid })).owner).toBe(ThreadOwner.THREAD_OWNER_THIS_APP);
+    expect((await gw.send(textTo(psid, 'mine after the take', '1001'))).messageId).toMatch(/^m_/);
   });
 
   it('a forged webhook (wrong signature) cannot open a window', async () => {

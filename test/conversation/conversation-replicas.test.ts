@@ -75,4 +75,20 @@ describe.skipIf(!redisServerAvailable())('conversation records shared by two rep
     await cb.take({ pageId: '1001', recipientId: '7002' });
     expect((await a.send(textTo('7002', 'y', '1001'))).messageId).toMatch(/^m_/);
   });
+
+  // Last: it kills Redis. A send then fails before Graph; a read says what failed, not "retry
+  // with the same idempotency key" (GetConversation takes none, and nothing was sent).
+  it('Redis gone: a send is STORE_UNAVAILABLE and nothing reaches Graph; GetConversation says the records are unreachable', async () => {
+    await wrote(a, '7003', 25 * HOUR);
+    await redis.kill();
+    const before = graph.requests.length;
+    const sendErr = await grpcError(b.send(textTo('7003', 'late', '1001')));
+    expect(sendErr.code).toBe(status.UNAVAILABLE);
+    expect(decodeStatusDetails(sendErr.metadata).errorInfo!.reason).toBe('STORE_UNAVAILABLE');
+    expect(graph.requests.length).toBe(before);
+    const readErr = await grpcError(cb.conversation({ pageId: '1001', recipientId: '7003' }));
+    expect(readErr.code).toBe(status.UNAVAILABLE);
+    expect(decodeStatusDetails(readErr.metadata).errorInfo!.reason).toBe('STORE_UNAVAILABLE');
+    expect(readErr.details).toBe('the conversation records (Redis) are unreachable; nothing was changed: retry');
+  });
 });

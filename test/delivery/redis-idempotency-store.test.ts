@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/store/redis-connection';
+import { ReplicaWait, ReplicasShortError } from '../../src/store/replica-wait';
 import { RedisIdempotencyStore } from '../../src/delivery/redis-idempotency-store';
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
-import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
+import { redisServerAvailable, startRedisServer, useRedisServer, type RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 import { idempotencySuite, OPTIONS, RESPONSE } from './idempotency-suite';
 
 const available = redisServerAvailable();
@@ -89,5 +92,74 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
     const started = Date.now();
     await expect(connectRedis('redis://127.0.0.1:1', { connectTimeoutMs: 500 })).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe.skipIf(!available)('RedisIdempotencyStore with store.redis.minReplicas 1 (a primary and a replica)', () => {
+  let primary: RedisServer | undefined;
+  let replica: RedisServer | undefined;
+  const waits: ReplicaWait[] = [];
+  const connections: Redis[] = [];
+  const connection = async () => {
+    const c = await connectRedis(primary!.url);
+    connections.push(c);
+    return c;
+  };
+  /** A store whose claims and outcomes count once the replica confirms them. */
+  const confirmed = async (options = OPTIONS) => {
+    const redis = await connection();
+    const wait = ReplicaWait.over(redis, 1);
+    waits.push(wait);
+    return new RedisIdempotencyStore(redis, { ...options, replicaWait: wait });
+  };
+  beforeAll(async () => {
+    primary = await startRedisServer();
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    const r = await connection();
+    await waitFor(async () => /slave0:.*state=online/.test(await r.info('replication')), { what: 'the replica online', timeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await Promise.all(waits.map((w) => w.close()));
+    for (const c of connections) c.disconnect();
+    await replica?.stop();
+    await primary?.stop();
+  });
+
+  idempotencySuite('redis, WAIT 1', (options) => confirmed(options));
+
+  it('20 concurrent claims (their WAITs shared): exactly one claimed, and the replica has it', async () => {
+    const a = await confirmed();
+    const b = await confirmed();
+    const key = `race-wait-${Date.now()}`;
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).claim(key, 'fp')));
+    expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
+    const onReplica = await connectRedis(replica!.url);
+    try {
+      expect(await onReplica.hget(`mgw:idem:${key}`, 's')).toBe('p');
+    } finally {
+      onReplica.disconnect();
+    }
+  });
+
+  it('a server that forgot its scripts (SCRIPT FLUSH): the claim is sent again and still confirmed', async () => {
+    const store = await confirmed();
+    await (await connection()).script('FLUSH');
+    expect(await store.claim(`flushed-${Date.now()}`, 'fp')).toEqual({ kind: 'claimed' });
+  });
+
+  it('a frozen replica: the claim fails (ReplicasShortError, a StoreUnavailableError) and is let go; a claim after the thaw succeeds', async () => {
+    const store = await confirmed();
+    const key = `frozen-${Date.now()}`;
+    replica!.signal('SIGSTOP');
+    let refused: unknown;
+    try {
+      refused = await store.claim(key, 'fp').catch((err: unknown) => err);
+    } finally {
+      replica!.signal('SIGCONT');
+    }
+    expect(refused).toBeInstanceOf(ReplicasShortError);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect(await (await connection()).exists(`mgw:idem:${key}`)).toBe(0);
+    expect(await store.claim(key, 'fp')).toEqual({ kind: 'claimed' });
   });
 });

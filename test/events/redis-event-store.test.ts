@@ -1,9 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ReplicaWait } from '../../src/store/replica-wait';
 import { connectRedis } from '../../src/store/redis-connection';
 import { EventStoreFullError, type Consumer } from '../../src/events/event-store';
 import { StoreUnavailableError } from '../../src/store/store-unavailable-error';
 import { partitionOf, RedisEventStore } from '../../src/events/redis-event-store';
-import { redisServerAvailable, startRedisServer, useRedisServer } from '../support/redis-server';
+import { redisServerAvailable, startRedisServer, useRedisServer, type RedisServer } from '../support/redis-server';
 import { timePasses } from '../support/time-passes';
 import { waitFor } from '../support/wait-for';
 import { Inbox, newEvent, uniqueName } from './event-fixtures';
@@ -151,5 +153,37 @@ describe.skipIf(!available)('RedisEventStore when Redis goes away', () => {
     expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
     await s.close();
     redis.disconnect();
+  });
+});
+
+describe.skipIf(!available)('RedisEventStore with store.redis.minReplicas 1 (a primary and a replica)', () => {
+  let primary: RedisServer | undefined;
+  let replica: RedisServer | undefined;
+  const waits: ReplicaWait[] = [];
+  const connections: Redis[] = [];
+  const connection = async () => {
+    const c = await connectRedis(primary!.url);
+    connections.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    primary = await startRedisServer();
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    const r = await connection();
+    await waitFor(async () => /slave0:.*state=online/.test(await r.info('replication')), { what: 'the replica online', timeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await Promise.all(waits.map((w) => w.close()));
+    for (const c of connections) c.disconnect();
+    await replica?.stop();
+    await primary?.stop();
+  });
+
+  // Every append of the contract goes through WAIT 1 (the parts of a batch sharing one).
+  eventStoreSuite('redis, WAIT 1', async (options) => {
+    const redis = await connection();
+    const wait = ReplicaWait.over(redis, 1);
+    waits.push(wait);
+    return RedisEventStore.open(redis, { ...options, keyPrefix: `${uniqueName('wait')}:`, replicaWait: wait });
   });
 });

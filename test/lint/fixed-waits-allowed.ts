@@ -48,6 +48,8 @@ export const ALLOWED: Allowed[] = [
   { file: 'test/receiving/redis-replicas.test.ts', line: 'if (delay > 0) setTimeout(ack, delay)', count: 1, reason: "a consumer's random processing time before its ack" },
   { file: 'test/receiving/webhook-listener-bounds.test.ts', line: 'if (!stopped) setTimeout(open, reopenMs, from)', count: 1, reason: "an idle attacker's own pace: it reopens what the gateway closed 100 ms later (the attack being measured)" },
   { file: 'test/receiving/redis-replicas.test.ts', line: 'setTimeout(subscribe, 300)', count: 1, reason: "a real consumer's back-off before it subscribes again after UNAVAILABLE" },
+  { file: 'test/failover/failover-drivers.ts', line: 'setTimeout(subscribe, 300)', count: 1, reason: "a real consumer's back-off before it subscribes again after UNAVAILABLE (the store failing over)" },
+  { file: 'test/failover/failover-drivers.ts', line: 'await new Promise((r) => setTimeout(r, 200));', count: 1, reason: "a caller's own pacing between retries of a refused idempotent send (RetryInfo asks for a pause)" },
   { file: 'test/delivery-e2e/redis-failure-exactly-once.test.ts', line: 'setTimeout(r, Math.max(0, 1_000 - (Date.now() - started)))', count: 1, reason: "a caller's retry every second, as the scenario defines it" },
   { file: 'test/delivery-e2e/redis-failure-exactly-once.test.ts', line: 'setTimeout(() => void redis!.kill(), 500)', count: 1, reason: 'the fault schedule: Redis is SIGKILLed 0.5 s in, what the scenario (and its title) is' },
   { file: 'test/delivery-e2e/redis-failure-exactly-once.test.ts', line: 'setTimeout(() => void redis!.restart(), restartAt)', count: 1, reason: 'the fault schedule: Redis restarted at 2 s and at 4 s (around the 2 s command timeout), what the scenario is' },

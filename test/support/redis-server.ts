@@ -15,6 +15,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Kills the server with SIGKILL (no chance to save anything) and waits for it to exit. */
   kill(): Promise<void>;
+  /** Sends a signal (SIGSTOP freezes the server, SIGCONT thaws it). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 /** A persistent server: this port and directory, AOF fsynced on every write (so a restart with the same options finds everything acknowledged). */
@@ -24,6 +26,8 @@ export interface RedisServerOptions {
   aofDir?: string;
   /** `--requirepass`: clients must AUTH with it (the url then carries no password). */
   requirePass?: string;
+  /** More options for redis-server (`--replicaof 127.0.0.1 6379`, …). */
+  args?: readonly string[];
 }
 
 const INSTALL_HINT = 'install it with `apt-get install redis-server` (or set REDIS_SERVER_BIN)';
@@ -62,6 +66,7 @@ export async function startPersistentRedisServer(dir: string): Promise<Persisten
     port,
     stop: () => server.stop(),
     kill: () => server.kill(),
+    signal: (sig) => server.signal(sig),
     restart: async () => {
       server = await startRedisServer({ port, aofDir: dir });
     },
@@ -77,7 +82,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const port = options.port ?? (await freePort());
     const persistence = options.aofDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir] : ['--appendonly', 'no'];
     const auth = options.requirePass === undefined ? [] : ['--requirepass', options.requirePass];
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth], {
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...auth, ...(options.args ?? [])], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     try {
@@ -86,6 +91,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         url: `redis://127.0.0.1:${port}`,
         port,
         stop: () => stopChild(child),
+        signal: (sig) => void child.kill(sig),
         kill: () => {
           if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
           return new Promise<void>((resolve) => {
@@ -101,7 +107,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
