@@ -1,4 +1,5 @@
-import { SANDBOX_WEBHOOK } from '../config/gateway-config';
+import { request } from 'undici';
+import { SANDBOX_INBOX_LISTEN, SANDBOX_WEBHOOK } from '../config/gateway-config';
 import { customerWebhookBody, postWebhook, sandboxStoryUrl, type CustomerAction } from '../sandbox/customer-webhook';
 import { parseAgo } from '../sandbox/clock-offset';
 import { DEMO_INSTAGRAM_LOGIN_ACCOUNT, DEMO_INSTAGRAM_PAGE_ACCOUNT } from '../sandbox/demo-pages';
@@ -11,6 +12,7 @@ export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from 
        npm run customer -- --instagram [--page IG_ACCOUNT_ID (${DEMO_INSTAGRAM_PAGE_ACCOUNT})] --from IGSID
                           (--text TEXT [--story-reply STORY_ID] | --story-mention | --share-post MEDIA_ID [--title CAPTION] | --unsend MID
                            | --postback PAYLOAD [--title TITLE]) [--story-url URL] [--ago DURATION] [--webhook URL] [--app-secret SECRET] [--standby]
+       npm run customer -- --history COUNT --page PAGE_ID --from PSID [--inbox URL (http://${SANDBOX_INBOX_LISTEN})]
 
 Plays the customer: sends the webhook Meta would send for a person's message (or tapped quick
 reply, or postback button), signed with the app secret (X-Hub-Signature-256), to the gateway's
@@ -25,6 +27,9 @@ carries Meta's old timestamp, and the sandbox's messaging window runs from it. A
 meets the window as Meta applies it: open for 24 h after the person's latest action, HUMAN_AGENT
 for 7 days, a UTILITY template at any time. Meta's window runs from the latest action, so use a
 new --from (or the inbox's "age" control) to see a window close on a conversation with newer messages.
+--history COUNT seeds the sandbox's Conversations API with COUNT past messages of this conversation
+(the customer and the Page in turn, a minute apart, up to now), through the sandbox inbox's API; they
+are not sent as webhooks: read them with npm run history, or backfill them into the event stream.
 
 --instagram plays a person on Instagram (object "instagram"): --page is the Instagram account id
 (default ${DEMO_INSTAGRAM_PAGE_ACCOUNT}, the sandbox's demo account reached through its linked Page 1001;
@@ -52,11 +57,16 @@ export async function runCustomer(argv: string[]): Promise<number> {
     page: { type: 'string' }, from: { type: 'string' }, text: { type: 'string' }, 'quick-reply': { type: 'string' },
     postback: { type: 'string' }, title: { type: 'string' }, webhook: { type: 'string' }, 'app-secret': { type: 'string' },
     instagram: { type: 'boolean' }, standby: { type: 'boolean' }, ago: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    'story-reply': { type: 'string' }, 'story-mention': { type: 'boolean' }, 'share-post': { type: 'string' }, unsend: { type: 'string' }, 'story-url': { type: 'string' },
+    'story-reply': { type: 'string' }, 'story-mention': { type: 'boolean' }, 'share-post': { type: 'string' }, unsend: { type: 'string' }, 'story-url': { type: 'string' }, history: { type: 'string' }, inbox: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(`${CUSTOMER_USAGE}\n`);
     return EXIT.OK;
+  }
+  if (values.history !== undefined) {
+    if (!values.page || !/^\d{1,20}$/.test(values.page)) throw new UsageError('--page: a numeric Page id is required');
+    if (!values.from) throw new UsageError("--from: the customer's PSID is required");
+    return seedHistory(values.page, values.from, values.history, values.inbox ?? `http://${SANDBOX_INBOX_LISTEN}`);
   }
   const instagram = values.instagram === true;
   if (!instagram) {
@@ -104,5 +114,26 @@ export async function runCustomer(argv: string[]): Promise<number> {
     return EXIT.CALL_FAILED;
   }
   process.stdout.write(`${JSON.stringify({ webhook: url, status: answer.status, mid: mid.message?.mid ?? mid.postback?.mid, ...(agoMs > 0 ? { timestamp: new Date(mid.timestamp).toISOString() } : {}) })}\n`);
+  return EXIT.OK;
+}
+
+/** `--history COUNT`: the sandbox's Conversations API gets COUNT generated past messages (through the inbox's API). */
+async function seedHistory(pageId: string, psid: string, countText: string, inbox: string): Promise<number> {
+  const count = Number(countText);
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError('--history: a number of messages from 1 to 10000');
+  if (!/^\d{1,20}$/.test(psid)) throw new UsageError('--from: with --history, a numeric PSID');
+  let answer;
+  try {
+    answer = await request(`${inbox.replace(/\/$/, '')}/api/history`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageId, psid, count }) });
+  } catch (err) {
+    process.stderr.write(`no sandbox inbox answered at ${inbox}: ${(err as Error).message}\n`);
+    return EXIT.UNREACHABLE;
+  }
+  const text = await answer.body.text();
+  if (answer.statusCode !== 200) {
+    process.stderr.write(`the sandbox answered HTTP ${answer.statusCode}: ${text}\n`);
+    return EXIT.CALL_FAILED;
+  }
+  process.stdout.write(`${text}\n`);
   return EXIT.OK;
 }

@@ -12,6 +12,7 @@ import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { npmBannerHint } from './npm-banner';
 import { runSend } from './send';
 import { runThread } from './thread';
+import { runHistory } from './history';
 import { serve } from './serve';
 import { runUpload } from './upload';
 import { UsageError } from './usage-error';
@@ -29,6 +30,7 @@ Usage:
   messenger-gateway profile ...       the Messenger Profile as code: --diff, --apply (npm run profile -- --help)
   messenger-gateway persona ...       create, list, get, delete a Page's personas (npm run persona -- --help)
   messenger-gateway thread ...        conversation routing: pass, take, request, owner (npm run thread -- --help)
+  messenger-gateway history ...       a conversation's past messages, or their backfill (npm run history -- --help)
 
 Environment: GATEWAY_CONFIG (config file), GATEWAY_LISTEN (listen address), GATEWAY_WEBHOOK_LISTEN, GATEWAY_INBOX_LISTEN, GATEWAY_TARGET (the clients' target).
 In sandbox mode the inbox (every message sent, as Messenger shows it) is served at --inbox-listen (default 127.0.0.1:8025).
@@ -37,7 +39,7 @@ serve exits 2 on a bad config or an address it cannot use (in use: choose anothe
 
 ${EXIT_CODES_HELP}`;
 
-const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk, customer: runCustomer, listen: runListen, profile: runProfile, persona: runPersona, thread: runThread };
+const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk, customer: runCustomer, listen: runListen, profile: runProfile, persona: runPersona, thread: runThread, history: runHistory };
 
 /** The command line: `serve` (default), `hash-key`, or a client command. */
 async function main(argv: string[]): Promise<void> {

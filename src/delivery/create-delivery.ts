@@ -2,7 +2,7 @@ import { memoryTokenStore, redisTokenStore, type TokenStore } from './token-stor
 import type { IdempotencyOptions, IdempotencyStore, PageRateLimiter, RateLimitOptions } from './delivery-types';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { MemoryRateLimiter } from './memory-rate-limiter';
-import { closeRedis, connectRedis, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
+import { closeRedis, connectRedis, type RedisConnection, type RedisConnectionOptions, type RedisTopology } from '../store/redis-connection';
 import { ReplicaWait } from '../store/replica-wait';
 import { OutboxIdempotencyStore, type OutboxOptions } from './outcome-outbox';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
@@ -53,6 +53,10 @@ export interface DeliveryStores {
   redisTokenStore(account: string): TokenStore;
   /** Which backend was chosen, for logs and health. */
   backend: 'memory' | 'redis';
+  /** The Redis connection these stores share (undefined in memory), for other stores kept beside them (backfill progress). */
+  redis?: RedisConnection;
+  /** `<prefix>` of every key. */
+  keyPrefix: string;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
       profileCache: new MemoryProfileCache(config.profileCache ?? NO_PROFILE_CACHE),
       redisTokenStore: () => memoryTokenStore(),
       backend: 'memory',
+      keyPrefix: '',
       close: async () => {
         await Promise.all([idempotency.close(), rateLimiter.close()]);
       },
@@ -103,6 +108,8 @@ export async function createDeliveryStores(config: DeliveryStoresConfig): Promis
     profileCache: new RedisProfileCache(redis, { ...(config.profileCache ?? NO_PROFILE_CACHE), keyPrefix: `${prefix}profile:` }),
     redisTokenStore: (account) => redisTokenStore(redis, prefix, account),
     backend: 'redis',
+    redis,
+    keyPrefix: prefix,
     close: async () => {
       await Promise.all([idempotency.close(), rateLimiter.close(), ...[...callerLimiters.values()].map((l) => l.close())]);
       await replicaWait?.close();

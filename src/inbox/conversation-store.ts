@@ -2,6 +2,17 @@ import type { ObservedCustomerMessage, ObservedSend, SandboxObserver, SendOutcom
 import { callerStatusOf } from './grpc-status-of';
 import type { InboxConversation, InboxFailure, InboxItem, InboxSummary } from './inbox-types';
 
+/** A past message a backfill stored, as the inbox shows it. */
+export interface HistoricalMessage {
+  pageId: string;
+  psid: string;
+  mid: string;
+  fromPage: boolean;
+  text: string;
+  /** Meta's time (epoch ms). */
+  at: number;
+}
+
 /** Bounds, so a long-running sandbox does not grow without end (the oldest go first). */
 export const MAX_CONVERSATIONS = 500;
 export const MAX_ITEMS = 500;
@@ -117,6 +128,26 @@ export class ConversationStore implements SandboxObserver {
     push(c, item);
     c.updatedAt = m.at;
     this.changed(c);
+  }
+
+  /**
+   * Past messages a backfill stored (events marked `historical`): each shown where its time puts
+   * it, marked as history; a message the conversation already holds (seen live) is not added again.
+   */
+  onHistorical(messages: readonly HistoricalMessage[]): void {
+    for (const m of messages) {
+      const c = this.conversation(m.pageId, this.recipientForPsid(m.pageId, m.psid), m.psid);
+      if (c.items.some((i) => i.mid === m.mid)) continue;
+      const at = m.at;
+      const item: InboxItem = { id: this.nextId++, at, from: m.fromPage ? 'page' : 'customer', mid: m.mid, historical: true };
+      if (m.fromPage) item.message = { text: m.text };
+      else item.text = m.text;
+      let i = c.items.length;
+      while (i > 0 && c.items[i - 1].at > at) i--;
+      c.items.splice(i, 0, item);
+      if (c.items.length > MAX_ITEMS) c.items.splice(0, c.items.length - MAX_ITEMS);
+      this.changed(c);
+    }
   }
 
   /** Every conversation, the most recently active first. */

@@ -34,6 +34,7 @@ export interface InboxApiContext {
  *   POST   /api/threads                               play the other app: {pageId, psid, action: pass|take|request, appId?, metadata?}
  *   GET    /api/windows/{page}/{recipient}            the conversation's windows and owner, as the sandbox (Meta) knows them
  *   POST   /api/windows                               age the conversation: {pageId, psid, ago: "25h"}
+ *   POST   /api/history                               seed a conversation's past messages: {pageId, psid, count}
  *   GET    /api/events                                server-sent events
  * Bodies are JSON and must say `content-type: application/json`: a page of another origin cannot
  * send that without a CORS preflight, which is never allowed.
@@ -97,6 +98,7 @@ export async function handleInboxApi(req: IncomingMessage, res: ServerResponse, 
     return forwardToCustomerApi(res, ctx.sandboxUrl, body.value);
   }
   if (what === 'threads') return forwardToSandbox(req, res, ctx.sandboxUrl, '/_sandbox/threads', method, parts as string[]);
+  if (what === 'history') return forwardToSandbox(req, res, ctx.sandboxUrl, '/_sandbox/history', method, parts as string[]);
   if (what === 'windows') return forwardToSandbox(req, res, ctx.sandboxUrl, '/_sandbox/windows', method, parts as string[]);
   req.resume();
   return sendJson(res, 404, { error: `no such inbox API: ${method} ${url.pathname.slice(0, 100)}` });

@@ -50,6 +50,8 @@ export interface InboxItem {
   postback?: { title: string; payload: string };
   /** Reactions on this message (by the Page). */
   reactions?: string[];
+  /** A past message a backfill read from the Conversations API (not a webhook or a send seen live). */
+  historical?: boolean;
   /** Instagram: the customer's message replies to the account's story (drawn above it). */
   storyReply?: { id: string; url: string };
   /** Instagram: the customer mentioned the account in their story (its CDN URL only: the media is never kept). */

@@ -116,3 +116,14 @@ export const DEFAULT_USER_PROFILE_FIELDS: readonly string[] = ['first_name', 'la
  */
 export const STANDARD_WINDOW_MS = 24 * 3_600_000;
 export const HUMAN_AGENT_WINDOW_MS = 7 * 24 * 3_600_000;
+
+// -- The Conversations API (history), Meta's platform reference "Conversations API" --
+
+/** Calls per second per Page or Instagram account. */
+export const CONVERSATIONS_API_CALLS_PER_SECOND = 2;
+/** Instagram returns only this many of a conversation's most recent messages. */
+export const INSTAGRAM_HISTORY_MESSAGES = 20;
+/** `limit` the gateway asks for when a request names none. */
+export const HISTORY_DEFAULT_PAGE_SIZE = 25;
+/** The largest `limit` the gateway asks for. */
+export const HISTORY_MAX_PAGE_SIZE = 100;

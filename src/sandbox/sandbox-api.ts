@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConversationHistories } from './conversation-history';
 import { customerWebhookBody, postWebhook, type CustomerAction } from './customer-webhook';
 import { readJsonBody, sendJson } from './json-http';
 import { tell, type ObservedCustomerMessage, type SandboxObserver } from './sandbox-observer';
@@ -26,6 +27,8 @@ export interface SandboxApiContext {
   routing?: RoutingKit;
   /** The messaging windows: a customer action the listener took opens one, at its (perhaps aged) time. */
   windows?: MessagingWindows;
+  /** Each conversation's history: `POST /_sandbox/history` seeds one. */
+  history?: ConversationHistories;
 }
 
 
@@ -76,6 +79,19 @@ export async function handleSandboxApi(req: IncomingMessage, res: ServerResponse
     } catch (err) {
       return sendJson(res, 502, { error: `the webhook listener did not answer: ${(err as Error).message}` });
     }
+  }
+  if (path === '/_sandbox/history' && req.method === 'POST' && ctx.history) {
+    if (crossOrigin || !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      req.resume();
+      return sendJson(res, crossOrigin ? 403 : 415, { error: crossOrigin ? 'the sandbox takes no requests from other origins' : 'the body must be application/json' });
+    }
+    const body = await readJsonBody(req);
+    if (!body.ok) return sendJson(res, 400, { error: body.why });
+    const seed = historySeed(body.value);
+    if (typeof seed === 'string') return sendJson(res, 400, { error: seed });
+    const entries = ctx.history.seed(seed.pageId, seed.psid, seed.count);
+    for (const e of entries) ctx.known?.add(seed.pageId, e.mid);
+    return sendJson(res, 200, { seeded: entries.length, first: entries[0]?.mid ?? '', last: entries.at(-1)?.mid ?? '' });
   }
   if (path.startsWith(DEMO_PREFIX) && (req.method === 'GET' || req.method === 'HEAD')) {
     req.resume();
@@ -184,3 +200,13 @@ function instagramOnly(o: Record<string, unknown>): Pick<CustomerAction, 'storyM
 }
 
 
+
+/** `{pageId, psid, count}` of a history seed (count 1 to 10,000), or why the body is not one. */
+function historySeed(v: unknown): { pageId: string; psid: string; count: number } | string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the body must be a JSON object';
+  const o = v as Record<string, unknown>;
+  if (typeof o.pageId !== 'string' || !/^\d{1,20}$/.test(o.pageId)) return 'pageId must be a Page id (digits)';
+  if (typeof o.psid !== 'string' || !/^\d{1,20}$/.test(o.psid)) return 'psid must be a PSID (digits)';
+  if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 1 || o.count > 10_000) return 'count must be an integer from 1 to 10000';
+  return { pageId: o.pageId, psid: o.psid, count: o.count };
+}

@@ -73,6 +73,7 @@ import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-r
 import { ThreadOwners } from './thread-owners';
 import { MessagingWindows } from './messaging-windows';
 import { policyRefusal } from './send-policy';
+import { ConversationHistories, historyObserver } from './conversation-history';
 
 export type { PageSecrets } from './sandbox-auth';
 export type { SandboxInstagramAccount } from './instagram-accounts';
@@ -137,6 +138,8 @@ export interface Sandbox {
    * webhook listener stored (Meta's time), and aged by the inbox or `/_sandbox/windows`.
    */
   windows: MessagingWindows;
+  /** Each conversation's history, served by the fake Conversations API (conversation-history.ts). */
+  history: ConversationHistories;
   close(): Promise<void>;
 }
 
@@ -151,23 +154,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const usage = new UsageMeter();
   const maxReceived = Math.max(1, options.maxReceived ?? MAX_RECEIVED);
 
+  const history = new ConversationHistories();
+  // The history hears every send the sandbox answered and every customer message, before whoever
+  // else observes them (the inbox).
+  const observer = historyObserver(history, options.observer);
   const known = new KnownMessages();
   const instagram = new InstagramAccounts(options.instagram);
   const checks = { reactions: true };
   const threads = new ThreadOwners();
   const windows = new MessagingWindows();
   const routing: RoutingKit = {
-    pages, usage, threads, observer: options.observer,
+    pages, usage, threads, observer,
     customer: () => api.customer,
     resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages),
     perform: async (res, magic, body, pageId) => (await perform(res, magic, { kind: 'json', status: 200, body, headers: usage.normal(pageId) }, pageId, usage))?.kind === 'ok',
   };
-  const api: SandboxApiContext = { customer: options.customer, observer: options.observer, known, routing, windows };
+  const api: SandboxApiContext = { customer: options.customer, observer, known, routing, windows, history };
   const chaos = new ChaosBoard();
   const objects = new PageObjects();
   const pageRoutes: PageRouteContext = { objects, pages, usage, chaos, resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, pages), instagramOf: (pageId) => instagram.linkedTo(pageId) };
   const server = createServer((req, res) => {
-    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer: options.observer, routing, windows, host, instagram }).catch((err: unknown) => {
+    handle(req, res, { pages, received, usage, maxReceived, api, chaos, known, checks, pageRoutes, observer, routing, windows, host, instagram, history }).catch((err: unknown) => {
       // A bug here must not take the sandbox down; the client sees a bare 500. Stacks name
       // code, never request data, so this cannot leak a token.
       process.stderr.write(`sandbox: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
@@ -195,7 +202,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   return {
     url: `http://${urlHost}:${port}`, instagramUrl: `http://${urlHost}:${port}${INSTAGRAM_HOST_PREFIX}`, instagram,
-    port, received, close, chaos, objects, threads, windows,
+    port, received, close, chaos, objects, threads, windows, history,
     setCustomer: (customer) => void (api.customer = customer),
     rememberMessage: (pageId, mid) => known.add(pageId, mid),
     setReactionCheck: (strict) => void (checks.reactions = strict),
@@ -218,6 +225,7 @@ interface Context {
   /** The address it listens on: a Host or Origin naming it is its own. */
   host: string;
   instagram: InstagramAccounts;
+  history: ConversationHistories;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {
@@ -249,6 +257,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   }
   // First the Page setup edges: a bare id there is only a persona this sandbox made, so a PSID
   // (a user profile) goes on to the routing routes.
+  const historyRoute = ctx.history.route(record.method, url);
+  if (historyRoute) return ctx.history.answer(req, res, url, historyRoute, { resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, ctx.pages), usage: (pageId) => ctx.usage.normal(pageId) });
   const pageRoute = handlePageRoute(req, res, url, record, ctx.pageRoutes);
   if (pageRoute) return pageRoute;
   if (isRoutingRoute(record.method, url)) return handleRoutingRoute(req, res, url, record, ctx.routing);

@@ -11,6 +11,14 @@ import type { PageServiceDeps } from '../service/page-service-deps';
 import { applyProfilesAtStart } from './profile-at-start';
 import { eventServiceHandlers } from '../service/stream-events';
 import { encodeStreamEventsResponse } from '../service/stream-events-codec';
+import type { NewEvent } from '../events/event-store';
+import type { HistoricalMessage } from '../inbox/conversation-store';
+import { BackfillFence } from '../conversations/backfill-fence';
+import { MemoryBackfillProgress, RedisBackfillProgress } from '../conversations/backfill-progress';
+import { BackfillRunner } from '../service/backfill-runner';
+import { backfillConversationHandler, backfillPageHandler, backfillStatusHandler } from '../service/backfill-handlers';
+import { CONVERSATIONS_BUDGET } from '../service/history-budget';
+import { getMessageHandler, listConversationsHandler, listMessagesHandler, type HistoryDeps } from '../service/history-handlers';
 import { startReceiving, type Receiving, type StoredEventsObserver } from './receiving';
 import { customerMessagesOf } from './customer-messages';
 import type { GatewayConfig, PageConfig } from '../config/gateway-config';
@@ -189,9 +197,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await undo();
     throw redisStartError(topology, err);
   }
+  // A conversation's live events wait behind its backfill in this process: with the memory store
+  // only, where held events are as durable as stored ones (docs/conversations.md#ordering).
+  const fence = config.store.redis ? undefined : new BackfillFence();
   let receiving: Receiving;
   try {
-    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records));
+    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records), fence);
   } catch (err) {
     await undo();
     throw err;
@@ -229,6 +240,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       sendMessages: sendMessagesHandler(deps),
     }),
   );
+  const historyDeps: HistoryDeps = { ...deps, historyBudget: delivery.budget(CONVERSATIONS_BUDGET) };
+  const backfills = new BackfillRunner({
+    history: historyDeps,
+    store: receiving.store,
+    progress: delivery.redis ? new RedisBackfillProgress(delivery.redis, delivery.keyPrefix) : new MemoryBackfillProgress(),
+    fence,
+    onStored: inboxStore ? (events) => inboxStore?.onHistorical(historicalMessagesOf(events)) : undefined,
+    lock: (name, ttlMs) => delivery.lock.acquire(name, ttlMs),
+  });
+  opened.push(() => backfills.close());
   const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };
   server.addService(PageServiceService, tracedService(PageServiceService, pageServiceHandlers(pageDeps)));
   server.addService(
@@ -240,6 +261,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       getThreadOwner: getThreadOwnerHandler(deps),
       getUserProfile: getUserProfileHandler(deps, delivery.profileCache),
       getConversation: getConversationHandler(deps, conversations),
+      listConversations: listConversationsHandler(historyDeps),
+      listMessages: listMessagesHandler(historyDeps),
+      getMessage: getMessageHandler(historyDeps),
+      backfillConversation: backfillConversationHandler(deps, backfills),
+      backfillPage: backfillPageHandler(deps, backfills),
+      backfillStatus: backfillStatusHandler(deps, backfills),
     }),
   );
   server.addService(
@@ -298,6 +325,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       logger.info({ graceMs }, 'draining: no new calls, waiting for in-flight sends');
       // Webhooks stop first (Meta retries elsewhere), then the event streams end (their unacked
       // events go back to their groups): a consumer's stream never ends by itself.
+      await backfills.close();
       await receiving.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -320,6 +348,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     return stopping;
   };
   // Beside serving, never before it: a start does not wait on Graph or on another replica's lock.
+  backfills.start();
   const profilesApplied = applyProfilesAtStart(pageDeps, config.pages, delivery.lock, logger);
   return { port, graphBaseUrl: graphConfig.baseUrl, instagramBaseUrl: graphConfig.instagramBaseUrl, sandbox, inbox, webhookUrl: receiving.webhook?.url, shutdown, profilesApplied, tokens };
 }
@@ -360,6 +389,17 @@ function storedEventsObserver(sandbox: Sandbox, inboxStore: ConversationStore | 
       inboxStore?.onCustomerMessage(m);
     }
   };
+}
+
+/** The historical message events of a backfill batch, as the inbox shows them. */
+function historicalMessagesOf(events: readonly NewEvent[]): HistoricalMessage[] {
+  const out: HistoricalMessage[] = [];
+  for (const { event } of events) {
+    if (!event.historical || event.kind?.$case !== 'message') continue;
+    const m = event.kind.value;
+    out.push({ pageId: event.pageId, psid: m.isEcho ? event.recipientId : event.senderId, mid: m.mid, fromPage: m.isEcho, text: m.text, at: event.time?.getTime() ?? 0 });
+  }
+  return out;
 }
 
 /** The callers' rates shared through Redis, when Redis is configured. */

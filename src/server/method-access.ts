@@ -74,6 +74,14 @@ export const METHOD_ACCESS: ReadonlyMap<string, MethodAccess> = new Map<string, 
   [C.getThreadOwner.path, page<{ pageId: string }>((m) => m.pageId)],
   [C.getUserProfile.path, page<{ pageId: string }>((m) => m.pageId)],
   [C.getConversation.path, page<{ pageId: string }>((m) => m.pageId)],
+  // History and backfill: a conversation id, message id or backfill id is reached only through
+  // its Page (a page_token or backfill id names its Page, checked by the handler).
+  [C.listConversations.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.listMessages.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.getMessage.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.backfillConversation.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.backfillPage.path, page<{ pageId: string }>((m) => m.pageId)],
+  [C.backfillStatus.path, page<{ pageId: string }>((m) => m.pageId)],
   // PageService: the Page named is the one whose personas, profile and templates are touched.
   ...Object.values(PageServiceService).map((m): [string, MethodAccess] => [m.path, PAGE_ID]),
   ['/grpc.health.v1.Health/Check', PUBLIC],

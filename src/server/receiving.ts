@@ -10,6 +10,7 @@ import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
 import { startWebhookServer, type WebhookServer } from '../webhook/webhook-server';
 import type { StoredEventsRecorder } from '../conversations/stored-events';
+import type { BackfillFence } from '../conversations/backfill-fence';
 import { DroppedEventsLog } from './dropped-events-log';
 import { listenErrorOf } from './listen-error';
 
@@ -93,7 +94,7 @@ export type StoredEventsObserver = (events: readonly NewEvent[]) => void;
  * unusable). With `onStored`, the listener's appends are observed: only then is each append
  * wrapped, so a gateway with real pages pays nothing for it.
  */
-export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver, recorder?: StoredEventsRecorder): Promise<Receiving> {
+export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver, recorder?: StoredEventsRecorder, fence?: BackfillFence): Promise<Receiving> {
   const opened = await openEventStore(config, logger);
   const store = opened.store;
   observeEventGroups(() => store.stats());
@@ -102,7 +103,8 @@ export async function startReceiving(config: GatewayConfig, logger: Logger, onSt
     registerSecret(config.webhook.appSecret);
     registerSecret(config.webhook.verifyToken);
     try {
-      webhook = await startWebhookServer(config.webhook, onStored || recorder ? observedAppends(store, logger, onStored, recorder) : store, logger);
+      const appends = onStored || recorder ? observedAppends(store, logger, onStored, recorder) : store;
+      webhook = await startWebhookServer(config.webhook, fence ? fence.wrap(appends) : appends, logger);
     } catch (err) {
       await opened.close();
       throw listenErrorOf(config.webhook.listen, err, 'webhook');

@@ -21,6 +21,7 @@ import {
 } from '../../gen/messenger/v1/events';
 import { conversationOf } from '../events/conversation-key';
 import type { NewEvent } from '../events/event-store';
+import { eventIdOf, messageDedupKey } from '../events/event-identity';
 import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
 import { canonicalJson, parseJsonWithSpans, type Json, type JsonObject, type SpanIndex } from './json-spans';
 
@@ -330,7 +331,7 @@ interface ItemContext {
  * (else it would be taken for a retry of the message and dropped).
  */
 function dedupKeyOf(kind: Kind, pageId: string, senderId: string, item: Json): string {
-  if (kind.$case === 'message' && kind.value.mid !== '') return `${kind.value.isEcho ? 'echo' : 'message'}:${kind.value.mid}`;
+  if (kind.$case === 'message' && kind.value.mid !== '') return messageDedupKey(kind.value.mid, kind.value.isEcho);
   if (kind.$case === 'messageDeleted' && kind.value.mid !== '') return `deleted:${kind.value.mid}`;
   if (kind.$case === 'messageEdit' && kind.value.mid !== '') return `edit:${kind.value.mid}:${kind.value.numEdit}`;
   return `hash:${sha256Hex(`${pageId}\u0000${senderId}\u0000${KIND_NAMES[kind.$case]}\u0000${canonicalJson(item)}`)}`;
@@ -345,7 +346,7 @@ function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
   const kind: Kind = item === undefined ? { $case: 'unknown', value: { keys: [] } } : kindOf(c.spans, item);
   const dedupKey = dedupKeyOf(kind, c.pageId, senderId, raw);
   const event: Event = {
-    eventId: `ev_${sha256Hex(dedupKey).slice(0, 32)}`,
+    eventId: eventIdOf(dedupKey),
     pageId: c.pageId,
     senderId,
     recipientId,
@@ -356,6 +357,7 @@ function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
     receivedTime: new Date(c.context.receivedAt),
     traceparent: c.context.traceparent,
     tracestate: c.context.tracestate,
+    historical: false,
     kind,
   };
   return { event, dedupKey, conversation: conversationOf(event) };

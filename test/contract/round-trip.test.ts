@@ -14,6 +14,7 @@ import * as conversation from '../../gen/messenger/v1/conversation';
 import * as enums from '../../gen/messenger/v1/enums';
 import * as errors from '../../gen/messenger/v1/errors';
 import * as events from '../../gen/messenger/v1/events';
+import * as history from '../../gen/messenger/v1/history';
 import * as message from '../../gen/messenger/v1/message';
 import * as page from '../../gen/messenger/v1/page';
 import * as recipient from '../../gen/messenger/v1/recipient';
@@ -27,7 +28,7 @@ interface Codec {
   fromPartial(m: unknown): unknown;
 }
 
-const generated: Record<string, unknown> = { ...conversation, ...enums, ...errors, ...events, ...message, ...page, ...recipient, ...service, ...template };
+const generated: Record<string, unknown> = { ...conversation, ...enums, ...errors, ...events, ...history, ...message, ...page, ...recipient, ...service, ...template };
 
 // The descriptor set written by `buf generate` drives the test, so a field or enum
 // value added to the protos is covered without editing this file.

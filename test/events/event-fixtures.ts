@@ -26,6 +26,7 @@ export function newEvent(page: string, sender: string, opts: { id?: string; text
     receivedTime: undefined,
     traceparent: '',
     tracestate: '',
+    historical: false,
     kind: { $case: 'message', value: { mid: id, text: opts.text ?? id, attachments: [], quickReplyPayload: '', replyToMid: '', referral: undefined, isEcho: false, appId: '', metadata: '' } },
   };
   return { event, dedupKey: opts.dedupKey ?? `message:${id}`, conversation: conversationKey(Platform.PLATFORM_MESSENGER, page, sender) };

@@ -19,6 +19,20 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import {
+  BackfillConversationRequest,
+  BackfillConversationResponse,
+  BackfillPageRequest,
+  BackfillPageResponse,
+  BackfillStatusRequest,
+  BackfillStatusResponse,
+  GetMessageRequest,
+  GetMessageResponse,
+  ListConversationsRequest,
+  ListConversationsResponse,
+  ListMessagesRequest,
+  ListMessagesResponse,
+} from "./history";
 
 export const protobufPackage = "messenger.v1";
 
@@ -2054,6 +2068,80 @@ export const ConversationServiceService = {
       Buffer.from(GetConversationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetConversationResponse => GetConversationResponse.decode(value),
   },
+  /**
+   * The Page's conversations (`GET /{page-id}/conversations`), paged. Counts against the
+   * account's Conversations API budget (2 calls per second, every replica together).
+   */
+  listConversations: {
+    path: "/messenger.v1.ConversationService/ListConversations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConversationsRequest): Buffer =>
+      Buffer.from(ListConversationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConversationsRequest => ListConversationsRequest.decode(value),
+    responseSerialize: (value: ListConversationsResponse): Buffer =>
+      Buffer.from(ListConversationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConversationsResponse => ListConversationsResponse.decode(value),
+  },
+  /** One conversation's messages, newest first, paged. Same budget. */
+  listMessages: {
+    path: "/messenger.v1.ConversationService/ListMessages" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMessagesRequest): Buffer => Buffer.from(ListMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMessagesRequest => ListMessagesRequest.decode(value),
+    responseSerialize: (value: ListMessagesResponse): Buffer =>
+      Buffer.from(ListMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMessagesResponse => ListMessagesResponse.decode(value),
+  },
+  /** One message (`GET /{message-id}`). Same budget. */
+  getMessage: {
+    path: "/messenger.v1.ConversationService/GetMessage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMessageRequest): Buffer => Buffer.from(GetMessageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMessageRequest => GetMessageRequest.decode(value),
+    responseSerialize: (value: GetMessageResponse): Buffer => Buffer.from(GetMessageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMessageResponse => GetMessageResponse.decode(value),
+  },
+  /**
+   * Queues the backfill of one conversation's past messages into the event stream (each an
+   * event marked `historical`, with Meta's time, once per message id); returns once queued.
+   */
+  backfillConversation: {
+    path: "/messenger.v1.ConversationService/BackfillConversation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BackfillConversationRequest): Buffer =>
+      Buffer.from(BackfillConversationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BackfillConversationRequest => BackfillConversationRequest.decode(value),
+    responseSerialize: (value: BackfillConversationResponse): Buffer =>
+      Buffer.from(BackfillConversationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackfillConversationResponse => BackfillConversationResponse.decode(value),
+  },
+  /** Queues the backfill of every conversation of the Page; resumes after a restart. */
+  backfillPage: {
+    path: "/messenger.v1.ConversationService/BackfillPage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BackfillPageRequest): Buffer => Buffer.from(BackfillPageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BackfillPageRequest => BackfillPageRequest.decode(value),
+    responseSerialize: (value: BackfillPageResponse): Buffer =>
+      Buffer.from(BackfillPageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackfillPageResponse => BackfillPageResponse.decode(value),
+  },
+  /** How far a backfill is. */
+  backfillStatus: {
+    path: "/messenger.v1.ConversationService/BackfillStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BackfillStatusRequest): Buffer =>
+      Buffer.from(BackfillStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BackfillStatusRequest => BackfillStatusRequest.decode(value),
+    responseSerialize: (value: BackfillStatusResponse): Buffer =>
+      Buffer.from(BackfillStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackfillStatusResponse => BackfillStatusResponse.decode(value),
+  },
 } as const;
 
 export interface ConversationServiceServer extends UntypedServiceImplementation {
@@ -2081,6 +2169,24 @@ export interface ConversationServiceServer extends UntypedServiceImplementation 
    * See docs/conversations.md for what it cannot know.
    */
   getConversation: handleUnaryCall<GetConversationRequest, GetConversationResponse>;
+  /**
+   * The Page's conversations (`GET /{page-id}/conversations`), paged. Counts against the
+   * account's Conversations API budget (2 calls per second, every replica together).
+   */
+  listConversations: handleUnaryCall<ListConversationsRequest, ListConversationsResponse>;
+  /** One conversation's messages, newest first, paged. Same budget. */
+  listMessages: handleUnaryCall<ListMessagesRequest, ListMessagesResponse>;
+  /** One message (`GET /{message-id}`). Same budget. */
+  getMessage: handleUnaryCall<GetMessageRequest, GetMessageResponse>;
+  /**
+   * Queues the backfill of one conversation's past messages into the event stream (each an
+   * event marked `historical`, with Meta's time, once per message id); returns once queued.
+   */
+  backfillConversation: handleUnaryCall<BackfillConversationRequest, BackfillConversationResponse>;
+  /** Queues the backfill of every conversation of the Page; resumes after a restart. */
+  backfillPage: handleUnaryCall<BackfillPageRequest, BackfillPageResponse>;
+  /** How far a backfill is. */
+  backfillStatus: handleUnaryCall<BackfillStatusRequest, BackfillStatusResponse>;
 }
 
 export interface ConversationServiceClient extends Client {
@@ -2191,6 +2297,108 @@ export interface ConversationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetConversationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The Page's conversations (`GET /{page-id}/conversations`), paged. Counts against the
+   * account's Conversations API budget (2 calls per second, every replica together).
+   */
+  listConversations(
+    request: ListConversationsRequest,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  /** One conversation's messages, newest first, paged. Same budget. */
+  listMessages(
+    request: ListMessagesRequest,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /** One message (`GET /{message-id}`). Same budget. */
+  getMessage(
+    request: GetMessageRequest,
+    callback: (error: ServiceError | null, response: GetMessageResponse) => void,
+  ): ClientUnaryCall;
+  getMessage(
+    request: GetMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMessageResponse) => void,
+  ): ClientUnaryCall;
+  getMessage(
+    request: GetMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMessageResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Queues the backfill of one conversation's past messages into the event stream (each an
+   * event marked `historical`, with Meta's time, once per message id); returns once queued.
+   */
+  backfillConversation(
+    request: BackfillConversationRequest,
+    callback: (error: ServiceError | null, response: BackfillConversationResponse) => void,
+  ): ClientUnaryCall;
+  backfillConversation(
+    request: BackfillConversationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackfillConversationResponse) => void,
+  ): ClientUnaryCall;
+  backfillConversation(
+    request: BackfillConversationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackfillConversationResponse) => void,
+  ): ClientUnaryCall;
+  /** Queues the backfill of every conversation of the Page; resumes after a restart. */
+  backfillPage(
+    request: BackfillPageRequest,
+    callback: (error: ServiceError | null, response: BackfillPageResponse) => void,
+  ): ClientUnaryCall;
+  backfillPage(
+    request: BackfillPageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackfillPageResponse) => void,
+  ): ClientUnaryCall;
+  backfillPage(
+    request: BackfillPageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackfillPageResponse) => void,
+  ): ClientUnaryCall;
+  /** How far a backfill is. */
+  backfillStatus(
+    request: BackfillStatusRequest,
+    callback: (error: ServiceError | null, response: BackfillStatusResponse) => void,
+  ): ClientUnaryCall;
+  backfillStatus(
+    request: BackfillStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackfillStatusResponse) => void,
+  ): ClientUnaryCall;
+  backfillStatus(
+    request: BackfillStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackfillStatusResponse) => void,
   ): ClientUnaryCall;
 }
 

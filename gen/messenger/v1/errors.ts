@@ -586,6 +586,17 @@ export enum ErrorReason {
   GRAPH_BAD_RESPONSE = 36,
   /** USER_PROFILE_NOT_FOUND - NOT_FOUND: Graph error 100/2018218, no profile available for this person (GetUserProfile). */
   USER_PROFILE_NOT_FOUND = 40,
+  /**
+   * CONVERSATIONS_BUDGET_EXHAUSTED - RESOURCE_EXHAUSTED: the account's Conversations API budget (Meta's 2 calls per second,
+   * every replica together) is spent; RetryInfo says when a call is free. Graph was not called.
+   */
+  CONVERSATIONS_BUDGET_EXHAUSTED = 70,
+  /** INVALID_HISTORY_PAGE_TOKEN - INVALID_ARGUMENT: a `page_token` the gateway did not hand out for this Page and RPC (or too long). */
+  INVALID_HISTORY_PAGE_TOKEN = 71,
+  /** CONVERSATION_NOT_FOUND - NOT_FOUND: the Page has no conversation with this person (ListMessages, BackfillConversation). */
+  CONVERSATION_NOT_FOUND = 72,
+  /** BACKFILL_NOT_FOUND - NOT_FOUND: no backfill with this id for this Page (BackfillStatus). */
+  BACKFILL_NOT_FOUND = 73,
   UNRECOGNIZED = -1,
 }
 
@@ -717,6 +728,18 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 40:
     case "USER_PROFILE_NOT_FOUND":
       return ErrorReason.USER_PROFILE_NOT_FOUND;
+    case 70:
+    case "CONVERSATIONS_BUDGET_EXHAUSTED":
+      return ErrorReason.CONVERSATIONS_BUDGET_EXHAUSTED;
+    case 71:
+    case "INVALID_HISTORY_PAGE_TOKEN":
+      return ErrorReason.INVALID_HISTORY_PAGE_TOKEN;
+    case 72:
+    case "CONVERSATION_NOT_FOUND":
+      return ErrorReason.CONVERSATION_NOT_FOUND;
+    case 73:
+    case "BACKFILL_NOT_FOUND":
+      return ErrorReason.BACKFILL_NOT_FOUND;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -810,6 +833,14 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "GRAPH_BAD_RESPONSE";
     case ErrorReason.USER_PROFILE_NOT_FOUND:
       return "USER_PROFILE_NOT_FOUND";
+    case ErrorReason.CONVERSATIONS_BUDGET_EXHAUSTED:
+      return "CONVERSATIONS_BUDGET_EXHAUSTED";
+    case ErrorReason.INVALID_HISTORY_PAGE_TOKEN:
+      return "INVALID_HISTORY_PAGE_TOKEN";
+    case ErrorReason.CONVERSATION_NOT_FOUND:
+      return "CONVERSATION_NOT_FOUND";
+    case ErrorReason.BACKFILL_NOT_FOUND:
+      return "BACKFILL_NOT_FOUND";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -441,6 +441,12 @@ export interface Event {
     | Date
     | undefined;
   /**
+   * A past message the gateway read from the Conversations API (BackfillConversation,
+   * BackfillPage), not a webhook: `time` is Meta's `created_time`. Its id is the live event's
+   * id for the same message, so each message is delivered once.
+   */
+  historical: boolean;
+  /**
    * What happened. Items of a kind this model does not know arrive as `unknown`, with
    * their `raw_json`: nothing is dropped.
    */
@@ -1194,6 +1200,7 @@ function createBaseEvent(): Event {
     traceparent: "",
     tracestate: "",
     standardWindowEnd: undefined,
+    historical: false,
     kind: undefined,
   };
 }
@@ -1235,6 +1242,9 @@ export const Event: MessageFns<Event> = {
     }
     if (message.standardWindowEnd !== undefined) {
       Timestamp.encode(toTimestamp(message.standardWindowEnd), writer.uint32(98).fork()).join();
+    }
+    if (message.historical !== false) {
+      writer.uint32(320).bool(message.historical);
     }
     switch (message.kind?.$case) {
       case "message":
@@ -1384,6 +1394,14 @@ export const Event: MessageFns<Event> = {
             }
 
             message.standardWindowEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.historical = reader.bool();
             continue;
           }
           case 20: {
@@ -1539,6 +1557,7 @@ export const Event: MessageFns<Event> = {
         : isSet(object.standard_window_end)
         ? fromJsonTimestamp(object.standard_window_end)
         : undefined,
+      historical: isSet(object.historical) ? globalThis.Boolean(object.historical) : false,
       kind: isSet(object.message)
         ? { $case: "message", value: MessageEvent.fromJSON(object.message) }
         : isSet(object.postback)
@@ -1611,6 +1630,9 @@ export const Event: MessageFns<Event> = {
     if (message.standardWindowEnd !== undefined) {
       obj.standardWindowEnd = message.standardWindowEnd.toISOString();
     }
+    if (message.historical !== false) {
+      obj.historical = message.historical;
+    }
     if (message.kind?.$case === "message") {
       obj.message = MessageEvent.toJSON(message.kind.value);
     } else if (message.kind?.$case === "postback") {
@@ -1656,6 +1678,7 @@ export const Event: MessageFns<Event> = {
     message.traceparent = object.traceparent ?? "";
     message.tracestate = object.tracestate ?? "";
     message.standardWindowEnd = object.standardWindowEnd ?? undefined;
+    message.historical = object.historical ?? false;
     switch (object.kind?.$case) {
       case "message": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {

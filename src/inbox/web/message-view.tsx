@@ -282,12 +282,13 @@ export function ItemView({ item, conversation, page, act, disabled }: { item: In
   const content = item.message && (str(item.message.text) !== undefined && Object.keys(item.message).every((k) => k === 'text' || k === 'quick_replies' || k === 'metadata'));
   return (
     <li class={`item ${mine ? 'from-customer' : 'from-page'}${item.failure ? ' failed' : ''}`} data-item-id={item.id} aria-label={`${mine ? 'Customer' : 'Page'} at ${time}`}>
-      {!mine && (item.personaId || item.messagingType || item.tag || item.notificationType) && (
+      {(item.historical || (!mine && (item.personaId || item.messagingType || item.tag || item.notificationType))) && (
         <div class="labels">
           {item.personaId && <PersonaLabel personaId={item.personaId} page={page} />}
           {item.messagingType && <span class="label">{LABELS[item.messagingType] ?? item.messagingType.toLowerCase()}</span>}
           {item.tag && <span class="label tag">{`tag ${item.tag}`}</span>}
           {item.notificationType && item.notificationType !== 'REGULAR' && <span class="label">{item.notificationType.toLowerCase().replace(/_/g, ' ')}</span>}
+          {item.historical ? <span class="label historical">history</span> : null}
           {item.delayedMs && item.delayedMs >= 100 ? <span class="label">{`answered after ${item.delayedMs} ms`}</span> : null}
         </div>
       )}

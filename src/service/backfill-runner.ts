@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Platform, type Event } from '../../gen/messenger/v1/events';
+import type { HistoryMessage } from '../../gen/messenger/v1/history';
+import type { BackfillFence } from '../conversations/backfill-fence';
+import type { BackfillProgress, BackfillRecord } from '../conversations/backfill-progress';
+import type { EventStore, NewEvent } from '../events/event-store';
+import { conversationKey, conversationOf } from '../events/conversation-key';
+import { eventIdOf, messageDedupKey } from '../events/event-identity';
+import { HISTORY_MAX_PAGE_SIZE } from '../limits/graph-limits';
+import type { CallResult } from './call-result';
+import type { GraphCallSpec } from './graph-call-spec';
+import { runGraphCall } from './graph-call';
+import type { HistoryDeps } from './history-handlers';
+import { listConversationsSpec, listMessagesSpec, markEcho } from './history-specs';
+
+/** A backfill's Graph calls wait for the budget; Graph's own refusals (a 613) are retried this many times, a second apart. */
+const MAX_TRIES = 5;
+/** A running backfill whose record was not touched this long has lost its gateway (killed): another one resumes it. */
+export const STALE_BACKFILL_MS = 10_000;
+/** Historical events are appended in batches of this many (each all or nothing). */
+const APPEND_BATCH = 500;
+
+const NO_TRACE = { span: undefined, parent: undefined };
+
+export interface BackfillRunnerDeps {
+  history: HistoryDeps;
+  store: Pick<EventStore, 'append'>;
+  progress: BackfillProgress;
+  /** Holds a conversation's live events back while its history goes in (one replica's webhooks). */
+  fence?: BackfillFence;
+  /** Told of the historical events stored (the sandbox's inbox). */
+  onStored?(events: readonly NewEvent[]): void;
+  /** One runner per backfill across replicas: a lock with a time to live. */
+  lock(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+}
+
+/**
+ * Runs backfills in the background: pages through a conversation's history within the account's
+ * Conversations API budget (shared with the read RPCs and every replica) and appends each past
+ * message as an event marked `historical`, with the id its live event has (so the store keeps each
+ * message once). Progress is saved after every Graph page; a backfill whose gateway died is resumed
+ * by the next one that looks (at start, then every STALE_BACKFILL_MS).
+ */
+export class BackfillRunner {
+  private readonly active = new Set<string>();
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: BackfillRunnerDeps) {}
+
+  /** Looks for backfills to resume now and then every STALE_BACKFILL_MS. */
+  start(): void {
+    const look = (): void => {
+      void this.resumeStale().catch((err: unknown) => this.deps.history.logger.warn({ err: (err as Error).message }, 'backfill: looking for backfills to resume failed'));
+    };
+    look();
+    this.timer = setInterval(look, STALE_BACKFILL_MS);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.resolve();
+  }
+
+  /** Queues a backfill; resolves with its id once its record is saved. */
+  async queue(pageId: string, person: string, sinceMs: number): Promise<string> {
+    const now = Date.now();
+    const record: BackfillRecord = {
+      id: `bf_${randomBytes(12).toString('hex')}`, pageId, person, sinceMs, state: 'running',
+      conversationsDone: 0, messagesStored: 0, messagesDuplicate: 0, graphCalls: 0, error: '', historyLimited: false, resume: '', startedMs: now, updatedMs: now,
+    };
+    // A conversation's fence closes before the call answers: every live event stored after the
+    // backfill was queued comes after its history. The run opens it.
+    const fenced = person !== '' && (this.deps.fence?.close(conversationKey(Platform.PLATFORM_MESSENGER, pageId, person)) ?? false);
+    try {
+      await this.deps.progress.save(record);
+    } catch (err) {
+      if (fenced) await this.deps.fence?.open(conversationKey(Platform.PLATFORM_MESSENGER, pageId, person));
+      throw err;
+    }
+    void this.run(record, fenced);
+    return record.id;
+  }
+
+  status(id: string): Promise<BackfillRecord | undefined> {
+    return this.deps.progress.get(id);
+  }
+
+  private async resumeStale(): Promise<void> {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const r of await this.deps.progress.running()) {
+      if (this.active.has(r.id) || r.updatedMs > now - STALE_BACKFILL_MS) continue;
+      void this.run(r);
+    }
+  }
+
+  /** `fenced`: the conversation's fence was closed for this run by `queue` (the run opens it). */
+  private async run(record: BackfillRecord, fenced = false): Promise<void> {
+    const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, record.person);
+    if (this.active.has(record.id)) return;
+    const release = await this.deps.lock(`backfill:${record.id}`, STALE_BACKFILL_MS).catch(() => undefined);
+    if (!release) {
+      if (fenced) await this.deps.fence?.open(conversation).catch(() => undefined);
+      return;
+    }
+    this.active.add(record.id);
+    const log = this.deps.history.logger;
+    try {
+      log.info({ backfill: record.id, page: record.pageId, conversation: record.person !== '', resume: record.resume !== '' }, 'backfill started');
+      if (record.person !== '') await this.conversation(record, record.person, undefined, fenced);
+      else await this.page(record);
+      record.state = 'done';
+      log.info({ backfill: record.id, stored: record.messagesStored, duplicates: record.messagesDuplicate, calls: record.graphCalls }, 'backfill done');
+    } catch (err) {
+      if (this.closed) return;
+      record.state = 'failed';
+      record.error = err instanceof Error ? err.message : String(err);
+      log.warn({ backfill: record.id, err: record.error }, 'backfill failed');
+    } finally {
+      this.active.delete(record.id);
+      await release().catch(() => undefined);
+    }
+    await this.save(record).catch(() => undefined);
+  }
+
+  private async save(record: BackfillRecord): Promise<void> {
+    record.updatedMs = Date.now();
+    await this.deps.progress.save(record);
+  }
+
+  /** One Graph call of the backfill: waits for the budget, retries Graph's refusals a few times. */
+  private async call<Req, Res>(record: BackfillRecord, spec: GraphCallSpec<Req, Res>, req: Req): Promise<Res> {
+    for (let tries = 1; ; tries++) {
+      if (this.closed) throw new Error('the gateway is stopping');
+      const answer = await this.deps.history.historyBudget.take(record.pageId);
+      if (!answer.ok) {
+        await sleep(answer.retryAfterMs);
+        continue;
+      }
+      record.graphCalls++;
+      const result: CallResult<Res> = await runGraphCall(this.deps.history, spec, req, '', {}, NO_TRACE);
+      if (result.ok) return result.response;
+      if (tries >= MAX_TRIES || result.failure.retryAfterMs === undefined) throw new Error(`${spec.method}: ${result.failure.message}`);
+      await sleep(Math.max(1000, result.failure.retryAfterMs));
+    }
+  }
+
+  private async page(record: BackfillRecord): Promise<void> {
+    for (;;) {
+      const list = await this.call(record, listConversationsSpec, { pageId: record.pageId, personId: '', limit: 25, after: record.resume });
+      for (const c of list.items) {
+        const person = c.participants.find((p) => p.id !== record.pageId)?.id;
+        if (person) await this.conversation(record, person, c.id);
+      }
+      if (!list.after) return;
+      record.resume = list.after;
+      await this.save(record);
+    }
+  }
+
+  /** One conversation: fence it, read its history back to `since`, append it oldest first, open the fence. */
+  private async conversation(record: BackfillRecord, person: string, knownId: string | undefined, alreadyFenced = false): Promise<void> {
+    const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, person);
+    const fenced = alreadyFenced || (this.deps.fence?.close(conversation) ?? false);
+    try {
+      let id = knownId;
+      if (id === undefined) {
+        const found = await this.call(record, listConversationsSpec, { pageId: record.pageId, personId: person, limit: 1, after: '' });
+        id = found.items[0]?.id;
+        if (id === undefined) throw new Error(`page ${record.pageId} has no conversation with this person`);
+      }
+      const past: HistoryMessage[] = [];
+      let after = '';
+      for (;;) {
+        const page = await this.call(record, listMessagesSpec, { pageId: record.pageId, conversationId: id, limit: HISTORY_MAX_PAGE_SIZE, after });
+        let reachedSince = false;
+        for (const m of page.items) {
+          if ((m.createdTime?.getTime() ?? 0) < record.sinceMs) {
+            reachedSince = true;
+            break;
+          }
+          past.push(markEcho(record.pageId, m));
+        }
+        record.updatedMs = Date.now();
+        await this.deps.progress.save(record);
+        if (reachedSince || !page.after) break;
+        after = page.after;
+      }
+      past.reverse();
+      const events = past.map((m) => historicalEvent(record.pageId, m));
+      for (let i = 0; i < events.length; i += APPEND_BATCH) {
+        const batch = events.slice(i, i + APPEND_BATCH);
+        const result = await this.deps.store.append(batch);
+        record.messagesStored += result.stored;
+        record.messagesDuplicate += result.duplicates;
+        this.deps.onStored?.(batch);
+      }
+      record.conversationsDone++;
+      await this.save(record);
+    } finally {
+      if (fenced) await this.deps.fence?.open(conversation);
+    }
+  }
+}
+
+/** A past message as the event its webhook would have made: same id and dedup key, Meta's time, marked historical. */
+export function historicalEvent(pageId: string, m: HistoryMessage): NewEvent {
+  const isEcho = m.message?.isEcho ?? false;
+  const dedupKey = messageDedupKey(m.id, isEcho);
+  const event: Event = {
+    eventId: eventIdOf(dedupKey),
+    pageId,
+    senderId: m.senderId,
+    recipientId: m.recipientId,
+    time: m.createdTime,
+    standby: false,
+    rawJson: '',
+    platform: Platform.PLATFORM_MESSENGER,
+    receivedTime: new Date(),
+    traceparent: '',
+    tracestate: '',
+    historical: true,
+    kind: m.message ? { $case: 'message', value: m.message } : { $case: 'unknown', value: { keys: [] } },
+  };
+  // The webhook parser's key (platform, Page, person): one FIFO for the live and the past messages.
+  return { event, dedupKey, conversation: conversationOf(event) };
+}

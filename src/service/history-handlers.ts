@@ -1,0 +1,112 @@
+import { status, type handleUnaryCall } from '@grpc/grpc-js';
+import { ErrorReason } from '../../gen/messenger/v1/errors';
+import type {
+  GetMessageRequest, GetMessageResponse, ListConversationsRequest, ListConversationsResponse, ListMessagesRequest, ListMessagesResponse,
+} from '../../gen/messenger/v1/history';
+import type { CallBounds } from '../call/bounds';
+import type { CallBudget } from '../delivery/call-budget';
+import { gatewayFailure, invalidRequest, type Failure } from '../errors/failure';
+import { HISTORY_DEFAULT_PAGE_SIZE } from '../limits/graph-limits';
+import type { FieldViolation } from '../validate/field-violation';
+import { validateGetMessage, validateListConversations, validateListMessages } from '../validate/validate-history';
+import { failed, type CallResult } from './call-result';
+import { runGraphCall, storeUnavailable, type CallTrace } from './graph-call';
+import type { GraphCallSpec } from './graph-call-spec';
+import { takeConversationsCall } from './history-budget';
+import { historyCursorOf, historyPageToken } from './history-page-token';
+import { getMessageSpec, listConversationsSpec, listMessagesSpec, markEcho } from './history-specs';
+import { personIdRule } from './person-id';
+import { unaryEdge } from './rpc-edge';
+import type { ServiceDeps } from './service-deps';
+
+/** What the history RPCs need beyond a send's: the account's Conversations API budget, shared by every replica. */
+export interface HistoryDeps extends ServiceDeps {
+  historyBudget: CallBudget;
+}
+
+/** One Graph call of the Conversations API: a call of the budget first (Graph is not called without one). */
+export async function historyCall<Req, Res>(deps: HistoryDeps, spec: GraphCallSpec<Req, Res>, req: Req, bounds: CallBounds, trace: CallTrace): Promise<CallResult<Res>> {
+  const refused = await takeConversationsCall(deps.historyBudget, spec.pageOf(req), bounds);
+  if (refused) return failed(refused);
+  return runGraphCall(deps, spec, req, '', bounds, trace);
+}
+
+export function conversationNotFound(pageId: string): Failure {
+  return gatewayFailure(status.NOT_FOUND, ErrorReason.CONVERSATION_NOT_FOUND, `page ${pageId} has no conversation with this person (Graph's conversations list for user_id is empty)`);
+}
+
+/** The conversation of a Page with a person: its id, or the failure (one call of the budget). */
+export async function conversationOf(deps: HistoryDeps, pageId: string, personId: string, bounds: CallBounds, trace: CallTrace): Promise<CallResult<{ id: string }>> {
+  const found = await historyCall(deps, listConversationsSpec, { pageId, personId, limit: 1, after: '' }, bounds, trace);
+  if (!found.ok) return found;
+  const first = found.response.items[0];
+  return first ? { ...found, response: { id: first.id } } : failed(conversationNotFound(pageId));
+}
+
+function unaryHistory<Req extends { pageId: string }, Res extends object>(
+  deps: HistoryDeps,
+  name: string,
+  validate: (req: Req) => FieldViolation[],
+  run: (req: Req, bounds: CallBounds, trace: CallTrace) => Promise<CallResult<Res>>,
+): handleUnaryCall<Req, Res> {
+  return unaryEdge<Req, Res>(
+    deps,
+    { name, recover: (err, span) => storeUnavailable(deps, name, err, span) },
+    (req) => req.pageId,
+    async (call, bounds, span) => {
+      const violations = validate(call.request);
+      if (violations.length > 0) return failed(invalidRequest(`${name} request`, violations));
+      return run(call.request, bounds, { span, parent: span });
+    },
+  );
+}
+
+const sizeOf = (n: number): number => (n > 0 ? n : HISTORY_DEFAULT_PAGE_SIZE);
+
+export function listConversationsHandler(deps: HistoryDeps): handleUnaryCall<ListConversationsRequest, ListConversationsResponse> {
+  const isPersonId = personIdRule(deps.sandbox);
+  return unaryHistory(deps, 'ListConversations', (req) => validateListConversations(req, deps.pages.has, isPersonId), async (req, bounds, trace) => {
+    const cursor = historyCursorOf(req.pageToken, 'conversations', req.pageId, req.personId);
+    if ('code' in cursor) return failed(cursor);
+    const result = await historyCall(deps, listConversationsSpec, { pageId: req.pageId, personId: req.personId, limit: sizeOf(req.pageSize), after: cursor.after }, bounds, trace);
+    if (!result.ok) return result;
+    return { ...result, response: { conversations: result.response.items, nextPageToken: historyPageToken('conversations', req.pageId, req.personId, result.response.after) } };
+  });
+}
+
+export function listMessagesHandler(deps: HistoryDeps): handleUnaryCall<ListMessagesRequest, ListMessagesResponse> {
+  const isPersonId = personIdRule(deps.sandbox);
+  return unaryHistory(deps, 'ListMessages', (req) => validateListMessages(req, deps.pages.has, isPersonId), async (req, bounds, trace) => {
+    const scope = req.conversationId || `person:${req.personId}`;
+    const cursor = historyCursorOf(req.pageToken, 'messages', req.pageId, scope);
+    if ('code' in cursor) return failed(cursor);
+    let conversationId = req.conversationId || cursor.conversation;
+    if (conversationId === '') {
+      const found = await conversationOf(deps, req.pageId, req.personId, bounds, trace);
+      if (!found.ok) return found;
+      conversationId = found.response.id;
+    }
+    const result = await historyCall(deps, listMessagesSpec, { pageId: req.pageId, conversationId, limit: sizeOf(req.pageSize), after: cursor.after }, bounds, trace);
+    if (!result.ok) return result;
+    const page = result.response;
+    return {
+      ...result,
+      response: {
+        messages: page.items.map((m) => markEcho(req.pageId, m)),
+        nextPageToken: historyPageToken('messages', req.pageId, scope, page.after, conversationId),
+        conversationId: page.conversationId || conversationId,
+        // Instagram's 20-most-recent limit applies to Instagram accounts only, which this gateway
+        // does not serve yet (docs/conversations.md#history).
+        historyLimited: false,
+      },
+    };
+  });
+}
+
+export function getMessageHandler(deps: HistoryDeps): handleUnaryCall<GetMessageRequest, GetMessageResponse> {
+  return unaryHistory(deps, 'GetMessage', (req) => validateGetMessage(req, deps.pages.has), async (req, bounds, trace) => {
+    const result = await historyCall(deps, getMessageSpec, req, bounds, trace);
+    if (!result.ok) return result;
+    return { ...result, response: { message: markEcho(req.pageId, result.response) } };
+  });
+}
