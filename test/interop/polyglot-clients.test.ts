@@ -190,7 +190,11 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
 
       // The gateway sent it to its sandbox Graph for that page, which answered with that message id
       // (the bot's `to=` is the recipient_id the sandbox answered for the request's recipient).
-      const sends = gatewayLog().filter((l) => l.msg === 'send' && l.method === 'SendMessage' && l.page === page);
+      // The gateway writes its lines a few ms apart (batched): wait for the send's.
+      const sends = await waitFor(() => {
+        const found = gatewayLog().filter((l) => l.msg === 'send' && l.method === 'SendMessage' && l.page === page);
+        return found.length > 0 && found;
+      }, { what: "the gateway's send line" });
       expect(sends).toEqual([expect.objectContaining({ grpc_code: 'OK', message_id: messageId })]);
 
       // The reply's server span is a child of the webhook's: the bot passed the traceparent on.
@@ -220,10 +224,14 @@ describe.skipIf(skip)('polyglot clients against the gateway (sandbox)', () => {
       const r = await bot.exited;
       expect(r.code, r.stderr).toBe(0);
       for (const account of accounts) {
-        const m = new RegExp(`^replied ev_[0-9a-f]{32} page=${account} to=${igsid} text="echo: hi on Instagram ${account}" message_id=(\\S+) trace_id=[0-9a-f]{32}$`, 'm').exec(r.stdout);
+        const m = new RegExp(`^replied ev_[0-9a-f]{32} page=${account} to=${igsid} text="echo: hi on Instagram ${account}" message_id=(\\S+) trace_id=[0-9a-f]{32} window_end=\\S+$`, 'm').exec(r.stdout);
         expect(m, r.stdout).not.toBeNull();
         // The gateway sent it for that account (each way in its own host and token: test/instagram).
-        expect(gatewayLog().filter((l) => l.msg === 'send' && l.method === 'SendMessage' && l.message_id === m![1])).toEqual([expect.objectContaining({ grpc_code: 'OK', page: account })]);
+        const sent = await waitFor(() => {
+          const found = gatewayLog().filter((l) => l.msg === 'send' && l.method === 'SendMessage' && l.message_id === m![1]);
+          return found.length > 0 && found;
+        }, { what: `the gateway's send line for ${account}` });
+        expect(sent).toEqual([expect.objectContaining({ grpc_code: 'OK', page: account })]);
       }
     }, 60_000);
 
