@@ -111,7 +111,7 @@ describe.skipIf(!available)('failover on a Redis Cluster with store.redis.minRep
     const client = new MessengerServiceClient(gw.target, credentials.createInsecure());
     try {
       const run = sendEachKeyOnce(client, Array.from({ length: 60 }, (_, i) => `cfo-key-${i}`), 6);
-      await waitFor(() => run.ok() >= 15, { what: '15 sends OK before the kill', timeoutMs: 30_000 });
+      await waitFor(() => run.ok() >= 15 || (() => { throw new Error(`refusals so far: ${JSON.stringify(run.codes())}`); })(), { what: '15 sends OK before the kill', timeoutMs: 30_000 });
       await failOverOneMaster(cluster);
       const { results, codes } = await run.done;
       expect(results.filter((r) => r === undefined), `keys never OK: ${JSON.stringify(codes)}`).toEqual([]);

@@ -105,6 +105,8 @@ export function sendOnce(client: MessengerServiceClient, key: string): Promise<{
  */
 export function sendEachKeyOnce(client: MessengerServiceClient, keys: readonly string[], concurrency: number): {
   ok(): number;
+  /** The refusals met so far, by code and reason: said when a wait on `ok` times out. */
+  codes(): Record<string, number>;
   done: Promise<{ results: Array<SendMessageResponse | undefined>; codes: Record<string, number> }>;
 } {
   // Filled, not sparse: a key never answered OK must count as undefined (filter skips holes).
@@ -129,5 +131,5 @@ export function sendEachKeyOnce(client: MessengerServiceClient, keys: readonly s
     }
   };
   const done = Promise.all(Array.from({ length: concurrency }, worker)).then(() => ({ results, codes }));
-  return { ok: () => ok, done };
+  return { ok: () => ok, codes: () => codes, done };
 }

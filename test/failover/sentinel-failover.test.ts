@@ -173,7 +173,7 @@ describe.skipIf(!available)('failover through Sentinel with store.redis.minRepli
     const client = new MessengerServiceClient(gw.target, credentials.createInsecure());
     try {
       const run = sendEachKeyOnce(client, Array.from({ length: 60 }, (_, i) => `fo-key-${i}`), 6);
-      await waitFor(() => run.ok() >= 15, { what: '15 sends OK before the kill', timeoutMs: 30_000 });
+      await waitFor(() => run.ok() >= 15 || (() => { throw new Error(`refusals so far: ${JSON.stringify(run.codes())}`); })(), { what: '15 sends OK before the kill', timeoutMs: 30_000 });
       const { old, now } = await set.killPrimaryAndFailOver();
       await set.restartAsReplica(old, now);
       const { results, codes } = await run.done;

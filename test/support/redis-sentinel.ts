@@ -59,8 +59,13 @@ export async function startSentinelSet(): Promise<SentinelSet> {
   ];
   await linkUp(replica.port);
   const sentinels: Array<{ port: number; child: ChildProcess }> = [];
+  // Ports taken in a row may repeat once the probe's socket is closed: a repeated one would leave a
+  // sentinel unstarted, and the others waiting for it.
+  const taken = new Set([primary.port, replica.port]);
   for (let i = 0; i < 3; i++) {
-    const port = await freePort();
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
     const conf = join(base, `sentinel-${i}.conf`);
     writeFileSync(
       conf,
@@ -103,7 +108,8 @@ export async function startSentinelSet(): Promise<SentinelSet> {
         const replicas = (await ask(s.port, (r) => r.call('SENTINEL', 'replicas', MASTER_NAME))) as unknown[];
         return others.length === 2 && replicas.length === 1;
       },
-      { what: `sentinel on ${s.port} seeing the replica and the other two sentinels`, timeoutMs: 20_000, intervalMs: 100 },
+      // Sentinels find each other by hellos every 2 s and the replica by INFO every 10 s; a loaded machine stretches both.
+      { what: `sentinel on ${s.port} seeing the replica and the other two sentinels`, timeoutMs: 45_000, intervalMs: 100 },
     );
   }
   const byPort = (port: number) => nodes.find((n) => n.port === port)!;
@@ -171,7 +177,9 @@ async function linkUp(port: number): Promise<void> {
       try {
         await r.connect();
         const info = await r.info('replication');
-        return /master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info);
+        if (/master_link_status:up/.test(info) && !/master_sync_in_progress:1/.test(info)) return true;
+        // Said on a timeout: where the replica is (its role, its master, the link).
+        throw new Error(info.split('\r\n').filter((l) => /^(role|master_host|master_port|master_link_status|master_sync_in_progress|master_link_down_since_seconds)/.test(l)).join(' '));
       } finally {
         r.disconnect();
       }
