@@ -103,6 +103,7 @@ export const GRAPH_SUBCODES: ReadonlyMap<number, GraphSubcodeEntry> = new Map<nu
     text: 'This message is sent outside of allowed window. Learn more about the new policy here: https://developers.facebook.com/docs/messenger-platform/policy-overview',
     title: 'Message Not Sent', msg: 'This message is sent outside of allowed window.', override: outsideWindow,
   }],
+  [S.GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM, { title: 'Message Not Sent', msg: 'This message is sent outside of allowed window.', override: outsideWindow }],
   [S.GRAPH_ERROR_SUBCODE_PERSON_UNAVAILABLE, { title: 'Message Not Sent', msg: "This person isn't available right now." }],
   [S.GRAPH_ERROR_SUBCODE_PAGE_TEMPORARILY_RESTRICTED, {
     text: 'This Page is temporarily restricted from sending messages.',

@@ -292,6 +292,8 @@ export enum GraphErrorSubcode {
   GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT = 2018294,
   /** GRAPH_ERROR_SUBCODE_TAG_OVERUSE - 2018338 (with 613): a tag was used too often towards one person. */
   GRAPH_ERROR_SUBCODE_TAG_OVERUSE = 2018338,
+  /** GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM - 2534022 (with 10): Instagram's answer for a message sent outside the allowed window. */
+  GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM = 2534022,
   /** GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT - 2534025 (with 100): the comment is invalid for a private reply. */
   GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT = 2534025,
   UNRECOGNIZED = -1,
@@ -350,6 +352,9 @@ export function graphErrorSubcodeFromJSON(object: any): GraphErrorSubcode {
     case 2018338:
     case "GRAPH_ERROR_SUBCODE_TAG_OVERUSE":
       return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_TAG_OVERUSE;
+    case 2534022:
+    case "GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM":
+      return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM;
     case 2534025:
     case "GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT":
       return GraphErrorSubcode.GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT;
@@ -396,6 +401,8 @@ export function graphErrorSubcodeToJSON(object: GraphErrorSubcode): string {
       return "GRAPH_ERROR_SUBCODE_VIDEO_FETCH_TIMEOUT";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_TAG_OVERUSE:
       return "GRAPH_ERROR_SUBCODE_TAG_OVERUSE";
+    case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM:
+      return "GRAPH_ERROR_SUBCODE_OUTSIDE_WINDOW_INSTAGRAM";
     case GraphErrorSubcode.GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT:
       return "GRAPH_ERROR_SUBCODE_INVALID_PRIVATE_REPLY_COMMENT";
     case GraphErrorSubcode.UNRECOGNIZED:
