@@ -119,8 +119,6 @@ export const HUMAN_AGENT_WINDOW_MS = 7 * 24 * 3_600_000;
 
 // -- The Conversations API (history), Meta's platform reference "Conversations API" --
 
-/** Calls per second per Page or Instagram account. */
-export const CONVERSATIONS_API_CALLS_PER_SECOND = 2;
 /** Instagram returns only this many of a conversation's most recent messages. */
 export const INSTAGRAM_HISTORY_MESSAGES = 20;
 /** `limit` the gateway asks for when a request names none. */

@@ -8,7 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONVERSATIONS_API_CALLS_PER_SECOND } from '../limits/graph-limits';
+import { CONVERSATIONS_API_PER_SECOND } from '../limits/graph-limits';
 import { newMid } from './customer-webhook';
 import { envelope, graphError, invalidParam, type GraphErrorFields } from './graph-errors';
 import { sendJson } from './json-http';
@@ -166,7 +166,7 @@ export class ConversationHistories {
     const times = (this.calls.get(pageId) ?? []).filter((t) => t > now - 1000);
     const recent = times.length;
     const log = this.calls.get(pageId) ?? [];
-    if (recent >= CONVERSATIONS_API_CALLS_PER_SECOND) return false;
+    if (recent >= CONVERSATIONS_API_PER_SECOND) return false;
     log.push(now);
     // The log is for tests; a long-running sandbox keeps the last 10,000 calls per Page.
     if (log.length > 10_000) log.splice(0, log.length - 10_000);

@@ -4,12 +4,12 @@ import { ErrorReason } from '../../gen/messenger/v1/errors';
 import type { CallBounds } from '../call/bounds';
 import type { CallBudget } from '../delivery/call-budget';
 import { gatewayFailure, type Failure } from '../errors/failure';
-import { CONVERSATIONS_API_CALLS_PER_SECOND } from '../limits/graph-limits';
+import { CONVERSATIONS_API_PER_SECOND } from '../limits/graph-limits';
 
 /** The Conversations API budget (Redis keys `<prefix>budget:conversations:*`, messages): Meta's 2 calls per second per account. */
 // The window is a little over Meta's second: calls spaced by the budget still reach Graph spaced by
 // a second when the way there is slower for one than for the next.
-export const CONVERSATIONS_BUDGET = { name: 'conversations', calls: CONVERSATIONS_API_CALLS_PER_SECOND, windowMs: 1050 } as const;
+export const CONVERSATIONS_BUDGET = { name: 'conversations', calls: CONVERSATIONS_API_PER_SECOND, windowMs: 1050 } as const;
 
 // A read waits for a call of the budget this long at most: paging through a conversation at 2/s
 // then just works; past it (other callers or a backfill hold the budget) the caller is told when.
