@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Platform, type Event } from '../../gen/messenger/v1/events';
 import type { HistoryMessage } from '../../gen/messenger/v1/history';
-import type { BackfillFence } from '../conversations/backfill-fence';
 import type { BackfillProgress, BackfillRecord } from '../conversations/backfill-progress';
 import type { EventStore, NewEvent } from '../events/event-store';
 import { conversationKey, conversationOf } from '../events/conversation-key';
@@ -18,6 +17,12 @@ import { listConversationsSpec, listMessagesSpec, markEcho } from './history-spe
 const MAX_TRIES = 5;
 /** A running backfill whose record was not touched this long has lost its gateway (killed): another one resumes it. */
 export const STALE_BACKFILL_MS = 10_000;
+/**
+ * How long a backfill's hold on a conversation lasts unless renewed (it is, after every Graph
+ * page): long past STALE_BACKFILL_MS, so a killed run's hold is taken over by the gateway that
+ * resumes it; a hold nobody resumes is released by the store when it runs out (its events appended).
+ */
+export const HOLD_TTL_MS = 10 * 60_000;
 /** Historical events are appended in batches of this many (each all or nothing). */
 const APPEND_BATCH = 500;
 
@@ -25,10 +30,9 @@ const NO_TRACE = { span: undefined, parent: undefined };
 
 export interface BackfillRunnerDeps {
   history: HistoryDeps;
-  store: Pick<EventStore, 'append'>;
+  /** Holds a conversation's live events back in the store (every replica's webhooks) while its history goes in. */
+  store: Pick<EventStore, 'append' | 'hold' | 'release'>;
   progress: BackfillProgress;
-  /** Holds a conversation's live events back while its history goes in (one replica's webhooks). */
-  fence?: BackfillFence;
   /** Told of the historical events stored (the sandbox's inbox). */
   onStored?(events: readonly NewEvent[]): void;
   /** One runner per backfill across replicas: a lock with a time to live. */
@@ -72,16 +76,17 @@ export class BackfillRunner {
       id: `bf_${randomBytes(12).toString('hex')}`, pageId, person, sinceMs, state: 'running',
       conversationsDone: 0, messagesStored: 0, messagesDuplicate: 0, graphCalls: 0, error: '', historyLimited: false, resume: '', startedMs: now, updatedMs: now,
     };
-    // A conversation's fence closes before the call answers: every live event stored after the
-    // backfill was queued comes after its history. The run opens it.
-    const fenced = person !== '' && (this.deps.fence?.close(conversationKey(Platform.PLATFORM_MESSENGER, pageId, person)) ?? false);
+    // A conversation's hold starts before the call answers: every live event stored after the
+    // backfill was queued comes after its history. The run (or the one resuming it) releases it.
+    const held = person !== '' ? conversationKey(Platform.PLATFORM_MESSENGER, pageId, person) : undefined;
+    if (held) await this.deps.store.hold(held, record.id, HOLD_TTL_MS);
     try {
       await this.deps.progress.save(record);
     } catch (err) {
-      if (fenced) await this.deps.fence?.open(conversationKey(Platform.PLATFORM_MESSENGER, pageId, person));
+      if (held) await this.deps.store.release(held, record.id).catch(() => undefined);
       throw err;
     }
-    void this.run(record, fenced);
+    void this.run(record);
     return record.id;
   }
 
@@ -98,20 +103,17 @@ export class BackfillRunner {
     }
   }
 
-  /** `fenced`: the conversation's fence was closed for this run by `queue` (the run opens it). */
-  private async run(record: BackfillRecord, fenced = false): Promise<void> {
-    const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, record.person);
+  private async run(record: BackfillRecord): Promise<void> {
     if (this.active.has(record.id)) return;
+    // Not taken: another gateway runs it (or, Redis failing, the next look resumes it); the hold
+    // is the backfill's, released by whichever run finishes it.
     const release = await this.deps.lock(`backfill:${record.id}`, STALE_BACKFILL_MS).catch(() => undefined);
-    if (!release) {
-      if (fenced) await this.deps.fence?.open(conversation).catch(() => undefined);
-      return;
-    }
+    if (!release) return;
     this.active.add(record.id);
     const log = this.deps.history.logger;
     try {
       log.info({ backfill: record.id, page: record.pageId, conversation: record.person !== '', resume: record.resume !== '' }, 'backfill started');
-      if (record.person !== '') await this.conversation(record, record.person, undefined, fenced);
+      if (record.person !== '') await this.conversation(record, record.person, undefined);
       else await this.page(record);
       record.state = 'done';
       log.info({ backfill: record.id, stored: record.messagesStored, duplicates: record.messagesDuplicate, calls: record.graphCalls }, 'backfill done');
@@ -162,10 +164,14 @@ export class BackfillRunner {
     }
   }
 
-  /** One conversation: fence it, read its history back to `since`, append it oldest first, open the fence. */
-  private async conversation(record: BackfillRecord, person: string, knownId: string | undefined, alreadyFenced = false): Promise<void> {
+  /**
+   * One conversation: hold its live events in the store (a resumed run renews the hold its dead
+   * run left), read its history back to `since`, append it oldest first, release the hold (the
+   * held live events follow the history). A Page backfill holds each conversation only during its turn.
+   */
+  private async conversation(record: BackfillRecord, person: string, knownId: string | undefined): Promise<void> {
     const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, person);
-    const fenced = alreadyFenced || (this.deps.fence?.close(conversation) ?? false);
+    await this.deps.store.hold(conversation, record.id, HOLD_TTL_MS);
     try {
       let id = knownId;
       if (id === undefined) {
@@ -187,6 +193,7 @@ export class BackfillRunner {
         }
         record.updatedMs = Date.now();
         await this.deps.progress.save(record);
+        await this.deps.store.hold(conversation, record.id, HOLD_TTL_MS);
         if (reachedSince || !page.after) break;
         after = page.after;
       }
@@ -202,7 +209,8 @@ export class BackfillRunner {
       record.conversationsDone++;
       await this.save(record);
     } finally {
-      if (fenced) await this.deps.fence?.open(conversation);
+      // Stopping (a gateway shutting down mid-run): the hold stays for the gateway that resumes the backfill.
+      if (!this.closed) await this.deps.store.release(conversation, record.id);
     }
   }
 }
