@@ -17,6 +17,13 @@ import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 import { historyClient } from './history-client';
+import { Platform } from '../../gen/messenger/v1/events';
+import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
+import { conversationKey } from '../../src/events/conversation-key';
+import { MAX_HELD_PER_CONVERSATION } from '../../src/events/event-store';
+import { RedisEventStore } from '../../src/events/redis-event-store';
+import { closeRedis, connectRedis } from '../../src/store/redis-connection';
+import { newEvent } from '../events/event-fixtures';
 
 const PAGE = '1001';
 const TOKEN = 'history-hold-token';
@@ -83,7 +90,7 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
       await waitFor(async () => ((await history.backfillStatus({ pageId: PAGE, backfillId })).state === BackfillState.BACKFILL_STATE_DONE ? true : undefined), { what: 'the backfill to finish', timeoutMs: 30_000 });
       await waitFor(() => (midsOf(consumer.got, psid).length >= 451 ? true : undefined), { what: 'the history and the live message', timeoutMs: 20_000 });
       expect(midsOf(consumer.got, psid)).toEqual([...seeded, 'm_live_replica_b']);
-      const mine = consumer.got.filter((e) => e.senderId === psid);
+      const mine = consumer.got.filter((e) => e.senderId === psid || e.recipientId === psid);
       expect(mine.slice(0, 450).every((e) => e.historical)).toBe(true);
       expect(mine[450]!.historical).toBe(false);
     } finally {
@@ -93,6 +100,30 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
       await b.close();
     }
   }, 90_000);
+
+  it(`the webhook answers 503 for a held conversation whose hold list is full (${MAX_HELD_PER_CONVERSATION}), 200 for others, and 200 again once it is released`, async () => {
+    const psid = '8300003';
+    const webhook = { listen: '127.0.0.1:0', path: '/webhook', verifyToken: 'v', appSecret: SECRET, maxBodyBytes: 1024 * 1024 };
+    const gw = await startTestGateway({ sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'holdfull:' } }, extra: { webhook } });
+    // The gateway's own event store, as another replica sees it (its keys under `<keyPrefix>ev:`).
+    const connection = await connectRedis(redis.url);
+    const store = await RedisEventStore.open(connection, { ...DEFAULT_CONFIG.events, keyPrefix: 'holdfull:ev:' });
+    try {
+      const conversation = conversationKey(Platform.PLATFORM_MESSENGER, PAGE, psid);
+      await store.hold(conversation, 'bf_test', 600_000);
+      const many = Array.from({ length: MAX_HELD_PER_CONVERSATION }, (_, i) => newEvent(PAGE, psid, { id: `m_full_${i}` }));
+      expect((await store.append(many)).stored).toBe(MAX_HELD_PER_CONVERSATION);
+      expect(await customerWrote(gw.gateway.webhookUrl!, psid, 'm_over_the_bound')).toBe(503);
+      expect(await customerWrote(gw.gateway.webhookUrl!, '8300004', 'm_other_conversation')).toBe(200);
+      await store.release(conversation, 'bf_test');
+      // Meta's retry of the refused body.
+      expect(await customerWrote(gw.gateway.webhookUrl!, psid, 'm_over_the_bound')).toBe(200);
+    } finally {
+      await store.close();
+      await closeRedis(connection);
+      await gw.close();
+    }
+  }, 60_000);
 
   it('live events held when the gateway is killed (SIGKILL) mid-backfill are delivered after the history, once each, when a gateway resumes it', async () => {
     const psid = '8300002';
