@@ -186,6 +186,8 @@ export interface EventStore {
    * with the release is held and appended, or appended after it: never lost, reordered or stored twice.
    */
   release(conversation: string, holder: string): Promise<void>;
+  /** Releases the holds none of whose holders renewed in time; the store does it every HOLD_SWEEP_MS by itself. Resolves how many it released. */
+  releaseExpiredHolds(): Promise<number>;
   /**
    * Joins (or creates, with `scope`) a consumer group; `onError` reports the store going away (the
    * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups` or past the

@@ -203,7 +203,7 @@ export class MemoryEventStore implements EventStore {
     }
     hold.holders.set(holder, Date.now() + ttlMs);
     if (!this.holdSweep) {
-      this.holdSweep = setInterval(() => this.sweepHolds(Date.now()), HOLD_SWEEP_MS);
+      this.holdSweep = setInterval(() => void this.releaseExpiredHolds(), HOLD_SWEEP_MS);
       this.holdSweep.unref();
     }
   }
@@ -216,10 +216,10 @@ export class MemoryEventStore implements EventStore {
     this.releaseIfUnheld(conversation, hold, Date.now());
   }
 
-  /** Appends a hold's events once none of its holders is left (expired ones count as gone), and ends it. */
-  private releaseIfUnheld(conversation: string, hold: Hold, now: number): void {
+  /** Appends a hold's events once none of its holders is left (expired ones count as gone), and ends it; true when it did. */
+  private releaseIfUnheld(conversation: string, hold: Hold, now: number): boolean {
     for (const [h, until] of hold.holders) if (until <= now) hold.holders.delete(h);
-    if (hold.holders.size > 0) return;
+    if (hold.holders.size > 0) return false;
     // In process, the whole list in one turn: no append can come between two batches.
     for (let i = 0; i < hold.events.length; i += HOLD_RELEASE_BATCH) this.storeFresh(hold.events.slice(i, i + HOLD_RELEASE_BATCH), now, true);
     this.holds.delete(conversation);
@@ -227,11 +227,15 @@ export class MemoryEventStore implements EventStore {
       clearInterval(this.holdSweep);
       this.holdSweep = undefined;
     }
+    return true;
   }
 
-  private sweepHolds(now: number): void {
-    if (this.closed) return;
-    for (const [conversation, hold] of [...this.holds]) this.releaseIfUnheld(conversation, hold, now);
+  async releaseExpiredHolds(): Promise<number> {
+    if (this.closed) return 0;
+    const now = Date.now();
+    let released = 0;
+    for (const [conversation, hold] of [...this.holds]) if (this.releaseIfUnheld(conversation, hold, now)) released++;
+    return released;
   }
 
   /**

@@ -154,6 +154,8 @@ export class RedisEventStore implements EventStore {
   private sweepTimer: NodeJS.Timeout | undefined;
   private lengthsTimer: NodeJS.Timeout | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
+  private readonly holdKeys: readonly string[];
+  private readonly holdPrefixes: readonly string[];
   private closed = false;
 
   private constructor(
@@ -167,6 +169,9 @@ export class RedisEventStore implements EventStore {
     this.leaseMs = options.leaseMs ?? Math.min(10_000, Math.max(1_000, Math.floor(options.ackDeadlineMs / 2)));
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.lengths = new Array<number>(this.partitions).fill(0);
+    // Every append names them: made once, not per append.
+    this.holdKeys = this.indices().map((i) => `${this.tag(i)}holds`);
+    this.holdPrefixes = this.indices().map((i) => `${this.tag(i)}hl:`);
   }
 
   /**
@@ -182,7 +187,7 @@ export class RedisEventStore implements EventStore {
     store.sweepTimer.unref();
     store.lengthsTimer = setInterval(() => void store.readLengths().catch(() => undefined), LENGTHS_EVERY_MS);
     store.lengthsTimer.unref();
-    store.holdTimer = setInterval(() => void store.sweepHolds().catch(() => undefined), HOLD_SWEEP_MS);
+    store.holdTimer = setInterval(() => void store.releaseExpiredHolds().catch(() => undefined), HOLD_SWEEP_MS);
     store.holdTimer.unref();
     return store;
   }
@@ -199,11 +204,11 @@ export class RedisEventStore implements EventStore {
   }
   /** The partition's held conversations (HOLD): what an append checks first, one EXISTS when none is. */
   holds(i: number): string {
-    return `${this.tag(i)}holds`;
+    return this.holdKeys[i]!;
   }
   /** Where a held conversation's live events wait (the prefix the append script adds the conversation to). */
   holdListPrefix(i: number): string {
-    return `${this.tag(i)}hl:`;
+    return this.holdPrefixes[i]!;
   }
   holders(i: number, conversation: string): string {
     return `${this.tag(i)}ho:${conversation}`;
@@ -353,22 +358,31 @@ export class RedisEventStore implements EventStore {
     await this.releaseSteps(conversation, holder);
   }
 
-  /** RELEASE_HOLD steps until the hold ended or another holder keeps it. */
-  private async releaseSteps(conversation: string, holder: string): Promise<void> {
+  /** RELEASE_HOLD steps until the hold ended (true) or another holder keeps it (false). */
+  private async releaseSteps(conversation: string, holder: string): Promise<boolean> {
     const p = partitionOf(conversation, this.partitions);
     const keys = [this.stream(p), this.holds(p), this.holders(p, conversation), this.holdListPrefix(p) + conversation];
     for (let first = true; ; first = false) {
       const reply = (await redisCall('releasing a held conversation', () => RELEASE_HOLD.run(this.redis, keys, [conversation, first ? holder : '', HOLD_RELEASE_BATCH, this.channel, p]))) as number[];
-      if (Number(reply[2]) === 1 || Number(reply[1]) === 0) return;
+      if (Number(reply[2]) === 1) return false;
+      if (Number(reply[1]) === 0) return true;
     }
   }
 
-  /** Releases holds whose holders all let them expire (or whose release stopped half-way): a hold nobody releases never keeps events forever. */
-  private async sweepHolds(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Releases holds whose holders all let them expire, or whose release stopped half-way (its
+   * gateway died): a hold nobody releases never keeps its events. A hold's time is Redis's clock;
+   * this gateway's may differ by a little, against a time to live of minutes.
+   */
+  async releaseExpiredHolds(): Promise<number> {
+    if (this.closed) return 0;
     const now = Date.now();
-    const due = await Promise.all(this.indices().map((i) => this.redis.zrangebyscore(this.holds(i), '-inf', now, 'LIMIT', 0, 100)));
-    for (const conversations of due) for (const c of conversations) await this.releaseSteps(c, '');
+    const due = await Promise.all(this.indices().map((i) => redisCall('reading held conversations', () => this.redis.zrangebyscore(this.holds(i), '-inf', now, 'LIMIT', 0, 100))));
+    let released = 0;
+    for (const conversations of due) {
+      for (const c of conversations) if (await this.releaseSteps(c, '')) released++;
+    }
+    return released;
   }
 
   private fullError(batch: number): EventStoreFullError {

@@ -200,6 +200,29 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         await s.release(newEvent(page, 'u9').conversation, 'bf_none');
       });
 
+      it('a hold whose holder did not renew it in time is released by the sweep (its events appended), never kept', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const taker = await consume(s, uniqueName('g'), { maxOutstanding: 1000 });
+        const a = newEvent(page, 'u1');
+        const b = newEvent(page, 'u1');
+        await s.hold(a.conversation, 'bf_dead', 1);
+        // Past its time and not yet swept: still held, so order is kept.
+        await s.append([a, b]);
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        await waitFor(async () => ((await s.releaseExpiredHolds()) > 0 ? true : undefined), { what: 'the expired hold to be swept' });
+        const got = [await taker.inbox.next()];
+        await taker.c.ack(ids(got));
+        got.push(await taker.inbox.next());
+        await taker.c.ack(ids(got.slice(1)));
+        expect(ids(got)).toEqual([a.event.eventId, b.event.eventId]);
+        expect(await s.releaseExpiredHolds()).toBe(0);
+        // Not held any more: the next one goes straight through.
+        const c = newEvent(page, 'u1');
+        await s.append([c]);
+        expect(ids([await taker.inbox.next()])).toEqual([c.event.eventId]);
+      });
+
       it(`refuses an append past ${MAX_HELD_PER_CONVERSATION} held events of a conversation (nothing of it taken); other conversations go on`, async () => {
         const s = await store();
         const page = uniqueName('p');
