@@ -48,6 +48,8 @@ export interface BackfillRunnerDeps {
  */
 export class BackfillRunner {
   private readonly active = new Set<string>();
+  /** Holds whose release failed (Redis away): tried again at every look, so live events are not held until the hold's time runs out. */
+  private readonly unreleased = new Map<string, { conversation: string; holder: string }>();
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -83,7 +85,7 @@ export class BackfillRunner {
     try {
       await this.deps.progress.save(record);
     } catch (err) {
-      if (held) await this.deps.store.release(held, record.id).catch(() => undefined);
+      if (held) await this.release(held, record.id).catch(() => undefined);
       throw err;
     }
     void this.run(record);
@@ -96,6 +98,10 @@ export class BackfillRunner {
 
   private async resumeStale(): Promise<void> {
     if (this.closed) return;
+    for (const [key, h] of [...this.unreleased]) {
+      await this.deps.store.release(h.conversation, h.holder);
+      this.unreleased.delete(key);
+    }
     const now = Date.now();
     for (const r of await this.deps.progress.running()) {
       if (this.active.has(r.id) || r.updatedMs > now - STALE_BACKFILL_MS) continue;
@@ -210,7 +216,16 @@ export class BackfillRunner {
       await this.save(record);
     } finally {
       // Stopping (a gateway shutting down mid-run): the hold stays for the gateway that resumes the backfill.
-      if (!this.closed) await this.deps.store.release(conversation, record.id);
+      if (!this.closed) await this.release(conversation, record.id);
+    }
+  }
+
+  private async release(conversation: string, holder: string): Promise<void> {
+    try {
+      await this.deps.store.release(conversation, holder);
+    } catch (err) {
+      this.unreleased.set(`${holder}\u0000${conversation}`, { conversation, holder });
+      throw err;
     }
   }
 }
