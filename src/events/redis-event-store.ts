@@ -30,6 +30,11 @@
  * (given up by them, reported through `onDropped`); groups with no consumer for longer than the
  * retention (than neverAckedGroupMs when none of their consumers ever acked) are deleted by a
  * periodic sweep.
+ *
+ * Holds (a backfill's, event-store.ts `hold`): a partition's held conversations are a sorted set
+ * under its hash tag, each with a list of its held live events; the append script checks the set
+ * (one EXISTS when it is empty) and puts such events in the list instead of the stream. A release
+ * moves them to the stream in bounded steps, one script each, the last one ending the hold.
  */
 import { randomBytes } from 'node:crypto';
 import { duplicateConnection, type RedisConnection } from '../store/redis-connection';

@@ -99,8 +99,8 @@ export class BackfillRunner {
   private async resumeStale(): Promise<void> {
     if (this.closed) return;
     for (const [key, h] of [...this.unreleased]) {
-      await this.deps.store.release(h.conversation, h.holder);
-      this.unreleased.delete(key);
+      // Still failing: tried again at the next look; resuming backfills goes on meanwhile.
+      if (await this.deps.store.release(h.conversation, h.holder).then(() => true, () => false)) this.unreleased.delete(key);
     }
     const now = Date.now();
     for (const r of await this.deps.progress.running()) {
