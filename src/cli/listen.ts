@@ -50,6 +50,14 @@ export function describeEvent(e: Event, attempt: number): string {
     case 'delivery':
       what = `${e.kind.value.mids.length} message(s)`;
       break;
+    case 'backfillStarted':
+      what = `backfill ${e.kind.value.backfillId}: history follows`;
+      break;
+    case 'backfillEnded': {
+      const m = e.kind.value;
+      what = `backfill ${m.backfillId}: ${m.error ? `failed: ${m.error}` : `${m.messagesStored} stored, ${m.messagesDuplicate} already there`}`;
+      break;
+    }
     default:
       break;
   }

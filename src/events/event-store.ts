@@ -22,6 +22,11 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** What goes through a hold: history, and a backfill's own start and end markers (which frame it). */
+export function passesHold(event: Event): boolean {
+  return event.historical || event.kind?.$case === 'backfillStarted' || event.kind?.$case === 'backfillEnded';
+}
+
 /** Live events one held conversation may keep waiting; past it the webhook answers 503 and Meta retries later. */
 export const MAX_HELD_PER_CONVERSATION = 10_000;
 /** Held events a release appends per step (one script each on Redis): a long hold never blocks the store for long. */
@@ -172,7 +177,7 @@ export interface EventStore {
   append(events: readonly NewEvent[]): Promise<AppendResult>;
   /**
    * Holds a conversation's live events back (a backfill of its history runs): from now on, until
-   * every holder released it, its appended events not marked `historical` wait in the
+   * every holder released it, its appended events not marked `historical` (nor a backfill's markers: passesHold) wait in the
    * conversation's hold list in this store (counted as stored, dedup keys taken) instead of going
    * to the consumers; historical ones go through. At most MAX_HELD_PER_CONVERSATION wait: past
    * that the append is refused (EventStoreFullError). A holder that holds again renews its hold

@@ -19,6 +19,7 @@ import {
   HOLD_SWEEP_MS,
   MAX_HELD_PER_CONVERSATION,
   heldFullMessage,
+  passesHold,
   InvalidPageTokenError,
   TooManyGroupsError,
   type EventStoreHooks,
@@ -180,7 +181,7 @@ export class MemoryEventStore implements EventStore {
   private heldOf(fresh: readonly NewEvent[]): Map<NewEvent, Hold> | undefined {
     let held: Map<NewEvent, Hold> | undefined;
     for (const ne of fresh) {
-      const hold = ne.event.historical ? undefined : this.holds.get(ne.conversation);
+      const hold = passesHold(ne.event) ? undefined : this.holds.get(ne.conversation);
       if (!hold) continue;
       held ??= new Map();
       held.set(ne, hold);

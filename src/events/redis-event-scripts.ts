@@ -210,7 +210,7 @@ end
  * retentionMs, maxEvents, channel, partition index, eviction window, the partition's hold-list
  * key prefix, most events one hold list keeps, then per event: encoded event, conversation, page
  * id, order (`<ms>-<index in batch>`, the gateway's, to order events across partitions), 1 when
- * historical.
+ * it passes holds (historical, or a backfill's marker).
  * Checks the dedup keys; a live event of a held conversation (HOLD) goes to its hold list instead
  * of the stream (when none is held, one EXISTS is all this costs). Then trims the partition to the
  * retention and makes room within it (events no group needs, a bounded window from the eviction

@@ -49,6 +49,7 @@ import {
   HOLD_SWEEP_MS,
   MAX_HELD_PER_CONVERSATION,
   heldFullMessage,
+  passesHold,
   InvalidPageTokenError,
   TooManyGroupsError,
   type AppendResult,
@@ -294,7 +295,7 @@ export class RedisEventStore implements EventStore {
         dedupKeys.set(p, []);
       }
       // The order across partitions: this gateway's clock, then the position in the batch.
-      args.push(Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId, `${ms}-${index++}`, ne.event.historical ? 1 : 0);
+      args.push(Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId, `${ms}-${index++}`, passesHold(ne.event) ? 1 : 0);
       dedupKeys.get(p)!.push(this.dedup(p, ne.dedupKey));
     }
     if (byPart.size === 0) return { stored: 0, duplicates };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Platform, type Event } from '../../gen/messenger/v1/events';
+import { Platform, type BackfillMarker, type Event } from '../../gen/messenger/v1/events';
 import type { HistoryMessage } from '../../gen/messenger/v1/history';
 import type { BackfillProgress, BackfillRecord } from '../conversations/backfill-progress';
 import type { EventStore, NewEvent } from '../events/event-store';
@@ -178,7 +178,11 @@ export class BackfillRunner {
   private async conversation(record: BackfillRecord, person: string, knownId: string | undefined): Promise<void> {
     const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, person);
     await this.deps.store.hold(conversation, record.id, HOLD_TTL_MS);
+    const ended: BackfillMarker = { backfillId: record.id, messagesStored: 0, messagesDuplicate: 0, error: '' };
+    let appended = false;
     try {
+      // Before the history and through the hold: it frames the history for a consumer.
+      await this.deps.store.append([markerEvent(record.pageId, person, 'backfillStarted', { backfillId: record.id, messagesStored: 0, messagesDuplicate: 0, error: '' })]);
       let id = knownId;
       if (id === undefined) {
         const found = await this.call(record, listConversationsSpec, { pageId: record.pageId, personId: person, limit: 1, after: '' });
@@ -210,10 +214,21 @@ export class BackfillRunner {
         const result = await this.deps.store.append(batch);
         record.messagesStored += result.stored;
         record.messagesDuplicate += result.duplicates;
+        ended.messagesStored += result.stored;
+        ended.messagesDuplicate += result.duplicates;
         this.deps.onStored?.(batch);
       }
+      appended = true;
+      await this.deps.store.append([markerEvent(record.pageId, person, 'backfillEnded', ended)]);
       record.conversationsDone++;
       await this.save(record);
+    } catch (err) {
+      // Failed before its end marker: one saying why, so a consumer is not left waiting for it (best effort).
+      if (!appended && !this.closed) {
+        ended.error = err instanceof Error ? err.message : String(err);
+        await this.deps.store.append([markerEvent(record.pageId, person, 'backfillEnded', ended)]).catch(() => undefined);
+      }
+      throw err;
     } finally {
       // Stopping (a gateway shutting down mid-run): the hold stays for the gateway that resumes the backfill.
       if (!this.closed) await this.release(conversation, record.id);
@@ -228,6 +243,32 @@ export class BackfillRunner {
       throw err;
     }
   }
+}
+
+/**
+ * A backfill's start or end on one conversation, as an event of that conversation (so it is in
+ * its order). Its dedup key is the backfill's and the person's: a resumed backfill's repeat is
+ * a duplicate within the dedup window.
+ */
+export function markerEvent(pageId: string, person: string, which: 'backfillStarted' | 'backfillEnded', marker: BackfillMarker): NewEvent {
+  const dedupKey = `${which === 'backfillStarted' ? 'backfill-started' : 'backfill-ended'}:${marker.backfillId}:${person}`;
+  const now = new Date();
+  const event: Event = {
+    eventId: eventIdOf(dedupKey),
+    pageId,
+    senderId: person,
+    recipientId: pageId,
+    time: now,
+    standby: false,
+    rawJson: '',
+    platform: Platform.PLATFORM_MESSENGER,
+    receivedTime: now,
+    traceparent: '',
+    tracestate: '',
+    historical: false,
+    kind: which === 'backfillStarted' ? { $case: 'backfillStarted', value: marker } : { $case: 'backfillEnded', value: marker },
+  };
+  return { event, dedupKey, conversation: conversationOf(event) };
 }
 
 /** A past message as the event its webhook would have made: same id and dedup key, Meta's time, marked historical. */

@@ -54,6 +54,9 @@ const KIND_NAMES: Record<Kind['$case'], string> = {
   policyEnforcement: 'policy_enforcement',
   unknown: 'unknown',
   messageDeleted: 'message_deleted',
+  // The gateway's own (a backfill's markers), never parsed from a webhook.
+  backfillStarted: 'backfill_started',
+  backfillEnded: 'backfill_ended',
 };
 
 const PLATFORMS: Record<string, Platform> = { page: Platform.PLATFORM_MESSENGER, instagram: Platform.PLATFORM_INSTAGRAM };

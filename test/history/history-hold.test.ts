@@ -16,7 +16,7 @@ import { killGateway, spawnGateway, type GatewayProcess } from '../support/gatew
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
-import { historyClient } from './history-client';
+import { historyClient, midsOf } from './history-client';
 import { Platform } from '../../gen/messenger/v1/events';
 import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
 import { conversationKey } from '../../src/events/conversation-key';
@@ -58,9 +58,6 @@ function consume(target: string, group: string): { got: Event[]; close(): void }
   };
 }
 
-const midsOf = (events: readonly Event[], psid: string): string[] =>
-  events.filter((e) => e.senderId === psid || e.recipientId === psid).map((e) => (e.kind?.$case === 'message' ? e.kind.value.mid : ''));
-
 describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Redis store', () => {
   let redis: RedisServer;
   let sandbox: Sandbox;
@@ -88,11 +85,13 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
       // Through the other replica, as soon as the backfill is queued (its history takes ~3 s of Graph budget).
       expect(await customerWrote(b.gateway.webhookUrl!, psid, 'm_live_replica_b')).toBe(200);
       await waitFor(async () => ((await history.backfillStatus({ pageId: PAGE, backfillId })).state === BackfillState.BACKFILL_STATE_DONE ? true : undefined), { what: 'the backfill to finish', timeoutMs: 30_000 });
-      await waitFor(() => (midsOf(consumer.got, psid).length >= 451 ? true : undefined), { what: 'the history and the live message', timeoutMs: 20_000 });
-      expect(midsOf(consumer.got, psid)).toEqual([...seeded, 'm_live_replica_b']);
+      await waitFor(() => (midsOf(consumer.got, psid).length >= 453 ? true : undefined), { what: 'the history and the live message', timeoutMs: 20_000 });
+      // The markers frame the history: a consumer knows where it ends and the live messages begin.
+      expect(midsOf(consumer.got, psid)).toEqual(['<started>', ...seeded, '<ended>', 'm_live_replica_b']);
       const mine = consumer.got.filter((e) => e.senderId === psid || e.recipientId === psid);
-      expect(mine.slice(0, 450).every((e) => e.historical)).toBe(true);
-      expect(mine[450]!.historical).toBe(false);
+      expect(mine.slice(1, 451).every((e) => e.historical)).toBe(true);
+      expect(mine[451]!.kind).toEqual({ $case: 'backfillEnded', value: { backfillId, messagesStored: 450, messagesDuplicate: 0, error: '' } });
+      expect(mine[452]!.historical).toBe(false);
     } finally {
       consumer.close();
       history.close();
@@ -168,8 +167,9 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
       c2.close();
       const consumer = consume(second.target, 'hold-kill');
       try {
-        await waitFor(() => (midsOf(consumer.got, psid).length >= 2003 ? true : undefined), { what: 'the history and the held live messages', timeoutMs: 30_000 });
-        expect(midsOf(consumer.got, psid)).toEqual([...seeded, ...live]);
+        await waitFor(() => (midsOf(consumer.got, psid).length >= 2005 ? true : undefined), { what: 'the history and the held live messages', timeoutMs: 30_000 });
+        // The resumed run's start marker is a duplicate of the killed run's.
+        expect(midsOf(consumer.got, psid)).toEqual(['<started>', ...seeded, '<ended>', ...live]);
       } finally {
         consumer.close();
       }
