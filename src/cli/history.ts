@@ -72,6 +72,8 @@ export async function runHistory(argv: string[]): Promise<number> {
         process.stdout.write(`${JSON.stringify(HistoryMessage.toJSON(m))}\n`);
         printed++;
       }
+      // Said on stderr, so that stdout stays the messages: Instagram's limit is never hidden.
+      if (page.historyLimited && page.nextPageToken === '') process.stderr.write(`${limitedNote(page.messageCount)}\n`);
       pageToken = page.nextPageToken;
     } while (pageToken !== '' && printed < limit);
     return EXIT.OK;
@@ -80,4 +82,9 @@ export async function runHistory(argv: string[]): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+function limitedNote(messageCount: number): string {
+  const of = messageCount > 0 ? ` of its ${messageCount}` : '';
+  return `history limited: Instagram returns only a conversation's 20 most recent messages${of}; the older ones cannot be read`;
 }

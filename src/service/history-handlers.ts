@@ -14,6 +14,7 @@ import { runGraphCall, storeUnavailable, type CallTrace } from './graph-call';
 import type { GraphCallSpec } from './graph-call-spec';
 import { takeConversationsCall } from './history-budget';
 import { historyCursorOf, historyPageToken } from './history-page-token';
+import { instagramHistoryLimited } from './instagram-history-limit';
 import { getMessageSpec, listConversationsSpec, listMessagesSpec, markEcho } from './history-specs';
 import { personIdRule } from './person-id';
 import { unaryEdge } from './rpc-edge';
@@ -35,12 +36,12 @@ export function conversationNotFound(pageId: string): Failure {
   return gatewayFailure(status.NOT_FOUND, ErrorReason.CONVERSATION_NOT_FOUND, `page ${pageId} has no conversation with this person (Graph's conversations list for user_id is empty)`);
 }
 
-/** The conversation of a Page with a person: its id, or the failure (one call of the budget). */
-export async function conversationOf(deps: HistoryDeps, pageId: string, personId: string, bounds: CallBounds, trace: CallTrace): Promise<CallResult<{ id: string }>> {
+/** The conversation of a Page with a person: its id and Meta's message count (0: not said), or the failure (one call of the budget). */
+export async function conversationOf(deps: HistoryDeps, pageId: string, personId: string, bounds: CallBounds, trace: CallTrace): Promise<CallResult<{ id: string; messageCount: number }>> {
   const found = await historyCall(deps, listConversationsSpec, { pageId, personId, limit: 1, after: '' }, bounds, trace);
   if (!found.ok) return found;
   const first = found.response.items[0];
-  return first ? { ...found, response: { id: first.id } } : failed(conversationNotFound(pageId));
+  return first ? { ...found, response: { id: first.id, messageCount: first.messageCount } } : failed(conversationNotFound(pageId));
 }
 
 function unaryHistory<Req extends { pageId: string }, Res extends object>(
@@ -81,23 +82,26 @@ export function listMessagesHandler(deps: HistoryDeps): handleUnaryCall<ListMess
     const cursor = historyCursorOf(req.pageToken, 'messages', req.pageId, scope);
     if ('code' in cursor) return failed(cursor);
     let conversationId = req.conversationId || cursor.conversation;
+    let messageCount = cursor.messageCount;
     if (conversationId === '') {
       const found = await conversationOf(deps, req.pageId, req.personId, bounds, trace);
       if (!found.ok) return found;
       conversationId = found.response.id;
+      messageCount = found.response.messageCount;
     }
     const result = await historyCall(deps, listMessagesSpec, { pageId: req.pageId, conversationId, limit: sizeOf(req.pageSize), after: cursor.after }, bounds, trace);
     if (!result.ok) return result;
     const page = result.response;
+    const returned = cursor.returned + page.items.length;
+    const onInstagram = deps.pages.platformOf(req.pageId) === 'instagram';
     return {
       ...result,
       response: {
         messages: page.items.map((m) => markEcho(req.pageId, m)),
-        nextPageToken: historyPageToken('messages', req.pageId, scope, page.after, conversationId),
+        nextPageToken: historyPageToken('messages', req.pageId, scope, page.after, conversationId, { returned, messageCount }),
         conversationId: page.conversationId || conversationId,
-        // Instagram's 20-most-recent limit applies to Instagram accounts only, which this gateway
-        // does not serve yet (docs/conversations.md#history).
-        historyLimited: false,
+        historyLimited: onInstagram && instagramHistoryLimited(messageCount, returned, page.after !== undefined),
+        messageCount,
       },
     };
   });
