@@ -4,6 +4,7 @@ import { Platform, type Event } from '../../gen/messenger/v1/events';
 import type { HistoryMessage } from '../../gen/messenger/v1/history';
 import type { BackfillFence } from '../conversations/backfill-fence';
 import type { BackfillProgress, BackfillRecord } from '../conversations/backfill-progress';
+import { receivedLive } from '../conversations/received-live';
 import type { EventStore, NewEvent } from '../events/event-store';
 import { conversationKey, conversationOf } from '../events/conversation-key';
 import { eventIdOf, messageDedupKey } from '../events/event-identity';
@@ -32,6 +33,12 @@ export interface BackfillRunnerDeps {
   fence?: BackfillFence;
   /** Told of the historical events stored (the sandbox's inbox). */
   onStored?(events: readonly NewEvent[]): void;
+  /**
+   * Since when the gateway has received the Page's webhooks (the conversation records'
+   * `receiving_since`; 0: never), and the event store's dedup window: a past message received
+   * live longer ago than the window is not appended again (received-live.ts).
+   */
+  receivedSince?: { of(pageId: string): number | Promise<number>; dedupWindowMs: number };
   /** One runner per backfill across replicas: a lock with a time to live. */
   lock(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
 }
@@ -150,6 +157,17 @@ export class BackfillRunner {
     }
   }
 
+  /** The past messages the gateway may not have received live; the others count as duplicates. */
+  private async notReceivedLive(record: BackfillRecord, past: HistoryMessage[]): Promise<HistoryMessage[]> {
+    const known = this.deps.receivedSince;
+    if (!known) return past;
+    const since = await known.of(record.pageId);
+    const now = Date.now();
+    const kept = past.filter((m) => !receivedLive(m.createdTime?.getTime() ?? 0, since, now, known.dedupWindowMs));
+    record.messagesDuplicate += past.length - kept.length;
+    return kept;
+  }
+
   private platformOf(pageId: string): Platform {
     return this.deps.history.pages.platformOf(pageId) === 'instagram' ? Platform.PLATFORM_INSTAGRAM : Platform.PLATFORM_MESSENGER;
   }
@@ -215,7 +233,7 @@ export class BackfillRunner {
         after = page.after;
       }
       past.reverse();
-      const events = past.map((m) => historicalEvent(record.pageId, m, this.platformOf(record.pageId)));
+      const events = (await this.notReceivedLive(record, past)).map((m) => historicalEvent(record.pageId, m, this.platformOf(record.pageId)));
       for (let i = 0; i < events.length; i += APPEND_BATCH) {
         const batch = events.slice(i, i + APPEND_BATCH);
         const result = await this.deps.store.append(batch);
