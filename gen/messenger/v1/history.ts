@@ -131,8 +131,9 @@ export interface ListMessagesResponse {
   /**
    * Instagram returns only the 20 most recent messages of a conversation: true when this is an
    * Instagram account's conversation with more messages than Meta returns (the older ones
-   * cannot be read), or, when Meta does not say how many it has, when Meta returned its 20 and
-   * nothing older. Set on every page of such a conversation. Never hidden.
+   * cannot be read). When Meta says how many it has (`message_count`), set on every page; when
+   * it does not, set on the last page once Meta returned its 20 (the conversation may hold just
+   * 20). Never hidden.
    */
   historyLimited: boolean;
   /**
