@@ -70,6 +70,20 @@ describe("Instagram's 20 most recent messages", () => {
     expect(lists.some((r) => r.path === `/v25.0/${PAGE}/conversations` && r.query.platform === 'messenger')).toBe(true);
   }, 60_000);
 
+  it('read by conversation id (no count from Meta): the last page says limited once Meta returned its 20', async () => {
+    const psid = '6152382598100006';
+    await seed(IG_VIA_PAGE, psid, 50);
+    const { conversationId } = await history.listMessages({ pageId: IG_VIA_PAGE, personId: psid, pageSize: 1 });
+    const pages: Array<{ n: number; limited: boolean; count: number }> = [];
+    let pageToken = '';
+    do {
+      const page = await history.listMessages({ pageId: IG_VIA_PAGE, conversationId, pageSize: 8, pageToken });
+      pages.push({ n: page.messages.length, limited: page.historyLimited, count: page.messageCount });
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    expect(pages).toEqual([{ n: 8, limited: false, count: 0 }, { n: 8, limited: false, count: 0 }, { n: 4, limited: true, count: 0 }]);
+  }, 60_000);
+
   it('an Instagram conversation of 20 or fewer is not limited; an older message than the 20 is not found', async () => {
     await seed(IG_VIA_PAGE, '6152382598100003', 20);
     const whole = await readAll(IG_VIA_PAGE, '6152382598100003', 100);
