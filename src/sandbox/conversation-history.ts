@@ -186,7 +186,8 @@ export class ConversationHistories {
     const owner = (route.kind === 'conversation' ? this.byId.get(route.node)?.pageId : this.byMid.get(route.node)?.conversation.pageId) ?? 'me';
     const linkedPage = ctx.instagram.linkedPageOf(owner);
     const login = ctx.instagram.isLoginAccount(owner);
-    if (ctx.igHost !== login) return { account: `${owner}:not-on-this-host`, reader: ctx.igHost ? ctx.resolveInstagram(owner, token) : ctx.resolvePage(owner, token) };
+    // Not served on this host: "does not exist", as Graph answers a node it cannot load.
+    if (ctx.igHost !== login) return { account: `${owner}:not-on-this-host`, reader: { pageId: owner } };
     const reader = login ? ctx.resolveInstagram(owner, token) : ctx.resolvePage(linkedPage ?? owner, token);
     return { account: owner, reader };
   }

@@ -1,9 +1,10 @@
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventServiceClient, Platform, StartPosition, type Event, type StreamEventsResponse } from '../../gen/messenger/v1/events';
 import { BackfillState } from '../../gen/messenger/v1/history';
-import { startTestGateway, type TestGateway } from '../support/gateway-harness';
+import { decodeStatusDetails } from '../../src/errors/decode-status-details';
+import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { waitFor } from '../support/wait-for';
 import { historyClient, type HistoryClient } from './history-client';
 
@@ -82,6 +83,21 @@ describe("Instagram's 20 most recent messages", () => {
       pageToken = page.nextPageToken;
     } while (pageToken !== '');
     expect(pages).toEqual([{ n: 8, limited: false, count: 0 }, { n: 8, limited: false, count: 0 }, { n: 4, limited: true, count: 0 }]);
+  }, 60_000);
+
+  it("the linked Page's id does not read the Instagram account's conversation (where its limit would go unsaid), nor the reverse", async () => {
+    const psid = '6152382598100007';
+    await seed(IG_VIA_PAGE, psid, 30);
+    await seed(PAGE, '7100002', 5);
+    const ig = await history.listMessages({ pageId: IG_VIA_PAGE, personId: psid, pageSize: 1 });
+    const fb = await history.listMessages({ pageId: PAGE, personId: '7100002', pageSize: 1 });
+    for (const [pageId, conversationId, messageId] of [[PAGE, ig.conversationId, ig.messages[0]!.id], [IG_VIA_PAGE, fb.conversationId, fb.messages[0]!.id]] as const) {
+      const list = await grpcError(history.listMessages({ pageId, conversationId }));
+      expect(list.code).toBe(status.NOT_FOUND);
+      expect(decodeStatusDetails(list.metadata).errorInfo?.reason).toBe('CONVERSATION_NOT_FOUND');
+      const one = await grpcError(history.getMessage({ pageId, messageId }));
+      expect(one.code).toBe(status.NOT_FOUND);
+    }
   }, 60_000);
 
   it('an Instagram conversation of 20 or fewer is not limited; an older message than the 20 is not found', async () => {
