@@ -6,7 +6,7 @@ import { BackfillState } from '../../gen/messenger/v1/history';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { waitFor } from '../support/wait-for';
-import { historyClient, type HistoryClient } from './history-client';
+import { historyClient, midsOf, type HistoryClient } from './history-client';
 
 // Instagram's 20-message limit, reported and not hidden: a sandbox-mode gateway with its demo
 // accounts (Page 1001, the Instagram account reached through it, the Instagram Login one), whose
@@ -131,9 +131,11 @@ describe("Instagram's 20 most recent messages", () => {
         return s.state === BackfillState.BACKFILL_STATE_DONE ? s : undefined;
       }, { what: 'the backfill to finish', timeoutMs: 30_000 });
       expect(status).toMatchObject({ messagesStored: 20, historyLimited: true, conversationsLimited: 1 });
-      await waitFor(() => (got.length >= 20 ? true : undefined), { what: 'the 20 historical events' });
-      expect(got.map((e) => (e.kind?.$case === 'message' ? e.kind.value.mid : ''))).toEqual(newest20);
-      expect(got.every((e) => e.historical && e.platform === Platform.PLATFORM_INSTAGRAM && e.pageId === IG_VIA_PAGE)).toBe(true);
+      await waitFor(() => (got.length >= 22 ? true : undefined), { what: 'the 20 historical events and the markers' });
+      expect(midsOf(got, psid)).toEqual(['<started>', ...newest20, '<ended>']);
+      // The markers too are the Instagram conversation's (its key, which the hold used).
+      expect(got.every((e) => e.platform === Platform.PLATFORM_INSTAGRAM && e.pageId === IG_VIA_PAGE)).toBe(true);
+      expect(got.filter((e) => e.kind?.$case === 'message').every((e) => e.historical)).toBe(true);
       await waitFor(() => gw.logs.find((l) => l.includes(backfillId) && l.includes('20 most recent messages')), { what: 'the limit in the log' });
       const done = await waitFor(() => gw.logs.find((l) => l.includes(backfillId) && l.includes('backfill done')), { what: 'the done line' });
       expect(JSON.parse(done)).toMatchObject({ historyLimited: true });

@@ -12,7 +12,7 @@ import { connectRedis } from '../../src/store/redis-connection';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
-import { historyClient } from './history-client';
+import { historyClient, midsOf } from './history-client';
 
 const PAGE = '1001';
 const PSID = '7300001';
@@ -72,10 +72,9 @@ describe.skipIf(!redisServerAvailable())('a backfill and messages received live 
         return s.state === BackfillState.BACKFILL_STATE_DONE ? s : undefined;
       }, { what: 'the backfill to finish', timeoutMs: 30_000 });
       expect(status).toMatchObject({ messagesStored: 2, messagesDuplicate: 1 });
-      await waitFor(() => (got.length >= 3 ? true : undefined), { what: 'the two historical events' });
-      const mids = got.map((e) => (e.kind?.$case === 'message' ? e.kind.value.mid : ''));
-      expect(mids).toEqual([live, before.mid, recent.mid]);
-      expect(got.map((e) => e.historical)).toEqual([false, true, true]);
+      await waitFor(() => (got.length >= 5 ? true : undefined), { what: 'the two historical events and the markers' });
+      expect(midsOf(got, PSID)).toEqual([live, '<started>', before.mid, recent.mid, '<ended>']);
+      expect(got.map((e) => e.historical)).toEqual([false, false, true, true, false]);
     } finally {
       stream.end();
       events.close();

@@ -79,13 +79,16 @@ describe('the walkthrough: a bot started after a long conversation', () => {
     await waitFor(() => bot.stdout().includes('"and now?"'), { what: 'the live message at the bot', timeoutMs: 30_000, intervalMs: 50 });
 
     const events = bot.stdout().split('\n').filter((l) => / {2}page 1001 {2}from /.test(l));
-    expect(events).toHaveLength(501);
-    const past = events.slice(0, 500);
+    // The backfill's markers frame the history: started, the 500, ended, then the live one.
+    expect(events).toHaveLength(503);
+    expect(events[0]).toMatch(/from 24681400 {2}backfillStarted {2}backfill bf_[0-9a-f]+: history follows {2}ev_/);
+    expect(events[501]).toMatch(/from 24681400 {2}backfillEnded {2}backfill bf_[0-9a-f]+: 500 stored, 0 already there {2}ev_/);
+    const past = events.slice(1, 501);
     expect(past.every((l) => l.includes('  message (history)  '))).toBe(true);
     // Oldest first: the seeded turns in order, the customer's and the Page's (as echoes).
     past.forEach((l, i) => expect(l).toContain(i % 2 === 0 ? `from 24681400  message (history)  "Customer #${i + 1}: ` : `from 1001  message (history)  echo "Page #${i + 1}: `));
-    expect(events[500]).toMatch(/from 24681400 {2}message {2}"and now\?" {2}ev_/);
+    expect(events[502]).toMatch(/from 24681400 {2}message {2}"and now\?" {2}ev_/);
     const ids = events.map((l) => /ev_[0-9a-f]+/.exec(l)![0]);
-    expect(new Set(ids).size).toBe(501);
+    expect(new Set(ids).size).toBe(503);
   }, 180_000);
 });
