@@ -179,6 +179,23 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         expect(released.every((d) => d.event.receivedTime instanceof Date && !d.event.historical)).toBe(true);
       });
 
+      it("a backfill's start and end markers pass the hold, as history does", async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const taker = await consume(s, uniqueName('g'), { maxOutstanding: 1000 });
+        const live = newEvent(page, 'u1');
+        await s.hold(live.conversation, 'bf_1', 600_000);
+        const marker = newEvent(page, 'u1');
+        marker.event.kind = { $case: 'backfillStarted', value: { backfillId: 'bf_1', messagesStored: 0, messagesDuplicate: 0, error: '' } };
+        await s.append([live, marker]);
+        const got = await taker.inbox.next();
+        expect(got.event.eventId).toBe(marker.event.eventId);
+        await taker.c.ack([got.event.eventId]);
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        await s.release(live.conversation, 'bf_1');
+        expect((await taker.inbox.next()).event.eventId).toBe(live.event.eventId);
+      });
+
       it('ends only when every holder released it; a holder holding again renews its hold', async () => {
         const s = await store();
         const page = uniqueName('p');
