@@ -12,7 +12,7 @@ export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from 
        npm run customer -- --instagram [--page IG_ACCOUNT_ID (${DEMO_INSTAGRAM_PAGE_ACCOUNT})] --from IGSID
                           (--text TEXT [--story-reply STORY_ID] | --story-mention | --share-post MEDIA_ID [--title CAPTION] | --unsend MID
                            | --postback PAYLOAD [--title TITLE]) [--story-url URL] [--ago DURATION] [--webhook URL] [--app-secret SECRET] [--standby]
-       npm run customer -- --history COUNT --page PAGE_ID --from PSID [--inbox URL (http://${SANDBOX_INBOX_LISTEN})]
+       npm run customer -- --history COUNT (--page PAGE_ID | --instagram [--page IG_ACCOUNT_ID]) --from PSID [--inbox URL (http://${SANDBOX_INBOX_LISTEN})]
 
 Plays the customer: sends the webhook Meta would send for a person's message (or tapped quick
 reply, or postback button), signed with the app secret (X-Hub-Signature-256), to the gateway's
@@ -64,9 +64,10 @@ export async function runCustomer(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   if (values.history !== undefined) {
-    if (!values.page || !/^\d{1,20}$/.test(values.page)) throw new UsageError('--page: a numeric Page id is required');
+    const page = values.page ?? (values.instagram === true ? DEMO_INSTAGRAM_PAGE_ACCOUNT : undefined);
+    if (!page || !/^\d{1,20}$/.test(page)) throw new UsageError('--page: a numeric Page id is required');
     if (!values.from) throw new UsageError("--from: the customer's PSID is required");
-    return seedHistory(values.page, values.from, values.history, values.inbox ?? `http://${SANDBOX_INBOX_LISTEN}`);
+    return seedHistory(page, values.from, values.history, values.inbox ?? `http://${SANDBOX_INBOX_LISTEN}`);
   }
   const instagram = values.instagram === true;
   if (!instagram) {

@@ -248,6 +248,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     fence,
     onStored: inboxStore ? (events) => inboxStore?.onHistorical(historicalMessagesOf(events)) : undefined,
     lock: (name, ttlMs) => delivery.lock.acquire(name, ttlMs),
+    receivedSince: { of: (pageId) => conversations.records.receivingSince(pageId), dedupWindowMs: config.events.dedupWindowMs },
   });
   opened.push(() => backfills.close());
   const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };
