@@ -209,7 +209,9 @@ end
  * partition's cap (the last ARGV) the oldest listed keys are deleted. At most #fresh + 8 per
  * call, so that no call does unbounded work: over a few appends the list drains back to the cap
  * (after a lower cap, too). Every live dedup key is listed, so the keys are at most the list's
- * length. The list lives as long as its newest key.
+ * length. The list lives as long as its newest key. A key set again after its TTL ran out (an
+ * item retried past the window) is listed twice, and its older entry forgets it early: a cost
+ * taken over a per-key index the size of the keys themselves.
  */
 const DEDUP_BOUND = `
 local order, cap = KEYS[#KEYS], tonumber(ARGV[#ARGV])
