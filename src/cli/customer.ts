@@ -25,7 +25,7 @@ does not know who owns the conversation: the sandbox's customer API and the inbo
 --ago DURATION dates the action that long ago (units m, h, d: 25h, 90m, 8d, 1d2h): the webhook
 carries Meta's old timestamp, and the sandbox's messaging window runs from it. A RESPONSE then
 meets the window as Meta applies it: open for 24 h after the person's latest action, HUMAN_AGENT
-for 7 days, a UTILITY template at any time. Meta's window runs from the latest action, so use a
+for 7 days, a UTILITY template at any time (Messenger only: on Instagram nothing after 7 days). Meta's window runs from the latest action, so use a
 new --from (or the inbox's "age" control) to see a window close on a conversation with newer messages.
 --history COUNT seeds the sandbox's Conversations API with COUNT past messages of this conversation
 (the customer and the Page in turn, a minute apart, up to now), through the sandbox inbox's API; they

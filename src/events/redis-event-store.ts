@@ -41,6 +41,7 @@ import { duplicateConnection, type RedisConnection } from '../store/redis-connec
 import { Event } from '../../gen/messenger/v1/events';
 import type { EventsConfig } from '../config/gateway-config';
 import { conversationOf } from './conversation-key';
+import { dedupKeyBound } from './dedup-bound';
 import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchConsumer, type DispatchEntry, type DispatchHost } from './dispatcher';
 import {
@@ -219,6 +220,14 @@ export class RedisEventStore implements EventStore {
   holders(i: number, conversation: string): string {
     return `${this.tag(i)}ho:${conversation}`;
   }
+  /** The partition's dedup keys, oldest first: what bounds them by count (APPEND's DEDUP_BOUND). */
+  dedupOrder(i: number): string {
+    return `${this.tag(i)}dedup-order`;
+  }
+  /** Most dedup keys one partition keeps: the store's bound (dedup-bound.ts) shared by the partitions. */
+  get dedupCap(): number {
+    return Math.ceil(dedupKeyBound(this.options.maxEvents) / this.partitions);
+  }
   /** Where the partition's eviction window goes on from. */
   evictCursor(i: number): string {
     return `${this.tag(i)}evict`;
@@ -335,8 +344,8 @@ export class RedisEventStore implements EventStore {
     const run = () =>
       redisCall('append', () =>
         script(
-          [this.stream(p), this.evictCursor(p), ...keys, this.holds(p)],
-          [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, this.holdListPrefix(p), MAX_HELD_PER_CONVERSATION, ...perEvent],
+          [this.stream(p), this.evictCursor(p), ...keys, this.holds(p), this.dedupOrder(p)],
+          [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, this.holdListPrefix(p), MAX_HELD_PER_CONVERSATION, ...perEvent, this.dedupCap],
         ),
       ) as Promise<number[]>;
     let reply = await run();

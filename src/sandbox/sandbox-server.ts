@@ -26,7 +26,8 @@
  *
  * Meta's send rules (send-policy.ts), after validation: a conversation another app owns gets
  * 10/2018300; outside the messaging window (messaging-windows.ts: 24 h after the person's last
- * window-opening action, 7 days for HUMAN_AGENT, any time for a utility template) 10/2018278.
+ * window-opening action, 7 days for HUMAN_AGENT, any time for a utility template) 10/2018278,
+ * 10/2534022 for an Instagram account (which has neither utility templates nor tags but HUMAN_AGENT).
  * A person never seen is inside the window.
  *
  * Magic recipient values (any recipient identifier; for uploads the file name or the URL's
@@ -327,7 +328,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const target = route.edge === 'messages' ? reactionTarget(params) : undefined;
   if (target !== undefined && ctx.checks.reactions && !ctx.known.has(pageId, target)) return refuse(invalidParam('Invalid parameter'));
   // Meta's send rules (the window, the thread's owner) come after a valid request, before chaos.
-  const refusal = route.edge === 'messages' ? policyRefusal(pageId, params, { windows: ctx.windows, threads: ctx.routing.threads }, Date.now()) : undefined;
+  const refusal = route.edge === 'messages' ? policyRefusal(pageId, params, { windows: ctx.windows, threads: ctx.routing.threads }, Date.now(), instagramRules ? 'instagram' : 'messenger') : undefined;
   if (refusal) return refuse(refusal);
 
   const ok: Answer = {

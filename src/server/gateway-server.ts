@@ -184,7 +184,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
     opened.push(() => records.close());
     const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
-    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
+    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, (pageId) => pages.platformOf(pageId) ?? 'messenger', logger);
     observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
     // The sandbox inbox shows a refused send in place, as it shows one Graph refused.
     const inboxView = inboxStore;
