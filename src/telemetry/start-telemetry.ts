@@ -21,27 +21,39 @@ export function tracingRequested(env: Env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-/** The OTLP trace exporter `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` names; each reads its endpoint from the environment. */
-function otlpExporter(env: Env): SpanExporter {
+/**
+ * The OTLP trace exporter `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` names, in its batch processor;
+ * each exporter reads its endpoint from the environment. Every exporter's spans are redacted: no
+ * exported byte may carry a credential, whatever the attribute.
+ */
+function otlpProcessor(env: Env): SpanProcessor {
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
   // Loaded lazily: each exporter pulls in its transport, and only one is used.
   switch (protocol) {
     case 'grpc':
-      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
+      return batched(new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter());
     case 'http/json':
-      return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
-    case 'http/protobuf':
-      return new (require('./otlp-proto-trace-exporter') as typeof import('./otlp-proto-trace-exporter')).OtlpProtoTraceExporter();
+      return batched(new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter());
+    case 'http/protobuf': {
+      // The default: spans redacted and encoded as they end (encoding-batch-processor.ts).
+      const { OtlpProtoTraceExporter } = require('./otlp-proto-trace-exporter') as typeof import('./otlp-proto-trace-exporter');
+      const { EncodingBatchSpanProcessor } = require('./encoding-batch-processor') as typeof import('./encoding-batch-processor');
+      return new EncodingBatchSpanProcessor(new OtlpProtoTraceExporter());
+    }
     default:
       throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (grpc, http/protobuf, http/json)`);
   }
 }
 
-function exportersFromEnv(env: Env): SpanExporter[] {
+function batched(exporter: SpanExporter): SpanProcessor {
+  return new BatchSpanProcessor(new RedactingSpanExporter(exporter));
+}
+
+function processorsFromEnv(env: Env): SpanProcessor[] {
   const names = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   return names.map((name) => {
-    if (name === 'otlp') return otlpExporter(env);
-    if (name === 'console') return new ConsoleSpanExporter();
+    if (name === 'otlp') return otlpProcessor(env);
+    if (name === 'console') return batched(new ConsoleSpanExporter());
     throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
   });
 }
@@ -66,10 +78,10 @@ let sdk: NodeSDK | undefined;
 export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   if (sdk) return sdk;
   const env = options.env ?? process.env;
-  // Every exporter is wrapped: no exported byte may carry a credential, whatever the attribute.
+  // Every exporter's spans are redacted: no exported byte may carry a credential, whatever the attribute.
   const processors: SpanProcessor[] = [new SpanConventionsProcessor()];
   if (options.spanExporter) processors.push(new SimpleSpanProcessor(new RedactingSpanExporter(options.spanExporter)));
-  else for (const e of exportersFromEnv(env)) processors.push(new BatchSpanProcessor(new RedactingSpanExporter(e)));
+  else processors.push(...processorsFromEnv(env));
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
     spanProcessors: processors,
