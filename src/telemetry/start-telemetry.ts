@@ -1,11 +1,5 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { RedactingSpanExporter } from './redacting-span-exporter';
 import { SpanConventionsProcessor } from './span-conventions-processor';
@@ -46,14 +40,22 @@ function otlpProcessor(env: Env): SpanProcessor {
 }
 
 function batched(exporter: SpanExporter): SpanProcessor {
-  return new BatchSpanProcessor(new RedactingSpanExporter(exporter));
+  return new (traceSdk().BatchSpanProcessor)(new RedactingSpanExporter(exporter));
+}
+
+/**
+ * The SDK's packages, loaded when tracing starts: they take about a second to load on a busy
+ * machine, which a gateway without tracing (the default) should not pay at every start.
+ */
+function traceSdk(): typeof import('@opentelemetry/sdk-trace-base') {
+  return require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
 }
 
 function processorsFromEnv(env: Env): SpanProcessor[] {
   const names = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   return names.map((name) => {
     if (name === 'otlp') return otlpProcessor(env);
-    if (name === 'console') return batched(new ConsoleSpanExporter());
+    if (name === 'console') return batched(new (traceSdk().ConsoleSpanExporter)());
     throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
   });
 }
@@ -80,8 +82,9 @@ export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   const env = options.env ?? process.env;
   // Every exporter's spans are redacted: no exported byte may carry a credential, whatever the attribute.
   const processors: SpanProcessor[] = [new SpanConventionsProcessor()];
-  if (options.spanExporter) processors.push(new SimpleSpanProcessor(new RedactingSpanExporter(options.spanExporter)));
+  if (options.spanExporter) processors.push(new (traceSdk().SimpleSpanProcessor)(new RedactingSpanExporter(options.spanExporter)));
   else processors.push(...processorsFromEnv(env));
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
     spanProcessors: processors,
