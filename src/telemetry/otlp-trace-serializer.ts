@@ -453,66 +453,6 @@ export function nextBatchCapacity(): number {
   return writer.buf.length;
 }
 
-/**
- * Spans encoded one by one as they end (encoding-batch-processor.ts), grouped by Resource and
- * scope in first-seen order, for one export request: `serialize` writes the same bytes as
- * `serializeTraceRequest` of the same spans, and no span object outlives its own end.
- * `length` is the number of spans, which the exporter's self-metrics count.
- */
-export class EncodedSpanBatch {
-  length = 0;
-  private readonly groups = new Map<Resource, Map<Scope, Writer>>();
-
-  add(span: ReadableSpan): void {
-    let scopes = this.groups.get(span.resource);
-    if (!scopes) this.groups.set(span.resource, (scopes = new Map()));
-    let w = scopes.get(span.instrumentationScope);
-    if (!w) scopes.set(span.instrumentationScope, (w = new Writer(SCOPE_INITIAL_SIZE)));
-    writeSpan(w, span);
-    this.length++;
-  }
-
-  /** What the Resources of these spans still wait for (asynchronous detectors), as the SDK's processor waits before exporting. */
-  pendingResources(): Promise<void>[] {
-    const pending: Promise<void>[] = [];
-    for (const resource of this.groups.keys()) {
-      if (resource.asyncAttributesPending && resource.waitForAsyncAttributes) pending.push(resource.waitForAsyncAttributes());
-    }
-    return pending;
-  }
-
-  /** The ExportTraceServiceRequest of every span added. */
-  serialize(): Uint8Array {
-    const w = writer;
-    w.pos = 0;
-    for (const [resource, scopes] of this.groups) {
-      w.byte(0x0a);
-      const rs = w.open(3);
-      w.raw(encodedResource(resource));
-      for (const [scope, spans] of scopes) {
-        w.byte(0x12);
-        const ss = w.open(3);
-        w.raw(encodedScope(scope));
-        w.raw(spans.buf.subarray(0, spans.pos));
-        if (scope.schemaUrl) {
-          w.byte(0x1a);
-          w.string(scope.schemaUrl);
-        }
-        w.close(ss, 3);
-      }
-      if (resource.schemaUrl) {
-        w.byte(0x1a);
-        w.string(resource.schemaUrl);
-      }
-      w.close(rs, 3);
-    }
-    return w.finish();
-  }
-}
-
-/** A scope's first buffer in a batch: a few dozen of the gateway's spans before it grows. */
-const SCOPE_INITIAL_SIZE = 16 * 1024;
-
 /** Serialises one export batch (the spans grouped by Resource, then by scope, in first-seen order). */
 export function serializeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
   const groups = new Map<Resource, Map<Scope, ReadableSpan[]>>();

@@ -25,7 +25,7 @@ export class RedactingSpanExporter implements SpanExporter {
  * else a copy whose prototype is the span, so that spanContext() and the other methods exporters
  * call still work.
  */
-export function redactSpan(span: ReadableSpan): ReadableSpan {
+function redactSpan(span: ReadableSpan): ReadableSpan {
   const name = redactSecrets(span.name);
   const attributes = redactAttributes(span.attributes);
   const events = mapSame(span.events, redactEvent);

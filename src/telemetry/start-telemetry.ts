@@ -15,49 +15,37 @@ export function tracingRequested(env: Env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-/**
- * The OTLP trace exporter `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` names, in its batch processor;
- * each exporter reads its endpoint from the environment. Every exporter's spans are redacted: no
- * exported byte may carry a credential, whatever the attribute.
- */
-function otlpProcessor(env: Env): SpanProcessor {
+/** The OTLP trace exporter `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` names; each reads its endpoint from the environment. */
+function otlpExporter(env: Env): SpanExporter {
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
   // Loaded lazily: each exporter pulls in its transport, and only one is used.
   switch (protocol) {
     case 'grpc':
-      return batched(new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter());
+      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
     case 'http/json':
-      return batched(new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter());
-    case 'http/protobuf': {
-      // The default: spans redacted and encoded as they end (encoding-batch-processor.ts).
-      const { OtlpProtoTraceExporter } = require('./otlp-proto-trace-exporter') as typeof import('./otlp-proto-trace-exporter');
-      const { EncodingBatchSpanProcessor } = require('./encoding-batch-processor') as typeof import('./encoding-batch-processor');
-      return new EncodingBatchSpanProcessor(new OtlpProtoTraceExporter());
-    }
+      return new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+    case 'http/protobuf':
+      return new (require('./otlp-proto-trace-exporter') as typeof import('./otlp-proto-trace-exporter')).OtlpProtoTraceExporter();
     default:
       throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (grpc, http/protobuf, http/json)`);
   }
 }
 
-function batched(exporter: SpanExporter): SpanProcessor {
-  return new (traceSdk().BatchSpanProcessor)(new RedactingSpanExporter(exporter));
+function exportersFromEnv(env: Env): SpanExporter[] {
+  const names = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  return names.map((name) => {
+    if (name === 'otlp') return otlpExporter(env);
+    if (name === 'console') return new (traceSdk().ConsoleSpanExporter)();
+    throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
+  });
 }
 
 /**
- * The SDK's packages, loaded when tracing starts: they take about a second to load on a busy
+ * The SDK's packages, loaded when tracing starts: they took about a second to load on a busy
  * machine, which a gateway without tracing (the default) should not pay at every start.
  */
 function traceSdk(): typeof import('@opentelemetry/sdk-trace-base') {
   return require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-}
-
-function processorsFromEnv(env: Env): SpanProcessor[] {
-  const names = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
-  return names.map((name) => {
-    if (name === 'otlp') return otlpProcessor(env);
-    if (name === 'console') return batched(new (traceSdk().ConsoleSpanExporter)());
-    throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
-  });
 }
 
 export interface TelemetryOptions {
@@ -80,10 +68,11 @@ let sdk: NodeSDK | undefined;
 export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   if (sdk) return sdk;
   const env = options.env ?? process.env;
-  // Every exporter's spans are redacted: no exported byte may carry a credential, whatever the attribute.
+  // Every exporter is wrapped: no exported byte may carry a credential, whatever the attribute.
+  const { BatchSpanProcessor, SimpleSpanProcessor } = traceSdk();
   const processors: SpanProcessor[] = [new SpanConventionsProcessor()];
-  if (options.spanExporter) processors.push(new (traceSdk().SimpleSpanProcessor)(new RedactingSpanExporter(options.spanExporter)));
-  else processors.push(...processorsFromEnv(env));
+  if (options.spanExporter) processors.push(new SimpleSpanProcessor(new RedactingSpanExporter(options.spanExporter)));
+  else for (const e of exportersFromEnv(env)) processors.push(new BatchSpanProcessor(new RedactingSpanExporter(e)));
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
