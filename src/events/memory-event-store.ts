@@ -32,6 +32,7 @@ import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { fitScope } from './group-scope';
 import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
+import { dedupKeyBound } from './dedup-bound';
 
 /** One stored event, shared by every group. */
 interface Stored {
@@ -86,9 +87,6 @@ interface Group {
   open: number;
 }
 
-/** The dedup map holds at most this many keys per event the store may hold (oldest forgotten first). */
-const DEDUP_KEYS_PER_EVENT = 2;
-const MIN_DEDUP_KEYS = 1024;
 /** Log events a dispatch turn looks at to bring groups up to date; the rest waits for the next turn. */
 const CATCH_UP_PER_TURN = 5_000;
 /** Retention and the dedup window are swept at most this often, and at least this rarely. */
@@ -125,7 +123,7 @@ export class MemoryEventStore implements EventStore {
     private readonly hooks: EventStoreHooks = {},
   ) {
     checkEventsConfig(options);
-    this.maxDedupKeys = Math.max(MIN_DEDUP_KEYS, options.maxEvents * DEDUP_KEYS_PER_EVENT);
+    this.maxDedupKeys = dedupKeyBound(options.maxEvents);
     this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs, options.neverAckedGroupMs) / 4));
   }
 

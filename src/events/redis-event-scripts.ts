@@ -204,11 +204,31 @@ end
 `;
 
 /**
+ * The dedup keys' bound by count (their TTL bounds them by time), a part of APPEND: each new key
+ * is listed, oldest first, in the partition's dedup order (the last KEYS), and past the
+ * partition's cap (the last ARGV) the oldest listed keys are deleted. At most #fresh + 8 per
+ * call, so that no call does unbounded work: over a few appends the list drains back to the cap
+ * (after a lower cap, too). Every live dedup key is listed, so the keys are at most the list's
+ * length. The list lives as long as its newest key. A key set again after its TTL ran out (an
+ * item retried past the window) is listed twice, and its older entry forgets it early: a cost
+ * taken over a per-key index the size of the keys themselves.
+ */
+const DEDUP_BOUND = `
+local order, cap = KEYS[#KEYS], tonumber(ARGV[#ARGV])
+for _, i in ipairs(fresh) do redis.call('RPUSH', order, KEYS[i + 2]) end
+local excess = redis.call('LLEN', order) - cap
+if excess > 0 then
+  for _, k in ipairs(redis.call('LPOP', order, math.min(excess, #fresh + 8))) do redis.call('DEL', k) end
+end
+redis.call('PEXPIRE', order, window)`;
+
+/**
  * Append one partition's part of a batch. KEYS: the stream, its eviction cursor, then the n
- * dedup keys (all under the partition's hash tag). ARGV: n, others (events in the other
- * partitions, as the gateway last saw them), dedupWindowMs, retentionMs, maxEvents, channel,
- * partition index, eviction window, then per event: encoded event, conversation, page id, order
- * (`<ms>-<index in batch>`, the gateway's, to order events across partitions).
+ * dedup keys (all under the partition's hash tag), last the partition's dedup order (see
+ * DEDUP_BOUND). ARGV: n, others (events in the other partitions, as the gateway last saw them),
+ * dedupWindowMs, retentionMs, maxEvents, channel, partition index, eviction window, then per
+ * event: encoded event, conversation, page id, order (`<ms>-<index in batch>`, the gateway's, to
+ * order events across partitions), last the partition's cap of dedup keys.
  * Checks the dedup keys, trims the partition to the retention, then makes room within it (events
  * no group needs, a bounded window from the eviction cursor); stores all of its part or nothing.
  * Returns {stored, duplicates, partition length} or {-1, duplicates, partition length, still over}.
@@ -257,6 +277,7 @@ for _, i in ipairs(fresh) do
   redis.call('SET', KEYS[i + 2], '1', 'PX', window)
   redis.call('XADD', key, '*', 'e', ARGV[b + 1], 'c', ARGV[b + 2], 'p', ARGV[b + 3], 'q', ARGV[b + 4])
 end
+${DEDUP_BOUND}
 redis.call('PUBLISH', channel, part)
 return {#fresh, dups, len + #fresh}
 `);

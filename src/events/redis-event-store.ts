@@ -36,6 +36,7 @@ import { duplicateConnection, type RedisConnection } from '../store/redis-connec
 import { Event } from '../../gen/messenger/v1/events';
 import type { EventsConfig } from '../config/gateway-config';
 import { conversationOf } from './conversation-key';
+import { dedupKeyBound } from './dedup-bound';
 import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchConsumer, type DispatchEntry, type DispatchHost } from './dispatcher';
 import {
@@ -190,6 +191,14 @@ export class RedisEventStore implements EventStore {
   dedup(i: number, dedupKey: string): string {
     return `${this.tag(i)}d:${dedupKey}`;
   }
+  /** The partition's dedup keys, oldest first: what bounds them by count (APPEND's DEDUP_BOUND). */
+  dedupOrder(i: number): string {
+    return `${this.tag(i)}dedup-order`;
+  }
+  /** Most dedup keys one partition keeps: the store's bound (dedup-bound.ts) shared by the partitions. */
+  get dedupCap(): number {
+    return Math.ceil(dedupKeyBound(this.options.maxEvents) / this.partitions);
+  }
   /** Where the partition's eviction window goes on from. */
   evictCursor(i: number): string {
     return `${this.tag(i)}evict`;
@@ -305,7 +314,7 @@ export class RedisEventStore implements EventStore {
     const script = (k: string[], a: Array<string | number>) => (wait ? wait.run(APPEND, k, a, (r) => Number((r as number[])[0]) !== -1) : APPEND.run(this.redis, k, a));
     const run = () =>
       redisCall('append', () =>
-        script([this.stream(p), this.evictCursor(p), ...keys], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent]),
+        script([this.stream(p), this.evictCursor(p), ...keys, this.dedupOrder(p)], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent, this.dedupCap]),
       ) as Promise<number[]>;
     let reply = await run();
     if (Number(reply[0]) === -1) {

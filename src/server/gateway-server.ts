@@ -185,7 +185,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
     opened.push(() => records.close());
     const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
-    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
+    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, (pageId) => pages.platformOf(pageId) ?? 'messenger', logger);
     observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
     // The sandbox inbox shows a refused send in place, as it shows one Graph refused.
     const inboxView = inboxStore;
@@ -248,6 +248,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     fence,
     onStored: inboxStore ? (events) => inboxStore?.onHistorical(historicalMessagesOf(events)) : undefined,
     lock: (name, ttlMs) => delivery.lock.acquire(name, ttlMs),
+    receivedSince: { of: (pageId) => conversations.records.receivingSince(pageId), dedupWindowMs: config.events.dedupWindowMs },
   });
   opened.push(() => backfills.close());
   const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };

@@ -4,6 +4,7 @@ import { Platform, type Event } from '../../gen/messenger/v1/events';
 import type { HistoryMessage } from '../../gen/messenger/v1/history';
 import type { BackfillFence } from '../conversations/backfill-fence';
 import type { BackfillProgress, BackfillRecord } from '../conversations/backfill-progress';
+import { receivedLive } from '../conversations/received-live';
 import type { EventStore, NewEvent } from '../events/event-store';
 import { conversationKey, conversationOf } from '../events/conversation-key';
 import { eventIdOf, messageDedupKey } from '../events/event-identity';
@@ -13,6 +14,7 @@ import type { GraphCallSpec } from './graph-call-spec';
 import { runGraphCall } from './graph-call';
 import type { HistoryDeps } from './history-handlers';
 import { listConversationsSpec, listMessagesSpec, markEcho } from './history-specs';
+import { instagramHistoryLimited } from './instagram-history-limit';
 
 /** A backfill's Graph calls wait for the budget; Graph's own refusals (a 613) are retried this many times, a second apart. */
 const MAX_TRIES = 5;
@@ -31,6 +33,12 @@ export interface BackfillRunnerDeps {
   fence?: BackfillFence;
   /** Told of the historical events stored (the sandbox's inbox). */
   onStored?(events: readonly NewEvent[]): void;
+  /**
+   * Since when the gateway has received the Page's webhooks (the conversation records'
+   * `receiving_since`; 0: never), and the event store's dedup window: a past message received
+   * live longer ago than the window is not appended again (received-live.ts).
+   */
+  receivedSince?: { of(pageId: string): number | Promise<number>; dedupWindowMs: number };
   /** One runner per backfill across replicas: a lock with a time to live. */
   lock(name: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
 }
@@ -70,7 +78,7 @@ export class BackfillRunner {
     const now = Date.now();
     const record: BackfillRecord = {
       id: `bf_${randomBytes(12).toString('hex')}`, pageId, person, sinceMs, state: 'running',
-      conversationsDone: 0, messagesStored: 0, messagesDuplicate: 0, graphCalls: 0, error: '', historyLimited: false, resume: '', startedMs: now, updatedMs: now,
+      conversationsDone: 0, messagesStored: 0, messagesDuplicate: 0, graphCalls: 0, error: '', historyLimited: false, conversationsLimited: 0, resume: '', startedMs: now, updatedMs: now,
     };
     // A conversation's fence closes before the call answers: every live event stored after the
     // backfill was queued comes after its history. The run opens it.
@@ -114,7 +122,7 @@ export class BackfillRunner {
       if (record.person !== '') await this.conversation(record, record.person, undefined, fenced);
       else await this.page(record);
       record.state = 'done';
-      log.info({ backfill: record.id, stored: record.messagesStored, duplicates: record.messagesDuplicate, calls: record.graphCalls }, 'backfill done');
+      log.info({ backfill: record.id, stored: record.messagesStored, duplicates: record.messagesDuplicate, calls: record.graphCalls, historyLimited: record.historyLimited }, 'backfill done');
     } catch (err) {
       if (this.closed) return;
       record.state = 'failed';
@@ -149,12 +157,38 @@ export class BackfillRunner {
     }
   }
 
+  /** The past messages the gateway may not have received live; the others count as duplicates. */
+  private async notReceivedLive(record: BackfillRecord, past: HistoryMessage[]): Promise<HistoryMessage[]> {
+    const known = this.deps.receivedSince;
+    if (!known) return past;
+    const since = await known.of(record.pageId);
+    const now = Date.now();
+    const kept = past.filter((m) => !receivedLive(m.createdTime?.getTime() ?? 0, since, now, known.dedupWindowMs));
+    record.messagesDuplicate += past.length - kept.length;
+    return kept;
+  }
+
+  private platformOf(pageId: string): Platform {
+    return this.deps.history.pages.platformOf(pageId) === 'instagram' ? Platform.PLATFORM_INSTAGRAM : Platform.PLATFORM_MESSENGER;
+  }
+
+  /** Instagram served only its 20 most recent messages of this conversation: said in the record and the log, never hidden. */
+  private noteInstagramLimit(record: BackfillRecord, messageCount: number, returned: number): void {
+    if (this.platformOf(record.pageId) !== Platform.PLATFORM_INSTAGRAM || !instagramHistoryLimited(messageCount, returned, false)) return;
+    record.historyLimited = true;
+    record.conversationsLimited = (record.conversationsLimited ?? 0) + 1;
+    this.deps.history.logger.warn(
+      { backfill: record.id, page: record.pageId, returned, messageCount: messageCount > 0 ? messageCount : undefined },
+      "backfill: Instagram returned only a conversation's 20 most recent messages; the older ones cannot be read",
+    );
+  }
+
   private async page(record: BackfillRecord): Promise<void> {
     for (;;) {
       const list = await this.call(record, listConversationsSpec, { pageId: record.pageId, personId: '', limit: 25, after: record.resume });
       for (const c of list.items) {
         const person = c.participants.find((p) => p.id !== record.pageId)?.id;
-        if (person) await this.conversation(record, person, c.id);
+        if (person) await this.conversation(record, person, { id: c.id, messageCount: c.messageCount });
       }
       if (!list.after) return;
       record.resume = list.after;
@@ -163,21 +197,25 @@ export class BackfillRunner {
   }
 
   /** One conversation: fence it, read its history back to `since`, append it oldest first, open the fence. */
-  private async conversation(record: BackfillRecord, person: string, knownId: string | undefined, alreadyFenced = false): Promise<void> {
+  private async conversation(record: BackfillRecord, person: string, known: { id: string; messageCount: number } | undefined, alreadyFenced = false): Promise<void> {
     const conversation = conversationKey(Platform.PLATFORM_MESSENGER, record.pageId, person);
     const fenced = alreadyFenced || (this.deps.fence?.close(conversation) ?? false);
     try {
-      let id = knownId;
+      let id = known?.id;
+      let messageCount = known?.messageCount ?? 0;
       if (id === undefined) {
         const found = await this.call(record, listConversationsSpec, { pageId: record.pageId, personId: person, limit: 1, after: '' });
         id = found.items[0]?.id;
+        messageCount = found.items[0]?.messageCount ?? 0;
         if (id === undefined) throw new Error(`page ${record.pageId} has no conversation with this person`);
       }
+      let returned = 0;
       const past: HistoryMessage[] = [];
       let after = '';
       for (;;) {
         const page = await this.call(record, listMessagesSpec, { pageId: record.pageId, conversationId: id, limit: HISTORY_MAX_PAGE_SIZE, after });
         let reachedSince = false;
+        returned += page.items.length;
         for (const m of page.items) {
           if ((m.createdTime?.getTime() ?? 0) < record.sinceMs) {
             reachedSince = true;
@@ -187,11 +225,15 @@ export class BackfillRunner {
         }
         record.updatedMs = Date.now();
         await this.deps.progress.save(record);
-        if (reachedSince || !page.after) break;
+        if (reachedSince || !page.after) {
+          // Only a read to the end can meet Instagram's limit: stopping at `since` read what was asked.
+          if (!reachedSince) this.noteInstagramLimit(record, messageCount, returned);
+          break;
+        }
         after = page.after;
       }
       past.reverse();
-      const events = past.map((m) => historicalEvent(record.pageId, m));
+      const events = (await this.notReceivedLive(record, past)).map((m) => historicalEvent(record.pageId, m, this.platformOf(record.pageId)));
       for (let i = 0; i < events.length; i += APPEND_BATCH) {
         const batch = events.slice(i, i + APPEND_BATCH);
         const result = await this.deps.store.append(batch);
@@ -208,7 +250,7 @@ export class BackfillRunner {
 }
 
 /** A past message as the event its webhook would have made: same id and dedup key, Meta's time, marked historical. */
-export function historicalEvent(pageId: string, m: HistoryMessage): NewEvent {
+export function historicalEvent(pageId: string, m: HistoryMessage, platform = Platform.PLATFORM_MESSENGER): NewEvent {
   const isEcho = m.message?.isEcho ?? false;
   const dedupKey = messageDedupKey(m.id, isEcho);
   const event: Event = {
@@ -219,7 +261,7 @@ export function historicalEvent(pageId: string, m: HistoryMessage): NewEvent {
     time: m.createdTime,
     standby: false,
     rawJson: '',
-    platform: Platform.PLATFORM_MESSENGER,
+    platform,
     receivedTime: new Date(),
     traceparent: '',
     tracestate: '',

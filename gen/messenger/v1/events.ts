@@ -131,8 +131,9 @@ export enum ReceivedAttachmentType {
   /**
    * RECEIVED_ATTACHMENT_TYPE_STORY_MENTION - Instagram: the person mentioned the account in their story (`story_mention`). `url` is
    * Meta's CDN URL of the story's media and `do_not_store` is set: Meta forbids storing or
-   * caching the media (keeping the URL is allowed; it expires with the story). New values are
-   * numbered from 10, as new fields are.
+   * caching the media (keeping the URL is allowed; it expires with the story). The URL is only
+   * in `url` (blanked in `payload_json` and the event's `raw_json`), and empty when longer than
+   * 4096 characters. New values are numbered from 10, as new fields are.
    */
   RECEIVED_ATTACHMENT_TYPE_STORY_MENTION = 10,
   /**
@@ -410,7 +411,10 @@ export interface Event {
     | undefined;
   /** The item came in `standby`: another app owns the conversation (handover protocol). */
   standby: boolean;
-  /** The item exactly as Meta sent it (JSON), for anything this model does not carry. */
+  /**
+   * The item exactly as Meta sent it (JSON), for anything this model does not carry; only a
+   * story mention's URL is blanked (`""`) here, kept once in its attachment's `url`.
+   */
   rawJson: string;
   /**
    * Which platform the update came from (`object` of the webhook POST). The conversation, the
@@ -520,7 +524,10 @@ export interface ReceivedAttachment {
     | undefined;
   /** `title` (fallback, location). */
   title: string;
-  /** The attachment's `payload` as JSON (templates and anything else). */
+  /**
+   * The attachment's `payload` as JSON (templates and anything else); a story mention's URL is
+   * blanked here (it is in `url`).
+   */
   payloadJson: string;
   /**
    * The media behind `url` must not be stored or cached, only shown from `url` (Instagram
