@@ -17,9 +17,10 @@
  * id order, so a conversation resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
- * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
- * head returned. Dead letters are XADDed to the group's dead-letter stream of the partition and
- * XACKed in one script; a replay re-XADDs them into their partition, marked for that group only.
+ * Acks are XACKs, run in the same script (one per partition) as the deliveries they free and
+ * before them: a conversation's next event reaches a consumer only once its head's ack is in
+ * Redis. Dead letters are XADDed to the group's dead-letter stream of the partition and XACKed in
+ * one script; a replay re-XADDs them into their partition, marked for that group only.
  *
  * Groups: a record per group in the registry (start, page scope, owner, never acked yet, last
  * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
@@ -724,6 +725,10 @@ class GroupWorker implements DispatchHost<Entry> {
   private readScheduled: NodeJS.Immediate | undefined;
   /** A read was skipped for want of room: read again once an entry goes. */
   private starved = false;
+  /** The acks of the ack being handled, for the dispatch turn it runs (`record`). */
+  private acking: Map<number, string[]> | undefined;
+  /** That turn's scripts, once `record` sent them. */
+  private ackTurn: Promise<void> | undefined;
   private ended = false;
 
   constructor(
@@ -987,37 +992,46 @@ class GroupWorker implements DispatchHost<Entry> {
   }
 
   record(handedOut: Entry[]): void {
-    void this.recordDeliveries(handedOut);
+    const acks = this.acking;
+    this.acking = undefined;
+    const turn = this.settle(acks, handedOut);
+    if (acks) this.ackTurn = turn;
+    else turn.catch(() => undefined);
   }
 
-  /** DELIVER: the attempt is in the PEL before the consumer sees the event. */
-  private async recordDeliveries(batch: Entry[]): Promise<void> {
-    // One DELIVER per partition (each its own slot), together.
-    const byPart = new Map<number, Entry[]>();
-    for (const e of batch) {
-      const list = byPart.get(e.partition);
-      if (list) list.push(e);
-      else byPart.set(e.partition, [e]);
+  /**
+   * One delivery turn: per partition (each its own slot), together, one DELIVER that XACKs these
+   * acks and then records these hand-outs (the attempt is in the PEL before the consumer sees
+   * the event). A failure fails the worker: acked entries already left their conversations here,
+   * so only a takeover (which claims what is still pending, heads first) may serve them again.
+   */
+  private async settle(acks: ReadonlyMap<number, string[]> | undefined, handedOut: readonly Entry[]): Promise<void> {
+    const byPart = new Map<number, { acks: readonly string[]; list: Entry[] }>();
+    if (acks) for (const [p, ids] of acks) byPart.set(p, { acks: ids, list: [] });
+    for (const e of handedOut) {
+      const part = byPart.get(e.partition);
+      if (part) part.list.push(e);
+      else byPart.set(e.partition, { acks: [], list: [e] });
     }
     const parts = [...byPart];
-    const tokens = parts.map(([, list]) => list.map((e) => e.token));
+    const tokens = parts.map(([, x]) => x.list.map((e) => e.token));
     let replies: Array<number | number[]>;
     try {
       replies = (await Promise.all(
-        parts.map(([p, list]) => {
-          const args: Array<string | number> = [this.group, this.store.me];
-          for (const e of list) args.push(e.id, e.deliveries);
+        parts.map(([p, x]) => {
+          const args: Array<string | number> = [this.group, this.store.me, x.acks.length, ...x.acks];
+          for (const e of x.list) args.push(e.id, e.deliveries);
           return DELIVER.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p)], args);
         }),
       )) as Array<number | number[]>;
     } catch (err) {
       this.fail(err);
-      return;
+      throw err;
     }
     if (this.ended) return;
-    parts.forEach(([p, list], k) => {
+    parts.forEach(([p, x], k) => {
       const reply = replies[k]!;
-      list.forEach((e, i) => {
+      x.list.forEach((e, i) => {
         if (e.token !== tokens[k]![i] || e.state !== 'sending' || !e.holder) return;
         // -1: the lease was lost (handled below); 0: acked by another replica, or trimmed away by retention.
         if (!Array.isArray(reply)) return;
@@ -1031,11 +1045,22 @@ class GroupWorker implements DispatchHost<Entry> {
   async ack(c: DispatchConsumer<Entry>, ids: readonly string[]): Promise<void> {
     const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
     if (entries.length === 0) return;
-    const byPart = new Map<number, string[]>();
-    for (const e of entries) byPart.set(e.partition, [...(byPart.get(e.partition) ?? []), e.id]);
-    await redisCall('ack', () => Promise.all([...byPart].map(([p, list]) => this.redis.xack(this.store.stream(p), this.group, ...list))));
-    // Only now may the conversation move on: the ack is in Redis.
+    const acks = new Map<number, string[]>();
+    for (const e of entries) {
+      const list = acks.get(e.partition);
+      if (list) list.push(e.id);
+      else acks.set(e.partition, [e.id]);
+    }
+    // Out of their conversations now, and what that frees handed out at once: the acks and those
+    // deliveries go in the same scripts, acks first, so no consumer sees a conversation's next
+    // event before its head's ack is in Redis.
     for (const e of entries) if (e.conv.queue.includes(e)) this.dispatcher.discard(e);
+    this.acking = acks;
+    this.dispatcher.dispatch();
+    const turn = this.ackTurn ?? this.settle(acks, []);
+    this.acking = undefined;
+    this.ackTurn = undefined;
+    await redisCall('ack', () => turn);
     if ([...this.parts.values()].some((p) => p.state === 'draining')) await redisCall('releasing a lease', () => this.releaseDrained());
   }
 
