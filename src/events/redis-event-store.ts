@@ -725,6 +725,8 @@ class GroupWorker implements DispatchHost<Entry> {
   private readScheduled: NodeJS.Immediate | undefined;
   /** A read was skipped for want of room: read again once an entry goes. */
   private starved = false;
+  /** Partitions that may hold entries not read here yet (appended since, or never read): the next READ's. */
+  private readonly unread = new Set<number>();
   /** The acks of the ack being handled, for the dispatch turn it runs (`record`). */
   private acking: Map<number, string[]> | undefined;
   /** That turn's scripts, once `record` sent them. */
@@ -765,16 +767,19 @@ class GroupWorker implements DispatchHost<Entry> {
 
   /** New entries were appended to these partitions. */
   notify(parts: ReadonlySet<number>): void {
-    if (this.readScheduled) return;
+    let any = false;
     for (const p of parts) {
       if (this.parts.get(p)?.state === 'active') {
-        // Notices arrive in bursts (one per append, several per socket read): one READ for the burst.
-        this.readScheduled = setImmediate(() => {
-          this.readScheduled = undefined;
-          this.read();
-        });
-        return;
+        this.unread.add(p);
+        any = true;
       }
+    }
+    // Notices arrive in bursts (one per append, several per socket read): one READ for the burst.
+    if (any && !this.readScheduled) {
+      this.readScheduled = setImmediate(() => {
+        this.readScheduled = undefined;
+        this.read();
+      });
     }
   }
 
@@ -833,6 +838,8 @@ class GroupWorker implements DispatchHost<Entry> {
     await Promise.all(taking.map((p) => this.takeOver(p)));
     await this.releaseDrained();
     this.wake();
+    // Every partition, whatever the notices said: a notice may have been lost (pub/sub is not kept).
+    for (const p of this.parts.keys()) this.unread.add(p);
     this.read();
   }
 
@@ -883,6 +890,7 @@ class GroupWorker implements DispatchHost<Entry> {
   /** Forgets a partition here: its events stay pending in Redis for the next holder; acks of them from here are ignored. */
   private dropPartition(index: number): void {
     this.parts.delete(index);
+    this.unread.delete(index);
     for (const conv of [...this.dispatcher.convs.values()]) if (conv.queue[0]?.partition === index) this.buffered -= this.dispatcher.forget(conv);
     this.wake();
   }
@@ -911,12 +919,14 @@ class GroupWorker implements DispatchHost<Entry> {
     );
   }
 
-  /** One READ over the active partitions; true when there may be more. */
+  /** One READ over the active partitions that may hold unread entries; true when there may be more. */
   private async readOnce(): Promise<boolean> {
     const room = this.store.maxBuffered - this.buffered;
-    const active = [...this.parts.values()].filter((p) => p.state === 'active' && p.validUntil > Date.now());
+    const now = Date.now();
+    const active = [...this.parts.values()].filter((p) => p.state === 'active' && p.validUntil > now && this.unread.has(p.index));
     if (room <= 0) this.starved = true;
     if (room <= 0 || active.length === 0) return false;
+    for (const p of active) this.unread.delete(p.index);
     const count = Math.max(1, Math.min(READ_COUNT, Math.ceil(room / active.length)));
     // One READ per partition (each its own slot), together; their entries merged below.
     const replies = (await Promise.all(
@@ -933,7 +943,10 @@ class GroupWorker implements DispatchHost<Entry> {
         this.dropPartition(p.index);
         return;
       }
-      if (r.length >= count) more = true;
+      if (r.length >= count) {
+        more = true;
+        this.unread.add(p.index);
+      }
       const notOurs: string[] = [];
       // Within a partition the stream's order holds: an entry never sorts before the one read before it.
       let floor: Order = [0, 0];
