@@ -928,9 +928,10 @@ class GroupWorker implements DispatchHost<Entry> {
     if (room <= 0 || active.length === 0) return false;
     for (const p of active) this.unread.delete(p.index);
     const count = Math.max(1, Math.min(READ_COUNT, Math.ceil(room / active.length)));
-    // One READ per partition (each its own slot), together; their entries merged below.
-    const replies = (await Promise.all(
-      active.map((p) => READ.run(this.redis, [this.store.stream(p.index), this.store.lease(this.group, p.index)], [this.group, this.store.me, count, this.startId])),
+    // One READ per partition (each its own slot), together (one pipeline on one Redis); their entries merged below.
+    const replies = (await READ.runEach(
+      this.redis,
+      active.map((p) => [[this.store.stream(p.index), this.store.lease(this.group, p.index)], [this.group, this.store.me, count, this.startId]] as const),
     )) as Array<0 | Array<[string, string[]]>>;
     if (this.ended) return false;
     let more = false;
@@ -1013,9 +1014,9 @@ class GroupWorker implements DispatchHost<Entry> {
   }
 
   /**
-   * One delivery turn: per partition (each its own slot), together, one DELIVER that XACKs these
-   * acks and then records these hand-outs (the attempt is in the PEL before the consumer sees
-   * the event). A failure fails the worker: acked entries already left their conversations here,
+   * One delivery turn: per partition (each its own slot), together (one pipeline on one Redis),
+   * one DELIVER that XACKs these acks and then records these hand-outs (the attempt is in the PEL
+   * before the consumer sees the event). A failure fails the worker: acked entries already left their conversations here,
    * so only a takeover (which claims what is still pending, heads first) may serve them again.
    */
   private async settle(acks: ReadonlyMap<number, string[]> | undefined, handedOut: readonly Entry[]): Promise<void> {
@@ -1030,11 +1031,12 @@ class GroupWorker implements DispatchHost<Entry> {
     const tokens = parts.map(([, x]) => x.list.map((e) => e.token));
     let replies: Array<number | number[]>;
     try {
-      replies = (await Promise.all(
+      replies = (await DELIVER.runEach(
+        this.redis,
         parts.map(([p, x]) => {
           const args: Array<string | number> = [this.group, this.store.me, x.acks.length, ...x.acks];
           for (const e of x.list) args.push(e.id, e.deliveries);
-          return DELIVER.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p)], args);
+          return [[this.store.stream(p), this.store.lease(this.group, p)], args] as const;
         }),
       )) as Array<number | number[]>;
     } catch (err) {
