@@ -12,7 +12,7 @@ export const CUSTOMER_USAGE = `Usage: npm run customer -- --page PAGE_ID --from 
        npm run customer -- --instagram [--page IG_ACCOUNT_ID (${DEMO_INSTAGRAM_PAGE_ACCOUNT})] --from IGSID
                           (--text TEXT [--story-reply STORY_ID] | --story-mention | --share-post MEDIA_ID [--title CAPTION] | --unsend MID
                            | --postback PAYLOAD [--title TITLE]) [--story-url URL] [--ago DURATION] [--webhook URL] [--app-secret SECRET] [--standby]
-       npm run customer -- --history COUNT --page PAGE_ID --from PSID [--inbox URL (http://${SANDBOX_INBOX_LISTEN})]
+       npm run customer -- --history COUNT (--page PAGE_ID | --instagram [--page IG_ACCOUNT_ID]) --from PSID [--inbox URL (http://${SANDBOX_INBOX_LISTEN})]
 
 Plays the customer: sends the webhook Meta would send for a person's message (or tapped quick
 reply, or postback button), signed with the app secret (X-Hub-Signature-256), to the gateway's
@@ -25,7 +25,7 @@ does not know who owns the conversation: the sandbox's customer API and the inbo
 --ago DURATION dates the action that long ago (units m, h, d: 25h, 90m, 8d, 1d2h): the webhook
 carries Meta's old timestamp, and the sandbox's messaging window runs from it. A RESPONSE then
 meets the window as Meta applies it: open for 24 h after the person's latest action, HUMAN_AGENT
-for 7 days, a UTILITY template at any time. Meta's window runs from the latest action, so use a
+for 7 days, a UTILITY template at any time (Messenger only: on Instagram nothing after 7 days). Meta's window runs from the latest action, so use a
 new --from (or the inbox's "age" control) to see a window close on a conversation with newer messages.
 --history COUNT seeds the sandbox's Conversations API with COUNT past messages of this conversation
 (the customer and the Page in turn, a minute apart, up to now), through the sandbox inbox's API; they
@@ -64,9 +64,10 @@ export async function runCustomer(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   if (values.history !== undefined) {
-    if (!values.page || !/^\d{1,20}$/.test(values.page)) throw new UsageError('--page: a numeric Page id is required');
+    const page = values.page ?? (values.instagram === true ? DEMO_INSTAGRAM_PAGE_ACCOUNT : undefined);
+    if (!page || !/^\d{1,20}$/.test(page)) throw new UsageError('--page: a numeric Page id is required');
     if (!values.from) throw new UsageError("--from: the customer's PSID is required");
-    return seedHistory(values.page, values.from, values.history, values.inbox ?? `http://${SANDBOX_INBOX_LISTEN}`);
+    return seedHistory(page, values.from, values.history, values.inbox ?? `http://${SANDBOX_INBOX_LISTEN}`);
   }
   const instagram = values.instagram === true;
   if (!instagram) {

@@ -10,7 +10,8 @@ export const LISTEN_USAGE = `Usage: npm run listen -- --group GROUP [--page PAGE
                         [--api-key KEY] [--target HOST:PORT]
 
 Consumes StreamEvents as the consumer group GROUP: prints each event as it arrives (one line:
-time, page, sender, kind, what it says, event id, delivery attempt; --json: the whole Event) and
+time, page, sender, kind, "(history)" for a backfilled past message, what it says, event id,
+delivery attempt; --json: the whole Event) and
 acks it once the line is written, as 'stripe listen' does. "listening" goes to stderr once the gateway
 says the subscription is live. --from-start makes a new group begin with every retained event
 (default: only events from now on). --no-ack prints without acking: the events come back after
@@ -50,12 +51,20 @@ export function describeEvent(e: Event, attempt: number): string {
     case 'delivery':
       what = `${e.kind.value.mids.length} message(s)`;
       break;
+    case 'backfillStarted':
+      what = `backfill ${e.kind.value.backfillId}: history follows`;
+      break;
+    case 'backfillEnded': {
+      const m = e.kind.value;
+      what = `backfill ${m.backfillId}: ${m.error ? `failed: ${m.error}` : `${m.messagesStored} stored, ${m.messagesDuplicate} already there`}`;
+      break;
+    }
     default:
       break;
   }
   const time = (e.time ?? e.receivedTime)?.toISOString() ?? '';
   const where = e.platform === Platform.PLATFORM_INSTAGRAM ? 'instagram' : 'page';
-  return `${time}  ${where} ${e.pageId}  from ${e.senderId}  ${kind}${e.standby ? ' (standby)' : ''}  ${what}  ${e.eventId}${attempt > 1 ? `  attempt ${attempt}` : ''}`;
+  return `${time}  ${where} ${e.pageId}  from ${e.senderId}  ${kind}${e.standby ? ' (standby)' : ''}${e.historical ? ' (history)' : ''}  ${what}  ${e.eventId}${attempt > 1 ? `  attempt ${attempt}` : ''}`;
 }
 
 /** Story mentions and shared posts by name; a story's URL is not printed (its media must not be kept). */

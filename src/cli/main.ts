@@ -2,19 +2,10 @@
 import '../telemetry/preload';
 import { parseArgs } from 'node:util';
 import { generateApiKey, hashApiKey } from '../server/caller-auth';
-import { runBulk } from './bulk';
 import { tolerateClosedPipes } from './closed-pipes';
-import { runCustomer } from './customer';
-import { runListen } from './listen';
-import { runPersona } from './persona';
-import { runProfile } from './profile';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { npmBannerHint } from './npm-banner';
-import { runSend } from './send';
-import { runThread } from './thread';
-import { runHistory } from './history';
 import { serve } from './serve';
-import { runUpload } from './upload';
 import { UsageError } from './usage-error';
 
 const USAGE = `messenger-gateway: a gRPC gateway to the Messenger Send API
@@ -39,7 +30,21 @@ serve exits 2 on a bad config or an address it cannot use (in use: choose anothe
 
 ${EXIT_CODES_HELP}`;
 
-const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { send: runSend, upload: runUpload, bulk: runBulk, customer: runCustomer, listen: runListen, profile: runProfile, persona: runPersona, thread: runThread, history: runHistory };
+/**
+ * The client commands, each loaded when it runs: `serve` (what `npm start` runs) need not load
+ * every client's modules first.
+ */
+const CLIENT_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  send: (argv) => (require('./send') as typeof import('./send')).runSend(argv),
+  upload: (argv) => (require('./upload') as typeof import('./upload')).runUpload(argv),
+  bulk: (argv) => (require('./bulk') as typeof import('./bulk')).runBulk(argv),
+  customer: (argv) => (require('./customer') as typeof import('./customer')).runCustomer(argv),
+  listen: (argv) => (require('./listen') as typeof import('./listen')).runListen(argv),
+  profile: (argv) => (require('./profile') as typeof import('./profile')).runProfile(argv),
+  persona: (argv) => (require('./persona') as typeof import('./persona')).runPersona(argv),
+  thread: (argv) => (require('./thread') as typeof import('./thread')).runThread(argv),
+  history: (argv) => (require('./history') as typeof import('./history')).runHistory(argv),
+};
 
 /** The command line: `serve` (default), `hash-key`, or a client command. */
 async function main(argv: string[]): Promise<void> {

@@ -21,6 +21,8 @@ export interface BackfillRecord {
   graphCalls: number;
   error: string;
   historyLimited: boolean;
+  /** Conversations cut by Instagram's 20-message limit (absent in records saved before it was counted). */
+  conversationsLimited?: number;
   /** Page-wide: Meta's cursor of the conversations page being worked through ('' : the first). */
   resume: string;
   startedMs: number;

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import type { ConversationPolicy } from '../config/gateway-config';
+import type { ConversationPolicy, Platform } from '../config/gateway-config';
 import type { Failure } from '../errors/failure';
 import { reasonName } from '../errors/failure';
 import type { Logger } from '../log/logger';
@@ -32,6 +32,8 @@ export class ConversationGuard {
   constructor(
     readonly records: ConversationRecords,
     private readonly policyOf: (pageId: string) => ConversationPolicy,
+    /** The account's platform: what is left after the window, and Graph's code, differ on Instagram. */
+    private readonly platformOf: (pageId: string) => Platform,
     private readonly logger: Logger,
   ) {}
 
@@ -90,18 +92,19 @@ export class ConversationGuard {
       annotateConversation(span, policy, 'unknown', 'unknown');
       return undefined;
     }
-    const refusal = policyRefusal(r, send.kind, now);
+    const platform = this.platformOf(pageId);
+    const refusal = policyRefusal(r, send.kind, now, platform);
     if (!refusal) {
-      annotateConversation(span, policy, 'allowed', allowanceAt(r, now));
+      annotateConversation(span, policy, 'allowed', allowanceAt(r, now, platform));
       return undefined;
     }
     const reason = reasonName(refusal.reason);
     if (policy === 'enforce') {
-      annotateConversation(span, policy, 'refused', allowanceAt(r, now));
+      annotateConversation(span, policy, 'refused', allowanceAt(r, now, platform));
       recordPolicyDecision(pageId, reason, 'refused');
       return { refused: { ...refusal, message: `${refusal.message}. Refused before Graph (conversation policy enforce); nothing was sent` } };
     }
-    annotateConversation(span, policy, 'warned', allowanceAt(r, now));
+    annotateConversation(span, policy, 'warned', allowanceAt(r, now, platform));
     recordPolicyDecision(pageId, reason, 'warned');
     this.logger.warn({ page_id: pageId, reason, policy }, `conversation policy (warn): sent anyway: ${refusal.message}`);
     return { warned: refusal };

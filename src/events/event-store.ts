@@ -22,6 +22,23 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** What goes through a hold: history, and a backfill's own start and end markers (which frame it). */
+export function passesHold(event: Event): boolean {
+  return event.historical || event.kind?.$case === 'backfillStarted' || event.kind?.$case === 'backfillEnded';
+}
+
+/** Live events one held conversation may keep waiting; past it the webhook answers 503 and Meta retries later. */
+export const MAX_HELD_PER_CONVERSATION = 10_000;
+/** Held events a release appends per step (one script each on Redis): a long hold never blocks the store for long. */
+export const HOLD_RELEASE_BATCH = 500;
+/** How often a store looks for holds whose every holder let them expire (and releases them). */
+export const HOLD_SWEEP_MS = 30_000;
+
+/** Why an append for a held conversation was refused: its hold list is full. */
+export function heldFullMessage(held: number): string {
+  return `a backfill holds ${held} live events of this conversation already (at most ${MAX_HELD_PER_CONVERSATION}): the batch is refused until it ends`;
+}
+
 /** The store is at its bound: nothing of the batch was stored (the webhook answers 503, Meta retries). */
 export class EventStoreFullError extends Error {
   override readonly name = 'EventStoreFullError';
@@ -158,6 +175,24 @@ export interface EventStore {
    * that is not enough, nothing is stored (EventStoreFullError): a connected group never loses one.
    */
   append(events: readonly NewEvent[]): Promise<AppendResult>;
+  /**
+   * Holds a conversation's live events back (a backfill of its history runs): from now on, until
+   * every holder released it, its appended events not marked `historical` (nor a backfill's markers: passesHold) wait in the
+   * conversation's hold list in this store (counted as stored, dedup keys taken) instead of going
+   * to the consumers; historical ones go through. At most MAX_HELD_PER_CONVERSATION wait: past
+   * that the append is refused (EventStoreFullError). A holder that holds again renews its hold
+   * (a resumed backfill takes its dead run's hold over); one that is not renewed within `ttlMs`
+   * counts as gone, and a hold with no holder left is released by the store's sweep (HOLD_SWEEP_MS).
+   */
+  hold(conversation: string, holder: string, ttlMs: number): Promise<void>;
+  /**
+   * The holder lets go; when no other holder is left, the held events are appended in arrival
+   * order (HOLD_RELEASE_BATCH at a time), the hold ending with the last batch, so an append racing
+   * with the release is held and appended, or appended after it: never lost, reordered or stored twice.
+   */
+  release(conversation: string, holder: string): Promise<void>;
+  /** Releases the holds none of whose holders renewed in time; the store does it every HOLD_SWEEP_MS by itself. Resolves how many it released. */
+  releaseExpiredHolds(): Promise<number>;
   /**
    * Joins (or creates, with `scope`) a consumer group; `onError` reports the store going away (the
    * stream then ends UNAVAILABLE). Throws TooManyGroupsError past `maxGroups` or past the

@@ -15,6 +15,11 @@ import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchEntry } from './dispatcher';
 import {
   EventStoreFullError,
+  HOLD_RELEASE_BATCH,
+  HOLD_SWEEP_MS,
+  MAX_HELD_PER_CONVERSATION,
+  heldFullMessage,
+  passesHold,
   InvalidPageTokenError,
   TooManyGroupsError,
   type EventStoreHooks,
@@ -32,6 +37,7 @@ import { StoreUnavailableError } from '../store/store-unavailable-error';
 import { fitScope } from './group-scope';
 import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
+import { dedupKeyBound } from './dedup-bound';
 
 /** One stored event, shared by every group. */
 interface Stored {
@@ -86,9 +92,12 @@ interface Group {
   open: number;
 }
 
-/** The dedup map holds at most this many keys per event the store may hold (oldest forgotten first). */
-const DEDUP_KEYS_PER_EVENT = 2;
-const MIN_DEDUP_KEYS = 1024;
+/** A held conversation: its holders (until when each counts) and its live events, in arrival order. */
+interface Hold {
+  readonly holders: Map<string, number>;
+  readonly events: NewEvent[];
+}
+
 /** Log events a dispatch turn looks at to bring groups up to date; the rest waits for the next turn. */
 const CATCH_UP_PER_TURN = 5_000;
 /** Retention and the dedup window are swept at most this often, and at least this rarely. */
@@ -119,13 +128,16 @@ export class MemoryEventStore implements EventStore {
   private dispatchScheduled: NodeJS.Immediate | undefined;
   private nextHousekeeping = Infinity;
   private readonly housekeepingMs: number;
+  /** Held conversations (event-store.ts `hold`); empty but for backfills. */
+  private readonly holds = new Map<string, Hold>();
+  private holdSweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: EventsConfig,
     private readonly hooks: EventStoreHooks = {},
   ) {
     checkEventsConfig(options);
-    this.maxDedupKeys = Math.max(MIN_DEDUP_KEYS, options.maxEvents * DEDUP_KEYS_PER_EVENT);
+    this.maxDedupKeys = dedupKeyBound(options.maxEvents);
     this.housekeepingMs = Math.min(MAX_HOUSEKEEPING_MS, Math.max(MIN_HOUSEKEEPING_MS, Math.min(options.retentionMs, options.dedupWindowMs, options.neverAckedGroupMs) / 4));
   }
 
@@ -150,19 +162,102 @@ export class MemoryEventStore implements EventStore {
       fresh.push(ne);
     }
     if (fresh.length === 0) return { stored: 0, duplicates };
+    // Nothing held (the usual case): one size check.
+    const held = this.holds.size > 0 ? this.heldOf(fresh) : undefined;
+    const live = held ? fresh.filter((ne) => !held.has(ne)) : fresh;
+    if (live.length > 0) this.storeFresh(live, now, false);
+    if (held) {
+      for (const [ne, hold] of held) {
+        hold.events.push(ne.event.receivedTime ? ne : { ...ne, event: { ...ne.event, receivedTime: new Date(now) } });
+        this.remember(ne.dedupKey, now);
+      }
+    }
+    return { stored: fresh.length, duplicates };
+  }
 
+  /** The live events of held conversations, each with its hold; throws (nothing taken) past a hold's bound. */
+  private heldOf(fresh: readonly NewEvent[]): Map<NewEvent, Hold> | undefined {
+    let held: Map<NewEvent, Hold> | undefined;
+    for (const ne of fresh) {
+      const hold = passesHold(ne.event) ? undefined : this.holds.get(ne.conversation);
+      if (!hold) continue;
+      held ??= new Map();
+      held.set(ne, hold);
+    }
+    if (!held) return undefined;
+    const counts = new Map<Hold, number>();
+    for (const hold of held.values()) counts.set(hold, (counts.get(hold) ?? 0) + 1);
+    for (const [hold, n] of counts) {
+      if (hold.events.length + n > MAX_HELD_PER_CONVERSATION) throw new EventStoreFullError(heldFullMessage(hold.events.length));
+    }
+    return held;
+  }
+
+  async hold(conversation: string, holder: string, ttlMs: number): Promise<void> {
+    this.ensureOpen();
+    let hold = this.holds.get(conversation);
+    if (!hold) {
+      hold = { holders: new Map(), events: [] };
+      this.holds.set(conversation, hold);
+    }
+    hold.holders.set(holder, Date.now() + ttlMs);
+    if (!this.holdSweep) {
+      this.holdSweep = setInterval(() => void this.releaseExpiredHolds(), HOLD_SWEEP_MS);
+      this.holdSweep.unref();
+    }
+  }
+
+  async release(conversation: string, holder: string): Promise<void> {
+    this.ensureOpen();
+    const hold = this.holds.get(conversation);
+    if (!hold) return;
+    hold.holders.delete(holder);
+    this.releaseIfUnheld(conversation, hold, Date.now());
+  }
+
+  /** Appends a hold's events once none of its holders is left (expired ones count as gone), and ends it; true when it did. */
+  private releaseIfUnheld(conversation: string, hold: Hold, now: number): boolean {
+    for (const [h, until] of hold.holders) if (until <= now) hold.holders.delete(h);
+    if (hold.holders.size > 0) return false;
+    // In process, the whole list in one turn: no append can come between two batches.
+    for (let i = 0; i < hold.events.length; i += HOLD_RELEASE_BATCH) this.storeFresh(hold.events.slice(i, i + HOLD_RELEASE_BATCH), now, true);
+    this.holds.delete(conversation);
+    if (this.holds.size === 0 && this.holdSweep) {
+      clearInterval(this.holdSweep);
+      this.holdSweep = undefined;
+    }
+    return true;
+  }
+
+  async releaseExpiredHolds(): Promise<number> {
+    if (this.closed) return 0;
+    const now = Date.now();
+    let released = 0;
+    for (const [conversation, hold] of [...this.holds]) if (this.releaseIfUnheld(conversation, hold, now)) released++;
+    return released;
+  }
+
+  /**
+   * Stores events whose dedup keys are checked (and not yet taken, unless they were held). `force`:
+   * held events the store answered for already: past the bound they are stored anyway, after
+   * what could be evicted (they were counted in their hold's bound instead).
+   */
+  private storeFresh(fresh: readonly NewEvent[], now: number, force: boolean): void {
     this.dropExpired(now);
     const over = this.events.size + fresh.length - this.options.maxEvents;
     if (over > 0) {
       const evictable = this.free.size + this.parkedOnly.size;
       const victims = over > evictable ? this.idleVictims(over - evictable, now) : [];
-      if (!victims) {
+      if (victims) {
+        this.evict(over - victims.length);
+        this.giveUp(victims);
+      } else if (force) {
+        this.evict(evictable);
+      } else {
         throw new EventStoreFullError(
           `the event store holds ${this.events.size} of at most ${this.options.maxEvents} events and ${this.events.size - evictable} are not yet acked by every connected group: the batch of ${fresh.length} is refused`,
         );
       }
-      this.evict(over - victims.length);
-      this.giveUp(victims);
     }
 
     const storedAt = Math.max(now, this.lastStoredAt);
@@ -202,11 +297,10 @@ export class MemoryEventStore implements EventStore {
       const stored: Stored = { seq: ++this.seq, event, conversation: ne.conversation, storedAt, open: new Set(), parked: new Set(), pending, live: true };
       this.events.set(stored.seq, stored);
       this.log.push(stored);
-      this.remember(ne.dedupKey, now);
+      if (!force) this.remember(ne.dedupKey, now);
       this.classify(stored);
     }
     this.scheduleHousekeeping(now);
-    return { stored: fresh.length, duplicates };
   }
 
   async consume(options: ConsumerOptions, deliver: (d: DeliveredEvent) => void, onError: (err: Error) => void): Promise<Consumer> {
@@ -311,6 +405,8 @@ export class MemoryEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.deadlines.stop();
+    clearInterval(this.holdSweep);
+    this.holdSweep = undefined;
     if (this.dispatchScheduled) clearImmediate(this.dispatchScheduled);
     this.dispatchScheduled = undefined;
     const groups = [...this.groups.values()];

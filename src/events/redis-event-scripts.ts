@@ -204,14 +204,41 @@ end
 `;
 
 /**
+ * The dedup keys' bound by count (their TTL bounds them by time), a part of APPEND: each new key
+ * (of a stored or a held event)
+ * is listed, oldest first, in the partition's dedup order (the last KEYS), and past the
+ * partition's cap (the last ARGV) the oldest listed keys are deleted. At most #fresh + 8 per
+ * call, so that no call does unbounded work: over a few appends the list drains back to the cap
+ * (after a lower cap, too). Every live dedup key is listed, so the keys are at most the list's
+ * length. The list lives as long as its newest key. A key set again after its TTL ran out (an
+ * item retried past the window) is listed twice, and its older entry forgets it early: a cost
+ * taken over a per-key index the size of the keys themselves.
+ */
+const DEDUP_BOUND = `
+local order, cap = KEYS[#KEYS], tonumber(ARGV[#ARGV])
+for _, i in ipairs(fresh) do redis.call('RPUSH', order, KEYS[i + 2]) end
+for _, i in ipairs(held) do redis.call('RPUSH', order, KEYS[i + 2]) end
+local excess = redis.call('LLEN', order) - cap
+if excess > 0 then
+  for _, k in ipairs(redis.call('LPOP', order, math.min(excess, #fresh + #held + 8))) do redis.call('DEL', k) end
+end
+redis.call('PEXPIRE', order, window)`;
+
+/**
  * Append one partition's part of a batch. KEYS: the stream, its eviction cursor, then the n
- * dedup keys (all under the partition's hash tag). ARGV: n, others (events in the other
+ * dedup keys, then the partition's held conversations, last the partition's dedup order (see
+ * DEDUP_BOUND); all under the partition's hash tag. ARGV: n, others (events in the other
  * partitions, as the gateway last saw them), dedupWindowMs, retentionMs, maxEvents, channel,
- * partition index, eviction window, then per event: encoded event, conversation, page id, order
- * (`<ms>-<index in batch>`, the gateway's, to order events across partitions).
- * Checks the dedup keys, trims the partition to the retention, then makes room within it (events
- * no group needs, a bounded window from the eviction cursor); stores all of its part or nothing.
- * Returns {stored, duplicates, partition length} or {-1, duplicates, partition length, still over}.
+ * partition index, eviction window, the partition's hold-list key prefix, most events one hold
+ * list keeps, then per event: encoded event, conversation, page id, order (`<ms>-<index in
+ * batch>`, the gateway's, to order events across partitions), 1 when it passes holds
+ * (historical, or a backfill's marker); last the partition's cap of dedup keys.
+ * Checks the dedup keys; a live event of a held conversation (HOLD) goes to its hold list instead
+ * of the stream (when none is held, one EXISTS is all this costs). Then trims the partition to the
+ * retention and makes room within it (events no group needs, a bounded window from the eviction
+ * cursor); stores (or holds) all of its part or nothing.
+ * Returns {stored and held, duplicates, partition length}, {-1, duplicates, partition length,
+ * still over}, or {-2, duplicates, partition length, events in the full hold list}.
  */
 export const APPEND = new RedisScript(`#!lua
 ${IDS}
@@ -224,8 +251,12 @@ local maxEvents = tonumber(ARGV[5])
 local channel = ARGV[6]
 local part = ARGV[7]
 local w = tonumber(ARGV[8])
-local H = 8
+local holdPrefix = ARGV[9]
+local maxHeld = tonumber(ARGV[10])
+local H = 10
+local E = 5
 local key = KEYS[1]
+local holds = KEYS[n + 3]
 local now = nowms()
 local fresh = {}
 local dups = 0
@@ -236,9 +267,31 @@ for i = 1, n do
     fresh[#fresh + 1] = i
   end
 end
+local held = {}
+if #fresh > 0 and redis.call('EXISTS', holds) == 1 then
+  local live, isHeld, count = {}, {}, {}
+  for _, i in ipairs(fresh) do
+    local b = H + (i - 1) * E
+    local c = ARGV[b + 2]
+    if ARGV[b + 5] == '0' then
+      if isHeld[c] == nil then isHeld[c] = redis.call('ZSCORE', holds, c) ~= false end
+    end
+    if ARGV[b + 5] == '0' and isHeld[c] then
+      held[#held + 1] = i
+      count[c] = (count[c] or 0) + 1
+    else
+      live[#live + 1] = i
+    end
+  end
+  for c, k in pairs(count) do
+    local already = redis.call('LLEN', holdPrefix .. c)
+    if already + k > maxHeld then return {-2, dups, redis.call('XLEN', key), already} end
+  end
+  fresh = live
+end
 redis.call('XTRIM', key, 'MINID', '~', now - retention)
 local len = redis.call('XLEN', key)
-if #fresh == 0 then
+if #fresh == 0 and #held == 0 then
   -- Still one write (the TTL a dedup key has): a WAIT after this script then confirms
   -- everything before it, the first copy of these events included, whoever wrote it.
   local t = redis.call('PTTL', KEYS[n + 2])
@@ -246,19 +299,87 @@ if #fresh == 0 then
   return {0, dups, len}
 end
 local over = others + len + #fresh - maxEvents
-if over > 0 then
+if #fresh > 0 and over > 0 then
   local removed = evictfree(key, KEYS[2], over, w, {})
   len = len - removed
   over = over - removed
   if over > 0 then return {-1, dups, len, over} end
 end
+for _, i in ipairs(held) do
+  local b = H + (i - 1) * E
+  redis.call('SET', KEYS[i + 2], '1', 'PX', window)
+  redis.call('RPUSH', holdPrefix .. ARGV[b + 2], cjson.encode({ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]}))
+end
 for _, i in ipairs(fresh) do
-  local b = H + (i - 1) * 4
+  local b = H + (i - 1) * E
   redis.call('SET', KEYS[i + 2], '1', 'PX', window)
   redis.call('XADD', key, '*', 'e', ARGV[b + 1], 'c', ARGV[b + 2], 'p', ARGV[b + 3], 'q', ARGV[b + 4])
 end
-redis.call('PUBLISH', channel, part)
-return {#fresh, dups, len + #fresh}
+${DEDUP_BOUND}
+if #fresh > 0 then redis.call('PUBLISH', channel, part) end
+return {#fresh + #held, dups, len + #fresh}
+`);
+
+/**
+ * Holds a conversation's live events back (APPEND puts them in its hold list). KEYS: the
+ * partition's held conversations (a sorted set: conversation, until when its latest holder counts),
+ * the conversation's holders (a hash: holder, until when it counts). ARGV: conversation, holder,
+ * ttlMs. A holder already there is renewed.
+ */
+export const HOLD = new RedisScript(`#!lua
+${IDS}
+local until_ = nowms() + tonumber(ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], until_)
+local latest = until_
+for _, v in ipairs(redis.call('HVALS', KEYS[2])) do
+  if tonumber(v) > latest then latest = tonumber(v) end
+end
+redis.call('ZADD', KEYS[1], latest, ARGV[1])
+return 1
+`);
+
+/**
+ * One step of a release. KEYS: the stream, the partition's held conversations, the conversation's
+ * holders, its hold list. ARGV: conversation, holder ('' for none: the sweep), batch, channel,
+ * partition index. The holder goes, and so do holders past their time; while another is left,
+ * nothing else happens. Otherwise up to `batch` held events are XADDed in the order they came,
+ * and the hold ends (list, holders, entry) with the step that empties the list: an append
+ * running between two steps is held and comes out in a later step.
+ * Returns {appended, left in the list, 1 when another holder keeps it held}.
+ */
+export const RELEASE_HOLD = new RedisScript(`#!lua
+${IDS}
+local now = nowms()
+if ARGV[2] ~= '' then redis.call('HDEL', KEYS[3], ARGV[2]) end
+local latest = 0
+local raw = redis.call('HGETALL', KEYS[3])
+for j = 1, #raw, 2 do
+  local v = tonumber(raw[j + 1])
+  if v <= now then redis.call('HDEL', KEYS[3], raw[j]) elseif v > latest then latest = v end
+end
+if latest > 0 then
+  redis.call('ZADD', KEYS[2], latest, ARGV[1])
+  return {0, redis.call('LLEN', KEYS[4]), 1}
+end
+local batch = tonumber(ARGV[3])
+local items = redis.call('LRANGE', KEYS[4], 0, batch - 1)
+for _, item in ipairs(items) do
+  local f = cjson.decode(item)
+  redis.call('XADD', KEYS[1], '*', 'e', f[1], 'c', f[2], 'p', f[3], 'q', f[4])
+end
+if #items > 0 then
+  redis.call('LTRIM', KEYS[4], #items, -1)
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
+local left = redis.call('LLEN', KEYS[4])
+if left == 0 then
+  redis.call('DEL', KEYS[3])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  -- Being released: a sweep finishes it if this release stops half-way (its gateway dies).
+  redis.call('ZADD', KEYS[2], 0, ARGV[1])
+end
+return {#items, left, 0}
 `);
 
 /**

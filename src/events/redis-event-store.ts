@@ -31,16 +31,27 @@
  * (given up by them, reported through `onDropped`); groups with no consumer for longer than the
  * retention (than neverAckedGroupMs when none of their consumers ever acked) are deleted by a
  * periodic sweep.
+ *
+ * Holds (a backfill's, event-store.ts `hold`): a partition's held conversations are a sorted set
+ * under its hash tag, each with a list of its held live events; the append script checks the set
+ * (one EXISTS when it is empty) and puts such events in the list instead of the stream. A release
+ * moves them to the stream in bounded steps, one script each, the last one ending the hold.
  */
 import { randomBytes } from 'node:crypto';
 import { duplicateConnection, type RedisConnection } from '../store/redis-connection';
 import { Event } from '../../gen/messenger/v1/events';
 import type { EventsConfig } from '../config/gateway-config';
 import { conversationOf } from './conversation-key';
+import { dedupKeyBound } from './dedup-bound';
 import { Deadlines } from './deadlines';
 import { Dispatcher, type DispatchConsumer, type DispatchEntry, type DispatchHost } from './dispatcher';
 import {
   EventStoreFullError,
+  HOLD_RELEASE_BATCH,
+  HOLD_SWEEP_MS,
+  MAX_HELD_PER_CONVERSATION,
+  heldFullMessage,
+  passesHold,
   InvalidPageTokenError,
   TooManyGroupsError,
   type AppendResult,
@@ -60,7 +71,7 @@ import { rememberEncoding } from './encoded-event';
 import { fitScope } from './group-scope';
 import { ownerBoundMessage, storeBoundMessage } from './group-bounds';
 import { checkConsumerOptions, checkEventsConfig } from './store-arguments';
-import { APPEND, CREATE_GROUP, DELIVER, DROP, ENSURE_GROUP, EVICT, HEARTBEAT, LEASE, LEAVE, MARK_ACKED, PARK, READ, RELEASE, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
+import { APPEND, CREATE_GROUP, DELIVER, DROP, ENSURE_GROUP, EVICT, HEARTBEAT, HOLD, LEASE, LEAVE, MARK_ACKED, PARK, READ, RELEASE, RELEASE_HOLD, REPLAY, STATS, SWEEP_GROUPS, TAKEOVER } from './redis-event-scripts';
 
 export interface RedisEventStoreOptions extends Omit<EventsConfig, 'partitions'> {
   /** Prefix of every key (default `mgw:ev:`); with a Redis Cluster it must hold no braces. */
@@ -150,6 +161,9 @@ export class RedisEventStore implements EventStore {
   private sub: RedisConnection | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private lengthsTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private readonly holdKeys: readonly string[];
+  private readonly holdPrefixes: readonly string[];
   private closed = false;
 
   private constructor(
@@ -163,6 +177,9 @@ export class RedisEventStore implements EventStore {
     this.leaseMs = options.leaseMs ?? Math.min(10_000, Math.max(1_000, Math.floor(options.ackDeadlineMs / 2)));
     this.maxBuffered = options.maxBuffered ?? 10_000;
     this.lengths = new Array<number>(this.partitions).fill(0);
+    // Every append names them: made once, not per append.
+    this.holdKeys = this.indices().map((i) => `${this.tag(i)}holds`);
+    this.holdPrefixes = this.indices().map((i) => `${this.tag(i)}hl:`);
   }
 
   /**
@@ -178,6 +195,8 @@ export class RedisEventStore implements EventStore {
     store.sweepTimer.unref();
     store.lengthsTimer = setInterval(() => void store.readLengths().catch(() => undefined), LENGTHS_EVERY_MS);
     store.lengthsTimer.unref();
+    store.holdTimer = setInterval(() => void store.releaseExpiredHolds().catch(() => undefined), HOLD_SWEEP_MS);
+    store.holdTimer.unref();
     return store;
   }
 
@@ -190,6 +209,25 @@ export class RedisEventStore implements EventStore {
   }
   dedup(i: number, dedupKey: string): string {
     return `${this.tag(i)}d:${dedupKey}`;
+  }
+  /** The partition's held conversations (HOLD): what an append checks first, one EXISTS when none is. */
+  holds(i: number): string {
+    return this.holdKeys[i]!;
+  }
+  /** Where a held conversation's live events wait (the prefix the append script adds the conversation to). */
+  holdListPrefix(i: number): string {
+    return this.holdPrefixes[i]!;
+  }
+  holders(i: number, conversation: string): string {
+    return `${this.tag(i)}ho:${conversation}`;
+  }
+  /** The partition's dedup keys, oldest first: what bounds them by count (APPEND's DEDUP_BOUND). */
+  dedupOrder(i: number): string {
+    return `${this.tag(i)}dedup-order`;
+  }
+  /** Most dedup keys one partition keeps: the store's bound (dedup-bound.ts) shared by the partitions. */
+  get dedupCap(): number {
+    return Math.ceil(dedupKeyBound(this.options.maxEvents) / this.partitions);
   }
   /** Where the partition's eviction window goes on from. */
   evictCursor(i: number): string {
@@ -267,7 +305,7 @@ export class RedisEventStore implements EventStore {
         dedupKeys.set(p, []);
       }
       // The order across partitions: this gateway's clock, then the position in the batch.
-      args.push(Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId, `${ms}-${index++}`);
+      args.push(Buffer.from(Event.encode(event).finish()).toString('base64'), ne.conversation, ne.event.pageId, `${ms}-${index++}`, passesHold(ne.event) ? 1 : 0);
       dedupKeys.get(p)!.push(this.dedup(p, ne.dedupKey));
     }
     if (byPart.size === 0) return { stored: 0, duplicates };
@@ -302,13 +340,20 @@ export class RedisEventStore implements EventStore {
   private async appendPart(p: number, keys: string[], perEvent: Array<string | number>, siblings: number): Promise<AppendResult> {
     const o = this.options;
     const wait = o.replicaWait;
-    // A refused part (-1) wrote nothing: it needs no replica's word.
-    const script = (k: string[], a: Array<string | number>) => (wait ? wait.run(APPEND, k, a, (r) => Number((r as number[])[0]) !== -1) : APPEND.run(this.redis, k, a));
+    // A refused part (-1, -2) wrote nothing: it needs no replica's word.
+    const script = (k: string[], a: Array<string | number>) => (wait ? wait.run(APPEND, k, a, (r) => Number((r as number[])[0]) >= 0) : APPEND.run(this.redis, k, a));
     const run = () =>
       redisCall('append', () =>
-        script([this.stream(p), this.evictCursor(p), ...keys], [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, ...perEvent]),
+        script(
+          [this.stream(p), this.evictCursor(p), ...keys, this.holds(p), this.dedupOrder(p)],
+          [keys.length, this.othersThan(p) + siblings, Math.ceil(o.dedupWindowMs), Math.ceil(o.retentionMs), o.maxEvents, this.channel, p, EVICT_WINDOW, this.holdListPrefix(p), MAX_HELD_PER_CONVERSATION, ...perEvent, this.dedupCap],
+        ),
       ) as Promise<number[]>;
     let reply = await run();
+    if (Number(reply[0]) === -2) {
+      this.lengths[p] = Number(reply[2]);
+      throw new EventStoreFullError(heldFullMessage(Number(reply[3])));
+    }
     if (Number(reply[0]) === -1) {
       this.lengths[p] = Number(reply[2]);
       if (await redisCall('making room', () => this.makeRoom(p, Number(reply[3])))) reply = await run();
@@ -316,6 +361,44 @@ export class RedisEventStore implements EventStore {
     this.lengths[p] = Number(reply[2]);
     if (Number(reply[0]) === -1) throw this.fullError(keys.length);
     return { stored: Number(reply[0]), duplicates: Number(reply[1]) };
+  }
+
+  async hold(conversation: string, holder: string, ttlMs: number): Promise<void> {
+    this.ensureOpen();
+    const p = partitionOf(conversation, this.partitions);
+    await redisCall('holding a conversation', () => HOLD.run(this.redis, [this.holds(p), this.holders(p, conversation)], [conversation, holder, Math.ceil(ttlMs)]));
+  }
+
+  async release(conversation: string, holder: string): Promise<void> {
+    this.ensureOpen();
+    await this.releaseSteps(conversation, holder);
+  }
+
+  /** RELEASE_HOLD steps until the hold ended (true) or another holder keeps it (false). */
+  private async releaseSteps(conversation: string, holder: string): Promise<boolean> {
+    const p = partitionOf(conversation, this.partitions);
+    const keys = [this.stream(p), this.holds(p), this.holders(p, conversation), this.holdListPrefix(p) + conversation];
+    for (let first = true; ; first = false) {
+      const reply = (await redisCall('releasing a held conversation', () => RELEASE_HOLD.run(this.redis, keys, [conversation, first ? holder : '', HOLD_RELEASE_BATCH, this.channel, p]))) as number[];
+      if (Number(reply[2]) === 1) return false;
+      if (Number(reply[1]) === 0) return true;
+    }
+  }
+
+  /**
+   * Releases holds whose holders all let them expire, or whose release stopped half-way (its
+   * gateway died): a hold nobody releases never keeps its events. A hold's time is Redis's clock;
+   * this gateway's may differ by a little, against a time to live of minutes.
+   */
+  async releaseExpiredHolds(): Promise<number> {
+    if (this.closed) return 0;
+    const now = Date.now();
+    const due = await Promise.all(this.indices().map((i) => redisCall('reading held conversations', () => this.redis.zrangebyscore(this.holds(i), '-inf', now, 'LIMIT', 0, 100))));
+    let released = 0;
+    for (const conversations of due) {
+      for (const c of conversations) if (await this.releaseSteps(c, '')) released++;
+    }
+    return released;
   }
 
   private fullError(batch: number): EventStoreFullError {
@@ -673,6 +756,7 @@ export class RedisEventStore implements EventStore {
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.lengthsTimer) clearInterval(this.lengthsTimer);
+    clearInterval(this.holdTimer);
     this.sweepTimer = undefined;
     this.lengthsTimer = undefined;
     const workers = [...this.workers.values()];

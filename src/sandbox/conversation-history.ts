@@ -5,10 +5,14 @@
 //   GET /{message-id}?fields=id,created_time,from,to,message,...
 // newest first, paged with opaque `after` cursors (`paging.next` only when there is more), and
 // Meta's 2 calls per second per Page: the third call in a second is answered 613, as Graph does.
+// An Instagram account's conversations are read as Meta's platform reference says: on its linked
+// Page's node with `platform=instagram` and the Page's token, or on the Instagram host with its
+// own token; Meta returns only the 20 most recent messages of each (no page beyond them, and an
+// older message is not found).
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONVERSATIONS_API_PER_SECOND } from '../limits/graph-limits';
+import { CONVERSATIONS_API_PER_SECOND, INSTAGRAM_HISTORY_MESSAGES } from '../limits/graph-limits';
 import { newMid } from './customer-webhook';
 import { envelope, graphError, invalidParam, type GraphErrorFields } from './graph-errors';
 import { sendJson } from './json-http';
@@ -113,15 +117,13 @@ export class ConversationHistories {
     req.resume();
     const params = decodeParams(url.searchParams);
     const token = extractToken(req.headers, params);
-    // A conversation or message is read with its Page's token: the sandbox checks the token against
-    // the Page that holds it (a configured Page's other token is refused as Graph refuses it).
-    const owner = route.kind === 'conversation' ? this.byId.get(route.node)?.pageId : route.kind === 'message' ? this.byMid.get(route.node)?.conversation.pageId : route.node;
-    const { pageId, secrets } = ctx.resolvePage(owner ?? 'me', token);
-    const headers = ctx.usage(pageId);
+    const { account, reader } = this.accountOf(route, url, token, ctx);
+    const pageId = account;
+    const headers = ctx.usage(account);
     const refuse = (status: number, error: GraphErrorFields): void => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(envelope(error)));
     };
-    const authError = checkAuth(token, params, secrets, Math.floor(Date.now() / 1000));
+    const authError = reader.tokenError ?? checkAuth(token, params, reader.secrets, Math.floor(Date.now() / 1000));
     if (authError) return refuse(400, authError);
     if (!this.allowCall(pageId, Date.now())) {
       const limited = graphError(613);
@@ -129,6 +131,7 @@ export class ConversationHistories {
       return;
     }
     const missing = (): void => refuse(400, invalidParam(`Unsupported get request. Object with ID '${route.node.slice(0, 100)}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, 33));
+    const onInstagram = ctx.instagram.isAccount(pageId);
     if (route.kind === 'conversations') {
       const psid = url.searchParams.get('user_id');
       const list = [...this.byKey.values()].filter((c) => c.pageId === pageId && c.messages.length > 0 && (psid === null || c.psid === psid));
@@ -138,7 +141,7 @@ export class ConversationHistories {
       return sendJson(res, 200, {
         data: paged.items.map((c) => ({
           id: c.id,
-          participants: { data: [{ id: c.psid, name: `Customer ${c.psid.slice(-4)}` }, { id: c.pageId, name: `Page ${c.pageId}` }] },
+          participants: { data: onInstagram ? [{ id: c.psid, username: `customer_${c.psid.slice(-4)}` }, { id: c.pageId, username: `account_${c.pageId.slice(-4)}` }] : [{ id: c.psid, name: `Customer ${c.psid.slice(-4)}` }, { id: c.pageId, name: `Page ${c.pageId}` }] },
           updated_time: graphTime(c.messages.at(-1)?.createdMs ?? 0),
           message_count: c.messages.length,
           unread_count: 0,
@@ -149,6 +152,7 @@ export class ConversationHistories {
     if (route.kind === 'message') {
       const found = this.byMid.get(route.node);
       if (!found || found.conversation.pageId !== pageId) return missing();
+      if (!readable(found.conversation, onInstagram).includes(found.entry)) return missing();
       return sendJson(res, 200, messageJson(found.conversation, found.entry));
     }
     const c = this.byId.get(route.node);
@@ -156,10 +160,36 @@ export class ConversationHistories {
     const fields = url.searchParams.get('fields') ?? '';
     const expansion = /^messages(?:\.limit\((\d{1,4})\))?(?:\.after\(([^)]{0,600})\))?(?:\{[a-z_,]*\})?$/.exec(fields);
     if (!expansion) return sendJson(res, 200, { id: c.id });
-    const newestFirst = [...c.messages].reverse();
+    const newestFirst = [...readable(c, onInstagram)].reverse();
     const paged = page(newestFirst, expansion[1] ?? null, expansion[2] ?? null);
     if ('error' in paged) return refuse(400, paged.error);
     return sendJson(res, 200, { id: c.id, messages: { data: paged.items.map((e) => messageJson(c, e)), paging: paged.paging } });
+  }
+
+  /**
+   * The account a call reads (a Page or an Instagram account: whose conversations, whose 2/s) and
+   * the credentials it must carry. A conversation or message is read with its account's token: a
+   * Page's, the linked Page's for an Instagram account reached through it, the account's own on
+   * the Instagram host. A node not served on the host the call came to reads nothing.
+   */
+  private accountOf(route: HistoryRoute, url: URL, token: string | undefined, ctx: HistoryContext): { account: string; reader: HistoryReader } {
+    if (route.kind === 'conversations') {
+      if (ctx.igHost) {
+        const reader = ctx.resolveInstagram(route.node, token);
+        return { account: reader.pageId, reader };
+      }
+      const reader = ctx.resolvePage(route.node, token);
+      // `platform=instagram` on a Page's node: the conversations of the Instagram account linked to it.
+      const account = url.searchParams.get('platform') === 'instagram' ? ctx.instagram.linkedTo(reader.pageId) ?? `${reader.pageId}:no-instagram` : reader.pageId;
+      return { account, reader };
+    }
+    const owner = (route.kind === 'conversation' ? this.byId.get(route.node)?.pageId : this.byMid.get(route.node)?.conversation.pageId) ?? 'me';
+    const linkedPage = ctx.instagram.linkedPageOf(owner);
+    const login = ctx.instagram.isLoginAccount(owner);
+    // Not served on this host: "does not exist", as Graph answers a node it cannot load.
+    if (ctx.igHost !== login) return { account: `${owner}:not-on-this-host`, reader: { pageId: owner } };
+    const reader = login ? ctx.resolveInstagram(owner, token) : ctx.resolvePage(linkedPage ?? owner, token);
+    return { account: owner, reader };
   }
 
   private allowCall(pageId: string, now: number): boolean {
@@ -177,9 +207,30 @@ export class ConversationHistories {
 
 export type HistoryRoute = { kind: 'conversations' | 'conversation' | 'message'; node: string };
 
+/** Who a call acts as, with its secrets, or Graph's error for a token of the other host. */
+export interface HistoryReader {
+  pageId: string;
+  secrets?: PageSecrets;
+  tokenError?: GraphErrorFields;
+}
+
 export interface HistoryContext {
-  resolvePage(pageId: string, token: string | undefined): { pageId: string; secrets?: PageSecrets };
+  /** The call came to the Instagram host stand-in (its prefix already taken off the URL). */
+  igHost: boolean;
+  resolvePage(pageId: string, token: string | undefined): HistoryReader;
+  resolveInstagram(accountId: string, token: string | undefined): HistoryReader;
+  instagram: {
+    linkedTo(pageId: string): string | undefined;
+    linkedPageOf(accountId: string): string | undefined;
+    isLoginAccount(accountId: string): boolean;
+    isAccount(accountId: string): boolean;
+  };
   usage(pageId: string): Record<string, string>;
+}
+
+/** What Meta serves of a conversation: all of it, or an Instagram account's 20 most recent messages. */
+function readable(c: Conversation, onInstagram: boolean): readonly HistoryEntry[] {
+  return onInstagram ? c.messages.slice(-INSTAGRAM_HISTORY_MESSAGES) : c.messages;
 }
 
 function graphTime(ms: number): string {

@@ -62,6 +62,12 @@ export class InstagramAccounts {
     return account !== undefined && recipientId !== undefined && this.users.get(account)?.has(recipientId) ? account : undefined;
   }
 
+  /** The Page an account is reached through, if it is one reached that way. */
+  linkedPageOf(id: string): string | undefined {
+    const a = this.accounts[id];
+    return a && 'pageId' in a ? a.pageId : undefined;
+  }
+
   /** The Instagram account linked to a Page, if any. */
   linkedTo(pageId: string): string | undefined {
     return this.byPage.get(pageId);

@@ -26,7 +26,8 @@
  *
  * Meta's send rules (send-policy.ts), after validation: a conversation another app owns gets
  * 10/2018300; outside the messaging window (messaging-windows.ts: 24 h after the person's last
- * window-opening action, 7 days for HUMAN_AGENT, any time for a utility template) 10/2018278.
+ * window-opening action, 7 days for HUMAN_AGENT, any time for a utility template) 10/2018278,
+ * 10/2534022 for an Instagram account (which has neither utility templates nor tags but HUMAN_AGENT).
  * A person never seen is inside the window.
  *
  * Magic recipient values (any recipient identifier; for uploads the file name or the URL's
@@ -73,7 +74,7 @@ import { handleRoutingRoute, isRoutingRoute, type RoutingKit } from './routing-r
 import { ThreadOwners } from './thread-owners';
 import { MessagingWindows } from './messaging-windows';
 import { policyRefusal } from './send-policy';
-import { ConversationHistories, historyObserver } from './conversation-history';
+import { ConversationHistories, historyObserver, type HistoryContext } from './conversation-history';
 
 export type { PageSecrets } from './sandbox-auth';
 export type { SandboxInstagramAccount } from './instagram-accounts';
@@ -258,7 +259,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   // First the Page setup edges: a bare id there is only a persona this sandbox made, so a PSID
   // (a user profile) goes on to the routing routes.
   const historyRoute = ctx.history.route(record.method, url);
-  if (historyRoute) return ctx.history.answer(req, res, url, historyRoute, { resolvePage: (pageId, token) => resolvePage({ pageId, edge: 'messages' }, token, ctx.pages), usage: (pageId) => ctx.usage.normal(pageId) });
+  if (historyRoute) return ctx.history.answer(req, res, url, historyRoute, historyContext(ctx, igHost));
   const pageRoute = handlePageRoute(req, res, url, record, ctx.pageRoutes);
   if (pageRoute) return pageRoute;
   if (isRoutingRoute(record.method, url)) return handleRoutingRoute(req, res, url, record, ctx.routing);
@@ -327,7 +328,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   const target = route.edge === 'messages' ? reactionTarget(params) : undefined;
   if (target !== undefined && ctx.checks.reactions && !ctx.known.has(pageId, target)) return refuse(invalidParam('Invalid parameter'));
   // Meta's send rules (the window, the thread's owner) come after a valid request, before chaos.
-  const refusal = route.edge === 'messages' ? policyRefusal(pageId, params, { windows: ctx.windows, threads: ctx.routing.threads }, Date.now()) : undefined;
+  const refusal = route.edge === 'messages' ? policyRefusal(pageId, params, { windows: ctx.windows, threads: ctx.routing.threads }, Date.now(), instagramRules ? 'instagram' : 'messenger') : undefined;
   if (refusal) return refuse(refusal);
 
   const ok: Answer = {
@@ -348,6 +349,31 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     return observe(outcome, effect.magic?.kind === 'delay' ? held : 0);
   }
   await perform(res, uploadMagic(parsed.file?.filename ?? uploadUrl(params)), ok, pageId, ctx.usage);
+}
+
+/** What the Conversations API needs of the sandbox: its accounts, their tokens per host, their usage headers. */
+function historyContext(ctx: Context, igHost: boolean): HistoryContext {
+  return {
+    igHost,
+    // Tokens are per host, as for sends: an Instagram Login token on the Page host is 190.
+    resolvePage: (pageId, token) => {
+      const resolved = resolvePage({ pageId, edge: 'messages' }, token, ctx.pages);
+      const foreign = token !== undefined && ctx.instagram.ownerOf(token) !== undefined;
+      return foreign ? { ...resolved, tokenError: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 } } : resolved;
+    },
+    resolveInstagram: (accountId, token) => {
+      const resolved = resolveInstagram({ pageId: accountId, edge: 'messages' }, token, ctx.instagram);
+      const tokenError = ctx.instagram.checkToken(resolved.pageId, token);
+      return tokenError ? { ...resolved, tokenError } : resolved;
+    },
+    instagram: {
+      linkedTo: (pageId) => ctx.instagram.linkedTo(pageId),
+      linkedPageOf: (accountId) => ctx.instagram.linkedPageOf(accountId),
+      isLoginAccount: (accountId) => ctx.instagram.isLoginAccount(accountId),
+      isAccount: (accountId) => ctx.instagram.linkedPageOf(accountId) !== undefined || ctx.instagram.isLoginAccount(accountId),
+    },
+    usage: (pageId) => ctx.usage.normal(pageId),
+  };
 }
 
 /** The Page a call acts for: the one named, or for `me` the configured Page owning the token. */

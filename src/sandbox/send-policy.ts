@@ -2,7 +2,9 @@
 //   - only the app that owns the conversation may send (conversation routing);
 //   - RESPONSE, UPDATE (or no type) and sender actions need the standard 24 h window;
 //   - MESSAGE_TAG (HUMAN_AGENT, CUSTOMER_FEEDBACK) goes out within 7 days of the last action;
-//   - a UTILITY template goes out at any time.
+//   - a UTILITY template goes out at any time;
+//   - on an Instagram account HUMAN_AGENT is the only tag and there are no utility templates
+//     (instagramSendProblem refuses both before this), and the window error is 10/2534022.
 // A person the sandbox has seen no action of is taken as inside the window: it cannot know,
 // and tests send to ids they make up.
 import { isObject } from './json-checks';
@@ -16,7 +18,7 @@ export function policyRefusal(
   params: Record<string, unknown>,
   state: { windows: MessagingWindows; threads: ThreadOwners },
   now: number,
-  account: AccountKind = 'messenger',
+  account: AccountKind,
 ): GraphErrorFields | undefined {
   // Windows and owners are kept per PSID: a phone number, a user_ref or a comment (a private
   // reply) is not a conversation yet.

@@ -13,7 +13,6 @@ import { eventServiceHandlers } from '../service/stream-events';
 import { encodeStreamEventsResponse } from '../service/stream-events-codec';
 import type { NewEvent } from '../events/event-store';
 import type { HistoricalMessage } from '../inbox/conversation-store';
-import { BackfillFence } from '../conversations/backfill-fence';
 import { MemoryBackfillProgress, RedisBackfillProgress } from '../conversations/backfill-progress';
 import { BackfillRunner } from '../service/backfill-runner';
 import { backfillConversationHandler, backfillPageHandler, backfillStatusHandler } from '../service/backfill-handlers';
@@ -185,7 +184,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const records = await openConversationRecords(config, sandbox ? SANDBOX_APP_ID : '', logger);
     opened.push(() => records.close());
     const policies = new Map(config.pages.map((p) => [p.id, p.conversationPolicy ?? DEFAULT_CONVERSATION_POLICY]));
-    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, logger);
+    conversations = new ConversationGuard(records, (pageId) => policies.get(pageId) ?? DEFAULT_CONVERSATION_POLICY, (pageId) => pages.platformOf(pageId) ?? 'messenger', logger);
     observeClosingWindows((withinMs) => records.closingWithin(withinMs, Date.now()));
     // The sandbox inbox shows a refused send in place, as it shows one Graph refused.
     const inboxView = inboxStore;
@@ -197,12 +196,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     await undo();
     throw redisStartError(topology, err);
   }
-  // A conversation's live events wait behind its backfill in this process: with the memory store
-  // only, where held events are as durable as stored ones (docs/conversations.md#ordering).
-  const fence = config.store.redis ? undefined : new BackfillFence();
   let receiving: Receiving;
   try {
-    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records), fence);
+    receiving = await startReceiving(config, logger, sandbox && storedEventsObserver(sandbox, inboxStore), new StoredEventsRecorder(conversations.records));
   } catch (err) {
     await undo();
     throw err;
@@ -245,9 +241,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     history: historyDeps,
     store: receiving.store,
     progress: delivery.redis ? new RedisBackfillProgress(delivery.redis, delivery.keyPrefix) : new MemoryBackfillProgress(),
-    fence,
     onStored: inboxStore ? (events) => inboxStore?.onHistorical(historicalMessagesOf(events)) : undefined,
     lock: (name, ttlMs) => delivery.lock.acquire(name, ttlMs),
+    receivedSince: { of: (pageId) => conversations.records.receivingSince(pageId), dedupWindowMs: config.events.dedupWindowMs },
   });
   opened.push(() => backfills.close());
   const pageDeps: PageServiceDeps = { ...deps, profileBudget: delivery.budget(PROFILE_BUDGET), personas: new PersonaOwnership() };

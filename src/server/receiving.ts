@@ -10,7 +10,6 @@ import { registerSecret } from '../redaction/secret-redaction';
 import { observeEventGroups, recordDroppedEvents } from '../telemetry/gateway-metrics';
 import { startWebhookServer, type WebhookServer } from '../webhook/webhook-server';
 import type { StoredEventsRecorder } from '../conversations/stored-events';
-import type { BackfillFence } from '../conversations/backfill-fence';
 import { DroppedEventsLog } from './dropped-events-log';
 import { listenErrorOf } from './listen-error';
 
@@ -94,7 +93,7 @@ export type StoredEventsObserver = (events: readonly NewEvent[]) => void;
  * unusable). With `onStored`, the listener's appends are observed: only then is each append
  * wrapped, so a gateway with real pages pays nothing for it.
  */
-export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver, recorder?: StoredEventsRecorder, fence?: BackfillFence): Promise<Receiving> {
+export async function startReceiving(config: GatewayConfig, logger: Logger, onStored?: StoredEventsObserver, recorder?: StoredEventsRecorder): Promise<Receiving> {
   const opened = await openEventStore(config, logger);
   const store = opened.store;
   observeEventGroups(() => store.stats());
@@ -104,7 +103,7 @@ export async function startReceiving(config: GatewayConfig, logger: Logger, onSt
     registerSecret(config.webhook.verifyToken);
     try {
       const appends = onStored || recorder ? observedAppends(store, logger, onStored, recorder) : store;
-      webhook = await startWebhookServer(config.webhook, fence ? fence.wrap(appends) : appends, logger);
+      webhook = await startWebhookServer(config.webhook, appends, logger);
     } catch (err) {
       await opened.close();
       throw listenErrorOf(config.webhook.listen, err, 'webhook');

@@ -57,7 +57,7 @@ export function backfillStatusHandler(deps: ServiceDeps, runner: BackfillRunner)
       replayed: false,
       response: {
         state: STATES[r.state], conversationsDone: r.conversationsDone, messagesStored: r.messagesStored, messagesDuplicate: r.messagesDuplicate,
-        graphCalls: r.graphCalls, error: r.error, historyLimited: r.historyLimited,
+        graphCalls: r.graphCalls, error: r.error, historyLimited: r.historyLimited, conversationsLimited: r.conversationsLimited ?? 0,
       },
     };
   });

@@ -2,6 +2,7 @@ import { status, type handleUnaryCall } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import { AllowedSends, ThreadOwner, type GetConversationRequest, type GetConversationResponse } from '../../gen/messenger/v1/conversation';
+import type { Platform } from '../config/gateway-config';
 import { OTHER, SELF, type ConversationRecord } from '../conversations/conversation-record';
 import { allowanceAt, humanAgentWindowEnd, standardWindowEnd, type Allowance } from '../conversations/conversation-state';
 import type { ConversationGuard } from '../conversations/conversation-guard';
@@ -20,6 +21,7 @@ const ALLOWED: Record<Allowance, AllowedSends> = {
   any: AllowedSends.ALLOWED_SENDS_ANY_MESSAGE,
   'human-agent': AllowedSends.ALLOWED_SENDS_HUMAN_AGENT_ONLY,
   utility: AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY,
+  none: AllowedSends.ALLOWED_SENDS_NOTHING,
 };
 
 /** GetConversation: the gateway's record of a conversation; Graph is not called. */
@@ -37,7 +39,7 @@ export function getConversationHandler(deps: ServiceDeps, guard: ConversationGua
       if (violations.length > 0) return failed(invalidRequest('GetConversation request', violations));
       const now = Date.now();
       const [record, since] = await Promise.all([guard.records.get(req.pageId, req.recipientId, now), guard.records.receivingSince(req.pageId)]);
-      return { ok: true, response: conversationResponse(record, since, now), replayed: false };
+      return { ok: true, response: conversationResponse(record, since, now, deps.pages.platformOf(req.pageId) ?? 'messenger'), replayed: false };
     },
   );
 }
@@ -49,8 +51,8 @@ function recordsUnavailable(deps: ServiceDeps, err: unknown, span: Span | undefi
   return failed(gatewayFailure(status.UNAVAILABLE, ErrorReason.STORE_UNAVAILABLE, 'the conversation records (Redis) are unreachable; nothing was changed: retry', { retryAfterMs: 1000, nothingSent: true }));
 }
 
-/** The record as the RPC's answer. */
-export function conversationResponse(r: ConversationRecord | undefined, receivingSinceMs: number, nowMs: number): GetConversationResponse {
+/** The record as the RPC's answer, for an account on `platform`. */
+export function conversationResponse(r: ConversationRecord | undefined, receivingSinceMs: number, nowMs: number, platform: Platform): GetConversationResponse {
   const since = receivingSinceMs > 0 ? new Date(receivingSinceMs) : undefined;
   if (!r) return { known: false, owner: ThreadOwner.THREAD_OWNER_UNSPECIFIED, ownerAppId: '', allowed: AllowedSends.ALLOWED_SENDS_UNSPECIFIED, receivingSince: since };
   const end = standardWindowEnd(r);
@@ -63,7 +65,7 @@ export function conversationResponse(r: ConversationRecord | undefined, receivin
     humanAgentWindowEnd: agentEnd ? new Date(agentEnd) : undefined,
     owner,
     ownerAppId: owner === ThreadOwner.THREAD_OWNER_OTHER_APP && r.owner !== OTHER ? r.owner : '',
-    allowed: ALLOWED[allowanceAt(r, nowMs)],
+    allowed: ALLOWED[allowanceAt(r, nowMs, platform)],
     lastSendTime: r.lastSendMs ? new Date(r.lastSendMs) : undefined,
     receivingSince: since,
     windowRefusedTime: r.windowRefusedMs ? new Date(r.windowRefusedMs) : undefined,

@@ -1,7 +1,7 @@
 import { status, type handleUnaryCall } from '@grpc/grpc-js';
 import { ErrorReason } from '../../gen/messenger/v1/errors';
 import type {
-  GetMessageRequest, GetMessageResponse, ListConversationsRequest, ListConversationsResponse, ListMessagesRequest, ListMessagesResponse,
+  GetMessageRequest, GetMessageResponse, HistoryMessage, ListConversationsRequest, ListConversationsResponse, ListMessagesRequest, ListMessagesResponse,
 } from '../../gen/messenger/v1/history';
 import type { CallBounds } from '../call/bounds';
 import type { CallBudget } from '../delivery/call-budget';
@@ -14,6 +14,7 @@ import { runGraphCall, storeUnavailable, type CallTrace } from './graph-call';
 import type { GraphCallSpec } from './graph-call-spec';
 import { takeConversationsCall } from './history-budget';
 import { historyCursorOf, historyPageToken } from './history-page-token';
+import { instagramHistoryLimited } from './instagram-history-limit';
 import { getMessageSpec, listConversationsSpec, listMessagesSpec, markEcho } from './history-specs';
 import { personIdRule } from './person-id';
 import { unaryEdge } from './rpc-edge';
@@ -35,12 +36,26 @@ export function conversationNotFound(pageId: string): Failure {
   return gatewayFailure(status.NOT_FOUND, ErrorReason.CONVERSATION_NOT_FOUND, `page ${pageId} has no conversation with this person (Graph's conversations list for user_id is empty)`);
 }
 
-/** The conversation of a Page with a person: its id, or the failure (one call of the budget). */
-export async function conversationOf(deps: HistoryDeps, pageId: string, personId: string, bounds: CallBounds, trace: CallTrace): Promise<CallResult<{ id: string }>> {
+/**
+ * A Page's token also reads the conversations of the Instagram account linked to it (and the
+ * reverse): read under the other account's id, Instagram's 20-message limit would go unsaid and a
+ * caller granted one account would read the other's. A message of the account has it as sender
+ * or recipient; one that has not is another account's.
+ */
+function ofOtherAccount(pageId: string, messages: readonly HistoryMessage[]): boolean {
+  return messages.some((m) => m.senderId !== pageId && m.recipientId !== pageId);
+}
+
+function otherAccounts(pageId: string, what: string): Failure {
+  return gatewayFailure(status.NOT_FOUND, ErrorReason.CONVERSATION_NOT_FOUND, `${what} is not of account ${pageId} (its messages are another account's, such as the Instagram account linked to the Page): read it with that account's id`);
+}
+
+/** The conversation of a Page with a person: its id and Meta's message count (0: not said), or the failure (one call of the budget). */
+export async function conversationOf(deps: HistoryDeps, pageId: string, personId: string, bounds: CallBounds, trace: CallTrace): Promise<CallResult<{ id: string; messageCount: number }>> {
   const found = await historyCall(deps, listConversationsSpec, { pageId, personId, limit: 1, after: '' }, bounds, trace);
   if (!found.ok) return found;
   const first = found.response.items[0];
-  return first ? { ...found, response: { id: first.id } } : failed(conversationNotFound(pageId));
+  return first ? { ...found, response: { id: first.id, messageCount: first.messageCount } } : failed(conversationNotFound(pageId));
 }
 
 function unaryHistory<Req extends { pageId: string }, Res extends object>(
@@ -81,23 +96,27 @@ export function listMessagesHandler(deps: HistoryDeps): handleUnaryCall<ListMess
     const cursor = historyCursorOf(req.pageToken, 'messages', req.pageId, scope);
     if ('code' in cursor) return failed(cursor);
     let conversationId = req.conversationId || cursor.conversation;
+    let messageCount = cursor.messageCount;
     if (conversationId === '') {
       const found = await conversationOf(deps, req.pageId, req.personId, bounds, trace);
       if (!found.ok) return found;
       conversationId = found.response.id;
+      messageCount = found.response.messageCount;
     }
     const result = await historyCall(deps, listMessagesSpec, { pageId: req.pageId, conversationId, limit: sizeOf(req.pageSize), after: cursor.after }, bounds, trace);
     if (!result.ok) return result;
     const page = result.response;
+    if (ofOtherAccount(req.pageId, page.items)) return failed(otherAccounts(req.pageId, `conversation ${conversationId}`));
+    const returned = cursor.returned + page.items.length;
+    const onInstagram = deps.pages.platformOf(req.pageId) === 'instagram';
     return {
       ...result,
       response: {
         messages: page.items.map((m) => markEcho(req.pageId, m)),
-        nextPageToken: historyPageToken('messages', req.pageId, scope, page.after, conversationId),
+        nextPageToken: historyPageToken('messages', req.pageId, scope, page.after, conversationId, { returned, messageCount }),
         conversationId: page.conversationId || conversationId,
-        // Instagram's 20-most-recent limit applies to Instagram accounts only, which this gateway
-        // does not serve yet (docs/conversations.md#history).
-        historyLimited: false,
+        historyLimited: onInstagram && instagramHistoryLimited(messageCount, returned, page.after !== undefined),
+        messageCount,
       },
     };
   });
@@ -107,6 +126,7 @@ export function getMessageHandler(deps: HistoryDeps): handleUnaryCall<GetMessage
   return unaryHistory(deps, 'GetMessage', (req) => validateGetMessage(req, deps.pages.has), async (req, bounds, trace) => {
     const result = await historyCall(deps, getMessageSpec, req, bounds, trace);
     if (!result.ok) return result;
+    if (ofOtherAccount(req.pageId, [result.response])) return failed(otherAccounts(req.pageId, `message ${req.messageId}`));
     return { ...result, response: { message: markEcho(req.pageId, result.response) } };
   });
 }

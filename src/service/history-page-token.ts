@@ -14,18 +14,33 @@ const VERSION = 'h1';
 const CURSOR = /^[A-Za-z0-9_=-]+$/;
 const CONVERSATION = /^[A-Za-z0-9_.=:-]{0,512}$/;
 
-/** The token handed to the caller for Meta's `after` cursor; '' when there is no next page. */
-export function historyPageToken(kind: string, pageId: string, scope: string, after: string | undefined, conversation = ''): string {
-  if (after === undefined) return '';
-  return Buffer.from(JSON.stringify([VERSION, kind, pageId, scope, after, conversation]), 'utf8').toString('base64url');
+/**
+ * What ListMessages carries from page to page besides the cursor: the messages served so far and
+ * Meta's `message_count` (0: unknown), which tell whether Instagram's 20-message limit cut the
+ * conversation (instagram-history-limit.ts).
+ */
+export interface PagedSoFar {
+  returned: number;
+  messageCount: number;
 }
+
+const NONE: PagedSoFar = { returned: 0, messageCount: 0 };
+const MAX_COUNT = 0x7fffffff;
+
+/** The token handed to the caller for Meta's `after` cursor; '' when there is no next page. */
+export function historyPageToken(kind: string, pageId: string, scope: string, after: string | undefined, conversation = '', soFar: PagedSoFar = NONE): string {
+  if (after === undefined) return '';
+  return Buffer.from(JSON.stringify([VERSION, kind, pageId, scope, after, conversation, soFar.returned, soFar.messageCount]), 'utf8').toString('base64url');
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_COUNT;
 
 /**
  * Meta's cursor inside `token` ('' for the first page) and the conversation it pages (ListMessages
  * by person: found once, on the first page), or the failure for a token not handed out for this call.
  */
-export function historyCursorOf(token: string, kind: string, pageId: string, scope: string): { after: string; conversation: string } | Failure {
-  if (token === '') return { after: '', conversation: '' };
+export function historyCursorOf(token: string, kind: string, pageId: string, scope: string): ({ after: string; conversation: string } & PagedSoFar) | Failure {
+  if (token === '') return { after: '', conversation: '', ...NONE };
   let parts: unknown;
   try {
     parts = /^[A-Za-z0-9_-]+$/.test(token) ? JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) : undefined;
@@ -33,10 +48,12 @@ export function historyCursorOf(token: string, kind: string, pageId: string, sco
     parts = undefined;
   }
   if (
-    Array.isArray(parts) && parts.length === 6 && typeof parts[5] === 'string' && parts[5].length <= 512 && parts[0] === VERSION && parts[1] === kind && parts[2] === pageId && parts[3] === scope &&
+    Array.isArray(parts) && (parts.length === 6 || parts.length === 8) && typeof parts[5] === 'string' && parts[5].length <= 512 && parts[0] === VERSION && parts[1] === kind && parts[2] === pageId && parts[3] === scope &&
     typeof parts[4] === 'string' && CURSOR.test(parts[4]) && parts[4].length <= MAX_GRAPH_CURSOR && CONVERSATION.test(parts[5] as string)
   ) {
-    return { after: parts[4], conversation: parts[5] };
+    // A token handed out before the counts were carried has six parts: nothing counted yet.
+    if (parts.length === 6) return { after: parts[4], conversation: parts[5], ...NONE };
+    if (isCount(parts[6]) && isCount(parts[7])) return { after: parts[4], conversation: parts[5], returned: parts[6], messageCount: parts[7] };
   }
   return invalidPageToken();
 }

@@ -44,11 +44,13 @@ export const listConversationsSpec: GraphCallSpec<ConversationsCall, GraphPage<C
   method: 'ListConversations',
   pageOf: (req) => req.pageId,
   validate: pageOnly,
-  request: (req) => ({
+  request: (req, account) => ({
     method: 'GET',
     path: `/${req.pageId}/conversations`,
     query: {
-      platform: 'messenger',
+      // An Instagram account's conversations are asked for on its node (the linked Page's, which
+      // the Graph client puts in the path, or its own on the Instagram host) with platform=instagram.
+      platform: account.platform,
       fields: CONVERSATION_FIELDS,
       limit: String(req.limit),
       ...(req.personId ? { user_id: req.personId } : {}),

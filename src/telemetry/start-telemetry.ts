@@ -1,11 +1,5 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { RedactingSpanExporter } from './redacting-span-exporter';
 import { SpanConventionsProcessor } from './span-conventions-processor';
@@ -41,9 +35,17 @@ function exportersFromEnv(env: Env): SpanExporter[] {
   const names = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   return names.map((name) => {
     if (name === 'otlp') return otlpExporter(env);
-    if (name === 'console') return new ConsoleSpanExporter();
+    if (name === 'console') return new (traceSdk().ConsoleSpanExporter)();
     throw new Error(`OTEL_TRACES_EXPORTER=${name} is not supported (otlp, console, none)`);
   });
+}
+
+/**
+ * The SDK's packages, loaded when tracing starts: they took about a second to load on a busy
+ * machine, which a gateway without tracing (the default) should not pay at every start.
+ */
+function traceSdk(): typeof import('@opentelemetry/sdk-trace-base') {
+  return require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
 }
 
 export interface TelemetryOptions {
@@ -67,9 +69,11 @@ export function startTelemetry(options: TelemetryOptions = {}): NodeSDK {
   if (sdk) return sdk;
   const env = options.env ?? process.env;
   // Every exporter is wrapped: no exported byte may carry a credential, whatever the attribute.
+  const { BatchSpanProcessor, SimpleSpanProcessor } = traceSdk();
   const processors: SpanProcessor[] = [new SpanConventionsProcessor()];
   if (options.spanExporter) processors.push(new SimpleSpanProcessor(new RedactingSpanExporter(options.spanExporter)));
   else for (const e of exportersFromEnv(env)) processors.push(new BatchSpanProcessor(new RedactingSpanExporter(e)));
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'messenger-gateway',
     spanProcessors: processors,

@@ -24,6 +24,7 @@ import type { NewEvent } from '../events/event-store';
 import { eventIdOf, messageDedupKey } from '../events/event-identity';
 import { MAX_TIMESTAMP_MS } from '../limits/timestamp-range';
 import { canonicalJson, parseJsonWithSpans, type Json, type JsonObject, type SpanIndex } from './json-spans';
+import { blankSpans, STORY_MENTION_URL_MAX_CHARS, storyMentionPayload, storyMentionUrlSpans } from './story-mention-url';
 
 export interface ParseContext {
   /** When the request arrived (epoch ms): `receivedTime`, and `time` when the item has none. */
@@ -54,6 +55,9 @@ const KIND_NAMES: Record<Kind['$case'], string> = {
   policyEnforcement: 'policy_enforcement',
   unknown: 'unknown',
   messageDeleted: 'message_deleted',
+  // The gateway's own (a backfill's markers), never parsed from a webhook.
+  backfillStarted: 'backfill_started',
+  backfillEnded: 'backfill_ended',
 };
 
 const PLATFORMS: Record<string, Platform> = { page: Platform.PLATFORM_MESSENGER, instagram: Platform.PLATFORM_INSTAGRAM };
@@ -179,13 +183,16 @@ function attachmentOf(spans: SpanIndex, a: Json): ReceivedAttachment {
   const typeName = str(spans, att, 'type');
   const payload = obj(att, 'payload');
   const coordinates = obj(payload, 'coordinates');
-  const payloadJson = att !== undefined && Object.hasOwn(att, 'payload') ? (spans.textOf(att, 'payload') ?? '') : '';
   const type = Object.hasOwn(ATTACHMENT_TYPES, typeName) ? (ATTACHMENT_TYPES[typeName] as ReceivedAttachmentType) : ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED;
+  // A story mention's URL is kept once, here: blanked in payload_json (and raw_json), bounded.
+  const mention = type === ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION ? storyMentionPayload(a) : undefined;
+  const payloadJson = att === undefined || !Object.hasOwn(att, 'payload') ? '' : mention ? blankedPayload(spans, att, mention) : (spans.textOf(att, 'payload') ?? '');
+  // Older fallback and location attachments carry `url` and `title` beside the payload.
+  const url = str(spans, payload, 'url') || (mention ? '' : str(spans, att, 'url'));
   return {
     type,
     typeName,
-    // Older fallback and location attachments carry `url` and `title` beside the payload.
-    url: str(spans, payload, 'url') || str(spans, att, 'url'),
+    url: mention && url.length > STORY_MENTION_URL_MAX_CHARS ? '' : url,
     stickerId: str(spans, payload, 'sticker_id'),
     coordinates: coordinates === undefined ? undefined : { lat: double(coordinates, 'lat'), long: double(coordinates, 'long') },
     title: str(spans, att, 'title') || str(spans, payload, 'title'),
@@ -194,6 +201,14 @@ function attachmentOf(spans: SpanIndex, a: Json): ReceivedAttachment {
     doNotStore: type === ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION,
     mediaId: str(spans, payload, 'ig_post_media_id'),
   };
+}
+
+/** A story mention's payload as sent, its URL's value blanked. */
+function blankedPayload(spans: SpanIndex, att: JsonObject, mention: JsonObject): string {
+  const at = spans.of(att, 'payload');
+  const url = spans.of(mention, 'url');
+  const text = spans.textOf(att, 'payload') ?? '';
+  return at && url ? blankSpans(text, at.start, [url]) : text;
 }
 
 /** The item's kind: the first of Meta's kind keys it has (message before a top-level referral, ...). */
@@ -337,10 +352,18 @@ function dedupKeyOf(kind: Kind, pageId: string, senderId: string, item: Json): s
   return `hash:${sha256Hex(`${pageId}\u0000${senderId}\u0000${KIND_NAMES[kind.$case]}\u0000${canonicalJson(item)}`)}`;
 }
 
+/** The item as sent, but for its story mentions' URLs (kept once, in the typed attachment). */
+function rawJsonOf(spans: SpanIndex, items: Json[], index: number, item: JsonObject | undefined): string {
+  const text = spans.textOf(items, index) ?? '';
+  const cut = item && storyMentionUrlSpans(spans, item);
+  const at = cut && spans.of(items, index);
+  return at ? blankSpans(text, at.start, cut) : text;
+}
+
 function eventOf(c: ItemContext, items: Json[], index: number): NewEvent {
   const raw = items[index] as Json;
-  const rawJson = c.spans.textOf(items, index) ?? '';
   const item = isObject(raw) ? raw : undefined;
+  const rawJson = rawJsonOf(c.spans, items, index, item);
   const senderId = str(c.spans, obj(item, 'sender'), 'id');
   const recipientId = str(c.spans, obj(item, 'recipient'), 'id');
   const kind: Kind = item === undefined ? { $case: 'unknown', value: { keys: [] } } : kindOf(c.spans, item);

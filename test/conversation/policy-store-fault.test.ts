@@ -23,7 +23,7 @@ describe.skipIf(!redisServerAvailable())('the policy when the records cannot be 
       const records = new RedisConversationRecords(redis, 'fault:', 100);
       const now = Date.now();
       await records.apply([{ pageId: '1001', person: '42', inboundMs: now - 25 * 3_600_000, owner: SELF, ownerMs: now - 25 * 3_600_000 }], now);
-      const guard = new ConversationGuard(records, () => 'enforce', logger);
+      const guard = new ConversationGuard(records, () => 'enforce', () => 'messenger', logger);
       expect(await guard.check('1001', { person: '42', kind: 'message' }, undefined)).toHaveProperty('refused');
 
       await server.kill();

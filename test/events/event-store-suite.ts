@@ -3,6 +3,7 @@ import {
   ConsumerStuckError,
   EventStoreFullError,
   GroupScopeError,
+  MAX_HELD_PER_CONVERSATION,
   InvalidPageTokenError,
   TooManyGroupsError,
   type Consumer,
@@ -128,6 +129,134 @@ export function eventStoreSuite(name: string, makeStore: EventStoreFactory): voi
         expect((await s.append([newEvent(page, 'u1', { dedupKey: a.dedupKey })])).duplicates).toBe(1);
         await timePasses(250); // the window running out is what is tested
         expect((await s.append([newEvent(page, 'u1', { dedupKey: a.dedupKey })])).stored).toBe(1);
+      });
+    });
+
+    describe('holds (a backfill of a conversation)', () => {
+      const historical = (page: string, sender: string, opts: { id?: string } = {}) => {
+        const e = newEvent(page, sender, opts);
+        e.event.historical = true;
+        return e;
+      };
+      it('holds a conversation\'s live events, lets history and other conversations through, then appends the held ones after the history, once each, in order', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const taker = await consume(s, uniqueName('g'), { maxOutstanding: 1000 });
+        const before = newEvent(page, 'u1');
+        await s.append([before]);
+        const conversation = before.conversation;
+        await s.hold(conversation, 'bf_1', 600_000);
+        const live = [newEvent(page, 'u1'), newEvent(page, 'u1')];
+        const other = newEvent(page, 'u2');
+        expect(await s.append([live[0]!, other])).toEqual({ stored: 2, duplicates: 0 });
+        expect(await s.append([live[1]!])).toEqual({ stored: 1, duplicates: 0 });
+        // Meta's retry of a held event is a duplicate.
+        expect(await s.append([newEvent(page, 'u1', { dedupKey: live[0]!.dedupKey })])).toEqual({ stored: 0, duplicates: 1 });
+        // The history, one message of which is live[1] (held first: its historical copy is the duplicate).
+        const past = [historical(page, 'u1'), historical(page, 'u1'), historical(page, 'u1', { id: live[1]!.event.eventId })];
+        past[2]!.dedupKey = live[1]!.dedupKey;
+        expect(await s.append(past)).toEqual({ stored: 2, duplicates: 1 });
+        // Each conversation waits for its head's ack: take and ack one at a time.
+        const takeAcked = async (n: number): Promise<DeliveredEvent[]> => {
+          const out: DeliveredEvent[] = [];
+          while (out.length < n) {
+            const d = await taker.inbox.next();
+            out.push(d);
+            await taker.c.ack([d.event.eventId]);
+          }
+          return out;
+        };
+        const seen = await takeAcked(4);
+        expect(ids(seen).sort()).toEqual([before, other, past[0]!, past[1]!].map((e) => e.event.eventId).sort());
+        expect(ids(seen.filter((d) => d.event.senderId === 'u1'))).toEqual([before, past[0]!, past[1]!].map((e) => e.event.eventId));
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        await s.release(conversation, 'bf_1');
+        const after = newEvent(page, 'u1');
+        await s.append([after]);
+        const released = await takeAcked(3);
+        expect(ids(released)).toEqual([...live, after].map((e) => e.event.eventId));
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        expect(released.every((d) => d.event.receivedTime instanceof Date && !d.event.historical)).toBe(true);
+      });
+
+      it("a backfill's start and end markers pass the hold, as history does", async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const taker = await consume(s, uniqueName('g'), { maxOutstanding: 1000 });
+        const live = newEvent(page, 'u1');
+        await s.hold(live.conversation, 'bf_1', 600_000);
+        const marker = newEvent(page, 'u1');
+        marker.event.kind = { $case: 'backfillStarted', value: { backfillId: 'bf_1', messagesStored: 0, messagesDuplicate: 0, error: '' } };
+        await s.append([live, marker]);
+        const got = await taker.inbox.next();
+        expect(got.event.eventId).toBe(marker.event.eventId);
+        await taker.c.ack([got.event.eventId]);
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        await s.release(live.conversation, 'bf_1');
+        expect((await taker.inbox.next()).event.eventId).toBe(live.event.eventId);
+      });
+
+      it('ends only when every holder released it; a holder holding again renews its hold', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const taker = await consume(s, uniqueName('g'), { maxOutstanding: 1000 });
+        const a = newEvent(page, 'u1');
+        await s.hold(a.conversation, 'bf_page', 600_000);
+        await s.hold(a.conversation, 'bf_conv', 600_000);
+        await s.hold(a.conversation, 'bf_conv', 600_000);
+        await s.append([a]);
+        await s.release(a.conversation, 'bf_conv');
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        // Releasing twice, or for a holder that is not there, changes nothing.
+        await s.release(a.conversation, 'bf_conv');
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        await s.release(a.conversation, 'bf_page');
+        const [released] = await extras(s, page, [taker]);
+        expect(ids(released!)).toEqual([a.event.eventId]);
+        // A release of a conversation nobody holds is nothing.
+        await s.release(newEvent(page, 'u9').conversation, 'bf_none');
+      });
+
+      it('a hold whose holder did not renew it in time is released by the sweep (its events appended), never kept', async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const taker = await consume(s, uniqueName('g'), { maxOutstanding: 1000 });
+        const a = newEvent(page, 'u1');
+        const b = newEvent(page, 'u1');
+        await s.hold(a.conversation, 'bf_dead', 1);
+        // Past its time and not yet swept: still held, so order is kept.
+        await s.append([a, b]);
+        expect((await extras(s, page, [taker]))[0]).toEqual([]);
+        await waitFor(async () => ((await s.releaseExpiredHolds()) > 0 ? true : undefined), { what: 'the expired hold to be swept' });
+        const got = [await taker.inbox.next()];
+        await taker.c.ack(ids(got));
+        got.push(await taker.inbox.next());
+        await taker.c.ack(ids(got.slice(1)));
+        expect(ids(got)).toEqual([a.event.eventId, b.event.eventId]);
+        expect(await s.releaseExpiredHolds()).toBe(0);
+        // Not held any more: the next one goes straight through.
+        const c = newEvent(page, 'u1');
+        await s.append([c]);
+        expect(ids([await taker.inbox.next()])).toEqual([c.event.eventId]);
+      });
+
+      it(`refuses an append past ${MAX_HELD_PER_CONVERSATION} held events of a conversation (nothing of it taken); other conversations go on`, async () => {
+        const s = await store();
+        const page = uniqueName('p');
+        const conversation = newEvent(page, 'u1').conversation;
+        await s.hold(conversation, 'bf_1', 600_000);
+        // In webhook-sized bodies (each one script on Redis).
+        for (let i = 0; i < MAX_HELD_PER_CONVERSATION; i += 1000) {
+          expect((await s.append(Array.from({ length: 1000 }, () => newEvent(page, 'u1')))).stored).toBe(1000);
+        }
+        const late = newEvent(page, 'u1');
+        const fine = newEvent(page, 'u2');
+        await expect(s.append([fine, late])).rejects.toBeInstanceOf(EventStoreFullError);
+        await expect(s.append([late])).rejects.toBeInstanceOf(EventStoreFullError);
+        // Meta's retry of the refused body once the hold ended would store it; other conversations go on meanwhile.
+        expect((await s.append([newEvent(page, 'u2')])).stored).toBe(1);
+        // History still goes through.
+        expect((await s.append([historical(page, 'u1')])).stored).toBe(1);
       });
     });
 

@@ -1,16 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventServiceClient } from '../../gen/messenger/v1/events';
-import { MessengerServiceClient } from '../../gen/messenger/v1/service';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startCountingGraph, okBody, type CountingGraph } from '../support/counting-graph';
 import { killGateway, spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { redisClusterAvailable, startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
 import { waitFor } from '../support/wait-for';
-import { APP_SECRET, PAGE, postUntilStopped, sendEachKeyOnce, streamAll } from './failover-drivers';
+import { APP_SECRET, eventsSurviveFailover, idempotentSendsSurviveFailover, PAGE, type FailoverTopology } from './failover-drivers';
 
 // A 3-master, 3-replica Redis Cluster (real processes, AOF) behind one gateway process with
 // store.redis.cluster and store.redis.minReplicas 1: a master SIGKILLed, its replica promoted.
@@ -86,44 +83,9 @@ describe.skipIf(!available)('failover on a Redis Cluster with store.redis.minRep
     await cluster?.stop();
   });
 
-  it('a master SIGKILLed mid-stream and its replica promoted: every event answered 200 reaches a stream', async () => {
-    const posting = postUntilStopped(webhook, 3);
-    await waitFor(() => posting.stored.size >= 150, { what: '150 events answered 200 before the kill', timeoutMs: 30_000 });
-    await failOverOneMaster(cluster);
-    const before = posting.stored.size;
-    await waitFor(() => posting.stored.size >= before + 150, { what: '150 more events answered 200 after the failover', timeoutMs: 60_000 });
-    const { stored } = await posting.stop();
-    const events = new EventServiceClient(gw.target, credentials.createInsecure());
-    try {
-      const seen = new Set<string>();
-      await streamAll(events, 'after-failover', (got) => {
-        for (const d of got) seen.add(d.mid);
-        return [...stored].every((mid) => seen.has(mid));
-      }).catch(() => undefined);
-      const lost = [...stored].filter((mid) => !seen.has(mid));
-      expect(lost, `${lost.length} of ${stored.size} events answered 200 are missing`).toEqual([]);
-    } finally {
-      events.close();
-    }
-  }, 240_000);
+  const topology = (): FailoverTopology => ({ target: gw.target, webhook, graph, failOver: () => failOverOneMaster(cluster), refusalsExpected: false });
 
-  it('idempotent sends across a master failover: every key ends OK and was sent once at the fake Graph', async () => {
-    const client = new MessengerServiceClient(gw.target, credentials.createInsecure());
-    try {
-      const run = sendEachKeyOnce(client, Array.from({ length: 60 }, (_, i) => `cfo-key-${i}`), 6);
-      await waitFor(() => run.ok() >= 15 || (() => { throw new Error(`refusals so far: ${JSON.stringify(run.codes())}`); })(), { what: '15 sends OK before the kill', timeoutMs: 30_000 });
-      await failOverOneMaster(cluster);
-      const { results, codes } = await run.done;
-      expect(results.filter((r) => r === undefined), `keys never OK: ${JSON.stringify(codes)}`).toEqual([]);
-      const perKey = new Map<string, number>();
-      for (const r of graph.requests) {
-        const text = (r.body.message as { text?: string } | undefined)?.text ?? '';
-        if (text.startsWith('msg cfo-key-')) perKey.set(text, (perKey.get(text) ?? 0) + 1);
-      }
-      expect([...perKey].filter(([, n]) => n !== 1), 'keys sent more than once').toEqual([]);
-      expect(perKey.size).toBe(60);
-    } finally {
-      client.close();
-    }
-  }, 240_000);
+  it('a master SIGKILLed mid-stream and its replica promoted: every event answered 200 reaches a stream', () => eventsSurviveFailover(topology()), 240_000);
+
+  it('idempotent sends across a master failover: every key ends OK and was sent once at the fake Graph', () => idempotentSendsSurviveFailover(topology(), 'cfo-key'), 240_000);
 });

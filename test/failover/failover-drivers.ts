@@ -1,13 +1,79 @@
-import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { StartPosition, type EventServiceClient, type StreamEventsRequest, type StreamEventsResponse } from '../../gen/messenger/v1/events';
-import { SendMessageRequest, type MessengerServiceClient, type SendMessageResponse } from '../../gen/messenger/v1/service';
+import { credentials, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { expect } from 'vitest';
+import { EventServiceClient, StartPosition, type StreamEventsRequest, type StreamEventsResponse } from '../../gen/messenger/v1/events';
+import { MessengerServiceClient, SendMessageRequest, type SendMessageResponse } from '../../gen/messenger/v1/service';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { newMid, postWebhook } from '../../src/sandbox/customer-webhook';
+import type { CountingGraph } from '../support/counting-graph';
 import { textTo } from '../support/gateway-harness';
 import { waitFor } from '../support/wait-for';
 
 // What the failover tests drive from outside: Meta's POSTs, a consumer's stream, a caller's
-// idempotent sends, each as a real client would (retrying what the gateway refused).
+// idempotent sends, each as a real client would (retrying what the gateway refused); and the
+// two tests every Redis topology runs across a failover, parameterised by the topology.
+
+/** A gateway process in front of a Redis topology that can fail over, as the drivers below need it. */
+export interface FailoverTopology {
+  /** The gateway's gRPC target and webhook URL. */
+  target: string;
+  webhook: string;
+  /** The fake Graph the gateway sends to (each send counted). */
+  graph: CountingGraph;
+  /** Kills the node holding writes, waits for its replica's promotion and for writes to be confirmed again. */
+  failOver(): Promise<void>;
+  /**
+   * The failover must be seen from outside: some posts and some send attempts refused (Sentinel,
+   * where the one primary goes). On a Cluster one master of three goes: none may be refused.
+   */
+  refusalsExpected: boolean;
+}
+
+/** Signed webhooks posted throughout a failover: every event answered 200 reaches a stream after it. */
+export async function eventsSurviveFailover(t: FailoverTopology): Promise<void> {
+  const posting = postUntilStopped(t.webhook, 3);
+  await waitFor(() => posting.stored.size >= 150, { what: '150 events answered 200 before the kill', timeoutMs: 30_000 });
+  await t.failOver();
+  const before = posting.stored.size;
+  await waitFor(() => posting.stored.size >= before + 150, { what: '150 more events answered 200 after the failover', timeoutMs: 60_000 });
+  const { stored, refused } = await posting.stop();
+  // The kill fell in the middle of the stream: some posts were refused (Meta would retry them).
+  if (t.refusalsExpected) expect(refused).toBeGreaterThan(0);
+  const events = new EventServiceClient(t.target, credentials.createInsecure());
+  try {
+    const seen = new Set<string>();
+    await streamAll(events, 'after-failover', (got) => {
+      for (const d of got) seen.add(d.mid);
+      return [...stored].every((mid) => seen.has(mid));
+    }).catch(() => undefined);
+    const lost = [...stored].filter((mid) => !seen.has(mid));
+    expect(lost, `${lost.length} of ${stored.size} events answered 200 are missing`).toEqual([]);
+  } finally {
+    events.close();
+  }
+}
+
+/** 60 idempotent sends (keys `<keyPrefix>-<i>`) across a failover: every key ends OK and was sent once at the fake Graph. */
+export async function idempotentSendsSurviveFailover(t: FailoverTopology, keyPrefix: string): Promise<void> {
+  const client = new MessengerServiceClient(t.target, credentials.createInsecure());
+  try {
+    const run = sendEachKeyOnce(client, Array.from({ length: 60 }, (_, i) => `${keyPrefix}-${i}`), 6);
+    await waitFor(() => run.ok() >= 15 || (() => { throw new Error(`refusals so far: ${JSON.stringify(run.codes())}`); })(), { what: '15 sends OK before the kill', timeoutMs: 30_000 });
+    await t.failOver();
+    const { results, codes } = await run.done;
+    expect(results.filter((r) => r === undefined), `keys never OK: ${JSON.stringify(codes)}`).toEqual([]);
+    const perKey = new Map<string, number>();
+    for (const r of t.graph.requests) {
+      const text = (r.body.message as { text?: string } | undefined)?.text ?? '';
+      if (text.startsWith(`msg ${keyPrefix}-`)) perKey.set(text, (perKey.get(text) ?? 0) + 1);
+    }
+    expect([...perKey].filter(([, n]) => n !== 1), 'keys sent more than once').toEqual([]);
+    expect(perKey.size).toBe(60);
+    // The failover was met: some attempts were refused and retried.
+    if (t.refusalsExpected) expect(Object.keys(codes).length).toBeGreaterThan(0);
+  } finally {
+    client.close();
+  }
+}
 
 export const APP_SECRET = 'failover-app-secret-0123456789';
 export const PAGE = '1001';

@@ -1,5 +1,6 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ConversationServiceClient } from '../../gen/messenger/v1/conversation';
+import type { Event } from '../../gen/messenger/v1/events';
 import {
   BackfillConversationRequest, BackfillPageRequest, BackfillStatusRequest, GetMessageRequest, ListConversationsRequest, ListMessagesRequest,
   type BackfillConversationResponse, type BackfillPageResponse, type BackfillStatusResponse, type GetMessageResponse, type ListConversationsResponse, type ListMessagesResponse,
@@ -46,4 +47,11 @@ export function maxInWindow(times: readonly number[], windowMs: number): number 
     best = Math.max(best, end - start + 1);
   }
   return best;
+}
+
+/** A conversation's events as a consumer got them: message ids, and a backfill's markers as `<started>` and `<ended>`. */
+export function midsOf(events: readonly Event[], psid: string): string[] {
+  return events
+    .filter((e) => e.senderId === psid || e.recipientId === psid)
+    .map((e) => (e.kind?.$case === 'message' ? e.kind.value.mid : e.kind?.$case === 'backfillStarted' ? '<started>' : e.kind?.$case === 'backfillEnded' ? '<ended>' : `<${e.kind?.$case ?? 'none'}>`));
 }

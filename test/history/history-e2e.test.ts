@@ -6,7 +6,7 @@ import { BackfillState } from '../../gen/messenger/v1/history';
 import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { grpcError, startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { waitFor } from '../support/wait-for';
-import { historyClient, maxInWindow, type HistoryClient } from './history-client';
+import { historyClient, maxInWindow, midsOf, type HistoryClient } from './history-client';
 
 // The Conversations API and the backfill end to end: a sandbox-mode gateway (memory store), its
 // fake Graph keeping each conversation's history, real grpc-js clients and a StreamEvents consumer.
@@ -137,10 +137,10 @@ describe('backfill into the stream', () => {
       const live = await customerSays(psid, 'are you there?');
       await waitFor(async () => ((await history.backfillStatus({ pageId: PAGE, backfillId })).state === BackfillState.BACKFILL_STATE_DONE ? true : undefined), { what: 'the backfill to finish', timeoutMs: 30_000 });
       await waitFor(() => (got.some((e) => e.kind?.$case === 'message' && e.kind.value.mid === live) ? true : undefined), { what: 'the live message' });
-      const mids = got.filter((e) => e.pageId === PAGE && (e.senderId === psid || e.recipientId === psid)).map((e) => (e.kind?.$case === 'message' ? e.kind.value.mid : ''));
-      expect(mids).toEqual([...seeded, live]);
+      expect(midsOf(got.filter((e) => e.pageId === PAGE), psid)).toEqual(['<started>', ...seeded, '<ended>', live]);
       const mine = got.filter((e) => e.senderId === psid || e.recipientId === psid);
-      expect(mine.slice(0, 450).every((e) => e.historical)).toBe(true);
+      expect(mine.slice(1, 451).every((e) => e.historical)).toBe(true);
+      expect(mine[0]!.kind).toEqual({ $case: 'backfillStarted', value: { backfillId, messagesStored: 0, messagesDuplicate: 0, error: '' } });
       // The live message may be in Meta's history already when the backfill reads it: then its
       // historical copy is the one stored (same id) and the webhook's is a duplicate. Once either way.
       const status = await history.backfillStatus({ pageId: PAGE, backfillId });

@@ -15,7 +15,7 @@ import { killGateway, spawnGateway, type GatewayProcess } from '../support/gatew
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
 import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
-import { historyClient, maxInWindow } from './history-client';
+import { historyClient, maxInWindow, midsOf } from './history-client';
 
 const PAGE = '1001';
 const TOKEN = 'history-replica-token';
@@ -115,14 +115,14 @@ describe.skipIf(!redisServerAvailable())('history with Redis', () => {
       });
       stream.on('error', () => undefined);
       stream.write({ subscribe: { consumerGroup: 'resume-check', pageIds: [PAGE2], maxOutstanding: 0, start: StartPosition.START_POSITION_EARLIEST } });
-      await waitFor(() => (got.length >= 750 ? true : undefined), { what: 'every historical event', timeoutMs: 20_000 });
+      // 750 messages, each conversation's history between its backfill's start and end markers.
+      await waitFor(() => (got.length >= 756 ? true : undefined), { what: 'every historical event', timeoutMs: 20_000 });
       stream.end();
       events.close();
       for (const p of people) {
-        const mids = got.filter((e) => e.senderId === p || e.recipientId === p).map((e) => (e.kind?.$case === 'message' ? e.kind.value.mid : ''));
-        expect(mids).toEqual(sandbox.history.messagesOf(PAGE2, p).map((m) => m.mid));
+        expect(midsOf(got, p)).toEqual(['<started>', ...sandbox.history.messagesOf(PAGE2, p).map((m) => m.mid), '<ended>']);
       }
-      expect(got.every((e) => e.historical)).toBe(true);
+      expect(got.filter((e) => e.kind?.$case === 'message').every((e) => e.historical)).toBe(true);
       expect(maxInWindow(sandbox.history.calls.get(PAGE2) ?? [], 1000)).toBeLessThanOrEqual(2);
     } finally {
       await killGateway(first);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Event, HandoverAction, Platform, ReactionAction, ReceivedAttachmentType } from '../../gen/messenger/v1/events';
 import type { NewEvent } from '../../src/events/event-store';
 import { parseWebhook } from '../../src/webhook/parse-webhook';
+import { STORY_MENTION_URL_MAX_CHARS } from '../../src/webhook/story-mention-url';
 import { IG_ACCOUNT, IGSID, INSTAGRAM_SAMPLES, STORY_MENTION_URL, STORY_REPLY_URL, instagramBody } from '../fixtures/instagram-webhook-samples';
 
 const CTX = { receivedAt: 1_700_000_000_000, traceparent: '', tracestate: '' };
@@ -43,11 +44,31 @@ describe("Meta's Instagram samples, typed", () => {
     expect(m.replyToMid).toBe('');
   });
 
-  it('a story mention carries only the CDN URL, flagged not to be stored', () => {
-    const m = message(sample('story mention'));
+  it('a story mention carries only the CDN URL, flagged not to be stored, and the URL once (blanked in payload_json and raw_json)', () => {
+    const e = sample('story mention');
+    const m = message(e);
     expect(m.attachments).toEqual([
-      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION, typeName: 'story_mention', url: STORY_MENTION_URL, stickerId: '', coordinates: undefined, title: '', payloadJson: `{"url":"${STORY_MENTION_URL}"}`, doNotStore: true, mediaId: '' },
+      { type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION, typeName: 'story_mention', url: STORY_MENTION_URL, stickerId: '', coordinates: undefined, title: '', payloadJson: '{"url":""}', doNotStore: true, mediaId: '' },
     ]);
+    expect(e.event.rawJson).not.toContain(STORY_MENTION_URL);
+    expect(JSON.parse(e.event.rawJson).message.attachments[0]).toEqual({ type: 'story_mention', payload: { url: '' } });
+    expect(Buffer.from(Event.encode(e.event).finish()).toString('latin1').split(STORY_MENTION_URL)).toHaveLength(2);
+  });
+
+  it('a story mention with a 3 MB URL: the event holds no copy of it (the URL is past the bound), not 3', () => {
+    const huge = `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1&signature=${'A'.repeat(3 * 1024 * 1024)}`;
+    const s = INSTAGRAM_SAMPLES.find((x) => x.name === 'story mention')!;
+    const r = parseWebhook(instagramBody({ ...s, item: s.item.replace(STORY_MENTION_URL, huge) }), CTX);
+    if (!r.ok) throw new Error(r.why);
+    const e = r.events[0]!;
+    expect(Event.encode(e.event).finish().length).toBeLessThan(4096);
+    expect(message(e).attachments[0]).toMatchObject({ url: '', doNotStore: true, payloadJson: '{"url":""}' });
+    // Within the bound, kept once.
+    const long = `https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1&signature=${'B'.repeat(STORY_MENTION_URL_MAX_CHARS - 80)}`;
+    const ok = parseWebhook(instagramBody({ ...s, item: s.item.replace(STORY_MENTION_URL, long) }), CTX);
+    if (!ok.ok) throw new Error(ok.why);
+    expect(message(ok.events[0]!).attachments[0]!.url).toBe(long);
+    expect(Event.encode(ok.events[0]!.event).finish().length).toBeLessThan(long.length + 2048);
   });
 
   it('ig_post and the legacy share are shared posts', () => {

@@ -51,7 +51,8 @@ function one(kindJson: string, opts: { sender?: string; recipient?: string } = {
   expect(e.event.standby).toBe(false);
   expect(e.event.traceparent).toBe(CTX.traceparent);
   expect(e.event.tracestate).toBe(CTX.tracestate);
-  expect(e.event.rawJson).toBe(text);
+  // As sent, but for a story mention's URL (kept once, in the typed attachment).
+  expect(e.event.rawJson).toBe(text.replaceAll('{"type":"story_mention","payload":{"url":"https://x/s"}}', '{"type":"story_mention","payload":{"url":""}}'));
   expect(e.event.eventId).toBe(`ev_${createHash('sha256').update(e.dedupKey).digest('hex').slice(0, 32)}`);
   return e;
 }
@@ -138,7 +139,10 @@ describe('messages', () => {
     const e = one('"message":{"mid":"m_ig","attachments":[{"type":"ig_reel","payload":{"reel_video_id":"1","title":"t","url":"https://x/r"}},{"type":"story_mention","payload":{"url":"https://x/s"}}]}');
     const [a, b] = messageOf(e).attachments;
     expect(a).toMatchObject({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_UNSPECIFIED, typeName: 'ig_reel', url: 'https://x/r', title: 't' });
-    expect(b).toMatchObject({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION, typeName: 'story_mention', url: 'https://x/s', doNotStore: true });
+    expect(b).toMatchObject({ type: ReceivedAttachmentType.RECEIVED_ATTACHMENT_TYPE_STORY_MENTION, typeName: 'story_mention', url: 'https://x/s', doNotStore: true, payloadJson: '{"url":""}' });
+    // The mention's URL is kept once: in raw_json its value is blanked; the reel's stays as sent.
+    expect(e.event.rawJson).toContain('"url":"https://x/r"');
+    expect(e.event.rawJson).toContain('{"type":"story_mention","payload":{"url":""}}');
   });
 
   it('an echo with app_id (a number) and metadata: echo key, the person is the recipient', () => {

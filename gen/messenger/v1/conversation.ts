@@ -92,11 +92,16 @@ export enum AllowedSends {
   ALLOWED_SENDS_ANY_MESSAGE = 1,
   /**
    * ALLOWED_SENDS_HUMAN_AGENT_ONLY - After 24 hours, within 7 days: a MESSAGE_TAG send with tag HUMAN_AGENT (a human's
-   * reply), or a utility template.
+   * reply), or on a Messenger Page a utility template (Instagram has none).
    */
   ALLOWED_SENDS_HUMAN_AGENT_ONLY = 2,
-  /** ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY - After 7 days: only a utility template (MESSAGING_TYPE_UTILITY). */
+  /** ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY - A Messenger Page after 7 days: only a utility template (MESSAGING_TYPE_UTILITY). */
   ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY = 3,
+  /**
+   * ALLOWED_SENDS_NOTHING - An Instagram account after 7 days: nothing, until the person writes again (Instagram has
+   * no utility templates).
+   */
+  ALLOWED_SENDS_NOTHING = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -114,6 +119,9 @@ export function allowedSendsFromJSON(object: any): AllowedSends {
     case 3:
     case "ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY":
       return AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY;
+    case 4:
+    case "ALLOWED_SENDS_NOTHING":
+      return AllowedSends.ALLOWED_SENDS_NOTHING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -131,6 +139,8 @@ export function allowedSendsToJSON(object: AllowedSends): string {
       return "ALLOWED_SENDS_HUMAN_AGENT_ONLY";
     case AllowedSends.ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY:
       return "ALLOWED_SENDS_UTILITY_TEMPLATE_ONLY";
+    case AllowedSends.ALLOWED_SENDS_NOTHING:
+      return "ALLOWED_SENDS_NOTHING";
     case AllowedSends.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

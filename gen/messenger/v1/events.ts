@@ -131,8 +131,9 @@ export enum ReceivedAttachmentType {
   /**
    * RECEIVED_ATTACHMENT_TYPE_STORY_MENTION - Instagram: the person mentioned the account in their story (`story_mention`). `url` is
    * Meta's CDN URL of the story's media and `do_not_store` is set: Meta forbids storing or
-   * caching the media (keeping the URL is allowed; it expires with the story). New values are
-   * numbered from 10, as new fields are.
+   * caching the media (keeping the URL is allowed; it expires with the story). The URL is only
+   * in `url` (blanked in `payload_json` and the event's `raw_json`), and empty when longer than
+   * 4096 characters. New values are numbered from 10, as new fields are.
    */
   RECEIVED_ATTACHMENT_TYPE_STORY_MENTION = 10,
   /**
@@ -410,7 +411,10 @@ export interface Event {
     | undefined;
   /** The item came in `standby`: another app owns the conversation (handover protocol). */
   standby: boolean;
-  /** The item exactly as Meta sent it (JSON), for anything this model does not carry. */
+  /**
+   * The item exactly as Meta sent it (JSON), for anything this model does not carry; only a
+   * story mention's URL is blanked (`""`) here, kept once in its attachment's `url`.
+   */
   rawJson: string;
   /**
    * Which platform the update came from (`object` of the webhook POST). The conversation, the
@@ -468,6 +472,19 @@ export interface Event {
      * review requires honouring it: remove the message wherever you show or keep it.
      */
     { $case: "messageDeleted"; value: MessageDeletedEvent }
+    | //
+    /**
+     * A backfill (BackfillConversation, or one conversation's turn of BackfillPage) began on this
+     * conversation: its historical events follow, then `backfill_ended`, then the live events
+     * that arrived meanwhile (docs/conversations.md#ordering). Not from Meta: no `raw_json`.
+     */
+    { $case: "backfillStarted"; value: BackfillMarker }
+    | //
+    /**
+     * The backfill's history of this conversation is in (or it failed: `error`); the live events
+     * held during it follow.
+     */
+    { $case: "backfillEnded"; value: BackfillMarker }
     | undefined;
 }
 
@@ -520,7 +537,10 @@ export interface ReceivedAttachment {
     | undefined;
   /** `title` (fallback, location). */
   title: string;
-  /** The attachment's `payload` as JSON (templates and anything else). */
+  /**
+   * The attachment's `payload` as JSON (templates and anything else); a story mention's URL is
+   * blanked here (it is in `url`).
+   */
   payloadJson: string;
   /**
    * The media behind `url` must not be stored or cached, only shown from `url` (Instagram
@@ -638,6 +658,20 @@ export interface MessageDeletedEvent {
    * event belongs to the conversation of the person, `recipient`).
    */
   isEcho: boolean;
+}
+
+/**
+ * A backfill's start or end on one conversation (the Event's sender is the person, its
+ * recipient the account).
+ */
+export interface BackfillMarker {
+  /** The id BackfillConversation or BackfillPage answered (BackfillStatus takes it). */
+  backfillId: string;
+  /** Messages of this conversation stored, and already stored before (ended only). */
+  messagesStored: number;
+  messagesDuplicate: number;
+  /** Why it ended without its history (ended only; empty when it completed). */
+  error: string;
 }
 
 /** An item of a kind this model does not know; its `raw_json` is on the Event. */
@@ -1283,6 +1317,12 @@ export const Event: MessageFns<Event> = {
       case "messageDeleted":
         MessageDeletedEvent.encode(message.kind.value, writer.uint32(250).fork()).join();
         break;
+      case "backfillStarted":
+        BackfillMarker.encode(message.kind.value, writer.uint32(330).fork()).join();
+        break;
+      case "backfillEnded":
+        BackfillMarker.encode(message.kind.value, writer.uint32(338).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1503,6 +1543,22 @@ export const Event: MessageFns<Event> = {
             message.kind = { $case: "messageDeleted", value: MessageDeletedEvent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.kind = { $case: "backfillStarted", value: BackfillMarker.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.kind = { $case: "backfillEnded", value: BackfillMarker.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1588,6 +1644,14 @@ export const Event: MessageFns<Event> = {
         ? { $case: "messageDeleted", value: MessageDeletedEvent.fromJSON(object.messageDeleted) }
         : isSet(object.message_deleted)
         ? { $case: "messageDeleted", value: MessageDeletedEvent.fromJSON(object.message_deleted) }
+        : isSet(object.backfillStarted)
+        ? { $case: "backfillStarted", value: BackfillMarker.fromJSON(object.backfillStarted) }
+        : isSet(object.backfill_started)
+        ? { $case: "backfillStarted", value: BackfillMarker.fromJSON(object.backfill_started) }
+        : isSet(object.backfillEnded)
+        ? { $case: "backfillEnded", value: BackfillMarker.fromJSON(object.backfillEnded) }
+        : isSet(object.backfill_ended)
+        ? { $case: "backfillEnded", value: BackfillMarker.fromJSON(object.backfill_ended) }
         : undefined,
     };
   },
@@ -1657,6 +1721,10 @@ export const Event: MessageFns<Event> = {
       obj.unknown = UnknownEvent.toJSON(message.kind.value);
     } else if (message.kind?.$case === "messageDeleted") {
       obj.messageDeleted = MessageDeletedEvent.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "backfillStarted") {
+      obj.backfillStarted = BackfillMarker.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "backfillEnded") {
+      obj.backfillEnded = BackfillMarker.toJSON(message.kind.value);
     }
     return obj;
   },
@@ -1749,6 +1817,18 @@ export const Event: MessageFns<Event> = {
       case "messageDeleted": {
         if (object.kind?.value !== undefined && object.kind?.value !== null) {
           message.kind = { $case: "messageDeleted", value: MessageDeletedEvent.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "backfillStarted": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "backfillStarted", value: BackfillMarker.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "backfillEnded": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "backfillEnded", value: BackfillMarker.fromPartial(object.kind.value) };
         }
         break;
       }
@@ -3673,6 +3753,135 @@ export const MessageDeletedEvent: MessageFns<MessageDeletedEvent> = {
     const message = createBaseMessageDeletedEvent();
     message.mid = object.mid ?? "";
     message.isEcho = object.isEcho ?? false;
+    return message;
+  },
+};
+
+function createBaseBackfillMarker(): BackfillMarker {
+  return { backfillId: "", messagesStored: 0, messagesDuplicate: 0, error: "" };
+}
+
+export const BackfillMarker: MessageFns<BackfillMarker> = {
+  encode(message: BackfillMarker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backfillId !== "") {
+      writer.uint32(10).string(message.backfillId);
+    }
+    if (message.messagesStored !== 0) {
+      writer.uint32(16).uint32(message.messagesStored);
+    }
+    if (message.messagesDuplicate !== 0) {
+      writer.uint32(24).uint32(message.messagesDuplicate);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackfillMarker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackfillMarker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backfillId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.messagesStored = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.messagesDuplicate = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackfillMarker {
+    return {
+      backfillId: isSet(object.backfillId)
+        ? globalThis.String(object.backfillId)
+        : isSet(object.backfill_id)
+        ? globalThis.String(object.backfill_id)
+        : "",
+      messagesStored: isSet(object.messagesStored)
+        ? globalThis.Number(object.messagesStored)
+        : isSet(object.messages_stored)
+        ? globalThis.Number(object.messages_stored)
+        : 0,
+      messagesDuplicate: isSet(object.messagesDuplicate)
+        ? globalThis.Number(object.messagesDuplicate)
+        : isSet(object.messages_duplicate)
+        ? globalThis.Number(object.messages_duplicate)
+        : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: BackfillMarker): unknown {
+    const obj: any = {};
+    if (message.backfillId !== "") {
+      obj.backfillId = message.backfillId;
+    }
+    if (message.messagesStored !== 0) {
+      obj.messagesStored = Math.round(message.messagesStored);
+    }
+    if (message.messagesDuplicate !== 0) {
+      obj.messagesDuplicate = Math.round(message.messagesDuplicate);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BackfillMarker>): BackfillMarker {
+    return BackfillMarker.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackfillMarker>): BackfillMarker {
+    const message = createBaseBackfillMarker();
+    message.backfillId = object.backfillId ?? "";
+    message.messagesStored = object.messagesStored ?? 0;
+    message.messagesDuplicate = object.messagesDuplicate ?? 0;
+    message.error = object.error ?? "";
     return message;
   },
 };

@@ -131,9 +131,16 @@ export interface ListMessagesResponse {
   /**
    * Instagram returns only the 20 most recent messages of a conversation: true when this is an
    * Instagram account's conversation with more messages than Meta returns (the older ones
-   * cannot be read). Never hidden.
+   * cannot be read). When Meta says how many it has (`message_count`), set on every page; when
+   * it does not, set on the last page once Meta returned its 20 (the conversation may hold just
+   * 20). Never hidden.
    */
   historyLimited: boolean;
+  /**
+   * How many messages the conversation has, as Meta says (`message_count`); 0 when Meta did not
+   * say. With history_limited, all but the 20 most recent of them cannot be read.
+   */
+  messageCount: number;
 }
 
 /** `GET /{message-id}`. */
@@ -223,8 +230,13 @@ export interface BackfillStatusResponse {
   graphCalls: number;
   /** Why it failed, when it did. */
   error: string;
-  /** Instagram returned only its 20 most recent messages for at least one conversation. */
+  /**
+   * Instagram returned only its 20 most recent messages for at least one conversation: its older
+   * messages are not in the event stream.
+   */
   historyLimited: boolean;
+  /** How many conversations were cut by that limit. */
+  conversationsLimited: number;
 }
 
 function createBaseListConversationsRequest(): ListConversationsRequest {
@@ -837,7 +849,7 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
 };
 
 function createBaseListMessagesResponse(): ListMessagesResponse {
-  return { messages: [], nextPageToken: "", conversationId: "", historyLimited: false };
+  return { messages: [], nextPageToken: "", conversationId: "", historyLimited: false, messageCount: 0 };
 }
 
 export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
@@ -853,6 +865,9 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     }
     if (message.historyLimited !== false) {
       writer.uint32(32).bool(message.historyLimited);
+    }
+    if (message.messageCount !== 0) {
+      writer.uint32(160).int32(message.messageCount);
     }
     return writer;
   },
@@ -902,6 +917,14 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
             message.historyLimited = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.messageCount = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -934,6 +957,11 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
         : isSet(object.history_limited)
         ? globalThis.Boolean(object.history_limited)
         : false,
+      messageCount: isSet(object.messageCount)
+        ? globalThis.Number(object.messageCount)
+        : isSet(object.message_count)
+        ? globalThis.Number(object.message_count)
+        : 0,
     };
   },
 
@@ -951,6 +979,9 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     if (message.historyLimited !== false) {
       obj.historyLimited = message.historyLimited;
     }
+    if (message.messageCount !== 0) {
+      obj.messageCount = Math.round(message.messageCount);
+    }
     return obj;
   },
 
@@ -963,6 +994,7 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     message.nextPageToken = object.nextPageToken ?? "";
     message.conversationId = object.conversationId ?? "";
     message.historyLimited = object.historyLimited ?? false;
+    message.messageCount = object.messageCount ?? 0;
     return message;
   },
 };
@@ -1829,6 +1861,7 @@ function createBaseBackfillStatusResponse(): BackfillStatusResponse {
     graphCalls: 0,
     error: "",
     historyLimited: false,
+    conversationsLimited: 0,
   };
 }
 
@@ -1854,6 +1887,9 @@ export const BackfillStatusResponse: MessageFns<BackfillStatusResponse> = {
     }
     if (message.historyLimited !== false) {
       writer.uint32(56).bool(message.historyLimited);
+    }
+    if (message.conversationsLimited !== 0) {
+      writer.uint32(160).int32(message.conversationsLimited);
     }
     return writer;
   },
@@ -1927,6 +1963,14 @@ export const BackfillStatusResponse: MessageFns<BackfillStatusResponse> = {
             message.historyLimited = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.conversationsLimited = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1968,6 +2012,11 @@ export const BackfillStatusResponse: MessageFns<BackfillStatusResponse> = {
         : isSet(object.history_limited)
         ? globalThis.Boolean(object.history_limited)
         : false,
+      conversationsLimited: isSet(object.conversationsLimited)
+        ? globalThis.Number(object.conversationsLimited)
+        : isSet(object.conversations_limited)
+        ? globalThis.Number(object.conversations_limited)
+        : 0,
     };
   },
 
@@ -1994,6 +2043,9 @@ export const BackfillStatusResponse: MessageFns<BackfillStatusResponse> = {
     if (message.historyLimited !== false) {
       obj.historyLimited = message.historyLimited;
     }
+    if (message.conversationsLimited !== 0) {
+      obj.conversationsLimited = Math.round(message.conversationsLimited);
+    }
     return obj;
   },
 
@@ -2009,6 +2061,7 @@ export const BackfillStatusResponse: MessageFns<BackfillStatusResponse> = {
     message.graphCalls = object.graphCalls ?? 0;
     message.error = object.error ?? "";
     message.historyLimited = object.historyLimited ?? false;
+    message.conversationsLimited = object.conversationsLimited ?? 0;
     return message;
   },
 };
