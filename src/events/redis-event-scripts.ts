@@ -608,15 +608,21 @@ return entries
 `);
 
 /**
- * Record deliveries of one partition before they are made (so a replica that takes over counts
- * them). KEYS: stream, lease. ARGV: group, me, then pairs (entry id, attempt). Returns -1 (lease
- * lost) or per pair: 1 recorded, 0 gone (acked elsewhere or trimmed).
+ * One delivery turn of a partition: acks, then the deliveries they free, recorded before they
+ * are made (so a replica that takes over counts them). The acks come first in the same step, so
+ * no replica ever sees a conversation's next event delivered while its head is still pending; a
+ * turn is one round trip, not an XACK and then a DELIVER. KEYS: stream, lease. ARGV: group, me,
+ * ack count, the acked ids, then pairs (entry id, attempt). Acks hold whoever has the lease (a
+ * consumer's ack is valid wherever it was delivered), as a bare XACK would, also when Redis is
+ * out of memory (they free it). Returns -1 (lease lost: nothing recorded) or per pair: 1
+ * recorded, 0 gone (acked elsewhere or trimmed).
  */
-export const DELIVER = new RedisScript(`#!lua
-local group, me = ARGV[1], ARGV[2]
+export const DELIVER = new RedisScript(`#!lua flags=allow-oom
+local group, me, acks = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if acks > 0 then redis.call('XACK', KEYS[1], group, unpack(ARGV, 4, 3 + acks)) end
 if redis.call('GET', KEYS[2]) ~= me then return -1 end
 local out = {}
-for j = 3, #ARGV, 2 do
+for j = 4 + acks, #ARGV, 2 do
   out[#out + 1] = #redis.call('XCLAIM', KEYS[1], group, me, 0, ARGV[j], 'RETRYCOUNT', ARGV[j + 1], 'JUSTID')
 end
 return out

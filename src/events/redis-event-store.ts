@@ -17,9 +17,10 @@
  * id order, so a conversation resumes with its unacked head. Delivery attempts live in the PEL's delivery counter, set
  * (XCLAIM RETRYCOUNT) before each delivery, so a takeover counts the earlier deliveries.
  *
- * Acks are XACKs; the next event of a conversation is only handed out once the XACK of its
- * head returned. Dead letters are XADDed to the group's dead-letter stream of the partition and
- * XACKed in one script; a replay re-XADDs them into their partition, marked for that group only.
+ * Acks are XACKs, run in the same script (one per partition) as the deliveries they free and
+ * before them: a conversation's next event reaches a consumer only once its head's ack is in
+ * Redis. Dead letters are XADDed to the group's dead-letter stream of the partition and XACKed in
+ * one script; a replay re-XADDs them into their partition, marked for that group only.
  *
  * Groups: a record per group in the registry (start, page scope, owner, never acked yet, last
  * heartbeat) bounds them (maxGroups and the owner's maxGroupsPerCaller, checked in the creating
@@ -808,6 +809,12 @@ class GroupWorker implements DispatchHost<Entry> {
   private readScheduled: NodeJS.Immediate | undefined;
   /** A read was skipped for want of room: read again once an entry goes. */
   private starved = false;
+  /** Partitions that may hold entries not read here yet (appended since, or never read): the next READ's. */
+  private readonly unread = new Set<number>();
+  /** The acks of the ack being handled, for the dispatch turn it runs (`record`). */
+  private acking: Map<number, string[]> | undefined;
+  /** That turn's scripts, once `record` sent them. */
+  private ackTurn: Promise<void> | undefined;
   private ended = false;
 
   constructor(
@@ -844,16 +851,19 @@ class GroupWorker implements DispatchHost<Entry> {
 
   /** New entries were appended to these partitions. */
   notify(parts: ReadonlySet<number>): void {
-    if (this.readScheduled) return;
+    let any = false;
     for (const p of parts) {
       if (this.parts.get(p)?.state === 'active') {
-        // Notices arrive in bursts (one per append, several per socket read): one READ for the burst.
-        this.readScheduled = setImmediate(() => {
-          this.readScheduled = undefined;
-          this.read();
-        });
-        return;
+        this.unread.add(p);
+        any = true;
       }
+    }
+    // Notices arrive in bursts (one per append, several per socket read): one READ for the burst.
+    if (any && !this.readScheduled) {
+      this.readScheduled = setImmediate(() => {
+        this.readScheduled = undefined;
+        this.read();
+      });
     }
   }
 
@@ -912,6 +922,8 @@ class GroupWorker implements DispatchHost<Entry> {
     await Promise.all(taking.map((p) => this.takeOver(p)));
     await this.releaseDrained();
     this.wake();
+    // Every partition, whatever the notices said: a notice may have been lost (pub/sub is not kept).
+    for (const p of this.parts.keys()) this.unread.add(p);
     this.read();
   }
 
@@ -962,6 +974,7 @@ class GroupWorker implements DispatchHost<Entry> {
   /** Forgets a partition here: its events stay pending in Redis for the next holder; acks of them from here are ignored. */
   private dropPartition(index: number): void {
     this.parts.delete(index);
+    this.unread.delete(index);
     for (const conv of [...this.dispatcher.convs.values()]) if (conv.queue[0]?.partition === index) this.buffered -= this.dispatcher.forget(conv);
     this.wake();
   }
@@ -990,16 +1003,19 @@ class GroupWorker implements DispatchHost<Entry> {
     );
   }
 
-  /** One READ over the active partitions; true when there may be more. */
+  /** One READ over the active partitions that may hold unread entries; true when there may be more. */
   private async readOnce(): Promise<boolean> {
     const room = this.store.maxBuffered - this.buffered;
-    const active = [...this.parts.values()].filter((p) => p.state === 'active' && p.validUntil > Date.now());
+    const now = Date.now();
+    const active = [...this.parts.values()].filter((p) => p.state === 'active' && p.validUntil > now && this.unread.has(p.index));
     if (room <= 0) this.starved = true;
     if (room <= 0 || active.length === 0) return false;
+    for (const p of active) this.unread.delete(p.index);
     const count = Math.max(1, Math.min(READ_COUNT, Math.ceil(room / active.length)));
-    // One READ per partition (each its own slot), together; their entries merged below.
-    const replies = (await Promise.all(
-      active.map((p) => READ.run(this.redis, [this.store.stream(p.index), this.store.lease(this.group, p.index)], [this.group, this.store.me, count, this.startId])),
+    // One READ per partition (each its own slot), together (one pipeline on one Redis); their entries merged below.
+    const replies = (await READ.runEach(
+      this.redis,
+      active.map((p) => [[this.store.stream(p.index), this.store.lease(this.group, p.index)], [this.group, this.store.me, count, this.startId]] as const),
     )) as Array<0 | Array<[string, string[]]>>;
     if (this.ended) return false;
     let more = false;
@@ -1012,7 +1028,10 @@ class GroupWorker implements DispatchHost<Entry> {
         this.dropPartition(p.index);
         return;
       }
-      if (r.length >= count) more = true;
+      if (r.length >= count) {
+        more = true;
+        this.unread.add(p.index);
+      }
       const notOurs: string[] = [];
       // Within a partition the stream's order holds: an entry never sorts before the one read before it.
       let floor: Order = [0, 0];
@@ -1071,37 +1090,47 @@ class GroupWorker implements DispatchHost<Entry> {
   }
 
   record(handedOut: Entry[]): void {
-    void this.recordDeliveries(handedOut);
+    const acks = this.acking;
+    this.acking = undefined;
+    const turn = this.settle(acks, handedOut);
+    if (acks) this.ackTurn = turn;
+    else turn.catch(() => undefined);
   }
 
-  /** DELIVER: the attempt is in the PEL before the consumer sees the event. */
-  private async recordDeliveries(batch: Entry[]): Promise<void> {
-    // One DELIVER per partition (each its own slot), together.
-    const byPart = new Map<number, Entry[]>();
-    for (const e of batch) {
-      const list = byPart.get(e.partition);
-      if (list) list.push(e);
-      else byPart.set(e.partition, [e]);
+  /**
+   * One delivery turn: per partition (each its own slot), together (one pipeline on one Redis),
+   * one DELIVER that XACKs these acks and then records these hand-outs (the attempt is in the PEL
+   * before the consumer sees the event). A failure fails the worker: acked entries already left their conversations here,
+   * so only a takeover (which claims what is still pending, heads first) may serve them again.
+   */
+  private async settle(acks: ReadonlyMap<number, string[]> | undefined, handedOut: readonly Entry[]): Promise<void> {
+    const byPart = new Map<number, { acks: readonly string[]; list: Entry[] }>();
+    if (acks) for (const [p, ids] of acks) byPart.set(p, { acks: ids, list: [] });
+    for (const e of handedOut) {
+      const part = byPart.get(e.partition);
+      if (part) part.list.push(e);
+      else byPart.set(e.partition, { acks: [], list: [e] });
     }
     const parts = [...byPart];
-    const tokens = parts.map(([, list]) => list.map((e) => e.token));
+    const tokens = parts.map(([, x]) => x.list.map((e) => e.token));
     let replies: Array<number | number[]>;
     try {
-      replies = (await Promise.all(
-        parts.map(([p, list]) => {
-          const args: Array<string | number> = [this.group, this.store.me];
-          for (const e of list) args.push(e.id, e.deliveries);
-          return DELIVER.run(this.redis, [this.store.stream(p), this.store.lease(this.group, p)], args);
+      replies = (await DELIVER.runEach(
+        this.redis,
+        parts.map(([p, x]) => {
+          const args: Array<string | number> = [this.group, this.store.me, x.acks.length, ...x.acks];
+          for (const e of x.list) args.push(e.id, e.deliveries);
+          return [[this.store.stream(p), this.store.lease(this.group, p)], args] as const;
         }),
       )) as Array<number | number[]>;
     } catch (err) {
       this.fail(err);
-      return;
+      throw err;
     }
     if (this.ended) return;
-    parts.forEach(([p, list], k) => {
+    parts.forEach(([p, x], k) => {
       const reply = replies[k]!;
-      list.forEach((e, i) => {
+      x.list.forEach((e, i) => {
         if (e.token !== tokens[k]![i] || e.state !== 'sending' || !e.holder) return;
         // -1: the lease was lost (handled below); 0: acked by another replica, or trimmed away by retention.
         if (!Array.isArray(reply)) return;
@@ -1115,11 +1144,22 @@ class GroupWorker implements DispatchHost<Entry> {
   async ack(c: DispatchConsumer<Entry>, ids: readonly string[]): Promise<void> {
     const entries = ids.map((id) => c.outstanding.get(id)).filter((e): e is Entry => e !== undefined);
     if (entries.length === 0) return;
-    const byPart = new Map<number, string[]>();
-    for (const e of entries) byPart.set(e.partition, [...(byPart.get(e.partition) ?? []), e.id]);
-    await redisCall('ack', () => Promise.all([...byPart].map(([p, list]) => this.redis.xack(this.store.stream(p), this.group, ...list))));
-    // Only now may the conversation move on: the ack is in Redis.
+    const acks = new Map<number, string[]>();
+    for (const e of entries) {
+      const list = acks.get(e.partition);
+      if (list) list.push(e.id);
+      else acks.set(e.partition, [e.id]);
+    }
+    // Out of their conversations now, and what that frees handed out at once: the acks and those
+    // deliveries go in the same scripts, acks first, so no consumer sees a conversation's next
+    // event before its head's ack is in Redis.
     for (const e of entries) if (e.conv.queue.includes(e)) this.dispatcher.discard(e);
+    this.acking = acks;
+    this.dispatcher.dispatch();
+    const turn = this.ackTurn ?? this.settle(acks, []);
+    this.acking = undefined;
+    this.ackTurn = undefined;
+    await redisCall('ack', () => turn);
     if ([...this.parts.values()].some((p) => p.state === 'draining')) await redisCall('releasing a lease', () => this.releaseDrained());
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import type { RedisConnection } from './redis-connection';
 
 /** A Lua script run by its SHA1 (EVALSHA), loaded with EVAL the first time a server lacks it. */
@@ -26,6 +27,30 @@ export class RedisScript {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       return { reply: await redis.eval(this.source, keys.length, ...keys, ...args), reloaded: true };
     }
+  }
+
+  /**
+   * Runs the script once per call, together; resolves their replies in order, or rejects with the
+   * first failure. On one Redis (or through Sentinel) they go out as one pipeline: one socket
+   * write and one wake-up of the server for the lot, where separate commands cost one each. On a
+   * Cluster each goes alone: a pipeline may hold only one slot's keys.
+   */
+  async runEach(redis: RedisConnection, calls: ReadonlyArray<readonly [keys: readonly string[], args: ReadonlyArray<string | number>]>): Promise<unknown[]> {
+    if (calls.length <= 1 || redis instanceof Cluster) return Promise.all(calls.map(([keys, args]) => this.run(redis, keys, args)));
+    const pipeline = redis.pipeline();
+    for (const [keys, args] of calls) pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+    let results = await pipeline.exec();
+    if (results?.some(([err]) => err instanceof Error && err.message.startsWith('NOSCRIPT'))) {
+      // A restarted or flushed server forgot the script: it failed all of them alike.
+      const again = redis.pipeline();
+      for (const [keys, args] of calls) again.eval(this.source, keys.length, ...keys, ...args);
+      results = await again.exec();
+    }
+    if (!results || results.length !== calls.length) throw new Error('a pipeline of scripts was not answered');
+    return results.map(([err, reply]) => {
+      if (err) throw err;
+      return reply;
+    });
   }
 
   /**
