@@ -68,15 +68,20 @@ const NAMED: RegExp[] = [
   /((?:access_token|appsecret_proof|appsecret_time|client_secret|input_token)(?:=|%3D))[^&\s"']+/gi,
   /(bearer(?:\s|%20|\+)+)[A-Za-z0-9._~+/=%-]+/gi,
 ];
-// Credentials by shape, with where their random part starts: Facebook tokens (EAA..., also cut
-// short) and hex HMAC-SHA256 proofs (any case, also inside longer hex runs). A random part that
-// is one character repeated (a request id of 300 "e"s) is no credential and is left alone.
-const SHAPES: Array<[RegExp, number]> = [
-  [/EAA[A-Za-z0-9]{12,}/g, 3],
-  [/[0-9a-fA-F]{64,}/g, 0],
-];
+// Credentials by shape, with where their random part starts: hex HMAC-SHA256 proofs (any case,
+// also inside longer hex runs) and Facebook tokens (EAA..., also cut short or glued to a word).
+// The proofs go first: a proof that holds "EAA" would otherwise lose those digits to the token
+// shape and no longer be 64 hex digits long. A random part that is one character repeated (a
+// request id of 300 "e"s) is no credential and is left alone.
+const HEX_SHAPE = /[0-9a-fA-F]{64,}/g;
+const TOKEN_SHAPE = /EAA[A-Za-z0-9]{12,}/g;
+// Meta's message and conversation ids (`m_...`, `mid....`, `t_...`) are random base64url runs,
+// and about one in a few thousand holds "EAA" and twelve more letters: the answer carried such an
+// id back as "m_...[REDACTED]". A token shape inside a run that starts so is left alone; the
+// gateway's own tokens are still found there, as anywhere, by their registered fragments.
+const ID_RUN_START = /(?:^|[^A-Za-z0-9_.-])(?:m_|mid\.|t_)[A-Za-z0-9_.-]*$/;
 
-// Cheap tests that every credential-shaped substring passes (a superset of NAMED and SHAPES), so that
+// Cheap tests that every credential-shaped substring passes (a superset of NAMED, HEX_SHAPE and TOKEN_SHAPE), so that
 // the common string is scanned once instead of replaced four times: a case-insensitive regex
 // over the whole pattern set cost ~2 µs per log line, these a tenth of it.
 const MAYBE_WORD = /_token|appsecret_|client_secret|bearer/i;
@@ -121,8 +126,14 @@ export function redactSecrets(text: string): string {
   if (anchors.size > 0 && out.length >= MIN_FRAGMENT) out = redactFragments(out);
   if (!mayHoldCredential(out)) return out;
   for (const re of NAMED) out = out.replace(re, `$1${REDACTED}`);
-  for (const [re, from] of SHAPES) out = out.replace(re, (m) => (oneCharacter(m, from) ? m : REDACTED));
+  out = out.replace(HEX_SHAPE, (m) => (oneCharacter(m, 0) ? m : REDACTED));
+  out = out.replace(TOKEN_SHAPE, (m, at: number, whole: string) => (oneCharacter(m, 3) || insideId(whole, at) ? m : REDACTED));
   return out;
+}
+
+/** Whether the base64url run that `text[at]` is part of is a Meta id (looks back at most 512 characters). */
+function insideId(text: string, at: number): boolean {
+  return at > 0 && ID_RUN_START.test(text.slice(Math.max(0, at - 512), at));
 }
 
 /** Whether `s` from `from` on is one character repeated. */

@@ -71,6 +71,7 @@ function samples(f: FieldDescriptorProto): unknown[] {
     case T.BOOL: return [true];
     case T.BYTES: return [Buffer.from([0, 1, 254, 255])]; // env=node: bytes are Buffers
     case T.INT32: return [2018278];
+    case T.UINT32: return [4000000000];
     case T.INT64: return ['26214400'];
     case T.DOUBLE: return [12.75];
     // ts-proto maps google.protobuf.Timestamp to a Date.

@@ -48,6 +48,7 @@ describe('redactSecrets', () => {
   it('an unconfigured Meta token cut short, or glued to a word, is still redacted', () => {
     const other = `EAAG${randomBytes(12).toString('hex')}`;
     expect(redactSecrets(`userToken_${other}`)).not.toContain(other.slice(4));
+    expect(redactSecrets(`"token":"${other}"`)).not.toContain(other.slice(4));
     expect(redactSecrets(`token ${other.slice(0, 16)}`)).toBe(`token ${REDACTED}`);
   });
 
@@ -57,6 +58,20 @@ describe('redactSecrets', () => {
     }
     // A credential glued to such a run is still found.
     expect(redactSecrets(`${'e'.repeat(64)}${proof}`)).toBe(REDACTED);
+  });
+
+  it('a proof that holds "EAA" among its hex digits is redacted whole', () => {
+    const upper = proof.toUpperCase();
+    const withEaa = `${upper.slice(0, 30)}DEAA1${upper.slice(35)}`;
+    expect(redactSecrets(`invalid appsecret_proof ${withEaa}`)).toBe(`invalid appsecret_proof ${REDACTED}`);
+  });
+
+  it('leaves a Meta message id that holds "EAA" and twelve letters as it is (answers carry it back)', () => {
+    for (const mid of ['m_hIaJEAAENUP2FkGiy9PAE5KMzkQ3WAt2', 'm_EAAENUP2FkGiy9PAE5KMzkQ3WAt2x', 'm_x-EAAENUP2FkGiy9PAE5K']) {
+      const res = { recipientId: '1254477777772919', messageId: mid };
+      expect(redactStrings(res)).toBe(res);
+      expect(redactSecrets(`sent ${mid}`)).toBe(`sent ${mid}`);
+    }
   });
 
   it('leaves innocent text alone, and returns the same object when nothing needs redacting', () => {
