@@ -154,15 +154,31 @@ export class BackfillRunner {
       if (this.closed) throw new Error('the gateway is stopping');
       const answer = await this.deps.history.historyBudget.take(record.pageId);
       if (!answer.ok) {
-        await sleep(answer.retryAfterMs);
+        await this.wait(record, answer.retryAfterMs);
         continue;
       }
       record.graphCalls++;
       const result: CallResult<Res> = await runGraphCall(this.deps.history, spec, req, '', {}, NO_TRACE);
       if (result.ok) return result.response;
       if (tries >= MAX_TRIES || result.failure.retryAfterMs === undefined) throw new Error(`${spec.method}: ${result.failure.message}`);
-      await sleep(Math.max(1000, result.failure.retryAfterMs));
+      await this.wait(record, Math.max(1000, result.failure.retryAfterMs));
     }
+  }
+
+  /**
+   * Sleeps `ms`, saving the record at least every STALE_BACKFILL_MS / 2: a backfill waiting for the
+   * budget (many queued at once share 2 calls/s) or for Graph's pause is alive, and another replica
+   * that saw its record untouched for STALE_BACKFILL_MS would run it a second time. A failed save
+   * is not the backfill's failure (the next one may pass; at worst it is resumed twice).
+   */
+  private async wait(record: BackfillRecord, ms: number): Promise<void> {
+    let left = ms;
+    do {
+      if (Date.now() - record.updatedMs >= STALE_BACKFILL_MS / 2) await this.save(record).catch(() => undefined);
+      const step = Math.min(left, STALE_BACKFILL_MS / 2);
+      await sleep(step);
+      left -= step;
+    } while (left > 0 && !this.closed);
   }
 
   /** The past messages the gateway may not have received live; the others count as duplicates. */

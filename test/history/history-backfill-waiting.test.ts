@@ -1,0 +1,50 @@
+// Many backfills queued at once wait for the Page's 2 calls/s: one that waits longer than
+// STALE_BACKFILL_MS for the budget is alive, not dead. Two replicas on one Redis: the one that
+// queued them runs them; the other must not "resume" a backfill that is only waiting, which would
+// run it twice (each conversation read twice, out of the same 2/s).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackfillState } from '../../gen/messenger/v1/history';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { STALE_BACKFILL_MS } from '../../src/service/backfill-runner';
+import { startTestGateway, type TestGateway } from '../support/gateway-harness';
+import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
+import { historyClient } from './history-client';
+
+const PAGE = '1003';
+const TOKEN = 'history-waiting-token';
+
+describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two replicas', () => {
+  let redis: RedisServer;
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    sandbox = await startSandbox({ pages: { [PAGE]: { accessToken: TOKEN } } });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await redis?.stop();
+  });
+
+  it('a backfill waiting past STALE_BACKFILL_MS for the budget is not run again by the other replica: two Graph calls per conversation', async () => {
+    // 2 calls each (the conversation's id, one page of messages) at 2 calls/s: the last ones wait
+    // well past STALE_BACKFILL_MS, while the other replica looks for stale backfills.
+    const people = Array.from({ length: Math.ceil((STALE_BACKFILL_MS / 1000) * 2.5) }, (_, i) => String(8300001 + i));
+    for (const p of people) sandbox.history.seed(PAGE, p, 3);
+    const opts = { sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'waiting:' } } };
+    const gws: TestGateway[] = [await startTestGateway(opts), await startTestGateway(opts)];
+    const c = historyClient(gws[0]!.target);
+    try {
+      const ids = await Promise.all(people.map(async (personId) => (await c.backfillConversation({ pageId: PAGE, personId })).backfillId));
+      await waitFor(async () => {
+        const states = await Promise.all(ids.map(async (backfillId) => (await c.backfillStatus({ pageId: PAGE, backfillId })).state));
+        return states.every((s) => s === BackfillState.BACKFILL_STATE_DONE) ? true : undefined;
+      }, { what: 'every backfill done', timeoutMs: 90_000, intervalMs: 500 });
+      expect(sandbox.history.calls.get(PAGE)?.length).toBe(people.length * 2);
+    } finally {
+      c.close();
+      for (const g of gws) await g.close();
+    }
+  }, 120_000);
+});
