@@ -47,4 +47,30 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
       for (const g of gws) await g.close();
     }
   }, 120_000);
+
+  it('200 identical BackfillConversation calls at once share the running backfill (its id, its reads); an earlier since is a backfill of its own', async () => {
+    const person = '8400001';
+    // 6 calls (the conversation's id, 5 pages of 100): at 2 a second the first backfill runs for
+    // seconds, while the 200 calls are answered in well under one; one finished before a call
+    // is queued lets that call start another, which is right, hence "a few" below.
+    sandbox.history.seed(PAGE, person, 500);
+    const before = sandbox.history.calls.get(PAGE)?.length ?? 0;
+    const gw = await startTestGateway({ sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'flood:' } } });
+    const c = historyClient(gw.target);
+    try {
+      const since = new Date(Date.now() - 30 * 86_400_000); // before the 500 seeded messages (a minute apart)
+      const ids = await Promise.all(Array.from({ length: 200 }, async () => (await c.backfillConversation({ pageId: PAGE, personId: person, since })).backfillId));
+      const distinct = new Set(ids);
+      expect(distinct.size).toBeLessThanOrEqual(3);
+      const older = (await c.backfillConversation({ pageId: PAGE, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
+      expect(distinct.has(older)).toBe(false);
+      for (const backfillId of [...distinct, older]) {
+        await waitFor(async () => ((await c.backfillStatus({ pageId: PAGE, backfillId })).state === BackfillState.BACKFILL_STATE_DONE ? true : undefined), { what: 'the backfill done', timeoutMs: 60_000, intervalMs: 200 });
+      }
+      expect((sandbox.history.calls.get(PAGE)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
+    } finally {
+      c.close();
+      await gw.close();
+    }
+  }, 120_000);
 });
