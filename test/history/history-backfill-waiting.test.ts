@@ -37,10 +37,11 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
     const c = historyClient(gws[0]!.target);
     try {
       const ids = await Promise.all(people.map(async (personId) => (await c.backfillConversation({ pageId: PAGE, personId })).backfillId));
-      await waitFor(async () => {
-        const states = await Promise.all(ids.map(async (backfillId) => (await c.backfillStatus({ pageId: PAGE, backfillId })).state));
-        return states.every((s) => s === BackfillState.BACKFILL_STATE_DONE) ? true : undefined;
-      }, { what: 'every backfill done', timeoutMs: 90_000, intervalMs: 500 });
+      const ended = await waitFor(async () => {
+        const all = await Promise.all(ids.map(async (backfillId) => c.backfillStatus({ pageId: PAGE, backfillId })));
+        return all.every((s) => s.state !== BackfillState.BACKFILL_STATE_RUNNING) ? all : undefined;
+      }, { what: 'every backfill ended', timeoutMs: 90_000, intervalMs: 500 });
+      expect(ended.filter((s) => s.state !== BackfillState.BACKFILL_STATE_DONE).map((s) => s.error)).toEqual([]);
       expect(sandbox.history.calls.get(PAGE)?.length).toBe(people.length * 2);
     } finally {
       c.close();
