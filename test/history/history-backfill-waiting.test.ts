@@ -66,7 +66,12 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
       const older = (await c.backfillConversation({ pageId: PAGE, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
       expect(distinct.has(older)).toBe(false);
       for (const backfillId of [...distinct, older]) {
-        await waitFor(async () => ((await c.backfillStatus({ pageId: PAGE, backfillId })).state === BackfillState.BACKFILL_STATE_DONE ? true : undefined), { what: 'the backfill done', timeoutMs: 60_000, intervalMs: 200 });
+        const end = await waitFor(async () => {
+          const s = await c.backfillStatus({ pageId: PAGE, backfillId });
+          return s.state !== BackfillState.BACKFILL_STATE_RUNNING ? s : undefined;
+        }, { what: 'the backfill ended', timeoutMs: 60_000, intervalMs: 200 });
+        expect(end.error).toBe('');
+        expect(end.state).toBe(BackfillState.BACKFILL_STATE_DONE);
       }
       expect((sandbox.history.calls.get(PAGE)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
     } finally {
