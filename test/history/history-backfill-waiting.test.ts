@@ -63,16 +63,17 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
       const ids = await Promise.all(Array.from({ length: 200 }, async () => (await c.backfillConversation({ pageId: PAGE, personId: person, since })).backfillId));
       const distinct = new Set(ids);
       expect(distinct.size).toBeLessThanOrEqual(3);
-      const older = (await c.backfillConversation({ pageId: PAGE, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
-      expect(distinct.has(older)).toBe(false);
-      for (const backfillId of [...distinct, older]) {
+      const ended = async (backfillId: string): Promise<void> => {
         const end = await waitFor(async () => {
-          const s = await c.backfillStatus({ pageId: PAGE, backfillId });
-          return s.state !== BackfillState.BACKFILL_STATE_RUNNING ? s : undefined;
+          const st = await c.backfillStatus({ pageId: PAGE, backfillId });
+          return st.state !== BackfillState.BACKFILL_STATE_RUNNING ? st : undefined;
         }, { what: 'the backfill ended', timeoutMs: 60_000, intervalMs: 200 });
         expect(end.error).toBe('');
         expect(end.state).toBe(BackfillState.BACKFILL_STATE_DONE);
-      }
+      };
+      const older = (await c.backfillConversation({ pageId: PAGE, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
+      expect(distinct.has(older)).toBe(false);
+      for (const backfillId of [...distinct, older]) await ended(backfillId);
       expect((sandbox.history.calls.get(PAGE)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
     } finally {
       c.close();
