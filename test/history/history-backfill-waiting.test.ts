@@ -14,13 +14,16 @@ import { historyClient } from './history-client';
 
 const PAGE = '1003';
 const TOKEN = 'history-waiting-token';
+// The shared-backfill test's own Page: the first test's gateways spent Page 1003's second at the fake Graph.
+const PAGE2 = '1004';
+const TOKEN2 = 'history-shared-token';
 
 describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two replicas', () => {
   let redis: RedisServer;
   let sandbox: Sandbox;
   beforeAll(async () => {
     redis = await startRedisServer();
-    sandbox = await startSandbox({ pages: { [PAGE]: { accessToken: TOKEN } } });
+    sandbox = await startSandbox({ pages: { [PAGE]: { accessToken: TOKEN }, [PAGE2]: { accessToken: TOKEN2 } } });
   });
   afterAll(async () => {
     await sandbox?.close();
@@ -54,27 +57,27 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
     // 6 calls (the conversation's id, 5 pages of 100): at 2 a second the first backfill runs for
     // seconds, while the 200 calls are answered in well under one; one finished before a call
     // is queued lets that call start another, which is right, hence "a few" below.
-    sandbox.history.seed(PAGE, person, 500);
-    const before = sandbox.history.calls.get(PAGE)?.length ?? 0;
-    const gw = await startTestGateway({ sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'flood:' } } });
+    sandbox.history.seed(PAGE2, person, 500);
+    const before = sandbox.history.calls.get(PAGE2)?.length ?? 0;
+    const gw = await startTestGateway({ sandbox: false, pages: [{ id: PAGE2, accessToken: TOKEN2, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'flood:' } } });
     const c = historyClient(gw.target);
     try {
       const since = new Date(Date.now() - 30 * 86_400_000); // before the 500 seeded messages (a minute apart)
-      const ids = await Promise.all(Array.from({ length: 200 }, async () => (await c.backfillConversation({ pageId: PAGE, personId: person, since })).backfillId));
+      const ids = await Promise.all(Array.from({ length: 200 }, async () => (await c.backfillConversation({ pageId: PAGE2, personId: person, since })).backfillId));
       const distinct = new Set(ids);
       expect(distinct.size).toBeLessThanOrEqual(3);
       const ended = async (backfillId: string): Promise<void> => {
         const end = await waitFor(async () => {
-          const st = await c.backfillStatus({ pageId: PAGE, backfillId });
+          const st = await c.backfillStatus({ pageId: PAGE2, backfillId });
           return st.state !== BackfillState.BACKFILL_STATE_RUNNING ? st : undefined;
         }, { what: 'the backfill ended', timeoutMs: 60_000, intervalMs: 200 });
         expect(end.error).toBe('');
         expect(end.state).toBe(BackfillState.BACKFILL_STATE_DONE);
       };
-      const older = (await c.backfillConversation({ pageId: PAGE, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
+      const older = (await c.backfillConversation({ pageId: PAGE2, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
       expect(distinct.has(older)).toBe(false);
       for (const backfillId of [...distinct, older]) await ended(backfillId);
-      expect((sandbox.history.calls.get(PAGE)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
+      expect((sandbox.history.calls.get(PAGE2)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
     } finally {
       c.close();
       await gw.close();
