@@ -41,6 +41,7 @@ export function registerSecret(value: string | undefined): void {
   // The forms a secret travels in: as is, in either case (hex secrets), base64 and percent-encoded.
   const forms = new Set([value, value.toLowerCase(), value.toUpperCase(), Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64url'), encodeURIComponent(value)]);
   for (const form of forms) {
+    if (TOKEN_START.test(form)) tokenStarts.add(form.slice(0, TOKEN_START_LENGTH));
     if (secrets.has(form) || longSecrets.has(form)) continue;
     // Short secrets are searched for as they are; long ones only through their anchors (any
     // occurrence of one contains anchors), so the cost of a string does not grow with the
@@ -80,6 +81,12 @@ const TOKEN_SHAPE = /EAA[A-Za-z0-9]{12,}/g;
 // id back as "m_...[REDACTED]". A token shape inside a run that starts so is left alone; the
 // gateway's own tokens are still found there, as anywhere, by their registered fragments.
 const ID_RUN_START = /(?:^|[^A-Za-z0-9_.-])(?:m_|mid\.|t_)[A-Za-z0-9_.-]*$/;
+// But the start of a registered token is not let through there: the shape finds "EAA" and twelve
+// more anywhere else, while the fragments begin at MIN_FRAGMENT, so `m_` and a token's first 15
+// characters would have come out whole.
+const TOKEN_START_LENGTH = 15;
+const TOKEN_START = /^EAA[A-Za-z0-9]{12}/;
+const tokenStarts = new Set<string>();
 
 // Cheap tests that every credential-shaped substring passes (a superset of NAMED, HEX_SHAPE and TOKEN_SHAPE), so that
 // the common string is scanned once instead of replaced four times: a case-insensitive regex
@@ -127,7 +134,7 @@ export function redactSecrets(text: string): string {
   if (!mayHoldCredential(out)) return out;
   for (const re of NAMED) out = out.replace(re, `$1${REDACTED}`);
   out = out.replace(HEX_SHAPE, (m) => (oneCharacter(m, 0) ? m : REDACTED));
-  out = out.replace(TOKEN_SHAPE, (m, at: number, whole: string) => (oneCharacter(m, 3) || insideId(whole, at) ? m : REDACTED));
+  out = out.replace(TOKEN_SHAPE, (m, at: number, whole: string) => (oneCharacter(m, 3) || (insideId(whole, at) && !tokenStarts.has(m.slice(0, TOKEN_START_LENGTH))) ? m : REDACTED));
   return out;
 }
 

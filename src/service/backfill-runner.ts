@@ -59,6 +59,8 @@ export class BackfillRunner {
   /** Holds whose release failed (Redis away): tried again at every look, so live events are not held until the hold's time runs out. */
   private readonly unreleased = new Map<string, { conversation: string; holder: string }>();
   private closed = false;
+  /** The last queue's turn: queues run one after another (see queue). */
+  private queueing: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: BackfillRunnerDeps) {}
@@ -79,8 +81,23 @@ export class BackfillRunner {
     await Promise.resolve();
   }
 
-  /** Queues a backfill; resolves with its id once its record is saved. */
-  async queue(pageId: string, person: string, sinceMs: number): Promise<string> {
+  /**
+   * Queues a backfill; resolves with its id once its record is saved. A backfill of the same
+   * conversation (or Page) already running that goes back as far answers instead: a caller
+   * repeating the call (or a thousand of them at once) would otherwise spend the Page's 2 calls/s
+   * on the same history again and again, holding the conversation's live events all along.
+   * Queues are taken one at a time per gateway, so that concurrent calls see each other's records;
+   * two replicas queued within the same few milliseconds may still both run.
+   */
+  queue(pageId: string, person: string, sinceMs: number): Promise<string> {
+    const turn = this.queueing.then(() => this.queueNow(pageId, person, sinceMs));
+    this.queueing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async queueNow(pageId: string, person: string, sinceMs: number): Promise<string> {
+    const running = (await this.deps.progress.running()).find((r) => r.pageId === pageId && r.person === person && r.sinceMs <= sinceMs);
+    if (running) return running.id;
     const now = Date.now();
     const record: BackfillRecord = {
       id: `bf_${randomBytes(12).toString('hex')}`, pageId, person, sinceMs, state: 'running',
@@ -154,15 +171,31 @@ export class BackfillRunner {
       if (this.closed) throw new Error('the gateway is stopping');
       const answer = await this.deps.history.historyBudget.take(record.pageId);
       if (!answer.ok) {
-        await sleep(answer.retryAfterMs);
+        await this.wait(record, answer.retryAfterMs);
         continue;
       }
       record.graphCalls++;
       const result: CallResult<Res> = await runGraphCall(this.deps.history, spec, req, '', {}, NO_TRACE);
       if (result.ok) return result.response;
       if (tries >= MAX_TRIES || result.failure.retryAfterMs === undefined) throw new Error(`${spec.method}: ${result.failure.message}`);
-      await sleep(Math.max(1000, result.failure.retryAfterMs));
+      await this.wait(record, Math.max(1000, result.failure.retryAfterMs));
     }
+  }
+
+  /**
+   * Sleeps `ms`, saving the record at least every STALE_BACKFILL_MS / 2: a backfill waiting for the
+   * budget (many queued at once share 2 calls/s) or for Graph's pause is alive, and another replica
+   * that saw its record untouched for STALE_BACKFILL_MS would run it a second time. A failed save
+   * is not the backfill's failure (the next one may pass; at worst it is resumed twice).
+   */
+  private async wait(record: BackfillRecord, ms: number): Promise<void> {
+    let left = ms;
+    do {
+      if (Date.now() - record.updatedMs >= STALE_BACKFILL_MS / 2) await this.save(record).catch(() => undefined);
+      const step = Math.min(left, STALE_BACKFILL_MS / 2);
+      await sleep(step);
+      left -= step;
+    } while (left > 0 && !this.closed);
   }
 
   /** The past messages the gateway may not have received live; the others count as duplicates. */

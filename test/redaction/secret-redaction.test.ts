@@ -74,6 +74,17 @@ describe('redactSecrets', () => {
     }
   });
 
+  it("a registered token's start inside a Meta-id-looking run is redacted as it is anywhere else, even shorter than MIN_FRAGMENT", () => {
+    // "EAA" and twelve more: the token shape outside an id; inside one only the fragments would find it, from 16 on.
+    for (const n of [15, MIN_FRAGMENT - 1, 20, token.length]) {
+      for (const prefix of ['m_', 'mid.', 't_', 'm_x-']) {
+        const text = `Graph echoed ${prefix}${token.slice(0, n)} back`;
+        expect(redactSecrets(text)).toBe(`Graph echoed ${prefix}${REDACTED} back`);
+        expect(redactRepeated(`${prefix}${token.slice(0, n)}`)).toBe(`${prefix}${REDACTED}`);
+      }
+    }
+  });
+
   it('leaves innocent text alone, and returns the same object when nothing needs redacting', () => {
     const text = 'Graph error 551: This person isn\'t available right now. m_AG5Hz2Uq7tuwNEhXfYYKj8mJEM_QPpz5jdCK48PnKAjSdjfipqxqMvK8ma6AC8fplwlqLP_5cgXIbu7I3rBN0P';
     expect(redactSecrets(text)).toBe(text);
