@@ -3,13 +3,13 @@
 // queued them runs them; the other must not "resume" a backfill that is only waiting, which would
 // run it twice (each conversation read twice, out of the same 2/s).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BackfillState } from '../../gen/messenger/v1/history';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { STALE_BACKFILL_MS } from '../../src/service/backfill-runner';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
+import { pageOnRedis, useRedisAndSandbox } from './history-on-redis';
 import { historyClient } from './history-client';
 
 const PAGE = '1003';
@@ -19,23 +19,14 @@ const PAGE2 = '1004';
 const TOKEN2 = 'history-shared-token';
 
 describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two replicas', () => {
-  let redis: RedisServer;
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    sandbox = await startSandbox({ pages: { [PAGE]: { accessToken: TOKEN }, [PAGE2]: { accessToken: TOKEN2 } } });
-  });
-  afterAll(async () => {
-    await sandbox?.close();
-    await redis?.stop();
-  });
+  const env = useRedisAndSandbox({ [PAGE]: TOKEN, [PAGE2]: TOKEN2 });
 
   it('a backfill waiting past STALE_BACKFILL_MS for the budget is not run again by the other replica: two Graph calls per conversation', async () => {
     // 2 calls each (the conversation's id, one page of messages) at 2 calls/s: the last ones wait
     // well past STALE_BACKFILL_MS, while the other replica looks for stale backfills.
     const people = Array.from({ length: Math.ceil((STALE_BACKFILL_MS / 1000) * 2.5) }, (_, i) => String(8300001 + i));
-    for (const p of people) sandbox.history.seed(PAGE, p, 3);
-    const opts = { sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'waiting:' } } };
+    for (const p of people) env.sandbox.history.seed(PAGE, p, 3);
+    const opts = { ...pageOnRedis(env, PAGE, TOKEN, 'waiting:') };
     const gws: TestGateway[] = [await startTestGateway(opts), await startTestGateway(opts)];
     const c = historyClient(gws[0]!.target);
     try {
@@ -45,7 +36,7 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
         return all.every((s) => s.state !== BackfillState.BACKFILL_STATE_RUNNING) ? all : undefined;
       }, { what: 'every backfill ended', timeoutMs: 90_000, intervalMs: 500 });
       expect(ended.filter((s) => s.state !== BackfillState.BACKFILL_STATE_DONE).map((s) => s.error)).toEqual([]);
-      expect(sandbox.history.calls.get(PAGE)?.length).toBe(people.length * 2);
+      expect(env.sandbox.history.calls.get(PAGE)?.length).toBe(people.length * 2);
     } finally {
       c.close();
       for (const g of gws) await g.close();
@@ -57,9 +48,9 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
     // 6 calls (the conversation's id, 5 pages of 100): at 2 a second the first backfill runs for
     // seconds, while the 200 calls are answered in well under one; one finished before a call
     // is queued lets that call start another, which is right, hence "a few" below.
-    sandbox.history.seed(PAGE2, person, 500);
-    const before = sandbox.history.calls.get(PAGE2)?.length ?? 0;
-    const gw = await startTestGateway({ sandbox: false, pages: [{ id: PAGE2, accessToken: TOKEN2, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'flood:' } } });
+    env.sandbox.history.seed(PAGE2, person, 500);
+    const before = env.sandbox.history.calls.get(PAGE2)?.length ?? 0;
+    const gw = await startTestGateway({ ...pageOnRedis(env, PAGE2, TOKEN2, 'flood:') });
     const c = historyClient(gw.target);
     try {
       const since = new Date(Date.now() - 30 * 86_400_000); // before the 500 seeded messages (a minute apart)
@@ -77,7 +68,7 @@ describe.skipIf(!redisServerAvailable())('backfills waiting for the budget, two 
       const older = (await c.backfillConversation({ pageId: PAGE2, personId: person, since: new Date(since.getTime() - 1000) })).backfillId;
       expect(distinct.has(older)).toBe(false);
       for (const backfillId of [...distinct, older]) await ended(backfillId);
-      expect((sandbox.history.calls.get(PAGE2)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
+      expect((env.sandbox.history.calls.get(PAGE2)?.length ?? 0) - before).toBe(6 * (distinct.size + 1));
     } finally {
       c.close();
       await gw.close();

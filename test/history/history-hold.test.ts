@@ -8,14 +8,14 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type Event, type StreamEventsResponse } from '../../gen/messenger/v1/events';
 import { BackfillState } from '../../gen/messenger/v1/history';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { killGateway, spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
+import { pageOnRedis, useRedisAndSandbox } from './history-on-redis';
 import { historyClient, midsOf } from './history-client';
 import { Platform } from '../../gen/messenger/v1/events';
 import { DEFAULT_CONFIG } from '../../src/config/gateway-config';
@@ -59,23 +59,14 @@ function consume(target: string, group: string): { got: Event[]; close(): void }
 }
 
 describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Redis store', () => {
-  let redis: RedisServer;
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    sandbox = await startSandbox({ pages: { [PAGE]: { accessToken: TOKEN } } });
-  });
-  afterAll(async () => {
-    await sandbox?.close();
-    await redis?.stop();
-  });
+  const env = useRedisAndSandbox({ [PAGE]: TOKEN });
 
   it('a live message reaching replica B while replica A backfills its conversation is delivered after the history, each once', async () => {
     const psid = '8300001';
-    sandbox.history.seed(PAGE, psid, 450);
-    const seeded = sandbox.history.messagesOf(PAGE, psid).map((m) => m.mid);
+    env.sandbox.history.seed(PAGE, psid, 450);
+    const seeded = env.sandbox.history.messagesOf(PAGE, psid).map((m) => m.mid);
     const webhook = { listen: '127.0.0.1:0', path: '/webhook', verifyToken: 'v', appSecret: SECRET, maxBodyBytes: 1024 * 1024 };
-    const opts = { sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'hold2:' } }, extra: { webhook } };
+    const opts = { ...pageOnRedis(env, PAGE, TOKEN, 'hold2:'), extra: { webhook } };
     const a: TestGateway = await startTestGateway(opts);
     const b: TestGateway = await startTestGateway(opts);
     const consumer = consume(b.target, 'hold-replicas');
@@ -103,9 +94,9 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
   it(`the webhook answers 503 for a held conversation whose hold list is full (${MAX_HELD_PER_CONVERSATION}), 200 for others, and 200 again once it is released`, async () => {
     const psid = '8300003';
     const webhook = { listen: '127.0.0.1:0', path: '/webhook', verifyToken: 'v', appSecret: SECRET, maxBodyBytes: 1024 * 1024 };
-    const gw = await startTestGateway({ sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'holdfull:' } }, extra: { webhook } });
+    const gw = await startTestGateway({ ...pageOnRedis(env, PAGE, TOKEN, 'holdfull:'), extra: { webhook } });
     // The gateway's own event store, as another replica sees it (its keys under `<keyPrefix>ev:`).
-    const connection = await connectRedis(redis.url);
+    const connection = await connectRedis(env.redis.url);
     const store = await RedisEventStore.open(connection, { ...DEFAULT_CONFIG.events, keyPrefix: 'holdfull:ev:' });
     try {
       const conversation = conversationKey(Platform.PLATFORM_MESSENGER, PAGE, psid);
@@ -127,15 +118,15 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
   it('live events held when the gateway is killed (SIGKILL) mid-backfill are delivered after the history, once each, when a gateway resumes it', async () => {
     const psid = '8300002';
     // 20 Graph pages at 2 calls a second: the gateway is killed long before the history is in.
-    sandbox.history.seed(PAGE, psid, 2000);
-    const seeded = sandbox.history.messagesOf(PAGE, psid).map((m) => m.mid);
+    env.sandbox.history.seed(PAGE, psid, 2000);
+    const seeded = env.sandbox.history.messagesOf(PAGE, psid).map((m) => m.mid);
     const dir = mkdtempSync(join(tmpdir(), 'history-hold-'));
     const config = join(dir, 'gateway.json');
     writeFileSync(
       config,
       JSON.stringify({
-        graph: { baseUrl: sandbox.url },
-        store: { redis: { url: redis.url, keyPrefix: 'holdkill:' } },
+        graph: { baseUrl: env.sandbox.url },
+        store: { redis: { url: env.redis.url, keyPrefix: 'holdkill:' } },
         log: { level: 'info' },
         pages: [{ id: PAGE, accessToken: TOKEN }],
         webhook: { listen: '127.0.0.1:0', path: '/webhook', verifyToken: 'verify-token-hold', appSecret: SECRET },

@@ -7,14 +7,14 @@ import { decodeStatusDetails } from '../../src/errors/decode-status-details';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventServiceClient, StartPosition, type Event, type StreamEventsResponse } from '../../gen/messenger/v1/events';
 import { BackfillState } from '../../gen/messenger/v1/history';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
 import { killGateway, spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { startTestGateway, type TestGateway } from '../support/gateway-harness';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
+import { pageOnRedis, useRedisAndSandbox } from './history-on-redis';
 import { historyClient, maxInWindow, midsOf } from './history-client';
 
 const PAGE = '1001';
@@ -24,21 +24,12 @@ const PAGE2 = '1002';
 const TOKEN2 = 'history-resume-token';
 
 describe.skipIf(!redisServerAvailable())('history with Redis', () => {
-  let redis: RedisServer;
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    sandbox = await startSandbox({ pages: { [PAGE]: { accessToken: TOKEN }, [PAGE2]: { accessToken: TOKEN2 } } });
-  });
-  afterAll(async () => {
-    await sandbox?.close();
-    await redis?.stop();
-  });
+  const env = useRedisAndSandbox({ [PAGE]: TOKEN, [PAGE2]: TOKEN2 });
 
   it('two replicas paging at once make at most 2 calls per second to the fake Graph; a read the budget refuses says when to retry', async () => {
-    sandbox.history.seed(PAGE, '8000001', 500);
-    sandbox.history.seed(PAGE, '8000002', 500);
-    const opts = { sandbox: false, pages: [{ id: PAGE, accessToken: TOKEN, appsecretProof: 'classic' as const }], graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'mgw:' } } };
+    env.sandbox.history.seed(PAGE, '8000001', 500);
+    env.sandbox.history.seed(PAGE, '8000002', 500);
+    const opts = { ...pageOnRedis(env, PAGE, TOKEN, 'mgw:') };
     const gws: TestGateway[] = [await startTestGateway(opts), await startTestGateway(opts)];
     try {
       const readAll = async (target: string, psid: string): Promise<number> => {
@@ -69,7 +60,7 @@ describe.skipIf(!redisServerAvailable())('history with Redis', () => {
       let refused = 0;
       const counts = await Promise.all([readAll(gws[0]!.target, '8000001'), readAll(gws[1]!.target, '8000002')]);
       expect(counts).toEqual([500, 500]);
-      const calls = sandbox.history.calls.get(PAGE) ?? [];
+      const calls = env.sandbox.history.calls.get(PAGE) ?? [];
       // 2 x (the conversation's id + 5 pages); a refused read made no call.
       expect(calls.length).toBe(12);
       expect(refused).toBeLessThan(12);
@@ -81,10 +72,10 @@ describe.skipIf(!redisServerAvailable())('history with Redis', () => {
 
   it('a Page backfill killed mid-way (SIGKILL) is finished by the next gateway: every message once, oldest first per conversation', async () => {
     const people = ['8100001', '8100002', '8100003'];
-    for (const p of people) sandbox.history.seed(PAGE2, p, 250);
+    for (const p of people) env.sandbox.history.seed(PAGE2, p, 250);
     const dir = mkdtempSync(join(tmpdir(), 'history-resume-'));
     const config = join(dir, 'gateway.json');
-    writeFileSync(config, JSON.stringify({ graph: { baseUrl: sandbox.url }, store: { redis: { url: redis.url, keyPrefix: 'resume:' } }, log: { level: 'info' }, pages: [{ id: PAGE2, accessToken: TOKEN2 }] }));
+    writeFileSync(config, JSON.stringify({ graph: { baseUrl: env.sandbox.url }, store: { redis: { url: env.redis.url, keyPrefix: 'resume:' } }, log: { level: 'info' }, pages: [{ id: PAGE2, accessToken: TOKEN2 }] }));
     let first: GatewayProcess | undefined = await spawnGateway(['--config', config]);
     let second: GatewayProcess | undefined;
     try {
@@ -120,10 +111,10 @@ describe.skipIf(!redisServerAvailable())('history with Redis', () => {
       stream.end();
       events.close();
       for (const p of people) {
-        expect(midsOf(got, p)).toEqual(['<started>', ...sandbox.history.messagesOf(PAGE2, p).map((m) => m.mid), '<ended>']);
+        expect(midsOf(got, p)).toEqual(['<started>', ...env.sandbox.history.messagesOf(PAGE2, p).map((m) => m.mid), '<ended>']);
       }
       expect(got.filter((e) => e.kind?.$case === 'message').every((e) => e.historical)).toBe(true);
-      expect(maxInWindow(sandbox.history.calls.get(PAGE2) ?? [], 1000)).toBeLessThanOrEqual(2);
+      expect(maxInWindow(env.sandbox.history.calls.get(PAGE2) ?? [], 1000)).toBeLessThanOrEqual(2);
     } finally {
       await killGateway(first);
       await killGateway(second);

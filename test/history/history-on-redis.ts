@@ -1,0 +1,32 @@
+import { afterAll, beforeAll } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
+
+export interface HistoryOnRedis {
+  redis: RedisServer;
+  sandbox: Sandbox;
+}
+
+/** One redis-server and one sandbox (its fake Graph) with these Pages (id → token), for the describe block calling it. */
+export function useRedisAndSandbox(pages: Record<string, string>): HistoryOnRedis {
+  const env = {} as HistoryOnRedis;
+  beforeAll(async () => {
+    env.redis = await startRedisServer();
+    env.sandbox = await startSandbox({ pages: Object.fromEntries(Object.entries(pages).map(([id, accessToken]) => [id, { accessToken }])) });
+  });
+  afterAll(async () => {
+    await env.sandbox?.close();
+    await env.redis?.stop();
+  });
+  return env;
+}
+
+/** A gateway's options: one Page on the sandbox's Graph, its store, budget and locks in that Redis under `keyPrefix` (a test's own). */
+export function pageOnRedis(env: HistoryOnRedis, page: string, accessToken: string, keyPrefix: string) {
+  return {
+    sandbox: false,
+    pages: [{ id: page, accessToken, appsecretProof: 'classic' as const }],
+    graph: { baseUrl: env.sandbox.url },
+    store: { redis: { url: env.redis.url, keyPrefix } },
+  };
+}
