@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OTHER, SELF, type RecordUpdate } from '../../src/conversations/conversation-record';
 import type { ConversationRecords } from '../../src/conversations/conversation-records';
 import { MemoryConversationRecords } from '../../src/conversations/memory-conversation-records';
 import { RedisConversationRecords } from '../../src/conversations/redis-conversation-records';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable, useRedisServer } from '../support/redis-server';
 
 // The folding rules, the same in both stores (the Redis script mirrors applyUpdate).
 const HOUR = 3_600_000;
@@ -43,18 +43,9 @@ describe('conversation records', () => {
   });
 
   describe.skipIf(!redisServerAvailable())('Redis', () => {
-    let server: RedisServer;
-    let redis: Redis;
-    beforeAll(async () => {
-      server = await startRedisServer();
-      redis = new Redis(server.url);
-    });
-    afterAll(async () => {
-      redis?.disconnect();
-      await server?.stop();
-    });
+    const redisServer = useRedisServer();
     it('the same rules', async () => {
-      await rules(new RedisConversationRecords(redis, 'rules:', 100));
+      await rules(new RedisConversationRecords(await redisServer.connection(), 'rules:', 100));
     });
   });
 });

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Event } from '../../gen/messenger/v1/events';
 import type { NewEvent } from '../../src/events/event-store';
 import { RedisConversationRecords } from '../../src/conversations/redis-conversation-records';
 import { StoredEventsRecorder } from '../../src/conversations/stored-events';
-import { redisServerAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { redisServerAvailable, useRedisServer } from '../support/redis-server';
 
 // `receiving_since` says since when the records hold a Page's webhooks. A Redis that lost its
 // data (restarted without persistence) lost that too: the gateway, still receiving, must say so
@@ -15,18 +15,10 @@ function readOf(pageId: string, psid: string, ms: number): NewEvent {
 }
 
 describe.skipIf(!redisServerAvailable())('receiving_since across a Redis that lost its data', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedisServer();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
+  const redisServer = useRedisServer();
 
   it('is marked again once the Page keeps being received from', async () => {
+    const redis = await redisServer.connection();
     const records = new RedisConversationRecords(redis, 'since:', 100);
     const recorder = new StoredEventsRecorder(records);
     const t0 = Date.now();
