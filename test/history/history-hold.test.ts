@@ -96,7 +96,7 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
     const webhook = { listen: '127.0.0.1:0', path: '/webhook', verifyToken: 'v', appSecret: SECRET, maxBodyBytes: 1024 * 1024 };
     const gw = await startTestGateway({ ...pageOnRedis(env, PAGE, TOKEN, 'holdfull:'), extra: { webhook } });
     // The gateway's own event store, as another replica sees it (its keys under `<keyPrefix>ev:`).
-    const connection = await connectRedis(env.redis.url);
+    const connection = await connectRedis(env.redis.url());
     const store = await RedisEventStore.open(connection, { ...DEFAULT_CONFIG.events, keyPrefix: 'holdfull:ev:' });
     try {
       const conversation = conversationKey(Platform.PLATFORM_MESSENGER, PAGE, psid);
@@ -126,7 +126,7 @@ describe.skipIf(!redisServerAvailable())('a backfill holds live events in the Re
       config,
       JSON.stringify({
         graph: { baseUrl: env.sandbox.url },
-        store: { redis: { url: env.redis.url, keyPrefix: 'holdkill:' } },
+        store: { redis: { url: env.redis.url(), keyPrefix: 'holdkill:' } },
         log: { level: 'info' },
         pages: [{ id: PAGE, accessToken: TOKEN }],
         webhook: { listen: '127.0.0.1:0', path: '/webhook', verifyToken: 'verify-token-hold', appSecret: SECRET },

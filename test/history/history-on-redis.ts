@@ -1,24 +1,23 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox-server';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 export interface HistoryOnRedis {
-  redis: RedisServer;
+  redis: { url(): string };
   sandbox: Sandbox;
 }
 
 /** One redis-server and one sandbox (its fake Graph) with these Pages (id → token), for the describe block calling it. */
 export function useRedisAndSandbox(pages: Record<string, string>): HistoryOnRedis {
-  const env = {} as HistoryOnRedis;
+  const redis = useRedisServer();
+  let sandbox: Sandbox | undefined;
   beforeAll(async () => {
-    env.redis = await startRedisServer();
-    env.sandbox = await startSandbox({ pages: Object.fromEntries(Object.entries(pages).map(([id, accessToken]) => [id, { accessToken }])) });
+    sandbox = await startSandbox({ pages: Object.fromEntries(Object.entries(pages).map(([id, accessToken]) => [id, { accessToken }])) });
   });
   afterAll(async () => {
-    await env.sandbox?.close();
-    await env.redis?.stop();
+    await sandbox?.close();
   });
-  return env;
+  return { redis, get sandbox() { return sandbox!; } };
 }
 
 /** A gateway's options: one Page on the sandbox's Graph, its store, budget and locks in that Redis under `keyPrefix` (a test's own). */
@@ -27,6 +26,6 @@ export function pageOnRedis(env: HistoryOnRedis, page: string, accessToken: stri
     sandbox: false,
     pages: [{ id: page, accessToken, appsecretProof: 'classic' as const }],
     graph: { baseUrl: env.sandbox.url },
-    store: { redis: { url: env.redis.url, keyPrefix } },
+    store: { redis: { url: env.redis.url(), keyPrefix } },
   };
 }

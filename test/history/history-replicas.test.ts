@@ -75,7 +75,7 @@ describe.skipIf(!redisServerAvailable())('history with Redis', () => {
     for (const p of people) env.sandbox.history.seed(PAGE2, p, 250);
     const dir = mkdtempSync(join(tmpdir(), 'history-resume-'));
     const config = join(dir, 'gateway.json');
-    writeFileSync(config, JSON.stringify({ graph: { baseUrl: env.sandbox.url }, store: { redis: { url: env.redis.url, keyPrefix: 'resume:' } }, log: { level: 'info' }, pages: [{ id: PAGE2, accessToken: TOKEN2 }] }));
+    writeFileSync(config, JSON.stringify({ graph: { baseUrl: env.sandbox.url }, store: { redis: { url: env.redis.url(), keyPrefix: 'resume:' } }, log: { level: 'info' }, pages: [{ id: PAGE2, accessToken: TOKEN2 }] }));
     let first: GatewayProcess | undefined = await spawnGateway(['--config', config]);
     let second: GatewayProcess | undefined;
     try {
